@@ -1,0 +1,120 @@
+# lingerlab - plain GNU make.
+# Sources are picked up by folder, so a new module needs no Makefile edit:
+#   analyzer/*.c, lab/*.c, reports/*.c -> one object list shared by the
+#   binary and the tests; lab/target/*.c -> the reference target server;
+#   tests/unit/test_*.c -> one cmocka binary each; tests/support/*.c are
+#   linked into every test binary.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+BUILD      ?= build
+
+PKGS       := libpcap jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+NET_CFLAGS := $(shell libnet-config --cflags 2>/dev/null)
+NET_LIBS   := $(shell libnet-config --libs 2>/dev/null)
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" $(WARN) \
+              -I. $(PKG_CFLAGS) $(NET_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS     := $(PKG_LIBS) $(NET_LIBS) -lm $(EXTRA_LDLIBS)
+
+LIB_SRC    := $(wildcard analyzer/*.c) $(wildcard lab/*.c) \
+              $(filter-out reports/main.c,$(wildcard reports/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TARGET_SRC := $(wildcard lab/target/*.c)
+TARGET_OBJ := $(TARGET_SRC:%.c=$(BUILD)/%.o)
+SUPPORT_SRC:= $(wildcard tests/support/*.c)
+SUPPORT_OBJ:= $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+BIN        := $(BUILD)/lingerlab
+TARGET_BIN := $(BUILD)/lingerlab-target
+
+.PHONY: all deps test check-deps asan fuzz bench demo install uninstall clean tests
+
+all: $(BIN) $(TARGET_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BIN): $(LIB_OBJ) $(BUILD)/reports/main.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TARGET_BIN): $(TARGET_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+tests: all $(UNIT_BIN)
+
+# Debian packages the build, the tests and the benchmark need.
+DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
+            libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
+            libclang-rt-14-dev jq chromium
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: missing packages; run as root:"; echo "  apt-get install -y$$missing"; exit 2; fi
+
+test: deps
+	$(MAKE) tests
+	BUILD=$(BUILD) tests/run
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDLIBS="-fsanitize=address,undefined" tests
+	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+# libFuzzer over the decoder and the analyzer; bounded time per target.
+FUZZ_TIME ?= 60
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@mkdir -p build-fuzz
+	@set -e; for f in $(FUZZ_SRC); do \
+	  n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm; \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build-fuzz/corpus-$$n tests/fuzz/seeds; \
+	done
+
+bench: all
+	bench/run
+
+demo: all
+	./demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/lingerlab/scenarios $(DESTDIR)$(PREFIX)/share/lingerlab/schema
+	install -m 755 $(BIN) $(TARGET_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/lingerlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 scenarios/*.scn $(DESTDIR)$(PREFIX)/share/lingerlab/scenarios/
+	install -m 644 reports/schema/*.json $(DESTDIR)$(PREFIX)/share/lingerlab/schema/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lingerlab $(DESTDIR)$(PREFIX)/bin/lingerlab-target \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/lingerlab.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/lingerlab
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

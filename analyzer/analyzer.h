@@ -1,0 +1,341 @@
+/*
+ * analyzer.h - follow every TCP connection in a packet stream and say how
+ * each one ended.
+ *
+ * The analyzer takes frames one at a time from any source (a file, a live
+ * interface, the lab's own capture) and knows nothing about where they came
+ * from, nor about JSON. Vocabulary is shared/DESIGN.md's: client, server,
+ * c2s / s2c, data_end, fin_seq, acked, rst_before_ack, fin_wait_2,
+ * lingering close, teardown class.
+ *
+ * Sequence numbers in every record are relative to the direction's ISN: the
+ * SYN occupies 0 and the first data byte is 1. Without a SYN in the capture
+ * the base is the first sequence number seen minus 1 (so again the first
+ * byte seen is 1). Times are absolute seconds (pcap timestamps) unless a
+ * field says otherwise. Packet indexes are 1-based positions in the input
+ * (every frame counts, TCP or not), so they index the saved pcap.
+ *
+ * Memory: no allocation per packet. Live connections sit in a hash table
+ * that grows geometrically; a finished connection is summarized, handed to
+ * the on_conn callback and freed. Only connections with a finding are
+ * retained (up to max_retained) for the report.
+ *
+ * Ownership: everything returned by an accessor is owned by the analyzer
+ * and valid until az_free().
+ */
+#ifndef LL_ANALYZER_ANALYZER_H
+#define LL_ANALYZER_ANALYZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+struct az; /* opaque */
+
+enum az_side { AZ_CLIENT = 0, AZ_SERVER = 1 };
+enum az_dir_id { AZ_C2S = 0, AZ_S2C = 1 };
+
+enum az_initiator {
+	AZ_INIT_NONE = 0,        /* nobody closed (still open at capture end) */
+	AZ_INIT_CLIENT,          /* the client sent the first FIN or RST */
+	AZ_INIT_SERVER,
+	AZ_INIT_SIMULTANEOUS,    /* both FINs crossed (each sent before seeing
+	                            the other's) */
+};
+#define AZ_NINITIATORS 4
+
+enum az_kind {
+	AZ_KIND_OPEN = 0,        /* no FIN or RST seen */
+	AZ_KIND_GRACEFUL,        /* both FINs, no RST */
+	AZ_KIND_HALF_OPEN,       /* one side's FIN only, no RST */
+	AZ_KIND_FIN_THEN_RST,    /* the RST sender had sent its FIN first
+	                            (close() then late data) */
+	AZ_KIND_ABORT,           /* the RST sender had sent no FIN
+	                            (SO_LINGER 0, close with unread data) */
+	AZ_KIND_RESET,           /* other resets: a refused SYN, RST after both
+	                            FINs */
+};
+#define AZ_NKINDS 6
+
+/* A side's TCP state as far as the wire shows it (RFC 9293 3.3.2). */
+enum az_state {
+	AZ_ST_UNKNOWN = 0,
+	AZ_ST_SYN_SENT,
+	AZ_ST_SYN_RECEIVED,
+	AZ_ST_ESTABLISHED,
+	AZ_ST_FIN_WAIT_1,
+	AZ_ST_FIN_WAIT_2,
+	AZ_ST_CLOSING,
+	AZ_ST_TIME_WAIT,
+	AZ_ST_CLOSE_WAIT,
+	AZ_ST_LAST_ACK,
+	AZ_ST_CLOSED,
+};
+#define AZ_NSTATES 11
+
+enum az_fw2_end {
+	AZ_FW2_CLIENT_FIN = 0,   /* the peer that left us in FIN_WAIT_2 sent FIN */
+	AZ_FW2_CLIENT_RST,       /* ... or RST */
+	AZ_FW2_SERVER_RST,       /* the FIN_WAIT_2 holder itself reset */
+	AZ_FW2_CAPTURE_END,      /* censored: still in FIN_WAIT_2 at the end */
+};
+#define AZ_NFW2_ENDS 4
+/* For the client-side table (client closed first) the names keep their
+ * meaning by role: "client_fin" there means the *server's* FIN ended it.
+ * Reports name the endings by role of the peer: peer_fin, peer_rst,
+ * holder_rst, capture_end are the generic meanings. */
+
+enum az_cause {
+	AZ_CAUSE_UNKNOWN = 0,
+	AZ_CAUSE_DATA_AFTER_FIN, /* the peer kept sending after the RST sender's
+	                            FIN: it had stopped reading */
+	AZ_CAUSE_UNREAD_AT_CLOSE,/* RST without FIN while peer data was unacked
+	                            or had just arrived */
+	AZ_CAUSE_ABORT,          /* RST without FIN and no peer data pending */
+};
+
+enum az_vantage {
+	AZ_VANTAGE_UNKNOWN = 0,  /* no handshake timing */
+	AZ_VANTAGE_CLIENT,       /* capture point next to the client */
+	AZ_VANTAGE_SERVER,
+	AZ_VANTAGE_MIDDLE,
+};
+
+enum az_basis {
+	AZ_BASIS_CAPTURE_ORDER = 0, /* no handshake: judged in capture order */
+	AZ_BASIS_TIMING,            /* judged with h_s / h_c from the handshake */
+};
+
+/* One direction of a connection. */
+struct az_dir {
+	bool isn_known;            /* SYN seen for this direction */
+	uint32_t isn;              /* raw ISN (or first seq seen - 1) */
+	uint32_t data_end;         /* relative, one past the last data byte */
+	bool fin_seen;
+	uint32_t fin_seq;          /* relative sequence number of the FIN */
+	double fin_time;
+	uint64_t fin_packet;
+	bool acked_seen;
+	uint32_t acked;            /* highest cumulative ACK the peer has sent
+	                              for this direction, relative */
+	bool rst_seen;
+	double rst_time;           /* first RST sent in this direction */
+	uint64_t rst_packet;
+	uint32_t rst_seq;          /* relative */
+	uint32_t rst_count;
+	uint64_t packets;
+	uint64_t bytes;            /* payload bytes, retransmissions excluded */
+	uint64_t retrans_packets;
+	uint64_t retrans_bytes;
+	uint16_t mss;              /* from the SYN, 0 if none */
+	int8_t wscale;             /* -1 if none */
+	bool sack_permitted;
+	bool timestamps;
+	uint32_t http_messages;    /* c2s: request lines; s2c: status lines */
+};
+
+#define AZ_MAX_HTTP_RESPONSES 16
+struct az_http_response {
+	uint32_t seq_start;        /* relative s2c seq of the status line */
+	uint32_t seq_end;          /* one past the message end (0 if unknown:
+	                              no framing, or message incomplete) */
+	uint16_t status;
+	bool complete;             /* all of its bytes were seen */
+};
+
+/* One packet of a connection's timeline (for reports and `explain`). */
+struct az_tl_pkt {
+	double t;                  /* absolute */
+	uint64_t index;            /* packet index in the capture */
+	uint32_t seq, ack, len;    /* relative seq/ack, payload length (wire) */
+	uint32_t win;              /* window, scaled when the scale is known */
+	uint8_t dir;               /* enum az_dir_id */
+	uint8_t flags;             /* LL_TH_* */
+};
+
+struct az_fw2_interval {
+	bool present;
+	double start, end;         /* end = capture end if censored */
+	enum az_fw2_end ending;
+};
+
+struct az_conn {
+	uint64_t id;               /* 1, 2, ... in order of first packet */
+	uint8_t af;                /* 4 or 6 */
+	uint8_t client_addr[16], server_addr[16];
+	uint16_t client_port, server_port;
+	bool role_inferred;        /* no SYN seen: roles guessed from ports */
+	bool handshake_seen;       /* SYN, SYN-ACK and ACK all seen */
+	bool rtt_known;
+	double h_s;                /* capture point -> server -> capture point
+	                              (SYN -> SYN-ACK), seconds */
+	double h_c;                /* capture point -> client -> capture point
+	                              (SYN-ACK -> ACK) */
+	double first_time, last_time;
+	uint64_t first_packet, last_packet;
+	struct az_dir c2s, s2c;
+	enum az_initiator initiator;
+	enum az_kind kind;
+	enum az_state client_end, server_end;
+
+	/* lingering close: server FIN, then client data ACKed without RST */
+	bool lingered;
+	double linger_seconds;     /* server FIN -> last drained byte ACKed
+	                              (or connection end) */
+	uint64_t linger_bytes;     /* client payload bytes ACKed after the
+	                              server's FIN */
+
+	struct az_fw2_interval server_fw2; /* server in FIN_WAIT_2 */
+	struct az_fw2_interval client_fw2; /* client in FIN_WAIT_2 */
+
+	/* HTTP, where payload was captured */
+	uint32_t http_requests;
+	uint32_t http_responses;
+	uint32_t http_unanswered;  /* requests with no status line seen */
+	uint8_t n_responses;       /* recorded in responses[] */
+	struct az_http_response responses[AZ_MAX_HTTP_RESPONSES];
+
+	int32_t finding;           /* index into az_finding(), or -1 */
+
+	/* timeline: the first n_head and the last n_tail packets; omitted
+	 * packets between them (0 if the whole connection fits). Set only on
+	 * retained (flagged) connections; NULL/0 in on_conn callbacks. */
+	const struct az_tl_pkt *tl_head;
+	uint32_t n_head;
+	const struct az_tl_pkt *tl_tail;
+	uint32_t n_tail;
+	uint64_t tl_omitted;
+};
+
+#define AZ_MAX_RISK_PACKETS 16
+struct az_rst_finding {
+	uint64_t conn_id;
+	enum az_side sender;       /* who sent the RST */
+	uint64_t rst_packet;
+	double rst_time;
+	uint32_t rst_seq;          /* relative in the sender's direction */
+	bool rst_has_ack;
+	uint32_t data_end;         /* sender's data_end when the RST was sent */
+	uint32_t acked_at_capture; /* peer's ACK for it seen before the RST in
+	                              capture order */
+	uint32_t bytes_at_risk_at_server; /* sender's view: its data not yet
+	                              ACKed as far as it could know at send time
+	                              (for a client RST: the client's view) */
+	uint32_t bytes_at_risk_at_client; /* receiver's view: bytes it had not
+	                              ACKed when the RST reached it */
+	enum az_basis basis;
+	bool seq_evidence;         /* the RST's own seq showed the ACK it
+	                              answered (rst_seq < data_end) */
+	enum az_cause cause;
+	enum az_vantage vantage;
+	uint32_t n_risk_packets;
+	uint64_t risk_packets[AZ_MAX_RISK_PACKETS]; /* data packets at risk */
+	uint32_t response_index;   /* 1-based HTTP response at risk, 0 if none */
+	uint16_t response_status;
+	uint32_t unanswered_requests;
+};
+
+struct az_stats {
+	uint64_t packets;          /* every frame handed in */
+	uint64_t tcp;              /* decoded TCP segments */
+	uint64_t by_result[DEC_NRESULTS]; /* indexed by enum dec_result */
+	uint64_t bytes;            /* captured bytes */
+	double first_time, last_time;
+};
+
+struct az_totals {
+	uint64_t connections;
+	uint64_t by_kind[AZ_NKINDS];
+	uint64_t by_initiator[AZ_NINITIATORS];
+	uint64_t lingered;
+	uint64_t rst_before_ack;   /* findings */
+	uint64_t role_inferred;
+	uint64_t retained;         /* flagged connections kept for the report */
+	uint64_t not_retained;     /* flagged beyond max_retained */
+};
+
+struct az_fw2_point {
+	double t;                  /* absolute */
+	uint32_t n;                /* concurrent FIN_WAIT_2 sockets from t on */
+};
+
+struct az_fw2_summary {
+	uint64_t count;            /* sockets that entered FIN_WAIT_2 */
+	uint32_t peak;
+	double peak_time;
+	double p50, p90, max;      /* durations, seconds (censored included at
+	                              their observed length) */
+	uint64_t endings[AZ_NFW2_ENDS];
+	const struct az_fw2_point *series;
+	size_t n_series;
+	bool series_exact;         /* false if the series was thinned to fit
+	                              its cap (then points keep the max) */
+};
+
+typedef void (*az_conn_fn)(const struct az_conn *c, void *arg);
+
+struct az_config {
+	const uint16_t *server_ports; /* ports that name the server when no
+	                                 handshake shows roles; may be NULL */
+	size_t n_server_ports;
+	az_conn_fn on_conn;        /* called once per connection when it is
+	                              summarized (finished or at az_finish); may
+	                              be NULL. The record is valid only during
+	                              the call. */
+	void *arg;
+	uint32_t timeline_head;    /* packets kept from the start (0: 100) */
+	uint32_t timeline_tail;    /* and from the end (0: 100) */
+	size_t max_retained;       /* flagged connections kept (0: 10000) */
+	size_t max_series;         /* fin_wait_2 series points per side
+	                              (0: 1<<20) */
+};
+
+/* Create an analyzer. Returns NULL on allocation failure. cfg may be NULL. */
+struct az *az_new(const struct az_config *cfg);
+
+/*
+ * Feed one frame. ts is the capture timestamp in seconds. Frames must come
+ * in capture order. Returns the decoder's verdict (also counted in stats).
+ * Returns DEC_OK for TCP segments even if the connection table could not
+ * grow (then stats.by_result is unchanged and az_dropped() counts it).
+ */
+enum dec_result az_packet(struct az *az, int dlt, double ts,
+                          const uint8_t *bytes, uint32_t caplen,
+                          uint32_t wirelen);
+
+/* End of input: summarize every open connection (FIN_WAIT_2 still open is
+ * censored as capture_end), call on_conn for each. Idempotent. */
+void az_finish(struct az *az);
+
+const struct az_stats *az_stats(const struct az *az);
+const struct az_totals *az_totals(const struct az *az);
+uint64_t az_dropped(const struct az *az); /* segments lost to OOM */
+
+size_t az_n_findings(const struct az *az);
+const struct az_rst_finding *az_finding(const struct az *az, size_t i);
+
+/* Retained (flagged) connections, in id order. */
+size_t az_n_retained(const struct az *az);
+const struct az_conn *az_retained(const struct az *az, size_t i);
+const struct az_conn *az_retained_by_id(const struct az *az, uint64_t id);
+
+/* FIN_WAIT_2 summary for sockets on side `side` (AZ_SERVER: the server
+ * closed first). Valid after az_finish(). */
+const struct az_fw2_summary *az_fw2(const struct az *az, enum az_side side);
+
+void az_free(struct az *az);
+
+/* Names used verbatim in JSON and docs. */
+const char *az_kind_name(enum az_kind k);          /* "graceful", ... */
+const char *az_initiator_name(enum az_initiator i);/* "client", ... */
+const char *az_state_name(enum az_state s);        /* "FIN_WAIT_2", ... */
+const char *az_fw2_end_name(enum az_fw2_end e);    /* "client_fin", ... */
+const char *az_cause_name(enum az_cause c);        /* "data_after_fin", ... */
+const char *az_vantage_name(enum az_vantage v);    /* "client", ... */
+const char *az_basis_name(enum az_basis b);        /* "timing", ... */
+/* flags as tcpdump letters: "S", "S.", "F.", "R", "P.", ... into buf */
+const char *az_flags_str(uint8_t flags, char buf[12]);
+
+#endif

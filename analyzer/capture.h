@@ -1,0 +1,61 @@
+/*
+ * capture.h - packet input for the analyzer: a saved capture (pcap or
+ * pcapng, "-" for standard input) or a live interface, through libpcap,
+ * with an optional BPF filter, fed frame by frame to an analyzer.
+ *
+ * Errors: functions return NULL / -1 and write a one-line message
+ * ("what: detail") into err (errlen bytes, always NUL-terminated).
+ */
+#ifndef LL_ANALYZER_CAPTURE_H
+#define LL_ANALYZER_CAPTURE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+
+struct cap; /* opaque */
+
+/* Open a saved capture; path "-" reads standard input. */
+struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
+
+/* Open a live interface (promiscuous off, snaplen 262144, immediate mode). */
+struct cap *cap_open_live(const char *iface, char *err, size_t errlen);
+
+/* Compile and install a BPF filter expression (tcpdump syntax). */
+int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
+
+int cap_datalink(const struct cap *c);            /* pcap DLT number */
+const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
+bool cap_is_live(const struct cap *c);
+
+/* Called now and then while reading (about every 64 Ki packets). */
+typedef void (*cap_progress_fn)(uint64_t packets, uint64_t bytes_read,
+                                uint64_t file_size, void *arg);
+
+struct cap_limits {
+	uint64_t count;            /* stop after this many frames (0: no limit) */
+	double duration;           /* live: stop after this many seconds (0: none) */
+	volatile sig_atomic_t *stop; /* stop when *stop becomes non-zero */
+	cap_progress_fn progress;  /* may be NULL */
+	void *progress_arg;
+};
+
+/*
+ * Read frames and hand each to az_packet() until end of file, a limit or
+ * *stop. Does not call az_finish(). Returns 0, or -1 with err set (a read
+ * error; frames read before it were still analyzed). A record libpcap
+ * rejects (caplen 0, caplen > snaplen...) ends a file with an error
+ * message naming the record number.
+ */
+int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
+            char *err, size_t errlen);
+
+/* Size of the input file in bytes, 0 if unknown (stdin, live). */
+uint64_t cap_file_size(const struct cap *c);
+
+void cap_close(struct cap *c);
+
+#endif
