@@ -54,12 +54,30 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN)
+# Test helper programs with a main() of their own (so not in tests/support/,
+# whose objects go into every unit test): the golden capture generator and
+# the tiny loopback server of the golden tests.
+HELPER_BIN := $(BUILD)/tests/mkgolden $(BUILD)/tests/tiny_server
+
+$(BUILD)/tests/mkgolden: $(BUILD)/tests/golden/mkgolden.o $(BUILD)/tests/support/pktbuild.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/tiny_server: $(BUILD)/tests/golden/tiny_server.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+# The raw TCP client's driver (tests/integration/rawtcp*.sh, bench/rawtcp.sh);
+# linked with only what it uses, so it builds while other modules are half-done.
+HELPER_BIN += $(BUILD)/tests/rawtcp_probe
+$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o \
+                             $(BUILD)/analyzer/decode.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(HELPER_BIN)
 
 # Debian packages the build, the tests and the benchmark need.
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
-            libclang-rt-14-dev jq chromium
+            libclang-rt-14-dev jq chromium python3-jsonschema
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -18,7 +18,9 @@
 
 struct cap; /* opaque */
 
-/* Open a saved capture; path "-" reads standard input. */
+/* Open a saved capture; path "-" reads standard input. Fails (NULL, err
+ * "FILE: reason") for an unreadable file, an unknown format, or a link type
+ * dec_linktype_supported() refuses. */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 
 /* Open a live interface (promiscuous off, snaplen 262144, immediate mode). */
@@ -47,8 +49,13 @@ struct cap_limits {
  * Read frames and hand each to az_packet() until end of file, a limit or
  * *stop. Does not call az_finish(). Returns 0, or -1 with err set (a read
  * error; frames read before it were still analyzed). A record libpcap
- * rejects (caplen 0, caplen > snaplen...) ends a file with an error
- * message naming the record number.
+ * rejects (caplen beyond the snapshot limit, a record cut short by the end
+ * of the file) ends a file with an error message naming the record number
+ * ("FILE: record N: reason"). Records libpcap accepts but that make no
+ * sense (caplen 0, caplen > len) are handed on: the decoder counts them as
+ * invalid and reading goes on, as tcpdump does.
+ * With an offline filter, frames the filter rejects are not handed to the
+ * analyzer (so the analyzer's packet indexes count filtered frames only).
  */
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen);

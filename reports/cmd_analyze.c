@@ -1,9 +1,409 @@
-/* cmd_analyze.c - placeholder until the owner of `lingerlab analyze` lands it. */
+/*
+ * cmd_analyze.c - `lingerlab analyze`: read a capture file or a live
+ * interface, follow every TCP teardown, write the JSON report.
+ *
+ * tcpdump's habits: -r FILE (pcap or pcapng, "-" for standard input) or
+ * -i IFACE, -c COUNT, and the words after the options are a BPF filter.
+ * The report goes to stdout unless -o names a file; --connections streams
+ * one JSON line per connection as the analyzer finishes it, so nothing
+ * about finished connections stays in memory.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/capture.h"
 #include "reports/cli.h"
+#include "reports/report.h"
+
+#define PROG "lingerlab analyze"
+#define MAX_SERVER_PORTS 64
+/* progress is worth showing only when reading takes a moment */
+#define PROGRESS_MIN_FILE (4u << 20)
+
+/* Set by SIGINT/SIGTERM during a live capture; cap_run polls it. The
+ * handler does nothing else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct analyze_opts {
+	const char *rfile, *iface, *out, *conns_path;
+	uint16_t ports[MAX_SERVER_PORTS];
+	size_t n_ports;
+	uint64_t count;
+	double duration;
+	char *filter;              /* trailing words joined, or NULL; freed */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: lingerlab analyze (-r FILE | -i IFACE) [-o REPORT.json] [--server-port N]...\n"
+	        "                         [--connections FILE.jsonl] [-c COUNT] [--duration SECONDS]\n"
+	        "                         [BPF FILTER...]\n"
+	        "\n"
+	        "Follow every TCP connection in a capture and report how each one ended:\n"
+	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
+	        "and fin_wait_2 (server sockets left waiting for the client's FIN).\n"
+	        "\n"
+	        "  -r FILE              read a pcap or pcapng file; \"-\" reads standard input\n"
+	        "  -i IFACE             capture live on IFACE until -c, --duration or Ctrl-C\n"
+	        "  -o REPORT.json       write the JSON report there (default: standard output)\n"
+	        "  --server-port N      N names the server when no handshake shows who is who\n"
+	        "                       (repeatable; default: the well-known or lower port)\n"
+	        "  --connections FILE   every connection as one JSON line (JSON Lines)\n"
+	        "  -c COUNT             stop after COUNT frames\n"
+	        "  --duration SECONDS   live: stop after SECONDS\n"
+	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80\n"
+	        "  -h, --help           this text\n"
+	        "\n"
+	        "exit codes: 0 report written, 2 bad usage or unreadable input.\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return LL_EXIT_USAGE;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Join argv[from..argc) with single spaces, as tcpdump does. */
+static char *join_words(int argc, char **argv, int from)
+{
+	size_t len = 0;
+	for (int i = from; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len == 0)
+		return NULL;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	size_t at = 0;
+	for (int i = from; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (at)
+			s[at++] = ' ';
+		memcpy(s + at, argv[i], n);
+		at += n;
+	}
+	s[at] = '\0';
+	return s;
+}
+
+enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION };
+
+/* Returns -1 to go on, else the exit code (help or a usage error). */
+static int parse_args(int argc, char **argv, struct analyze_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "server-port", required_argument, NULL, OPT_SERVER_PORT },
+		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	optind = 1;
+	/* "+": options end at the first filter word, like tcpdump's own use */
+	while ((c = getopt_long(argc, argv, "+:r:i:o:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->rfile = optarg; break;
+		case 'i': o->iface = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'c':
+			if (parse_count(optarg, &o->count))
+				return fail("-c: expected a packet count > 0, found '%s'", optarg);
+			break;
+		case OPT_DURATION:
+			if (parse_seconds(optarg, &o->duration))
+				return fail("--duration: expected seconds > 0, found '%s'", optarg);
+			break;
+		case OPT_CONNECTIONS: o->conns_path = optarg; break;
+		case OPT_SERVER_PORT: {
+			uint16_t p;
+			if (parse_port(optarg, &p))
+				return fail("--server-port: expected a port number 1-65535, found '%s'", optarg);
+			bool dup = false;
+			for (size_t i = 0; i < o->n_ports; i++)
+				dup |= o->ports[i] == p;
+			if (dup)
+				break;
+			if (o->n_ports == MAX_SERVER_PORTS)
+				return fail("--server-port: at most %d ports", MAX_SERVER_PORTS);
+			o->ports[o->n_ports++] = p;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return LL_EXIT_OK;
+		case ':':
+			if (optopt && optopt < 256)
+				return fail("-%c: option needs an argument", optopt);
+			return fail("%s: option needs an argument", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256)
+				return fail("unknown option: -%c (try " PROG " --help)", optopt);
+			return fail("unknown option: %s (try " PROG " --help)", argv[optind - 1]);
+		}
+	}
+	if (o->rfile && o->iface)
+		return fail("input: give -r FILE or -i IFACE, not both");
+	if (!o->rfile && !o->iface)
+		return fail("input: give -r FILE or -i IFACE (try " PROG " --help)");
+	if (o->duration > 0 && !o->iface)
+		return fail("--duration: only with -i (a live capture)");
+	const char *out = o->out ? o->out : "-";
+	if (o->conns_path && !strcmp(o->conns_path, "-") && !strcmp(out, "-"))
+		return fail("--connections: standard output already carries the report; give -o FILE");
+	if (optind < argc && !(o->filter = join_words(argc, argv, optind)))
+		return fail("filter: out of memory");
+	return -1;
+}
+
+/*
+ * Refuse an unwritable report path before reading anything: a long capture
+ * analyzed for nothing is worse than an early error. Same message as the
+ * writer's. Standard output and existing non-regular files (/dev/null) are
+ * written in place and need no check here.
+ */
+static int check_out_path(const char *out)
+{
+	struct stat sb;
+	char dir[4096];
+	if (!strcmp(out, "-") || (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode)))
+		return 0;
+	const char *slash = strrchr(out, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == out)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+	if (access(dir, W_OK | X_OK) != 0) {
+		fail("write report: %s: %s", out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- progress on a terminal ------------------------------------------- */
+
+struct progress {
+	struct timespec start, last;
+	bool shown;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void on_progress(uint64_t packets, uint64_t bytes_read, uint64_t file_size, void *arg)
+{
+	struct progress *p = arg;
+	struct timespec now;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0 || since(&p->last, &now) < 0.25)
+		return;
+	p->last = now;
+	double secs = since(&p->start, &now);
+	double pct = file_size ? 100.0 * (double)bytes_read / (double)file_size : 0;
+	fprintf(stderr, "\r" PROG ": %5.1f%% read, %llu packets, %.0f packets/s\033[K",
+	        pct > 100 ? 100 : pct, (unsigned long long)packets,
+	        secs > 0 ? (double)packets / secs : 0);
+	p->shown = true;
+}
+
+/* ---- streaming connections -------------------------------------------- */
+
+struct conn_sink {
+	FILE *f;
+	const struct az *az;       /* for input.start_time */
+	int err;                   /* first errno of a failed write */
+};
+
+static void on_conn(const struct az_conn *c, void *arg)
+{
+	struct conn_sink *s = arg;
+	if (!s->f || s->err)
+		return;
+	if (report_conn_line(s->f, c, az_stats(s->az)->first_time) != 0)
+		s->err = errno ? errno : EIO;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
 int cmd_analyze(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "lingerlab analyze: not built yet\n");
-	return LL_EXIT_USAGE;
+	struct analyze_opts o = { 0 };
+	struct cap *cap = NULL;
+	struct az *az = NULL;
+	struct conn_sink sink = { 0 };
+	struct progress prog = { 0 };
+	char err[512] = "", read_err[512] = "";
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		goto out;
+	rc = LL_EXIT_USAGE;
+
+	if (check_out_path(o.out ? o.out : "-") != 0)
+		goto out;
+	cap = o.rfile ? cap_open_offline(o.rfile, err, sizeof err)
+	              : cap_open_live(o.iface, err, sizeof err);
+	if (!cap) {
+		fail("%s", err);
+		goto out;
+	}
+	if (o.filter && cap_set_filter(cap, o.filter, err, sizeof err) != 0) {
+		fail("%s", err);
+		goto out;
+	}
+	if (o.conns_path) {
+		sink.f = strcmp(o.conns_path, "-") ? fopen(o.conns_path, "w") : stdout;
+		if (!sink.f) {
+			fail("--connections: %s: %s", o.conns_path, strerror(errno));
+			goto out;
+		}
+	}
+
+	struct az_config cfg = {
+		.server_ports = o.n_ports ? o.ports : NULL,
+		.n_server_ports = o.n_ports,
+		.on_conn = sink.f ? on_conn : NULL,
+		.arg = &sink,
+		.max_series = REPORT_MAX_SERIES,
+	};
+	az = az_new(&cfg);
+	if (!az) {
+		fail("analyzer: out of memory");
+		goto out;
+	}
+	sink.az = az;
+
+	struct cap_limits lim = { .count = o.count, .duration = o.duration };
+	if (cap_is_live(cap)) {
+		/* no SA_RESTART: a blocking read returns EINTR and the loop sees
+		 * the flag at once */
+		struct sigaction sa = { .sa_handler = on_stop_signal };
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+			fail("sigaction: %s", strerror(errno));
+			goto out;
+		}
+		lim.stop = &stop_requested;
+		/* as tcpdump does: the capture is open, traffic from now on counts */
+		fprintf(stderr, PROG ": listening on %s, link-type %s; stop with Ctrl-C\n",
+		        o.iface, cap_datalink_name(cap));
+	} else if (isatty(STDERR_FILENO) && cap_file_size(cap) > PROGRESS_MIN_FILE &&
+	           clock_gettime(CLOCK_MONOTONIC, &prog.start) == 0) {
+		/* prog.last stays 0: the first call prints at once */
+		lim.progress = on_progress;
+		lim.progress_arg = &prog;
+	}
+
+	if (cap_run(cap, az, &lim, read_err, sizeof read_err) != 0 && !read_err[0])
+		snprintf(read_err, sizeof read_err, "read: failed");
+	az_finish(az);
+	if (prog.shown)
+		fputs("\r\033[K", stderr);
+
+	if (sink.f && sink.f != stdout) {
+		if (fclose(sink.f) != 0 && !sink.err)
+			sink.err = errno;
+		sink.f = NULL;
+	} else if (sink.f && fflush(sink.f) != 0 && !sink.err) {
+		sink.err = errno;
+	}
+	if (sink.err) {
+		fail("--connections: %s: %s", o.conns_path, strerror(sink.err));
+		goto out;
+	}
+
+	struct report_input in = {
+		.command = "analyze",
+		.source = o.rfile ? o.rfile : o.iface,
+		.live = cap_is_live(cap),
+		.link_type = cap_datalink_name(cap),
+		.filter = o.filter,
+		.server_ports = o.ports,
+		.n_server_ports = o.n_ports,
+		.count = o.count,
+		.duration = o.duration,
+		.read_error = read_err[0] ? read_err : NULL,
+	};
+	if (report_write_analysis(az, &in, o.out ? o.out : "-", err, sizeof err) != 0) {
+		fail("%s", err);
+		goto out;
+	}
+	/* the report covers what was readable; the error still decides the
+	 * exit code so scripts notice a damaged capture */
+	if (read_err[0]) {
+		fail("%s", read_err);
+		goto out;
+	}
+	rc = LL_EXIT_OK;
+out:
+	if (sink.f && sink.f != stdout)
+		fclose(sink.f);
+	if (az)
+		az_free(az);
+	az = NULL;
+	if (cap)
+		cap_close(cap);
+	cap = NULL;
+	free(o.filter);
+	o.filter = NULL;
+	return rc;
 }

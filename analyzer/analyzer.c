@@ -1,0 +1,1563 @@
+/*
+ * analyzer.c - connection tracking, teardown classification and the
+ * rst_before_ack / fin_wait_2 / lingering detectors (see analyzer.h).
+ *
+ * Inside, every sequence number is kept RAW (as on the wire) and compared
+ * only with seq_before/seq_after; it becomes relative to the direction's
+ * base (ISN, or first seq seen - 1) when a record is handed out. That way a
+ * peer's ACK seen before any segment of the direction it acknowledges (the
+ * seed PUT trace starts like that) needs no special case.
+ *
+ * Memory: connection slots live in slabs of SLAB_SIZE that are allocated as
+ * the live set grows and reused through a free list; the 4-tuple table
+ * (flowtab.c) doubles when half full. A packet allocates nothing, except
+ * that a connection's timeline buffer doubles a few times (8, 16, ... up to
+ * timeline_head + timeline_tail entries) over the connection's life.
+ */
+#include "analyzer/analyzer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/flowtab.h"
+#include "analyzer/fw2.h"
+#include "analyzer/http.h"
+#include "analyzer/seq.h"
+
+#define SLAB_SHIFT 8
+#define SLAB_SIZE (1u << SLAB_SHIFT)
+#define ACK_RING 16          /* ACK advances kept per direction */
+#define DATA_RING 16         /* data segments kept per direction */
+#define TL_MIN 8             /* first timeline allocation */
+#define TL_KEEP 16           /* buffers up to this size survive slot reuse */
+#define GRACE_MIN 2.0        /* seconds a finished connection stays */
+#define GRACE_MAX 60.0
+#define SEQ_SANE (1u << 30)  /* a jump further than this is not TCP */
+#define NONE FT_NONE
+
+enum ev {
+	EV_SND_SYN,        /* this side sent a SYN */
+	EV_SND_SYNACK,     /* this side sent a SYN-ACK */
+	EV_ESTAB,          /* the client ACKed the server's SYN */
+	EV_SND_FIN,        /* this side sent its FIN */
+	EV_FIN_ACKED,      /* the peer ACKed this side's FIN */
+	EV_RCV_FIN,        /* this side ACKed the peer's FIN */
+	EV_RST,            /* a RST was sent by either side */
+};
+
+struct ackev {
+	double t;
+	uint32_t ack;
+};
+
+struct dseg {
+	uint32_t start, end;
+	uint64_t idx;
+};
+
+/* One direction, raw numbers. The sender of this direction is the side
+ * whose state is `state` (c2s: the client). */
+struct cdir {
+	bool base_known, isn_known;
+	uint32_t base;             /* relative 0 */
+	uint32_t data_end;
+	bool fin_seen, fin_acked, syn_acked;
+	uint32_t fin_seq;
+	bool fin_ack_valid;
+	uint32_t fin_ack;          /* the ACK field of our FIN segment */
+	double fin_time;
+	uint64_t fin_packet;
+	bool acked_seen;
+	uint32_t acked;            /* highest ACK the peer sent for us */
+	uint32_t first_ack;
+	bool rst_seen, rst_has_ack;
+	uint32_t rst_seq, rst_count;
+	double rst_time;
+	uint64_t rst_packet;
+	uint64_t packets, bytes, retrans_packets, retrans_bytes;
+	uint16_t mss;
+	int8_t wscale;
+	bool sack_permitted, timestamps;
+	bool data_after_peer_fin;  /* new data sent after the peer's FIN */
+	double last_data_time;
+	enum az_state state;
+	/* ACK advances for this direction (sent by the peer), oldest first
+	 * from ack_head; the last one pushed out is remembered */
+	uint8_t ack_n, ack_head;
+	bool evicted_valid;
+	struct ackev evicted;
+	struct ackev ackring[ACK_RING];
+	uint8_t d_n, d_head;
+	struct dseg dring[DATA_RING];
+};
+
+/* A RST being judged: the receiver's view is final only once no ACK that
+ * left the receiver before the RST reached it can still show up. */
+struct pend {
+	bool active;
+	double limit;              /* ACKs seen up to this time still count */
+	double t_rst;
+	uint64_t rst_packet;
+	uint32_t rst_seq;
+	bool rst_has_ack;
+	uint32_t data_end, acked_cap, sender_acked, recv_acked;
+	enum az_basis basis;
+	bool seq_evidence;
+	enum az_cause cause;
+};
+
+struct conn {
+	/* table and lists */
+	struct flow_key key;
+	uint32_t hash;
+	uint32_t self;
+	bool in_use;
+	bool finished;             /* both FINs ACKed, or a RST */
+	uint32_t next_free;
+	uint32_t prev, next;       /* grace list, when finished */
+	double grace;
+
+	uint64_t id;
+	bool client_is_lo;         /* the client is the key's lo endpoint */
+	bool role_inferred;
+	bool syn_seen, synack_seen, hsack_seen, rtt_known;
+	double t_syn, t_synack, t_hsack, h_s, h_c;
+	double first_time, last_time;
+	uint64_t first_packet, last_packet;
+	struct cdir d[2];
+
+	int8_t first_close;        /* enum az_side of the first FIN/RST, -1 */
+	bool first_close_rst;
+	bool simultaneous;
+	int8_t first_rst;          /* enum az_side of the first RST, -1 */
+	bool rst_after_both_fins, rst_sender_had_fin, rst_refused_syn;
+
+	bool linger_armed;
+	bool linger_from_start;    /* the client had sent nothing yet */
+	uint32_t linger_acked0;
+	double linger_last;
+
+	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
+	struct az_fw2_interval fw2[2];
+
+	struct pend pend[2];       /* [d]: the first RST sent in direction d */
+	bool flagged;
+	int8_t finding_side;
+	int32_t finding_idx;
+
+	struct http_conn http;
+
+	/* timeline: head array, then a ring for the tail */
+	struct az_tl_pkt *tl_head;
+	uint32_t n_head, cap_head;
+	struct az_tl_pkt *tl_tail;
+	uint32_t cap_tail;
+	uint64_t n_tail;           /* tail packets seen (kept: min(n, cap)) */
+	uint64_t tl_lost;          /* not recorded for lack of memory */
+};
+
+struct az {
+	struct az_config cfg;
+	uint16_t *server_ports;
+	struct az_stats stats;
+	struct az_totals totals;
+	uint64_t dropped;
+	bool finished;
+
+	struct flowtab ft;
+	struct conn **slabs;
+	size_t n_slabs, cap_slabs;
+	uint32_t free_head;
+	uint32_t done_head, done_tail;
+	uint64_t next_id;
+	size_t live;
+
+	struct az_rst_finding *findings;
+	size_t n_findings, cap_findings;
+	struct az_conn *retained;
+	size_t n_retained, cap_retained;
+	bool retained_sorted;
+
+	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
+};
+
+static inline struct conn *slot(const struct az *az, uint32_t i)
+{
+	return &az->slabs[i >> SLAB_SHIFT][i & (SLAB_SIZE - 1)];
+}
+
+/* side of the sender of direction d: c2s is the client */
+static inline enum az_side side_of(int d) { return d == AZ_C2S ? AZ_CLIENT : AZ_SERVER; }
+static inline int dir_of(enum az_side s) { return s == AZ_CLIENT ? AZ_C2S : AZ_S2C; }
+
+/* ------------------------------------------------------------------ */
+/* creation and teardown                                               */
+
+struct az *az_new(const struct az_config *cfg)
+{
+	struct az *az = calloc(1, sizeof(*az));
+
+	if (!az)
+		return NULL;
+	if (cfg)
+		az->cfg = *cfg;
+	az->cfg.server_ports = NULL;
+	az->cfg.n_server_ports = 0;
+	if (cfg && cfg->n_server_ports > 0 && cfg->server_ports) {
+		az->server_ports = malloc(cfg->n_server_ports * sizeof(uint16_t));
+		if (!az->server_ports)
+			goto err;
+		memcpy(az->server_ports, cfg->server_ports,
+		       cfg->n_server_ports * sizeof(uint16_t));
+		az->cfg.server_ports = az->server_ports;
+		az->cfg.n_server_ports = cfg->n_server_ports;
+	}
+	if (!az->cfg.timeline_head)
+		az->cfg.timeline_head = 100;
+	if (!az->cfg.timeline_tail)
+		az->cfg.timeline_tail = 100;
+	if (!az->cfg.max_retained)
+		az->cfg.max_retained = 10000;
+	if (!az->cfg.max_series)
+		az->cfg.max_series = (size_t)1 << 20;
+	if (ft_init(&az->ft, 1024) < 0)
+		goto err;
+	az->free_head = NONE;
+	az->done_head = az->done_tail = NONE;
+	az->next_id = 1;
+	az->retained_sorted = true;
+	fw2_init(&az->fw2[AZ_SERVER], az->cfg.max_series);
+	fw2_init(&az->fw2[AZ_CLIENT], az->cfg.max_series);
+	return az;
+err:
+	free(az->server_ports);
+	az->server_ports = NULL;
+	free(az);
+	return NULL;
+}
+
+void az_free(struct az *az)
+{
+	size_t i, j;
+
+	if (!az)
+		return;
+	for (i = 0; i < az->n_slabs; i++) {
+		for (j = 0; j < SLAB_SIZE; j++) {
+			free(az->slabs[i][j].tl_head);
+			az->slabs[i][j].tl_head = NULL;
+			free(az->slabs[i][j].tl_tail);
+			az->slabs[i][j].tl_tail = NULL;
+		}
+		free(az->slabs[i]);
+		az->slabs[i] = NULL;
+	}
+	free(az->slabs);
+	az->slabs = NULL;
+	for (i = 0; i < az->n_retained; i++) {
+		/* head and tail share one allocation, owned through tl_head */
+		free((void *)az->retained[i].tl_head);
+		az->retained[i].tl_head = NULL;
+	}
+	free(az->retained);
+	az->retained = NULL;
+	free(az->findings);
+	az->findings = NULL;
+	fw2_free(&az->fw2[0]);
+	fw2_free(&az->fw2[1]);
+	ft_free(&az->ft);
+	free(az->server_ports);
+	az->server_ports = NULL;
+	free(az);
+}
+
+/* A free connection slot, growing the slab list if needed; NONE on OOM. */
+static uint32_t slot_alloc(struct az *az)
+{
+	uint32_t i;
+
+	if (az->free_head == NONE) {
+		struct conn *slab;
+		uint32_t base = (uint32_t)(az->n_slabs << SLAB_SHIFT);
+
+		if ((uint64_t)(az->n_slabs + 1) << SLAB_SHIFT >= NONE)
+			return NONE;
+		if (az->n_slabs == az->cap_slabs) {
+			size_t ncap = az->cap_slabs ? az->cap_slabs * 2 : 16;
+			struct conn **ns = realloc(az->slabs, ncap * sizeof(*ns));
+			if (!ns)
+				return NONE;
+			az->slabs = ns;
+			az->cap_slabs = ncap;
+		}
+		slab = calloc(SLAB_SIZE, sizeof(*slab));
+		if (!slab)
+			return NONE;
+		az->slabs[az->n_slabs++] = slab;
+		/* thread the new slots onto the free list, lowest first */
+		for (i = SLAB_SIZE; i-- > 0;) {
+			slab[i].self = base + i;
+			slab[i].next_free = az->free_head;
+			az->free_head = base + i;
+		}
+	}
+	i = az->free_head;
+	az->free_head = slot(az, i)->next_free;
+	return i;
+}
+
+static void slot_release(struct az *az, struct conn *c)
+{
+	/* small timeline buffers are kept for the next connection, so a
+	 * stream of short connections allocates nothing at all */
+	if (c->cap_head > TL_KEEP) {
+		free(c->tl_head);
+		c->tl_head = NULL;
+		c->cap_head = 0;
+	}
+	if (c->cap_tail > TL_KEEP) {
+		free(c->tl_tail);
+		c->tl_tail = NULL;
+		c->cap_tail = 0;
+	}
+	c->in_use = false;
+	c->next_free = az->free_head;
+	az->free_head = c->self;
+}
+
+static void done_unlink(struct az *az, struct conn *c)
+{
+	if (c->prev != NONE)
+		slot(az, c->prev)->next = c->next;
+	else
+		az->done_head = c->next;
+	if (c->next != NONE)
+		slot(az, c->next)->prev = c->prev;
+	else
+		az->done_tail = c->prev;
+	c->prev = c->next = NONE;
+}
+
+static void done_append(struct az *az, struct conn *c)
+{
+	c->prev = az->done_tail;
+	c->next = NONE;
+	if (az->done_tail != NONE)
+		slot(az, az->done_tail)->next = c->self;
+	else
+		az->done_head = c->self;
+	az->done_tail = c->self;
+}
+
+static bool is_server_port(const struct az *az, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < az->cfg.n_server_ports; i++)
+		if (az->cfg.server_ports[i] == port)
+			return true;
+	return false;
+}
+
+static void dir_init(struct cdir *d)
+{
+	d->wscale = -1;
+	d->state = AZ_ST_UNKNOWN;
+}
+
+static struct conn *conn_new(struct az *az, const struct flow_key *k,
+                             uint32_t hash, bool src_is_lo,
+                             const struct dec_tcp *s, double t, uint64_t idx)
+{
+	uint32_t i = slot_alloc(az);
+	struct conn *c;
+	struct az_tl_pkt *th, *tt;
+	uint32_t ch, ct, self;
+	bool src_client;
+
+	if (i == NONE)
+		return NULL;
+	if (ft_insert(&az->ft, k, hash, i) < 0) {
+		c = slot(az, i);
+		c->next_free = az->free_head;
+		az->free_head = i;
+		return NULL;
+	}
+	c = slot(az, i);
+	th = c->tl_head;
+	ch = c->cap_head;
+	tt = c->tl_tail;
+	ct = c->cap_tail;
+	self = c->self;
+	memset(c, 0, sizeof(*c));
+	c->tl_head = th;
+	c->cap_head = ch;
+	c->tl_tail = tt;
+	c->cap_tail = ct;
+	c->self = self;
+	c->in_use = true;
+	c->key = *k;
+	c->hash = hash;
+	c->prev = c->next = NONE;
+	c->id = az->next_id++;
+	c->first_time = c->last_time = t;
+	c->first_packet = c->last_packet = idx;
+	c->first_close = c->first_rst = -1;
+	c->finding_idx = -1;
+	c->finding_side = -1;
+	dir_init(&c->d[0]);
+	dir_init(&c->d[1]);
+	http_init(&c->http);
+
+	/* roles: the sender of a SYN without ACK is the client; a SYN-ACK
+	 * shows the server; otherwise guess from the ports */
+	if ((s->flags & LL_TH_SYN) && !(s->flags & LL_TH_ACK)) {
+		src_client = true;
+	} else if ((s->flags & LL_TH_SYN) && (s->flags & LL_TH_ACK)) {
+		src_client = false;
+	} else {
+		c->role_inferred = true;
+		if (is_server_port(az, s->dport))
+			src_client = true;
+		else if (is_server_port(az, s->sport))
+			src_client = false;
+		else
+			src_client = s->sport >= s->dport;
+		/* mid-stream: both sides are past the handshake */
+		c->d[0].state = c->d[1].state = AZ_ST_ESTABLISHED;
+	}
+	c->client_is_lo = src_client == src_is_lo;
+	az->live++;
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-side state, as far as the wire shows it                         */
+
+static enum az_state next_state(enum az_state s, enum ev e)
+{
+	if (e == EV_RST)
+		return AZ_ST_CLOSED; /* RFC 9293 3.10.7: an accepted RST closes any state */
+	switch (s) {
+	case AZ_ST_UNKNOWN:
+		/* nothing sent yet (a listener, or the capture began late) */
+		if (e == EV_SND_SYN)
+			return AZ_ST_SYN_SENT;       /* RFC 9293 3.10.1: OPEN sends SYN */
+		if (e == EV_SND_SYNACK)
+			return AZ_ST_SYN_RECEIVED;   /* RFC 9293 3.10.7.2: LISTEN gets SYN */
+		if (e == EV_ESTAB)
+			return AZ_ST_ESTABLISHED;
+		if (e == EV_SND_FIN)
+			return AZ_ST_FIN_WAIT_1;
+		if (e == EV_RCV_FIN)
+			return AZ_ST_CLOSE_WAIT;
+		return s;
+	case AZ_ST_SYN_SENT:
+		if (e == EV_ESTAB)
+			return AZ_ST_ESTABLISHED;    /* RFC 9293 3.10.7.3: SYN-ACK, send ACK */
+		if (e == EV_SND_SYNACK)
+			return AZ_ST_SYN_RECEIVED;   /* RFC 9293 3.10.7.3: simultaneous open */
+		return s;
+	case AZ_ST_SYN_RECEIVED:
+		if (e == EV_ESTAB)
+			return AZ_ST_ESTABLISHED;    /* RFC 9293 3.10.7.4: ACK of our SYN */
+		if (e == EV_SND_FIN)
+			return AZ_ST_FIN_WAIT_1;     /* RFC 9293 3.10.4: CLOSE in SYN-RECEIVED */
+		return s;
+	case AZ_ST_ESTABLISHED:
+		if (e == EV_SND_FIN)
+			return AZ_ST_FIN_WAIT_1;     /* RFC 9293 3.10.4: CLOSE sends FIN */
+		if (e == EV_RCV_FIN)
+			return AZ_ST_CLOSE_WAIT;     /* RFC 9293 3.10.7.4 eighth: FIN received */
+		return s;
+	case AZ_ST_FIN_WAIT_1:
+		if (e == EV_FIN_ACKED)
+			return AZ_ST_FIN_WAIT_2;     /* RFC 9293 3.10.7.4: our FIN ACKed */
+		if (e == EV_RCV_FIN)
+			return AZ_ST_CLOSING;        /* RFC 9293 3.10.7.4: FIN before our FIN's ACK */
+		return s;
+	case AZ_ST_FIN_WAIT_2:
+		if (e == EV_RCV_FIN)
+			return AZ_ST_TIME_WAIT;      /* RFC 9293 3.10.7.4: FIN in FIN-WAIT-2 */
+		return s;
+	case AZ_ST_CLOSING:
+		if (e == EV_FIN_ACKED)
+			return AZ_ST_TIME_WAIT;      /* RFC 9293 3.10.7.4: ACK of our FIN in CLOSING */
+		return s;
+	case AZ_ST_CLOSE_WAIT:
+		if (e == EV_SND_FIN)
+			return AZ_ST_LAST_ACK;       /* RFC 9293 3.10.4: CLOSE in CLOSE-WAIT */
+		return s;
+	case AZ_ST_LAST_ACK:
+		if (e == EV_FIN_ACKED)
+			return AZ_ST_CLOSED;         /* RFC 9293 3.10.7.4: ACK of our FIN in LAST-ACK */
+		return s;
+	case AZ_ST_TIME_WAIT:                /* RFC 9293 3.10.7.4: waits out 2 MSL */
+	case AZ_ST_CLOSED:                   /* RFC 9293 3.3.2: no connection */
+		return s;
+	}
+	return s;
+}
+
+static void side_ev(struct conn *c, enum az_side side, enum ev e)
+{
+	struct cdir *d = &c->d[dir_of(side)];
+	d->state = next_state(d->state, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* FIN_WAIT_2                                                          */
+
+static void fw2_open(struct az *az, struct conn *c, enum az_side holder, double t)
+{
+	if (c->fw2_open[holder] || c->fw2[holder].present)
+		return;
+	c->fw2_open[holder] = true;
+	c->fw2[holder].present = true;
+	c->fw2[holder].start = t;
+	c->fw2[holder].end = t;
+	fw2_start(&az->fw2[holder], t);
+}
+
+static void fw2_close(struct az *az, struct conn *c, enum az_side holder,
+                      enum az_fw2_end how, double t)
+{
+	if (!c->fw2_open[holder])
+		return;
+	c->fw2_open[holder] = false;
+	if (t < c->fw2[holder].start)
+		t = c->fw2[holder].start;
+	c->fw2[holder].end = t;
+	c->fw2[holder].ending = how;
+	fw2_end(&az->fw2[holder], c->fw2[holder].start, t, how);
+}
+
+/* ------------------------------------------------------------------ */
+/* rst_before_ack                                                      */
+
+static uint32_t unacked(uint32_t data_end, uint32_t acked)
+{
+	return seq_after(data_end, acked) ? data_end - acked : 0;
+}
+
+/* Lowest "acked" value of direction D: nothing but the SYN acknowledged. */
+static uint32_t acked_floor(const struct cdir *D) { return D->base + 1; }
+
+static uint32_t acked_now(const struct cdir *D)
+{
+	uint32_t lo = acked_floor(D);
+	return D->acked_seen ? seq_max(D->acked, lo) : lo;
+}
+
+/* Highest ACK for D seen at capture time <= lim. */
+static uint32_t acked_at(const struct cdir *D, double lim)
+{
+	uint32_t lo = acked_floor(D);
+	int k;
+
+	for (k = (int)D->ack_n - 1; k >= 0; k--) {
+		const struct ackev *e = &D->ackring[(D->ack_head + k) % ACK_RING];
+		if (e->t <= lim)
+			return seq_max(e->ack, lo);
+	}
+	/* older ACKs were pushed out of the ring: the newest of them is the
+	 * best bound left (it can only understate the risk) */
+	if (D->evicted_valid)
+		return seq_max(D->evicted.ack, lo);
+	return lo;
+}
+
+static enum az_vantage vantage_of(const struct conn *c)
+{
+	if (!c->rtt_known)
+		return AZ_VANTAGE_UNKNOWN;
+	if (c->h_s < 0.001 && c->h_c < 0.001)
+		return AZ_VANTAGE_MIDDLE; /* both ends within a millisecond */
+	if (c->h_c * 4 < c->h_s)
+		return AZ_VANTAGE_CLIENT;
+	if (c->h_s * 4 < c->h_c)
+		return AZ_VANTAGE_SERVER;
+	return AZ_VANTAGE_MIDDLE;
+}
+
+static void pend_finalize(struct az *az, struct conn *c, int d)
+{
+	struct pend *pd = &c->pend[d];
+	const struct cdir *D = &c->d[d];
+	struct az_rst_finding f;
+	uint32_t risk_s, risk_r, lo, base = D->base;
+	int k;
+
+	if (!pd->active)
+		return;
+	pd->active = false;
+	risk_s = unacked(pd->data_end, pd->sender_acked);
+	risk_r = unacked(pd->data_end, pd->recv_acked);
+	if (risk_s == 0 && risk_r == 0)
+		return;
+	if (c->flagged && !(c->finding_side == AZ_CLIENT && d == AZ_S2C))
+		return; /* one finding per connection; the server's wins */
+
+	memset(&f, 0, sizeof(f));
+	f.conn_id = c->id;
+	f.sender = side_of(d);
+	f.rst_packet = pd->rst_packet;
+	f.rst_time = pd->t_rst;
+	f.rst_seq = pd->rst_seq - base;
+	f.rst_has_ack = pd->rst_has_ack;
+	f.data_end = pd->data_end - base;
+	f.acked_at_capture = pd->acked_cap - base;
+	f.bytes_at_risk_at_server = risk_s;
+	f.bytes_at_risk_at_client = risk_r;
+	f.basis = pd->basis;
+	f.seq_evidence = pd->seq_evidence;
+	f.cause = pd->cause;
+	f.vantage = vantage_of(c);
+
+	/* the data segments carrying bytes from the lower view on */
+	lo = seq_min(pd->sender_acked, pd->recv_acked);
+	for (k = 0; k < D->d_n && f.n_risk_packets < AZ_MAX_RISK_PACKETS; k++) {
+		const struct dseg *g = &D->dring[(D->d_head + k) % DATA_RING];
+		uint32_t j;
+		bool dup = false;
+
+		if (!seq_after(g->end, lo) || !seq_before(g->start, pd->data_end) ||
+		    g->idx > pd->rst_packet)
+			continue;
+		for (j = 0; j < f.n_risk_packets; j++)
+			dup |= f.risk_packets[j] == g->idx;
+		if (!dup)
+			f.risk_packets[f.n_risk_packets++] = g->idx;
+	}
+	if (d == AZ_S2C) {
+		for (k = 0; k < c->http.n_resp; k++) {
+			const struct az_http_response *r = &c->http.resp[k];
+			bool ends_after = r->seq_end == 0 || seq_after(r->seq_end, lo);
+
+			if (ends_after && seq_before(r->seq_start, pd->data_end)) {
+				f.response_index = (uint32_t)k + 1;
+				f.response_status = r->status;
+				break;
+			}
+		}
+	}
+	f.unanswered_requests = c->http.requests > c->http.responses ?
+	                        c->http.requests - c->http.responses : 0;
+
+	if (c->flagged) {
+		/* a server finding replaces the client's */
+		c->finding_side = (int8_t)f.sender;
+		if (c->finding_idx >= 0)
+			az->findings[c->finding_idx] = f;
+		return;
+	}
+	c->flagged = true;
+	c->finding_side = (int8_t)f.sender;
+	az->totals.rst_before_ack++;
+	if (az->n_findings >= az->cfg.max_retained)
+		return;
+	if (az->n_findings == az->cap_findings) {
+		size_t ncap = az->cap_findings ? az->cap_findings * 2 : 16;
+		struct az_rst_finding *nf = realloc(az->findings, ncap * sizeof(*nf));
+		if (!nf)
+			return; /* flagged but not kept: counted as not retained */
+		az->findings = nf;
+		az->cap_findings = ncap;
+	}
+	c->finding_idx = (int32_t)az->n_findings;
+	az->findings[az->n_findings++] = f;
+}
+
+/* The first RST in direction d: record what each end could know. */
+static void pend_start(struct az *az, struct conn *c, int d,
+                       const struct dec_tcp *s, double t, uint64_t idx)
+{
+	struct pend *pd = &c->pend[d];
+	const struct cdir *D = &c->d[d], *P = &c->d[!d];
+	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
+	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
+	uint32_t lo = acked_floor(D);
+
+	memset(pd, 0, sizeof(*pd));
+	pd->t_rst = t;
+	pd->rst_packet = idx;
+	pd->rst_seq = s->seq;
+	pd->rst_has_ack = (s->flags & LL_TH_ACK) != 0;
+	pd->data_end = D->data_end;
+	pd->acked_cap = acked_now(D);
+	pd->recv_acked = pd->acked_cap;
+	if (c->rtt_known) {
+		/* an ACK seen at t_a reached the sender by t_a + h/2; the RST
+		 * left it at t - h/2: only ACKs with t_a <= t - h count */
+		pd->basis = AZ_BASIS_TIMING;
+		pd->sender_acked = acked_at(D, t - h_send);
+		pd->limit = t + h_recv;
+	} else {
+		pd->basis = AZ_BASIS_CAPTURE_ORDER;
+		pd->sender_acked = pd->acked_cap;
+		pd->limit = t;
+	}
+	/* A RST for a connection its sender no longer holds takes its seq
+	 * from the ACK field of the segment that provoked it (RFC 9293
+	 * 3.10.7.1): the sender had seen ACKs only up to there. */
+	if (seq_geq(s->seq, lo) && seq_before(s->seq, D->data_end)) {
+		pd->seq_evidence = true;
+		pd->sender_acked = seq_min(pd->sender_acked, s->seq);
+	}
+	if (D->fin_seen) {
+		/* peer data the sender had not taken in when it sent its FIN
+		 * (beyond the FIN's ACK field) reached it after its close: a
+		 * close with unread data sends RST, not FIN */
+		bool after = P->data_after_peer_fin ||
+		    (D->fin_ack_valid && P->base_known &&
+		     seq_after(P->data_end, seq_max(D->fin_ack, P->base + 1)));
+		pd->cause = after ? AZ_CAUSE_DATA_AFTER_FIN : AZ_CAUSE_ABORT;
+	} else {
+		/* peer data not ACKed yet, or not answered: it arrived after
+		 * the RST sender last sent data */
+		bool peer_data = P->base_known && seq_after(P->data_end, P->base + 1);
+		bool unread = peer_data &&
+		    (seq_after(P->data_end, acked_now(P)) ||
+		     P->last_data_time >= D->last_data_time);
+		pd->cause = unread ? AZ_CAUSE_UNREAD_AT_CLOSE : AZ_CAUSE_ABORT;
+	}
+	pd->active = true;
+	if (!c->rtt_known)
+		pend_finalize(az, c, d);
+}
+
+/* ------------------------------------------------------------------ */
+/* timeline                                                            */
+
+static void tl_append(struct az *az, struct conn *c, const struct dec_tcp *s,
+                      int d, double t, uint64_t idx)
+{
+	struct az_tl_pkt *e;
+	uint32_t head_max = az->cfg.timeline_head, tail_max = az->cfg.timeline_tail;
+
+	if (c->n_head < head_max) {
+		if (c->n_head == c->cap_head) {
+			uint32_t ncap = c->cap_head ? c->cap_head * 2 : TL_MIN;
+			struct az_tl_pkt *nb;
+
+			if (ncap > head_max)
+				ncap = head_max;
+			nb = realloc(c->tl_head, ncap * sizeof(*nb));
+			if (!nb) {
+				c->tl_lost++;
+				return;
+			}
+			c->tl_head = nb;
+			c->cap_head = ncap;
+		}
+		e = &c->tl_head[c->n_head++];
+	} else {
+		if (tail_max == 0)
+			return;
+		if (c->n_tail == c->cap_tail && c->cap_tail < tail_max) {
+			/* not wrapped yet: growing keeps the order */
+			uint32_t ncap = c->cap_tail ? c->cap_tail * 2 : TL_MIN;
+			struct az_tl_pkt *nb;
+
+			if (ncap > tail_max)
+				ncap = tail_max;
+			nb = realloc(c->tl_tail, ncap * sizeof(*nb));
+			if (!nb) {
+				c->tl_lost++;
+				return;
+			}
+			c->tl_tail = nb;
+			c->cap_tail = ncap;
+		}
+		if (c->cap_tail == 0) {
+			c->tl_lost++;
+			return;
+		}
+		e = &c->tl_tail[c->n_tail % c->cap_tail];
+		c->n_tail++;
+	}
+	/* raw numbers; made relative when the connection is retained */
+	e->t = t;
+	e->index = idx;
+	e->seq = s->seq;
+	e->ack = s->ack;
+	e->len = s->seg_len;
+	e->win = s->win;
+	e->dir = (uint8_t)d;
+	e->flags = s->flags;
+}
+
+/* ------------------------------------------------------------------ */
+/* tracking                                                            */
+
+static void ring_push_ack(struct cdir *D, double t, uint32_t ack)
+{
+	if (D->ack_n == ACK_RING) {
+		D->evicted = D->ackring[D->ack_head];
+		D->evicted_valid = true;
+		D->ackring[D->ack_head] = (struct ackev){ .t = t, .ack = ack };
+		D->ack_head = (uint8_t)((D->ack_head + 1) % ACK_RING);
+	} else {
+		D->ackring[(D->ack_head + D->ack_n) % ACK_RING] =
+			(struct ackev){ .t = t, .ack = ack };
+		D->ack_n++;
+	}
+}
+
+static void ring_push_data(struct cdir *D, uint32_t start, uint32_t end, uint64_t idx)
+{
+	struct dseg g = { .start = start, .end = end, .idx = idx };
+
+	if (D->d_n == DATA_RING) {
+		D->dring[D->d_head] = g;
+		D->d_head = (uint8_t)((D->d_head + 1) % DATA_RING);
+	} else {
+		D->dring[(D->d_head + D->d_n) % DATA_RING] = g;
+		D->d_n++;
+	}
+}
+
+static void set_base(struct conn *c, int d, uint32_t base)
+{
+	struct cdir *D = &c->d[d];
+
+	D->base_known = true;
+	D->base = base;
+	D->data_end = base + 1;
+	http_begin(&c->http, d, base + 1);
+}
+
+static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
+{
+	struct cdir *D = &c->d[d];
+
+	if (!D->isn_known) {
+		D->isn_known = true;
+		if (!D->base_known)
+			set_base(c, d, s->seq);
+	} else if (s->seq == D->base) {
+		D->retrans_packets++; /* the SYN again */
+	}
+	D->mss = s->mss;
+	D->wscale = s->wscale;
+	D->sack_permitted = s->sack_permitted;
+	D->timestamps = s->has_ts;
+	if (!(s->flags & LL_TH_ACK)) {
+		if (d == AZ_C2S) {
+			c->syn_seen = true;
+			if (!c->synack_seen)
+				c->t_syn = t; /* the SYN the SYN-ACK answers */
+		}
+		side_ev(c, side_of(d), EV_SND_SYN);
+	} else {
+		if (d == AZ_S2C && !c->synack_seen) {
+			c->synack_seen = true;
+			c->t_synack = t;
+		}
+		side_ev(c, side_of(d), EV_SND_SYNACK);
+	}
+}
+
+static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
+                    uint64_t idx, uint32_t start)
+{
+	struct cdir *D = &c->d[d];
+	uint32_t len = s->seg_len, end = start + len;
+
+	if (seq_after(end, D->data_end)) {
+		uint32_t from = seq_max(start, D->data_end);
+		uint32_t fresh = end - from;
+
+		if (end - D->data_end > SEQ_SANE)
+			return; /* not a plausible segment of this connection */
+		if (fresh < len) {
+			D->retrans_packets++;
+			D->retrans_bytes += len - fresh;
+		}
+		D->data_end = end;
+		D->bytes += fresh;
+		D->last_data_time = t;
+		if (c->d[!d].fin_seen)
+			D->data_after_peer_fin = true;
+	} else {
+		D->retrans_packets++;
+		D->retrans_bytes += len;
+	}
+	ring_push_data(D, start, end, idx);
+	http_segment(&c->http, d, start, s->payload, s->payload_caplen, len);
+}
+
+static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
+                   int d, double t)
+{
+	struct cdir *D = &c->d[d], *P = &c->d[!d];
+	uint32_t a = s->ack;
+
+	if (P->acked_seen && !seq_after(a, P->acked))
+		return;
+	if (P->acked_seen && a - P->acked > SEQ_SANE)
+		return;
+	if (!P->acked_seen)
+		P->first_ack = a;
+	P->acked_seen = true;
+	P->acked = a;
+	ring_push_ack(P, t, a);
+	if (c->pend[!d].active)
+		c->pend[!d].recv_acked = seq_max(c->pend[!d].recv_acked, a);
+
+	/* the client ACKs the server's SYN: both ends established */
+	if (d == AZ_C2S && P->isn_known && !P->syn_acked &&
+	    seq_geq(a, P->base + 1)) {
+		P->syn_acked = true;
+		side_ev(c, AZ_CLIENT, EV_ESTAB);
+		side_ev(c, AZ_SERVER, EV_ESTAB);
+	}
+	if (d == AZ_C2S && c->synack_seen && c->syn_seen && !c->hsack_seen &&
+	    !(s->flags & LL_TH_SYN)) {
+		c->hsack_seen = true;
+		c->t_hsack = t;
+		c->h_s = c->t_synack - c->t_syn;
+		c->h_c = c->t_hsack - c->t_synack;
+		c->rtt_known = c->h_s >= 0 && c->h_c >= 0;
+	}
+	if (P->fin_seen && !P->fin_acked && seq_geq(a, P->fin_seq + 1)) {
+		P->fin_acked = true;
+		side_ev(c, side_of(!d), EV_FIN_ACKED);
+		side_ev(c, side_of(d), EV_RCV_FIN);
+		/* the FIN sender now waits for its peer's FIN: FIN_WAIT_2,
+		 * unless that FIN is already here (or in this segment) */
+		if (!D->fin_seen && !(s->flags & LL_TH_FIN) &&
+		    !D->rst_seen && !P->rst_seen && !(s->flags & LL_TH_RST))
+			fw2_open(az, c, side_of(!d), t);
+	}
+	if (d == AZ_S2C && c->linger_armed)
+		c->linger_last = t;
+}
+
+static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
+                   int d, double t, uint64_t idx, uint32_t start)
+{
+	struct cdir *D = &c->d[d], *P = &c->d[!d];
+	uint32_t fseq = start + s->seg_len;
+
+	if (D->fin_seen) {
+		if (s->seg_len == 0 && fseq == D->fin_seq)
+			D->retrans_packets++; /* the FIN again */
+		return;
+	}
+	D->fin_seen = true;
+	D->fin_seq = fseq;
+	D->fin_time = t;
+	D->fin_packet = idx;
+	D->fin_ack_valid = (s->flags & LL_TH_ACK) != 0;
+	D->fin_ack = s->ack;
+	if (c->first_close < 0) {
+		c->first_close = (int8_t)side_of(d);
+		c->first_close_rst = false;
+	} else if (!c->first_close_rst && c->first_close == (int8_t)side_of(!d) &&
+	           P->fin_seen && !P->fin_acked) {
+		/* this FIN does not acknowledge the other: they crossed */
+		c->simultaneous = true;
+	}
+	side_ev(c, side_of(d), EV_SND_FIN);
+	http_fin(&c->http, d, fseq);
+	if (d == AZ_S2C) {
+		c->linger_armed = true;
+		c->linger_from_start = !P->base_known && !P->acked_seen;
+		c->linger_acked0 = acked_now(P);
+		c->linger_last = t;
+	}
+	fw2_close(az, c, side_of(!d), AZ_FW2_CLIENT_FIN, t);
+}
+
+static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
+                         int d, double t, uint64_t idx)
+{
+	struct cdir *D = &c->d[d], *P = &c->d[!d];
+
+	D->rst_seen = true;
+	D->rst_time = t;
+	D->rst_packet = idx;
+	D->rst_seq = s->seq;
+	D->rst_has_ack = (s->flags & LL_TH_ACK) != 0;
+	if (c->first_close < 0) {
+		c->first_close = (int8_t)side_of(d);
+		c->first_close_rst = true;
+	}
+	if (c->first_rst < 0) {
+		c->first_rst = (int8_t)side_of(d);
+		c->rst_after_both_fins = D->fin_seen && P->fin_seen;
+		c->rst_sender_had_fin = D->fin_seen;
+		c->rst_refused_syn = d == AZ_S2C && c->syn_seen && !c->synack_seen;
+	}
+	pend_start(az, c, d, s, t, idx);
+}
+
+static void mark_finished(struct az *az, struct conn *c)
+{
+	double rtt = c->rtt_known ? c->h_s + c->h_c : 0.0;
+
+	c->finished = true;
+	c->grace = 4 * rtt;
+	if (c->grace < GRACE_MIN)
+		c->grace = GRACE_MIN;
+	if (c->grace > GRACE_MAX)
+		c->grace = GRACE_MAX;
+	done_append(az, c);
+}
+
+static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
+                  int d, double t, uint64_t idx)
+{
+	struct cdir *D = &c->d[d];
+	uint8_t fl = s->flags;
+	uint32_t start;
+	int k;
+
+	/* a RST's receiver view is final once a later packet shows up */
+	for (k = 0; k < 2; k++)
+		if (c->pend[k].active && t > c->pend[k].limit)
+			pend_finalize(az, c, k);
+	c->last_time = t;
+	c->last_packet = idx;
+	D->packets++;
+	tl_append(az, c, s, d, t, idx);
+	if (c->finished) {
+		/* keep the grace list in order of last activity */
+		done_unlink(az, c);
+		done_append(az, c);
+	}
+
+	if (fl & LL_TH_SYN)
+		on_syn(c, s, d, t);
+	else if (!D->base_known)
+		set_base(c, d, s->seq - 1);
+	start = s->seq + ((fl & LL_TH_SYN) ? 1 : 0);
+
+	if (s->seg_len > 0 && !(fl & LL_TH_RST))
+		on_data(c, s, d, t, idx, start);
+	if (fl & LL_TH_RST) {
+		D->rst_count++;
+		if (!D->rst_seen)
+			on_rst_first(az, c, s, d, t, idx);
+	}
+	if (fl & LL_TH_ACK)
+		on_ack(az, c, s, d, t);
+	if ((fl & LL_TH_FIN) && !(fl & LL_TH_RST))
+		on_fin(az, c, s, d, t, idx, start);
+	if (fl & LL_TH_RST) {
+		enum az_side sender = side_of(d);
+		int h;
+
+		for (h = 0; h < 2; h++)
+			fw2_close(az, c, (enum az_side)h,
+			          (enum az_side)h == sender ? AZ_FW2_SERVER_RST :
+			                                      AZ_FW2_CLIENT_RST, t);
+		side_ev(c, AZ_CLIENT, EV_RST);
+		side_ev(c, AZ_SERVER, EV_RST);
+	}
+	if (!c->finished &&
+	    (c->d[0].rst_seen || c->d[1].rst_seen ||
+	     (c->d[0].fin_acked && c->d[1].fin_acked)))
+		mark_finished(az, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* summaries                                                           */
+
+static enum az_kind kind_of(const struct conn *c)
+{
+	bool fin0 = c->d[0].fin_seen, fin1 = c->d[1].fin_seen;
+
+	if (c->first_rst < 0) {
+		if (fin0 && fin1)
+			return AZ_KIND_GRACEFUL;
+		if (fin0 || fin1)
+			return AZ_KIND_HALF_OPEN;
+		return AZ_KIND_OPEN;
+	}
+	if (c->rst_after_both_fins || c->rst_refused_syn)
+		return AZ_KIND_RESET;
+	return c->rst_sender_had_fin ? AZ_KIND_FIN_THEN_RST : AZ_KIND_ABORT;
+}
+
+static enum az_initiator initiator_of(const struct conn *c)
+{
+	if (c->simultaneous)
+		return AZ_INIT_SIMULTANEOUS;
+	if (c->first_close < 0)
+		return AZ_INIT_NONE;
+	return c->first_close == AZ_CLIENT ? AZ_INIT_CLIENT : AZ_INIT_SERVER;
+}
+
+/* The base of direction d for output: known, or guessed from the peer's
+ * first ACK when the direction never sent a segment. */
+static uint32_t out_base(const struct cdir *D)
+{
+	if (D->base_known)
+		return D->base;
+	if (D->acked_seen)
+		return D->first_ack - 1;
+	return 0;
+}
+
+static void fill_dir(struct az_dir *o, const struct cdir *D, uint32_t http_msgs)
+{
+	uint32_t b = out_base(D);
+
+	o->isn_known = D->isn_known;
+	o->isn = b;
+	o->data_end = D->base_known ? D->data_end - b : 0;
+	o->fin_seen = D->fin_seen;
+	o->fin_seq = D->fin_seen ? D->fin_seq - b : 0;
+	o->fin_time = D->fin_time;
+	o->fin_packet = D->fin_packet;
+	o->acked_seen = D->acked_seen;
+	o->acked = D->acked_seen ? D->acked - b : 0;
+	o->rst_seen = D->rst_seen;
+	o->rst_time = D->rst_time;
+	o->rst_packet = D->rst_packet;
+	o->rst_seq = D->rst_seen ? D->rst_seq - b : 0;
+	o->rst_count = D->rst_count;
+	o->packets = D->packets;
+	o->bytes = D->bytes;
+	o->retrans_packets = D->retrans_packets;
+	o->retrans_bytes = D->retrans_bytes;
+	o->mss = D->mss;
+	o->wscale = D->wscale;
+	o->sack_permitted = D->sack_permitted;
+	o->timestamps = D->timestamps;
+	o->http_messages = http_msgs;
+}
+
+static void fill_pub(const struct conn *c, struct az_conn *o)
+{
+	const struct flow_key *k = &c->key;
+	const struct cdir *cs = &c->d[AZ_C2S], *sc = &c->d[AZ_S2C];
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->id = c->id;
+	o->af = k->af;
+	memcpy(o->client_addr, c->client_is_lo ? k->lo_addr : k->hi_addr, 16);
+	memcpy(o->server_addr, c->client_is_lo ? k->hi_addr : k->lo_addr, 16);
+	o->client_port = c->client_is_lo ? k->lo_port : k->hi_port;
+	o->server_port = c->client_is_lo ? k->hi_port : k->lo_port;
+	o->role_inferred = c->role_inferred;
+	o->handshake_seen = c->syn_seen && c->synack_seen && c->hsack_seen;
+	o->rtt_known = c->rtt_known;
+	o->h_s = c->rtt_known ? c->h_s : 0;
+	o->h_c = c->rtt_known ? c->h_c : 0;
+	o->first_time = c->first_time;
+	o->last_time = c->last_time;
+	o->first_packet = c->first_packet;
+	o->last_packet = c->last_packet;
+	fill_dir(&o->c2s, cs, c->http.requests);
+	fill_dir(&o->s2c, sc, c->http.status_lines);
+	o->initiator = initiator_of(c);
+	o->kind = kind_of(c);
+	o->client_end = cs->state;
+	o->server_end = sc->state;
+
+	/* lingering: client bytes the server ACKed after its own FIN, with
+	 * no RST from the server; it lasted from the FIN to the server's
+	 * last ACK of client data (or of the client's FIN) */
+	if (c->linger_armed && !sc->rst_seen && cs->base_known) {
+		uint32_t upto = seq_min(acked_now(cs), cs->data_end);
+		uint32_t from = c->linger_from_start ? cs->base + 1 : c->linger_acked0;
+		uint32_t drained = unacked(upto, from);
+
+		if (drained > 0) {
+			o->lingered = true;
+			o->linger_bytes = drained;
+			o->linger_seconds = c->linger_last - sc->fin_time;
+			if (o->linger_seconds < 0)
+				o->linger_seconds = 0;
+		}
+	}
+	o->server_fw2 = c->fw2[AZ_SERVER];
+	o->client_fw2 = c->fw2[AZ_CLIENT];
+
+	o->http_requests = c->http.requests;
+	o->http_responses = c->http.responses;
+	o->http_unanswered = c->http.requests > c->http.responses ?
+	                     c->http.requests - c->http.responses : 0;
+	o->n_responses = c->http.n_resp;
+	for (i = 0; i < c->http.n_resp; i++) {
+		uint32_t b = out_base(sc);
+		o->responses[i] = c->http.resp[i];
+		o->responses[i].seq_start -= b;
+		if (o->responses[i].seq_end)
+			o->responses[i].seq_end -= b;
+	}
+	o->finding = c->finding_idx;
+}
+
+/* Copy a timeline entry, made relative. */
+static struct az_tl_pkt tl_rel(const struct conn *c, const struct az_tl_pkt *e)
+{
+	struct az_tl_pkt r = *e;
+	const struct cdir *D = &c->d[e->dir & 1], *P = &c->d[!(e->dir & 1)];
+
+	r.seq = e->seq - out_base(D);
+	r.ack = (e->flags & LL_TH_ACK) ? e->ack - out_base(P) : 0;
+	if (!(e->flags & LL_TH_SYN) && D->wscale >= 0 && P->wscale >= 0)
+		r.win = e->win << (D->wscale > 14 ? 14 : D->wscale);
+	return r;
+}
+
+static void retain(struct az *az, const struct conn *c, const struct az_conn *pub)
+{
+	struct az_conn *o;
+	struct az_tl_pkt *tl;
+	uint32_t n_tail, i;
+	uint64_t first;
+
+	if (az->n_retained == az->cap_retained) {
+		size_t ncap = az->cap_retained ? az->cap_retained * 2 : 16;
+		struct az_conn *nr = realloc(az->retained, ncap * sizeof(*nr));
+		if (!nr) {
+			az->totals.not_retained++;
+			return;
+		}
+		az->retained = nr;
+		az->cap_retained = ncap;
+	}
+	n_tail = c->cap_tail == 0 ? 0 :
+	         (uint32_t)(c->n_tail < c->cap_tail ? c->n_tail : c->cap_tail);
+	tl = malloc(((size_t)c->n_head + n_tail + 1) * sizeof(*tl));
+	o = &az->retained[az->n_retained++];
+	*o = *pub;
+	az->totals.retained++;
+	if (az->n_retained > 1 && az->retained[az->n_retained - 2].id > o->id)
+		az->retained_sorted = false;
+	if (!tl)
+		return; /* kept without a timeline */
+	for (i = 0; i < c->n_head; i++)
+		tl[i] = tl_rel(c, &c->tl_head[i]);
+	first = c->n_tail > n_tail ? c->n_tail % c->cap_tail : 0;
+	for (i = 0; i < n_tail; i++)
+		tl[c->n_head + i] = tl_rel(c, &c->tl_tail[(first + i) % c->cap_tail]);
+	o->tl_head = tl;
+	o->n_head = c->n_head;
+	o->tl_tail = tl + c->n_head;
+	o->n_tail = n_tail;
+	o->tl_omitted = (c->n_tail - n_tail) + c->tl_lost;
+}
+
+/* Summarize c, hand it out, and free its slot. */
+static void conn_close(struct az *az, struct conn *c, double end_time)
+{
+	struct az_conn pub;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		pend_finalize(az, c, k);
+	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
+	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
+	fill_pub(c, &pub);
+	if (c->finding_idx >= 0)
+		az->findings[c->finding_idx].unanswered_requests = pub.http_unanswered;
+	if (az->cfg.on_conn)
+		az->cfg.on_conn(&pub, az->cfg.arg);
+	az->totals.connections++;
+	az->totals.by_kind[pub.kind]++;
+	az->totals.by_initiator[pub.initiator]++;
+	if (pub.lingered)
+		az->totals.lingered++;
+	if (pub.role_inferred)
+		az->totals.role_inferred++;
+	if (c->flagged) {
+		if (c->finding_idx >= 0)
+			retain(az, c, &pub);
+		else
+			az->totals.not_retained++;
+	}
+	if (c->finished)
+		done_unlink(az, c);
+	ft_remove(&az->ft, &c->key, c->hash);
+	az->live--;
+	slot_release(az, c);
+}
+
+static void expire(struct az *az, double now)
+{
+	while (az->done_head != NONE) {
+		struct conn *c = slot(az, az->done_head);
+		if (c->last_time + c->grace >= now)
+			break;
+		conn_close(az, c, c->last_time);
+	}
+}
+
+/* A SYN (no ACK) on a tuple we already follow: a new connection, unless
+ * it repeats the SYN we have or is the other half of a simultaneous open. */
+static bool starts_new(const struct conn *c, const struct dec_tcp *s, int d)
+{
+	const struct cdir *C = &c->d[AZ_C2S];
+	bool ended = c->d[0].rst_seen || c->d[1].rst_seen ||
+	             (c->d[0].fin_seen && c->d[1].fin_seen);
+
+	if (!(s->flags & LL_TH_SYN) || (s->flags & LL_TH_ACK))
+		return false;
+	if (d == AZ_C2S && C->isn_known && s->seq == C->base)
+		return false;
+	if (ended || !c->syn_seen)
+		return true;
+	return d == AZ_C2S;
+}
+
+enum dec_result az_packet(struct az *az, int dlt, double ts,
+                          const uint8_t *bytes, uint32_t caplen,
+                          uint32_t wirelen)
+{
+	struct dec_tcp s;
+	enum dec_result r;
+	struct flow_key k;
+	uint32_t hash, i;
+	bool src_is_lo;
+	struct conn *c = NULL;
+	uint64_t idx;
+	int d;
+
+	az->stats.packets++;
+	idx = az->stats.packets;
+	az->stats.bytes += caplen;
+	if (idx == 1)
+		az->stats.first_time = ts;
+	if (ts > az->stats.last_time || idx == 1)
+		az->stats.last_time = ts;
+	r = dec_packet(dlt, bytes, caplen, wirelen, &s, NULL);
+	if (r != DEC_OK) {
+		if ((unsigned)r < DEC_NRESULTS)
+			az->stats.by_result[r]++;
+		return r;
+	}
+	az->stats.tcp++;
+	if (az->done_head != NONE)
+		expire(az, ts);
+
+	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
+	hash = ft_hash(&k);
+	i = ft_find(&az->ft, &k, hash);
+	if (i != NONE) {
+		c = slot(az, i);
+		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
+		if (starts_new(c, &s, d)) {
+			conn_close(az, c, c->last_time);
+			c = NULL;
+		}
+	}
+	if (!c) {
+		c = conn_new(az, &k, hash, src_is_lo, &s, ts, idx);
+		if (!c) {
+			az->dropped++;
+			return DEC_OK;
+		}
+	}
+	d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
+	az->stats.by_result[DEC_OK]++;
+	track(az, c, &s, d, ts, idx);
+	return DEC_OK;
+}
+
+static int cmp_conn_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct conn *const *)a)->id, y = (*(struct conn *const *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static int cmp_pub_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct az_conn *)a)->id, y = ((const struct az_conn *)b)->id;
+	return (x > y) - (x < y);
+}
+
+void az_finish(struct az *az)
+{
+	struct conn **live = NULL;
+	size_t n = 0, i, j;
+
+	if (az->finished)
+		return;
+	az->finished = true;
+	/* everything still here, in id order (on_conn sees that order) */
+	if (az->live > 0)
+		live = malloc(az->live * sizeof(*live));
+	for (i = 0; i < az->n_slabs; i++)
+		for (j = 0; j < SLAB_SIZE; j++) {
+			struct conn *c = &az->slabs[i][j];
+			if (!c->in_use)
+				continue;
+			if (live)
+				live[n++] = c;
+			else
+				conn_close(az, c, az->stats.last_time);
+		}
+	if (live) {
+		qsort(live, n, sizeof(*live), cmp_conn_id);
+		for (i = 0; i < n; i++)
+			conn_close(az, live[i], az->stats.last_time);
+		free(live);
+		live = NULL;
+	}
+	if (!az->retained_sorted) {
+		qsort(az->retained, az->n_retained, sizeof(*az->retained), cmp_pub_id);
+		az->retained_sorted = true;
+	}
+	fw2_summary(&az->fw2[AZ_SERVER]);
+	fw2_summary(&az->fw2[AZ_CLIENT]);
+}
+
+/* ------------------------------------------------------------------ */
+/* accessors and names                                                 */
+
+const struct az_stats *az_stats(const struct az *az) { return &az->stats; }
+const struct az_totals *az_totals(const struct az *az) { return &az->totals; }
+uint64_t az_dropped(const struct az *az) { return az->dropped; }
+size_t az_n_findings(const struct az *az) { return az->n_findings; }
+
+const struct az_rst_finding *az_finding(const struct az *az, size_t i)
+{
+	return i < az->n_findings ? &az->findings[i] : NULL;
+}
+
+size_t az_n_retained(const struct az *az) { return az->n_retained; }
+
+const struct az_conn *az_retained(const struct az *az, size_t i)
+{
+	return i < az->n_retained ? &az->retained[i] : NULL;
+}
+
+const struct az_conn *az_retained_by_id(const struct az *az, uint64_t id)
+{
+	size_t lo = 0, hi = az->n_retained, i;
+
+	if (!az->retained_sorted) {
+		for (i = 0; i < az->n_retained; i++)
+			if (az->retained[i].id == id)
+				return &az->retained[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (az->retained[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < az->n_retained && az->retained[lo].id == id ? &az->retained[lo] : NULL;
+}
+
+const struct az_fw2_summary *az_fw2(const struct az *az, enum az_side side)
+{
+	/* the summary is a cache inside the aggregate: filling it does not
+	 * change what the analyzer has seen */
+	struct az *m = (struct az *)az;
+	return fw2_summary(&m->fw2[side == AZ_CLIENT ? AZ_CLIENT : AZ_SERVER]);
+}
+
+const char *az_kind_name(enum az_kind k)
+{
+	switch (k) {
+	case AZ_KIND_OPEN: return "open";
+	case AZ_KIND_GRACEFUL: return "graceful";
+	case AZ_KIND_HALF_OPEN: return "half_open";
+	case AZ_KIND_FIN_THEN_RST: return "fin_then_rst";
+	case AZ_KIND_ABORT: return "abort";
+	case AZ_KIND_RESET: return "reset";
+	}
+	return "unknown";
+}
+
+const char *az_initiator_name(enum az_initiator i)
+{
+	switch (i) {
+	case AZ_INIT_NONE: return "none";
+	case AZ_INIT_CLIENT: return "client";
+	case AZ_INIT_SERVER: return "server";
+	case AZ_INIT_SIMULTANEOUS: return "simultaneous";
+	}
+	return "unknown";
+}
+
+const char *az_state_name(enum az_state s)
+{
+	switch (s) {
+	case AZ_ST_UNKNOWN: return "UNKNOWN";
+	case AZ_ST_SYN_SENT: return "SYN_SENT";
+	case AZ_ST_SYN_RECEIVED: return "SYN_RECEIVED";
+	case AZ_ST_ESTABLISHED: return "ESTABLISHED";
+	case AZ_ST_FIN_WAIT_1: return "FIN_WAIT_1";
+	case AZ_ST_FIN_WAIT_2: return "FIN_WAIT_2";
+	case AZ_ST_CLOSING: return "CLOSING";
+	case AZ_ST_TIME_WAIT: return "TIME_WAIT";
+	case AZ_ST_CLOSE_WAIT: return "CLOSE_WAIT";
+	case AZ_ST_LAST_ACK: return "LAST_ACK";
+	case AZ_ST_CLOSED: return "CLOSED";
+	}
+	return "UNKNOWN";
+}
+
+const char *az_fw2_end_name(enum az_fw2_end e)
+{
+	switch (e) {
+	case AZ_FW2_CLIENT_FIN: return "client_fin";
+	case AZ_FW2_CLIENT_RST: return "client_rst";
+	case AZ_FW2_SERVER_RST: return "server_rst";
+	case AZ_FW2_CAPTURE_END: return "capture_end";
+	}
+	return "unknown";
+}
+
+const char *az_cause_name(enum az_cause c)
+{
+	switch (c) {
+	case AZ_CAUSE_UNKNOWN: return "unknown";
+	case AZ_CAUSE_DATA_AFTER_FIN: return "data_after_fin";
+	case AZ_CAUSE_UNREAD_AT_CLOSE: return "unread_at_close";
+	case AZ_CAUSE_ABORT: return "abort";
+	}
+	return "unknown";
+}
+
+const char *az_vantage_name(enum az_vantage v)
+{
+	switch (v) {
+	case AZ_VANTAGE_UNKNOWN: return "unknown";
+	case AZ_VANTAGE_CLIENT: return "client";
+	case AZ_VANTAGE_SERVER: return "server";
+	case AZ_VANTAGE_MIDDLE: return "middle";
+	}
+	return "unknown";
+}
+
+const char *az_basis_name(enum az_basis b)
+{
+	switch (b) {
+	case AZ_BASIS_CAPTURE_ORDER: return "capture_order";
+	case AZ_BASIS_TIMING: return "timing";
+	}
+	return "unknown";
+}
+
+const char *az_flags_str(uint8_t flags, char buf[12])
+{
+	/* tcpdump's letters and order; "." for ACK */
+	static const struct { uint8_t bit; char ch; } tab[] = {
+		{ LL_TH_FIN, 'F' }, { LL_TH_SYN, 'S' }, { LL_TH_RST, 'R' },
+		{ LL_TH_PSH, 'P' }, { LL_TH_ACK, '.' }, { LL_TH_URG, 'U' },
+		{ LL_TH_ECE, 'E' }, { LL_TH_CWR, 'W' },
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (flags & tab[i].bit)
+			buf[n++] = tab[i].ch;
+	if (n == 0) {
+		memcpy(buf, "none", 5);
+		return buf;
+	}
+	buf[n] = '\0';
+	return buf;
+}

@@ -1,0 +1,169 @@
+/*
+ * flowtab.c - connection table (see flowtab.h).
+ */
+#include "analyzer/flowtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
+            uint16_t sport, const uint8_t dst[16], uint16_t dport,
+            bool *src_is_lo)
+{
+	int c = memcmp(src, dst, 16);
+	bool lo = c < 0 || (c == 0 && sport <= dport);
+
+	memset(k->pad, 0, sizeof(k->pad));
+	k->af = af;
+	if (lo) {
+		memcpy(k->lo_addr, src, 16);
+		memcpy(k->hi_addr, dst, 16);
+		k->lo_port = sport;
+		k->hi_port = dport;
+	} else {
+		memcpy(k->lo_addr, dst, 16);
+		memcpy(k->hi_addr, src, 16);
+		k->lo_port = dport;
+		k->hi_port = sport;
+	}
+	*src_is_lo = lo;
+}
+
+uint32_t ft_hash(const struct flow_key *k)
+{
+	/* multiply-xorshift over the key's five 64-bit words */
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 0x243f6a8885a308d3ull;
+	size_t i;
+
+	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static struct ft_slot *alloc_slots(size_t n)
+{
+	struct ft_slot *s = malloc(n * sizeof(*s));
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++)
+		s[i].val = FT_NONE;
+	return s;
+}
+
+int ft_init(struct flowtab *t, size_t size)
+{
+	size_t n = 16;
+
+	while (n < size)
+		n *= 2;
+	t->slots = alloc_slots(n);
+	if (!t->slots)
+		return -1;
+	t->mask = n - 1;
+	t->used = 0;
+	return 0;
+}
+
+uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t hash)
+{
+	size_t i = hash & t->mask;
+
+	for (;;) {
+		const struct ft_slot *s = &t->slots[i];
+		if (s->val == FT_NONE)
+			return FT_NONE;
+		if (s->hash == hash && memcmp(&s->key, k, sizeof(*k)) == 0)
+			return s->val;
+		i = (i + 1) & t->mask;
+	}
+}
+
+static void place(struct ft_slot *slots, size_t mask, const struct ft_slot *src)
+{
+	size_t i = src->hash & mask;
+
+	while (slots[i].val != FT_NONE)
+		i = (i + 1) & mask;
+	slots[i] = *src;
+}
+
+static int grow(struct flowtab *t)
+{
+	size_t n = (t->mask + 1) * 2, i;
+	struct ft_slot *ns = alloc_slots(n);
+
+	if (!ns)
+		return -1;
+	for (i = 0; i <= t->mask; i++)
+		if (t->slots[i].val != FT_NONE)
+			place(ns, n - 1, &t->slots[i]);
+	free(t->slots);
+	t->slots = ns;
+	t->mask = n - 1;
+	return 0;
+}
+
+int ft_insert(struct flowtab *t, const struct flow_key *k, uint32_t hash,
+              uint32_t val)
+{
+	struct ft_slot s;
+
+	/* keep the load at or under one half */
+	if ((t->used + 1) * 2 > t->mask + 1 && grow(t) < 0)
+		return -1;
+	s.hash = hash;
+	s.val = val;
+	s.key = *k;
+	place(t->slots, t->mask, &s);
+	t->used++;
+	return 0;
+}
+
+void ft_remove(struct flowtab *t, const struct flow_key *k, uint32_t hash)
+{
+	size_t i = hash & t->mask, j;
+
+	for (;;) {
+		struct ft_slot *s = &t->slots[i];
+		if (s->val == FT_NONE)
+			return;
+		if (s->hash == hash && memcmp(&s->key, k, sizeof(*k)) == 0)
+			break;
+		i = (i + 1) & t->mask;
+	}
+	/* backward-shift deletion: move up any later entry whose home slot
+	 * does not lie in the cyclic range (i, j] */
+	t->slots[i].val = FT_NONE;
+	j = i;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & t->mask;
+		if (t->slots[j].val == FT_NONE)
+			break;
+		home = t->slots[j].hash & t->mask;
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->slots[i] = t->slots[j];
+		t->slots[j].val = FT_NONE;
+		i = j;
+	}
+	t->used--;
+}
+
+void ft_free(struct flowtab *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->mask = 0;
+	t->used = 0;
+}

@@ -1,0 +1,398 @@
+/*
+ * http.c - HTTP/1.x message counting over TCP payload (see http.h).
+ */
+#include "analyzer/http.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "analyzer/seq.h"
+
+enum {
+	M_START = 0,   /* expecting a start line (blank lines allowed) */
+	M_HEADERS,     /* header lines until the empty line */
+	M_BODY,        /* `remaining` body bytes */
+	M_CHUNK_SIZE,  /* a chunk-size line */
+	M_CHUNK_DATA,  /* `remaining` chunk bytes */
+	M_CHUNK_CRLF,  /* the CRLF after chunk data */
+	M_TRAILERS,    /* trailer lines after the last chunk */
+	M_UNTIL_CLOSE, /* unframed response: runs to the FIN */
+	M_DEAD,        /* not HTTP, or bytes missing: stop */
+};
+
+#define LENGTH_CAP ((uint64_t)1 << 62)
+
+void http_init(struct http_conn *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->open_response = -1;
+}
+
+void http_begin(struct http_conn *h, int d, uint32_t seq)
+{
+	struct http_dir *hd = &h->dir[d & 1];
+
+	if (hd->begun)
+		return;
+	hd->begun = true;
+	hd->next = seq;
+	hd->mode = M_START;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* "HTTP/d.d" at s (8 bytes available checked by the caller). */
+static bool is_version(const char *s)
+{
+	return memcmp(s, "HTTP/", 5) == 0 && is_digit(s[5]) && s[6] == '.' &&
+	       is_digit(s[7]);
+}
+
+/* Request line: METHOD SP target SP HTTP/x.y. Sets *head for HEAD. */
+static bool parse_request_line(const char *l, size_t n, bool *head)
+{
+	size_t i = 0, m, t0;
+
+	while (i < n && ((l[i] >= 'A' && l[i] <= 'Z') || l[i] == '-' || l[i] == '_'))
+		i++;
+	m = i;
+	if (m == 0 || m > 20 || i >= n || l[i] != ' ')
+		return false;
+	t0 = ++i;
+	while (i < n && l[i] != ' ')
+		i++;
+	if (i == t0 || i >= n)
+		return false;
+	i++;
+	if (n - i != 8 || !is_version(l + i))
+		return false;
+	*head = (m == 4 && memcmp(l, "HEAD", 4) == 0);
+	return true;
+}
+
+/* Status line: HTTP/x.y SP ddd [SP reason]. */
+static bool parse_status_line(const char *l, size_t n, uint16_t *status)
+{
+	if (n < 12 || !is_version(l) || l[8] != ' ' || !is_digit(l[9]) ||
+	    !is_digit(l[10]) || !is_digit(l[11]) || (n > 12 && l[12] != ' '))
+		return false;
+	*status = (uint16_t)((l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0'));
+	return *status >= 100;
+}
+
+static void header_line(struct http_dir *hd, const char *l, size_t n)
+{
+	static const char cl[] = "content-length:";
+	static const char te[] = "transfer-encoding:";
+	size_t i;
+
+	if (n >= sizeof(cl) - 1 && strncasecmp(l, cl, sizeof(cl) - 1) == 0) {
+		uint64_t v = 0;
+		bool any = false;
+
+		for (i = sizeof(cl) - 1; i < n && (l[i] == ' ' || l[i] == '\t'); i++)
+			;
+		for (; i < n && is_digit(l[i]); i++) {
+			v = v * 10 + (uint64_t)(l[i] - '0');
+			any = true;
+			if (v > LENGTH_CAP)
+				return; /* absurd: leave the message unframed */
+		}
+		for (; i < n && (l[i] == ' ' || l[i] == '\t'); i++)
+			;
+		if (any && i == n) {
+			hd->has_length = true;
+			hd->content_length = v;
+		}
+	} else if (n >= sizeof(te) - 1 && strncasecmp(l, te, sizeof(te) - 1) == 0) {
+		/* the line buffer is NUL-terminated by the caller */
+		if (strcasestr(l + sizeof(te) - 1, "chunked"))
+			hd->chunked = true;
+	}
+}
+
+static void message_done(struct http_conn *h, int d, uint32_t end)
+{
+	struct http_dir *hd = &h->dir[d];
+
+	if (d == AZ_S2C && h->open_response >= 0) {
+		h->resp[h->open_response].seq_end = end;
+		h->resp[h->open_response].complete = true;
+		h->open_response = -1;
+	}
+	hd->mode = M_START;
+}
+
+static void start_message(struct http_dir *hd)
+{
+	hd->has_length = false;
+	hd->chunked = false;
+	hd->content_length = 0;
+	hd->status = 0;
+}
+
+/* A whole line (CR LF stripped) ended; `end` is the seq after its LF and
+ * `lseq` the seq of its first byte. */
+static void line_done(struct http_conn *h, int d, uint32_t lseq, uint32_t end)
+{
+	struct http_dir *hd = &h->dir[d];
+	char *l = hd->line;
+	size_t n = hd->line_len;
+	bool head = false;
+	uint64_t v;
+	size_t i;
+
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	l[n] = '\0';
+	switch (hd->mode) {
+	case M_START:
+		if (n == 0)
+			return; /* blank lines between messages are tolerated */
+		if (hd->line_long)
+			goto dead;
+		start_message(hd);
+		if (d == AZ_C2S) {
+			if (!parse_request_line(l, n, &head))
+				goto dead;
+			if (head)
+				h->head_bits |= (uint64_t)1 << (h->requests % 64);
+			else
+				h->head_bits &= ~((uint64_t)1 << (h->requests % 64));
+			h->requests++;
+		} else {
+			if (!parse_status_line(l, n, &hd->status))
+				goto dead;
+			h->status_lines++;
+			if (hd->status >= 200) {
+				h->responses++;
+				h->open_response = -1;
+				if (h->n_resp < AZ_MAX_HTTP_RESPONSES) {
+					struct az_http_response *r = &h->resp[h->n_resp];
+					r->seq_start = lseq;
+					r->seq_end = 0;
+					r->status = hd->status;
+					r->complete = false;
+					h->open_response = h->n_resp++;
+				}
+			}
+		}
+		hd->mode = M_HEADERS;
+		return;
+	case M_HEADERS:
+		if (n > 0) {
+			header_line(hd, l, n);
+			return;
+		}
+		if (d == AZ_C2S) {
+			if (hd->chunked)
+				hd->mode = M_CHUNK_SIZE;
+			else if (hd->has_length && hd->content_length > 0) {
+				hd->remaining = hd->content_length;
+				hd->mode = M_BODY;
+			} else
+				message_done(h, d, end);
+			return;
+		}
+		if (hd->status < 200) {
+			hd->mode = M_START; /* interim response: the final one follows */
+			return;
+		}
+		/* the response to request number h->responses */
+		head = h->responses >= 1 && h->responses <= h->requests &&
+		       (h->head_bits >> ((h->responses - 1) % 64) & 1);
+		if (head || hd->status == 204 || hd->status == 304)
+			message_done(h, d, end);
+		else if (hd->chunked)
+			hd->mode = M_CHUNK_SIZE;
+		else if (hd->has_length) {
+			if (hd->content_length == 0) {
+				message_done(h, d, end);
+			} else {
+				hd->remaining = hd->content_length;
+				hd->mode = M_BODY;
+			}
+		} else
+			hd->mode = M_UNTIL_CLOSE;
+		return;
+	case M_CHUNK_SIZE:
+		v = 0;
+		for (i = 0; i < n; i++) {
+			char c = l[i];
+			int x;
+
+			if (c >= '0' && c <= '9')
+				x = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				x = c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				x = c - 'A' + 10;
+			else
+				break;
+			v = v * 16 + (uint64_t)x;
+			if (v > LENGTH_CAP)
+				goto dead;
+		}
+		if (i == 0 || (i < n && l[i] != ';' && l[i] != ' ' && l[i] != '\t'))
+			goto dead;
+		if (v == 0) {
+			hd->mode = M_TRAILERS;
+		} else {
+			hd->remaining = v;
+			hd->mode = M_CHUNK_DATA;
+		}
+		return;
+	case M_CHUNK_CRLF:
+		if (n != 0)
+			goto dead;
+		hd->mode = M_CHUNK_SIZE;
+		return;
+	case M_TRAILERS:
+		if (n == 0)
+			message_done(h, d, end);
+		return;
+	default:
+		return;
+	}
+dead:
+	hd->mode = M_DEAD;
+}
+
+/* Parse n captured bytes starting at raw seq `pos`. */
+static void run(struct http_conn *h, int d, const uint8_t *p, uint32_t n,
+                uint32_t pos)
+{
+	struct http_dir *hd = &h->dir[d];
+	uint32_t i = 0;
+
+	while (i < n && hd->mode != M_DEAD) {
+		switch (hd->mode) {
+		case M_BODY:
+		case M_CHUNK_DATA: {
+			uint64_t take = n - i;
+
+			if (take > hd->remaining)
+				take = hd->remaining;
+			i += (uint32_t)take;
+			hd->remaining -= take;
+			if (hd->remaining == 0) {
+				if (hd->mode == M_BODY)
+					message_done(h, d, pos + i);
+				else
+					hd->mode = M_CHUNK_CRLF;
+			}
+			break;
+		}
+		case M_UNTIL_CLOSE:
+			i = n;
+			break;
+		default: {
+			/* line modes: copy up to the LF into the bounded line */
+			const uint8_t *lf;
+			uint32_t take, room;
+
+			if (hd->mode == M_START && hd->line_len == 0 &&
+			    p[i] != '\r' && p[i] != '\n' &&
+			    !(p[i] >= 'A' && p[i] <= 'Z')) {
+				hd->mode = M_DEAD; /* neither a method nor "HTTP/" */
+				break;
+			}
+			if (hd->line_len == 0 && !hd->line_long)
+				hd->line_seq = pos + i;
+			lf = memchr(p + i, '\n', n - i);
+			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
+			room = (HTTP_LINE_MAX - 1) - hd->line_len;
+			if (take > room) {
+				hd->line_long = true;
+				memcpy(hd->line + hd->line_len, p + i, room);
+				hd->line_len += (uint16_t)room;
+			} else {
+				memcpy(hd->line + hd->line_len, p + i, take);
+				hd->line_len += (uint16_t)take;
+			}
+			if (hd->mode == M_START && hd->line_long) {
+				hd->mode = M_DEAD; /* a start line is never this long */
+				break;
+			}
+			i += take;
+			if (lf) {
+				i++; /* the LF */
+				line_done(h, d, hd->line_seq, pos + i);
+				hd->line_len = 0;
+				hd->line_long = false;
+			}
+			break;
+		}
+		}
+	}
+}
+
+void http_segment(struct http_conn *h, int d, uint32_t seq,
+                  const uint8_t *p, uint32_t caplen, uint32_t seg_len)
+{
+	struct http_dir *hd;
+	uint32_t off, end, missing, have;
+
+	d &= 1;
+	hd = &h->dir[d];
+	if (!hd->begun || hd->mode == M_DEAD || seg_len == 0)
+		return;
+	end = seq + seg_len;
+	if (seq_leq(end, hd->next))
+		return; /* all seen before: a retransmission */
+	if (seq_after(seq, hd->next)) {
+		hd->mode = M_DEAD; /* bytes missing from the capture */
+		return;
+	}
+	off = hd->next - seq;
+	if (caplen > seg_len)
+		caplen = seg_len;
+	if (p && off < caplen) {
+		run(h, d, p + off, caplen - off, hd->next);
+		have = caplen;
+	} else {
+		have = off;
+	}
+	hd->next = seq + have;
+	/* bytes on the wire but not captured (snaplen): body bytes can be
+	 * skipped by count, anything else leaves us blind */
+	missing = seg_len - have;
+	while (missing > 0 && hd->mode != M_DEAD) {
+		if (hd->mode == M_BODY || hd->mode == M_CHUNK_DATA) {
+			uint64_t take = missing;
+
+			if (take > hd->remaining)
+				take = hd->remaining;
+			missing -= (uint32_t)take;
+			hd->remaining -= take;
+			hd->next += (uint32_t)take;
+			if (hd->remaining == 0) {
+				if (hd->mode == M_BODY)
+					message_done(h, d, hd->next);
+				else
+					hd->mode = M_CHUNK_CRLF;
+			}
+		} else if (hd->mode == M_UNTIL_CLOSE) {
+			hd->next += missing;
+			missing = 0;
+		} else {
+			hd->mode = M_DEAD;
+		}
+	}
+	if (hd->mode != M_DEAD)
+		hd->next = end;
+}
+
+void http_fin(struct http_conn *h, int d, uint32_t fin_seq)
+{
+	struct http_dir *hd = &h->dir[d & 1];
+
+	if (hd->mode == M_UNTIL_CLOSE && hd->begun && hd->next == fin_seq &&
+	    (d & 1) == AZ_S2C && h->open_response >= 0) {
+		h->resp[h->open_response].seq_end = fin_seq;
+		h->resp[h->open_response].complete = true;
+		h->open_response = -1;
+	}
+	if (hd->mode != M_DEAD && seq_geq(fin_seq, hd->next))
+		hd->mode = M_DEAD; /* the stream is over */
+}

@@ -1,0 +1,469 @@
+/*
+ * launch.c - start, watch and stop the target inside the lab's server
+ * namespace (see launch.h).
+ */
+#include "lab/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/sockdiag.h"
+
+#define MAX_EXTRA 64
+
+struct launch {
+	pid_t pid;
+	bool reaped;
+	bool stopped;    /* launch_stop ran: never signal the group again */
+	int wstatus;
+	double grace;
+	char *command;
+	char log_path[PATH_MAX];
+	bool log_temp;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static bool is_exec(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int launch_find_target(char *buf, size_t buflen, char *err, size_t errlen)
+{
+	const char *env = getenv("LINGERLAB_TARGET");
+	char self[PATH_MAX];
+	const char *path;
+	ssize_t n;
+	int w;
+
+	if (env && *env) {
+		if (!is_exec(env)) {
+			seterr(err, errlen, "lingerlab-target: LINGERLAB_TARGET=%s is not an executable file", env);
+			return LABNET_ENV;
+		}
+		w = snprintf(buf, buflen, "%s", env);
+		return (w > 0 && (size_t)w < buflen) ? LABNET_OK : LABNET_ENV;
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			w = snprintf(buf, buflen, "%s/lingerlab-target", self);
+			if (w > 0 && (size_t)w < buflen && is_exec(buf))
+				return LABNET_OK;
+			*slash = '/';
+		}
+	} else {
+		self[0] = '\0';
+	}
+	path = getenv("PATH");
+	while (path && *path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+
+		w = snprintf(buf, buflen, "%.*s/lingerlab-target", (int)len, path);
+		if (len > 0 && w > 0 && (size_t)w < buflen && is_exec(buf))
+			return LABNET_OK;
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	seterr(err, errlen, "lingerlab-target: not found next to %s nor on PATH; set LINGERLAB_TARGET",
+	       self[0] ? self : "this program");
+	return LABNET_ENV;
+}
+
+const char *launch_log_path(const struct launch *l)
+{
+	return l->log_path;
+}
+
+size_t launch_log_tail(const struct launch *l, char *buf, size_t buflen)
+{
+	struct stat st;
+	size_t want, got = 0;
+	off_t from;
+	int fd;
+
+	if (buflen == 0)
+		return 0;
+	buf[0] = '\0';
+	fd = open(l->log_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+		close(fd);
+		return 0;
+	}
+	want = (size_t)st.st_size < buflen - 1 ? (size_t)st.st_size : buflen - 1;
+	from = st.st_size - (off_t)want;
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, from + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+		got--;
+	buf[got] = '\0';
+	return got;
+}
+
+/* "; its output ends: ..." (one line), or "" when it printed nothing. */
+static void tail_clause(const struct launch *l, char *buf, size_t buflen)
+{
+	char tail[320];
+	size_t n = launch_log_tail(l, tail, sizeof tail);
+
+	buf[0] = '\0';
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (tail[i] == '\n' || tail[i] == '\r' || tail[i] == '\t')
+			tail[i] = ' ';
+	snprintf(buf, buflen, "; its output ends: %s", tail);
+}
+
+static void describe_status(int st, char *buf, size_t buflen)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, buflen, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, buflen, "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, buflen, "stopped (status 0x%x)", (unsigned)st);
+}
+
+/* Reap the leader if it has exited; 1 exited, 0 running, -1 error. */
+static int reap_nohang(struct launch *l)
+{
+	int st;
+	pid_t w;
+
+	if (l->reaped)
+		return 1;
+	do
+		w = waitpid(l->pid, &st, WNOHANG);
+	while (w < 0 && errno == EINTR);
+	if (w == l->pid) {
+		l->reaped = true;
+		l->wstatus = st;
+		return 1;
+	}
+	if (w < 0 && errno == ECHILD) {   /* someone reaped it (labnet teardown) */
+		l->reaped = true;
+		l->wstatus = 0;
+		return 1;
+	}
+	return w < 0 ? -1 : 0;
+}
+
+pid_t launch_pid(const struct launch *l)
+{
+	return l->reaped ? 0 : l->pid;
+}
+
+const char *launch_command(const struct launch *l)
+{
+	return l->command;
+}
+
+int launch_poll(struct launch *l, int *wstatus, char *err, size_t errlen)
+{
+	int r = reap_nohang(l);
+
+	if (r < 0) {
+		seterr(err, errlen, "target: waitpid: %s", strerror(errno));
+		return -1;
+	}
+	if (r == 1 && wstatus)
+		*wstatus = l->wstatus;
+	return r;
+}
+
+int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
+{
+	double end;
+	int rc = LABNET_OK;
+
+	/* pid 0 (never started) must not reach kill(): kill(-0, ...) would
+	 * signal our own process group. */
+	if (!l || l->pid <= 0)
+		return LABNET_OK;
+	if (l->stopped) {
+		if (wstatus)
+			*wstatus = l->wstatus;
+		return LABNET_OK;
+	}
+	l->stopped = true;
+	if (!l->reaped) {
+		if (kill(-l->pid, SIGTERM) != 0 && errno != ESRCH)
+			(void)kill(l->pid, SIGTERM);
+		end = now_mono() + l->grace;
+		while (reap_nohang(l) == 0 && now_mono() < end)
+			sleep_ms(10);
+	}
+	/* Whatever is left of the group (workers, the leader if it ignored
+	 * SIGTERM) gets SIGKILL. */
+	if (kill(-l->pid, SIGKILL) != 0 && errno != ESRCH && errno != EPERM)
+		rc = LABNET_ERR;
+	if (!l->reaped) {
+		end = now_mono() + 2.0;
+		while (reap_nohang(l) == 0 && now_mono() < end)
+			sleep_ms(5);
+		if (!l->reaped) {
+			seterr(err, errlen, "target: pid %d did not die after SIGKILL", (int)l->pid);
+			return LABNET_ERR;
+		}
+	}
+	if (wstatus)
+		*wstatus = l->wstatus;
+	if (rc != LABNET_OK)
+		seterr(err, errlen, "target: kill process group %d: %s", (int)l->pid, strerror(errno));
+	return rc;
+}
+
+void launch_free(struct launch *l)
+{
+	if (!l)
+		return;
+	(void)launch_stop(l, NULL, NULL, 0);
+	if (l->log_temp)
+		(void)unlink(l->log_path);
+	free(l->command);
+	l->command = NULL;
+	free(l);
+}
+
+/* Join argv with spaces, quoting arguments that need it for a shell. */
+static char *join_command(char *const argv[])
+{
+	size_t cap = 1;
+	char *s, *p;
+
+	for (int i = 0; argv[i]; i++)
+		cap += strlen(argv[i]) * 4 + 3;
+	s = malloc(cap);
+	if (!s)
+		return NULL;
+	p = s;
+	for (int i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		bool quote = *a == '\0' || strpbrk(a, " \t\n'\"\\$`;&|<>()*?[]{}~#!") != NULL;
+
+		if (i)
+			*p++ = ' ';
+		if (quote)
+			*p++ = '\'';
+		for (; *a; a++) {
+			if (quote && *a == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = *a;
+			}
+		}
+		if (quote)
+			*p++ = '\'';
+	}
+	*p = '\0';
+	return s;
+}
+
+int launch_start(const struct labnet *ln, const struct launch_spec *spec,
+                 struct launch **out, char *err, size_t errlen)
+{
+	struct labnet_spawn_opts so = LABNET_SPAWN_OPTS_INIT;
+	char target[PATH_MAX], listen_arg[64], addr[INET_ADDRSTRLEN], tail[400], how[96];
+	char *argv[MAX_EXTRA + 8];
+	struct sockdiag *sd = NULL;
+	struct launch *l = NULL;
+	double timeout, end;
+	int argc = 0, logfd = -1, rc;
+	pid_t pid;
+
+	*out = NULL;
+	if (!ln || !spec || spec->port == 0) {
+		seterr(err, errlen, "target: no lab or no port given");
+		return LABNET_ERR;
+	}
+	labnet_addr_str(ln->server_addr, addr, sizeof addr);
+	if (spec->kind == LAUNCH_BUILTIN) {
+		if (!spec->policy || !*spec->policy) {
+			seterr(err, errlen, "target: builtin target needs a policy");
+			return LABNET_ERR;
+		}
+		if (spec->target_path) {
+			if (!is_exec(spec->target_path)) {
+				seterr(err, errlen, "lingerlab-target: %s is not an executable file", spec->target_path);
+				return LABNET_ENV;
+			}
+			snprintf(target, sizeof target, "%s", spec->target_path);
+		} else {
+			rc = launch_find_target(target, sizeof target, err, errlen);
+			if (rc != LABNET_OK)
+				return rc;
+		}
+		snprintf(listen_arg, sizeof listen_arg, "%s:%u", addr, (unsigned)spec->port);
+		argv[argc++] = target;
+		argv[argc++] = "--listen";
+		argv[argc++] = listen_arg;
+		argv[argc++] = "--policy";
+		argv[argc++] = (char *)spec->policy;
+		for (int i = 0; spec->extra_args && spec->extra_args[i]; i++) {
+			if (i >= MAX_EXTRA) {
+				seterr(err, errlen, "target: more than %d extra arguments", MAX_EXTRA);
+				return LABNET_ERR;
+			}
+			argv[argc++] = spec->extra_args[i];
+		}
+	} else {
+		if (!spec->command || !*spec->command) {
+			seterr(err, errlen, "target: empty server command");
+			return LABNET_ERR;
+		}
+		argv[argc++] = "/bin/sh";
+		argv[argc++] = "-c";
+		argv[argc++] = (char *)spec->command;
+	}
+	argv[argc] = NULL;
+
+	l = calloc(1, sizeof *l);
+	if (!l) {
+		seterr(err, errlen, "target: out of memory");
+		return LABNET_ERR;
+	}
+	l->grace = spec->stop_grace > 0 ? spec->stop_grace : 3.0;
+	l->reaped = true;   /* nothing to stop until the spawn succeeds */
+	l->command = spec->kind == LAUNCH_BUILTIN ? join_command(argv) : strdup(spec->command);
+	if (!l->command) {
+		seterr(err, errlen, "target: out of memory");
+		rc = LABNET_ERR;
+		goto fail;
+	}
+	if (spec->log_path) {
+		snprintf(l->log_path, sizeof l->log_path, "%s", spec->log_path);
+		logfd = open(l->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(l->log_path, sizeof l->log_path, "%s/lingerlab-target-XXXXXX.log",
+		         tmp && *tmp ? tmp : "/tmp");
+		logfd = mkostemps(l->log_path, 4, O_CLOEXEC);
+		l->log_temp = logfd >= 0;
+	}
+	if (logfd < 0) {
+		seterr(err, errlen, "target: log file %s: %s", l->log_path, strerror(errno));
+		rc = LABNET_ERR;
+		goto fail;
+	}
+
+	/* The readiness probe must see the server namespace's sockets. */
+	sd = sockdiag_open_in(ln->server_ns, err, errlen);
+	if (!sd) {
+		rc = LABNET_ERR;
+		goto fail;
+	}
+	so.stdout_fd = logfd;
+	so.stderr_fd = logfd;
+	so.new_pgrp = true;
+	pid = labnet_spawn(ln->server_ns, argv, &so, err, errlen);
+	close(logfd);
+	logfd = -1;
+	if (pid < 0) {
+		rc = (int)pid;
+		goto fail;
+	}
+	l->pid = pid;
+	l->reaped = false;
+
+	timeout = spec->ready_timeout > 0 ? spec->ready_timeout : 10.0;
+	end = now_mono() + timeout;
+	for (;;) {
+		int r = sockdiag_listening(sd, spec->port, err, errlen);
+
+		if (r < 0) {
+			rc = LABNET_ERR;
+			goto fail;
+		}
+		if (r == 1)
+			break;
+		r = reap_nohang(l);
+		if (r == 1 && !(WIFEXITED(l->wstatus) && WEXITSTATUS(l->wstatus) == 0)) {
+			/* It died. (Exit 0 may be a daemonizing server: keep
+			 * waiting for its listener.) */
+			describe_status(l->wstatus, how, sizeof how);
+			tail_clause(l, tail, sizeof tail);
+			seterr(err, errlen, "target: %s before listening on %s:%u%s", how, addr,
+			       (unsigned)spec->port, tail);
+			rc = LABNET_ERR;
+			goto fail;
+		}
+		if (now_mono() >= end) {
+			tail_clause(l, tail, sizeof tail);
+			seterr(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
+			       (unsigned)spec->port, ln->server_ns, timeout, tail);
+			rc = LABNET_ERR;
+			goto fail;
+		}
+		sleep_ms(10);
+	}
+	sockdiag_close(sd);
+	*out = l;
+	return LABNET_OK;
+fail:
+	if (logfd >= 0)
+		close(logfd);
+	sockdiag_close(sd);
+	launch_free(l);
+	return rc;
+}

@@ -1,0 +1,230 @@
+/*
+ * run.h - the runner behind `lingerlab run`: play parsed scenarios against
+ * a target inside the namespace lab, capture the conversation, analyze the
+ * capture and judge every expectation.
+ *
+ * One call does it all, in this order:
+ *   1. make the lab (lab/netns.h) and start the target in its server
+ *      namespace (lab/launch.h): the reference target with a close policy,
+ *      or any server command;
+ *   2. open a kernel socket-state sampler in the server namespace
+ *      (lab/sockdiag.h) and the raw client in the client namespace
+ *      (lab/rawtcp.h), whose capture is saved to cfg->capture_path;
+ *   3. play the scenarios one after the other. Each connection of a
+ *      scenario runs its steps as a small state machine driven by the raw
+ *      client's events and timers, all in one single-threaded event loop
+ *      that also samples the kernel every sample_interval. When a
+ *      scenario's steps are done (or its timeout expired) the runner waits
+ *      one RTT + 100 ms, then resets what is still open, so every scenario
+ *      starts against a quiet server (docs/scenario-language.md, "The end
+ *      of a scenario");
+ *   4. stop the target and remove the lab (also after errors and on
+ *      *cfg->stop, which a SIGINT/SIGTERM handler sets);
+ *   5. feed the saved capture to the analyzer (analyzer/capture.h), map
+ *      each scenario's connections to analyzer connection ids by client
+ *      port and time, and evaluate the expectations against the analyzer's
+ *      results, the kernel samples and what the client received.
+ *
+ * The lab knows nothing about JSON: the outcome is the plain structs
+ * below; reports/labreport.h turns it into the report's `lab` and
+ * `scenarios` members.
+ *
+ * Remote targets (RUN_TARGET_REMOTE, `--target HOST:PORT`) are part of the
+ * interface, but raw mode against them is refused (RUN_UNSUPPORTED): the
+ * host kernel would answer the raw client's packets with RSTs of its own,
+ * and suppressing those is a later, explicit opt-in.
+ *
+ * Errors: run_execute returns a status and writes a one-line "what:
+ * detail" message into err.
+ */
+#ifndef LL_LAB_RUN_H
+#define LL_LAB_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "analyzer/analyzer.h"
+#include "lab/respscan.h"
+#include "lab/scenario.h"
+
+enum run_status {
+	RUN_OK = 0,            /* ran; see outcome->passed */
+	RUN_ERR = -1,          /* the lab, the target or the capture failed */
+	RUN_ENV = -2,          /* environment: not root, no netns, no `ip`,
+	                          target binary missing */
+	RUN_UNSUPPORTED = -3,  /* remote raw mode (see above) */
+	RUN_USAGE = -4,        /* the request cannot be run as given (e.g. too
+	                          many connections for one run) */
+	RUN_INTERRUPTED = -5,  /* *cfg->stop was set; everything removed */
+};
+
+enum run_target_kind {
+	RUN_TARGET_BUILTIN = 0,  /* lingerlab-target --policy POLICY */
+	RUN_TARGET_SERVE,        /* any command, in the server namespace */
+	RUN_TARGET_REMOTE,       /* HOST:PORT elsewhere (refused for now) */
+};
+
+struct run_target {
+	enum run_target_kind kind;
+	const char *policy;         /* builtin: close | linger | abort | never */
+	char *const *extra_args;    /* builtin: more lingerlab-target arguments
+	                               (NULL-terminated; may be NULL) */
+	const char *command;        /* serve: shell command line */
+	const char *host;           /* remote: address or name */
+	uint16_t port;              /* serve, remote: required; builtin: 0 = 80 */
+};
+
+/* Most connections one run drives (a client port each, never reused). */
+#define RUN_MAX_CONNECTIONS 40000
+/* Kernel samples kept for the report (peaks count every sample). */
+#define RUN_MAX_SAMPLES 100000
+
+struct run_config {
+	struct run_target target;
+	const char *capture_path;   /* required: the pcap is written here */
+	const char *target_log;     /* target's output; NULL: a temporary file */
+	int64_t rtt_us;             /* emulated RTT for scenarios without `rtt` */
+	uint32_t sample_interval_us;/* 0: 50 ms */
+	volatile sig_atomic_t *stop;/* may be NULL; non-zero: stop soon */
+	pid_t lab_tag;              /* lab names' pid (0: getpid()) */
+};
+
+/* One kernel sample: counts of the target port's sockets by state. */
+struct run_sample {
+	double t;                   /* absolute (epoch) seconds */
+	uint32_t n[SCN_NKSTATES];   /* indexed by enum scn_kstate */
+};
+
+/* One connection the runner drove. */
+struct run_conn {
+	uint32_t group, index;      /* set and position in it */
+	uint16_t port;              /* client port, 0 if never opened */
+	uint64_t az_id;             /* analyzer connection id, 0: not found */
+	/* what the client saw */
+	bool connected;
+	bool failed;                /* refused, timed out or no port */
+	bool reset_seen;            /* a RST arrived */
+	bool fin_seen;              /* the server's FIN arrived */
+	bool closed;                /* CLOSED before the scenario's cleanup */
+	const char *close_reason;   /* rawtcp's name ("reset", ...), "" if open */
+	const char *state;          /* rawtcp state at the end of the window */
+	uint64_t bytes_sent;        /* client stream bytes sent */
+	uint64_t bytes_received;    /* server stream bytes received */
+	uint64_t rst_lost_on_flush; /* received, not yet read, at the RST */
+	uint64_t responses_started; /* status lines (final responses) */
+	uint64_t responses_complete;
+	uint32_t n_records;
+	struct rsp_record rec[RSP_MAX_RECORDS];
+	bool http_failed;           /* the stream stopped looking like HTTP */
+	char note[200];             /* timeouts, abandoned steps, errors */
+	/* the analyzer's view (valid when az_id != 0) */
+	enum az_kind kind;
+	enum az_initiator initiator;
+	bool lingered;
+	double linger_seconds;
+	uint64_t linger_bytes;
+	struct az_fw2_interval fw2[2];  /* [AZ_CLIENT], [AZ_SERVER] */
+};
+
+struct run_expect_result {
+	const struct scn_expect *x;
+	bool passed;
+	char detail[240];
+};
+
+/* Per-side FIN_WAIT_2 aggregate over one scenario's connections. */
+struct run_fw2 {
+	uint64_t count;
+	uint32_t peak;
+	double peak_time;           /* absolute */
+	double max;                 /* longest interval, seconds */
+};
+
+struct run_scenario {
+	const struct scn_scenario *scn;   /* borrowed from the caller */
+	double start, end;          /* absolute: first SYN .. end of the
+	                               window (before the cleanup RSTs) */
+	int64_t rtt_us;
+	bool timed_out;             /* the scenario's timeout cut it short */
+	struct run_conn *conns;
+	size_t n_conns;
+	/* analyzer findings about this scenario's connections */
+	size_t *findings;           /* indexes for az_finding() */
+	size_t n_findings;
+	uint64_t rst_before_ack[2];     /* by sender: [AZ_CLIENT], [AZ_SERVER] */
+	uint64_t bytes_at_risk_max[2];  /* largest, by sender */
+	uint64_t lingered, linger_bytes;
+	double linger_max;
+	struct run_fw2 fw2[2];          /* [AZ_CLIENT], [AZ_SERVER] */
+	/* kernel samples during the window, beyond the start's baseline */
+	uint32_t kernel_peak[SCN_NKSTATES];
+	double kernel_peak_time[SCN_NKSTATES];
+	uint32_t kernel_baseline[SCN_NKSTATES];
+	uint64_t leaked_rst;
+	/* the client side, over all connections */
+	bool reset_seen;
+	uint64_t bytes_received;
+	/* judgement */
+	struct run_expect_result *results;
+	size_t n_results;
+	bool passed;                /* every expectation holds */
+};
+
+struct run_outcome {
+	/* target */
+	enum run_target_kind kind;
+	char policy[16];
+	char *command;              /* launch command line, NULL for remote */
+	char address[64];           /* where the target listened */
+	uint16_t port;
+	/* lab */
+	char *capture_path;
+	char server_ns[16], client_ns[16];
+	int64_t rtt_us;             /* the run's default */
+	uint64_t leaked_rst;        /* whole run */
+	uint64_t pcap_drops;
+	double sample_interval;     /* seconds */
+	struct run_sample *samples; /* whole run, at most RUN_MAX_SAMPLES */
+	size_t n_samples;
+	uint64_t samples_dropped;   /* taken but not kept (cap) */
+	uint32_t kernel_peak[SCN_NKSTATES];     /* whole run, absolute counts */
+	double kernel_peak_time[SCN_NKSTATES];
+	bool target_exited;         /* the target died during the run */
+	int target_status;          /* its waitpid status then */
+	char target_log_tail[512];  /* when target_exited */
+	/* scenarios, in the order given */
+	struct run_scenario *scenarios;
+	size_t n_scenarios;
+	/* the analysis of the capture (owned; valid until run_outcome_free) */
+	struct az *az;
+	char link_type[32];         /* capture's link type name */
+	char read_error[256];       /* "" unless reading the capture failed */
+	bool passed;                /* every expectation holds, no leaked RST */
+};
+
+/*
+ * Run scns (n of them, borrowed; they must outlive the outcome) as
+ * described above. On RUN_OK *out is the outcome (free with
+ * run_outcome_free); otherwise *out is NULL and err says why. The lab is
+ * removed and the target stopped before this returns, whatever happened.
+ */
+enum run_status run_execute(const struct run_config *cfg,
+                            struct scn_scenario *const *scns, size_t n,
+                            struct run_outcome **out, char *err, size_t errlen);
+
+void run_outcome_free(struct run_outcome *o);
+
+/* "builtin", "serve", "remote" */
+const char *run_target_kind_name(enum run_target_kind k);
+
+/*
+ * Evaluate the expectations of rs (rs->results, rs->passed) from what it
+ * holds. run_execute calls it; exposed so tests can judge a hand-made
+ * outcome. Returns 0, or -1 when memory runs out.
+ */
+int run_judge(struct run_scenario *rs);
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * sockdiag.c - count TCP sockets per state through NETLINK_SOCK_DIAG
+ * (see sockdiag.h).
+ */
+#include "lab/sockdiag.h"
+
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lab/netns.h"
+
+/* One receive buffer per sampler, sized so a dump of thousands of sockets
+ * (about 100 bytes each without extensions) takes few recv() calls. */
+#define SOCKDIAG_BUF (64 * 1024)
+
+struct sockdiag {
+	int fd;
+	uint32_t seq;
+	unsigned char *buf;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *const state_names[] = {
+	[SOCKDIAG_ESTABLISHED] = "ESTABLISHED",
+	[SOCKDIAG_SYN_SENT]    = "SYN_SENT",
+	[SOCKDIAG_SYN_RECV]    = "SYN_RECV",
+	[SOCKDIAG_FIN_WAIT_1]  = "FIN_WAIT_1",
+	[SOCKDIAG_FIN_WAIT_2]  = "FIN_WAIT_2",
+	[SOCKDIAG_TIME_WAIT]   = "TIME_WAIT",
+	[SOCKDIAG_CLOSE]       = "CLOSE",
+	[SOCKDIAG_CLOSE_WAIT]  = "CLOSE_WAIT",
+	[SOCKDIAG_LAST_ACK]    = "LAST_ACK",
+	[SOCKDIAG_LISTEN]      = "LISTEN",
+	[SOCKDIAG_CLOSING]     = "CLOSING",
+};
+
+const char *sockdiag_state_name(int state)
+{
+	if (state <= 0 || state >= (int)(sizeof state_names / sizeof state_names[0]))
+		return NULL;
+	return state_names[state];
+}
+
+bool sockdiag_state_reported(int state)
+{
+	switch (state) {
+	case SOCKDIAG_ESTABLISHED:
+	case SOCKDIAG_SYN_RECV:
+	case SOCKDIAG_FIN_WAIT_1:
+	case SOCKDIAG_FIN_WAIT_2:
+	case SOCKDIAG_TIME_WAIT:
+	case SOCKDIAG_CLOSE_WAIT:
+	case SOCKDIAG_LAST_ACK:
+	case SOCKDIAG_CLOSING:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct sockdiag *sockdiag_open(char *err, size_t errlen)
+{
+	struct sockdiag *sd = calloc(1, sizeof *sd);
+
+	if (!sd) {
+		seterr(err, errlen, "sockdiag: out of memory");
+		return NULL;
+	}
+	sd->buf = malloc(SOCKDIAG_BUF);
+	if (!sd->buf) {
+		seterr(err, errlen, "sockdiag: out of memory");
+		free(sd);
+		return NULL;
+	}
+	sd->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (sd->fd < 0) {
+		seterr(err, errlen, "sockdiag: netlink socket: %s", strerror(errno));
+		free(sd->buf);
+		sd->buf = NULL;
+		free(sd);
+		return NULL;
+	}
+	return sd;
+}
+
+struct open_arg {
+	struct sockdiag *sd;
+	char *err;
+	size_t errlen;
+};
+
+static int open_here(void *p)
+{
+	struct open_arg *a = p;
+
+	a->sd = sockdiag_open(a->err, a->errlen);
+	return a->sd ? 0 : -1;
+}
+
+struct sockdiag *sockdiag_open_in(const char *ns, char *err, size_t errlen)
+{
+	struct open_arg a = { NULL, err, errlen };
+	int rc = labnet_run_in(ns, open_here, &a, err, errlen);
+
+	if (rc != 0) {
+		sockdiag_close(a.sd);
+		return NULL;
+	}
+	return a.sd;
+}
+
+void sockdiag_close(struct sockdiag *sd)
+{
+	if (!sd)
+		return;
+	if (sd->fd >= 0)
+		close(sd->fd);
+	free(sd->buf);
+	sd->buf = NULL;
+	free(sd);
+}
+
+/* The request: header, inet_diag_req_v2, and an optional bytecode filter
+ * "local port == port" (INET_DIAG_BC_S_EQ, whose operand rides in the
+ * `no` field of a second op). Accept: the program ends exactly at its
+ * length; reject: jump 4 bytes past it. */
+struct diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+	struct nlattr bc_attr;
+	struct inet_diag_bc_op bc[2];
+};
+
+static int send_dump(struct sockdiag *sd, int family, uint32_t states, int port,
+                     char *err, size_t errlen)
+{
+	struct diag_req req;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	size_t len = NLMSG_LENGTH(sizeof req.r);
+	ssize_t n;
+
+	memset(&req, 0, sizeof req);
+	req.r.sdiag_family = (uint8_t)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = states;
+	req.r.idiag_ext = 0;   /* no extensions: counting needs only the state */
+	if (port > 0) {
+		req.bc_attr.nla_type = INET_DIAG_REQ_BYTECODE;
+		req.bc_attr.nla_len = (uint16_t)(NLA_HDRLEN + sizeof req.bc);
+		req.bc[0].code = INET_DIAG_BC_S_EQ;
+		req.bc[0].yes = sizeof req.bc;                 /* -> end: accept */
+		req.bc[0].no = (uint16_t)(sizeof req.bc + 4);  /* past end: reject */
+		req.bc[1].no = (uint16_t)port;
+		len = NLMSG_LENGTH(sizeof req.r) + NLA_HDRLEN + sizeof req.bc;
+	}
+	req.nlh.nlmsg_len = (uint32_t)len;
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nlh.nlmsg_seq = ++sd->seq;
+	do
+		n = sendto(sd->fd, &req, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		seterr(err, errlen, "sockdiag: send: %s", n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the dump for the last request, adding each socket's state into
+ * counts (may be NULL) and counting them. Returns the count, or -1.
+ * Messages of older sequence numbers (a dump abandoned by an earlier error)
+ * are skipped.
+ */
+static int read_dump(struct sockdiag *sd, unsigned *counts, char *err, size_t errlen)
+{
+	int total = 0;
+
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { sd->buf, SOCKDIAG_BUF };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof from,
+		                      .msg_iov = &iov, .msg_iovlen = 1 };
+		const struct nlmsghdr *h;
+		ssize_t n;
+		size_t left;
+
+		do
+			n = recvmsg(sd->fd, &msg, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			seterr(err, errlen, "sockdiag: receive: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			seterr(err, errlen, "sockdiag: receive: netlink socket closed");
+			return -1;
+		}
+		if (msg.msg_flags & MSG_TRUNC) {
+			seterr(err, errlen, "sockdiag: receive: message larger than %d bytes", SOCKDIAG_BUF);
+			return -1;
+		}
+		left = (size_t)n;
+		for (h = (const struct nlmsghdr *)sd->buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != sd->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return total;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
+					seterr(err, errlen, "sockdiag: truncated netlink error message");
+					return -1;
+				}
+				seterr(err, errlen, "sockdiag: dump: %s", strerror(-e->error));
+				return -1;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+				continue;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+				seterr(err, errlen, "sockdiag: truncated socket record (%u bytes)", h->nlmsg_len);
+				return -1;
+			}
+			{
+				const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+				if (counts && m->idiag_state < SOCKDIAG_MAX_STATES)
+					counts[m->idiag_state]++;
+				total++;
+			}
+		}
+		if (left != 0) {
+			seterr(err, errlen, "sockdiag: malformed netlink message (%zu stray bytes)", left);
+			return -1;
+		}
+	}
+}
+
+static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int port,
+                     char *err, size_t errlen)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int total = 0;
+
+	if (port < 0 || port > 65535) {
+		seterr(err, errlen, "sockdiag: port %d out of range", port);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+		int n;
+
+		if (send_dump(sd, families[i], states, port, err, errlen) != 0)
+			return -1;
+		n = read_dump(sd, counts, err, errlen);
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+	return total;
+}
+
+int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
+                    int port, char *err, size_t errlen)
+{
+	memset(counts, 0, SOCKDIAG_MAX_STATES * sizeof counts[0]);
+	return dump_both(sd, counts, ~0u, port, err, errlen);
+}
+
+int sockdiag_listening(struct sockdiag *sd, int port, char *err, size_t errlen)
+{
+	int n = dump_both(sd, NULL, 1u << SOCKDIAG_LISTEN, port, err, errlen);
+
+	return n < 0 ? -1 : n > 0;
+}

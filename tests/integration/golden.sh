@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# golden.sh - captures built frame by frame (tests/golden/mkgolden.c) whose
+# right answers follow from TCP alone: the seed PUT trace, pipelined-404, and
+# a negative case for each finding. Each report (and each --connections
+# line) must match the schema and tests/golden/<case>.json.
+source tests/lib.sh
+MKGOLDEN=${BUILD:-build}/tests/mkgolden
+SCHEMA=reports/schema/report.schema.json
+VALIDATE=tests/support/validate-json
+
+# report_matches WHAT ACTUAL.json EXPECTED.json JQPATH: one check per member
+# of the expected fragment at JQPATH, so a failure names what differs.
+report_matches() {
+	local what=$1 actual=$2 expected=$3 path=$4 key out
+	for key in $(jq -r "$path | keys_unsorted[]" "$expected"); do
+		out=$(jq -rn -L tests/golden --slurpfile a "$actual" --slurpfile e "$expected" \
+		      --arg k "$key" "include \"match\"; \$a[0][\$k] | diffs(\$e[0]$path[\$k]; \$k)" 2>&1)
+		if [ -z "$out" ]; then ok "$what: .$key as expected"
+		else not_ok "$what: .$key as expected"; while IFS= read -r l; do diag "$l"; done <<<"$out"; fi
+	done
+}
+
+if ! "$MKGOLDEN" "$TEST_TMP" >/dev/null; then
+	not_ok "mkgolden wrote the golden captures"
+	finish
+fi
+
+for expected in tests/golden/*.json; do
+	name=$(basename "$expected" .json)
+	pcap=$TEST_TMP/$name.pcap report=$TEST_TMP/$name.report.json lines=$TEST_TMP/$name.jsonl
+	"$LINGERLAB" analyze -r "$pcap" -o "$report" --connections "$lines" 2>"$TEST_TMP/$name.err"
+	rc=$?
+	check_eq "$name: analyze exits 0" 0 "$rc"
+	[ -s "$TEST_TMP/$name.err" ] && diag "stderr: $(head -3 "$TEST_TMP/$name.err")"
+	if [ "$rc" -ne 0 ] || [ ! -s "$report" ]; then continue; fi
+	check "$name: report matches the schema" "$VALIDATE" "$SCHEMA" "$report"
+	check "$name: connection lines match the schema" "$VALIDATE" --lines connection "$SCHEMA" "$lines"
+	check_eq "$name: one JSON line per connection" "$(jq '.summary.connections' "$report")" \
+		"$(grep -c . "$lines")"
+	check_jq "$name: retained connections carry their whole timeline" "$report" \
+		'all(.connections[]; .timeline.omitted > 0 or
+		     ((.timeline.packets | length) > 0 and .timeline.packets[0].i == .first_packet
+		      and .timeline.packets[-1].i == .last_packet))'
+	report_matches "$name" "$report" "$expected" '.report'
+	if jq -e 'has("connections")' "$expected" >/dev/null; then
+		jq -s . "$lines" >"$TEST_TMP/$name.lines.json"
+		out=$(jq -rn -L tests/golden --slurpfile a "$TEST_TMP/$name.lines.json" --slurpfile e "$expected" \
+		      'include "match"; $a[0] | diffs($e[0].connections; "connections")')
+		if [ -z "$out" ]; then ok "$name: --connections lines as expected"
+		else not_ok "$name: --connections lines as expected"; while IFS= read -r l; do diag "$l"; done <<<"$out"; fi
+	fi
+done
+
+# The seed trace once more with the report on stdout and the capture on
+# stdin, tcpdump style, and with a filter that keeps only the server's
+# packets: the RST still carries its evidence (seq 1 < data_end).
+"$LINGERLAB" analyze -r - <"$TEST_TMP/put-seed.pcap" >"$TEST_TMP/stdin.json"
+check_jq "-r - reads the capture from standard input" "$TEST_TMP/stdin.json" \
+	'.input.source == "-" and .findings[0].bytes_at_risk_at_server == 337'
+"$LINGERLAB" analyze -r "$TEST_TMP/put-seed.pcap" -o "$TEST_TMP/filtered.json" src port 80
+check_jq "a trailing BPF filter is applied and recorded" "$TEST_TMP/filtered.json" \
+	'.input.filter == "src port 80" and .input.packets == 6'
+finish
