@@ -8,14 +8,28 @@
  * peer's ACK seen before any segment of the direction it acknowledges (the
  * seed PUT trace starts like that) needs no special case.
  *
- * Memory: connection slots live in slabs of SLAB_SIZE that are allocated as
- * the live set grows and reused through a free list; the 4-tuple table
- * (flowtab.c) doubles when half full. A packet allocates nothing, except
- * that a connection's timeline buffer doubles a few times (8, 16, ... up to
- * timeline_head + timeline_tail entries) over the connection's life.
+ * Memory: a connection is a compact core (struct conn) plus an extension
+ * (struct conn_ext: HTTP parser state, the ACK and data rings, the
+ * timeline). Both live in slab pools that grow as the live set grows and
+ * are reused through free lists; the 4-tuple table (flowtab.c) doubles when
+ * half full. A connection that ends gracefully (both FINs ACKed, no RST)
+ * can no longer be flagged, so its extension goes back to the pool at once
+ * and only the core waits out the grace period: a capture of many short
+ * connections holds about one core per connection closed in the last grace
+ * period. A packet allocates nothing, except that a timeline buffer doubles
+ * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
+ * a long connection's life; small ones are kept with the pooled extension.
+ * Connections that are only a client's SYNs leave after EMBRYO_IDLE
+ * seconds without a packet, so a scan cannot fill memory either. Other
+ * idle connections stay to the end: a socket parked in FIN_WAIT_2 is
+ * exactly what the fin_wait_2 detector must see.
+ *
+ * Time: every rule uses capture timestamps, never the wall clock, so a
+ * saved capture gives the same report every time it is read.
  */
 #include "analyzer/analyzer.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +46,8 @@
 #define TL_KEEP 16           /* buffers up to this size survive slot reuse */
 #define GRACE_MIN 2.0        /* seconds a finished connection stays */
 #define GRACE_MAX 60.0
+#define EMBRYO_IDLE 130.0    /* a SYN nobody answered: past Linux's SYN
+                                retries (tcp_syn_retries 6: 127 s) */
 #define SEQ_SANE (1u << 30)  /* a jump further than this is not TCP */
 #define NONE FT_NONE
 
@@ -81,12 +97,17 @@ struct cdir {
 	bool data_after_peer_fin;  /* new data sent after the peer's FIN */
 	double last_data_time;
 	enum az_state state;
+};
+
+/* The recent history of one direction, for judging a RST. */
+struct xdir {
 	/* ACK advances for this direction (sent by the peer), oldest first
 	 * from ack_head; the last one pushed out is remembered */
 	uint8_t ack_n, ack_head;
 	bool evicted_valid;
 	struct ackev evicted;
 	struct ackev ackring[ACK_RING];
+	/* data segments, oldest first from d_head */
 	uint8_t d_n, d_head;
 	struct dseg dring[DATA_RING];
 };
@@ -106,6 +127,29 @@ struct pend {
 	enum az_cause cause;
 };
 
+/* The part of a connection needed only while it can still change much. */
+/* A list of connections linked through conn.prev/next, oldest first. */
+struct dlist {
+	uint32_t head, tail;
+};
+
+enum { L_NONE = 0, L_EMBRYO, L_DONE };
+
+struct conn_ext {
+	uint32_t self, next_free;
+	struct http_dir hd[2];
+	struct xdir x[2];
+	struct pend pend[2];       /* [d]: the first RST sent in direction d */
+	/* timeline: head array, then a ring for the tail (buffers survive
+	 * reuse of this slot while they are small) */
+	struct az_tl_pkt *tl_head;
+	uint32_t n_head, cap_head;
+	struct az_tl_pkt *tl_tail;
+	uint32_t cap_tail;
+	uint64_t n_tail;           /* tail packets seen (kept: min(n, cap)) */
+	uint64_t tl_lost;          /* not recorded for lack of memory */
+};
+
 struct conn {
 	/* table and lists */
 	struct flow_key key;
@@ -114,7 +158,8 @@ struct conn {
 	bool in_use;
 	bool finished;             /* both FINs ACKed, or a RST */
 	uint32_t next_free;
-	uint32_t prev, next;       /* grace list, when finished */
+	uint8_t list;              /* L_NONE, L_EMBRYO or L_DONE */
+	uint32_t prev, next;       /* links in that list */
 	double grace;
 
 	uint64_t id;
@@ -140,20 +185,22 @@ struct conn {
 	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
 	struct az_fw2_interval fw2[2];
 
-	struct pend pend[2];       /* [d]: the first RST sent in direction d */
 	bool flagged;
 	int8_t finding_side;
 	int32_t finding_idx;
 
 	struct http_conn http;
+	struct conn_ext *x;        /* NULL once released */
+	bool tl_dropped;           /* the timeline went with the extension */
+};
 
-	/* timeline: head array, then a ring for the tail */
-	struct az_tl_pkt *tl_head;
-	uint32_t n_head, cap_head;
-	struct az_tl_pkt *tl_tail;
-	uint32_t cap_tail;
-	uint64_t n_tail;           /* tail packets seen (kept: min(n, cap)) */
-	uint64_t tl_lost;          /* not recorded for lack of memory */
+/* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
+ * with a free list threaded through a uint32_t at next_off. */
+struct pool {
+	char **slabs;
+	size_t n_slabs, cap_slabs;
+	size_t esize, next_off;
+	uint32_t free_head;
 };
 
 struct az {
@@ -165,12 +212,14 @@ struct az {
 	bool finished;
 
 	struct flowtab ft;
-	struct conn **slabs;
-	size_t n_slabs, cap_slabs;
-	uint32_t free_head;
-	uint32_t done_head, done_tail;
+	struct pool conns;         /* struct conn */
+	struct pool exts;          /* struct conn_ext */
+	struct dlist done;         /* finished, in order of last activity */
+	struct dlist embryo;       /* SYN only, in order of last activity */
 	uint64_t next_id;
 	size_t live;
+	uint32_t last;             /* connection of the previous segment: the
+	                              next one is often of the same */
 
 	struct az_rst_finding *findings;
 	size_t n_findings, cap_findings;
@@ -181,9 +230,86 @@ struct az {
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
 };
 
+static inline void *pool_at(const struct pool *p, uint32_t i)
+{
+	return p->slabs[i >> SLAB_SHIFT] + (size_t)(i & (SLAB_SIZE - 1)) * p->esize;
+}
+
 static inline struct conn *slot(const struct az *az, uint32_t i)
 {
-	return &az->slabs[i >> SLAB_SHIFT][i & (SLAB_SIZE - 1)];
+	return pool_at(&az->conns, i);
+}
+
+static void pool_init(struct pool *p, size_t esize, size_t next_off)
+{
+	memset(p, 0, sizeof(*p));
+	p->esize = esize;
+	p->next_off = next_off;
+	p->free_head = NONE;
+}
+
+static inline uint32_t *pool_next(const struct pool *p, uint32_t i)
+{
+	return (uint32_t *)((char *)pool_at(p, i) + p->next_off);
+}
+
+/* A free element index, growing the pool by one zeroed slab if needed;
+ * NONE on allocation failure. */
+static uint32_t pool_get(struct pool *p)
+{
+	uint32_t i;
+
+	if (p->free_head == NONE) {
+		char *slab;
+		uint32_t base = (uint32_t)(p->n_slabs << SLAB_SHIFT);
+
+		if ((uint64_t)(p->n_slabs + 1) << SLAB_SHIFT >= NONE)
+			return NONE;
+		if (p->n_slabs == p->cap_slabs) {
+			size_t ncap = p->cap_slabs ? p->cap_slabs * 2 : 16;
+			char **ns = realloc(p->slabs, ncap * sizeof(*ns));
+			if (!ns)
+				return NONE;
+			p->slabs = ns;
+			p->cap_slabs = ncap;
+		}
+		slab = calloc(SLAB_SIZE, p->esize);
+		if (!slab)
+			return NONE;
+		p->slabs[p->n_slabs++] = slab;
+		/* thread the new elements onto the free list, lowest first */
+		for (i = SLAB_SIZE; i-- > 0;) {
+			*pool_next(p, base + i) = p->free_head;
+			p->free_head = base + i;
+		}
+	}
+	i = p->free_head;
+	p->free_head = *pool_next(p, i);
+	return i;
+}
+
+static void pool_put(struct pool *p, uint32_t i)
+{
+	*pool_next(p, i) = p->free_head;
+	p->free_head = i;
+}
+
+static size_t pool_capacity(const struct pool *p)
+{
+	return p->n_slabs << SLAB_SHIFT;
+}
+
+static void pool_free(struct pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_slabs; i++) {
+		free(p->slabs[i]);
+		p->slabs[i] = NULL;
+	}
+	free(p->slabs);
+	p->slabs = NULL;
+	p->n_slabs = p->cap_slabs = 0;
 }
 
 /* side of the sender of direction d: c2s is the client */
@@ -192,6 +318,11 @@ static inline int dir_of(enum az_side s) { return s == AZ_CLIENT ? AZ_C2S : AZ_S
 
 /* ------------------------------------------------------------------ */
 /* creation and teardown                                               */
+
+static const struct flow_key *conn_key(const void *ctx, uint32_t i)
+{
+	return &slot(ctx, i)->key;
+}
 
 struct az *az_new(const struct az_config *cfg)
 {
@@ -220,11 +351,14 @@ struct az *az_new(const struct az_config *cfg)
 		az->cfg.max_retained = 10000;
 	if (!az->cfg.max_series)
 		az->cfg.max_series = (size_t)1 << 20;
-	if (ft_init(&az->ft, 1024) < 0)
+	pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
+	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
-	az->free_head = NONE;
-	az->done_head = az->done_tail = NONE;
+	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
+	az->done.head = az->done.tail = NONE;
+	az->embryo.head = az->embryo.tail = NONE;
 	az->next_id = 1;
+	az->last = NONE;
 	az->retained_sorted = true;
 	fw2_init(&az->fw2[AZ_SERVER], az->cfg.max_series);
 	fw2_init(&az->fw2[AZ_CLIENT], az->cfg.max_series);
@@ -238,22 +372,19 @@ err:
 
 void az_free(struct az *az)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!az)
 		return;
-	for (i = 0; i < az->n_slabs; i++) {
-		for (j = 0; j < SLAB_SIZE; j++) {
-			free(az->slabs[i][j].tl_head);
-			az->slabs[i][j].tl_head = NULL;
-			free(az->slabs[i][j].tl_tail);
-			az->slabs[i][j].tl_tail = NULL;
-		}
-		free(az->slabs[i]);
-		az->slabs[i] = NULL;
+	for (i = 0; i < pool_capacity(&az->exts); i++) {
+		struct conn_ext *x = pool_at(&az->exts, (uint32_t)i);
+		free(x->tl_head);
+		x->tl_head = NULL;
+		free(x->tl_tail);
+		x->tl_tail = NULL;
 	}
-	free(az->slabs);
-	az->slabs = NULL;
+	pool_free(&az->exts);
+	pool_free(&az->conns);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */
 		free((void *)az->retained[i].tl_head);
@@ -271,82 +402,92 @@ void az_free(struct az *az)
 	free(az);
 }
 
-/* A free connection slot, growing the slab list if needed; NONE on OOM. */
-static uint32_t slot_alloc(struct az *az)
+/* A fresh extension, its small timeline buffers kept from earlier use.
+ * Only the fields that carry state are reset: the rings and line buffers
+ * are read only below their counts, and clearing 1.7 KB per connection
+ * shows in the profile of captures full of short connections. */
+static struct conn_ext *ext_get(struct az *az)
 {
-	uint32_t i;
+	uint32_t i = pool_get(&az->exts);
+	struct conn_ext *x;
+	int d;
 
-	if (az->free_head == NONE) {
-		struct conn *slab;
-		uint32_t base = (uint32_t)(az->n_slabs << SLAB_SHIFT);
-
-		if ((uint64_t)(az->n_slabs + 1) << SLAB_SHIFT >= NONE)
-			return NONE;
-		if (az->n_slabs == az->cap_slabs) {
-			size_t ncap = az->cap_slabs ? az->cap_slabs * 2 : 16;
-			struct conn **ns = realloc(az->slabs, ncap * sizeof(*ns));
-			if (!ns)
-				return NONE;
-			az->slabs = ns;
-			az->cap_slabs = ncap;
-		}
-		slab = calloc(SLAB_SIZE, sizeof(*slab));
-		if (!slab)
-			return NONE;
-		az->slabs[az->n_slabs++] = slab;
-		/* thread the new slots onto the free list, lowest first */
-		for (i = SLAB_SIZE; i-- > 0;) {
-			slab[i].self = base + i;
-			slab[i].next_free = az->free_head;
-			az->free_head = base + i;
-		}
+	if (i == NONE)
+		return NULL;
+	x = pool_at(&az->exts, i);
+	x->self = i;
+	for (d = 0; d < 2; d++) {
+		http_dir_init(&x->hd[d]);
+		x->x[d].ack_n = x->x[d].ack_head = 0;
+		x->x[d].evicted_valid = false;
+		x->x[d].d_n = x->x[d].d_head = 0;
+		x->pend[d].active = false;
 	}
-	i = az->free_head;
-	az->free_head = slot(az, i)->next_free;
-	return i;
+	x->n_head = 0;
+	x->n_tail = 0;
+	x->tl_lost = 0;
+	return x;
 }
 
-static void slot_release(struct az *az, struct conn *c)
+static void ext_release(struct az *az, struct conn *c)
 {
-	/* small timeline buffers are kept for the next connection, so a
-	 * stream of short connections allocates nothing at all */
-	if (c->cap_head > TL_KEEP) {
-		free(c->tl_head);
-		c->tl_head = NULL;
-		c->cap_head = 0;
+	struct conn_ext *x = c->x;
+
+	if (!x)
+		return;
+	/* small buffers stay for the next connection, so a stream of short
+	 * connections allocates nothing at all */
+	if (x->cap_head > TL_KEEP) {
+		free(x->tl_head);
+		x->tl_head = NULL;
+		x->cap_head = 0;
 	}
-	if (c->cap_tail > TL_KEEP) {
-		free(c->tl_tail);
-		c->tl_tail = NULL;
-		c->cap_tail = 0;
+	if (x->cap_tail > TL_KEEP) {
+		free(x->tl_tail);
+		x->tl_tail = NULL;
+		x->cap_tail = 0;
 	}
-	c->in_use = false;
-	c->next_free = az->free_head;
-	az->free_head = c->self;
+	pool_put(&az->exts, x->self);
+	c->x = NULL;
 }
 
-static void done_unlink(struct az *az, struct conn *c)
+static struct dlist *list_of(struct az *az, const struct conn *c)
 {
+	return c->list == L_DONE ? &az->done : c->list == L_EMBRYO ? &az->embryo : NULL;
+}
+
+static void list_unlink(struct az *az, struct conn *c)
+{
+	struct dlist *L = list_of(az, c);
+
+	if (!L)
+		return;
 	if (c->prev != NONE)
 		slot(az, c->prev)->next = c->next;
 	else
-		az->done_head = c->next;
+		L->head = c->next;
 	if (c->next != NONE)
 		slot(az, c->next)->prev = c->prev;
 	else
-		az->done_tail = c->prev;
+		L->tail = c->prev;
 	c->prev = c->next = NONE;
+	c->list = L_NONE;
 }
 
-static void done_append(struct az *az, struct conn *c)
+static void list_append(struct az *az, struct conn *c, uint8_t which)
 {
-	c->prev = az->done_tail;
+	struct dlist *L;
+
+	list_unlink(az, c);
+	c->list = which;
+	L = list_of(az, c);
+	c->prev = L->tail;
 	c->next = NONE;
-	if (az->done_tail != NONE)
-		slot(az, az->done_tail)->next = c->self;
+	if (L->tail != NONE)
+		slot(az, L->tail)->next = c->self;
 	else
-		az->done_head = c->self;
-	az->done_tail = c->self;
+		L->head = c->self;
+	L->tail = c->self;
 }
 
 static bool is_server_port(const struct az *az, uint16_t port)
@@ -369,36 +510,32 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
                              uint32_t hash, bool src_is_lo,
                              const struct dec_tcp *s, double t, uint64_t idx)
 {
-	uint32_t i = slot_alloc(az);
+	uint32_t i = pool_get(&az->conns);
+	struct conn_ext *x;
 	struct conn *c;
-	struct az_tl_pkt *th, *tt;
-	uint32_t ch, ct, self;
 	bool src_client;
 
 	if (i == NONE)
 		return NULL;
-	if (ft_insert(&az->ft, k, hash, i) < 0) {
-		c = slot(az, i);
-		c->next_free = az->free_head;
-		az->free_head = i;
+	x = ext_get(az);
+	if (!x) {
+		pool_put(&az->conns, i);
+		return NULL;
+	}
+	if (ft_insert(&az->ft, hash, i) < 0) {
+		pool_put(&az->exts, x->self);
+		pool_put(&az->conns, i);
 		return NULL;
 	}
 	c = slot(az, i);
-	th = c->tl_head;
-	ch = c->cap_head;
-	tt = c->tl_tail;
-	ct = c->cap_tail;
-	self = c->self;
 	memset(c, 0, sizeof(*c));
-	c->tl_head = th;
-	c->cap_head = ch;
-	c->tl_tail = tt;
-	c->cap_tail = ct;
-	c->self = self;
+	c->self = i;
+	c->x = x;
 	c->in_use = true;
 	c->key = *k;
 	c->hash = hash;
 	c->prev = c->next = NONE;
+	c->list = L_NONE;
 	c->id = az->next_id++;
 	c->first_time = c->last_time = t;
 	c->first_packet = c->last_packet = idx;
@@ -549,21 +686,24 @@ static uint32_t acked_now(const struct cdir *D)
 	return D->acked_seen ? seq_max(D->acked, lo) : lo;
 }
 
-/* Highest ACK for D seen at capture time <= lim. */
-static uint32_t acked_at(const struct cdir *D, double lim)
+/* Highest ACK for D seen at capture time <= lim (X: D's history, or NULL
+ * once released: then the ACK seen so far is all we know). */
+static uint32_t acked_at(const struct cdir *D, const struct xdir *X, double lim)
 {
 	uint32_t lo = acked_floor(D);
 	int k;
 
-	for (k = (int)D->ack_n - 1; k >= 0; k--) {
-		const struct ackev *e = &D->ackring[(D->ack_head + k) % ACK_RING];
+	if (!X)
+		return acked_now(D);
+	for (k = (int)X->ack_n - 1; k >= 0; k--) {
+		const struct ackev *e = &X->ackring[(X->ack_head + k) % ACK_RING];
 		if (e->t <= lim)
 			return seq_max(e->ack, lo);
 	}
 	/* older ACKs were pushed out of the ring: the newest of them is the
 	 * best bound left (it can only understate the risk) */
-	if (D->evicted_valid)
-		return seq_max(D->evicted.ack, lo);
+	if (X->evicted_valid)
+		return seq_max(X->evicted.ack, lo);
 	return lo;
 }
 
@@ -580,10 +720,12 @@ static enum az_vantage vantage_of(const struct conn *c)
 	return AZ_VANTAGE_MIDDLE;
 }
 
-static void pend_finalize(struct az *az, struct conn *c, int d)
+/* Decide the RST described by pd, sent in direction d; record a finding
+ * if either view has bytes at risk. */
+static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
 {
-	struct pend *pd = &c->pend[d];
 	const struct cdir *D = &c->d[d];
+	const struct xdir *X = c->x ? &c->x->x[d] : NULL;
 	struct az_rst_finding f;
 	uint32_t risk_s, risk_r, lo, base = D->base;
 	int k;
@@ -616,8 +758,8 @@ static void pend_finalize(struct az *az, struct conn *c, int d)
 
 	/* the data segments carrying bytes from the lower view on */
 	lo = seq_min(pd->sender_acked, pd->recv_acked);
-	for (k = 0; k < D->d_n && f.n_risk_packets < AZ_MAX_RISK_PACKETS; k++) {
-		const struct dseg *g = &D->dring[(D->d_head + k) % DATA_RING];
+	for (k = 0; X && k < X->d_n && f.n_risk_packets < AZ_MAX_RISK_PACKETS; k++) {
+		const struct dseg *g = &X->dring[(X->d_head + k) % DATA_RING];
 		uint32_t j;
 		bool dup = false;
 
@@ -668,11 +810,25 @@ static void pend_finalize(struct az *az, struct conn *c, int d)
 	az->findings[az->n_findings++] = f;
 }
 
+static void pend_finalize(struct az *az, struct conn *c, int d)
+{
+	if (c->x && c->x->pend[d].active)
+		judge(az, c, d, &c->x->pend[d]);
+}
+
+static bool has_pending(const struct conn *c)
+{
+	return c->x && (c->x->pend[0].active || c->x->pend[1].active);
+}
+
 /* The first RST in direction d: record what each end could know. */
 static void pend_start(struct az *az, struct conn *c, int d,
                        const struct dec_tcp *s, double t, uint64_t idx)
 {
-	struct pend *pd = &c->pend[d];
+	struct pend local;
+	/* without the extension (a RST long after a graceful end) the RST is
+	 * judged at once on what is known now */
+	struct pend *pd = c->x ? &c->x->pend[d] : &local;
 	const struct cdir *D = &c->d[d], *P = &c->d[!d];
 	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
 	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
@@ -690,7 +846,7 @@ static void pend_start(struct az *az, struct conn *c, int d,
 		/* an ACK seen at t_a reached the sender by t_a + h/2; the RST
 		 * left it at t - h/2: only ACKs with t_a <= t - h count */
 		pd->basis = AZ_BASIS_TIMING;
-		pd->sender_acked = acked_at(D, t - h_send);
+		pd->sender_acked = acked_at(D, c->x ? &c->x->x[d] : NULL, t - h_send);
 		pd->limit = t + h_recv;
 	} else {
 		pd->basis = AZ_BASIS_CAPTURE_ORDER;
@@ -698,8 +854,8 @@ static void pend_start(struct az *az, struct conn *c, int d,
 		pd->limit = t;
 	}
 	/* A RST for a connection its sender no longer holds takes its seq
-	 * from the ACK field of the segment that provoked it (RFC 9293
-	 * 3.10.7.1): the sender had seen ACKs only up to there. */
+	 * from the ACK field of the segment that provoked it (RFC 9293 3.5.2,
+	 * reset generation): the sender had seen ACKs only up to there. */
 	if (seq_geq(s->seq, lo) && seq_before(s->seq, D->data_end)) {
 		pd->seq_evidence = true;
 		pd->sender_acked = seq_min(pd->sender_acked, s->seq);
@@ -722,14 +878,14 @@ static void pend_start(struct az *az, struct conn *c, int d,
 		pd->cause = unread ? AZ_CAUSE_UNREAD_AT_CLOSE : AZ_CAUSE_ABORT;
 	}
 	pd->active = true;
-	if (!c->rtt_known)
-		pend_finalize(az, c, d);
+	if (!c->rtt_known || !c->x)
+		judge(az, c, d, pd);
 }
 
 /* ------------------------------------------------------------------ */
 /* timeline                                                            */
 
-static void tl_append(struct az *az, struct conn *c, const struct dec_tcp *s,
+static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s,
                       int d, double t, uint64_t idx)
 {
 	struct az_tl_pkt *e;
@@ -790,7 +946,7 @@ static void tl_append(struct az *az, struct conn *c, const struct dec_tcp *s,
 /* ------------------------------------------------------------------ */
 /* tracking                                                            */
 
-static void ring_push_ack(struct cdir *D, double t, uint32_t ack)
+static void ring_push_ack(struct xdir *D, double t, uint32_t ack)
 {
 	if (D->ack_n == ACK_RING) {
 		D->evicted = D->ackring[D->ack_head];
@@ -804,7 +960,7 @@ static void ring_push_ack(struct cdir *D, double t, uint32_t ack)
 	}
 }
 
-static void ring_push_data(struct cdir *D, uint32_t start, uint32_t end, uint64_t idx)
+static void ring_push_data(struct xdir *D, uint32_t start, uint32_t end, uint64_t idx)
 {
 	struct dseg g = { .start = start, .end = end, .idx = idx };
 
@@ -824,7 +980,8 @@ static void set_base(struct conn *c, int d, uint32_t base)
 	D->base_known = true;
 	D->base = base;
 	D->data_end = base + 1;
-	http_begin(&c->http, d, base + 1);
+	if (c->x)
+		http_begin(&c->x->hd[d], base + 1);
 }
 
 static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
@@ -883,8 +1040,11 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		D->retrans_packets++;
 		D->retrans_bytes += len;
 	}
-	ring_push_data(D, start, end, idx);
-	http_segment(&c->http, d, start, s->payload, s->payload_caplen, len);
+	if (c->x) {
+		ring_push_data(&c->x->x[d], start, end, idx);
+		http_segment(&c->http, &c->x->hd[d], d, start, s->payload,
+		             s->payload_caplen, len);
+	}
 }
 
 static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -901,9 +1061,10 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		P->first_ack = a;
 	P->acked_seen = true;
 	P->acked = a;
-	ring_push_ack(P, t, a);
-	if (c->pend[!d].active)
-		c->pend[!d].recv_acked = seq_max(c->pend[!d].recv_acked, a);
+	if (c->x)
+		ring_push_ack(&c->x->x[!d], t, a);
+	if (c->x && c->x->pend[!d].active)
+		c->x->pend[!d].recv_acked = seq_max(c->x->pend[!d].recv_acked, a);
 
 	/* the client ACKs the server's SYN: both ends established */
 	if (d == AZ_C2S && P->isn_known && !P->syn_acked &&
@@ -960,7 +1121,8 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 		c->simultaneous = true;
 	}
 	side_ev(c, side_of(d), EV_SND_FIN);
-	http_fin(&c->http, d, fseq);
+	if (c->x)
+		http_fin(&c->http, &c->x->hd[d], d, fseq);
 	if (d == AZ_S2C) {
 		c->linger_armed = true;
 		c->linger_from_start = !P->base_known && !P->acked_seen;
@@ -1003,7 +1165,7 @@ static void mark_finished(struct az *az, struct conn *c)
 		c->grace = GRACE_MIN;
 	if (c->grace > GRACE_MAX)
 		c->grace = GRACE_MAX;
-	done_append(az, c);
+	list_append(az, c, L_DONE);
 }
 
 static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -1015,18 +1177,23 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	int k;
 
 	/* a RST's receiver view is final once a later packet shows up */
-	for (k = 0; k < 2; k++)
-		if (c->pend[k].active && t > c->pend[k].limit)
-			pend_finalize(az, c, k);
+	for (k = 0; c->x && k < 2; k++)
+		if (c->x->pend[k].active && t > c->x->pend[k].limit)
+			judge(az, c, k, &c->x->pend[k]);
 	c->last_time = t;
 	c->last_packet = idx;
 	D->packets++;
-	tl_append(az, c, s, d, t, idx);
-	if (c->finished) {
-		/* keep the grace list in order of last activity */
-		done_unlink(az, c);
-		done_append(az, c);
-	}
+	if (c->x)
+		tl_append(az, c->x, s, d, t, idx);
+	/* keep the lists in order of last activity; a connection stays in
+	 * the embryo list only while its client's SYNs are all there is */
+	if (c->finished)
+		list_append(az, c, L_DONE);
+	else if ((s->flags & (LL_TH_SYN | LL_TH_ACK | LL_TH_RST)) == LL_TH_SYN &&
+	         d == AZ_C2S && !c->synack_seen && c->d[AZ_S2C].packets == 0)
+		list_append(az, c, L_EMBRYO);
+	else if (c->list == L_EMBRYO)
+		list_unlink(az, c);
 
 	if (fl & LL_TH_SYN)
 		on_syn(c, s, d, t);
@@ -1058,8 +1225,16 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	}
 	if (!c->finished &&
 	    (c->d[0].rst_seen || c->d[1].rst_seen ||
-	     (c->d[0].fin_acked && c->d[1].fin_acked)))
+	     (c->d[0].fin_acked && c->d[1].fin_acked))) {
 		mark_finished(az, c);
+		/* ended gracefully: every byte was ACKed, so nothing can flag
+		 * it any more; its history and parser state can go now */
+		if (!c->d[0].rst_seen && !c->d[1].rst_seen &&
+		    !has_pending(c)) {
+			c->tl_dropped = true;
+			ext_release(az, c);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1208,9 +1383,10 @@ static struct az_tl_pkt tl_rel(const struct conn *c, const struct az_tl_pkt *e)
 
 static void retain(struct az *az, const struct conn *c, const struct az_conn *pub)
 {
+	const struct conn_ext *x = c->x;
 	struct az_conn *o;
-	struct az_tl_pkt *tl;
-	uint32_t n_tail, i;
+	struct az_tl_pkt *tl = NULL;
+	uint32_t n_tail = 0, i;
 	uint64_t first;
 
 	if (az->n_retained == az->cap_retained) {
@@ -1223,9 +1399,11 @@ static void retain(struct az *az, const struct conn *c, const struct az_conn *pu
 		az->retained = nr;
 		az->cap_retained = ncap;
 	}
-	n_tail = c->cap_tail == 0 ? 0 :
-	         (uint32_t)(c->n_tail < c->cap_tail ? c->n_tail : c->cap_tail);
-	tl = malloc(((size_t)c->n_head + n_tail + 1) * sizeof(*tl));
+	if (x) {
+		n_tail = x->cap_tail == 0 ? 0 :
+		         (uint32_t)(x->n_tail < x->cap_tail ? x->n_tail : x->cap_tail);
+		tl = malloc(((size_t)x->n_head + n_tail + 1) * sizeof(*tl));
+	}
 	o = &az->retained[az->n_retained++];
 	*o = *pub;
 	az->totals.retained++;
@@ -1233,16 +1411,16 @@ static void retain(struct az *az, const struct conn *c, const struct az_conn *pu
 		az->retained_sorted = false;
 	if (!tl)
 		return; /* kept without a timeline */
-	for (i = 0; i < c->n_head; i++)
-		tl[i] = tl_rel(c, &c->tl_head[i]);
-	first = c->n_tail > n_tail ? c->n_tail % c->cap_tail : 0;
+	for (i = 0; i < x->n_head; i++)
+		tl[i] = tl_rel(c, &x->tl_head[i]);
+	first = x->n_tail > n_tail ? x->n_tail % x->cap_tail : 0;
 	for (i = 0; i < n_tail; i++)
-		tl[c->n_head + i] = tl_rel(c, &c->tl_tail[(first + i) % c->cap_tail]);
+		tl[x->n_head + i] = tl_rel(c, &x->tl_tail[(first + i) % x->cap_tail]);
 	o->tl_head = tl;
-	o->n_head = c->n_head;
-	o->tl_tail = tl + c->n_head;
+	o->n_head = x->n_head;
+	o->tl_tail = tl + x->n_head;
 	o->n_tail = n_tail;
-	o->tl_omitted = (c->n_tail - n_tail) + c->tl_lost;
+	o->tl_omitted = (x->n_tail - n_tail) + x->tl_lost;
 }
 
 /* Summarize c, hand it out, and free its slot. */
@@ -1273,18 +1451,29 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 		else
 			az->totals.not_retained++;
 	}
-	if (c->finished)
-		done_unlink(az, c);
-	ft_remove(&az->ft, &c->key, c->hash);
+	list_unlink(az, c);
+	ft_remove(&az->ft, c->hash, c->self);
+	if (az->last == c->self)
+		az->last = NONE;
 	az->live--;
-	slot_release(az, c);
+	ext_release(az, c);
+	c->in_use = false;
+	pool_put(&az->conns, c->self);
 }
 
 static void expire(struct az *az, double now)
 {
-	while (az->done_head != NONE) {
-		struct conn *c = slot(az, az->done_head);
+	while (az->done.head != NONE) {
+		struct conn *c = slot(az, az->done.head);
 		if (c->last_time + c->grace >= now)
+			break;
+		conn_close(az, c, c->last_time);
+	}
+	/* unanswered SYNs (a scan, a dead host) would otherwise be held to
+	 * the end of the capture */
+	while (az->embryo.head != NONE) {
+		struct conn *c = slot(az, az->embryo.head);
+		if (c->last_time + EMBRYO_IDLE >= now)
 			break;
 		conn_close(az, c, c->last_time);
 	}
@@ -1334,12 +1523,17 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		return r;
 	}
 	az->stats.tcp++;
-	if (az->done_head != NONE)
+	if (az->done.head != NONE || az->embryo.head != NONE)
 		expire(az, ts);
 
 	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
-	hash = ft_hash(&k);
-	i = ft_find(&az->ft, &k, hash);
+	if (az->last != NONE && memcmp(&slot(az, az->last)->key, &k, sizeof(k)) == 0) {
+		i = az->last;
+		hash = slot(az, i)->hash;
+	} else {
+		hash = ft_hash(&k);
+		i = ft_find(&az->ft, &k, hash);
+	}
 	if (i != NONE) {
 		c = slot(az, i);
 		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
@@ -1356,6 +1550,7 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		}
 	}
 	d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
+	az->last = c->self;
 	az->stats.by_result[DEC_OK]++;
 	track(az, c, &s, d, ts, idx);
 	return DEC_OK;
@@ -1376,7 +1571,7 @@ static int cmp_pub_id(const void *a, const void *b)
 void az_finish(struct az *az)
 {
 	struct conn **live = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 
 	if (az->finished)
 		return;
@@ -1384,16 +1579,15 @@ void az_finish(struct az *az)
 	/* everything still here, in id order (on_conn sees that order) */
 	if (az->live > 0)
 		live = malloc(az->live * sizeof(*live));
-	for (i = 0; i < az->n_slabs; i++)
-		for (j = 0; j < SLAB_SIZE; j++) {
-			struct conn *c = &az->slabs[i][j];
-			if (!c->in_use)
-				continue;
-			if (live)
-				live[n++] = c;
-			else
-				conn_close(az, c, az->stats.last_time);
-		}
+	for (i = 0; i < pool_capacity(&az->conns); i++) {
+		struct conn *c = slot(az, (uint32_t)i);
+		if (!c->in_use)
+			continue;
+		if (live)
+			live[n++] = c;
+		else
+			conn_close(az, c, az->stats.last_time);
+	}
 	if (live) {
 		qsort(live, n, sizeof(*live), cmp_conn_id);
 		for (i = 0; i < n; i++)

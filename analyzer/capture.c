@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,8 @@
 #include "analyzer/decode.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
-#define CAP_TIMEOUT_MS   100    /* live reads return this often, so a stop
-                                   flag or --duration is seen promptly */
+#define CAP_TIMEOUT_MS   100    /* live: limits are looked at this often, so
+                                   a stop flag or --duration acts promptly */
 #define CAP_PROGRESS_MASK 0xffffu /* progress every 64 Ki frames */
 #define PCAP_FILE_HDR    24     /* pcap file header, for the byte estimate */
 #define PCAP_REC_HDR     16     /* pcap record header */
@@ -41,6 +42,7 @@ struct cap {
 	uint64_t file_size;      /* 0 if unknown */
 	bool have_filter;        /* offline filter in prog */
 	struct bpf_program prog;
+	int fd;                  /* live: descriptor to poll() */
 	char dlt_name[32];       /* "EN10MB", or "DLT_n" if libpcap has none */
 };
 
@@ -66,6 +68,7 @@ static struct cap *cap_alloc(const char *name, bool live, char *err,
 		return NULL;
 	}
 	c->live = live;
+	c->fd = -1;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	return c;
 }
@@ -173,6 +176,16 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	 * capture works, nothing to report. */
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
+	/* libpcap's own blocking read keeps polling through its timeouts
+	 * (seen with 1.10 on Linux), so a stop flag or a deadline would never
+	 * be looked at on an idle interface. Read non-blocking and wait in
+	 * cap_run() with our own poll() instead. */
+	c->fd = pcap_get_selectable_fd(c->p);
+	if (c->fd < 0 || pcap_setnonblock(c->p, 1, ebuf) != 0) {
+		snprintf(err, errlen, "%s: cannot read without blocking: %s",
+		         iface, c->fd < 0 ? "no selectable descriptor" : ebuf);
+		goto err;
+	}
 	return c;
 err:
 	cap_close(c);
@@ -268,8 +281,18 @@ int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
 			break;
 
 		rc = pcap_next_ex(c->p, &h, &data);
-		if (rc == 0)
-			continue;       /* live: read timeout, look at limits */
+		if (rc == 0) {
+			/* live, nothing ready: wait a little, then look at
+			 * the limits again (EINTR from a signal is fine). */
+			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+			if (poll(&pfd, 1, CAP_TIMEOUT_MS) < 0 && errno != EINTR) {
+				snprintf(err, errlen, "%s: poll: %s", c->name,
+				         strerror(errno));
+				return -1;
+			}
+			continue;
+		}
 		if (rc == PCAP_ERROR_BREAK)
 			break;          /* end of file (or pcap_breakloop) */
 		if (rc != 1) {

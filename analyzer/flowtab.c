@@ -59,10 +59,12 @@ static struct ft_slot *alloc_slots(size_t n)
 	return s;
 }
 
-int ft_init(struct flowtab *t, size_t size)
+int ft_init(struct flowtab *t, size_t size, ft_key_fn key_of, const void *ctx)
 {
 	size_t n = 16;
 
+	t->key_of = key_of;
+	t->ctx = ctx;
 	while (n < size)
 		n *= 2;
 	t->slots = alloc_slots(n);
@@ -81,7 +83,8 @@ uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t has
 		const struct ft_slot *s = &t->slots[i];
 		if (s->val == FT_NONE)
 			return FT_NONE;
-		if (s->hash == hash && memcmp(&s->key, k, sizeof(*k)) == 0)
+		if (s->hash == hash &&
+		    memcmp(t->key_of(t->ctx, s->val), k, sizeof(*k)) == 0)
 			return s->val;
 		i = (i + 1) & t->mask;
 	}
@@ -112,8 +115,7 @@ static int grow(struct flowtab *t)
 	return 0;
 }
 
-int ft_insert(struct flowtab *t, const struct flow_key *k, uint32_t hash,
-              uint32_t val)
+int ft_insert(struct flowtab *t, uint32_t hash, uint32_t val)
 {
 	struct ft_slot s;
 
@@ -122,13 +124,12 @@ int ft_insert(struct flowtab *t, const struct flow_key *k, uint32_t hash,
 		return -1;
 	s.hash = hash;
 	s.val = val;
-	s.key = *k;
 	place(t->slots, t->mask, &s);
 	t->used++;
 	return 0;
 }
 
-void ft_remove(struct flowtab *t, const struct flow_key *k, uint32_t hash)
+void ft_remove(struct flowtab *t, uint32_t hash, uint32_t val)
 {
 	size_t i = hash & t->mask, j;
 
@@ -136,7 +137,7 @@ void ft_remove(struct flowtab *t, const struct flow_key *k, uint32_t hash)
 		struct ft_slot *s = &t->slots[i];
 		if (s->val == FT_NONE)
 			return;
-		if (s->hash == hash && memcmp(&s->key, k, sizeof(*k)) == 0)
+		if (s->val == val)
 			break;
 		i = (i + 1) & t->mask;
 	}

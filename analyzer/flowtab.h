@@ -8,6 +8,10 @@
  * of live connections, never per packet. Removal shifts later entries back
  * (no tombstones), so a table that sees millions of short connections does
  * not degrade.
+ *
+ * A slot holds only the hash and the value (8 bytes, so the table stays in
+ * cache); keys live with the caller, which the table asks through key_of()
+ * when a hash matches.
  */
 #ifndef LL_ANALYZER_FLOWTAB_H
 #define LL_ANALYZER_FLOWTAB_H
@@ -29,13 +33,17 @@ struct flow_key {
 struct ft_slot {
 	uint32_t hash;
 	uint32_t val;              /* FT_NONE: empty */
-	struct flow_key key;
 };
+
+/* The key stored for value val (the caller's record). */
+typedef const struct flow_key *(*ft_key_fn)(const void *ctx, uint32_t val);
 
 struct flowtab {
 	struct ft_slot *slots;
 	size_t mask;               /* size - 1 */
 	size_t used;
+	ft_key_fn key_of;
+	const void *ctx;
 };
 
 /*
@@ -49,20 +57,21 @@ void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
 
 uint32_t ft_hash(const struct flow_key *k);
 
-/* Empty table of `size` slots (rounded up to a power of two, at least 16).
- * Returns 0, or -1 on allocation failure. */
-int ft_init(struct flowtab *t, size_t size);
+/* Empty table of `size` slots (rounded up to a power of two, at least 16);
+ * key_of(ctx, val) gives the key of a stored value. Returns 0, or -1 on
+ * allocation failure. */
+int ft_init(struct flowtab *t, size_t size, ft_key_fn key_of, const void *ctx);
 
 /* Value stored for k, or FT_NONE. */
 uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t hash);
 
-/* Store k -> val (k must not be present). Returns 0, or -1 if the table
- * had to grow and could not (then nothing changed). */
-int ft_insert(struct flowtab *t, const struct flow_key *k, uint32_t hash,
-              uint32_t val);
+/* Store val under hash (its key, as key_of gives it, must not be present
+ * yet). Returns 0, or -1 if the table had to grow and could not (then
+ * nothing changed). */
+int ft_insert(struct flowtab *t, uint32_t hash, uint32_t val);
 
-/* Remove k if present. */
-void ft_remove(struct flowtab *t, const struct flow_key *k, uint32_t hash);
+/* Remove the entry for val (stored under hash) if present. */
+void ft_remove(struct flowtab *t, uint32_t hash, uint32_t val);
 
 void ft_free(struct flowtab *t);
 

@@ -28,10 +28,23 @@ void http_init(struct http_conn *h)
 	h->open_response = -1;
 }
 
-void http_begin(struct http_conn *h, int d, uint32_t seq)
+void http_dir_init(struct http_dir *hd)
 {
-	struct http_dir *hd = &h->dir[d & 1];
+	/* everything but the line buffer, which is read only below line_len */
+	hd->mode = M_START;
+	hd->begun = false;
+	hd->next = 0;
+	hd->remaining = 0;
+	hd->content_length = 0;
+	hd->has_length = hd->chunked = false;
+	hd->status = 0;
+	hd->line_seq = 0;
+	hd->line_len = 0;
+	hd->line_long = false;
+}
 
+void http_begin(struct http_dir *hd, uint32_t seq)
+{
 	if (hd->begun)
 		return;
 	hd->begun = true;
@@ -85,7 +98,11 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 	static const char cl[] = "content-length:";
 	static const char te[] = "transfer-encoding:";
 	size_t i;
+	char c0 = (char)(l[0] | 0x20);
 
+	/* most header lines are neither: one byte decides */
+	if (c0 != 'c' && c0 != 't')
+		return;
 	if (n >= sizeof(cl) - 1 && strncasecmp(l, cl, sizeof(cl) - 1) == 0) {
 		uint64_t v = 0;
 		bool any = false;
@@ -111,10 +128,9 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 	}
 }
 
-static void message_done(struct http_conn *h, int d, uint32_t end)
+static void message_done(struct http_conn *h, struct http_dir *hd, int d,
+                         uint32_t end)
 {
-	struct http_dir *hd = &h->dir[d];
-
 	if (d == AZ_S2C && h->open_response >= 0) {
 		h->resp[h->open_response].seq_end = end;
 		h->resp[h->open_response].complete = true;
@@ -133,9 +149,9 @@ static void start_message(struct http_dir *hd)
 
 /* A whole line (CR LF stripped) ended; `end` is the seq after its LF and
  * `lseq` the seq of its first byte. */
-static void line_done(struct http_conn *h, int d, uint32_t lseq, uint32_t end)
+static void line_done(struct http_conn *h, struct http_dir *hd, int d,
+                      uint32_t lseq, uint32_t end)
 {
-	struct http_dir *hd = &h->dir[d];
 	char *l = hd->line;
 	size_t n = hd->line_len;
 	bool head = false;
@@ -191,7 +207,7 @@ static void line_done(struct http_conn *h, int d, uint32_t lseq, uint32_t end)
 				hd->remaining = hd->content_length;
 				hd->mode = M_BODY;
 			} else
-				message_done(h, d, end);
+				message_done(h, hd, d, end);
 			return;
 		}
 		if (hd->status < 200) {
@@ -202,12 +218,12 @@ static void line_done(struct http_conn *h, int d, uint32_t lseq, uint32_t end)
 		head = h->responses >= 1 && h->responses <= h->requests &&
 		       (h->head_bits >> ((h->responses - 1) % 64) & 1);
 		if (head || hd->status == 204 || hd->status == 304)
-			message_done(h, d, end);
+			message_done(h, hd, d, end);
 		else if (hd->chunked)
 			hd->mode = M_CHUNK_SIZE;
 		else if (hd->has_length) {
 			if (hd->content_length == 0) {
-				message_done(h, d, end);
+				message_done(h, hd, d, end);
 			} else {
 				hd->remaining = hd->content_length;
 				hd->mode = M_BODY;
@@ -249,7 +265,7 @@ static void line_done(struct http_conn *h, int d, uint32_t lseq, uint32_t end)
 		return;
 	case M_TRAILERS:
 		if (n == 0)
-			message_done(h, d, end);
+			message_done(h, hd, d, end);
 		return;
 	default:
 		return;
@@ -259,10 +275,9 @@ dead:
 }
 
 /* Parse n captured bytes starting at raw seq `pos`. */
-static void run(struct http_conn *h, int d, const uint8_t *p, uint32_t n,
-                uint32_t pos)
+static void run(struct http_conn *h, struct http_dir *hd, int d,
+                const uint8_t *p, uint32_t n, uint32_t pos)
 {
-	struct http_dir *hd = &h->dir[d];
 	uint32_t i = 0;
 
 	while (i < n && hd->mode != M_DEAD) {
@@ -277,7 +292,7 @@ static void run(struct http_conn *h, int d, const uint8_t *p, uint32_t n,
 			hd->remaining -= take;
 			if (hd->remaining == 0) {
 				if (hd->mode == M_BODY)
-					message_done(h, d, pos + i);
+					message_done(h, hd, d, pos + i);
 				else
 					hd->mode = M_CHUNK_CRLF;
 			}
@@ -317,7 +332,7 @@ static void run(struct http_conn *h, int d, const uint8_t *p, uint32_t n,
 			i += take;
 			if (lf) {
 				i++; /* the LF */
-				line_done(h, d, hd->line_seq, pos + i);
+				line_done(h, hd, d, hd->line_seq, pos + i);
 				hd->line_len = 0;
 				hd->line_long = false;
 			}
@@ -327,14 +342,13 @@ static void run(struct http_conn *h, int d, const uint8_t *p, uint32_t n,
 	}
 }
 
-void http_segment(struct http_conn *h, int d, uint32_t seq,
-                  const uint8_t *p, uint32_t caplen, uint32_t seg_len)
+void http_segment(struct http_conn *h, struct http_dir *hd, int d,
+                  uint32_t seq, const uint8_t *p, uint32_t caplen,
+                  uint32_t seg_len)
 {
-	struct http_dir *hd;
 	uint32_t off, end, missing, have;
 
 	d &= 1;
-	hd = &h->dir[d];
 	if (!hd->begun || hd->mode == M_DEAD || seg_len == 0)
 		return;
 	end = seq + seg_len;
@@ -348,7 +362,7 @@ void http_segment(struct http_conn *h, int d, uint32_t seq,
 	if (caplen > seg_len)
 		caplen = seg_len;
 	if (p && off < caplen) {
-		run(h, d, p + off, caplen - off, hd->next);
+		run(h, hd, d, p + off, caplen - off, hd->next);
 		have = caplen;
 	} else {
 		have = off;
@@ -368,7 +382,7 @@ void http_segment(struct http_conn *h, int d, uint32_t seq,
 			hd->next += (uint32_t)take;
 			if (hd->remaining == 0) {
 				if (hd->mode == M_BODY)
-					message_done(h, d, hd->next);
+					message_done(h, hd, d, hd->next);
 				else
 					hd->mode = M_CHUNK_CRLF;
 			}
@@ -383,9 +397,8 @@ void http_segment(struct http_conn *h, int d, uint32_t seq,
 		hd->next = end;
 }
 
-void http_fin(struct http_conn *h, int d, uint32_t fin_seq)
+void http_fin(struct http_conn *h, struct http_dir *hd, int d, uint32_t fin_seq)
 {
-	struct http_dir *hd = &h->dir[d & 1];
 
 	if (hd->mode == M_UNTIL_CLOSE && hd->begun && hd->next == fin_seq &&
 	    (d & 1) == AZ_S2C && h->open_response >= 0) {

@@ -38,8 +38,10 @@ struct http_dir {
 	char line[HTTP_LINE_MAX];
 };
 
+/* What a connection keeps: counts and the responses. The parser state of
+ * each direction (struct http_dir) is held apart, so a caller can drop it
+ * when the byte streams are over and keep only this. */
 struct http_conn {
-	struct http_dir dir[2];    /* [AZ_C2S], [AZ_S2C] */
 	uint32_t requests;         /* request lines */
 	uint32_t status_lines;     /* status lines, 1xx included */
 	uint32_t responses;        /* final (non-1xx) responses */
@@ -51,18 +53,21 @@ struct http_conn {
 };
 
 void http_init(struct http_conn *h);
+void http_dir_init(struct http_dir *hd);
 
-/* The byte stream of direction d starts at raw sequence number seq (the
+/* The byte stream of a direction starts at raw sequence number seq (the
  * first data byte: ISN + 1, or the first byte seen without a SYN). */
-void http_begin(struct http_conn *h, int d, uint32_t seq);
+void http_begin(struct http_dir *hd, uint32_t seq);
 
-/* Payload of one segment: seq is the raw sequence number of its first
- * byte, caplen bytes captured out of seg_len on the wire. */
-void http_segment(struct http_conn *h, int d, uint32_t seq,
-                  const uint8_t *p, uint32_t caplen, uint32_t seg_len);
+/* Payload of one segment of direction d (AZ_C2S: requests, AZ_S2C:
+ * responses) whose parser state is hd: seq is the raw sequence number of
+ * its first byte, caplen bytes captured out of seg_len on the wire. */
+void http_segment(struct http_conn *h, struct http_dir *hd, int d,
+                  uint32_t seq, const uint8_t *p, uint32_t caplen,
+                  uint32_t seg_len);
 
 /* Direction d sent FIN at raw sequence number fin_seq: an unframed
  * response (no length, not chunked) ends there. */
-void http_fin(struct http_conn *h, int d, uint32_t fin_seq);
+void http_fin(struct http_conn *h, struct http_dir *hd, int d, uint32_t fin_seq);
 
 #endif

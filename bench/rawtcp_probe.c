@@ -202,6 +202,8 @@ struct one {
 	struct rawtcp_conn *k;
 	bool closed, fin, rst, connected;
 	bool shut_on_fin;
+	bool consume;   /* read as it comes (else leave it buffered, unread) */
+	int status;
 };
 
 static bool one_stop(struct rawtcp *c, void *arg)
@@ -213,6 +215,15 @@ static bool one_stop(struct rawtcp *c, void *arg)
 			continue;
 		switch (ev.type) {
 		case RAWTCP_EV_CONNECTED: s->connected = true; break;
+		case RAWTCP_EV_DATA:
+			if (s->consume) {
+				const uint8_t *p;
+				size_t n = rawtcp_peek(s->k, &p);
+				if (s->status == -1)
+					s->status = http_status(p, n);
+				rawtcp_consume(s->k, n);
+			}
+			break;
 		case RAWTCP_EV_PEER_FIN:
 			s->fin = true;
 			if (s->shut_on_fin)
@@ -230,6 +241,7 @@ static int mode_one(struct rawtcp *c, const struct args *a, bool put)
 {
 	struct rawtcp_conn_opts o;
 	struct one s = { 0 };
+	s.status = -1;
 	char err[256], req[512];
 	const uint8_t *p;
 	size_t n;
@@ -261,6 +273,7 @@ static int mode_one(struct rawtcp *c, const struct args *a, bool put)
 			return 1;
 		}
 		s.shut_on_fin = true; /* "close after the response" */
+		s.consume = true;
 	}
 	r = rawtcp_run(c, rawtcp_now_us() + (uint64_t)(a->timeout_s * 1e6), one_stop, &s, err, sizeof err);
 	if (r < 0) {
@@ -270,8 +283,10 @@ static int mode_one(struct rawtcp *c, const struct args *a, bool put)
 	/* Let the last held packets leave and the capture see them. */
 	(void)rawtcp_run(c, rawtcp_now_us() + (uint64_t)a->rtt_ms * 1000u + 50000, NULL, NULL, err, sizeof err);
 	n = rawtcp_peek(s.k, &p);
+	if (s.status == -1)
+		s.status = http_status(p, n);
 	printf("connected=%d\n", s.connected);
-	printf("status=%d\n", http_status(p, n));
+	printf("status=%d\n", s.status);
 	rawtcp_consume(s.k, n);
 	print_conn(s.k);
 	print_stats(c);
@@ -428,7 +443,8 @@ static int mode_rtt(const char *file, const char *rtt_s, const char *peer_s)
 		if (!memcmp(t.src, &peer, 4)) {
 			if ((t.flags & (LL_TH_SYN | LL_TH_ACK)) == (LL_TH_SYN | LL_TH_ACK) && !synack_at[t.dport])
 				synack_at[t.dport] = ts;
-		} else if (!memcmp(t.dst, &peer, 4) && synack_at[t.sport] && !(t.flags & LL_TH_SYN)) {
+		} else if (!memcmp(t.dst, &peer, 4) && synack_at[t.sport] && synack_at[t.sport] != UINT64_MAX &&
+		           !(t.flags & LL_TH_SYN)) {
 			if (nd == cap) {
 				cap = cap ? cap * 2 : 1024;
 				uint64_t *nv = realloc(d, cap * sizeof *nv);
@@ -437,7 +453,7 @@ static int mode_rtt(const char *file, const char *rtt_s, const char *peer_s)
 				d = nv;
 			}
 			d[nd++] = ts - synack_at[t.sport];
-			synack_at[t.sport] = UINT64_MAX / 2; /* only the first reply */
+			synack_at[t.sport] = UINT64_MAX; /* only the first reply */
 		}
 	}
 	pcap_close(p);

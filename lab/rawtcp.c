@@ -49,6 +49,7 @@
 #define RT_MAX_MSS 65495         /* 65535 - 20 (IP) - 20 (TCP) */
 #define RT_TS_OPTLEN 12          /* NOP NOP TS(10) on every segment */
 #define RT_INJECT_FATAL 1000     /* consecutive failed injections = fatal */
+#define RT_DUE_BUDGET 256      /* due items per loop turn, see run_due() */
 
 /* ------------------------------------------------------------------ */
 /* 1. helpers                                                          */
@@ -515,6 +516,8 @@ static void queue_inbound(struct rawtcp *c, const struct dec_tcp *d, uint64_t no
 	uint64_t half = k ? k->half_us : c->rtt_us / 2;
 	struct pkt *p = pkt_get(c, d->payload_caplen);
 	if (!p) {
+		/* Out of memory: lost, as on a congested wire; the server will
+		 * retransmit. Counted with the frames we could not use. */
 		c->st.frames_undecoded++;
 		return;
 	}
@@ -917,6 +920,12 @@ static void process_ack(struct rawtcp_conn *k, const struct dec_tcp *d, uint64_t
 		if (new_una > k->tx_una) {
 			sb_drop(k, new_una - k->tx_una);
 			k->tx_una = new_una;
+			if (k->tx_una == k->tx_end && !k->gen_on) {
+				/* Idle connections keep no send buffer. */
+				free(k->sb);
+				k->sb = NULL;
+				k->sb_alloc = k->sb_head = 0;
+			}
 			if (k->tx_nxt < k->tx_una)
 				k->tx_nxt = k->tx_una;
 			progress = true;
@@ -1265,8 +1274,18 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		seterr(err, errlen, "rawtcp_open: pcap: %s", perr);
 		return -1;
 	}
+	/*
+	 * Not immediate mode: libpcap 1.10 answers it with TPACKET_V2, whose
+	 * ring slots are all snaplen-sized (256 KiB here, since veth does
+	 * segmentation offload and a frame can be a 64 KiB super-segment), so
+	 * 32 MiB holds only ~128 frames and a burst of handshakes overflows it.
+	 * TPACKET_V3 packs frames into blocks; a 1 ms block timeout bounds the
+	 * added latency, and queue_inbound() subtracts the time a frame waited
+	 * (pcap timestamp to now) from its rtt/2 hold, so the emulated delay
+	 * stays exact whenever rtt/2 exceeds that wait.
+	 */
 	if (pcap_set_snaplen(c->pcap, RT_SNAPLEN) != 0 || pcap_set_promisc(c->pcap, 0) != 0 ||
-	    pcap_set_immediate_mode(c->pcap, 1) != 0 ||
+	    pcap_set_timeout(c->pcap, 1) != 0 ||
 	    pcap_set_buffer_size(c->pcap, (int)min64(cfg->pcap_buffer_bytes, INT_MAX)) != 0) {
 		seterr(err, errlen, "rawtcp_open: pcap: cannot set options on %s", cfg->iface);
 		return -1;
@@ -1696,8 +1715,12 @@ void rawtcp_consume(struct rawtcp_conn *k, size_t n)
 		n = have;
 	k->rx_delivered += n;
 	k->rb_head += n;
-	if (k->rx_delivered == k->rx_received)
-		k->rb_head = 0;
+	if (k->rx_delivered == k->rx_received) {
+		/* All read: idle connections keep no receive buffer. */
+		free(k->rb);
+		k->rb = NULL;
+		k->rb_alloc = k->rb_head = 0;
+	}
 	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a window
 	 * that grew by at least an MSS or half the buffer. */
 	if (synchronized(k) && !k->silent && !k->peer_rst) {
@@ -1851,11 +1874,25 @@ int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len, char *er
 	return 0;
 }
 
-/* Run everything that is due: held packets, connection timers, runner
- * timers, earliest first. */
-static void run_due(struct rawtcp *c, uint64_t now)
+/* Run what is due: held packets, connection timers, runner timers,
+ * earliest first, at most RT_DUE_BUDGET of them. Returns true if more are
+ * due: the loop then reads the capture and comes back without sleeping.
+ * Why a budget: the capture ring retires a block every millisecond even if
+ * nobody reads it, so a long burst of injections (20000 RSTs at the end of
+ * a bench) would exhaust the ring and drop frames. */
+static bool due_now(const struct rawtcp *c, uint64_t now)
 {
-	for (;;) {
+	const struct theap_node *h[3] = { theap_top(&c->delayq), theap_top(&c->timers),
+	                                   theap_top(&c->utimers) };
+	for (int i = 0; i < 3; i++)
+		if (h[i] && h[i]->when <= now)
+			return true;
+	return false;
+}
+
+static bool run_due(struct rawtcp *c, uint64_t now)
+{
+	for (unsigned budget = RT_DUE_BUDGET; budget > 0; budget--) {
 		struct theap_node *a = theap_top(&c->delayq);
 		struct theap_node *b = theap_top(&c->timers);
 		struct theap_node *t = theap_top(&c->utimers);
@@ -1867,15 +1904,18 @@ static void run_due(struct rawtcp *c, uint64_t now)
 		if (t && t->when <= now && (!best || t->when < best->when))
 			best = t;
 		if (!best)
-			break;
+			return false;
 		if (best == a) {
 			struct pkt *p = PKT_OF(theap_pop(&c->delayq));
 			if (p->dir == PKT_OUT) {
 				inject(c, p);
 			} else {
 				struct rawtcp_conn *k = c->ports[p->u.in.dport];
+				/* Processed "at" its scheduled release time: what it causes
+				 * is held rtt/2 from then, so the loop's wake-up latency
+				 * and a burst ahead of it do not stretch the emulated RTT. */
 				if (k)
-					conn_input(k, &p->u.in, now);
+					conn_input(k, &p->u.in, p->node.when);
 				else
 					c->st.no_conn++;
 			}
@@ -1890,6 +1930,7 @@ static void run_due(struct rawtcp *c, uint64_t now)
 			free(u);
 		}
 	}
+	return due_now(c, now);
 }
 
 int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void *arg,
@@ -1897,13 +1938,13 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 {
 	for (;;) {
 		uint64_t now = rawtcp_now_us(), next = deadline_us;
-		struct theap_node *heads[3] = { theap_top(&c->delayq), theap_top(&c->timers),
-		                                theap_top(&c->utimers) };
+		struct theap_node *heads[3];
 		struct pollfd pfd;
 		struct timespec ts;
 		int r;
+		bool more;
 
-		run_due(c, now);
+		more = run_due(c, now);
 		if (c->inject_fail_run >= RT_INJECT_FATAL) {
 			seterr(err, errlen, "rawtcp_run: inject: %s", c->inject_err);
 			return -1;
@@ -1919,7 +1960,7 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 		for (int i = 0; i < 3; i++)
 			if (heads[i] && heads[i]->when < next)
 				next = heads[i]->when;
-		if (next < now)
+		if (next < now || more)
 			next = now;
 		ts.tv_sec = (time_t)((next - now) / 1000000u);
 		ts.tv_nsec = (long)((next - now) % 1000000u) * 1000;

@@ -35,19 +35,31 @@
  * segmentation to min(peer MSS, our MSS) minus option space and to the
  * peer's advertised window; no Nagle (each send goes out as soon as window
  * allows, so separate rawtcp_send calls normally make separate segments);
- * retransmission on timeout (RFC 6298 RTO from timestamp / Karn samples,
- * doubling, bounded retries, go-back-N from snd_una); zero-window probes.
+ * retransmission on timeout (RFC 6298 RTO from Karn samples: one timed
+ * segment at a time, never a retransmitted one; doubling, bounded retries,
+ * go-back-N from snd_una); zero-window probes (no data, seq snd_una - 1).
  * Receive: in order only. An out-of-order segment is DROPPED (not kept) and
  * answered with an immediate duplicate ACK: the server retransmits. (The lab
  * wire is a veth: nothing is lost or reordered, so reassembly would be dead
  * code.) No SACK blocks are ever sent, only SACK-permitted is offered.
+ * A RST is accepted when its seq lies between the last ACK we sent and the
+ * right edge of our window (RFC 793; RFC 5961 challenge ACKs are not
+ * modelled). A server kernel RST provoked by one of our segments carries
+ * that segment's ACK, which may be older than what we have received by
+ * the time the RST is processed: then it is ignored, as by a real client,
+ * and only counted (rawtcp_conn_info.rsts_received).
  *
  * Sequence numbers: raw 32-bit on the wire, compared with seq_before/after
  * (analyzer/seq.h). Counts reported to the runner are 64-bit byte counts
  * relative to the ISN (+1 for the SYN), so "byte 0" is the first data byte.
  *
  * Time: every time in this API is microseconds of CLOCK_MONOTONIC
- * (rawtcp_now_us()); deadlines are absolute in that clock.
+ * (rawtcp_now_us()); deadlines are absolute in that clock. What an
+ * inbound segment causes is dated at its scheduled release time (capture
+ * time + rtt/2), so loop latency does not stretch the emulated RTT; event
+ * times can therefore lag "now" by a little. Measured (bench/rawtcp.sh):
+ * SYN-ACK -> ACK in the capture is within ~0.2 ms of the requested RTT for
+ * a lone handshake, ~1 ms late (median) for 100 at once.
  *
  * Errors: functions that can fail return NULL / -1 and write a one-line
  * message ("what: detail") into err (errlen bytes, always NUL-terminated
@@ -110,10 +122,13 @@ void rawtcp_config_init(struct rawtcp_config *cfg);
 
 /*
  * Open a client: parse the addresses, open the pcap handle on cfg->iface
- * (immediate mode, non-blocking, snaplen 262144, BPF filter
- * "tcp and (host LOCAL or host PEER)"), and a libnet LIBNET_RAW4_ADV
- * context in the current network namespace. Needs CAP_NET_RAW unless
- * offline. Returns the client, or NULL with err set, e.g.
+ * (TPACKET_V3 blocks with a 1 ms timeout, non-blocking, snaplen 262144 for
+ * offloaded super-segments, BPF filter "tcp and (host LOCAL or host PEER)";
+ * the time a frame waited in the ring is taken off its rtt/2 hold), and a
+ * libnet LIBNET_RAW4 context (an IP_HDRINCL raw socket bound to cfg->iface:
+ * the kernel routes and resolves ARP; libnet builds and checksums each
+ * segment when it leaves the delay queue), both in the current network
+ * namespace. Needs CAP_NET_RAW unless offline. Returns the client, or NULL with err set, e.g.
  * "rawtcp_open: local_addr: not an IPv4 address: 10.0.0.300",
  * "rawtcp_open: pcap: <libpcap message>", "rawtcp_open: libnet: <message>".
  * The strings in cfg are copied.
@@ -413,9 +428,11 @@ typedef bool (*rawtcp_stop_fn)(struct rawtcp *c, void *arg);
  * until deadline_us (absolute, rawtcp_now_us clock) or until stop(c, arg)
  * returns true (stop may be NULL). Events accumulate for rawtcp_next_event.
  * Returns 1 if stop said so, 0 at the deadline, -1 with err set on a fatal
- * capture or injection error ("rawtcp_run: pcap: ...", "rawtcp_run: inject:
- * ..."); a single failed injection is only counted (stats.inject_errors),
- * as a lost packet would be.
+ * error: the capture failed ("rawtcp_run: pcap: ..."), poll failed, or
+ * 1000 injections in a row failed ("rawtcp_run: inject: <libnet message>").
+ * A failed injection is otherwise only counted (stats.inject_errors), as a
+ * lost packet would be. Work is done in slices of at most 256 due items
+ * between capture reads, so a burst never starves the capture ring.
  */
 int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void *arg,
                char *err, size_t errlen);

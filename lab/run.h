@@ -202,6 +202,8 @@ struct run_outcome {
 	struct az *az;
 	char link_type[32];         /* capture's link type name */
 	char read_error[256];       /* "" unless reading the capture failed */
+	char lab_error[512];        /* "" unless removing the lab failed (then
+	                               `lingerlab lab clean` removes the rest) */
 	bool passed;                /* every expectation holds, no leaked RST */
 };
 

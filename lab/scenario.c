@@ -98,6 +98,9 @@ static void tok_render(const struct tok *t, char *out, size_t cap)
 
 static void failv(struct parser *ps, unsigned line, unsigned col,
                   const char *found, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static void failv(struct parser *ps, unsigned line, unsigned col,
+                  const char *found, const char *fmt, va_list ap)
 {
 	if (ps->failed)
 		return;
@@ -1700,6 +1703,16 @@ size_t scn_request_format(const struct scn_step *st, const char *host,
 	PUT("\r\n", 2);
 #undef PUT
 	return o;
+}
+
+int scn_parse_duration(const char *text, int64_t *us)
+{
+	uint64_t v;
+	if (!text || parse_units(text, strlen(text), time_units, &v) != NUM_OK ||
+	    v > (uint64_t)SCN_MAX_DURATION_US)
+		return -1;
+	*us = (int64_t)v;
+	return 0;
 }
 
 const char *scn_kstate_name(enum scn_kstate k)

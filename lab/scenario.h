@@ -231,6 +231,10 @@ void scn_free(struct scn_scenario *s);
 size_t scn_request_format(const struct scn_step *st, const char *host,
                           uint8_t *buf, size_t cap);
 
+/* A duration in the language's syntax ("250ms", "1.5s", "100us"): 0 with
+ * *us set, or -1 when text is not one (or exceeds 86400s). For the CLI. */
+int scn_parse_duration(const char *text, int64_t *us);
+
 /* Names used in docs, messages and reports. */
 const char *scn_kstate_name(enum scn_kstate k);    /* "FIN_WAIT_2", ... */
 const char *scn_op_name(enum scn_op op);           /* ">=", ... */

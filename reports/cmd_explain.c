@@ -16,6 +16,7 @@
 
 #include "analyzer/seq.h"
 #include "reports/cli.h"
+#include "reports/pcaptl.h"
 #include "reports/reportfile.h"
 #include "reports/textout.h"
 
@@ -602,7 +603,7 @@ static void summarize(const struct tout *o, const json_t *root)
 		json_object_foreach((json_t *)by_kind, k, v) {
 			if (rf_val_num(v, 0) <= 0)
 				continue;
-			fprintf(o->f, "%s%s %lld", first ? " (" : ", ", k, (long long)rf_val_num(v, 0));
+			fprintf(o->f, "%s%s %lld", first ? " (" : ", ", k, rf_val_int(v, 0));
 			first = false;
 		}
 	}
@@ -612,7 +613,7 @@ static void summarize(const struct tout *o, const json_t *root)
 		fputs("  closed first by:", o->f);
 		json_object_foreach((json_t *)by_init, k, v)
 			if (rf_val_num(v, 0) > 0) {
-				fprintf(o->f, "%s %s %lld", first ? "" : ",", k, (long long)rf_val_num(v, 0));
+				fprintf(o->f, "%s %s %lld", first ? "" : ",", k, rf_val_int(v, 0));
 				first = false;
 			}
 		fputs(first ? " nobody\n" : "\n", o->f);
@@ -663,7 +664,7 @@ int cmd_explain(int argc, char **argv)
 	enum tout_color_mode mode = TOUT_AUTO;
 	long long want = -1;
 	struct tout o;
-	json_t *root = NULL, *conns, *c;
+	json_t *root = NULL, *conns, *c, *rebuilt = NULL;
 	char err[512];
 	int opt, rc = LL_EXIT_USAGE;
 	size_t i, shown = 0, flagged = 0;
@@ -714,15 +715,26 @@ int cmd_explain(int argc, char **argv)
 	if (want > 0) {
 		c = rf_conn(root, want);
 		if (!c) {
-			struct sbuf b;
-			sb_init(&b);
-			json_array_foreach(conns, i, c)
-				sb_add(&b, "%s%lld", i ? ", " : "", rf_int(c, "id", 0));
-			fprintf(stderr, "lingerlab explain: connection %lld is not in %s (it has records for %s)\n",
-			        want, argv[optind], b.n ? b.s : "no connection");
-			goto out;
+			/* not flagged, so no record: ask the capture */
+			rebuilt = ptl_connection(root, want, err, sizeof err);
+			if (!rebuilt) {
+				struct sbuf b;
+				sb_init(&b);
+				json_array_foreach(conns, i, c)
+					sb_add(&b, "%s%lld", i ? ", " : "", rf_int(c, "id", 0));
+				fprintf(stderr, "lingerlab explain: connection %lld is not in %s (it has "
+				        "records for %s), and the capture cannot tell: %s\n",
+				        want, argv[optind], b.n ? b.s : "no connection", err);
+				goto out;
+			}
+			c = rebuilt;
 		}
 		print_origin(&o, argv[optind], root);
+		if (rebuilt)
+			tout_para(&o, "", TOUT_DIM, TOUT_DIM, "(The report keeps records of flagged "
+			          "connections only; this one was rebuilt from the capture it names.)");
+		if (rebuilt)
+			fputc('\n', o.f);
 		if (explain_conn(&o, root, c, err, sizeof err) < 0) {
 			fprintf(stderr, "lingerlab explain: %s: %s\n", argv[optind], err);
 			goto out;
@@ -779,6 +791,7 @@ out:
 		perror("lingerlab explain: stdout");
 		rc = LL_EXIT_USAGE;
 	}
+	json_decref(rebuilt);
 	json_decref(root);
 	return rc;
 }

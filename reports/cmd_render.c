@@ -236,7 +236,7 @@ static void count_rows(FILE *f, const json_t *obj)
 	json_object_foreach((json_t *)obj, k, v) {
 		fputs("<tr><td>", f);
 		html_esc(f, k);
-		fprintf(f, "</td><td class=\"num\">%lld</td></tr>", (long long)rf_val_num(v, 0));
+		fprintf(f, "</td><td class=\"num\">%lld</td></tr>", rf_val_int(v, 0));
 	}
 }
 
@@ -346,7 +346,7 @@ static void evidence(FILE *f, const json_t *root, const json_t *fd)
 	dd_num(f, "RST packet", fd, "rst_packet");
 	fputs("<dt>response packets at risk</dt><dd>", f);
 	json_array_foreach(risk, i, v)
-		fprintf(f, "%s%lld", i ? ", " : "", (long long)rf_val_num(v, 0));
+		fprintf(f, "%s%lld", i ? ", " : "", rf_val_int(v, 0));
 	if (!risk || !json_array_size(risk))
 		fputs("&ndash;", f);
 	fputs("</dd>", f);
@@ -464,7 +464,7 @@ static void fw2_table_row(FILE *f, const char *label, const json_t *side)
 			continue;
 		fputs(first ? "" : ", ", f);
 		html_esc(f, k);
-		fprintf(f, " %lld", (long long)rf_val_num(v, 0));
+		fprintf(f, " %lld", rf_val_int(v, 0));
 		first = false;
 	}
 	fputs("</td></tr>\n", f);
@@ -511,8 +511,12 @@ int render_html(FILE *f, const json_t *root, const char *path, char *err, size_t
 	page_head(f, root, path);
 	section_verdict(f, root);
 	section_teardown(f, root);
-	if (section_findings(f, root, err, errlen) < 0)
+	if (section_findings(f, root, err, errlen) < 0) {
+		char why[400];
+		snprintf(why, sizeof why, "%s", err);
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
+	}
 	section_fw2(f, root);
 	fputs("<footer>Made by lingerlab from <code>", f);
 	html_esc(f, path);

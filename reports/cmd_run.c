@@ -1,9 +1,437 @@
-/* cmd_run.c - placeholder until the owner of `lingerlab run` lands it. */
+/*
+ * cmd_run.c - `lingerlab run`: parse scenario scripts, run them against a
+ * target in the namespace lab (lab/run.h), write the JSON report and print
+ * a short summary.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/run.h"
+#include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/labreport.h"
+#include "reports/report.h"
+
+#define MAX_TARGET_ARGS 32
+
+/* Set by the SIGINT/SIGTERM handler, read by the runner's loop. A signal
+ * handler can only talk through a global; nothing else here is global. */
+static volatile sig_atomic_t run_stop;
+static volatile sig_atomic_t run_signal;
+
+static void on_signal(int sig)
+{
+	run_stop = 1;
+	run_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: lingerlab run [OPTIONS] TARGET SCENARIO...\n"
+"\n"
+"Run scenario scripts against a target inside a throwaway namespace lab:\n"
+"capture the conversation, analyze it, check each script's expectations,\n"
+"write one JSON report and print a summary. Needs root.\n"
+"\n"
+"TARGET, one of:\n"
+"  --builtin POLICY            the reference server (lingerlab-target) with close\n"
+"                              policy close, linger, abort or never\n"
+"  --serve 'COMMAND' --port N  any server, started in the lab's server namespace\n"
+"                              with /bin/sh -c COMMAND; ready when it listens on N\n"
+"  --target HOST:PORT          a server elsewhere (refused for now: remote raw\n"
+"                              mode needs RST suppression a later version adds)\n"
+"\n"
+"options:\n"
+"  -o, --output REPORT.json    the report (\"-\": standard output)\n"
+"  -w, --write CAPTURE.pcap    the capture\n"
+"                              With neither, both go to a fresh directory\n"
+"                              ./lingerlab-run-DATE-TIME/ (report.json,\n"
+"                              capture.pcap); with one, the other goes beside it.\n"
+"  --rtt DURATION              emulated RTT for scripts without `rtt` (default 0)\n"
+"  --port N                    the target's port (builtin: default 80)\n"
+"  --target-arg ARG            one more argument for lingerlab-target (repeatable),\n"
+"                              e.g. --target-arg --linger-timeout --target-arg 5\n"
+"  --target-log FILE           keep the target's output in FILE\n"
+"  --check                     only parse the scripts and report errors\n"
+"  -q, --quiet                 no summary\n"
+"  -h, --help                  this text\n"
+"\n"
+"The scenario language is described in docs/scenario-language.md.\n"
+"exit codes: 0 every expectation holds, 1 some failed (or a leaked RST),\n"
+"2 bad usage or script, 3 environment problem (not root, no network\n"
+"namespaces, the target would not start, remote target).\n");
+}
+
+struct opts {
+	const char *output, *capture, *builtin, *serve, *remote, *target_log;
+	int64_t rtt_us;
+	long port;
+	bool check, quiet;
+	const char *target_args[MAX_TARGET_ARGS + 1];
+	size_t n_target_args;
+	const char **scripts;
+	size_t n_scripts;
+	char host[256];             /* --target's HOST */
+};
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "lingerlab run: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(lingerlab run --help shows the usage)\n");
+	va_end(ap);
+	return LL_EXIT_USAGE;
+}
+
+static bool parse_port(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 65535)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Returns -1 when parsing succeeded, else the exit code. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	o->scripts = calloc((size_t)argc, sizeof *o->scripts);
+	if (!o->scripts) {
+		fprintf(stderr, "lingerlab run: out of memory\n");
+		return LL_EXIT_ENV;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		char name[32] = "";
+		if (a[0] == '-' && a[1] == '-' && a[2]) {
+			const char *eq = strchr(a, '=');
+			size_t n = eq ? (size_t)(eq - a) : strlen(a);
+			if (n >= sizeof name)
+				return bad_usage("unknown option '%s'", a);
+			memcpy(name, a, n);
+			name[n] = '\0';
+			val = eq ? eq + 1 : NULL;
+		} else if (a[0] == '-' && a[1] && a[1] != '-' && !a[2]) {
+			snprintf(name, sizeof name, "%s", a);
+		} else if (!strcmp(a, "--")) {
+			for (i++; i < argc; i++)
+				o->scripts[o->n_scripts++] = argv[i];
+			break;
+		} else {
+			o->scripts[o->n_scripts++] = a;
+			continue;
+		}
+		bool takes = !strcmp(name, "-o") || !strcmp(name, "--output") ||
+		             !strcmp(name, "-w") || !strcmp(name, "--write") ||
+		             !strcmp(name, "--builtin") || !strcmp(name, "--serve") ||
+		             !strcmp(name, "--target") || !strcmp(name, "--port") ||
+		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
+		             !strcmp(name, "--target-log");
+		if (takes && !val) {
+			if (i + 1 >= argc)
+				return bad_usage("%s needs a value", name);
+			val = argv[++i];
+		} else if (!takes && val) {
+			return bad_usage("%s takes no value", name);
+		}
+		if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+			usage(stdout);
+			return LL_EXIT_OK;
+		} else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
+			o->output = val;
+		} else if (!strcmp(name, "-w") || !strcmp(name, "--write")) {
+			o->capture = val;
+		} else if (!strcmp(name, "--builtin")) {
+			o->builtin = val;
+		} else if (!strcmp(name, "--serve")) {
+			o->serve = val;
+		} else if (!strcmp(name, "--target")) {
+			o->remote = val;
+		} else if (!strcmp(name, "--port")) {
+			if (!parse_port(val, &o->port))
+				return bad_usage("--port: expected a port from 1 to 65535, found '%s'", val);
+		} else if (!strcmp(name, "--rtt")) {
+			if (scn_parse_duration(val, &o->rtt_us) < 0)
+				return bad_usage("--rtt: expected a duration (e.g. 250ms, 2s), found '%s'", val);
+		} else if (!strcmp(name, "--target-arg")) {
+			if (o->n_target_args >= MAX_TARGET_ARGS)
+				return bad_usage("--target-arg: at most %d arguments", MAX_TARGET_ARGS);
+			o->target_args[o->n_target_args++] = val;
+		} else if (!strcmp(name, "--target-log")) {
+			o->target_log = val;
+		} else if (!strcmp(name, "--check")) {
+			o->check = true;
+		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
+			o->quiet = true;
+		} else {
+			return bad_usage("unknown option '%s'", a);
+		}
+	}
+	return -1;
+}
+
+/* "x.pcap" -> "x.json" and back; otherwise append the extension. */
+static char *beside(const char *path, const char *from_ext, const char *to_ext)
+{
+	size_t n = strlen(path), fe = strlen(from_ext);
+	if (n > fe && !strcmp(path + n - fe, from_ext))
+		n -= fe;
+	size_t cap = n + strlen(to_ext) + 1;
+	char *s = malloc(cap);
+	if (s)
+		snprintf(s, cap, "%.*s%s", (int)n, path, to_ext);
+	return s;
+}
+
+/* A fresh directory ./lingerlab-run-YYYYMMDD-HHMMSS[-N]. */
+static char *fresh_dir(void)
+{
+	char base[64], path[80];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(base, sizeof base, "lingerlab-run-%Y%m%d-%H%M%S", &tm);
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(path, sizeof path, "%s", base);
+		else
+			snprintf(path, sizeof path, "%s-%d", base, i);
+		if (mkdir(path, 0755) == 0)
+			return strdup(path);
+		if (errno != EEXIST) {
+			fprintf(stderr, "lingerlab run: %s: %s\n", path, strerror(errno));
+			return NULL;
+		}
+	}
+	fprintf(stderr, "lingerlab run: %s: too many runs this second\n", base);
+	return NULL;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "lingerlab run: not built yet\n");
-	return LL_EXIT_USAGE;
+	struct opts o;
+	memset(&o, 0, sizeof o);
+	struct scn_scenario **scns = NULL;
+	size_t n_scns = 0;
+	struct run_outcome *out = NULL;
+	json_t *report = NULL;
+	char *dir = NULL, *capture = NULL, *output = NULL;
+	char err[1024];
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		goto done;
+	rc = LL_EXIT_USAGE;
+
+	int targets = !!o.builtin + !!o.serve + !!o.remote;
+	if (!o.check && targets != 1) {
+		bad_usage("%s", "give one target: --builtin POLICY, --serve 'COMMAND' --port N "
+		          "or --target HOST:PORT");
+		goto done;
+	}
+	if (!o.n_scripts) {
+		bad_usage("%s", "no scenario given");
+		goto done;
+	}
+
+	scns = calloc(o.n_scripts, sizeof *scns);
+	if (!scns) {
+		fprintf(stderr, "lingerlab run: out of memory\n");
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	for (size_t i = 0; i < o.n_scripts; i++) {
+		scns[i] = scn_load(o.scripts[i], err, sizeof err);
+		if (!scns[i]) {
+			fprintf(stderr, "%s\n", err);
+			goto done;
+		}
+		n_scns++;
+	}
+	if (o.check) {
+		if (!o.quiet)
+			for (size_t i = 0; i < n_scns; i++)
+				printf("%s: scenario %s: %u connection%s, %zu expectation%s\n",
+				       o.scripts[i], scns[i]->name, scns[i]->total_connections,
+				       scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
+				       scns[i]->n_expects == 1 ? "" : "s");
+		rc = LL_EXIT_OK;
+		goto done;
+	}
+
+	struct run_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	if (o.builtin) {
+		static const char *policies[] = { "close", "linger", "abort", "never" };
+		bool ok = false;
+		for (size_t i = 0; i < 4; i++)
+			ok |= !strcmp(o.builtin, policies[i]);
+		if (!ok) {
+			bad_usage("--builtin: unknown policy '%s' (close, linger, abort, never)",
+			          o.builtin);
+			goto done;
+		}
+		cfg.target.kind = RUN_TARGET_BUILTIN;
+		cfg.target.policy = o.builtin;
+		o.target_args[o.n_target_args] = NULL;
+		cfg.target.extra_args = o.n_target_args ? (char *const *)o.target_args : NULL;
+		cfg.target.port = (uint16_t)o.port;
+	} else if (o.serve) {
+		if (!o.port) {
+			bad_usage("%s", "--serve needs --port N (where the server listens)");
+			goto done;
+		}
+		cfg.target.kind = RUN_TARGET_SERVE;
+		cfg.target.command = o.serve;
+		cfg.target.port = (uint16_t)o.port;
+	} else {
+		const char *colon = strrchr(o.remote, ':');
+		long port = 0;
+		if (!colon || colon == o.remote || !parse_port(colon + 1, &port)) {
+			bad_usage("--target: expected HOST:PORT, found '%s'", o.remote);
+			goto done;
+		}
+		snprintf(o.host, sizeof o.host, "%.*s", (int)(colon - o.remote), o.remote);
+		cfg.target.kind = RUN_TARGET_REMOTE;
+		cfg.target.host = o.host;
+		cfg.target.port = (uint16_t)port;
+	}
+	if (o.n_target_args && !o.builtin) {
+		bad_usage("%s", "--target-arg only goes with --builtin");
+		goto done;
+	}
+
+	/* where the report and the capture go */
+	bool to_stdout = o.output && !strcmp(o.output, "-");
+	if (o.capture) {
+		capture = strdup(o.capture);
+		output = o.output ? strdup(o.output) : beside(o.capture, ".pcap", ".json");
+	} else if (o.output && !to_stdout) {
+		output = strdup(o.output);
+		capture = beside(o.output, ".json", ".pcap");
+	} else {
+		dir = fresh_dir();
+		if (!dir) {
+			rc = LL_EXIT_ENV;
+			goto done;
+		}
+		size_t cap = strlen(dir) + 32;
+		capture = malloc(cap);
+		if (capture)
+			snprintf(capture, cap, "%s/capture.pcap", dir);
+		output = to_stdout ? strdup("-") : malloc(cap);
+		if (output && !to_stdout)
+			snprintf(output, cap, "%s/report.json", dir);
+	}
+	if (!capture || !output) {
+		fprintf(stderr, "lingerlab run: out of memory\n");
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	FILE *sum = to_stdout ? stderr : stdout;
+
+	cfg.capture_path = capture;
+	cfg.target_log = o.target_log;
+	cfg.rtt_us = o.rtt_us;
+	cfg.stop = &run_stop;
+	install_signals();
+
+	enum run_status st = run_execute(&cfg, scns, n_scns, &out, err, sizeof err);
+	switch (st) {
+	case RUN_OK:
+		break;
+	case RUN_INTERRUPTED:
+		fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
+		if (run_signal) {
+			/* die by the same signal, so a shell or CI sees why */
+			signal((int)run_signal, SIG_DFL);
+			raise((int)run_signal);
+		}
+		rc = LL_EXIT_ENV;
+		goto done;
+	case RUN_USAGE:
+		fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_USAGE;
+		goto done;
+	default:
+		/* not root, no netns, a target that would not start, remote */
+		fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+
+	struct report_input in;
+	memset(&in, 0, sizeof in);
+	in.command = "run";
+	in.source = capture;
+	in.link_type = out->link_type[0] ? out->link_type : NULL;
+	in.server_ports = &out->port;
+	in.n_server_ports = 1;
+	in.read_error = out->read_error[0] ? out->read_error : NULL;
+	report = report_analysis(out->az, &in);
+	if (!report || labreport_add(report, out) < 0) {
+		fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	if (report_write(report, output, err, sizeof err) < 0) {
+		fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	rc = labreport_exit_code(out);
+	if (!o.quiet) {
+		char text[512];
+		if (out->kind == RUN_TARGET_BUILTIN)
+			fprintf(sum, "lingerlab run: reference target, policy %s, at %s:%u",
+			        out->policy, out->address, out->port);
+		else
+			fprintf(sum, "lingerlab run: %s at %s:%u", out->command, out->address,
+			        out->port);
+		fprintf(sum, "; %zu scenario%s\n\n", out->n_scenarios,
+		        out->n_scenarios == 1 ? "" : "s");
+		labreport_print_summary(sum, out);
+		labreport_verdict_text(out, text, sizeof text);
+		fprintf(sum, "\n%s: %s\n", rc == 0 ? "PASS" : "FAIL", text);
+		if (!to_stdout)
+			fprintf(sum, "report:  %s\n", output);
+		fprintf(sum, "capture: %s\n", capture);
+	}
+
+done:
+	json_decref(report);
+	run_outcome_free(out);
+	for (size_t i = 0; i < n_scns; i++)
+		scn_free(scns[i]);
+	free(scns);
+	free(o.scripts);
+	free(dir);
+	free(capture);
+	free(output);
+	return rc;
 }

@@ -199,18 +199,22 @@ bool rf_is_num(const json_t *obj, const char *key)
 	return obj && json_is_number(json_object_get(obj, key));
 }
 
-long long rf_int(const json_t *obj, const char *key, long long dflt)
+long long rf_val_int(const json_t *v, long long dflt)
 {
-	json_t *v = obj ? json_object_get(obj, key) : NULL;
-
 	if (json_is_integer(v))
 		return json_integer_value(v);
 	if (json_is_real(v)) {
 		double d = json_real_value(v);
-		if (d >= (double)LLONG_MIN && d <= (double)LLONG_MAX && d == floor(d))
+		/* (double)LLONG_MAX rounds up to 2^63: stay strictly below it */
+		if (d >= -9.2e18 && d <= 9.2e18 && d == floor(d))
 			return (long long)d;
 	}
 	return dflt;
+}
+
+long long rf_int(const json_t *obj, const char *key, long long dflt)
+{
+	return rf_val_int(obj ? json_object_get(obj, key) : NULL, dflt);
 }
 
 bool rf_bool(const json_t *obj, const char *key, bool dflt)

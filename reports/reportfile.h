@@ -51,6 +51,9 @@ json_t *rf_arr(const json_t *obj, const char *key);     /* NULL if none */
 
 /* A number from a JSON value (integer or real), or dflt. */
 double rf_val_num(const json_t *v, double dflt);
+/* An integer from a JSON value (an integer, or a real with no fraction
+ * within range), or dflt. */
+long long rf_val_int(const json_t *v, long long dflt);
 
 /* A lab report (`run`, `audit`) has "lab" and "scenarios". */
 bool rf_is_lab(const json_t *root);

@@ -1,0 +1,355 @@
+/*
+ * labreport.c - the lab's members of a report, its verdict and the human
+ * summary of `lingerlab run` (contract in labreport.h).
+ *
+ * Ownership rule, as in report.c: json_object_set_new() and
+ * json_array_append_new() take ownership of the fresh value they are given
+ * even when they fail, so values are created inline as their argument,
+ * failures are OR-ed into `bad`, and a container is dropped once at the end.
+ */
+#include "reports/labreport.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/report.h"
+
+static int set(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v) ? 1 : 0;
+}
+
+static int push(json_t *a, json_t *v)
+{
+	return json_array_append_new(a, v) ? 1 : 0;
+}
+
+static json_t *done(json_t *o, int bad)
+{
+	if (bad || !o) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *jsec(double s)
+{
+	if (!isfinite(s))
+		return json_null();
+	return json_real(round(s * 1e6) / 1e6);
+}
+
+/* Relative time, never before the capture's first frame. */
+static json_t *jrel(double t, double t0)
+{
+	return jsec(t > t0 ? t - t0 : 0.0);
+}
+
+static json_t *jint(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *jstr(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+double labreport_t0(const struct run_outcome *o)
+{
+	const struct az_stats *st = o->az ? az_stats(o->az) : NULL;
+	if (st && st->packets)
+		return st->first_time;
+	return o->n_scenarios ? o->scenarios[0].start : 0.0;
+}
+
+static json_t *kernel_counts(const uint32_t n[SCN_NKSTATES])
+{
+	json_t *o = json_object();
+	int bad = 0;
+	for (int k = 0; k < SCN_NKSTATES; k++)
+		bad |= set(o, scn_kstate_name((enum scn_kstate)k), jint(n[k]));
+	return done(o, bad);
+}
+
+json_t *labreport_lab(const struct run_outcome *o, double t0)
+{
+	json_t *lab = json_object();
+	int bad = 0;
+
+	json_t *t = json_object();
+	int tb = set(t, "kind", json_string(run_target_kind_name(o->kind)));
+	tb |= set(t, "policy", o->kind == RUN_TARGET_BUILTIN ? jstr(o->policy) : json_null());
+	tb |= set(t, "command", jstr(o->command));
+	tb |= set(t, "address", jstr(o->address));
+	tb |= set(t, "port", o->port ? json_integer(o->port) : json_null());
+	bad |= set(lab, "target", done(t, tb));
+
+	bad |= set(lab, "capture", jstr(o->capture_path));
+	json_t *ns = json_object();
+	int nb = set(ns, "server", jstr(o->server_ns));
+	nb |= set(ns, "client", jstr(o->client_ns));
+	bad |= set(lab, "namespaces", done(ns, nb));
+	bad |= set(lab, "leaked_rst", jint(o->leaked_rst));
+	bad |= set(lab, "emulated_rtt", jsec(o->rtt_us / 1e6));
+
+	json_t *k = json_object();
+	int kb = set(k, "interval", jsec(o->sample_interval));
+	kb |= set(k, "peak", kernel_counts(o->kernel_peak));
+	json_t *pt = json_object();
+	int pb = 0;
+	for (int s = 0; s < SCN_NKSTATES; s++)
+		pb |= set(pt, scn_kstate_name((enum scn_kstate)s),
+		          o->kernel_peak[s] ? jrel(o->kernel_peak_time[s], t0) : json_null());
+	kb |= set(k, "peak_time", done(pt, pb));
+	json_t *samples = json_array();
+	int sb = 0;
+	for (size_t i = 0; i < o->n_samples && !sb; i++) {
+		json_t *e = json_object();
+		int eb = set(e, "t", jrel(o->samples[i].t, t0));
+		eb |= set(e, "states", kernel_counts(o->samples[i].n));
+		sb |= push(samples, done(e, eb));
+	}
+	kb |= set(k, "samples", done(samples, sb));
+	bad |= set(lab, "kernel", done(k, kb));
+	return done(lab, bad);
+}
+
+static json_t *client_member(const struct run_scenario *rs)
+{
+	json_t *c = json_object();
+	json_t *resp = json_array();
+	int bad = 0, rb = 0;
+	size_t listed = 0;
+	for (size_t i = 0; i < rs->n_conns && !rb; i++) {
+		const struct run_conn *k = &rs->conns[i];
+		if (!k->az_id)
+			continue;
+		for (uint32_t j = 0; j < k->n_records && listed < LABREPORT_MAX_RESPONSES; j++) {
+			json_t *e = json_object();
+			int eb = set(e, "connection", jint(k->az_id));
+			eb |= set(e, "index", jint(j + 1));
+			eb |= set(e, "status", k->rec[j].status ? json_integer(k->rec[j].status)
+			                                         : json_null());
+			eb |= set(e, "complete", json_boolean(k->rec[j].complete));
+			eb |= set(e, "bytes", jint(k->rec[j].bytes));
+			rb |= push(resp, done(e, eb));
+			listed++;
+		}
+	}
+	bad |= set(c, "responses", done(resp, rb));
+	bad |= set(c, "reset_seen", json_boolean(rs->reset_seen));
+	bad |= set(c, "bytes_received", jint(rs->bytes_received));
+	return done(c, bad);
+}
+
+static json_t *summary_member(const struct run_scenario *rs)
+{
+	json_t *s = json_object();
+	int bad = set(s, "rst_before_ack", jint(rs->rst_before_ack[AZ_SERVER]));
+	bad |= set(s, "bytes_at_risk", jint(rs->bytes_at_risk_max[AZ_SERVER]));
+	bad |= set(s, "client_rst_before_ack", jint(rs->rst_before_ack[AZ_CLIENT]));
+	bad |= set(s, "lingered", jint(rs->lingered));
+	bad |= set(s, "bytes_drained", jint(rs->linger_bytes));
+	bad |= set(s, "fin_wait_2_count", jint(rs->fw2[AZ_SERVER].count));
+	bad |= set(s, "fin_wait_2_peak", jint(rs->fw2[AZ_SERVER].peak));
+	bad |= set(s, "kernel_peak", kernel_counts(rs->kernel_peak));
+	bad |= set(s, "leaked_rst", jint(rs->leaked_rst));
+	bad |= set(s, "timed_out", json_boolean(rs->timed_out));
+	return done(s, bad);
+}
+
+static json_t *notes_member(const struct run_scenario *rs)
+{
+	json_t *a = json_array();
+	int bad = 0;
+	size_t n = 0, noted = 0;
+	for (size_t i = 0; i < rs->n_conns; i++) {
+		const struct run_conn *c = &rs->conns[i];
+		if (!c->note[0] && !c->http_failed)
+			continue;
+		noted++;
+		if (n >= LABREPORT_MAX_NOTES)
+			continue;
+		char who[64], line[320];
+		if (c->az_id)
+			snprintf(who, sizeof who, "connection %llu (port %u)",
+			         (unsigned long long)c->az_id, c->port);
+		else if (c->port)
+			snprintf(who, sizeof who, "client port %u", c->port);
+		else
+			snprintf(who, sizeof who, "connection %u of set %u", c->index + 1, c->group);
+		snprintf(line, sizeof line, "%s: %s%s%s", who, c->note,
+		         c->note[0] && c->http_failed ? "; " : "",
+		         c->http_failed ? "the server's bytes stopped looking like HTTP" : "");
+		bad |= push(a, json_string(line));
+		n++;
+	}
+	if (noted > n) {
+		char line[96];
+		snprintf(line, sizeof line, "... and %zu more connections with notes", noted - n);
+		bad |= push(a, json_string(line));
+	}
+	return done(a, bad);
+}
+
+json_t *labreport_scenarios(const struct run_outcome *o, double t0)
+{
+	json_t *arr = json_array();
+	int bad = 0;
+	for (size_t i = 0; i < o->n_scenarios && !bad; i++) {
+		const struct run_scenario *rs = &o->scenarios[i];
+		const struct scn_scenario *scn = rs->scn;
+		json_t *s = json_object();
+		int b = set(s, "name", json_string(scn->name));
+		b |= set(s, "file", jstr(scn->file));
+		b |= set(s, "about", jstr(scn->about));
+		json_t *ids = json_array();
+		int ib = 0;
+		for (size_t j = 0; j < rs->n_conns; j++)
+			if (rs->conns[j].az_id)
+				ib |= push(ids, jint(rs->conns[j].az_id));
+		b |= set(s, "connections", done(ids, ib));
+		b |= set(s, "client", client_member(rs));
+		json_t *ex = json_array();
+		int xb = 0;
+		for (size_t j = 0; j < rs->n_results; j++) {
+			const struct run_expect_result *r = &rs->results[j];
+			json_t *e = json_object();
+			int eb = set(e, "line", jint(r->x->line));
+			eb |= set(e, "text", json_string(r->x->text));
+			eb |= set(e, "passed", json_boolean(r->passed));
+			eb |= set(e, "detail", jstr(r->detail));
+			xb |= push(ex, done(e, eb));
+		}
+		b |= set(s, "expectations", done(ex, xb));
+		b |= set(s, "passed", json_boolean(rs->passed));
+		b |= set(s, "rtt", jsec(rs->rtt_us / 1e6));
+		b |= set(s, "start", jrel(rs->start, t0));
+		b |= set(s, "end", jrel(rs->end, t0));
+		b |= set(s, "summary", summary_member(rs));
+		b |= set(s, "notes", notes_member(rs));
+		bad |= push(arr, done(s, b));
+	}
+	return done(arr, bad);
+}
+
+int labreport_exit_code(const struct run_outcome *o)
+{
+	return o->passed ? 0 : 1;
+}
+
+bool labreport_hazard(const struct run_outcome *o)
+{
+	for (size_t i = 0; i < o->n_scenarios; i++)
+		if (o->scenarios[i].rst_before_ack[AZ_SERVER])
+			return true;
+	return false;
+}
+
+void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
+{
+	size_t failed = 0, findings = 0;
+	uint64_t risk = 0;
+	for (size_t i = 0; i < o->n_scenarios; i++) {
+		const struct run_scenario *rs = &o->scenarios[i];
+		failed += !rs->passed;
+		findings += rs->rst_before_ack[AZ_SERVER];
+		if (rs->bytes_at_risk_max[AZ_SERVER] > risk)
+			risk = rs->bytes_at_risk_max[AZ_SERVER];
+	}
+	int n;
+	if (failed)
+		n = snprintf(buf, cap, "%zu of %zu scenario%s failed %s expectations", failed,
+		             o->n_scenarios, o->n_scenarios == 1 ? "" : "s",
+		             failed == 1 ? "its" : "their");
+	else
+		n = snprintf(buf, cap, "all %zu scenario%s passed", o->n_scenarios,
+		             o->n_scenarios == 1 ? "" : "s");
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	size_t len = (size_t)n;
+	if (findings)
+		len += (size_t)snprintf(buf + len, cap - len,
+		        "; %zu rst_before_ack: the server reset %zu connection%s with up to %llu "
+		        "response bytes unacknowledged", findings, findings,
+		        findings == 1 ? "" : "s", (unsigned long long)risk);
+	else if (len < cap)
+		len += (size_t)snprintf(buf + len, cap - len, "; no rst_before_ack");
+	if (o->leaked_rst && len < cap)
+		len += (size_t)snprintf(buf + len, cap - len,
+		        "; %llu leaked RST%s from the client side: the run is not valid",
+		        (unsigned long long)o->leaked_rst, o->leaked_rst == 1 ? "" : "s");
+	if (o->target_exited && len < cap)
+		snprintf(buf + len, cap - len, "; the target exited during the run");
+}
+
+int labreport_add(json_t *report, const struct run_outcome *o)
+{
+	double t0 = labreport_t0(o);
+	json_t *lab = labreport_lab(o, t0);
+	json_t *scn = labreport_scenarios(o, t0);
+	if (!lab || !scn) {
+		json_decref(lab);
+		json_decref(scn);
+		return -1;
+	}
+	if (json_object_set_new(report, "lab", lab) ||
+	    json_object_set_new(report, "scenarios", scn))
+		return -1;
+	char text[512];
+	labreport_verdict_text(o, text, sizeof text);
+	return report_set_verdict(report, labreport_hazard(o), labreport_exit_code(o), text);
+}
+
+/* ---- the terminal summary ------------------------------------------------ */
+
+void labreport_print_summary(FILE *f, const struct run_outcome *o)
+{
+	fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
+	        "lingered", "fin_wait_2 peak", "expectations");
+	fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
+	for (size_t i = 0; i < o->n_scenarios; i++) {
+		const struct run_scenario *rs = &o->scenarios[i];
+		size_t failed = 0;
+		for (size_t j = 0; j < rs->n_results; j++)
+			failed += !rs->results[j].passed;
+		char fw2[48], ex[80];
+		snprintf(fw2, sizeof fw2, "%u/%u", rs->fw2[AZ_SERVER].peak,
+		         rs->kernel_peak[SCN_K_FIN_WAIT_2]);
+		if (!rs->n_results)
+			snprintf(ex, sizeof ex, "none");
+		else if (failed)
+			snprintf(ex, sizeof ex, "FAIL (%zu of %zu failed)", failed, rs->n_results);
+		else
+			snprintf(ex, sizeof ex, "pass (%zu)", rs->n_results);
+		fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
+		        (unsigned long long)rs->rst_before_ack[AZ_SERVER],
+		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
+		        (unsigned long long)rs->lingered, fw2, ex);
+		for (size_t j = 0; j < rs->n_results; j++) {
+			const struct run_expect_result *r = &rs->results[j];
+			if (!r->passed)
+				fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
+				        r->detail);
+		}
+		if (rs->timed_out)
+			fprintf(f, "    (cut short by its timeout)\n");
+	}
+	if (o->leaked_rst)
+		fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
+		        "client: the run is not valid)\n", (unsigned long long)o->leaked_rst);
+	if (o->pcap_drops)
+		fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
+		        (unsigned long long)o->pcap_drops);
+	if (o->target_exited)
+		fprintf(f, "the target exited during the run; its output ends:\n%s\n",
+		        o->target_log_tail);
+	if (o->read_error[0])
+		fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
+	if (o->lab_error[0])
+		fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
+		        o->lab_error);
+}

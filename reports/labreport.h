@@ -1,0 +1,57 @@
+/*
+ * labreport.h - a run's outcome (lab/run.h) as JSON: the report's `lab`
+ * and `scenarios` members (docs/report-format.md, "Lab reports"), the
+ * verdict, and the short human summary `lingerlab run` prints.
+ *
+ * The lab knows nothing about JSON; this module is where its plain structs
+ * become report members. Times are seconds relative to t0, the report's
+ * input.start_time (the capture's first frame); a time before it (the
+ * kernel sample taken just before the first SYN) is written as 0.
+ *
+ * Ownership: functions returning json_t * hand the caller one reference;
+ * the outcome is only read.
+ */
+#ifndef LL_REPORTS_LABREPORT_H
+#define LL_REPORTS_LABREPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lab/run.h"
+
+/* Client responses listed per scenario at most (the count is in the text). */
+#define LABREPORT_MAX_RESPONSES 2000
+/* Per-connection notes listed per scenario at most. */
+#define LABREPORT_MAX_NOTES 50
+
+/* input.start_time of the report for this outcome (first frame; else the
+ * first scenario's start). */
+double labreport_t0(const struct run_outcome *o);
+
+json_t *labreport_lab(const struct run_outcome *o, double t0);
+json_t *labreport_scenarios(const struct run_outcome *o, double t0);
+
+/* Process exit code for the outcome: 0 all expectations hold and no leaked
+ * RST, else 1. */
+int labreport_exit_code(const struct run_outcome *o);
+
+/* Any server rst_before_ack among the scenarios' connections. */
+bool labreport_hazard(const struct run_outcome *o);
+
+/* One sentence for verdict.text, e.g. "1 of 5 scenarios failed: ...". */
+void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap);
+
+/*
+ * Add "lab" and "scenarios" to report (an analysis report of o->az) and
+ * set its verdict (report_set_verdict, so it stays last). Returns 0, or -1
+ * when memory runs out.
+ */
+int labreport_add(json_t *report, const struct run_outcome *o);
+
+/* The human summary: per scenario findings, bytes at risk, lingering,
+ * fin_wait_2 peak (analyzer and kernel) and expectations; failed
+ * expectations with their detail. */
+void labreport_print_summary(FILE *f, const struct run_outcome *o);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * pcaptl.c - one connection's record and timeline, from the capture.
+ */
+#include "reports/pcaptl.h"
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/capture.h"
+#include "analyzer/decode.h"
+#include "reports/report.h"
+#include "reports/reportfile.h"
+
+#define MAX_PORTS 64
+
+/* What pass 1 keeps of the wanted connection. */
+struct want {
+	uint64_t id;
+	double t0;
+	bool found;
+	uint64_t seen;          /* connections summarized */
+	json_t *record;
+	uint8_t af, caddr[16], saddr[16];
+	uint16_t cport, sport;
+	uint32_t isn[2];        /* [AZ_C2S], [AZ_S2C] */
+	int8_t wscale[2];
+	uint64_t first, last;
+};
+
+static void on_conn(const struct az_conn *c, void *arg)
+{
+	struct want *w = arg;
+
+	w->seen++;
+	if (c->id != w->id || w->found)
+		return;
+	w->found = true;
+	w->record = report_conn(c, w->t0, false);
+	w->af = c->af;
+	memcpy(w->caddr, c->client_addr, 16);
+	memcpy(w->saddr, c->server_addr, 16);
+	w->cport = c->client_port;
+	w->sport = c->server_port;
+	w->isn[AZ_C2S] = c->c2s.isn;
+	w->isn[AZ_S2C] = c->s2c.isn;
+	w->wscale[AZ_C2S] = c->c2s.wscale;
+	w->wscale[AZ_S2C] = c->s2c.wscale;
+	w->first = c->first_packet;
+	w->last = c->last_packet;
+}
+
+/* Pass 1: the analyzer's summary of connection w->id. */
+static int find_conn(const char *path, const char *filter, const json_t *report,
+                     struct want *w, char *err, size_t errlen)
+{
+	uint16_t ports[MAX_PORTS];
+	size_t np = 0, i;
+	json_t *v;
+	struct az_config cfg;
+	struct az *az = NULL;
+	struct cap *cap = NULL;
+	int rc = -1;
+
+	json_array_foreach(rf_arr(rf_obj(report, "options"), "server_ports"), i, v)
+		if (np < MAX_PORTS && json_is_integer(v) && json_integer_value(v) > 0 &&
+		    json_integer_value(v) < 65536)
+			ports[np++] = (uint16_t)json_integer_value(v);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.server_ports = np ? ports : NULL;
+	cfg.n_server_ports = np;
+	cfg.on_conn = on_conn;
+	cfg.arg = w;
+	cfg.max_retained = 1;
+	cfg.max_series = 16;
+	if (!(cap = cap_open_offline(path, err, errlen)))
+		goto out;
+	if (filter && cap_set_filter(cap, filter, err, errlen) < 0)
+		goto out;
+	if (!(az = az_new(&cfg))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (cap_run(cap, az, NULL, err, errlen) < 0)
+		goto out;
+	az_finish(az);
+	rc = 0;
+out:
+	az_free(az);
+	az = NULL;
+	if (cap)
+		cap_close(cap);
+	return rc;
+}
+
+static bool same(const uint8_t *a, const uint8_t *b, uint8_t af)
+{
+	return !memcmp(a, b, af == 4 ? 4 : 16);
+}
+
+static json_t *tl_packet(const struct want *w, const struct dec_tcp *d, int dir,
+                         uint64_t index, double t)
+{
+	uint32_t seq = d->seq - w->isn[dir], ack = 0, win = d->win;
+	char fl[12];
+
+	if (d->flags & LL_TH_ACK)
+		ack = d->ack - w->isn[!dir];
+	/* the window scales as the analyzer scales it: both SYNs offered it */
+	if (!(d->flags & LL_TH_SYN) && w->wscale[dir] >= 0 && w->wscale[!dir] >= 0)
+		win = (uint32_t)d->win << (w->wscale[dir] > 14 ? 14 : w->wscale[dir]);
+	return json_pack("{s:I,s:f,s:s,s:s,s:I,s:I,s:I,s:I}", "i", (json_int_t)index,
+	                 "t", t - w->t0, "dir", dir == AZ_C2S ? "c2s" : "s2c",
+	                 "flags", az_flags_str(d->flags, fl), "seq", (json_int_t)seq,
+	                 "ack", (json_int_t)ack, "len", (json_int_t)d->seg_len,
+	                 "win", (json_int_t)win);
+}
+
+/* Pass 2: the connection's packets, head and tail kept. */
+static json_t *read_timeline(const char *path, const char *filter, const struct want *w,
+                             char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	bool have_prog = false;
+	pcap_t *p = NULL;
+	json_t *head = NULL, *tail[PTL_HEAD_TAIL] = { 0 }, *tl = NULL, *pk;
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	uint64_t index = 0, matched = 0, omitted = 0;
+	size_t ntail = 0, k;
+	int r, dlt;
+
+	if (!(p = pcap_open_offline(path, perr))) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		goto out;
+	}
+	if (filter) {
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+		    (have_prog = true, pcap_setfilter(p, &prog) < 0)) {
+			snprintf(err, errlen, "%s: filter: %s", path, pcap_geterr(p));
+			goto out;
+		}
+	}
+	dlt = pcap_datalink(p);
+	if (!(head = json_array()))
+		goto oom;
+	while ((r = pcap_next_ex(p, &h, &bytes)) == 1) {
+		struct dec_tcp d;
+		int dir;
+		if (++index < w->first)
+			continue;
+		if (index > w->last)
+			break;
+		if (dec_packet(dlt, bytes, h->caplen, h->len, &d, NULL) != DEC_OK || d.af != w->af)
+			continue;
+		if (same(d.src, w->caddr, w->af) && same(d.dst, w->saddr, w->af) &&
+		    d.sport == w->cport && d.dport == w->sport)
+			dir = AZ_C2S;
+		else if (same(d.src, w->saddr, w->af) && same(d.dst, w->caddr, w->af) &&
+		         d.sport == w->sport && d.dport == w->cport)
+			dir = AZ_S2C;
+		else
+			continue;
+		if (!(pk = tl_packet(w, &d, dir, index, (double)h->ts.tv_sec + h->ts.tv_usec / 1e6)))
+			goto oom;
+		if (matched++ < PTL_HEAD_TAIL) {
+			if (json_array_append_new(head, pk))
+				goto oom;
+			continue;
+		}
+		/* a ring of the last PTL_HEAD_TAIL packets */
+		if (tail[ntail % PTL_HEAD_TAIL]) {
+			json_decref(tail[ntail % PTL_HEAD_TAIL]);
+			omitted++;
+		}
+		tail[ntail % PTL_HEAD_TAIL] = pk;
+		ntail++;
+	}
+	if (r == PCAP_ERROR) {
+		snprintf(err, errlen, "%s: %s", path, pcap_geterr(p));
+		goto out;
+	}
+	{
+		size_t n_in = ntail < PTL_HEAD_TAIL ? ntail : PTL_HEAD_TAIL;
+		size_t start = ntail < PTL_HEAD_TAIL ? 0 : ntail % PTL_HEAD_TAIL;
+		size_t head_n = json_array_size(head);
+		for (k = 0; k < n_in; k++) {
+			json_t *q = tail[(start + k) % PTL_HEAD_TAIL];
+			tail[(start + k) % PTL_HEAD_TAIL] = NULL;
+			if (json_array_append_new(head, q))
+				goto oom;
+		}
+		tl = json_pack("{s:o,s:I,s:o}", "packets", head, "omitted", (json_int_t)omitted,
+		               "omitted_after", omitted ? json_integer((json_int_t)head_n - 1) : json_null());
+		head = NULL;
+		if (!tl)
+			goto oom;
+	}
+	goto out;
+oom:
+	snprintf(err, errlen, "%s: out of memory", path);
+	json_decref(tl);
+	tl = NULL;
+out:
+	for (k = 0; k < PTL_HEAD_TAIL; k++)
+		json_decref(tail[k]);
+	json_decref(head);
+	if (have_prog)
+		pcap_freecode(&prog);
+	if (p)
+		pcap_close(p);
+	return tl;
+}
+
+json_t *ptl_connection(const json_t *report, long long id, char *err, size_t errlen)
+{
+	const json_t *in = rf_obj(report, "input");
+	const char *path = rf_str(rf_obj(report, "lab"), "capture");
+	const char *filter = rf_str(in, "filter");
+	struct want w;
+	json_t *tl;
+
+	if (!path)
+		path = rf_str(in, "source");
+	if (!path || rf_bool(in, "live", false) || !strcmp(path, "-")) {
+		snprintf(err, errlen, "the report keeps no record of connection %lld and names "
+		         "no capture file to read it from", id);
+		return NULL;
+	}
+	memset(&w, 0, sizeof w);
+	w.id = (uint64_t)id;
+	w.t0 = rf_num(in, "start_time", 0);
+	if (find_conn(path, filter, report, &w, err, errlen) < 0)
+		goto err;
+	if (!w.found) {
+		snprintf(err, errlen, "%s has no connection %lld (it holds %llu)", path, id,
+		         (unsigned long long)w.seen);
+		goto err;
+	}
+	if (!w.record) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto err;
+	}
+	if (!(tl = read_timeline(path, filter, &w, err, errlen)))
+		goto err;
+	if (json_object_set_new(w.record, "timeline", tl) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto err;
+	}
+	return w.record;
+err:
+	json_decref(w.record);
+	w.record = NULL;
+	return NULL;
+}

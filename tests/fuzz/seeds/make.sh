@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make.sh - rebuild the fuzzing seeds in this folder (printf, byte by byte).
+#   decode-*.bin    fuzz_decode: byte 0 = link type index (0 Ethernet,
+#                   2 Linux cooked v2, 3 BSD NULL, 5 raw IP), byte 1 =
+#                   wire length mode (0: = caplen), then the frame.
+#   analyzer-*.bin  fuzz_analyzer: byte 0 = configuration, then records
+#                   op flags dseq dack len dt [payload] (see its header).
+# Both fuzzers read every seed; a seed for one is just odd input for the
+# other.
+set -euo pipefail
+cd "$(dirname "$0")"
+hex() { local b out=""; for b in $*; do out+="\\x$b"; done; printf "$out"; }
+txt() { printf '%b' "$1"; }
+
+ETH4="02 00 00 00 00 02 02 00 00 00 00 01 08 00"
+# IPv4 10.0.0.1 -> 10.0.0.2, total length 60, TCP SYN 40000 -> 80 with MSS,
+# SACK permitted, timestamps, NOP, window scale 7
+SYN4="45 00 00 3c 00 01 40 00 40 06 00 00 0a 00 00 01 0a 00 00 02
+      9c 40 00 50 00 00 00 64 00 00 00 00 a0 02 fa f0 00 00 00 00
+      02 04 05 b4 04 02 08 0a 00 00 00 01 00 00 00 00 01 03 03 07"
+{ hex 00 00 $ETH4 $SYN4; } >decode-eth-syn-opts.bin
+
+# Ethernet with an 802.1Q tag, IPv6 with hop-by-hop and fragment headers,
+# TCP ACK with NOP NOP SACK (1 block), payload "hi"
+{ hex 00 00 02 00 00 00 00 02 02 00 00 00 00 01 81 00 00 64 86 dd
+  hex 60 00 00 00 00 32 00 40                       # plen 50, next hop-by-hop
+  hex fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01
+  hex fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02
+  hex 2c 00 01 04 00 00 00 00                       # hop-by-hop -> fragment
+  hex 06 00 00 01 00 00 00 07                       # fragment -> TCP, first
+  hex 9c 40 00 50 00 00 10 00 00 00 20 00 80 10 01 00 00 00 00 00
+  hex 01 01 05 0a 00 00 30 00 00 00 34 00           # NOP NOP SACK
+  txt 'hi'; } >decode-vlan-ipv6-ext.bin
+
+# Linux cooked v2, IPv4, PSH|ACK with "GET /"
+{ hex 02 00 08 00 00 00 00 00 00 02 00 01 04 06 02 00 00 00 00 01 00 00
+  hex 45 00 00 2d 00 02 40 00 40 06 00 00 0a 00 00 01 0a 00 00 02
+  hex 9c 40 00 50 00 00 00 65 00 00 01 2d 50 18 fa f0 00 00 00 00
+  txt 'GET /'; } >decode-sll2-ipv4.bin
+
+# BSD NULL (AF_INET6 = 30, Darwin, little-endian), IPv6 FIN|ACK
+{ hex 03 00 1e 00 00 00
+  hex 60 00 00 00 00 14 06 40
+  hex fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01
+  hex fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02
+  hex 9c 40 00 50 00 00 00 65 00 00 01 2d 50 11 fa f0 00 00 00 00; } >decode-null-ipv6.bin
+
+# raw IPv4, first fragment (MF) then a later one is separate input
+{ hex 05 00 45 00 00 2d 00 03 20 00 40 06 00 00 0a 00 00 01 0a 00 00 02
+  hex 9c 40 00 50 00 00 00 65 00 00 01 2d 50 18 fa f0 00 00 00 00
+  txt 'GET /'; } >decode-raw-first-fragment.bin
+
+# analyzer: handshake, pipelined GET, 404 response, server FIN, the client's
+# second request after it (not ACKing the response), server RST:
+# rst_before_ack with cause data_after_fin.
+REQ='GET / HTTP/1.1\r\nHost: x\r\n\r\n'            # 27 bytes
+RESP='HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n' # 45 bytes
+{ hex 00
+  hex 08 02 00 00 00 00                             # SYN c2s, options
+  hex 0c 12 00 00 00 0a                             # SYN-ACK s2c, 10 ms
+  hex 00 10 00 00 00 0a                             # ACK c2s
+  hex 00 18 00 00 1b 01; txt "$REQ"                 # request 1
+  hex 04 18 00 00 2d 05; txt "$RESP"                # 404
+  hex 04 11 00 00 00 00                             # server FIN
+  hex 00 18 00 d2 1b 01; txt "$REQ"                 # request 2, acks only up to before the 404
+  hex 04 04 00 00 00 01                             # server RST
+} >analyzer-rst-after-fin.bin
+
+# analyzer: server closes first, client ACKs the FIN and sends its own FIN
+# only after a 100 s gap: one FIN_WAIT_2 interval; a second connection is
+# left in FIN_WAIT_2 at the end (censored).
+{ hex 00
+  hex 08 02 00 00 00 00  0c 12 00 00 00 01  00 10 00 00 00 01
+  hex 09 02 00 00 00 00  0d 12 00 00 00 01  01 10 00 00 00 01
+  hex 04 11 00 00 00 01  00 10 00 00 00 01          # conn 0: server FIN, ACK
+  hex 05 11 00 00 00 01  01 10 00 00 00 01          # conn 1: the same
+  hex 00 11 00 00 00 ff                             # conn 0: client FIN 100 s later
+  hex 04 10 00 00 00 01                             # server's last ACK
+} >analyzer-fin-wait-2.bin

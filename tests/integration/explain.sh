@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# explain.sh - `lingerlab explain` tells the story of real flagged
+# connections: reports that `lingerlab analyze` made of the golden captures
+# (the seed's PUT trace, pipelined-404, a lingering server), with the notes a
+# student needs at the right packets, plain text when stdout is not a
+# terminal, colour when it is, and exact one-line errors for bad input.
+source tests/lib.sh
+MKGOLDEN=${BUILD:-build}/tests/mkgolden
+
+if ! "$MKGOLDEN" "$TEST_TMP" >/dev/null; then
+	not_ok "mkgolden wrote the golden captures"
+	finish
+fi
+for c in put-seed pipelined-404 linger; do
+	"$LINGERLAB" analyze -r "$TEST_TMP/$c.pcap" -o "$TEST_TMP/$c.json" 2>/dev/null ||
+		not_ok "analyze $c"
+done
+
+# --- the seed's PUT trace: server FIN after its 401, then RST ------------
+out=$("$LINGERLAB" explain "$TEST_TMP/put-seed.json")
+check_eq "put-seed: exit 0" 0 "$?"
+check "put-seed: no escape codes when stdout is not a terminal" \
+	bash -c '! grep -q $'"'"'\033'"'"' <<<"$1"' _ "$out"
+n_pkts=$(jq '.connections[0].timeline.packets | length' "$TEST_TMP/put-seed.json")
+check_eq "put-seed: one line per timeline packet" "$n_pkts" \
+	"$(grep -cE '^ +[0-9]+\.[0-9]{6}  C (-->|<--) S ' <<<"$out")"
+rst=$(jq '.findings[0].rst_packet' "$TEST_TMP/put-seed.json")
+check "put-seed: the finding's RST line is marked" \
+	grep -qE "R .*#$rst  <- the RST\$" <<<"$out"
+risk=$(jq '.findings[0].at_risk_packets[0]' "$TEST_TMP/put-seed.json")
+check "put-seed: the 401 response line is marked at risk" \
+	grep -qE "P\. +1:338\(337\) .*#$risk  at risk\$" <<<"$out"
+check "put-seed: note on the server's FIN right after its error response" \
+	grep -q "right after sending its HTTP 401 error response" <<<"$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g')"
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check "put-seed: the RST note counts the response bytes not yet acknowledged" \
+	grep -q "337 of its 337 bytes (sequence 1 to 337) were not yet acknowledged" <<<"$flat"
+check "put-seed: the RST note reads the RST's sequence number as evidence" \
+	grep -q "this RST answers a client segment that had acknowledged only up to 1" <<<"$flat"
+check "put-seed: the RST note says what a client TCP may do with them" \
+	grep -q 'the user sees "connection reset by peer" instead of the error page' <<<"$flat"
+check "put-seed: note on the client's ACK of the FIN and FIN_WAIT_2" \
+	grep -q "The client acknowledges the server's FIN (ack 339). The server's socket is now in FIN_WAIT_2" <<<"$flat"
+check "put-seed: no handshake, so judged in capture order" \
+	grep -q "judged in capture order" <<<"$flat"
+check "put-seed: the verdict closes the story" \
+	grep -q "^verdict: 1 rst_before_ack" <<<"$out"
+
+# --- pipelined-404: the second request crosses the server's FIN ----------
+flat=$("$LINGERLAB" explain "$TEST_TMP/pipelined-404.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "pipelined-404: client data still arriving after the FIN, judged at the server" \
+	grep -q "Meanwhile client data is still on its way: 41 bytes in 1 packet (from #5 on) reach the server only after it sent this FIN" <<<"$flat"
+check "pipelined-404: the close()d server will answer it with RST" \
+	grep -q "its kernel will answer that data with RST" <<<"$flat"
+check "pipelined-404: the handshake places the capture point next to the client" \
+	grep -q "so this capture was taken next to the client" <<<"$flat"
+check "pipelined-404: 119 bytes of the 404 at risk" \
+	grep -q "Up to 119 bytes of its HTTP 404 error response can vanish" <<<"$flat"
+
+# --- a lingering server: nothing flagged --------------------------------
+out=$("$LINGERLAB" explain "$TEST_TMP/linger.json")
+check_eq "linger: exit 0" 0 "$?"
+check "linger: says nothing was flagged" grep -q "^No flagged connection\.$" <<<"$out"
+check "linger: summarizes the lingering close" \
+	grep -q "lingering closes (the server kept reading after its FIN): 1" <<<"$out"
+
+# --- colour --------------------------------------------------------------
+check "--color=always colours the RST line" \
+	bash -c '"$1" explain --color=always "$2" | grep -q $'"'"'\033\[1;31m'"'"'' _ "$LINGERLAB" "$TEST_TMP/put-seed.json"
+# script(1) gives explain a terminal: colour by default, none with NO_COLOR
+script -qec "$LINGERLAB explain $TEST_TMP/put-seed.json" /dev/null >"$TEST_TMP/tty.out" 2>&1
+check "on a terminal: colour by default" grep -q $'\033\[' "$TEST_TMP/tty.out"
+NO_COLOR=1 script -qec "$LINGERLAB explain $TEST_TMP/put-seed.json" /dev/null >"$TEST_TMP/tty2.out" 2>&1
+check "on a terminal with NO_COLOR set: plain" \
+	bash -c 'grep -q "^verdict: " "$1" && ! grep -q $'"'"'\033\['"'"' "$1"' _ "$TEST_TMP/tty2.out"
+script -qec "$LINGERLAB explain --color=never $TEST_TMP/put-seed.json" /dev/null >"$TEST_TMP/tty3.out" 2>&1
+check "on a terminal with --color=never: plain" \
+	bash -c 'grep -q "^verdict: " "$1" && ! grep -q $'"'"'\033\['"'"' "$1"' _ "$TEST_TMP/tty3.out"
+
+# --- --connection and errors ---------------------------------------------
+out=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/put-seed.json")
+check_eq "--connection 1: exit 0" 0 "$?"
+check "--connection 1: explains that connection" grep -q "^connection 1 " <<<"$out"
+err=$("$LINGERLAB" explain --connection 7 "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--connection of a connection the report lacks: exit 2" 2 "$?"
+check_eq "--connection 7: the error names what the report and the capture hold" \
+	"lingerlab explain: connection 7 is not in $TEST_TMP/put-seed.json (it has records for 1), and the capture cannot tell: $TEST_TMP/put-seed.pcap has no connection 7 (it holds 1)" "$err"
+
+# --- connections the report keeps no record of: rebuilt from the capture ---
+"$LINGERLAB" analyze -r "$TEST_TMP/linger.pcap" -o "$TEST_TMP/linger.json" \
+	--connections "$TEST_TMP/linger.jsonl" 2>/dev/null
+out=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/linger.json")
+check_eq "linger --connection 1: exit 0" 0 "$?"
+check "linger --connection 1: rebuilt from the capture" grep -q "this one was rebuilt" <<<"$out"
+check_eq "linger --connection 1: every packet of the connection on its line" \
+	"$(tcpdump -nr "$TEST_TMP/linger.pcap" tcp 2>/dev/null | wc -l)" \
+	"$(grep -cE '^ +[0-9]+\.[0-9]{6}  C (-->|<--) S ' <<<"$out")"
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check "linger --connection 1: the lingering server draining the body" \
+	grep -q "The server acknowledges the late data without a RST: it is lingering, reading and discarding" <<<"$flat"
+drained=$(jq -r '.linger.bytes_drained' "$TEST_TMP/linger.jsonl")
+check "linger --connection 1: how much it drained, as the analyzer counted" \
+	grep -q "It lingered [0-9.]* [mµ]*s and drained $drained bytes this way" <<<"$flat"
+"$LINGERLAB" analyze -r "$TEST_TMP/idle-client.pcap" -o "$TEST_TMP/idle.json" 2>/dev/null
+flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "idle client: FIN_WAIT_2 until the capture ended" \
+	grep -q "The server's socket is now in FIN_WAIT_2.* Here it never came: the socket was still in FIN_WAIT_2 when the capture ended" <<<"$flat"
+err=$("$LINGERLAB" explain --color=sometimes "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--color with a bad value: exit 2" 2 "$?"
+check_eq "--color=sometimes: exact error" \
+	"lingerlab explain: --color: expected auto, always or never, found 'sometimes'" "$err"
+head -c 300 "$TEST_TMP/put-seed.json" >"$TEST_TMP/cut.json"
+err=$("$LINGERLAB" explain "$TEST_TMP/cut.json" 2>&1 >/dev/null)
+check_eq "truncated report: exit 2" 2 "$?"
+check "truncated report: one line saying it is truncated JSON" \
+	grep -qE "^lingerlab explain: $TEST_TMP/cut.json:[0-9]+:[0-9]+: truncated JSON: .+\$" <<<"$err"
+check_eq "truncated report: exactly one line" 1 "$(wc -l <<<"$err")"
+finish

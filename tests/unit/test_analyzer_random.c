@@ -1,0 +1,200 @@
+/*
+ * test_analyzer_random.c - 200 000 random segments over a few dozen
+ * tuples (random flags, sequence numbers near a handful of bases and
+ * anywhere, HTTP-looking and random payload, snaplen cuts, time jumps and
+ * small steps backwards): the analyzer must not crash (run it under
+ * `make asan`) and its books must balance - every connection summarized
+ * once, counts by kind and initiator add up, every FIN_WAIT_2 interval
+ * ended exactly once, every finding belongs to a retained connection.
+ */
+#include <stdio.h>
+
+#include "tests/unit/analyzer_helpers.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: deterministic, so a failure reproduces */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static uint64_t seen_ids[1 << 16];
+static size_t n_seen;
+static bool dup_id;
+
+static void on_conn(const struct az_conn *c, void *arg)
+{
+	size_t i;
+	(void)arg;
+	for (i = 0; i < n_seen; i++)
+		if (seen_ids[i] == c->id)
+			dup_id = true;
+	if (n_seen < sizeof(seen_ids) / sizeof(seen_ids[0]))
+		seen_ids[n_seen++] = c->id;
+}
+
+static const char *const pieces[] = {
+	"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+	"5\r\nhello\r\n0\r\n\r\n",
+	"HEAD / HTTP/1.0\r\n\r\n",
+	"HTTP/1.1 100 Continue\r\n\r\n",
+	"Content-Length: 99999999999999999999999\r\n",
+	"\r\n\r\n",
+	"ffffffffffffffff\r\n",
+};
+
+static void test_random_segments(void **state)
+{
+	enum { TUPLES = 40, PACKETS = 200000 };
+	static uint32_t base[TUPLES][2];
+	struct az_config cfg;
+	struct pb_list l;
+	struct pb_conn conns[TUPLES];
+	struct az *az;
+	const struct az_totals *tot;
+	const struct az_fw2_summary *fs;
+	uint64_t sum;
+	uint8_t payload[1600];
+	double t = 1000.0;
+	size_t i, k;
+	int side;
+	(void)state;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.on_conn = on_conn;
+	cfg.max_retained = 50;
+	cfg.timeline_head = 5;
+	cfg.timeline_tail = 7;
+	cfg.max_series = 64;
+	az = az_new(&cfg);
+	assert_non_null(az);
+	for (i = 0; i < TUPLES; i++) {
+		char cli[32];
+		uint16_t port = (uint16_t)(1024 + i * 3);
+
+		if (i % 2 == 0) {
+			snprintf(cli, sizeof(cli), "10.1.%u.%u", (unsigned)(i / 7),
+			         (unsigned)(i % 7 + 2));
+			assert_int_equal(pb_conn_init(&conns[i], cli, port, "10.1.0.1",
+			                              80, 0, 0), 0);
+		} else {
+			snprintf(cli, sizeof(cli), "fd00::%x", (unsigned)(i + 2));
+			assert_int_equal(pb_conn_init(&conns[i], cli, port, "fd00::1",
+			                              443, 0, 0), 0);
+		}
+		base[i][0] = rnd();
+		base[i][1] = i % 5 == 0 ? 0xfffffff0u : rnd();
+		conns[i].snaplen = i % 3 == 0 ? 80 : 0;
+	}
+	pb_list_init(&l, PB_DLT_EN10MB);
+	for (i = 0; i < PACKETS; i++) {
+		size_t tu = rnd() % TUPLES;
+		struct pb_seg s;
+		uint32_t r = rnd();
+
+		memset(&s, 0, sizeof(s));
+		side = (int)(r & 1);
+		s.dir = side ? PB_S2C : PB_C2S;
+		/* mostly forward in time; sometimes a jump, sometimes a step back */
+		t += (r >> 1) % 100 == 0 ? 5.0 : (r >> 1) % 97 == 0 ? -0.001 : 0.0003;
+		s.t = t;
+		s.flags = (uint8_t)(rnd() & 0x1f);
+		if (rnd() % 4)
+			s.flags = (uint8_t)((s.flags & ~PB_RST) | PB_ACK); /* RST rarer */
+		s.absolute = true;
+		s.seq = rnd() % 50 == 0 ? rnd() : base[tu][side] + rnd() % 4000;
+		s.ack = rnd() % 50 == 0 ? rnd() : base[tu][!side] + rnd() % 4000;
+		s.win = (int32_t)(rnd() & 0xffff);
+		if (rnd() % 3 == 0) {
+			s.len = 0;
+		} else if (rnd() % 2) {
+			const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+			s.len = (uint32_t)strlen(p);
+			s.payload = p;
+		} else {
+			s.len = rnd() % sizeof(payload);
+			for (k = 0; k < s.len; k++)
+				payload[k] = (uint8_t)rnd();
+			s.payload = payload;
+		}
+		/* new connections now and then: a fresh SYN with new bases */
+		if (rnd() % 500 == 0) {
+			base[tu][0] = rnd();
+			base[tu][1] = rnd();
+			s.flags = PB_SYN;
+			s.dir = PB_C2S;
+			s.seq = base[tu][0];
+			s.len = 0;
+		}
+		assert_int_equal(pb_seg(&l, &conns[tu], &s), 0);
+		az_packet(az, l.dlt, l.frames[0].t, l.frames[0].bytes,
+		          l.frames[0].caplen, l.frames[0].wirelen);
+		pb_list_free(&l);
+		pb_list_init(&l, PB_DLT_EN10MB);
+	}
+	az_finish(az);
+	az_finish(az); /* idempotent */
+
+	tot = az_totals(az);
+	print_message("# %llu connections, %llu rst_before_ack, %llu lingered, "
+	              "fin_wait_2 %llu/%llu\n",
+	              (unsigned long long)tot->connections,
+	              (unsigned long long)tot->rst_before_ack,
+	              (unsigned long long)tot->lingered,
+	              (unsigned long long)az_fw2(az, AZ_SERVER)->count,
+	              (unsigned long long)az_fw2(az, AZ_CLIENT)->count);
+	assert_false(dup_id);
+	assert_int_equal(n_seen, tot->connections);
+	assert_int_equal(az_stats(az)->packets, PACKETS);
+	for (sum = 0, k = 0; k < AZ_NKINDS; k++)
+		sum += tot->by_kind[k];
+	assert_int_equal(sum, tot->connections);
+	for (sum = 0, k = 0; k < AZ_NINITIATORS; k++)
+		sum += tot->by_initiator[k];
+	assert_int_equal(sum, tot->connections);
+	assert_int_equal(tot->retained + tot->not_retained, tot->rst_before_ack);
+	assert_true(az_n_retained(az) <= 50);
+	assert_int_equal(az_n_findings(az), az_n_retained(az));
+	for (k = 0; k < az_n_retained(az); k++) {
+		const struct az_conn *c = az_retained(az, k);
+		const struct az_rst_finding *f;
+		assert_true(c->finding >= 0);
+		f = az_finding(az, (size_t)c->finding);
+		assert_non_null(f);
+		assert_int_equal(f->conn_id, c->id);
+		assert_true(f->bytes_at_risk_at_server > 0 || f->bytes_at_risk_at_client > 0);
+		assert_true(f->n_risk_packets <= AZ_MAX_RISK_PACKETS);
+		assert_true(c->n_head <= 5 && c->n_tail <= 7);
+		if (k > 0)
+			assert_true(az_retained(az, k - 1)->id < c->id);
+		assert_ptr_equal(az_retained_by_id(az, c->id), c);
+	}
+	for (side = 0; side < 2; side++) {
+		fs = az_fw2(az, (enum az_side)side);
+		for (sum = 0, k = 0; k < AZ_NFW2_ENDS; k++)
+			sum += fs->endings[k];
+		assert_int_equal(sum, fs->count);
+		assert_true(fs->n_series <= 64);
+		assert_true(fs->p50 <= fs->p90 && fs->p90 <= fs->max);
+		for (k = 0; k < fs->n_series; k++)
+			assert_true(fs->series[k].n <= fs->peak);
+		if (fs->series_exact && fs->n_series > 0)
+			assert_int_equal(fs->series[fs->n_series - 1].n, 0);
+	}
+	az_free(az);
+	pb_list_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_segments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
