@@ -100,17 +100,22 @@ asan:
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
 # libFuzzer over the decoder and the analyzer; bounded time per target.
+# UBSan findings abort (so libFuzzer keeps them as crashes); crash inputs go
+# to $(FUZZ_BUILD)/<target>-crash-*, not the working directory.
 FUZZ_TIME ?= 60
+FUZZ_BUILD ?= build-fuzz
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
-	@mkdir -p build-fuzz
+	@mkdir -p $(FUZZ_BUILD)
 	@set -e; for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o build-fuzz/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm; \
-	  mkdir -p build-fuzz/corpus-$$n; \
+	    -fno-sanitize-recover=undefined \
+	    -o $(FUZZ_BUILD)/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm; \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build-fuzz/corpus-$$n tests/fuzz/seeds; \
+	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds; \
 	done
 
 bench: all

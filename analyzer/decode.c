@@ -270,6 +270,12 @@ static enum dec_result dec_ipv4(const struct buf *b, uint32_t off,
 	if (ip_len < hlen)
 		return fail(why, DEC_INVALID,
 		            "IPv4 total length less than header length");
+	/* The packet cannot be longer than the frame that carried it (the
+	 * frame may be longer: Ethernet padding, a trailing FCS). Without
+	 * this a corrupt length would invent up to 64 KiB of payload. */
+	if (wirelen != 0 && (wirelen < off || ip_len > wirelen - off))
+		return fail(why, DEC_INVALID,
+		            "IPv4 total length beyond the frame");
 	if (!have(b, off, hlen))
 		return fail(why, DEC_TRUNCATED, "IPv4 options truncated");
 
@@ -312,6 +318,9 @@ static enum dec_result dec_ipv6(const struct buf *b, uint32_t off,
 		 * a hop-by-hop option or nowhere; take the frame's. */
 		plen = wirelen - off - 40;
 	}
+	if (wirelen != 0 && (wirelen < off + 40 || plen > wirelen - off - 40))
+		return fail(why, DEC_INVALID,
+		            "IPv6 payload length beyond the frame");
 	pos = off + 40;
 
 	for (int n = 0;; n++) {

@@ -72,9 +72,10 @@ struct dec_tcp {
 /*
  * Decode one frame. dlt is the pcap link type, bytes/caplen what was
  * captured, wirelen the original length (used only when an IPv4 total
- * length of 0 shows a segmentation-offloaded frame, and to reject a record
- * whose caplen exceeds it: DEC_INVALID; pass 0 if unknown). caplen 0 is
- * DEC_INVALID too (as tcpdump, a record header that makes no sense).
+ * length of 0 shows a segmentation-offloaded frame, and to reject what
+ * cannot fit in it: a record whose caplen exceeds it, an IP length beyond
+ * it: DEC_INVALID; pass 0 if unknown). caplen 0 is DEC_INVALID too (as
+ * tcpdump: a record header that makes no sense).
  * Returns DEC_OK and fills *out, or another result; *why (if not NULL) is
  * set to a static human-readable reason naming the rule that broke, e.g.
  * "TCP data offset too big". Never reads outside bytes[0..caplen).

@@ -246,7 +246,7 @@ int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 	}
 	l->stopped = true;
 	if (!l->reaped) {
-		if (kill(-l->pid, SIGTERM) != 0 && errno != ESRCH)
+		if (kill(-l->pid, SIGTERM) != 0)
 			(void)kill(l->pid, SIGTERM);
 		end = now_mono() + l->grace;
 		while (reap_nohang(l) == 0 && now_mono() < end)
@@ -256,6 +256,8 @@ int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 	 * SIGTERM) gets SIGKILL. */
 	if (kill(-l->pid, SIGKILL) != 0 && errno != ESRCH && errno != EPERM)
 		rc = LABNET_ERR;
+	if (!l->reaped)
+		(void)kill(l->pid, SIGKILL);
 	if (!l->reaped) {
 		end = now_mono() + 2.0;
 		while (reap_nohang(l) == 0 && now_mono() < end)

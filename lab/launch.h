@@ -12,6 +12,8 @@
  *
  * The target leads its own process group; launch_stop signals the whole
  * group (SIGTERM, then SIGKILL after a grace period) and reaps the leader.
+ * Being its own group also keeps a terminal's Ctrl-C away from it: only
+ * lingerlab gets SIGINT, and stops the target in order from its main loop.
  * Processes that escaped the group (daemonized) are still inside the
  * namespace, and labnet_teardown kills those.
  *

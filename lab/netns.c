@@ -301,6 +301,10 @@ child_fail:
 		(void)n;
 		_exit(127);
 	}
+	/* Also from the parent, so the group exists before spawn returns
+	 * whichever runs first (fails harmlessly once the child has exec'd). */
+	if (o->new_pgrp)
+		(void)setpgid(pid, pid);
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (nsfd >= 0) {
@@ -506,6 +510,19 @@ static bool ns_exists(const char *ns)
 	return ns_path(ns, path, sizeof path) && access(path, F_OK) == 0;
 }
 
+/* Remove one namespace by name (killing what runs inside first). */
+static int remove_ns(const char *ns, int *killed, char *err, size_t errlen)
+{
+	int rc = labnet_kill_ns_procs(ns, killed, err, errlen);
+
+	if (!ns_exists(ns))
+		return rc;
+	if (ip_cmd(rc == LABNET_OK ? err : NULL, rc == LABNET_OK ? errlen : 0,
+	           "netns", "del", ns, (char *)NULL) != LABNET_OK)
+		rc = LABNET_ERR;
+	return rc;
+}
+
 int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
                  char *err, size_t errlen)
 {
@@ -540,6 +557,14 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	snprintf(caddr, sizeof caddr, "%s/24", labnet_addr_str(ln->client_addr, a, sizeof a));
 	labnet_addr_str(ln->raw_addr, raddr, sizeof raddr);
 
+	/* Names that carry our own pid but that we did not make belong to a
+	 * dead process that had this pid before us (killed without `lab
+	 * clean`): reclaim them rather than fail with "File exists". */
+	if (tag == getpid()) {
+		if ((rc = remove_ns(ln->server_ns, NULL, err, errlen)) != LABNET_OK ||
+		    (rc = remove_ns(ln->client_ns, NULL, err, errlen)) != LABNET_OK)
+			return rc;
+	}
 	rc = ip_cmd(err, errlen, "netns", "add", ln->server_ns, (char *)NULL);
 	if (rc != LABNET_OK)
 		goto fail;
@@ -696,19 +721,6 @@ int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 		await_gone(victims[i]);
 	if (killed)
 		*killed = count;
-	return rc;
-}
-
-/* Remove one namespace by name (killing what runs inside first). */
-static int remove_ns(const char *ns, int *killed, char *err, size_t errlen)
-{
-	int rc = labnet_kill_ns_procs(ns, killed, err, errlen);
-
-	if (!ns_exists(ns))
-		return rc;
-	if (ip_cmd(rc == LABNET_OK ? err : NULL, rc == LABNET_OK ? errlen : 0,
-	           "netns", "del", ns, (char *)NULL) != LABNET_OK)
-		rc = LABNET_ERR;
 	return rc;
 }
 

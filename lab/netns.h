@@ -118,6 +118,9 @@ int labnet_check_env(char *err, size_t errlen);
  * (calling it again is harmless), and the status says why (LABNET_ENV for
  * the environment, LABNET_ERR otherwise, e.g. "ip link add: RTNETLINK
  * answers: File exists").
+ * One lab per process (per tag) at a time: when the tag is the caller's own
+ * pid, namespaces already carrying it can only be a dead earlier holder of
+ * that pid's leftovers, and setup removes them first.
  */
 int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
                  char *err, size_t errlen);

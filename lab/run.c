@@ -9,9 +9,11 @@
  * send that must wait for the body generator or for send-buffer room),
  * DONE when its steps are over. Everything is driven from rawtcp's event
  * loop: rawtcp_run calls loop_cb, which drains rawtcp's events (data, FIN,
- * RST, timers) and moves the machines along. Timers carry a cookie: small
- * numbers for the runner's own (sampler, scenario deadline, phase), and
- * (connection index + 1) << 32 | generation for a connection's one timer,
+ * RST, timers) and moves the machines along. Timers carry a cookie: the
+ * runner's own (sampler; a scenario's deadline and phase timers, tagged
+ * with the scenario's number so one left over from an earlier scenario is
+ * ignored), and for a connection's one timer
+ *     (connection index + 1) << 40 | scenario number (8 bits) << 32 | generation
  * so a timer that fired after it was replaced is recognized and ignored.
  */
 #include "lab/run.h"
@@ -42,6 +44,8 @@
 #define MATCH_SLACK         1.0      /* seconds around a scenario's window */
 
 enum { COOKIE_SAMPLER = 1, COOKIE_DEADLINE = 2, COOKIE_PHASE = 3 };
+#define COOKIE_KIND(c)  ((c) & 0xff)
+#define COOKIE_SEQ(c)   (((c) >> 8) & 0xffffff)
 
 enum rc_state { RC_PENDING = 0, RC_RUNNING, RC_BLOCKED, RC_DONE };
 
@@ -107,6 +111,7 @@ struct runner {
 	size_t n_rc, n_done;
 	enum phase phase;
 	bool window_open;              /* kernel samples count for rs */
+	uint32_t seq;                  /* scenario number, from 1 (cookies) */
 	uint64_t leaked_at_start;
 	/* trouble */
 	bool fatal, interrupted;
@@ -263,7 +268,8 @@ static void conn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us)
 	char err[200];
 	conn_timer_cancel(R, rc);
 	rc->tgen++;
-	uint64_t cookie = ((uint64_t)(rc->idx + 1) << 32) | rc->tgen;
+	uint64_t cookie = ((uint64_t)(rc->idx + 1) << 40) |
+	                  ((uint64_t)(R->seq & 0xff) << 32) | rc->tgen;
 	rc->timer_id = rawtcp_timer_add(R->c, rawtcp_now_us() + (uint64_t)after_us,
 	                                cookie, err, sizeof err);
 	if (!rc->timer_id) {
@@ -273,9 +279,11 @@ static void conn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us)
 	rc->timer_on = true;
 }
 
-static void runner_timer(struct runner *R, uint64_t cookie, uint64_t after_us)
+/* A deadline or phase timer of the current scenario. */
+static void runner_timer(struct runner *R, uint64_t kind, uint64_t after_us)
 {
 	char err[200];
+	uint64_t cookie = (uint64_t)(R->seq & 0xffffff) << 8 | kind;
 	if (!rawtcp_timer_add(R->c, rawtcp_now_us() + after_us, cookie, err, sizeof err))
 		fatal(R, "%s", err);
 }
@@ -803,17 +811,18 @@ static void on_timer(struct runner *R, uint64_t cookie)
 			sampler_arm(R);
 		return;
 	}
-	if (cookie == COOKIE_DEADLINE) {
-		scenario_deadline(R);
+	if (cookie < (1ull << 32)) {
+		if (COOKIE_SEQ(cookie) != (R->seq & 0xffffff))
+			return; /* a timer of an earlier scenario */
+		if (COOKIE_KIND(cookie) == COOKIE_DEADLINE)
+			scenario_deadline(R);
+		else if (COOKIE_KIND(cookie) == COOKIE_PHASE)
+			phase_next(R);
 		return;
 	}
-	if (cookie == COOKIE_PHASE) {
-		phase_next(R);
-		return;
-	}
-	uint64_t idx = (cookie >> 32) - 1;
+	uint64_t idx = (cookie >> 40) - 1;
 	uint32_t gen = (uint32_t)cookie;
-	if (idx >= R->n_rc)
+	if (idx >= R->n_rc || ((cookie >> 32) & 0xff) != (R->seq & 0xff))
 		return; /* a timer of an earlier scenario */
 	struct rconn *rc = &R->rc[idx];
 	if (!rc->timer_on || rc->tgen != gen)
@@ -887,6 +896,7 @@ static int play(struct runner *R, struct run_scenario *rs)
 	char err[256];
 	R->rs = rs;
 	R->scn = scn;
+	R->seq++;
 	R->n_rc = scn->total_connections;
 	R->n_done = 0;
 	R->phase = PH_RUNNING;
@@ -1582,7 +1592,10 @@ enum run_status run_execute(const struct run_config *cfg,
 	}
 
 	struct timespec rt;
-	clock_gettime(CLOCK_REALTIME, &rt);
+	if (clock_gettime(CLOCK_REALTIME, &rt) < 0) {
+		snprintf(err, errlen, "clock_gettime: %s", strerror(errno));
+		goto out;
+	}
 	uint64_t mono = rawtcp_now_us();
 	R.epoch_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)mono;
 
@@ -1639,8 +1652,7 @@ out:
 	free(R.scratch);
 
 	if (status == RUN_OK) {
-		struct in_addr raw_in;
-		inet_pton(AF_INET, raw, &raw_in);
+		struct in_addr raw_in = ln.raw_addr;
 		if (analyze(&R, raw_in) < 0) {
 			snprintf(err, errlen, "%s", R.err);
 			status = RUN_ERR;

@@ -10,8 +10,12 @@
  *
  * Cost: one dump per address family per sample, with a kernel-side port
  * filter (bytecode) when a port is given, no per-socket extensions
- * requested, and no allocation per sample. Thousands of sockets take well
- * under a millisecond.
+ * requested, and no allocation per sample. The kernel's walk of its socket
+ * table dominates, about 1-2 us per socket in the namespace: measured on
+ * the 2-core lab machine, 10,000 sockets take ~8 ms per sample with the
+ * port filter matching half of them and ~22 ms unfiltered (`ss` is no
+ * faster). A few hundred sockets cost well under a millisecond. At 10,000
+ * sockets, sample every 100 ms or more, or accept ~10-20% of a core.
  *
  * Every netlink message is bounds-checked (NLMSG_OK, nlmsg_len against the
  * bytes received, payload size against struct inet_diag_msg); a malformed

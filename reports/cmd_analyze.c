@@ -316,6 +316,9 @@ int cmd_analyze(int argc, char **argv)
 			fail("--connections: %s: %s", o.conns_path, strerror(errno));
 			goto out;
 		}
+		/* one line per connection: a larger buffer means fewer writes */
+		if (sink.f != stdout)
+			setvbuf(sink.f, NULL, _IOFBF, 1 << 16);
 	}
 
 	struct az_config cfg = {
@@ -355,6 +358,11 @@ int cmd_analyze(int argc, char **argv)
 
 	if (cap_run(cap, az, &lim, read_err, sizeof read_err) != 0 && !read_err[0])
 		snprintf(read_err, sizeof read_err, "read: failed");
+	if (lim.stop) {
+		/* the capture is over: a second Ctrl-C interrupts as usual */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+	}
 	az_finish(az);
 	if (prog.shown)
 		fputs("\r\033[K", stderr);

@@ -1,9 +1,487 @@
-/* cmd_audit.c - placeholder until the owner of `lingerlab audit` lands it. */
+/*
+ * cmd_audit.c - `lingerlab audit TARGET [-o DIR]`: every shipped scenario
+ * against one target in one lab run; DIR/report.json, DIR/report.html,
+ * DIR/capture.pcap, and a table a person reads in ten seconds: scenario x
+ * (rst_before_ack, bytes at risk, lingered, fin_wait_2 peak, expectations)
+ * and a one-line verdict.
+ *
+ * TARGET is as in `lingerlab run` (--builtin POLICY | --serve 'CMD' --port
+ * N | --target HOST:PORT). The scenarios come from ./scenarios, else from
+ * share/lingerlab/scenarios beside the installed binary, else --scenarios.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyzer/analyzer.h"
+#include "lab/run.h"
+#include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/labreport.h"
+#include "reports/render.h"
+#include "reports/report.h"
+#include "reports/textout.h"
+
+#define PROG "lingerlab audit"
+#define MAX_SCENARIOS 256
+#define MAX_TARGET_ARGS 32
+
+/* Set by SIGINT/SIGTERM; the runner polls it and tears the lab down. */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_requested = 1;
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: lingerlab audit TARGET [-o DIR] [--scenarios DIR] [--color=WHEN]\n"
+	        "  TARGET: --builtin POLICY [--target-arg ARG]... | --serve COMMAND --port N\n"
+	        "          | --target HOST:PORT\n"
+	        "\n"
+	        "Run every scenario against TARGET in one lab run, write DIR/report.json,\n"
+	        "DIR/report.html and DIR/capture.pcap, and print one row per scenario:\n"
+	        "rst_before_ack, bytes at risk, lingered, fin_wait_2 peak, expectations.\n"
+	        "\n"
+	        "  --builtin POLICY     the reference target with close policy POLICY\n"
+	        "                       (close, linger, abort, never)\n"
+	        "  --target-arg ARG     pass ARG on to lingerlab-target (repeatable)\n"
+	        "  --serve COMMAND      any server command, run by /bin/sh -c in the lab\n"
+	        "  --port N             the port the target listens on (--serve: required;\n"
+	        "                       --builtin: default 80)\n"
+	        "  --target HOST:PORT   a server elsewhere (raw mode refused for now)\n"
+	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
+	        "  -o DIR               where to write the three files (default\n"
+	        "                       lingerlab-audit; created if missing)\n"
+	        "  --scenarios DIR      the scenario scripts (*.scn) to run (default:\n"
+	        "                       ./scenarios, else share/lingerlab/scenarios beside\n"
+	        "                       the installed binary)\n"
+	        "  --color=WHEN         auto (default), always, never\n"
+	        "  -h, --help           show this help\n"
+	        "\n"
+	        "Needs root. Exit status: 0 every expectation holds, 1 some failed or a\n"
+	        "client-side RST leaked, 2 bad usage or script, 3 environment problem\n"
+	        "(not root, no network namespaces).\n");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The scenario directory: ./scenarios, else <bindir>/../share/lingerlab/scenarios. */
+static int find_scenario_dir(char *out, size_t len, char *err, size_t errlen)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (is_dir("scenarios")) {
+		snprintf(out, len, "scenarios");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/'))) {
+			int w;
+			*slash = '\0';
+			w = snprintf(out, len, "%s/../share/lingerlab/scenarios", exe);
+			if (w > 0 && (size_t)w < len && is_dir(out))
+				return 0;
+		}
+	}
+	snprintf(err, errlen, "no scenario directory: not ./scenarios, nor %.600s "
+	         "(give one with --scenarios DIR)", n > 0 ? out : "share/lingerlab/scenarios");
+	return -1;
+}
+
+/* Every *.scn in dir, sorted by name; caller frees each and the array. */
+static int list_scenarios(const char *dir, char ***out, size_t *n, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **v = NULL;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d) {
+		snprintf(err, errlen, "%.900s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!(v = calloc(MAX_SCENARIOS, sizeof *v)))
+		goto oom;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".scn") || e->d_name[0] == '.')
+			continue;
+		if (k == MAX_SCENARIOS) {
+			snprintf(err, errlen, "%.900s: more than %d scenarios", dir, MAX_SCENARIOS);
+			goto fail;
+		}
+		if (!(v[k] = malloc(strlen(dir) + l + 2)))
+			goto oom;
+		snprintf(v[k], strlen(dir) + l + 2, "%s/%s", dir, e->d_name);
+		k++;
+	}
+	closedir(d);
+	d = NULL;
+	if (k == 0) {
+		snprintf(err, errlen, "%.900s: no scenario (*.scn) in it", dir);
+		goto fail;
+	}
+	qsort(v, k, sizeof *v, cmp_str);
+	*out = v;
+	*n = k;
+	return 0;
+oom:
+	snprintf(err, errlen, "%.900s: out of memory", dir);
+fail:
+	if (d)
+		closedir(d);
+	for (size_t i = 0; v && i < k; i++)
+		free(v[i]);
+	free(v);
+	v = NULL;
+	return -1;
+}
+
+/* mkdir -p: every missing component of path, mode 0755. -1 with errno. */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path), i;
+
+	if (n == 0 || n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		buf[i] = path[i];
+	}
+	if (!is_dir(path)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static void table(const struct tout *o, const struct run_outcome *out)
+{
+	size_t i, j, failed = 0, hazardous = 0;
+	uint64_t worst = 0;
+
+	tout_printf(o, TOUT_BOLD, "%-26s %14s %14s %-18s %-16s %s\n", "scenario", "rst_before_ack",
+	            "bytes at risk", "lingered", "fin_wait_2 peak", "expectations");
+	for (i = 0; i < out->n_scenarios; i++) {
+		const struct run_scenario *rs = &out->scenarios[i];
+		uint64_t rst = rs->rst_before_ack[AZ_SERVER] + rs->rst_before_ack[AZ_CLIENT];
+		uint64_t risk = rs->bytes_at_risk_max[AZ_SERVER] > rs->bytes_at_risk_max[AZ_CLIENT]
+		                ? rs->bytes_at_risk_max[AZ_SERVER] : rs->bytes_at_risk_max[AZ_CLIENT];
+		size_t held = 0;
+		char lg[64], fw[64], ex[64];
+
+		for (j = 0; j < rs->n_results; j++)
+			held += rs->results[j].passed;
+		if (rs->lingered)
+			snprintf(lg, sizeof lg, "%llu, %.2f s max", (unsigned long long)rs->lingered, rs->linger_max);
+		else
+			snprintf(lg, sizeof lg, "no");
+		snprintf(fw, sizeof fw, "%u (kernel %u)", rs->fw2[AZ_SERVER].peak,
+		         rs->kernel_peak[SCN_K_FIN_WAIT_2]);
+		snprintf(ex, sizeof ex, "%zu/%zu hold", held, rs->n_results);
+		fprintf(o->f, "%-26s ", rs->scn->name);
+		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14llu", (unsigned long long)rst);
+		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14llu", (unsigned long long)risk);
+		fprintf(o->f, " %-18s %-16s ", lg, fw);
+		tout_printf(o, rs->passed ? TOUT_GREEN : TOUT_RED, "%s\n", ex);
+		failed += !rs->passed;
+		hazardous += rs->rst_before_ack[AZ_SERVER] > 0;
+		if (rs->bytes_at_risk_max[AZ_SERVER] > worst)
+			worst = rs->bytes_at_risk_max[AZ_SERVER];
+	}
+	fputc('\n', o->f);
+	fputs("verdict: ", o->f);
+	if (hazardous)
+		tout_printf(o, TOUT_BOLD_RED, "HAZARD: in %zu of %zu scenarios the server reset a "
+		            "connection with up to %llu response bytes unacknowledged",
+		            hazardous, out->n_scenarios, (unsigned long long)worst);
+	else
+		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
+	if (failed)
+		fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
+	else
+		fputs("; every expectation holds", o->f);
+	if (out->leaked_rst)
+		fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
+		        (unsigned long long)out->leaked_rst, out->leaked_rst == 1 ? "" : "s");
+	fputs(".\n", o->f);
+}
+
 int cmd_audit(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "lingerlab audit: not built yet\n");
-	return LL_EXIT_USAGE;
+	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
+	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT };
+	static const struct option longopts[] = {
+		{ "builtin", required_argument, NULL, OPT_BUILTIN },
+		{ "serve", required_argument, NULL, OPT_SERVE },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "target-arg", required_argument, NULL, OPT_TARGET_ARG },
+		{ "scenarios", required_argument, NULL, OPT_SCENARIOS },
+		{ "rtt", required_argument, NULL, OPT_RTT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_config cfg;
+	struct run_outcome *out = NULL;
+	struct scn_scenario *scns[MAX_SCENARIOS] = { 0 };
+	char *targs[MAX_TARGET_ARGS + 1] = { 0 };
+	size_t ntargs = 0, nscn = 0, i;
+	char **files = NULL;
+	const char *dir = "lingerlab-audit", *scdir = NULL, *host = NULL;
+	char scbuf[PATH_MAX], err[1024], cap[PATH_MAX], rep[PATH_MAX], html[PATH_MAX];
+	enum tout_color_mode mode = TOUT_AUTO;
+	int kinds = 0, opt, rc = LL_EXIT_USAGE;
+	bool port_set = false;
+	json_t *report = NULL;
+	struct report_input in;
+	struct sigaction sa;
+	struct tout o;
+	enum run_status st;
+
+	memset(&cfg, 0, sizeof cfg);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_BUILTIN:
+			cfg.target.kind = RUN_TARGET_BUILTIN;
+			cfg.target.policy = optarg;
+			kinds++;
+			break;
+		case OPT_SERVE:
+			cfg.target.kind = RUN_TARGET_SERVE;
+			cfg.target.command = optarg;
+			kinds++;
+			break;
+		case OPT_TARGET: {
+			const char *colon = strrchr(optarg, ':');
+			static char hostbuf[256];
+			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof hostbuf ||
+			    parse_port(colon + 1, &cfg.target.port) < 0) {
+				fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			snprintf(hostbuf, sizeof hostbuf, "%.*s", (int)(colon - optarg), optarg);
+			host = hostbuf;
+			cfg.target.kind = RUN_TARGET_REMOTE;
+			cfg.target.host = host;
+			port_set = true;
+			kinds++;
+			break;
+		}
+		case OPT_PORT:
+			if (parse_port(optarg, &cfg.target.port) < 0) {
+				fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			port_set = true;
+			break;
+		case OPT_TARGET_ARG:
+			if (ntargs == MAX_TARGET_ARGS) {
+				fprintf(stderr, PROG ": more than %d --target-arg\n", MAX_TARGET_ARGS);
+				return LL_EXIT_USAGE;
+			}
+			targs[ntargs++] = optarg;
+			break;
+		case OPT_SCENARIOS:
+			scdir = optarg;
+			break;
+		case OPT_RTT:
+			if (scn_parse_duration(optarg, &cfg.rtt_us) < 0) {
+				fprintf(stderr, PROG ": --rtt: expected a duration (e.g. 250ms, 2s), found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case OPT_COLOR:
+			if (!optarg)
+				mode = TOUT_ALWAYS;
+			else if (tout_parse_color(optarg, &mode) < 0) {
+				fprintf(stderr, PROG ": --color: expected auto, always or never, found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return LL_EXIT_OK;
+		default:
+			usage(stderr);
+			return LL_EXIT_USAGE;
+		}
+	}
+	if (kinds != 1) {
+		fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
+		        : "no TARGET: give --builtin POLICY, --serve COMMAND --port N or --target HOST:PORT");
+		return LL_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
+		        "directory; `lingerlab run` takes scenario files)\n", argv[optind]);
+		return LL_EXIT_USAGE;
+	}
+	if (cfg.target.kind == RUN_TARGET_BUILTIN && strcmp(cfg.target.policy, "close") &&
+	    strcmp(cfg.target.policy, "linger") && strcmp(cfg.target.policy, "abort") &&
+	    strcmp(cfg.target.policy, "never")) {
+		fprintf(stderr, PROG ": --builtin: unknown policy '%s' (close, linger, abort, never)\n",
+		        cfg.target.policy);
+		return LL_EXIT_USAGE;
+	}
+	if (cfg.target.kind == RUN_TARGET_SERVE && !port_set) {
+		fprintf(stderr, PROG ": --serve needs --port N\n");
+		return LL_EXIT_USAGE;
+	}
+	if (ntargs && cfg.target.kind != RUN_TARGET_BUILTIN) {
+		fprintf(stderr, PROG ": --target-arg goes with --builtin\n");
+		return LL_EXIT_USAGE;
+	}
+	cfg.target.extra_args = ntargs ? targs : NULL;
+
+	/* the scenarios, parsed before anything is built */
+	if (!scdir) {
+		if (find_scenario_dir(scbuf, sizeof scbuf, err, sizeof err) < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+		scdir = scbuf;
+	}
+	if (list_scenarios(scdir, &files, &nscn, err, sizeof err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	for (i = 0; i < nscn; i++)
+		if (!(scns[i] = scn_load(files[i], err, sizeof err))) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+
+	if (mkdir_p(dir) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	snprintf(cap, sizeof cap, "%s/capture.pcap", dir);
+	snprintf(rep, sizeof rep, "%s/report.json", dir);
+	snprintf(html, sizeof html, "%s/report.html", dir);
+	cfg.capture_path = cap;
+	cfg.stop = &stop_requested;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
+	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
+	switch (st) {
+	case RUN_OK:
+		break;
+	case RUN_INTERRUPTED:
+		fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
+		if (stop_signal) {
+			/* die by the same signal, so a shell or CI sees why */
+			signal((int)stop_signal, SIG_DFL);
+			raise((int)stop_signal);
+		}
+		rc = LL_EXIT_ENV;
+		goto out;
+	case RUN_USAGE:
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	default:
+		/* not root, no netns, a target that would not start, remote */
+		fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+
+	memset(&in, 0, sizeof in);
+	in.command = "audit";
+	in.source = out->capture_path ? out->capture_path : cap;
+	in.link_type = out->link_type[0] ? out->link_type : NULL;
+	in.server_ports = &out->port;
+	in.n_server_ports = 1;
+	in.read_error = out->read_error[0] ? out->read_error : NULL;
+	if (!(report = report_analysis(out->az, &in)) || labreport_add(report, out) < 0) {
+		fprintf(stderr, PROG ": out of memory building the report\n");
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	if (report_write(report, rep, err, sizeof err) < 0 ||
+	    render_to_file(report, rep, html, err, sizeof err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	tout_init(&o, stdout, mode);
+	if (out->kind == RUN_TARGET_BUILTIN)
+		printf("audit of the reference target, close policy %s, at %s:%u\n\n",
+		       out->policy, out->address, out->port);
+	else
+		printf("audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
+		       out->address, out->port);
+	table(&o, out);
+	printf("report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+	rc = labreport_exit_code(out);
+out:
+	json_decref(report);
+	run_outcome_free(out);
+	for (i = 0; i < nscn; i++) {
+		scn_free(scns[i]);
+		free(files[i]);
+	}
+	free(files);
+	files = NULL;
+	return rc;
 }

@@ -51,6 +51,8 @@ static void value_text(char *buf, size_t len, const struct dr_item *it, bool has
 		snprintf(buf, len, "%s", v > 0.5 ? "held" : "failed");
 	else if (it->boolean)
 		snprintf(buf, len, "%s", v > 0.5 ? "yes" : "no");
+	else if (v == 1 && it->unit[0] && strcmp(it->unit, "s"))
+		snprintf(buf, len, "1 %.*s", (int)strlen(it->unit) - 1, it->unit); /* "1 socket" */
 	else if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(buf, len, "%.0f%s%s", v, it->unit[0] ? " " : "", it->unit);
 	else

@@ -57,8 +57,8 @@ static void usage(FILE *f)
 "                              capture.pcap); with one, the other goes beside it.\n"
 "  --rtt DURATION              emulated RTT for scripts without `rtt` (default 0)\n"
 "  --port N                    the target's port (builtin: default 80)\n"
-"  --target-arg ARG            one more argument for lingerlab-target (repeatable),\n"
-"                              e.g. --target-arg --linger-timeout --target-arg 5\n"
+"  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
+"                              one word each; lingerlab-target --help lists them)\n"
 "  --target-log FILE           keep the target's output in FILE\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
@@ -221,16 +221,40 @@ static char *fresh_dir(void)
 	return NULL;
 }
 
-static void install_signals(void)
+/* The directory a file is to be written in must exist: say so before the
+ * lab is built rather than after the run. */
+static bool parent_dir_ok(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "lingerlab run: cannot write %s: %s: %s\n", path, dir,
+		        stat(dir, &sb) < 0 ? strerror(errno) : "not a directory");
+		return false;
+	}
+	return true;
+}
+
+static int install_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0) {
+		fprintf(stderr, "lingerlab run: sigaction: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -353,13 +377,20 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
+	if (!parent_dir_ok(capture) || (!to_stdout && !parent_dir_ok(output))) {
+		rc = LL_EXIT_USAGE;
+		goto done;
+	}
 	FILE *sum = to_stdout ? stderr : stdout;
 
 	cfg.capture_path = capture;
 	cfg.target_log = o.target_log;
 	cfg.rtt_us = o.rtt_us;
 	cfg.stop = &run_stop;
-	install_signals();
+	if (install_signals() < 0) {
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
 
 	enum run_status st = run_execute(&cfg, scns, n_scns, &out, err, sizeof err);
 	switch (st) {

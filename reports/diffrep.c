@@ -320,6 +320,41 @@ static void linger_from_records(const struct scope *s, double *lingered, double 
 	}
 }
 
+/*
+ * A lab report's scenarios carry their own figures (scenarios[].summary),
+ * computed by the runner over exactly that scenario's connections; they
+ * win over what the connection records can tell.
+ */
+static bool scenario_summary(const json_t *scn, const char *key, double *v)
+{
+	static const struct { const char *key, *member; } map[] = {
+		{ "lingered", "lingered" },
+		{ "linger_seconds", "linger_seconds" },
+		{ "fin_wait_2_count", "fin_wait_2_count" },
+		{ "fin_wait_2_peak", "fin_wait_2_peak" },
+		{ "fin_wait_2_max", "fin_wait_2_max" },
+		{ "leaked_rst", "leaked_rst" },
+	};
+	const json_t *sum = rf_obj(scn, "summary");
+	size_t i;
+
+	if (!sum)
+		return false;
+	if (!strcmp(key, "kernel_fin_wait_2_peak")) {
+		const json_t *kp = rf_obj(sum, "kernel_peak");
+		if (!rf_is_num(kp, "FIN_WAIT_2"))
+			return false;
+		*v = rf_num(kp, "FIN_WAIT_2", 0);
+		return true;
+	}
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(key, map[i].key) && rf_is_num(sum, map[i].member)) {
+			*v = rf_num(sum, map[i].member, 0);
+			return true;
+		}
+	return false;
+}
+
 /* Value of a figure in a scope; false when the report does not tell. */
 static bool figure(const struct scope *s, const char *key, double *v)
 {
@@ -329,6 +364,8 @@ static bool figure(const struct scope *s, const char *key, double *v)
 	double lg, ls;
 
 	*v = 0;
+	if (s->scn && scenario_summary(s->scn, key, v))
+		return true;
 	if (!strcmp(key, "bytes_at_risk")) {
 		*v = bytes_at_risk(s);
 		return true;

@@ -58,15 +58,15 @@ static bool list_has(const char *v, size_t n, const char *tok)
 	return false;
 }
 
-static enum http_parse bad(struct http_req *req, int status, const char *why)
+static enum thttp_parse bad(struct thttp_req *req, int status, const char *why)
 {
 	req->status = status;
 	req->why = why;
-	return HTTP_BAD;
+	return THTTP_BAD;
 }
 
-enum http_parse http_parse_head(const char *buf, size_t len, size_t max,
-                                struct http_req *req)
+enum thttp_parse thttp_parse_head(const char *buf, size_t len, size_t max,
+                                struct thttp_req *req)
 {
 	size_t i = 0, e, end = 0, scan;
 	const char *p;
@@ -97,7 +97,7 @@ enum http_parse http_parse_head(const char *buf, size_t len, size_t max,
 		}
 	}
 	if (end == 0)
-		return len >= max ? HTTP_TOO_LARGE : HTTP_NEED_MORE;
+		return len >= max ? THTTP_TOO_LARGE : THTTP_NEED_MORE;
 	req->head_len = end;
 
 	/* Request line: METHOD SP TARGET SP HTTP/D.D */
@@ -185,10 +185,10 @@ enum http_parse http_parse_head(const char *buf, size_t len, size_t max,
 	}
 	if (req->chunked && req->content_length >= 0)
 		return bad(req, 400, "both Transfer-Encoding and Content-Length");
-	return HTTP_OK;
+	return THTTP_OK;
 }
 
-bool http_wants_keep_alive(const struct http_req *req)
+bool thttp_wants_keep_alive(const struct thttp_req *req)
 {
 	if (req->conn_close)
 		return false;
@@ -197,12 +197,12 @@ bool http_wants_keep_alive(const struct http_req *req)
 	return true;
 }
 
-bool http_method_is(const struct http_req *req, const char *m)
+bool thttp_method_is(const struct thttp_req *req, const char *m)
 {
 	return strlen(m) == req->method_len && memcmp(req->method, m, req->method_len) == 0;
 }
 
-const char *http_reason(int status)
+const char *thttp_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -218,7 +218,7 @@ const char *http_reason(int status)
 	}
 }
 
-int http_out_append(struct http_out *o, const void *data, size_t n)
+int thttp_out_append(struct thttp_out *o, const void *data, size_t n)
 {
 	if (n > o->max - o->len || o->len + n < o->len)
 		return -1;
@@ -241,14 +241,14 @@ int http_out_append(struct http_out *o, const void *data, size_t n)
 	return 0;
 }
 
-void http_out_free(struct http_out *o)
+void thttp_out_free(struct thttp_out *o)
 {
 	free(o->buf);
 	o->buf = NULL;
 	o->len = o->cap = 0;
 }
 
-int http_write_head(struct http_out *o, const struct http_resp *r)
+int thttp_write_head(struct thttp_out *o, const struct thttp_resp *r)
 {
 	char head[768], date[64];
 	struct tm tm;
@@ -266,14 +266,14 @@ int http_write_head(struct http_out *o, const struct http_resp *r)
 	             "Content-Type: %s\r\n"
 	             "%s"
 	             "\r\n",
-	             r->status, http_reason(r->status), date, r->server ? r->server : "lingerlab-target",
+	             r->status, thttp_reason(r->status), date, r->server ? r->server : "lingerlab-target",
 	             r->status == 401 ? "WWW-Authenticate: Basic realm=\"lingerlab\"\r\n" : "",
 	             (unsigned long long)r->body_len,
 	             r->content_type ? r->content_type : "text/html; charset=utf-8",
 	             r->close ? "Connection: close\r\n" : r->keep_alive_10 ? "Connection: keep-alive\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof head)
 		return -1;
-	return http_out_append(o, head, (size_t)n);
+	return thttp_out_append(o, head, (size_t)n);
 }
 
 /* HTML-escape at most max input bytes of s into dst (cap bytes). */
@@ -322,7 +322,7 @@ static const char *error_sentence(int status)
 	}
 }
 
-long http_write_error(struct http_out *o, struct http_resp *r, const char *path,
+long thttp_write_error(struct thttp_out *o, struct thttp_resp *r, const char *path,
                       size_t path_len, const char *host, unsigned port)
 {
 	char esc[7 * 200 + 1], para[1600], body[2600];
@@ -347,14 +347,14 @@ long http_write_error(struct http_out *o, struct http_resp *r, const char *path,
 	             "<hr>\n"
 	             "<address>%s at %s port %u</address>\n"
 	             "</body></html>\n",
-	             r->status, http_reason(r->status), http_reason(r->status), para,
+	             r->status, thttp_reason(r->status), thttp_reason(r->status), para,
 	             r->server ? r->server : "lingerlab-target", host, port);
 	if (n < 0 || (size_t)n >= sizeof body)
 		return -1;
 	r->body_len = (uint64_t)n;
-	if (http_write_head(o, r) != 0)
+	if (thttp_write_head(o, r) != 0)
 		return -1;
-	if (!r->head_only && http_out_append(o, body, (size_t)n) != 0)
+	if (!r->head_only && thttp_out_append(o, body, (size_t)n) != 0)
 		return -1;
 	return n;
 }
@@ -373,7 +373,7 @@ static const char index_page[] =
 	"everything else is 404.</p>\n"
 	"</body></html>\n";
 
-const char *http_index_page(size_t *len)
+const char *thttp_index_page(size_t *len)
 {
 	*len = sizeof index_page - 1;
 	return index_page;

@@ -1,26 +1,27 @@
 /*
  * http.h - the reference target's HTTP/1.x request-head parser and
- * response writer. Knows nothing about sockets.
+ * response writer (prefix thttp_, apart from the analyzer's http_).
+ * Knows nothing about sockets.
  *
  * The parser reads a request head from a caller's buffer (untrusted bytes,
  * every read bounded by len) and never copies: the method and target are
  * (pointer, length) views into that buffer, valid while it is unchanged.
  */
-#ifndef LL_TARGET_HTTP_H
-#define LL_TARGET_HTTP_H
+#ifndef LL_TARGET_THTTP_H
+#define LL_TARGET_THTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum http_parse {
-	HTTP_NEED_MORE = 0,  /* no complete head yet (and not over the cap) */
-	HTTP_OK,             /* a complete, valid head: see struct http_req */
-	HTTP_BAD,            /* malformed: answer 400 (or req->status) and close */
-	HTTP_TOO_LARGE,      /* no end of head within max bytes: answer 431 */
+enum thttp_parse {
+	THTTP_NEED_MORE = 0,  /* no complete head yet (and not over the cap) */
+	THTTP_OK,             /* a complete, valid head: see struct thttp_req */
+	THTTP_BAD,            /* malformed: answer 400 (or req->status) and close */
+	THTTP_TOO_LARGE,      /* no end of head within max bytes: answer 431 */
 };
 
-struct http_req {
+struct thttp_req {
 	const char *method;    size_t method_len;
 	const char *target;    size_t target_len;
 	int major, minor;        /* HTTP version */
@@ -31,41 +32,41 @@ struct http_req {
 	bool chunked;            /* Transfer-Encoding other than identity */
 	bool conn_close;         /* Connection: close */
 	bool conn_keep_alive;    /* Connection: keep-alive */
-	int status;              /* HTTP_BAD: the status to answer (400, 505) */
-	const char *why;         /* HTTP_BAD: short reason, for logs */
+	int status;              /* THTTP_BAD: the status to answer (400, 505) */
+	const char *why;         /* THTTP_BAD: short reason, for logs */
 };
 
 /*
  * Parse the head at buf[0..len). max is the largest head accepted (bytes
- * before and including the blank line). HTTP_OK fills *req. A bare LF is
+ * before and including the blank line). THTTP_OK fills *req. A bare LF is
  * accepted as a line end; obsolete header folding, a missing colon, bad
  * characters in a field name, a bad or conflicting Content-Length, or a
- * request line not of the form "METHOD SP TARGET SP HTTP/D.D" is HTTP_BAD.
+ * request line not of the form "METHOD SP TARGET SP HTTP/D.D" is THTTP_BAD.
  */
-enum http_parse http_parse_head(const char *buf, size_t len, size_t max,
-                                struct http_req *req);
+enum thttp_parse thttp_parse_head(const char *buf, size_t len, size_t max,
+                                struct thttp_req *req);
 
 /* Does the client want the connection kept open after this request?
  * HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "keep-alive". */
-bool http_wants_keep_alive(const struct http_req *req);
+bool thttp_wants_keep_alive(const struct thttp_req *req);
 
 /* Reason phrase for a status ("Not Found"); "Unknown" for others. */
-const char *http_reason(int status);
+const char *thttp_reason(int status);
 
 /* Exactly equal method (case-sensitive, as HTTP methods are). */
-bool http_method_is(const struct http_req *req, const char *m);
+bool thttp_method_is(const struct thttp_req *req, const char *m);
 
 /* Growable output buffer with a hard cap; appends fail (return -1) past it. */
-struct http_out {
+struct thttp_out {
 	char *buf;
 	size_t len, cap, max;
 };
 
-int http_out_append(struct http_out *o, const void *data, size_t n);
-void http_out_free(struct http_out *o);
+int thttp_out_append(struct thttp_out *o, const void *data, size_t n);
+void thttp_out_free(struct thttp_out *o);
 
 /* What a response needs to be written. */
-struct http_resp {
+struct thttp_resp {
 	int status;
 	const char *content_type;  /* NULL: text/html; charset=utf-8 */
 	uint64_t body_len;         /* Content-Length */
@@ -76,7 +77,7 @@ struct http_resp {
 };
 
 /* Append the status line and headers (ending with the blank line). */
-int http_write_head(struct http_out *o, const struct http_resp *r);
+int thttp_write_head(struct thttp_out *o, const struct thttp_resp *r);
 
 /*
  * Append an Apache-style error page for status about path (HTML-escaped,
@@ -84,10 +85,10 @@ int http_write_head(struct http_out *o, const struct http_resp *r);
  * names `server` and host:port in its footer. Returns the body length
  * written, or -1 when o is full.
  */
-long http_write_error(struct http_out *o, struct http_resp *r, const char *path,
+long thttp_write_error(struct thttp_out *o, struct thttp_resp *r, const char *path,
                       size_t path_len, const char *host, unsigned port);
 
 /* The index page body (a short HTML page); its length in *len. */
-const char *http_index_page(size_t *len);
+const char *thttp_index_page(size_t *len);
 
 #endif

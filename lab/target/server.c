@@ -54,7 +54,7 @@ struct conn {
 	enum conn_phase phase;
 	char *in;                  /* request bytes (cfg->max_head), lazily */
 	size_t inlen;
-	struct http_out out;
+	struct thttp_out out;
 	size_t outoff;
 	uint64_t stream_left;      /* pattern bytes still to send after out */
 	uint64_t stream_pos;
@@ -146,7 +146,7 @@ static void conn_free(struct conn *c)
 	conn_drop(c);
 	free(c->in);
 	c->in = NULL;
-	http_out_free(&c->out);
+	thttp_out_free(&c->out);
 	free(c);
 }
 
@@ -216,7 +216,7 @@ static int respond(struct server *s, struct conn *c, int status, bool keep, bool
                    bool http10, const char *path, size_t path_len)
 {
 	const struct target_cfg *cfg = s->cfg;
-	struct http_resp r;
+	struct thttp_resp r;
 	bool is_error = status >= 400;
 	bool framing_lost = status == 400 || status == 431 || status == 505;
 
@@ -231,12 +231,12 @@ static int respond(struct server *s, struct conn *c, int status, bool keep, bool
 	logf_(s, "conn %u: %.*s -> %d%s", c->id, (int)(path_len > 80 ? 80 : path_len),
 	      path ? path : "", status, r.close ? " (closing)" : "");
 	if (status != 200)
-		return http_write_error(&c->out, &r, path, path_len, cfg->host, cfg->port) < 0 ? -1 : 0;
+		return thttp_write_error(&c->out, &r, path, path_len, cfg->host, cfg->port) < 0 ? -1 : 0;
 
 	if (path_len == 10 && !memcmp(path, "/large.bin", 10)) {
 		r.body_len = cfg->large_size;
 		r.content_type = "application/octet-stream";
-		if (http_write_head(&c->out, &r) != 0)
+		if (thttp_write_head(&c->out, &r) != 0)
 			return -1;
 		if (!head_only) {
 			c->stream_left = cfg->large_size;
@@ -246,16 +246,16 @@ static int respond(struct server *s, struct conn *c, int status, bool keep, bool
 	}
 	{
 		size_t plen;
-		const char *page = http_index_page(&plen);
+		const char *page = thttp_index_page(&plen);
 		uint64_t size = cfg->index_size ? cfg->index_size : plen;
 		size_t first = size < plen ? (size_t)size : plen;
 
 		r.body_len = size;
-		if (http_write_head(&c->out, &r) != 0)
+		if (thttp_write_head(&c->out, &r) != 0)
 			return -1;
 		if (head_only)
 			return 0;
-		if (http_out_append(&c->out, page, first) != 0)
+		if (thttp_out_append(&c->out, page, first) != 0)
 			return -1;
 		c->stream_left = size - first;   /* padding from the pattern */
 		c->stream_pos = 0;
@@ -269,14 +269,14 @@ static bool path_is(const char *p, size_t n, const char *s)
 }
 
 /* Answer one parsed request (or arrange to, after its body). */
-static int handle_request(struct server *s, struct conn *c, const struct http_req *req)
+static int handle_request(struct server *s, struct conn *c, const struct thttp_req *req)
 {
 	const struct target_cfg *cfg = s->cfg;
-	bool keep = http_wants_keep_alive(req);
+	bool keep = thttp_wants_keep_alive(req);
 	bool http10 = req->minor == 0;
-	bool head_only = http_method_is(req, "HEAD");
-	bool get = http_method_is(req, "GET") || head_only;
-	bool put = http_method_is(req, "PUT") || http_method_is(req, "POST");
+	bool head_only = thttp_method_is(req, "HEAD");
+	bool get = thttp_method_is(req, "GET") || head_only;
+	bool put = thttp_method_is(req, "PUT") || thttp_method_is(req, "POST");
 	const char *q = memchr(req->target, '?', req->target_len);
 	size_t plen = q ? (size_t)(q - req->target) : req->target_len;
 	const char *path = req->target;
@@ -337,8 +337,8 @@ static int conn_process(struct server *s, struct conn *c)
 	int moved = 0;
 
 	while (c->phase == PH_OPEN && !c->close_after && c->fd >= 0) {
-		struct http_req req;
-		enum http_parse pr;
+		struct thttp_req req;
+		enum thttp_parse pr;
 
 		if (c->discard_left > 0) {
 			size_t k = c->inlen < c->discard_left ? c->inlen : (size_t)c->discard_left;
@@ -360,16 +360,16 @@ static int conn_process(struct server *s, struct conn *c)
 		}
 		if (out_pending(c) > OUT_HIGH || c->stream_left > 0 || c->inlen == 0)
 			break;
-		pr = http_parse_head(c->in, c->inlen, cfg->max_head, &req);
-		if (pr == HTTP_NEED_MORE)
+		pr = thttp_parse_head(c->in, c->inlen, cfg->max_head, &req);
+		if (pr == THTTP_NEED_MORE)
 			break;
 		moved = 1;
-		if (pr == HTTP_TOO_LARGE) {
+		if (pr == THTTP_TOO_LARGE) {
 			if (respond(s, c, 431, false, false, false, NULL, 0) != 0)
 				return -1;
 			break;
 		}
-		if (pr == HTTP_BAD) {
+		if (pr == THTTP_BAD) {
 			logf_(s, "conn %u: bad request: %s", c->id, req.why);
 			if (respond(s, c, req.status, false, false, false, req.target, req.target_len) != 0)
 				return -1;
@@ -410,7 +410,7 @@ static int conn_flush(struct server *s, struct conn *c)
 	c->out.len = 0;
 	c->outoff = 0;
 	if (c->out.cap > 4 * OUT_HIGH)
-		http_out_free(&c->out);
+		thttp_out_free(&c->out);
 	while (c->stream_left > 0) {
 		size_t off = (size_t)(c->stream_pos % PATTERN_SIZE);
 		size_t want = PATTERN_SIZE - off;

@@ -23,6 +23,11 @@
  *            (zeros if it runs out)
  *     dt:    time step, milliseconds (255: a 100 s gap)
  *
+ * Triage: with LL_FUZZ_PCAP=out.pcap in the environment, the frames of the
+ * input are also written there (Ethernet frames only; raw frames of other
+ * link types are left out), so a crash can be replayed with
+ * `lingerlab analyze -r out.pcap` and read with tcpdump.
+ *
  * Invariants checked after az_finish(): every frame is counted once
  * (packets = sum of by_result + dropped), findings and retained connections
  * point at packets that exist, FIN_WAIT_2 series stay time-ordered with the
@@ -30,10 +35,11 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/dlt.h>
+#include <pcap/pcap.h>
 
 #include "analyzer/analyzer.h"
 
@@ -44,11 +50,14 @@ static const int raw_dlts[8] = {
 	DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_LOOP,
 };
 
-static void check(int ok)
-{
-	if (!ok)
-		abort();
-}
+/* Abort with the broken invariant named, so a crash report says which. */
+#define check(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
+		        __LINE__, #cond); \
+		abort(); \
+	} \
+} while (0)
 
 struct gen {
 	uint32_t nxt[4][2];      /* next sequence number per conn, direction */
@@ -141,6 +150,48 @@ static uint32_t build(struct gen *g, uint8_t op, uint8_t flags, int8_t dseq,
 	return len;
 }
 
+/* Triage output (see the header comment); NULL when not asked for. */
+struct dump {
+	pcap_t *dead;
+	pcap_dumper_t *d;
+};
+
+static void dump_open(struct dump *dp)
+{
+	const char *path = getenv("LL_FUZZ_PCAP");
+
+	dp->dead = NULL;
+	dp->d = NULL;
+	if (!path)
+		return;
+	dp->dead = pcap_open_dead(DLT_EN10MB, 262144);
+	check(dp->dead != NULL);
+	dp->d = pcap_dump_open(dp->dead, path);
+	check(dp->d != NULL);
+}
+
+static void dump_frame(struct dump *dp, int dlt, double t, const uint8_t *f,
+                       uint32_t caplen, uint32_t len)
+{
+	struct pcap_pkthdr h;
+
+	if (!dp->d || dlt != DLT_EN10MB)
+		return;
+	h.ts.tv_sec = (time_t)t;
+	h.ts.tv_usec = (suseconds_t)((t - (double)h.ts.tv_sec) * 1e6);
+	h.caplen = caplen;
+	h.len = len;
+	pcap_dump((u_char *)dp->d, &h, f);
+}
+
+static void dump_close(struct dump *dp)
+{
+	if (dp->d)
+		pcap_dump_close(dp->d);
+	if (dp->dead)
+		pcap_close(dp->dead);
+}
+
 static void check_results(struct az *az, uint64_t fed)
 {
 	const struct az_stats *st = az_stats(az);
@@ -212,6 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t ports[] = { 80, 8080 };
 	struct az_config cfg = { 0 };
 	struct gen g;
+	struct dump dp;
 	struct az *az;
 	uint64_t fed = 0;
 	size_t i = 1;
@@ -233,6 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(az != NULL);
 	frame = malloc(MAX_FRAME);
 	check(frame != NULL);
+	dump_open(&dp);
 
 	memset(&g, 0, sizeof(g));
 	g.t = 1700000000.0;
@@ -257,6 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i += n;
 			g.t += 0.001;
 			az_packet(az, raw_dlts[op & 7], g.t, exact, n, n);
+			dump_frame(&dp, raw_dlts[op & 7], g.t, exact, n, n);
 			free(exact);
 		} else {
 			uint8_t hdr[5] = { 0 }, pay[255] = { 0 };
@@ -277,10 +331,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(exact != NULL);
 			memcpy(exact, frame, caplen);
 			az_packet(az, DLT_EN10MB, g.t, exact, caplen, len);
+			dump_frame(&dp, DLT_EN10MB, g.t, exact, caplen, len);
 			free(exact);
 		}
 		fed++;
 	}
+	dump_close(&dp);
 	az_finish(az);
 	check_results(az, fed);
 	az_finish(az);                  /* idempotent */

@@ -13,6 +13,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,11 +27,14 @@ static const int fuzz_dlts[] = {
 };
 #define N_DLTS (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))
 
-static void check(int ok)
-{
-	if (!ok)
-		abort();
-}
+/* Abort with the broken invariant named, so a crash report says which. */
+#define check(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
+		        __LINE__, #cond); \
+		abort(); \
+	} \
+} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# diff.sh - `lingerlab diff` on analyze reports of real captures: a server
-# that lingers as the base and one that close()s as the candidate is a
-# regression (exit 1, named); the reverse is not (exit 0). --json says the
-# same for machines, --tolerance moves the line, and reports that cannot be
-# compared are refused with the reason (exit 2).
+# diff.sh - `lingerlab diff` on real reports: analyze reports of the golden
+# captures (a lingering server vs one that close()s) and, as root, the
+# reference target's `run` under --builtin linger vs --builtin close. Linger
+# as the base and close as the candidate is a regression (exit 1, named per
+# scenario); the reverse is not (exit 0). --json says the same for
+# machines, --tolerance moves the line, and reports that cannot be compared
+# (other scenarios, a lab report vs an analyze report) are refused with the
+# reason (exit 2).
 source tests/lib.sh
 MKGOLDEN=${BUILD:-build}/tests/mkgolden
-FIXTURES=tests/fixtures/reports
 
 if ! "$MKGOLDEN" "$TEST_TMP" >/dev/null; then
 	not_ok "mkgolden wrote the golden captures"
@@ -73,15 +75,49 @@ err=$("$LINGERLAB" diff -t fin_wait_2_peak=lots "$base" "$close" 2>&1)
 check_eq "bad tolerance value: exact error" \
 	"lingerlab diff: --tolerance fin_wait_2_peak: expected a number, N% or inf, found 'lots'" "$err"
 
-# --- reports that cannot be compared ----------------------------------------
-err=$("$LINGERLAB" diff "$FIXTURES/handmade-lab-close.json" "$FIXTURES/handmade-lab-other-scenarios.json" 2>&1)
-check_eq "different scenario sets: exit 2" 2 "$?"
-check_eq "different scenario sets: the reason names them" \
-	"lingerlab diff: $FIXTURES/handmade-lab-close.json and $FIXTURES/handmade-lab-other-scenarios.json cover different scenarios: only in $FIXTURES/handmade-lab-close.json: clean-close; only in $FIXTURES/handmade-lab-other-scenarios.json: pipelined-404" "$err"
-err=$("$LINGERLAB" diff "$FIXTURES/handmade-lab-close.json" "$close" 2>&1)
-check_eq "lab report vs analyze report: exit 2" 2 "$?"
-check_eq "lab report vs analyze report: the reason" \
-	"lingerlab diff: $FIXTURES/handmade-lab-close.json is a lab report and $close an analyze report: compare two lab reports (run, audit) or two analyze reports" "$err"
+# --- lab reports: the reference target's linger run vs its close run -------
+if need_root; then
+	scn=(scenarios/pipelined-404.scn scenarios/put-unauthorized.scn)
+	for p in linger close; do
+		"$LINGERLAB" run -q --builtin "$p" -o "$TEST_TMP/run-$p.json" "${scn[@]}" 2>"$TEST_TMP/run-$p.err"
+		[ "$?" -le 1 ] || { not_ok "run --builtin $p"; diag "$(head -3 "$TEST_TMP/run-$p.err")"; }
+	done
+	out=$("$LINGERLAB" diff "$TEST_TMP/run-linger.json" "$TEST_TMP/run-close.json")
+	check_eq "run linger -> run close: exit 1" 1 "$?"
+	for s in pipelined-404 put-unauthorized; do
+		check "run linger -> close: $s rst_before_ack named as a regression" \
+			bash -c 'sed -n "/^scenario $1\$/,/^\$/p" <<<"$2" |
+				grep -qE "^  worse +rst_before_ack +0 -> 1 +REGRESSION"' _ "$s" "$out"
+		check "run linger -> close: $s expectation that now fails is named" \
+			bash -c 'sed -n "/^scenario $1\$/,/^\$/p" <<<"$2" |
+				grep -qE "^  worse +expectation \"expect no rst_before_ack\": held -> failed +REGRESSION"' _ "$s" "$out"
+	done
+	check "run linger -> close: verdict line" grep -qE "^REGRESSION: [0-9]+ figures got worse" <<<"$out"
+	out=$("$LINGERLAB" diff "$TEST_TMP/run-close.json" "$TEST_TMP/run-linger.json")
+	check_eq "run close -> run linger: exit 0" 0 "$?"
+	check "run close -> linger: the lingering is reported" \
+		grep -qE "^  changed +lingered +0 -> 1$" <<<"$out"
+	check "run close -> linger: no regression" grep -q "^no regression: " <<<"$out"
+	"$LINGERLAB" diff --json "$TEST_TMP/run-linger.json" "$TEST_TMP/run-close.json" >"$TEST_TMP/run-d.json"
+	check_jq "run --json: compared scenario by scenario" "$TEST_TMP/run-d.json" \
+		'.compared == "scenarios" and .regression and
+		 ([.items[] | select(.regression) | .scope] | unique) == ["pipelined-404", "put-unauthorized", "report"]'
+
+	# a run of other scenarios cannot be compared
+	"$LINGERLAB" run -q --builtin close -o "$TEST_TMP/run-one.json" scenarios/pipelined-404.scn 2>/dev/null
+	err=$("$LINGERLAB" diff "$TEST_TMP/run-linger.json" "$TEST_TMP/run-one.json" 2>&1)
+	check_eq "different scenario sets: exit 2" 2 "$?"
+	check_eq "different scenario sets: the reason names them" \
+		"lingerlab diff: $TEST_TMP/run-linger.json and $TEST_TMP/run-one.json cover different scenarios: only in $TEST_TMP/run-linger.json: put-unauthorized; only in $TEST_TMP/run-one.json: none" "$err"
+	err=$("$LINGERLAB" diff "$TEST_TMP/run-one.json" "$close" 2>&1)
+	check_eq "lab report vs analyze report: exit 2" 2 "$?"
+	check_eq "lab report vs analyze report: the reason" \
+		"lingerlab diff: $TEST_TMP/run-one.json is a lab report and $close an analyze report: compare two lab reports (run, audit) or two analyze reports" "$err"
+else
+	skip "lab reports need root (lingerlab run)"
+fi
+
+# --- bad input ---------------------------------------------------------------
 head -c 200 "$close" >"$TEST_TMP/cut.json"
 err=$("$LINGERLAB" diff "$base" "$TEST_TMP/cut.json" 2>&1)
 check_eq "truncated candidate: exit 2" 2 "$?"

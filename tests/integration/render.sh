@@ -107,18 +107,47 @@ check "escaping: the capture's name shows as text" \
 	grep -q "a&lt;script&gt;alert(1)&lt;script&gt;&amp;&quot;b&#39;.pcap" "$TEST_TMP/evil.html"
 check "escaping: no script element in the page" \
 	bash -c 'test -s "$1" && ! grep -qi "<script" "$1"' _ "$TEST_TMP/evil.html"
-# hand-made lab fixture: scenario texts with <, &, " and the kernel overlay
-"$LINGERLAB" render "$FIXTURES/handmade-lab-close.json" -o "$TEST_TMP/lab.html" 2>/dev/null
-chrome --dump-dom "file://$TEST_TMP/lab.html" >"$TEST_TMP/lab.dom"
-check "escaping: scenario descriptions stay text in the DOM" \
-	grep -q 'hand-made fixture scenario &lt;put-unauthorized&gt; &amp; "quotes"' "$TEST_TMP/lab.dom"
-check "lab layout: one verdict row per scenario" \
-	test "$(grep -o '<tr class="scenario"' "$TEST_TMP/lab.dom" | wc -l)" -eq 2
-check "lab layout: kernel samples overlaid on the chart" \
-	grep -q '<path class="series kernel" d="M' "$TEST_TMP/lab.dom"
-check_eq "lab layout: one dot per kernel sample" \
-	"$(jq '.lab.kernel.samples | length' "$FIXTURES/handmade-lab-close.json")" \
-	"$(grep -o '<circle class="kernel-sample"' "$TEST_TMP/lab.dom" | wc -l)"
+# a hand-edited report may hold anything, even where lingerlab itself never
+# writes such bytes (scenario names): the hand-made fixture checks that
+"$LINGERLAB" render "$FIXTURES/handmade-lab-close.json" -o "$TEST_TMP/fixture.html" 2>/dev/null
+check "escaping (hand-made fixture): markup in scenario texts stays text" \
+	grep -q 'hand-made fixture scenario &lt;put-unauthorized&gt; &amp; &quot;quotes&quot;' "$TEST_TMP/fixture.html"
+
+# --- a real lab report: verdict per scenario, kernel samples, hostile text
+if need_root; then
+	sed -e 's/^scenario pipelined-404$/scenario hostile-about/' \
+	    -e 's|^about .*|about "<script>alert(1)</script> \& \\"quotes\\" <b>bold</b>"|' \
+	    scenarios/pipelined-404.scn >"$TEST_TMP/hostile-about.scn"
+	"$LINGERLAB" run -q --builtin close -o "$TEST_TMP/lab.json" \
+		scenarios/idle-client-fin-wait-2.scn "$TEST_TMP/hostile-about.scn" 2>"$TEST_TMP/run.err"
+	rc=$?
+	check "lab run: exit 0 or 1 (expectations judged)" test "$rc" -le 1
+	[ "$rc" -le 1 ] || diag "$(head -3 "$TEST_TMP/run.err")"
+	"$LINGERLAB" render "$TEST_TMP/lab.json" -o "$TEST_TMP/lab.html" 2>/dev/null
+	chrome --dump-dom "file://$TEST_TMP/lab.html" >"$TEST_TMP/lab.dom"
+	check "lab: the target in the verdict" grep -q 'the reference target with close policy <b>close</b>' "$TEST_TMP/lab.dom"
+	check "lab: one verdict row per scenario" \
+		test "$(grep -o '<tr class="scenario"' "$TEST_TMP/lab.dom" | wc -l)" -eq 2
+	check "lab: the failed expectation is shown failed" \
+		grep -q '<span class="fail">✗</span> <code>expect no rst_before_ack</code>' "$TEST_TMP/lab.dom"
+	check "escaping: the scenario's about text stays text" \
+		grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quotes" &lt;b&gt;bold&lt;/b&gt;' "$TEST_TMP/lab.dom"
+	check "escaping: no script element in the page" bash -c '! grep -qi "<script" "$1"' _ "$TEST_TMP/lab.html"
+	check "lab: kernel samples overlaid on the FIN_WAIT_2 chart" \
+		grep -q '<path class="series kernel" d="M' "$TEST_TMP/lab.dom"
+	check_eq "lab: one dot per kernel sample" \
+		"$(jq '.lab.kernel.samples | length' "$TEST_TMP/lab.json")" \
+		"$(grep -o '<circle class="kernel-sample"' "$TEST_TMP/lab.dom" | wc -l)"
+	peak=$(jq '.fin_wait_2.server.peak' "$TEST_TMP/lab.json")
+	top=$(sed -n '/id="fw2-chart-server"/,/<\/svg>/p' "$TEST_TMP/lab.dom" |
+		grep -oE 'class="tick" text-anchor="end" x="[0-9.]+" y="[0-9.]+">[0-9.]+<' |
+		grep -oE '>[0-9.]+<' | tr -d '<>' | sort -n | tail -1)
+	diag "FIN_WAIT_2 peak $peak, chart's top tick ${top:-none}"
+	check "lab: the chart's scale reaches the idle clients' FIN_WAIT_2 peak, not far beyond" \
+		test "${top:-0}" -ge "$peak" -a "$peak" -ge 40 -a "${top:-0}" -le $((peak * 2))
+else
+	skip "lab report parts need root (lingerlab run)"
+fi
 
 # --- bad input: one exact line, exit 2, no page --------------------------
 bad() { # bad WHAT CONTENT EXPECTED-MESSAGE-AFTER-"lingerlab render: "

@@ -38,6 +38,8 @@ expect_fail "bad --target" 2 "lingerlab run: --target: expected HOST:PORT, found
 $hint" --target nohost "$ok_scn"
 expect_fail "--target-arg without --builtin" 2 "lingerlab run: --target-arg only goes with --builtin
 $hint" --serve nginx --port 80 --target-arg -v "$ok_scn"
+expect_fail "missing output directory" 2 "lingerlab run: cannot write /nonexistent/r.pcap: /nonexistent: No such file or directory" \
+	--builtin close -o /nonexistent/r.json "$ok_scn"
 
 printf 'scenario bad\nconnect\nconect\n' >"$TEST_TMP/bad.scn"
 expect_fail "script error" 2 "$TEST_TMP/bad.scn:3:1: expected a statement, found \"conect\"" \
@@ -53,7 +55,7 @@ if need_root; then
 		--target 10.0.0.1:80 "$ok_scn"
 	if command -v setpriv >/dev/null; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$LINGERLAB" run --builtin close -o /nonexistent/x.json "$ok_scn" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+			"$LINGERLAB" run --builtin close -o "/tmp/lingerlab-nonroot-$$.json" "$ok_scn" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
 		check_eq "not root: exit 3" 3 "$?"
 		check_eq "not root: message" \
 			"lingerlab run: lab: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to make network namespaces); run as root" \

@@ -122,7 +122,8 @@ static const uint8_t null_be_inet[] = { 0x00, 0x00, 0x00, 0x02 }; /* AF_INET, bi
 
 struct frame {
 	uint8_t *buf; /* exactly caplen bytes on the heap (ASan sees overreads) */
-	uint32_t len;
+	uint32_t len; /* caplen */
+	uint32_t wire;/* length on the wire: len before any cut() */
 };
 
 /* Concatenate up to three parts into a fresh exact-size buffer. */
@@ -132,6 +133,7 @@ static struct frame mk(const uint8_t *a, size_t an, const uint8_t *b,
 	struct frame f;
 
 	f.len = (uint32_t)(an + bn + cn);
+	f.wire = f.len;
 	f.buf = malloc(f.len ? f.len : 1);
 	assert_non_null(f.buf);
 	if (an)
@@ -145,7 +147,8 @@ static struct frame mk(const uint8_t *a, size_t an, const uint8_t *b,
 #define MK1(a)       mk(a, sizeof(a), NULL, 0, NULL, 0)
 #define MK2(a, b)    mk(a, sizeof(a), b, sizeof(b), NULL, 0)
 
-/* Cut a frame to caplen bytes (a fresh exact-size copy; frees the old). */
+/* Cut a frame to caplen bytes, as a snaplen does: a fresh exact-size copy
+ * (the old one is freed); the wire length stays. */
 static void cut(struct frame *f, uint32_t caplen)
 {
 	uint8_t *n;
@@ -165,11 +168,11 @@ static void drop(struct frame *f)
 	f->buf = NULL;
 }
 
-/* Decode with wirelen = caplen (a whole frame). */
+/* Decode with the frame's own caplen and wire length. */
 static enum dec_result dec(int dlt, const struct frame *f, struct dec_tcp *t,
                            const char **why)
 {
-	return dec_packet(dlt, f->buf, f->len, f->len, t, why);
+	return dec_packet(dlt, f->buf, f->len, f->wire, t, why);
 }
 
 /* Decode, expect result r with reason `reason`, free the frame. */
@@ -491,6 +494,13 @@ static void test_ipv4_invalid(void **state)
 	f[2] = 0x00; f[3] = 0x1e;               /* total length 30: 10 for TCP */
 	expect(DLT_RAW, MK1(f), DEC_INVALID,
 	       "IP payload too short for a TCP header");
+
+	/* Total length 1500 in a 59-byte frame: it would invent 1455 bytes
+	 * of payload. (A frame longer than the packet is fine: padding.) */
+	memcpy(f, ip4_tcp, sizeof(f));
+	f[2] = 0x05; f[3] = 0xdc;
+	expect(DLT_EN10MB, MK2(eth_ip4, f), DEC_INVALID,
+	       "IPv4 total length beyond the frame");
 }
 
 static void test_ipv4_offload_length(void **state)
@@ -630,6 +640,12 @@ static void test_ipv6_truncated_and_jumbo(void **state)
 	fr = MK2(eth_ip6, ip6_tcp);
 	cut(&fr, 14 + 39);
 	expect(DLT_EN10MB, fr, DEC_TRUNCATED, "IPv6 header truncated");
+
+	/* Payload length 1000 in a 65-byte packet. */
+	memcpy(z, ip6_tcp, sizeof(z));
+	z[4] = 0x03; z[5] = 0xe8;
+	expect(DLT_RAW, MK1(z), DEC_INVALID,
+	       "IPv6 payload length beyond the frame");
 
 	/* Payload length 0 with TCP next: take the length from the frame. */
 	memcpy(z, ip6_tcp, sizeof(z));

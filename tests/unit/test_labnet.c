@@ -240,6 +240,23 @@ static void test_spawn_runs_inside_and_teardown_kills(void **state)
 	assert_false(ns_exists(ln.server_ns));
 }
 
+static void test_setup_reclaims_names_of_our_own_pid(void **state)
+{
+	struct labnet *lnp = *state;
+	char err[512] = "", name[32];
+	char *add[] = { "ip", "netns", "add", name, NULL };
+
+	if (geteuid() != 0)
+		skip();
+	/* As if a dead process that had our pid left its server namespace. */
+	snprintf(name, sizeof name, "ll%ds", (int)getpid());
+	assert_int_equal(labnet_exec(NULL, add, err, sizeof err), LABNET_OK);
+	assert_int_equal(labnet_setup(lnp, NULL, err, sizeof err), LABNET_OK);
+	assert_string_equal(lnp->server_ns, name);
+	assert_int_equal(labnet_teardown(lnp, err, sizeof err), LABNET_OK);
+	assert_false(ns_exists(name));
+}
+
 static void test_exec_errors_name_the_step(void **state)
 {
 	char err[512] = "";
@@ -300,6 +317,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_raw_address_is_answered_without_client_rst, lab_alloc, lab_remove),
 		cmocka_unit_test_setup_teardown(test_spawn_runs_inside_and_teardown_kills, lab_alloc, lab_remove),
+		cmocka_unit_test_setup_teardown(test_setup_reclaims_names_of_our_own_pid, lab_alloc, lab_remove),
 		cmocka_unit_test(test_exec_errors_name_the_step),
 		cmocka_unit_test(test_enter_missing_namespace),
 		cmocka_unit_test(test_name_pid),

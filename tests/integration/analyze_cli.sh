@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# analyze_cli.sh - `lingerlab analyze` as a command: exact error messages
+# and exit codes, --help, stdin/stdout, the atomic report write, JSON Lines
+# and progress on a terminal only.
+source tests/lib.sh
+MKGOLDEN=${BUILD:-build}/tests/mkgolden
+SCHEMA=reports/schema/report.schema.json
+VALIDATE=tests/support/validate-json
+cd "$TEST_TMP" || exit 1
+REPO=$OLDPWD
+
+"$REPO/$MKGOLDEN" . >/dev/null || { not_ok "mkgolden wrote the golden captures"; finish; }
+SEED=put-seed.pcap
+
+# expect_error WHAT EXPECTED_STDERR ARGS...: exit 2, exactly that one line
+# on stderr, nothing on stdout.
+expect_error() {
+	local what=$1 want=$2 rc; shift 2
+	"$LINGERLAB" analyze "$@" >out.txt 2>err.txt
+	rc=$?
+	check_eq "$what: exit code" 2 "$rc"
+	check_eq "$what: message" "$want" "$(cat err.txt)"
+	check_eq "$what: nothing on stdout" "" "$(cat out.txt)"
+}
+
+expect_error "missing file" \
+	"lingerlab analyze: nosuch.pcap: No such file or directory" -r nosuch.pcap
+echo "this is not a capture" >junk.pcap
+expect_error "not a capture" \
+	"lingerlab analyze: junk.pcap: unknown file format (not a pcap or pcapng capture)" -r junk.pcap
+: >empty.pcap
+expect_error "empty file" \
+	"lingerlab analyze: empty.pcap: empty file (not a pcap or pcapng capture)" -r empty.pcap
+mkdir adir
+expect_error "a directory" \
+	"lingerlab analyze: adir: error reading dump file: Is a directory" -r adir
+expect_error "bad filter" \
+	'lingerlab analyze: filter "tcp port": can'"'"'t parse filter expression: syntax error' \
+	-r "$SEED" tcp port
+expect_error "both -r and -i" \
+	"lingerlab analyze: input: give -r FILE or -i IFACE, not both" -r "$SEED" -i lo
+expect_error "neither -r nor -i" \
+	"lingerlab analyze: input: give -r FILE or -i IFACE (try lingerlab analyze --help)"
+expect_error "unknown long option" \
+	"lingerlab analyze: unknown option: --frobnicate (try lingerlab analyze --help)" \
+	--frobnicate -r "$SEED"
+expect_error "unknown short option" \
+	"lingerlab analyze: unknown option: -x (try lingerlab analyze --help)" -x -r "$SEED"
+expect_error "missing option argument" "lingerlab analyze: -r: option needs an argument" -r
+expect_error "bad -c" "lingerlab analyze: -c: expected a packet count > 0, found '0'" \
+	-r "$SEED" -c 0
+expect_error "bad --server-port" \
+	"lingerlab analyze: --server-port: expected a port number 1-65535, found '70000'" \
+	-r "$SEED" --server-port 70000
+expect_error "--duration on a file" \
+	"lingerlab analyze: --duration: only with -i (a live capture)" -r "$SEED" --duration 2
+expect_error "report into a missing directory" \
+	"lingerlab analyze: write report: nodir/r.json: No such file or directory" \
+	-r "$SEED" -o nodir/r.json
+expect_error "--connections on stdout with the report" \
+	"lingerlab analyze: --connections: standard output already carries the report; give -o FILE" \
+	-r "$SEED" --connections -
+expect_error "report write fails" \
+	"lingerlab analyze: write report: /dev/full: No space left on device" -r "$SEED" -o /dev/full
+
+# A capture cut inside its first record: the report is still written (and
+# says why reading stopped), the exit code tells scripts.
+head -c 500 "$SEED" >trunc.pcap
+"$LINGERLAB" analyze -r trunc.pcap -o trunc.json 2>err.txt
+check_eq "truncated capture: exit code" 2 "$?"
+check_eq "truncated capture: message" \
+	"lingerlab analyze: trunc.pcap: record 1: truncated dump file; tried to read 566 captured bytes, only got 460" \
+	"$(cat err.txt)"
+check_jq "truncated capture: the report names the read error" trunc.json \
+	'.input.read_error == "trunc.pcap: record 1: truncated dump file; tried to read 566 captured bytes, only got 460" and .input.packets == 0'
+
+"$LINGERLAB" analyze --help >help.txt 2>err.txt
+check_eq "--help exits 0" 0 "$?"
+check "--help prints the usage on stdout" grep -q '^usage: lingerlab analyze (-r FILE | -i IFACE)' help.txt
+check_eq "--help prints nothing on stderr" "" "$(cat err.txt)"
+
+# stdout is the default report path; stdin is "-r -"
+"$LINGERLAB" analyze -r - <"$SEED" >stdout.json 2>err.txt
+check_eq "report on stdout: exit 0" 0 "$?"
+check "report on stdout matches the schema" "$REPO/$VALIDATE" "$REPO/$SCHEMA" stdout.json
+check_eq "report on stdout: nothing on stderr" "" "$(cat err.txt)"
+
+# The report replaces an existing file by rename (a reader never sees half
+# a report), leaves no temporary file, and never replaces a device.
+echo '{"old": true}' >r.json
+old_inode=$(stat -c %i r.json)
+"$LINGERLAB" analyze -r "$SEED" -o r.json
+check_jq "-o replaces the old report" r.json '.command == "analyze" and (has("old") | not)'
+check "-o wrote a new file and renamed it into place" [ "$(stat -c %i r.json)" != "$old_inode" ]
+check_eq "-o leaves no temporary file" "" "$(ls -a | grep -F 'r.json.' || true)"
+if need_root; then
+	"$LINGERLAB" analyze -r "$SEED" -o /dev/null
+	check "-o /dev/null leaves /dev/null a character device" [ -c /dev/null ]
+fi
+
+# --connections streams one line per connection; --server-port names the
+# server when no handshake shows it (the seed trace has none).
+"$LINGERLAB" analyze -r pipelined-404.pcap -o p.json --connections p.jsonl
+check_eq "--connections: one line per connection" 1 "$(wc -l <p.jsonl)"
+check "--connections lines match the schema" "$REPO/$VALIDATE" --lines connection "$REPO/$SCHEMA" p.jsonl
+check_jq "--connections lines carry no timeline" p.jsonl 'has("timeline") | not'
+"$LINGERLAB" analyze -r "$SEED" -o sp.json --server-port 1125
+check_jq "--server-port names the server of a handshake-less capture" sp.json \
+	'.options.server_ports == [1125] and .connections[0].server.port == 1125
+	 and .connections[0].role_inferred'
+check_jq "--server-port: the same RST is now the client's" sp.json \
+	'.findings[0].sender == "client" and .summary.by_initiator.client == 1'
+
+
+# Progress: only when stderr is a terminal and the file is a few MB.
+/usr/bin/python3 - big.pcap <<'PY'
+import struct, sys
+# 80000 copies of one 60-byte Ethernet/IPv4/TCP ACK: about 6 MB
+eth = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00"
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0x4000, 64, 6, 0,
+                 bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1]))
+tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1, 1, 0x50, 0x10, 65535, 0, 0)
+frame = eth + ip + tcp + b"\0" * 6
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+    for i in range(80000):
+        f.write(struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
+        f.write(frame)
+PY
+"$LINGERLAB" analyze -r big.pcap -o big.json 2>err.txt
+check_eq "no progress when stderr is not a terminal" "" "$(cat err.txt)"
+script -qec "$LINGERLAB analyze -r big.pcap -o big-tty.json" tty.log >/dev/null 2>&1
+check "progress on a terminal: share read and packets/s" grep -q '% read, .* packets/s' tty.log
+check_jq "progress does not disturb the report" big-tty.json '.input.packets == 80000'
+finish

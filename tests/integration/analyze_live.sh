@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# analyze_live.sh - `lingerlab analyze -i lo`: a live capture stops on
+# Ctrl-C (SIGINT), on -c COUNT and on --duration, and then writes the same
+# report a file would give.
+source tests/lib.sh
+TINY=${BUILD:-build}/tests/tiny_server
+SCHEMA=reports/schema/report.schema.json
+VALIDATE=tests/support/validate-json
+
+if ! need_root; then skip "live capture on lo needs root"; finish; fi
+
+PIDS=
+cleanup() {
+	local p
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+
+wait_for() { # FILE PATTERN: up to 5 s
+	local i
+	for i in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+# wait_exit PID TENTHS: the exit status, or 124 if still running after it
+wait_exit() {
+	local i
+	for i in $(seq "$2"); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then return 124; fi
+	wait "$1"
+}
+# start_server MODE: sets PORT
+start_server() {
+	"$TINY" server "$1" >"$TEST_TMP/server.out" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for "$TEST_TMP/server.out" '^[0-9]' && PORT=$(head -1 "$TEST_TMP/server.out")
+}
+# start_analyze NAME ARGS...: in the background until it listens; sets APID
+start_analyze() {
+	local name=$1; shift
+	"$LINGERLAB" analyze -i lo -o "$TEST_TMP/$name.json" "$@" 2>"$TEST_TMP/$name.err" &
+	APID=$!
+	PIDS="$PIDS $APID"
+	wait_for "$TEST_TMP/$name.err" 'listening on lo'
+}
+
+# --- Ctrl-C ----------------------------------------------------------------
+start_server fin || { not_ok "tiny server started"; finish; }
+if start_analyze sigint --connections "$TEST_TMP/sigint.jsonl" "tcp port $PORT"; then
+	check_eq "live: says where it listens" \
+		"lingerlab analyze: listening on lo, link-type EN10MB; stop with Ctrl-C" \
+		"$(head -1 "$TEST_TMP/sigint.err")"
+	"$TINY" client "$PORT" get 0 >/dev/null
+	sleep 0.3
+	kill -INT "$APID"
+	wait_exit "$APID" 50
+	check_eq "live: SIGINT ends the capture and exits 0" 0 "$?"
+	check "live: report matches the schema" "$VALIDATE" "$SCHEMA" "$TEST_TMP/sigint.json"
+	check_jq "live: the report says where the packets came from" "$TEST_TMP/sigint.json" \
+		'.input.live and .input.source == "lo" and .input.link_type == "EN10MB"
+		 and .input.filter == "tcp port '"$PORT"'"'
+	check_jq "live: the whole connection was seen" "$TEST_TMP/sigint.jsonl" \
+		'.handshake and .close_initiator == "server" and .kind == "graceful"
+		 and .http.requests == 1 and .http.responses[0].status == 404'
+else
+	not_ok "live: analyze -i lo started listening"
+fi
+
+# --- -c COUNT --------------------------------------------------------------
+start_server fin || { not_ok "tiny server started"; finish; }
+if start_analyze count -c 4 "tcp port $PORT"; then
+	"$TINY" client "$PORT" get 0 >/dev/null
+	wait_exit "$APID" 50
+	check_eq "live: -c 4 stops by itself and exits 0" 0 "$?"
+	check_jq "live: -c 4 read exactly 4 frames" "$TEST_TMP/count.json" \
+		'.input.packets == 4 and .options.count == 4'
+else
+	not_ok "live: analyze -i lo -c started listening"
+fi
+
+# --- --duration ------------------------------------------------------------
+if start_analyze duration --duration 1 "tcp port $PORT"; then
+	wait_exit "$APID" 50
+	check_eq "live: --duration 1 stops by itself and exits 0" 0 "$?"
+	check_jq "live: --duration is in the report" "$TEST_TMP/duration.json" '.options.duration == 1'
+else
+	not_ok "live: analyze -i lo --duration started listening"
+fi
+finish

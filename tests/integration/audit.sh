@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# audit.sh - `lingerlab audit --builtin close` runs every shipped scenario in
+# one lab run and writes report.json, report.html and capture.pcap; its table
+# has one row per scenario with the figures of the report, and its verdict
+# names the hazard. Bad targets are refused with one exact line (exit 2).
+source tests/lib.sh
+
+n_scn=$(ls scenarios/*.scn 2>/dev/null | wc -l)
+check "scenarios/ holds the shipped scenarios" test "$n_scn" -ge 5
+
+# usage errors need no privileges
+err=$("$LINGERLAB" audit -o "$TEST_TMP/x" 2>&1)
+check_eq "no target: exit 2" 2 "$?"
+check_eq "no target: exact error" \
+	"lingerlab audit: no TARGET: give --builtin POLICY, --serve COMMAND --port N or --target HOST:PORT" "$err"
+err=$("$LINGERLAB" audit --builtin sometimes 2>&1)
+check_eq "unknown policy: exact error" \
+	"lingerlab audit: --builtin: unknown policy 'sometimes' (close, linger, abort, never)" "$err"
+err=$("$LINGERLAB" audit --serve 'true' 2>&1)
+check_eq "--serve without --port: exact error" "lingerlab audit: --serve needs --port N" "$err"
+err=$("$LINGERLAB" audit --builtin close --scenarios "$TEST_TMP/none" 2>&1)
+check_eq "missing scenario directory: exit 2" 2 "$?"
+check_eq "missing scenario directory: exact error" \
+	"lingerlab audit: $TEST_TMP/none: No such file or directory" "$err"
+mkdir -p "$TEST_TMP/bad"
+printf 'scenario bad\nconnect\nexpect nothing\n' >"$TEST_TMP/bad/bad.scn"
+err=$("$LINGERLAB" audit --builtin close --scenarios "$TEST_TMP/bad" -o "$TEST_TMP/badout" 2>&1)
+check_eq "a broken script: exit 2, before any lab is built" 2 "$?"
+check "a broken script: the parser's file:line:col message" \
+	grep -qE "^lingerlab audit: $TEST_TMP/bad/bad.scn:3:[0-9]+: expected " <<<"$err"
+check "a broken script: nothing written" test ! -e "$TEST_TMP/badout"
+
+if ! need_root; then skip "audit builds network namespaces: needs root"; finish; fi
+
+out=$TEST_TMP/audit
+"$LINGERLAB" audit --builtin close -o "$out" >"$TEST_TMP/table.txt" 2>"$TEST_TMP/audit.err"
+rc=$?
+diag "$(head -3 "$TEST_TMP/audit.err")"
+check_eq "close: exit 1 (the close policy fails its expectations)" 1 "$rc"
+check "close: wrote report.json" test -s "$out/report.json"
+check "close: wrote report.html" test -s "$out/report.html"
+check "close: wrote capture.pcap, readable by tcpdump" \
+	bash -c 'tcpdump -nr "$1" 2>/dev/null | grep -q "Flags \[R"' _ "$out/capture.pcap"
+check_jq "report: an audit report of every scenario" "$out/report.json" \
+	".command == \"audit\" and (.scenarios | length) == $n_scn and .lab.target.policy == \"close\""
+check_jq "report: names its capture" "$out/report.json" ".lab.capture == \"$out/capture.pcap\""
+check_jq "report: the hazard was found" "$out/report.json" '.verdict.hazard and .summary.rst_before_ack >= 2'
+check "page: a ladder diagram of a flagged connection" grep -q '<svg class="ladder"' "$out/report.html"
+check "page: the FIN_WAIT_2 chart with the kernel's samples" grep -q '<path class="series kernel"' "$out/report.html"
+
+# the table: a header, one row per scenario agreeing with the report, a verdict
+table=$(cat "$TEST_TMP/table.txt")
+check "table: header" grep -qE '^scenario +rst_before_ack +bytes at risk +lingered +fin_wait_2 peak +expectations$' <<<"$table"
+for i in $(seq 0 $((n_scn - 1))); do
+	read -r name rst risk peak kpeak held total < <(jq -r --argjson i "$i" '.scenarios[$i] |
+		[.name, .summary.rst_before_ack, .summary.bytes_at_risk, .summary.fin_wait_2_peak,
+		 .summary.kernel_peak.FIN_WAIT_2, ([.expectations[] | select(.passed)] | length),
+		 (.expectations | length)] | @tsv' "$out/report.json")
+	check "table: $name row agrees with the report" grep -qE \
+		"^$name +$rst +$risk +.* $peak \(kernel $kpeak\) +$held/$total hold\$" <<<"$table"
+done
+check "table: one-line verdict naming the hazard" \
+	grep -qE '^verdict: HAZARD: in [0-9]+ of [0-9]+ scenarios the server reset a connection with up to [0-9]+ response bytes unacknowledged; [0-9]+ scenarios? failed an expectation\.$' <<<"$table"
+check "table: says where the reports are" grep -q "^page:   $out/report.html\$" <<<"$table"
+check "table: plain text when stdout is not a terminal" bash -c '! grep -q $'"'"'\033'"'"' "$1"' _ "$TEST_TMP/table.txt"
+
+# the audit report feeds the other commands
+"$LINGERLAB" explain "$out/report.json" >"$TEST_TMP/explain.txt"
+check_eq "explain reads the audit report: exit 0" 0 "$?"
+check "explain: names the scenario of the flagged connection" \
+	grep -qE '^connection [0-9]+ .*\(scenario (pipelined-404|put-unauthorized)\)$' "$TEST_TMP/explain.txt"
+ns=$(jq -r '.lab.namespaces.server, .lab.namespaces.client' "$out/report.json" | tr '\n' ' ')
+check "no lab left behind ($ns)" bash -c 'for n in $1; do ip netns list | grep -qw "$n" && exit 1; done; test -n "$1"' _ "$ns"
+finish
