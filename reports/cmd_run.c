@@ -398,6 +398,10 @@ int cmd_run(int argc, char **argv)
 		break;
 	case RUN_INTERRUPTED:
 		fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
+		if (dir) {
+			unlink(capture);
+			rmdir(dir);
+		}
 		if (run_signal) {
 			/* die by the same signal, so a shell or CI sees why */
 			signal((int)run_signal, SIG_DFL);
@@ -455,6 +459,12 @@ int cmd_run(int argc, char **argv)
 	}
 
 done:
+	/* a fresh directory of a run that produced no report goes away again */
+	if (dir && !report) {
+		if (capture)
+			unlink(capture);
+		rmdir(dir);
+	}
 	json_decref(report);
 	run_outcome_free(out);
 	for (size_t i = 0; i < n_scns; i++)

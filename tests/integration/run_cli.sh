@@ -51,8 +51,14 @@ expect_fail "--check reports a script error" 2 "$TEST_TMP/bad2.scn:2:1: expected
 	--check "$TEST_TMP/bad2.scn"
 
 if need_root; then
+	mkdir "$TEST_TMP/cwd"
+	cd "$TEST_TMP/cwd" || exit 1
+	ok_scn=$OLDPWD/scenarios/clean-close.scn
 	expect_fail "remote target refused (exit 3)" 3 "lingerlab run: --target 10.0.0.1:80: remote targets are not supported in raw mode yet: the host kernel would answer the raw client's packets with RSTs of its own, and suppressing them needs an explicit opt-in a later version adds; run the server inside the lab with --serve 'COMMAND' --port N" \
 		--target 10.0.0.1:80 "$ok_scn"
+	check_eq "a refused run leaves no output directory behind" "" "$(ls "$TEST_TMP/cwd")"
+	cd "$OLDPWD" || exit 1
+	ok_scn=scenarios/clean-close.scn
 	if command -v setpriv >/dev/null; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 			"$LINGERLAB" run --builtin close -o "/tmp/lingerlab-nonroot-$$.json" "$ok_scn" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
