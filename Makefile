@@ -101,27 +101,32 @@ asan:
 
 # libFuzzer over the decoder and the analyzer; bounded time per target.
 # UBSan findings abort (so libFuzzer keeps them as crashes); crash inputs go
-# to $(FUZZ_BUILD)/<target>-crash-*, not the working directory.
+# to $(FUZZ_BUILD)/<target>-crash-*, not the working directory. Every target
+# runs even if an earlier one crashed; the rule fails at the end.
 FUZZ_TIME ?= 60
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
 	@mkdir -p $(FUZZ_BUILD)
-	@set -e; for f in $(FUZZ_SRC); do \
+	@failed=""; for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined \
-	    -o $(FUZZ_BUILD)/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm; \
+	    -o $(FUZZ_BUILD)/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm || exit 1; \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
 	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds; \
-	done
+	    -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds \
+	    || failed="$$failed $$n"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed (inputs in $(FUZZ_BUILD)/)"; exit 1; fi
 
-bench: all
+bench: deps
+	$(MAKE) all
 	bench/run
 
-demo: all
+demo: deps
+	$(MAKE) all
 	./demo
 
 install: all

@@ -185,9 +185,11 @@ static void section_verdict(FILE *f, const json_t *root)
 		target_words(f, root);
 		fprintf(f, ". Leaked client-side RSTs: %lld.</p>\n", rf_int(rf_obj(root, "lab"), "leaked_rst", 0));
 		fputs("<table class=\"scenarios\"><tr><th>scenario</th><th>rst_before_ack</th>"
-		      "<th>bytes at risk</th><th>expectations</th><th>result</th></tr>\n", f);
+		      "<th>bytes at risk</th><th>lingered</th><th>fin_wait_2 peak<br><small>analyzer"
+		      " / kernel</small></th><th>expectations</th><th>result</th></tr>\n", f);
 		json_array_foreach(sc, i, s) {
 			const json_t *ids = rf_arr(s, "connections"), *ex = rf_arr(s, "expectations"), *e;
+			const json_t *sum = rf_obj(s, "summary");
 			long long n = 0, risk = 0, held = 0;
 			json_array_foreach(findings, j, fd)
 				if (id_in(ids, rf_int(fd, "connection", -1))) {
@@ -206,7 +208,18 @@ static void section_verdict(FILE *f, const json_t *root)
 				html_esc(f, rf_str(s, "about"));
 				fputs("</small>", f);
 			}
-			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td><td>", n, risk);
+			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>", n, risk);
+			/* the runner's own per-scenario figures, when the report has them */
+			if (sum && rf_is_num(sum, "lingered"))
+				fprintf(f, "<td class=\"num\">%lld</td>", rf_int(sum, "lingered", 0));
+			else
+				fputs("<td>&ndash;</td>", f);
+			if (sum && rf_is_num(sum, "fin_wait_2_peak"))
+				fprintf(f, "<td class=\"num\">%lld / %lld</td>", rf_int(sum, "fin_wait_2_peak", 0),
+				        rf_int(rf_obj(sum, "kernel_peak"), "FIN_WAIT_2", 0));
+			else
+				fputs("<td>&ndash;</td>", f);
+			fputs("<td>", f);
 			fprintf(f, "%lld of %zu hold", held, json_array_size(ex));
 			json_array_foreach(ex, j, e) {
 				bool ok = rf_bool(e, "passed", false);

@@ -128,6 +128,10 @@ if need_root; then
 	check "lab: the target in the verdict" grep -q 'the reference target with close policy <b>close</b>' "$TEST_TMP/lab.dom"
 	check "lab: one verdict row per scenario" \
 		test "$(grep -o '<tr class="scenario"' "$TEST_TMP/lab.dom" | wc -l)" -eq 2
+	fw=$(jq -r '.scenarios[] | select(.name == "idle-client-fin-wait-2") |
+		"\(.summary.fin_wait_2_peak) / \(.summary.kernel_peak.FIN_WAIT_2)"' "$TEST_TMP/lab.json")
+	check "lab: the idle clients' FIN_WAIT_2 peak, analyzer and kernel, in their row ($fw)" \
+		grep -q "<tr class=\"scenario\" data-scenario=\"idle-client-fin-wait-2\">.*<td class=\"num\">$fw</td>" "$TEST_TMP/lab.dom"
 	check "lab: the failed expectation is shown failed" \
 		grep -q '<span class="fail">✗</span> <code>expect no rst_before_ack</code>' "$TEST_TMP/lab.dom"
 	check "escaping: the scenario's about text stays text" \

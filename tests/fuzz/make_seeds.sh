@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make.sh - rebuild the fuzzing seeds in this folder (printf, byte by byte).
+# make_seeds.sh - rebuild tests/fuzz/seeds/ (printf, byte by byte); the
+# seeds folder holds only inputs, since libFuzzer reads every file in it.
 #   decode-*.bin    fuzz_decode: byte 0 = link type index (0 Ethernet,
 #                   2 Linux cooked v2, 3 BSD NULL, 5 raw IP), byte 1 =
 #                   wire length mode (0: = caplen), then the frame.
@@ -8,7 +9,7 @@
 # Both fuzzers read every seed; a seed for one is just odd input for the
 # other.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/seeds"
 hex() { local b out=""; for b in $*; do out+="\\x$b"; done; printf "$out"; }
 txt() { printf '%b' "$1"; }
 
