@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lab/sockdiag.h"
+#include "lab/errmsg.h"
 
 #define MAX_EXTRA 64
 
@@ -31,20 +32,6 @@ struct launch {
 	char log_path[PATH_MAX];
 	bool log_temp;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static double now_mono(void)
 {
@@ -79,7 +66,7 @@ int launch_find_target(char *buf, size_t buflen, char *err, size_t errlen)
 
 	if (env && *env) {
 		if (!is_exec(env)) {
-			seterr(err, errlen, "lingerlab-target: LINGERLAB_TARGET=%s is not an executable file", env);
+			errmsg_set(err, errlen, "lingerlab-target: LINGERLAB_TARGET=%s is not an executable file", env);
 			return LABNET_ENV;
 		}
 		w = snprintf(buf, buflen, "%s", env);
@@ -113,7 +100,7 @@ int launch_find_target(char *buf, size_t buflen, char *err, size_t errlen)
 		if (*path == ':')
 			path++;
 	}
-	seterr(err, errlen, "lingerlab-target: not found next to %s nor on PATH; set LINGERLAB_TARGET",
+	errmsg_set(err, errlen, "lingerlab-target: not found next to %s nor on PATH; set LINGERLAB_TARGET",
 	       self[0] ? self : "this program");
 	return LABNET_ENV;
 }
@@ -222,7 +209,7 @@ int launch_poll(struct launch *l, int *wstatus, char *err, size_t errlen)
 	int r = reap_nohang(l);
 
 	if (r < 0) {
-		seterr(err, errlen, "target: waitpid: %s", strerror(errno));
+		errmsg_set(err, errlen, "target: waitpid: %s", strerror(errno));
 		return -1;
 	}
 	if (r == 1 && wstatus)
@@ -263,14 +250,14 @@ int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 		while (reap_nohang(l) == 0 && now_mono() < end)
 			sleep_ms(5);
 		if (!l->reaped) {
-			seterr(err, errlen, "target: pid %d did not die after SIGKILL", (int)l->pid);
+			errmsg_set(err, errlen, "target: pid %d did not die after SIGKILL", (int)l->pid);
 			return LABNET_ERR;
 		}
 	}
 	if (wstatus)
 		*wstatus = l->wstatus;
 	if (rc != LABNET_OK)
-		seterr(err, errlen, "target: kill process group %d: %s", (int)l->pid, strerror(errno));
+		errmsg_set(err, errlen, "target: kill process group %d: %s", (int)l->pid, strerror(errno));
 	return rc;
 }
 
@@ -335,18 +322,18 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 
 	*out = NULL;
 	if (!ln || !spec || spec->port == 0) {
-		seterr(err, errlen, "target: no lab or no port given");
+		errmsg_set(err, errlen, "target: no lab or no port given");
 		return LABNET_ERR;
 	}
 	labnet_addr_str(ln->server_addr, addr, sizeof addr);
 	if (spec->kind == LAUNCH_BUILTIN) {
 		if (!spec->policy || !*spec->policy) {
-			seterr(err, errlen, "target: builtin target needs a policy");
+			errmsg_set(err, errlen, "target: builtin target needs a policy");
 			return LABNET_ERR;
 		}
 		if (spec->target_path) {
 			if (!is_exec(spec->target_path)) {
-				seterr(err, errlen, "lingerlab-target: %s is not an executable file", spec->target_path);
+				errmsg_set(err, errlen, "lingerlab-target: %s is not an executable file", spec->target_path);
 				return LABNET_ENV;
 			}
 			snprintf(target, sizeof target, "%s", spec->target_path);
@@ -363,14 +350,14 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		argv[argc++] = (char *)spec->policy;
 		for (int i = 0; spec->extra_args && spec->extra_args[i]; i++) {
 			if (i >= MAX_EXTRA) {
-				seterr(err, errlen, "target: more than %d extra arguments", MAX_EXTRA);
+				errmsg_set(err, errlen, "target: more than %d extra arguments", MAX_EXTRA);
 				return LABNET_ERR;
 			}
 			argv[argc++] = spec->extra_args[i];
 		}
 	} else {
 		if (!spec->command || !*spec->command) {
-			seterr(err, errlen, "target: empty server command");
+			errmsg_set(err, errlen, "target: empty server command");
 			return LABNET_ERR;
 		}
 		argv[argc++] = "/bin/sh";
@@ -381,14 +368,14 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 
 	l = calloc(1, sizeof *l);
 	if (!l) {
-		seterr(err, errlen, "target: out of memory");
+		errmsg_set(err, errlen, "target: out of memory");
 		return LABNET_ERR;
 	}
 	l->grace = spec->stop_grace > 0 ? spec->stop_grace : 3.0;
 	l->reaped = true;   /* nothing to stop until the spawn succeeds */
 	l->command = spec->kind == LAUNCH_BUILTIN ? join_command(argv) : strdup(spec->command);
 	if (!l->command) {
-		seterr(err, errlen, "target: out of memory");
+		errmsg_set(err, errlen, "target: out of memory");
 		rc = LABNET_ERR;
 		goto fail;
 	}
@@ -404,7 +391,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		l->log_temp = logfd >= 0;
 	}
 	if (logfd < 0) {
-		seterr(err, errlen, "target: log file %s: %s", l->log_path, strerror(errno));
+		errmsg_set(err, errlen, "target: log file %s: %s", l->log_path, strerror(errno));
 		rc = LABNET_ERR;
 		goto fail;
 	}
@@ -445,14 +432,14 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 			 * waiting for its listener.) */
 			describe_status(l->wstatus, how, sizeof how);
 			tail_clause(l, tail, sizeof tail);
-			seterr(err, errlen, "target: %s before listening on %s:%u%s", how, addr,
+			errmsg_set(err, errlen, "target: %s before listening on %s:%u%s", how, addr,
 			       (unsigned)spec->port, tail);
 			rc = LABNET_ERR;
 			goto fail;
 		}
 		if (now_mono() >= end) {
 			tail_clause(l, tail, sizeof tail);
-			seterr(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
+			errmsg_set(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
 			       (unsigned)spec->port, ln->server_ns, timeout, tail);
 			rc = LABNET_ERR;
 			goto fail;

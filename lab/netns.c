@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "lab/errmsg.h"
 
 #define NETNS_DIR "/run/netns"
 
@@ -29,20 +30,6 @@ enum {
 	MADE_CLIENT_NS = 1u << 1,
 	MADE_VETH      = 1u << 2,
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* errno values that mean "the environment cannot do this", not "this
  * particular step went wrong". */
@@ -106,16 +93,16 @@ static bool on_path(const char *prog)
 int labnet_check_env(char *err, size_t errlen)
 {
 	if (geteuid() != 0) {
-		seterr(err, errlen, "lab: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to make network namespaces); run as root");
+		errmsg_set(err, errlen, "lab: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to make network namespaces); run as root");
 		return LABNET_ENV;
 	}
 	if (access("/proc/self/ns/net", F_OK) != 0) {
-		seterr(err, errlen, "lab: this kernel has no network namespaces (/proc/self/ns/net: %s)",
+		errmsg_set(err, errlen, "lab: this kernel has no network namespaces (/proc/self/ns/net: %s)",
 		       strerror(errno));
 		return LABNET_ENV;
 	}
 	if (!on_path("ip")) {
-		seterr(err, errlen, "lab: the ip program (iproute2) is not installed or not on PATH");
+		errmsg_set(err, errlen, "lab: the ip program (iproute2) is not installed or not on PATH");
 		return LABNET_ENV;
 	}
 	return LABNET_OK;
@@ -136,11 +123,11 @@ static int open_ns(const char *ns, char *err, size_t errlen)
 	int fd;
 
 	if (!ns || !*ns || strchr(ns, '/') || strlen(ns) >= LABNET_NAMELEN * 4) {
-		seterr(err, errlen, "namespace: invalid name '%s'", ns ? ns : "");
+		errmsg_set(err, errlen, "namespace: invalid name '%s'", ns ? ns : "");
 		return LABNET_ERR;
 	}
 	if (!ns_path(ns, path, sizeof path)) {
-		seterr(err, errlen, "namespace %s: name too long", ns);
+		errmsg_set(err, errlen, "namespace %s: name too long", ns);
 		return LABNET_ERR;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -148,9 +135,9 @@ static int open_ns(const char *ns, char *err, size_t errlen)
 		int e = errno;
 
 		if (e == ENOENT)
-			seterr(err, errlen, "namespace %s: no such namespace", ns);
+			errmsg_set(err, errlen, "namespace %s: no such namespace", ns);
 		else
-			seterr(err, errlen, "namespace %s: %s", ns, strerror(e));
+			errmsg_set(err, errlen, "namespace %s: %s", ns, strerror(e));
 		return e == ENOENT ? LABNET_ERR : status_for_errno(e);
 	}
 	return fd;
@@ -163,7 +150,7 @@ int labnet_enter(const char *ns, int *saved, char *err, size_t errlen)
 	*saved = -1;
 	old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (old < 0) {
-		seterr(err, errlen, "namespace: cannot open own namespace: %s", strerror(errno));
+		errmsg_set(err, errlen, "namespace: cannot open own namespace: %s", strerror(errno));
 		return status_for_errno(errno);
 	}
 	nsfd = open_ns(ns, err, errlen);
@@ -174,7 +161,7 @@ int labnet_enter(const char *ns, int *saved, char *err, size_t errlen)
 	if (setns(nsfd, CLONE_NEWNET) != 0) {
 		int e = errno;
 
-		seterr(err, errlen, "setns %s: %s", ns, strerror(e));
+		errmsg_set(err, errlen, "setns %s: %s", ns, strerror(e));
 		close(nsfd);
 		close(old);
 		return status_for_errno(e);
@@ -191,7 +178,7 @@ int labnet_leave(int *saved, char *err, size_t errlen)
 	if (*saved < 0)
 		return LABNET_OK;
 	if (setns(*saved, CLONE_NEWNET) != 0) {
-		seterr(err, errlen, "setns back to the original namespace: %s", strerror(errno));
+		errmsg_set(err, errlen, "setns back to the original namespace: %s", strerror(errno));
 		rc = LABNET_ERR;
 	}
 	close(*saved);
@@ -241,7 +228,7 @@ pid_t labnet_spawn(const char *ns, char *const argv[],
 	if (!o)
 		o = &def;
 	if (!argv || !argv[0]) {
-		seterr(err, errlen, "spawn: empty command");
+		errmsg_set(err, errlen, "spawn: empty command");
 		return LABNET_ERR;
 	}
 	if (ns) {
@@ -250,12 +237,12 @@ pid_t labnet_spawn(const char *ns, char *const argv[],
 			return nsfd;
 	}
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		seterr(err, errlen, "spawn %s: pipe: %s", argv[0], strerror(errno));
+		errmsg_set(err, errlen, "spawn %s: pipe: %s", argv[0], strerror(errno));
 		goto fail;
 	}
 	pid = fork();
 	if (pid < 0) {
-		seterr(err, errlen, "spawn %s: fork: %s", argv[0], strerror(errno));
+		errmsg_set(err, errlen, "spawn %s: fork: %s", argv[0], strerror(errno));
 		goto fail;
 	}
 	if (pid == 0) {
@@ -322,7 +309,7 @@ child_fail:
 
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		seterr(err, errlen, "%s %s: %s", stage[cf.stage < 0 || cf.stage > 2 ? 2 : cf.stage],
+		errmsg_set(err, errlen, "%s %s: %s", stage[cf.stage < 0 || cf.stage > 2 ? 2 : cf.stage],
 		       argv[0], strerror(cf.err));
 		if (cf.stage == 2 && (cf.err == ENOENT || cf.err == EACCES))
 			return LABNET_ENV;
@@ -363,7 +350,7 @@ int labnet_exec(const char *ns, char *const argv[], char *err, size_t errlen)
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		seterr(err, errlen, "%s: pipe: %s", argv[0], strerror(errno));
+		errmsg_set(err, errlen, "%s: pipe: %s", argv[0], strerror(errno));
 		return LABNET_ERR;
 	}
 	o.stdout_fd = pfd[1];   /* ip's few words on success are not wanted */
@@ -403,18 +390,18 @@ int labnet_exec(const char *ns, char *const argv[], char *err, size_t errlen)
 			tail[i] = ' ';
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
-			seterr(err, errlen, "%s: waitpid: %s", argv[0], strerror(errno));
+			errmsg_set(err, errlen, "%s: waitpid: %s", argv[0], strerror(errno));
 			return LABNET_ERR;
 		}
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		join_argv(argv, cmd, sizeof cmd);
 		if (tlen)
-			seterr(err, errlen, "%s: %s", cmd, tail);
+			errmsg_set(err, errlen, "%s: %s", cmd, tail);
 		else if (WIFEXITED(st))
-			seterr(err, errlen, "%s: exited with status %d", cmd, WEXITSTATUS(st));
+			errmsg_set(err, errlen, "%s: exited with status %d", cmd, WEXITSTATUS(st));
 		else
-			seterr(err, errlen, "%s: killed by signal %d", cmd, WTERMSIG(st));
+			errmsg_set(err, errlen, "%s: killed by signal %d", cmd, WTERMSIG(st));
 		rc = LABNET_ERR;
 	}
 	return rc;
@@ -450,12 +437,12 @@ static int sysctl_in(const char *ns, const char *path, const char *value, bool o
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (!(optional && errno == ENOENT)) {
-			seterr(err, errlen, "sysctl %s in %s: %s", path, ns, strerror(errno));
+			errmsg_set(err, errlen, "sysctl %s in %s: %s", path, ns, strerror(errno));
 			rc = LABNET_ERR;
 		}
 	} else {
 		if (write(fd, value, len) != (ssize_t)len) {
-			seterr(err, errlen, "sysctl %s=%s in %s: %s", path, value, ns, strerror(errno));
+			errmsg_set(err, errlen, "sysctl %s=%s in %s: %s", path, value, ns, strerror(errno));
 			rc = LABNET_ERR;
 		}
 		close(fd);
@@ -477,20 +464,20 @@ static int if_info_in(const char *ns, const char *ifname, uint8_t mac[6], int *i
 		return rc;
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		seterr(err, errlen, "%s: socket: %s", ifname, strerror(errno));
+		errmsg_set(err, errlen, "%s: socket: %s", ifname, strerror(errno));
 		rc = LABNET_ERR;
 		goto out;
 	}
 	memset(&ifr, 0, sizeof ifr);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
 	if (ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
-		seterr(err, errlen, "%s in %s: cannot read MAC: %s", ifname, ns, strerror(errno));
+		errmsg_set(err, errlen, "%s in %s: cannot read MAC: %s", ifname, ns, strerror(errno));
 		rc = LABNET_ERR;
 		goto out;
 	}
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	if (ioctl(s, SIOCGIFINDEX, &ifr) != 0) {
-		seterr(err, errlen, "%s in %s: cannot read index: %s", ifname, ns, strerror(errno));
+		errmsg_set(err, errlen, "%s in %s: cannot read index: %s", ifname, ns, strerror(errno));
 		rc = LABNET_ERR;
 		goto out;
 	}
@@ -679,18 +666,18 @@ int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 	if (killed)
 		*killed = 0;
 	if (!ns_path(ns, path, sizeof path)) {
-		seterr(err, errlen, "namespace %s: name too long", ns);
+		errmsg_set(err, errlen, "namespace %s: name too long", ns);
 		return LABNET_ERR;
 	}
 	if (ns_id(path, &ndev, &nino) != 0) {
 		if (errno == ENOENT)
 			return LABNET_OK;
-		seterr(err, errlen, "namespace %s: %s", ns, strerror(errno));
+		errmsg_set(err, errlen, "namespace %s: %s", ns, strerror(errno));
 		return LABNET_ERR;
 	}
 	d = opendir("/proc");
 	if (!d) {
-		seterr(err, errlen, "/proc: %s", strerror(errno));
+		errmsg_set(err, errlen, "/proc: %s", strerror(errno));
 		return LABNET_ERR;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -712,7 +699,7 @@ int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 			if (nvictims < (int)(sizeof victims / sizeof victims[0]))
 				victims[nvictims++] = (pid_t)pid;
 		} else if (errno != ESRCH && rc == LABNET_OK) {
-			seterr(err, errlen, "kill %ld in %s: %s", pid, ns, strerror(errno));
+			errmsg_set(err, errlen, "kill %ld in %s: %s", pid, ns, strerror(errno));
 			rc = LABNET_ERR;
 		}
 	}
@@ -830,7 +817,7 @@ int labnet_clean_stale(char *report, size_t reportlen, int *removed,
 				report_add(report, reportlen, "removed namespace %s\n", names[i]);
 		}
 	} else if (errno != ENOENT) {
-		seterr(err, errlen, NETNS_DIR ": %s", strerror(errno));
+		errmsg_set(err, errlen, NETNS_DIR ": %s", strerror(errno));
 		return LABNET_ERR;
 	}
 

@@ -41,6 +41,7 @@
 #include "analyzer/decode.h"
 #include "analyzer/seq.h"
 #include "lab/timerheap.h"
+#include "lab/errmsg.h"
 
 #define RT_NPORTS 65536
 #define RT_SNAPLEN 262144
@@ -53,17 +54,6 @@
 
 /* ------------------------------------------------------------------ */
 /* 1. helpers                                                          */
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 uint64_t rawtcp_now_us(void)
 {
@@ -1246,7 +1236,7 @@ static int parse_v4(const char *what, const char *s, uint32_t *out, char *err, s
 	struct in_addr a;
 	struct in6_addr a6;
 	if (!s) {
-		seterr(err, errlen, "rawtcp_open: %s: missing", what);
+		errmsg_set(err, errlen, "rawtcp_open: %s: missing", what);
 		return -1;
 	}
 	if (inet_pton(AF_INET, s, &a) == 1) {
@@ -1254,9 +1244,9 @@ static int parse_v4(const char *what, const char *s, uint32_t *out, char *err, s
 		return 0;
 	}
 	if (inet_pton(AF_INET6, s, &a6) == 1)
-		seterr(err, errlen, "rawtcp_open: %s: IPv6 is not supported yet: %s", what, s);
+		errmsg_set(err, errlen, "rawtcp_open: %s: IPv6 is not supported yet: %s", what, s);
 	else
-		seterr(err, errlen, "rawtcp_open: %s: not an IPv4 address: %s", what, s);
+		errmsg_set(err, errlen, "rawtcp_open: %s: not an IPv4 address: %s", what, s);
 	return -1;
 }
 
@@ -1271,7 +1261,7 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 
 	c->pcap = pcap_create(cfg->iface, perr);
 	if (!c->pcap) {
-		seterr(err, errlen, "rawtcp_open: pcap: %s", perr);
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s", perr);
 		return -1;
 	}
 	/*
@@ -1287,21 +1277,21 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	if (pcap_set_snaplen(c->pcap, RT_SNAPLEN) != 0 || pcap_set_promisc(c->pcap, 0) != 0 ||
 	    pcap_set_timeout(c->pcap, 1) != 0 ||
 	    pcap_set_buffer_size(c->pcap, (int)min64(cfg->pcap_buffer_bytes, INT_MAX)) != 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: cannot set options on %s", cfg->iface);
+		errmsg_set(err, errlen, "rawtcp_open: pcap: cannot set options on %s", cfg->iface);
 		return -1;
 	}
 	r = pcap_activate(c->pcap);
 	if (r < 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: %s: %s", cfg->iface, pcap_geterr(c->pcap));
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s: %s", cfg->iface, pcap_geterr(c->pcap));
 		return -1;
 	}
 	if (pcap_setnonblock(c->pcap, 1, perr) != 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: %s", perr);
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s", perr);
 		return -1;
 	}
 	c->dlt = pcap_datalink(c->pcap);
 	if (!dec_linktype_supported(c->dlt)) {
-		seterr(err, errlen, "rawtcp_open: pcap: %s: link type %d is not supported",
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s: link type %d is not supported",
 		       cfg->iface, c->dlt);
 		return -1;
 	}
@@ -1311,29 +1301,29 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	inet_ntop(AF_INET, &a, pa, sizeof pa);
 	snprintf(filter, sizeof filter, "tcp and (host %s or host %s)", la, pa);
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
+		errmsg_set(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
 		return -1;
 	}
 	r = pcap_setfilter(c->pcap, &prog);
 	pcap_freecode(&prog);
 	if (r != 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: filter: %s", pcap_geterr(c->pcap));
+		errmsg_set(err, errlen, "rawtcp_open: pcap: filter: %s", pcap_geterr(c->pcap));
 		return -1;
 	}
 	c->pcap_fd = pcap_get_selectable_fd(c->pcap);
 	if (c->pcap_fd < 0) {
-		seterr(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
 		return -1;
 	}
 	c->ln = libnet_init(LIBNET_RAW4, cfg->iface, lerr);
 	if (!c->ln) {
-		seterr(err, errlen, "rawtcp_open: libnet: %s", lerr);
+		errmsg_set(err, errlen, "rawtcp_open: libnet: %s", lerr);
 		return -1;
 	}
 	/* Route through our interface only, whatever else the namespace has. */
 	if (setsockopt(libnet_getfd(c->ln), SOL_SOCKET, SO_BINDTODEVICE, cfg->iface,
 	               (socklen_t)strlen(cfg->iface)) != 0) {
-		seterr(err, errlen, "rawtcp_open: libnet: bind to %s: %s", cfg->iface, strerror(errno));
+		errmsg_set(err, errlen, "rawtcp_open: libnet: bind to %s: %s", cfg->iface, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1343,7 +1333,7 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 {
 	struct rawtcp *c = calloc(1, sizeof *c);
 	if (!c) {
-		seterr(err, errlen, "rawtcp_open: out of memory");
+		errmsg_set(err, errlen, "rawtcp_open: out of memory");
 		return NULL;
 	}
 	c->pcap_fd = -1;
@@ -1355,12 +1345,12 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	    parse_v4("peer_addr", cfg->peer_addr, &c->peer_ip, err, errlen) != 0)
 		goto err;
 	if (cfg->port_min == 0 || cfg->port_min > cfg->port_max) {
-		seterr(err, errlen, "rawtcp_open: port range %u..%u is empty or starts at 0",
+		errmsg_set(err, errlen, "rawtcp_open: port range %u..%u is empty or starts at 0",
 		       cfg->port_min, cfg->port_max);
 		goto err;
 	}
 	if (!c->offline && strlen(cfg->iface) >= sizeof c->iface) {
-		seterr(err, errlen, "rawtcp_open: iface: name too long: %s", cfg->iface);
+		errmsg_set(err, errlen, "rawtcp_open: iface: name too long: %s", cfg->iface);
 		goto err;
 	}
 	if (!c->offline)
@@ -1382,14 +1372,14 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	c->ports = calloc(RT_NPORTS, sizeof *c->ports);
 	c->rst_pending = calloc(RT_NPORTS, 1);
 	if (!c->ports || !c->rst_pending) {
-		seterr(err, errlen, "rawtcp_open: out of memory");
+		errmsg_set(err, errlen, "rawtcp_open: out of memory");
 		goto err;
 	}
 	if (c->offline) {
 		char lerr[LIBNET_ERRBUF_SIZE] = "";
 		c->ln = libnet_init(LIBNET_NONE, NULL, lerr);
 		if (!c->ln) {
-			seterr(err, errlen, "rawtcp_open: libnet: %s", lerr);
+			errmsg_set(err, errlen, "rawtcp_open: libnet: %s", lerr);
 			goto err;
 		}
 	} else if (open_live(c, cfg, err, errlen) != 0) {
@@ -1453,16 +1443,16 @@ void rawtcp_free(struct rawtcp *c)
 int rawtcp_dump_open(struct rawtcp *c, const char *path, char *err, size_t errlen)
 {
 	if (c->offline) {
-		seterr(err, errlen, "rawtcp_dump_open: %s: no capture in offline mode", path);
+		errmsg_set(err, errlen, "rawtcp_dump_open: %s: no capture in offline mode", path);
 		return -1;
 	}
 	if (c->dumper) {
-		seterr(err, errlen, "rawtcp_dump_open: %s: a dump is already open", path);
+		errmsg_set(err, errlen, "rawtcp_dump_open: %s: a dump is already open", path);
 		return -1;
 	}
 	c->dumper = pcap_dump_open(c->pcap, path);
 	if (!c->dumper) {
-		seterr(err, errlen, "rawtcp_dump_open: %s", pcap_geterr(c->pcap));
+		errmsg_set(err, errlen, "rawtcp_dump_open: %s", pcap_geterr(c->pcap));
 		return -1;
 	}
 	return 0;
@@ -1471,7 +1461,7 @@ int rawtcp_dump_open(struct rawtcp *c, const char *path, char *err, size_t errle
 int rawtcp_dump_flush(struct rawtcp *c, char *err, size_t errlen)
 {
 	if (c->dumper && pcap_dump_flush(c->dumper) != 0) {
-		seterr(err, errlen, "rawtcp_dump_flush: %s", strerror(errno));
+		errmsg_set(err, errlen, "rawtcp_dump_flush: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1485,7 +1475,7 @@ static int drain_capture(struct rawtcp *c, uint64_t now, char *err, size_t errle
 	for (int i = 0; i < 64; i++) {
 		int r = pcap_dispatch(c->pcap, 512, on_frame, (u_char *)&fx);
 		if (r < 0) {
-			seterr(err, errlen, "rawtcp_run: pcap: %s", pcap_geterr(c->pcap));
+			errmsg_set(err, errlen, "rawtcp_run: pcap: %s", pcap_geterr(c->pcap));
 			return -1;
 		}
 		if (r == 0)
@@ -1523,33 +1513,33 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	uint16_t port;
 
 	if (o->dport == 0) {
-		seterr(err, errlen, "rawtcp_connect: dport: must not be 0");
+		errmsg_set(err, errlen, "rawtcp_connect: dport: must not be 0");
 		return NULL;
 	}
 	if (o->wscale < -1 || o->wscale > 14) {
-		seterr(err, errlen, "rawtcp_connect: wscale: %d is out of range 0..14 or -1", o->wscale);
+		errmsg_set(err, errlen, "rawtcp_connect: wscale: %d is out of range 0..14 or -1", o->wscale);
 		return NULL;
 	}
 	if (o->mss < RT_MIN_MSS || o->mss > RT_MAX_MSS) {
-		seterr(err, errlen, "rawtcp_connect: mss: must be %d..%d", RT_MIN_MSS, RT_MAX_MSS);
+		errmsg_set(err, errlen, "rawtcp_connect: mss: must be %d..%d", RT_MIN_MSS, RT_MAX_MSS);
 		return NULL;
 	}
 	if (o->rcvbuf_cap == 0 || o->sndbuf_cap == 0) {
-		seterr(err, errlen, "rawtcp_connect: rcvbuf_cap and sndbuf_cap must not be 0");
+		errmsg_set(err, errlen, "rawtcp_connect: rcvbuf_cap and sndbuf_cap must not be 0");
 		return NULL;
 	}
 	if (c->st.conns_live >= c->max_conns) {
-		seterr(err, errlen, "rawtcp_connect: too many connections (max %u)", c->max_conns);
+		errmsg_set(err, errlen, "rawtcp_connect: too many connections (max %u)", c->max_conns);
 		return NULL;
 	}
 	port = alloc_port(c);
 	if (port == 0) {
-		seterr(err, errlen, "rawtcp_connect: no free local port");
+		errmsg_set(err, errlen, "rawtcp_connect: no free local port");
 		return NULL;
 	}
 	k = calloc(1, sizeof *k);
 	if (!k) {
-		seterr(err, errlen, "rawtcp_connect: out of memory");
+		errmsg_set(err, errlen, "rawtcp_connect: out of memory");
 		return NULL;
 	}
 	k->c = c;
@@ -1569,7 +1559,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	k->rto_at = now + k->rto_us;
 	if (theap_set(&c->timers, &k->tnode, k->rto_at) != 0) {
 		free(k);
-		seterr(err, errlen, "rawtcp_connect: out of memory");
+		errmsg_set(err, errlen, "rawtcp_connect: out of memory");
 		return NULL;
 	}
 	c->ports[port] = k;
@@ -1589,27 +1579,27 @@ int rawtcp_send(struct rawtcp_conn *k, const void *data, size_t len, char *err, 
 {
 	uint64_t used;
 	if (k->state == RAWTCP_CLOSED) {
-		seterr(err, errlen, "rawtcp_send: connection is closed");
+		errmsg_set(err, errlen, "rawtcp_send: connection is closed");
 		return -1;
 	}
 	if (k->fin_queued) {
-		seterr(err, errlen, "rawtcp_send: already shut down");
+		errmsg_set(err, errlen, "rawtcp_send: already shut down");
 		return -1;
 	}
 	if (k->gen_on) {
-		seterr(err, errlen, "rawtcp_send: body generator still running");
+		errmsg_set(err, errlen, "rawtcp_send: body generator still running");
 		return -1;
 	}
 	used = k->tx_end - k->tx_una;
 	if (len > k->o.sndbuf_cap - used) {
-		seterr(err, errlen, "rawtcp_send: send buffer full (%llu of %u bytes used)",
+		errmsg_set(err, errlen, "rawtcp_send: send buffer full (%llu of %u bytes used)",
 		       (unsigned long long)used, k->o.sndbuf_cap);
 		return -1;
 	}
 	if (len == 0)
 		return 0;
 	if (sb_append(k, data, len, 0) != 0) {
-		seterr(err, errlen, "rawtcp_send: out of memory");
+		errmsg_set(err, errlen, "rawtcp_send: out of memory");
 		return -1;
 	}
 	conn_output(k, rawtcp_now_us());
@@ -1621,15 +1611,15 @@ int rawtcp_send_body(struct rawtcp_conn *k, uint64_t total, uint64_t rate_bps, u
 {
 	uint64_t now = rawtcp_now_us();
 	if (k->state == RAWTCP_CLOSED) {
-		seterr(err, errlen, "rawtcp_send_body: connection is closed");
+		errmsg_set(err, errlen, "rawtcp_send_body: connection is closed");
 		return -1;
 	}
 	if (k->fin_queued) {
-		seterr(err, errlen, "rawtcp_send_body: already shut down");
+		errmsg_set(err, errlen, "rawtcp_send_body: already shut down");
 		return -1;
 	}
 	if (k->gen_on) {
-		seterr(err, errlen, "rawtcp_send_body: body generator still running");
+		errmsg_set(err, errlen, "rawtcp_send_body: body generator still running");
 		return -1;
 	}
 	k->gen_on = true;
@@ -1645,7 +1635,7 @@ int rawtcp_send_body(struct rawtcp_conn *k, uint64_t total, uint64_t rate_bps, u
 int rawtcp_shutdown(struct rawtcp_conn *k, char *err, size_t errlen)
 {
 	if (k->state == RAWTCP_CLOSED) {
-		seterr(err, errlen, "rawtcp_shutdown: connection is closed");
+		errmsg_set(err, errlen, "rawtcp_shutdown: connection is closed");
 		return -1;
 	}
 	if (k->fin_queued)
@@ -1822,7 +1812,7 @@ uint64_t rawtcp_timer_add(struct rawtcp *c, uint64_t when_us, uint64_t cookie, c
 {
 	struct utimer *t = malloc(sizeof *t);
 	if (!t) {
-		seterr(err, errlen, "rawtcp_timer_add: out of memory");
+		errmsg_set(err, errlen, "rawtcp_timer_add: out of memory");
 		return 0;
 	}
 	theap_node_init(&t->node);
@@ -1830,7 +1820,7 @@ uint64_t rawtcp_timer_add(struct rawtcp *c, uint64_t when_us, uint64_t cookie, c
 	t->cookie = cookie;
 	if (theap_set(&c->utimers, &t->node, when_us) != 0) {
 		free(t);
-		seterr(err, errlen, "rawtcp_timer_add: out of memory");
+		errmsg_set(err, errlen, "rawtcp_timer_add: out of memory");
 		return 0;
 	}
 	return t->id;
@@ -1854,20 +1844,20 @@ int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len, char *er
 	const char *why = NULL;
 	enum dec_result r;
 	if (len > UINT32_MAX) {
-		seterr(err, errlen, "rawtcp_input_ipv4: packet too long");
+		errmsg_set(err, errlen, "rawtcp_input_ipv4: packet too long");
 		return -1;
 	}
 	r = dec_packet(DLT_IPV4, pkt, (uint32_t)len, (uint32_t)len, &d, &why);
 	if (r != DEC_OK) {
-		seterr(err, errlen, "rawtcp_input_ipv4: %s", why ? why : dec_result_name(r));
+		errmsg_set(err, errlen, "rawtcp_input_ipv4: %s", why ? why : dec_result_name(r));
 		return -1;
 	}
 	if (d.af != 4 || !addr_is(d.src, c->peer_ip) || !addr_is(d.dst, c->local_ip)) {
-		seterr(err, errlen, "rawtcp_input_ipv4: not from peer_addr to local_addr");
+		errmsg_set(err, errlen, "rawtcp_input_ipv4: not from peer_addr to local_addr");
 		return -1;
 	}
 	if (d.payload_caplen < d.seg_len) {
-		seterr(err, errlen, "rawtcp_input_ipv4: payload truncated");
+		errmsg_set(err, errlen, "rawtcp_input_ipv4: payload truncated");
 		return -1;
 	}
 	queue_inbound(c, &d, rawtcp_now_us(), 0);
@@ -1946,7 +1936,7 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 
 		more = run_due(c, now);
 		if (c->inject_fail_run >= RT_INJECT_FATAL) {
-			seterr(err, errlen, "rawtcp_run: inject: %s", c->inject_err);
+			errmsg_set(err, errlen, "rawtcp_run: inject: %s", c->inject_err);
 			return -1;
 		}
 		if (stop && stop(c, arg))
@@ -1971,11 +1961,11 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* the stop predicate sees the runner's flag */
-			seterr(err, errlen, "rawtcp_run: poll: %s", strerror(errno));
+			errmsg_set(err, errlen, "rawtcp_run: poll: %s", strerror(errno));
 			return -1;
 		}
 		if (r > 0 && (pfd.revents & (POLLERR | POLLNVAL))) {
-			seterr(err, errlen, "rawtcp_run: pcap: %s: capture descriptor failed", c->iface);
+			errmsg_set(err, errlen, "rawtcp_run: pcap: %s: capture descriptor failed", c->iface);
 			return -1;
 		}
 		if (r > 0 && drain_capture(c, rawtcp_now_us(), err, errlen) != 0)

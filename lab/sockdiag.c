@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
+#include "lab/errmsg.h"
 
 /* One receive buffer per sampler, sized so a dump of thousands of sockets
  * (about 100 bytes each without extensions) takes few recv() calls. */
@@ -29,20 +30,6 @@ struct sockdiag {
 	uint32_t seq;
 	unsigned char *buf;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const state_names[] = {
 	[SOCKDIAG_ESTABLISHED] = "ESTABLISHED",
@@ -87,18 +74,18 @@ struct sockdiag *sockdiag_open(char *err, size_t errlen)
 	struct sockdiag *sd = calloc(1, sizeof *sd);
 
 	if (!sd) {
-		seterr(err, errlen, "sockdiag: out of memory");
+		errmsg_set(err, errlen, "sockdiag: out of memory");
 		return NULL;
 	}
 	sd->buf = malloc(SOCKDIAG_BUF);
 	if (!sd->buf) {
-		seterr(err, errlen, "sockdiag: out of memory");
+		errmsg_set(err, errlen, "sockdiag: out of memory");
 		free(sd);
 		return NULL;
 	}
 	sd->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (sd->fd < 0) {
-		seterr(err, errlen, "sockdiag: netlink socket: %s", strerror(errno));
+		errmsg_set(err, errlen, "sockdiag: netlink socket: %s", strerror(errno));
 		free(sd->buf);
 		sd->buf = NULL;
 		free(sd);
@@ -185,7 +172,7 @@ static int send_dump(struct sockdiag *sd, int family, uint32_t states, int port,
 		n = sendto(sd->fd, &req, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)len) {
-		seterr(err, errlen, "sockdiag: send: %s", n < 0 ? strerror(errno) : "short write");
+		errmsg_set(err, errlen, "sockdiag: send: %s", n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
 	return 0;
@@ -216,15 +203,15 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
 			n = recvmsg(sd->fd, &msg, 0);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
-			seterr(err, errlen, "sockdiag: receive: %s", strerror(errno));
+			errmsg_set(err, errlen, "sockdiag: receive: %s", strerror(errno));
 			return -1;
 		}
 		if (n == 0) {
-			seterr(err, errlen, "sockdiag: receive: netlink socket closed");
+			errmsg_set(err, errlen, "sockdiag: receive: netlink socket closed");
 			return -1;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			seterr(err, errlen, "sockdiag: receive: message larger than %d bytes", SOCKDIAG_BUF);
+			errmsg_set(err, errlen, "sockdiag: receive: message larger than %d bytes", SOCKDIAG_BUF);
 			return -1;
 		}
 		left = (size_t)n;
@@ -237,17 +224,17 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
-					seterr(err, errlen, "sockdiag: truncated netlink error message");
+					errmsg_set(err, errlen, "sockdiag: truncated netlink error message");
 					return -1;
 				}
 				*nl_errno = -e->error;
-				seterr(err, errlen, "sockdiag: dump: %s", strerror(-e->error));
+				errmsg_set(err, errlen, "sockdiag: dump: %s", strerror(-e->error));
 				return -1;
 			}
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 				continue;
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-				seterr(err, errlen, "sockdiag: truncated socket record (%u bytes)", h->nlmsg_len);
+				errmsg_set(err, errlen, "sockdiag: truncated socket record (%u bytes)", h->nlmsg_len);
 				return -1;
 			}
 			{
@@ -259,7 +246,7 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
 			}
 		}
 		if (left != 0) {
-			seterr(err, errlen, "sockdiag: malformed netlink message (%zu stray bytes)", left);
+			errmsg_set(err, errlen, "sockdiag: malformed netlink message (%zu stray bytes)", left);
 			return -1;
 		}
 	}
@@ -272,7 +259,7 @@ static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int
 	int total = 0;
 
 	if (port < 0 || port > 65535) {
-		seterr(err, errlen, "sockdiag: port %d out of range", port);
+		errmsg_set(err, errlen, "sockdiag: port %d out of range", port);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lab/errmsg.h"
 
 /* Reals: every time is rounded to the microsecond (jsec), so relative
  * times and durations have at most 15 significant digits and print exactly
@@ -510,18 +511,6 @@ int report_set_verdict(json_t *report, bool hazard, int exit_code, const char *t
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Dump v as json_dumps would at nesting depth `depth`: every line after the
  * first is indented 2*depth more. Safe because JSON strings never hold a
@@ -640,24 +629,24 @@ static FILE *open_out(const char *path, char *tmp, size_t tmplen, char *err, siz
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		FILE *f = fopen(path, "w");
 		if (!f)
-			seterr(err, errlen, "write report: %s: %s", path, strerror(errno));
+			errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		return f;
 	}
 	int n = snprintf(tmp, tmplen, "%s.%ld.tmp", path, (long)getpid());
 	if (n < 0 || (size_t)n >= tmplen) {
-		seterr(err, errlen, "write report: %s: path too long", path);
+		errmsg_set(err, errlen, "write report: %s: path too long", path);
 		tmp[0] = '\0';
 		return NULL;
 	}
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		seterr(err, errlen, "write report: %s: %s", path, strerror(errno));
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		tmp[0] = '\0';
 		return NULL;
 	}
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
-		seterr(err, errlen, "write report: %s: %s", path, strerror(errno));
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		tmp[0] = '\0';
@@ -684,11 +673,11 @@ static int write_common(const json_t *root, const struct az *az, double t0,
 	}
 	f = NULL;
 	if (rc) {
-		seterr(err, errlen, "write report: %s: %s", path, strerror(e ? e : EIO));
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(e ? e : EIO));
 		goto out;
 	}
 	if (tmp[0] && rename(tmp, path) != 0) {
-		seterr(err, errlen, "write report: %s: %s", path, strerror(errno));
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		rc = -1;
 	}
 out:
@@ -700,7 +689,7 @@ out:
 int report_write(const json_t *report, const char *path, char *err, size_t errlen)
 {
 	if (!json_is_object(report)) {
-		seterr(err, errlen, "write report: not a JSON object");
+		errmsg_set(err, errlen, "write report: not a JSON object");
 		return -1;
 	}
 	return write_common(report, NULL, 0, path, err, errlen);
@@ -712,7 +701,7 @@ int report_write_analysis(const struct az *az, const struct report_input *in,
 	double t0;
 	json_t *head = analysis_head(az, in, &t0);
 	if (!head) {
-		seterr(err, errlen, "write report: out of memory");
+		errmsg_set(err, errlen, "write report: out of memory");
 		return -1;
 	}
 	int rc = write_common(head, az, t0, path, err, errlen);

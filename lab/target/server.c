@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "lab/target/http.h"
+#include "lab/errmsg.h"
 
 #define OUT_HIGH     (32 * 1024)   /* stop parsing requests above this */
 #define OUT_MAX      (256 * 1024)  /* hard cap of one connection's output */
@@ -82,20 +83,6 @@ struct server {
 	char scratch[64 * 1024];
 	double listen_pause_until; /* EMFILE back-off */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void logf_(const struct server *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -644,19 +631,19 @@ static int open_listener(const struct target_cfg *cfg, char *err, size_t errlen)
 	int fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
-		seterr(err, errlen, "socket: %s", strerror(errno));
+		errmsg_set(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-		seterr(err, errlen, "SO_REUSEADDR: %s", strerror(errno));
+		errmsg_set(err, errlen, "SO_REUSEADDR: %s", strerror(errno));
 		goto fail;
 	}
 	if (bind(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) != 0) {
-		seterr(err, errlen, "bind %s port %u: %s", cfg->host, cfg->port, strerror(errno));
+		errmsg_set(err, errlen, "bind %s port %u: %s", cfg->host, cfg->port, strerror(errno));
 		goto fail;
 	}
 	if (listen(fd, cfg->backlog) != 0) {
-		seterr(err, errlen, "listen: %s", strerror(errno));
+		errmsg_set(err, errlen, "listen: %s", strerror(errno));
 		goto fail;
 	}
 	return fd;
@@ -677,7 +664,7 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 		return -1;
 	s = calloc(1, sizeof *s);
 	if (!s) {
-		seterr(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		goto out;
 	}
 	s->cfg = cfg;
@@ -685,7 +672,7 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 	s->pfd = calloc((size_t)s->cap, sizeof *s->pfd);
 	s->conns = calloc((size_t)s->cap, sizeof *s->conns);
 	if (!s->pfd || !s->conns) {
-		seterr(err, errlen, "out of memory for %d connections", cfg->max_conns);
+		errmsg_set(err, errlen, "out of memory for %d connections", cfg->max_conns);
 		goto out;
 	}
 	for (size_t i = 0; i < PATTERN_SIZE; i++)   /* printable, line-structured filler */
@@ -736,7 +723,7 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			seterr(err, errlen, "poll: %s", strerror(errno));
+			errmsg_set(err, errlen, "poll: %s", strerror(errno));
 			goto out;
 		}
 		now = now_mono();
