@@ -151,23 +151,25 @@ struct conn_ext {
 };
 
 struct conn {
-	/* table and lists */
+	/* table and lists: what a lookup and the expiry of the oldest
+	 * connection read, together in the first cache line */
 	struct flow_key key;
 	uint32_t hash;
 	uint32_t self;
+	uint32_t prev, next;       /* links in that list */
+	double last_time;
 	bool in_use;
 	bool finished;             /* both FINs ACKed, or a RST */
-	uint32_t next_free;
 	uint8_t list;              /* L_NONE, L_EMBRYO or L_DONE */
-	uint32_t prev, next;       /* links in that list */
+	bool client_is_lo;         /* the client is the key's lo endpoint */
+	uint32_t next_free;
 	double grace;
 
 	uint64_t id;
-	bool client_is_lo;         /* the client is the key's lo endpoint */
 	bool role_inferred;
 	bool syn_seen, synack_seen, hsack_seen, rtt_known;
 	double t_syn, t_synack, t_hsack, h_s, h_c;
-	double first_time, last_time;
+	double first_time;
 	uint64_t first_packet, last_packet;
 	struct cdir d[2];
 
@@ -189,9 +191,11 @@ struct conn {
 	int8_t finding_side;
 	int32_t finding_idx;
 
-	struct http_conn http;
 	struct conn_ext *x;        /* NULL once released */
 	bool tl_dropped;           /* the timeline went with the extension */
+	/* last: conn_new clears everything before it; http_init() sets what
+	 * it needs (its response table is read only below n_resp) */
+	struct http_conn http;
 };
 
 /* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
@@ -235,9 +239,10 @@ static inline void *pool_at(const struct pool *p, uint32_t i)
 	return p->slabs[i >> SLAB_SHIFT] + (size_t)(i & (SLAB_SIZE - 1)) * p->esize;
 }
 
+/* The same with the element type known, so no multiply by esize. */
 static inline struct conn *slot(const struct az *az, uint32_t i)
 {
-	return pool_at(&az->conns, i);
+	return (struct conn *)az->conns.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
 }
 
 static void pool_init(struct pool *p, size_t esize, size_t next_off)

@@ -6,47 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
-            uint16_t sport, const uint8_t dst[16], uint16_t dport,
-            bool *src_is_lo)
-{
-	int c = memcmp(src, dst, 16);
-	bool lo = c < 0 || (c == 0 && sport <= dport);
-
-	memset(k->pad, 0, sizeof(k->pad));
-	k->af = af;
-	if (lo) {
-		memcpy(k->lo_addr, src, 16);
-		memcpy(k->hi_addr, dst, 16);
-		k->lo_port = sport;
-		k->hi_port = dport;
-	} else {
-		memcpy(k->lo_addr, dst, 16);
-		memcpy(k->hi_addr, src, 16);
-		k->lo_port = dport;
-		k->hi_port = sport;
-	}
-	*src_is_lo = lo;
-}
-
-uint32_t ft_hash(const struct flow_key *k)
-{
-	/* multiply-xorshift over the key's five 64-bit words */
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 0x243f6a8885a308d3ull;
-	size_t i;
-
-	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
-	}
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
 static struct ft_slot *alloc_slots(size_t n)
 {
 	struct ft_slot *s = malloc(n * sizeof(*s));
@@ -77,17 +36,7 @@ int ft_init(struct flowtab *t, size_t size, ft_key_fn key_of, const void *ctx)
 
 uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t hash)
 {
-	size_t i = hash & t->mask;
-
-	for (;;) {
-		const struct ft_slot *s = &t->slots[i];
-		if (s->val == FT_NONE)
-			return FT_NONE;
-		if (s->hash == hash &&
-		    memcmp(t->key_of(t->ctx, s->val), k, sizeof(*k)) == 0)
-			return s->val;
-		i = (i + 1) & t->mask;
-	}
+	return ft_lookup(t, k, hash, t->key_of, t->ctx);
 }
 
 static void place(struct ft_slot *slots, size_t mask, const struct ft_slot *src)

@@ -12,6 +12,11 @@
  * A slot holds only the hash and the value (8 bytes, so the table stays in
  * cache); keys live with the caller, which the table asks through key_of()
  * when a hash matches.
+ *
+ * Key building, hashing, comparing and the lookup are inline: they run for
+ * every packet, and the lookup takes key_of as an argument so that a
+ * caller passing its own static function gets it inlined too (no call
+ * through a pointer per probe).
  */
 #ifndef LL_ANALYZER_FLOWTAB_H
 #define LL_ANALYZER_FLOWTAB_H
@@ -19,15 +24,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FT_NONE UINT32_MAX
 
-/* Normalized 4-tuple: endpoint "lo" is the smaller (address, port). */
+/* Normalized 4-tuple: endpoint "lo" is the smaller (address, port), with
+ * addresses compared as byte strings (memcmp order). */
 struct flow_key {
 	uint8_t lo_addr[16], hi_addr[16];
 	uint16_t lo_port, hi_port;
 	uint8_t af;
-	uint8_t pad[3];            /* always zero: keys compare with memcmp */
+	uint8_t pad[3];            /* always zero: keys compare as words */
 };
 
 struct ft_slot {
@@ -46,24 +53,117 @@ struct flowtab {
 	const void *ctx;
 };
 
+static inline uint64_t ft_word(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* An address as two numbers that order like memcmp orders the bytes. */
+static inline void ft_addr_words(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
+{
+	*hi = __builtin_bswap64(ft_word(a));
+	*lo = __builtin_bswap64(ft_word(a + 8));
+}
+
 /*
  * Build the key of a segment from src to dst. *src_is_lo tells which end
  * of the key the sender is. Addresses are 16 bytes (IPv4 in the first 4,
  * rest zero, as decode.h gives them).
  */
-void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
-            uint16_t sport, const uint8_t dst[16], uint16_t dport,
-            bool *src_is_lo);
+static inline void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
+                          uint16_t sport, const uint8_t dst[16], uint16_t dport,
+                          bool *src_is_lo)
+{
+	uint64_t s0, s1, d0, d1;
+	bool lo;
 
-uint32_t ft_hash(const struct flow_key *k);
+	ft_addr_words(src, &s0, &s1);
+	ft_addr_words(dst, &d0, &d1);
+	if (s0 != d0)
+		lo = s0 < d0;
+	else if (s1 != d1)
+		lo = s1 < d1;
+	else
+		lo = sport <= dport;
+	k->af = af;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	if (lo) {
+		memcpy(k->lo_addr, src, 16);
+		memcpy(k->hi_addr, dst, 16);
+		k->lo_port = sport;
+		k->hi_port = dport;
+	} else {
+		memcpy(k->lo_addr, dst, 16);
+		memcpy(k->hi_addr, src, 16);
+		k->lo_port = dport;
+		k->hi_port = sport;
+	}
+	*src_is_lo = lo;
+}
+
+static inline bool ft_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+
+	/* five words, no early exit: the branch would mispredict more than
+	 * the loads cost */
+	return ((ft_word(x) ^ ft_word(y)) | (ft_word(x + 8) ^ ft_word(y + 8)) |
+	        (ft_word(x + 16) ^ ft_word(y + 16)) |
+	        (ft_word(x + 24) ^ ft_word(y + 24)) |
+	        (ft_word(x + 32) ^ ft_word(y + 32))) == 0;
+}
+
+static inline uint32_t ft_hash(const struct flow_key *k)
+{
+	/* the five 64-bit words multiplied by independent odd constants (the
+	 * multiplies run in parallel), then a final avalanche */
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = ft_word(p) * 0x9e3779b97f4a7c15ull ^
+	             ft_word(p + 8) * 0xc2b2ae3d27d4eb4full ^
+	             ft_word(p + 16) * 0x165667b19e3779f9ull ^
+	             ft_word(p + 24) * 0xd6e8feb86659fd93ull ^
+	             ft_word(p + 32) * 0xff51afd7ed558ccdull;
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
 
 /* Empty table of `size` slots (rounded up to a power of two, at least 16);
  * key_of(ctx, val) gives the key of a stored value. Returns 0, or -1 on
  * allocation failure. */
 int ft_init(struct flowtab *t, size_t size, ft_key_fn key_of, const void *ctx);
 
+/* Value stored for k, or FT_NONE; key_of/ctx as given to ft_init (passed
+ * again so that an inlined call inlines key_of as well). */
+static inline uint32_t ft_lookup(const struct flowtab *t, const struct flow_key *k,
+                                 uint32_t hash, ft_key_fn key_of, const void *ctx)
+{
+	size_t i = hash & t->mask;
+
+	for (;;) {
+		const struct ft_slot *s = &t->slots[i];
+
+		if (s->val == FT_NONE)
+			return FT_NONE;
+		if (s->hash == hash && ft_key_eq(key_of(ctx, s->val), k))
+			return s->val;
+		i = (i + 1) & t->mask;
+	}
+}
+
 /* Value stored for k, or FT_NONE. */
 uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t hash);
+
+/* Hint that the slot for hash will be looked at soon. */
+static inline void ft_prefetch(const struct flowtab *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->slots[hash & t->mask], 1);
+}
 
 /* Store val under hash (its key, as key_of gives it, must not be present
  * yet). Returns 0, or -1 if the table had to grow and could not (then
