@@ -29,6 +29,7 @@
  */
 #include "analyzer/analyzer.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,13 @@ struct pend {
 };
 
 /* The part of a connection needed only while it can still change much. */
-/* A list of connections linked through conn.prev/next, oldest first. */
+/* A list of connections linked through conn.prev/next, oldest first.
+ * deadline caches when the head expires (its last_time + grace, or +
+ * EMBRYO_IDLE) so that a packet need not read the head to know nothing
+ * expires: -INFINITY means "not known, look", +INFINITY an empty list. */
 struct dlist {
 	uint32_t head, tail;
+	double deadline;
 };
 
 enum { L_NONE = 0, L_EMBRYO, L_DONE };
@@ -150,7 +155,7 @@ struct conn_ext {
 	uint64_t tl_lost;          /* not recorded for lack of memory */
 };
 
-struct conn {
+struct __attribute__((aligned(64))) conn {
 	/* table and lists: what a lookup and the expiry of the oldest
 	 * connection read, together in the first cache line */
 	struct flow_key key;
@@ -278,9 +283,11 @@ static uint32_t pool_get(struct pool *p)
 			p->slabs = ns;
 			p->cap_slabs = ncap;
 		}
-		slab = calloc(SLAB_SIZE, p->esize);
-		if (!slab)
+		/* cache-line aligned, so a connection's first line really
+		 * holds what struct conn puts there */
+		if (posix_memalign((void **)&slab, 64, SLAB_SIZE * p->esize) != 0)
 			return NONE;
+		memset(slab, 0, SLAB_SIZE * p->esize);
 		p->slabs[p->n_slabs++] = slab;
 		/* thread the new elements onto the free list, lowest first */
 		for (i = SLAB_SIZE; i-- > 0;) {
@@ -362,6 +369,7 @@ struct az *az_new(const struct az_config *cfg)
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	az->done.head = az->done.tail = NONE;
 	az->embryo.head = az->embryo.tail = NONE;
+	az->done.deadline = az->embryo.deadline = INFINITY;
 	az->next_id = 1;
 	az->last = NONE;
 	az->retained_sorted = true;
@@ -467,10 +475,15 @@ static void list_unlink(struct az *az, struct conn *c)
 
 	if (!L)
 		return;
-	if (c->prev != NONE)
+	if (c->prev != NONE) {
 		slot(az, c->prev)->next = c->next;
-	else
+	} else {
 		L->head = c->next;
+		L->deadline = -INFINITY;
+		/* the new head is what expiry reads next */
+		if (c->next != NONE)
+			__builtin_prefetch(slot(az, c->next));
+	}
 	if (c->next != NONE)
 		slot(az, c->next)->prev = c->prev;
 	else
@@ -488,10 +501,12 @@ static void list_append(struct az *az, struct conn *c, uint8_t which)
 	L = list_of(az, c);
 	c->prev = L->tail;
 	c->next = NONE;
-	if (L->tail != NONE)
+	if (L->tail != NONE) {
 		slot(az, L->tail)->next = c->self;
-	else
+	} else {
 		L->head = c->self;
+		L->deadline = -INFINITY;
+	}
 	L->tail = c->self;
 }
 
@@ -533,7 +548,7 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 		return NULL;
 	}
 	c = slot(az, i);
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct conn, http));
 	c->self = i;
 	c->x = x;
 	c->in_use = true;
@@ -1310,6 +1325,28 @@ static void fill_dir(struct az_dir *o, const struct cdir *D, uint32_t http_msgs)
 	o->http_messages = http_msgs;
 }
 
+/* Lingering: client bytes the server ACKed after its own FIN, with no RST
+ * from the server; it lasted from the FIN to the server's last ACK of
+ * client data (or of the client's FIN). False (outputs untouched) if not. */
+static bool linger_of(const struct conn *c, uint64_t *bytes, double *seconds)
+{
+	const struct cdir *cs = &c->d[AZ_C2S], *sc = &c->d[AZ_S2C];
+	uint32_t upto, from, drained;
+
+	if (!c->linger_armed || sc->rst_seen || !cs->base_known)
+		return false;
+	upto = seq_min(acked_now(cs), cs->data_end);
+	from = c->linger_from_start ? cs->base + 1 : c->linger_acked0;
+	drained = unacked(upto, from);
+	if (drained == 0)
+		return false;
+	*bytes = drained;
+	*seconds = c->linger_last - sc->fin_time;
+	if (*seconds < 0)
+		*seconds = 0;
+	return true;
+}
+
 static void fill_pub(const struct conn *c, struct az_conn *o)
 {
 	const struct flow_key *k = &c->key;
@@ -1339,22 +1376,7 @@ static void fill_pub(const struct conn *c, struct az_conn *o)
 	o->client_end = cs->state;
 	o->server_end = sc->state;
 
-	/* lingering: client bytes the server ACKed after its own FIN, with
-	 * no RST from the server; it lasted from the FIN to the server's
-	 * last ACK of client data (or of the client's FIN) */
-	if (c->linger_armed && !sc->rst_seen && cs->base_known) {
-		uint32_t upto = seq_min(acked_now(cs), cs->data_end);
-		uint32_t from = c->linger_from_start ? cs->base + 1 : c->linger_acked0;
-		uint32_t drained = unacked(upto, from);
-
-		if (drained > 0) {
-			o->lingered = true;
-			o->linger_bytes = drained;
-			o->linger_seconds = c->linger_last - sc->fin_time;
-			if (o->linger_seconds < 0)
-				o->linger_seconds = 0;
-		}
-	}
+	o->lingered = linger_of(c, &o->linger_bytes, &o->linger_seconds);
 	o->server_fw2 = c->fw2[AZ_SERVER];
 	o->client_fw2 = c->fw2[AZ_CLIENT];
 
@@ -1431,31 +1453,43 @@ static void retain(struct az *az, const struct conn *c, const struct az_conn *pu
 /* Summarize c, hand it out, and free its slot. */
 static void conn_close(struct az *az, struct conn *c, double end_time)
 {
-	struct az_conn pub;
 	int k;
 
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
 	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
-	fill_pub(c, &pub);
-	if (c->finding_idx >= 0)
-		az->findings[c->finding_idx].unanswered_requests = pub.http_unanswered;
-	if (az->cfg.on_conn)
-		az->cfg.on_conn(&pub, az->cfg.arg);
-	az->totals.connections++;
-	az->totals.by_kind[pub.kind]++;
-	az->totals.by_initiator[pub.initiator]++;
-	if (pub.lingered)
-		az->totals.lingered++;
-	if (pub.role_inferred)
-		az->totals.role_inferred++;
-	if (c->flagged) {
+	if (az->cfg.on_conn || c->flagged) {
+		struct az_conn pub;
+
+		fill_pub(c, &pub);
 		if (c->finding_idx >= 0)
-			retain(az, c, &pub);
-		else
-			az->totals.not_retained++;
+			az->findings[c->finding_idx].unanswered_requests =
+				pub.http_unanswered;
+		if (az->cfg.on_conn)
+			az->cfg.on_conn(&pub, az->cfg.arg);
+		if (pub.lingered)
+			az->totals.lingered++;
+		if (c->flagged) {
+			if (c->finding_idx >= 0)
+				retain(az, c, &pub);
+			else
+				az->totals.not_retained++;
+		}
+	} else {
+		/* nobody wants the record: count it without building it
+		 * (most connections of a long capture end here) */
+		uint64_t lb;
+		double ls;
+
+		if (linger_of(c, &lb, &ls))
+			az->totals.lingered++;
 	}
+	az->totals.connections++;
+	az->totals.by_kind[kind_of(c)]++;
+	az->totals.by_initiator[initiator_of(c)]++;
+	if (c->role_inferred)
+		az->totals.role_inferred++;
 	list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)
@@ -1466,22 +1500,34 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 	pool_put(&az->conns, c->self);
 }
 
+/* Close the connections of L whose time is up; cache when the next one's
+ * is (see struct dlist). idle: the fixed grace of the embryo list, or < 0
+ * for each connection's own. */
+static void expire_list(struct az *az, struct dlist *L, double idle, double now)
+{
+	while (L->head != NONE) {
+		struct conn *c = slot(az, L->head);
+		double dl = c->last_time + (idle < 0 ? c->grace : idle);
+
+		if (dl >= now) {
+			L->deadline = dl;
+			/* what closing it will touch: its table slot */
+			ft_prefetch(&az->ft, c->hash);
+			return;
+		}
+		conn_close(az, c, c->last_time);
+	}
+	L->deadline = INFINITY;
+}
+
 static void expire(struct az *az, double now)
 {
-	while (az->done.head != NONE) {
-		struct conn *c = slot(az, az->done.head);
-		if (c->last_time + c->grace >= now)
-			break;
-		conn_close(az, c, c->last_time);
-	}
+	if (now > az->done.deadline)
+		expire_list(az, &az->done, -1.0, now);
 	/* unanswered SYNs (a scan, a dead host) would otherwise be held to
 	 * the end of the capture */
-	while (az->embryo.head != NONE) {
-		struct conn *c = slot(az, az->embryo.head);
-		if (c->last_time + EMBRYO_IDLE >= now)
-			break;
-		conn_close(az, c, c->last_time);
-	}
+	if (now > az->embryo.deadline)
+		expire_list(az, &az->embryo, EMBRYO_IDLE, now);
 }
 
 /* A SYN (no ACK) on a tuple we already follow: a new connection, unless
@@ -1528,7 +1574,7 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		return r;
 	}
 	az->stats.tcp++;
-	if (az->done.head != NONE || az->embryo.head != NONE)
+	if (ts > az->done.deadline || ts > az->embryo.deadline)
 		expire(az, ts);
 
 	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
@@ -1543,7 +1589,11 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		c = slot(az, i);
 		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
 		if (starts_new(c, &s, d)) {
-			conn_close(az, c, c->last_time);
+			/* End the old connection now, not at its last packet: as
+			 * far as the wire shows, a FIN_WAIT_2 it left open lasted
+			 * until this SYN, and the step series must stay in time
+			 * order with what other connections recorded meanwhile. */
+			conn_close(az, c, ts);
 			c = NULL;
 		}
 	}
