@@ -30,6 +30,9 @@
 #include "analyzer/analyzer.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +44,7 @@
 
 #define SLAB_SHIFT 8
 #define SLAB_SIZE (1u << SLAB_SHIFT)
-#define ACK_RING 16          /* ACK advances kept per direction */
+#define ACK_RING 16          /* ACK advances (or runs) kept per direction */
 #define DATA_RING 16         /* data segments kept per direction */
 #define TL_MIN 8             /* first timeline allocation */
 #define TL_KEEP 16           /* buffers up to this size survive slot reuse */
@@ -62,9 +65,12 @@ enum ev {
 	EV_RST,            /* a RST was sent by either side */
 };
 
+/* An ACK advance seen at t0 carrying ack0, or a run of them merged when
+ * the history was full: the first at t0 with ack0, the last at t1 with
+ * ack1 (t0 == t1 and ack0 == ack1 for a single advance). */
 struct ackev {
-	double t;
-	uint32_t ack;
+	double t0, t1;
+	uint32_t ack0, ack1;
 };
 
 struct dseg {
@@ -102,12 +108,11 @@ struct cdir {
 
 /* The recent history of one direction, for judging a RST. */
 struct xdir {
-	/* ACK advances for this direction (sent by the peer), oldest first
-	 * from ack_head; the last one pushed out is remembered */
-	uint8_t ack_n, ack_head;
-	bool evicted_valid;
-	struct ackev evicted;
-	struct ackev ackring[ACK_RING];
+	/* ACK advances for this direction (sent by the peer), oldest first;
+	 * when more come than fit, neighbours merge into runs (see
+	 * ack_push()), so the history always reaches back to the first */
+	uint8_t ack_n;
+	struct ackev acks[ACK_RING];
 	/* data segments, oldest first from d_head */
 	uint8_t d_n, d_head;
 	struct dseg dring[DATA_RING];
@@ -123,6 +128,9 @@ struct pend {
 	uint32_t rst_seq;
 	bool rst_has_ack;
 	uint32_t data_end, acked_cap, sender_acked, recv_acked;
+	uint32_t sender_acked_surely; /* <= sender_acked: they differ when the
+	                                 ACK history was merged around the time
+	                                 that counts (see acked_at()) */
 	enum az_basis basis;
 	bool seq_evidence;
 	enum az_cause cause;
@@ -138,7 +146,7 @@ struct dlist {
 	double deadline;
 };
 
-enum { L_NONE = 0, L_EMBRYO, L_DONE };
+enum { L_NONE = 0, L_EMBRYO };
 
 struct conn_ext {
 	uint32_t self, next_free;
@@ -156,23 +164,34 @@ struct conn_ext {
 };
 
 struct __attribute__((aligned(64))) conn {
-	/* table and lists: what a lookup and the expiry of the oldest
-	 * connection read, together in the first cache line */
+	/* line 0: what a lookup and the expiry of the oldest tomb read */
 	struct flow_key key;
 	uint32_t hash;
-	uint32_t self;
-	uint32_t prev, next;       /* links in that list */
+	uint32_t self;             /* slot index, or tomb reference */
+	uint32_t prev, next;       /* links in the embryo list */
 	double last_time;
+
+	/* line 1: with line 0, all that closing an untouched tomb nobody
+	 * wants a record of reads (conn_close), and starts_new() on one */
 	bool in_use;
 	bool finished;             /* both FINs ACKed, or a RST */
-	uint8_t list;              /* L_NONE, L_EMBRYO or L_DONE */
+	uint8_t list;              /* L_NONE or L_EMBRYO */
 	bool client_is_lo;         /* the client is the key's lo endpoint */
-	uint32_t next_free;
-	double grace;
-
-	uint64_t id;
 	bool role_inferred;
 	bool syn_seen, synack_seen, hsack_seen, rtt_known;
+	bool flagged;
+	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
+	/* a tomb's summary, made by tomb_put() from the rest */
+	uint8_t t_kind, t_initiator;
+	bool t_lingered;
+	bool t_isn_known;          /* c2s isn_known and base */
+	uint32_t t_base;
+	uint32_t next_free;
+	int32_t finding_idx;
+	double grace;
+	uint64_t id;
+	struct conn_ext *x;        /* NULL once released */
+
 	double t_syn, t_synack, t_hsack, h_s, h_c;
 	double first_time;
 	uint64_t first_packet, last_packet;
@@ -189,18 +208,42 @@ struct __attribute__((aligned(64))) conn {
 	uint32_t linger_acked0;
 	double linger_last;
 
-	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
 	struct az_fw2_interval fw2[2];
 
-	bool flagged;
 	int8_t finding_side;
-	int32_t finding_idx;
-
-	struct conn_ext *x;        /* NULL once released */
 	bool tl_dropped;           /* the timeline went with the extension */
 	/* last: conn_new clears everything before it; http_init() sets what
 	 * it needs (its response table is read only below n_resp) */
 	struct http_conn http;
+};
+_Static_assert(offsetof(struct conn, x) + sizeof(void *) <= 128,
+               "struct conn: the close-relevant fields must fit lines 0 and 1");
+_Static_assert(offsetof(struct conn, http.resp) > 128 &&
+               sizeof(struct conn) % 16 == 0, "struct conn: see tomb_copy()");
+
+/* Finished connections wait out their grace period as copies ("tombs") in
+ * a ring, in the order of their last packet: a connection is copied to
+ * the tail when a packet leaves it finished (its slot goes back to the
+ * pool at once) and a late packet is handled on the copy, which then moves
+ * to the tail again (the old place is left dead). So the pool holds only
+ * the connections still in progress, which stay in cache, and expiry
+ * reads the ring front to back, which the hardware prefetcher follows;
+ * with a slot per finished connection a long capture kept thousands of
+ * cold slots and paid a cache miss for nearly every line of each.
+ * Positions count up forever; the table refers to a tomb as TOMB_TAG |
+ * position (31 bits), which stays unambiguous while fewer than 2^31
+ * tombs are in the ring. */
+#define TOMB_SHIFT 8
+#define TOMB_CHUNK (1u << TOMB_SHIFT)
+#define TOMB_TAG 0x80000000u
+#define TOMB_POS_MASK 0x7fffffffu
+
+struct tombs {
+	struct conn **chunks;      /* circular, cap_chunks (a power of two) */
+	size_t cap_chunks;
+	uint64_t head, tail;       /* live positions: [head, tail) */
+	struct conn *spare;        /* an emptied chunk kept for the next one */
+	double deadline;           /* as struct dlist's, for the head */
 };
 
 /* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
@@ -223,7 +266,7 @@ struct az {
 	struct flowtab ft;
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
-	struct dlist done;         /* finished, in order of last activity */
+	struct tombs tombs;        /* finished, in order of last activity */
 	struct dlist embryo;       /* SYN only, in order of last activity */
 	uint64_t next_id;
 	size_t live;
@@ -239,6 +282,8 @@ struct az {
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
 };
 
+static void tombs_free(struct az *az);
+
 static inline void *pool_at(const struct pool *p, uint32_t i)
 {
 	return p->slabs[i >> SLAB_SHIFT] + (size_t)(i & (SLAB_SIZE - 1)) * p->esize;
@@ -248,6 +293,30 @@ static inline void *pool_at(const struct pool *p, uint32_t i)
 static inline struct conn *slot(const struct az *az, uint32_t i)
 {
 	return (struct conn *)az->conns.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
+}
+
+static inline struct conn *tomb_at(const struct az *az, uint64_t pos)
+{
+	const struct tombs *T = &az->tombs;
+
+	return T->chunks[(pos >> TOMB_SHIFT) & (T->cap_chunks - 1)] +
+	       (pos & (TOMB_CHUNK - 1));
+}
+
+static inline bool is_tomb(uint32_t ref) { return (ref & TOMB_TAG) != 0; }
+
+/* The ring position a tomb reference names (see struct tombs). */
+static inline uint64_t tomb_pos(const struct az *az, uint32_t ref)
+{
+	uint64_t h = az->tombs.head;
+
+	return h + (((ref & TOMB_POS_MASK) - (uint32_t)h) & TOMB_POS_MASK);
+}
+
+/* The connection a table value names: a slot or a tomb. */
+static inline struct conn *conn_at(const struct az *az, uint32_t ref)
+{
+	return is_tomb(ref) ? tomb_at(az, tomb_pos(az, ref)) : slot(az, ref);
 }
 
 static void pool_init(struct pool *p, size_t esize, size_t next_off)
@@ -273,7 +342,8 @@ static uint32_t pool_get(struct pool *p)
 		char *slab;
 		uint32_t base = (uint32_t)(p->n_slabs << SLAB_SHIFT);
 
-		if ((uint64_t)(p->n_slabs + 1) << SLAB_SHIFT >= NONE)
+		/* indexes stay below TOMB_TAG (and so below NONE) */
+		if ((uint64_t)(p->n_slabs + 1) << SLAB_SHIFT > TOMB_TAG)
 			return NONE;
 		if (p->n_slabs == p->cap_slabs) {
 			size_t ncap = p->cap_slabs ? p->cap_slabs * 2 : 16;
@@ -333,7 +403,7 @@ static inline int dir_of(enum az_side s) { return s == AZ_CLIENT ? AZ_C2S : AZ_S
 
 static const struct flow_key *conn_key(const void *ctx, uint32_t i)
 {
-	return &slot(ctx, i)->key;
+	return &conn_at(ctx, i)->key;
 }
 
 struct az *az_new(const struct az_config *cfg)
@@ -367,9 +437,9 @@ struct az *az_new(const struct az_config *cfg)
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
-	az->done.head = az->done.tail = NONE;
 	az->embryo.head = az->embryo.tail = NONE;
-	az->done.deadline = az->embryo.deadline = INFINITY;
+	az->embryo.deadline = INFINITY;
+	az->tombs.deadline = INFINITY;
 	az->next_id = 1;
 	az->last = NONE;
 	az->retained_sorted = true;
@@ -398,6 +468,7 @@ void az_free(struct az *az)
 	}
 	pool_free(&az->exts);
 	pool_free(&az->conns);
+	tombs_free(az);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */
 		free((void *)az->retained[i].tl_head);
@@ -431,8 +502,7 @@ static struct conn_ext *ext_get(struct az *az)
 	x->self = i;
 	for (d = 0; d < 2; d++) {
 		http_dir_init(&x->hd[d]);
-		x->x[d].ack_n = x->x[d].ack_head = 0;
-		x->x[d].evicted_valid = false;
+		x->x[d].ack_n = 0;
 		x->x[d].d_n = x->x[d].d_head = 0;
 		x->pend[d].active = false;
 	}
@@ -466,7 +536,7 @@ static void ext_release(struct az *az, struct conn *c)
 
 static struct dlist *list_of(struct az *az, const struct conn *c)
 {
-	return c->list == L_DONE ? &az->done : c->list == L_EMBRYO ? &az->embryo : NULL;
+	return c->list == L_EMBRYO ? &az->embryo : NULL;
 }
 
 static void list_unlink(struct az *az, struct conn *c)
@@ -480,9 +550,6 @@ static void list_unlink(struct az *az, struct conn *c)
 	} else {
 		L->head = c->next;
 		L->deadline = -INFINITY;
-		/* the new head is what expiry reads next */
-		if (c->next != NONE)
-			__builtin_prefetch(slot(az, c->next));
 	}
 	if (c->next != NONE)
 		slot(az, c->next)->prev = c->prev;
@@ -707,23 +774,34 @@ static uint32_t acked_now(const struct cdir *D)
 }
 
 /* Highest ACK for D seen at capture time <= lim (X: D's history, or NULL
- * once released: then the ACK seen so far is all we know). */
-static uint32_t acked_at(const struct cdir *D, const struct xdir *X, double lim)
+ * once released: then the ACK seen so far is all we know). Exact unless
+ * lim falls inside a merged run of the history: then the true value lies
+ * between *surely (the run's first ACK, certainly seen by lim) and the
+ * value returned (its last, not seen by lim), and using the returned one
+ * can only understate the risk. *surely equals the result otherwise. */
+static uint32_t acked_at(const struct cdir *D, const struct xdir *X, double lim,
+                         uint32_t *surely)
 {
 	uint32_t lo = acked_floor(D);
 	int k;
 
-	if (!X)
-		return acked_now(D);
-	for (k = (int)X->ack_n - 1; k >= 0; k--) {
-		const struct ackev *e = &X->ackring[(X->ack_head + k) % ACK_RING];
-		if (e->t <= lim)
-			return seq_max(e->ack, lo);
+	if (!X) {
+		*surely = acked_now(D);
+		return *surely;
 	}
-	/* older ACKs were pushed out of the ring: the newest of them is the
-	 * best bound left (it can only understate the risk) */
-	if (X->evicted_valid)
-		return seq_max(X->evicted.ack, lo);
+	for (k = (int)X->ack_n - 1; k >= 0; k--) {
+		const struct ackev *e = &X->acks[k];
+
+		if (e->t1 <= lim) {
+			*surely = seq_max(e->ack1, lo);
+			return *surely;
+		}
+		if (e->t0 <= lim) {
+			*surely = seq_max(e->ack0, lo);
+			return seq_max(e->ack1, lo);
+		}
+	}
+	*surely = lo;
 	return lo;
 }
 
@@ -747,7 +825,7 @@ static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
 	const struct cdir *D = &c->d[d];
 	const struct xdir *X = c->x ? &c->x->x[d] : NULL;
 	struct az_rst_finding f;
-	uint32_t risk_s, risk_r, lo, base = D->base;
+	uint32_t risk_s, risk_r, risk_s_max, lo, base = D->base;
 	int k;
 
 	if (!pd->active)
@@ -755,6 +833,7 @@ static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
 	pd->active = false;
 	risk_s = unacked(pd->data_end, pd->sender_acked);
 	risk_r = unacked(pd->data_end, pd->recv_acked);
+	risk_s_max = unacked(pd->data_end, pd->sender_acked_surely);
 	if (risk_s == 0 && risk_r == 0)
 		return;
 	if (c->flagged && !(c->finding_side == AZ_CLIENT && d == AZ_S2C))
@@ -770,6 +849,7 @@ static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
 	f.data_end = pd->data_end - base;
 	f.acked_at_capture = pd->acked_cap - base;
 	f.bytes_at_risk_at_server = risk_s;
+	f.bytes_at_risk_at_server_max = risk_s_max > risk_s ? risk_s_max : risk_s;
 	f.bytes_at_risk_at_client = risk_r;
 	f.basis = pd->basis;
 	f.seq_evidence = pd->seq_evidence;
@@ -866,11 +946,12 @@ static void pend_start(struct az *az, struct conn *c, int d,
 		/* an ACK seen at t_a reached the sender by t_a + h/2; the RST
 		 * left it at t - h/2: only ACKs with t_a <= t - h count */
 		pd->basis = AZ_BASIS_TIMING;
-		pd->sender_acked = acked_at(D, c->x ? &c->x->x[d] : NULL, t - h_send);
+		pd->sender_acked = acked_at(D, c->x ? &c->x->x[d] : NULL, t - h_send,
+		                            &pd->sender_acked_surely);
 		pd->limit = t + h_recv;
 	} else {
 		pd->basis = AZ_BASIS_CAPTURE_ORDER;
-		pd->sender_acked = pd->acked_cap;
+		pd->sender_acked = pd->sender_acked_surely = pd->acked_cap;
 		pd->limit = t;
 	}
 	/* A RST for a connection its sender no longer holds takes its seq
@@ -879,6 +960,7 @@ static void pend_start(struct az *az, struct conn *c, int d,
 	if (seq_geq(s->seq, lo) && seq_before(s->seq, D->data_end)) {
 		pd->seq_evidence = true;
 		pd->sender_acked = seq_min(pd->sender_acked, s->seq);
+		pd->sender_acked_surely = seq_min(pd->sender_acked_surely, s->seq);
 	}
 	if (D->fin_seen) {
 		/* peer data the sender had not taken in when it sent its FIN
@@ -966,18 +1048,45 @@ static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s
 /* ------------------------------------------------------------------ */
 /* tracking                                                            */
 
-static void ring_push_ack(struct xdir *D, double t, uint32_t ack)
+/*
+ * Record an ACK advance at t. When the history is full, two neighbours
+ * merge into a run, which keeps both ends (so a lookup inside it still
+ * gets true bounds, see acked_at()) and loses only the advances between:
+ *  - the oldest two, if the second ends at or before the horizon: a RST
+ *    from now on looks up ACKs at t_rst - h_send >= horizon, so it stops
+ *    at that entry or a newer one and the older history is not needed
+ *    (kept coarsely all the same, in case timestamps step back);
+ *  - otherwise the pair whose run would span the least time, so that the
+ *    history stays evenly fine over the stretch a lookup can still hit
+ *    (dropping the oldest, as a plain ring would, left a RST whose lookup
+ *    fell before the ring with an ACK the sender could not have seen yet,
+ *    and so understated its risk).
+ * horizon: t - h_send of this direction's sender, or -INFINITY without
+ * handshake timing.
+ */
+static void ack_push(struct xdir *X, double t, uint32_t ack, double horizon)
 {
-	if (D->ack_n == ACK_RING) {
-		D->evicted = D->ackring[D->ack_head];
-		D->evicted_valid = true;
-		D->ackring[D->ack_head] = (struct ackev){ .t = t, .ack = ack };
-		D->ack_head = (uint8_t)((D->ack_head + 1) % ACK_RING);
-	} else {
-		D->ackring[(D->ack_head + D->ack_n) % ACK_RING] =
-			(struct ackev){ .t = t, .ack = ack };
-		D->ack_n++;
+	struct ackev *e = X->acks;
+	int n = X->ack_n, k, best = 0;
+
+	if (n == ACK_RING) {
+		if (!(e[1].t1 <= horizon)) {
+			double span = e[1].t1 - e[0].t0;
+
+			for (k = 1; k + 1 < n; k++)
+				if (e[k + 1].t1 - e[k].t0 < span) {
+					span = e[k + 1].t1 - e[k].t0;
+					best = k;
+				}
+		}
+		e[best].t1 = e[best + 1].t1;
+		e[best].ack1 = e[best + 1].ack1;
+		memmove(&e[best + 1], &e[best + 2],
+		        (size_t)(n - best - 2) * sizeof(*e));
+		n--;
 	}
+	e[n] = (struct ackev){ .t0 = t, .t1 = t, .ack0 = ack, .ack1 = ack };
+	X->ack_n = (uint8_t)(n + 1);
 }
 
 static void ring_push_data(struct xdir *D, uint32_t start, uint32_t end, uint64_t idx)
@@ -1082,7 +1191,10 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 	P->acked_seen = true;
 	P->acked = a;
 	if (c->x)
-		ring_push_ack(&c->x->x[!d], t, a);
+		/* ACKs for direction !d: its sender is the side this ACK
+		 * came to, whose round trip is h_c for the client */
+		ack_push(&c->x->x[!d], t, a, c->rtt_known ?
+		         t - (d == AZ_S2C ? c->h_c : c->h_s) : -INFINITY);
 	if (c->x && c->x->pend[!d].active)
 		c->x->pend[!d].recv_acked = seq_max(c->x->pend[!d].recv_acked, a);
 
@@ -1185,7 +1297,8 @@ static void mark_finished(struct az *az, struct conn *c)
 		c->grace = GRACE_MIN;
 	if (c->grace > GRACE_MAX)
 		c->grace = GRACE_MAX;
-	list_append(az, c, L_DONE);
+	/* az_packet() moves it to the tomb ring after this packet */
+	list_unlink(az, c);
 }
 
 static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -1205,15 +1318,16 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	D->packets++;
 	if (c->x)
 		tl_append(az, c->x, s, d, t, idx);
-	/* keep the lists in order of last activity; a connection stays in
-	 * the embryo list only while its client's SYNs are all there is */
-	if (c->finished)
-		list_append(az, c, L_DONE);
-	else if ((s->flags & (LL_TH_SYN | LL_TH_ACK | LL_TH_RST)) == LL_TH_SYN &&
-	         d == AZ_C2S && !c->synack_seen && c->d[AZ_S2C].packets == 0)
-		list_append(az, c, L_EMBRYO);
-	else if (c->list == L_EMBRYO)
-		list_unlink(az, c);
+	/* keep the embryo list in order of last activity; a connection
+	 * stays in it only while its client's SYNs are all there is (a
+	 * finished one goes to the tomb ring's tail after this packet) */
+	if (!c->finished) {
+		if ((s->flags & (LL_TH_SYN | LL_TH_ACK | LL_TH_RST)) == LL_TH_SYN &&
+		    d == AZ_C2S && !c->synack_seen && c->d[AZ_S2C].packets == 0)
+			list_append(az, c, L_EMBRYO);
+		else if (c->list == L_EMBRYO)
+			list_unlink(az, c);
+	}
 
 	if (fl & LL_TH_SYN)
 		on_syn(c, s, d, t);
@@ -1455,6 +1569,17 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 {
 	int k;
 
+	if (is_tomb(c->self) && !c->x && !c->flagged && !az->cfg.on_conn &&
+	    !c->fw2_open[0] && !c->fw2_open[1]) {
+		/* nothing can have changed since tomb_put() summarized it,
+		 * and nobody wants the record: count it from lines 0 and 1
+		 * (the common end of a connection in a long capture) */
+		if (c->t_lingered)
+			az->totals.lingered++;
+		az->totals.by_kind[c->t_kind]++;
+		az->totals.by_initiator[c->t_initiator]++;
+		goto counted;
+	}
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
@@ -1485,9 +1610,10 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 		if (linger_of(c, &lb, &ls))
 			az->totals.lingered++;
 	}
-	az->totals.connections++;
 	az->totals.by_kind[kind_of(c)]++;
 	az->totals.by_initiator[initiator_of(c)]++;
+counted:
+	az->totals.connections++;
 	if (c->role_inferred)
 		az->totals.role_inferred++;
 	list_unlink(az, c);
@@ -1497,7 +1623,190 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 	az->live--;
 	ext_release(az, c);
 	c->in_use = false;
-	pool_put(&az->conns, c->self);
+	if (!is_tomb(c->self))
+		pool_put(&az->conns, c->self);
+	else if (tomb_pos(az, c->self) == az->tombs.head)
+		az->tombs.deadline = -INFINITY; /* a later tomb may be due sooner */
+}
+
+/* ------------------------------------------------------------------ */
+/* the tomb ring (see struct tombs)                                    */
+
+/* Make sure the tail position has a chunk. Returns 0, or -1 without
+ * memory. */
+static int tomb_room(struct az *az)
+{
+	struct tombs *T = &az->tombs;
+	uint64_t first = T->head >> TOMB_SHIFT, want = T->tail >> TOMB_SHIFT;
+	struct conn *chunk;
+
+	if ((T->tail & (TOMB_CHUNK - 1)) != 0)
+		return 0; /* inside a chunk that is there */
+	if (T->tail - T->head >= TOMB_POS_MASK)
+		return -1; /* references would become ambiguous */
+	if (want - first >= T->cap_chunks) {
+		/* every chunk pointer is in use: double the circle, each chunk
+		 * keeping its place modulo the new size */
+		size_t ncap = T->cap_chunks ? T->cap_chunks * 2 : 16;
+		struct conn **nc = calloc(ncap, sizeof(*nc));
+		uint64_t q;
+
+		if (!nc)
+			return -1;
+		for (q = first; q < want; q++)
+			nc[q & (ncap - 1)] = T->chunks[q & (T->cap_chunks - 1)];
+		free(T->chunks);
+		T->chunks = nc;
+		T->cap_chunks = ncap;
+	}
+	if (T->spare) {
+		chunk = T->spare;
+		T->spare = NULL;
+	} else if (posix_memalign((void **)&chunk, 64,
+	                          TOMB_CHUNK * sizeof(struct conn)) != 0) {
+		return -1;
+	}
+	T->chunks[want & (T->cap_chunks - 1)] = chunk;
+	return 0;
+}
+
+/* Drop the (dead) head tomb; an emptied chunk becomes the spare. */
+static void tomb_pop(struct az *az)
+{
+	struct tombs *T = &az->tombs;
+	uint64_t q = T->head >> TOMB_SHIFT;
+
+	T->head++;
+	if ((T->head & (TOMB_CHUNK - 1)) == 0 || T->head == T->tail) {
+		/* leaving chunk q (or the ring is empty: start over at a
+		 * chunk boundary next time, so chunk q can be reused) */
+		struct conn **cp = &T->chunks[q & (T->cap_chunks - 1)];
+
+		if (T->head == T->tail && (T->head & (TOMB_CHUNK - 1)) != 0) {
+			T->head = T->tail = (q + 1) << TOMB_SHIFT;
+		}
+		if (T->spare)
+			free(*cp);
+		else
+			T->spare = *cp;
+		*cp = NULL;
+	}
+}
+
+/* Copy c into the tomb t: all of it but the unused end of the HTTP
+ * response table. Lines 0 and 1 go through the cache (expiry and a reused
+ * tuple read them soon); with SSE2 the rest is written with non-temporal
+ * stores, read back only if the tomb takes a late packet or a record of
+ * it is wanted. Tombs are written once for every connection of a
+ * capture, into memory not touched for seconds: plain stores would first
+ * read every line in, doubling the memory traffic that dominates the
+ * cost of a capture of short connections. */
+static void tomb_copy(struct conn *t, const struct conn *c)
+{
+	size_t n = offsetof(struct conn, http.resp) +
+	           (size_t)c->http.n_resp * sizeof(c->http.resp[0]);
+
+	memcpy(t, c, 128);
+#ifdef __SSE2__
+	{
+		const char *src = (const char *)c + 128;
+		char *dst = (char *)t + 128;
+		size_t i, m = (n - 128 + 15) & ~(size_t)15;
+
+		/* both 64-byte aligned (struct conn is); the copy may run up
+		 * to 15 bytes past n, still inside struct conn */
+		for (i = 0; i < m; i += 16)
+			_mm_stream_si128((__m128i *)(dst + i),
+			                 _mm_load_si128((const __m128i *)(src + i)));
+		_mm_sfence();
+	}
+#else
+	memcpy((char *)t + 128, (const char *)c + 128, n - 128);
+#endif
+}
+
+/* Fill the line-1 summary of tomb t, which conn_close() and starts_new()
+ * use for it, from c (t itself, or the connection t is a copy of). */
+static void tomb_summarize(struct conn *t, const struct conn *c)
+{
+	uint64_t lb;
+	double ls;
+
+	t->t_kind = (uint8_t)kind_of(c);
+	t->t_initiator = (uint8_t)initiator_of(c);
+	t->t_lingered = linger_of(c, &lb, &ls);
+	t->t_isn_known = c->d[AZ_C2S].isn_known;
+	t->t_base = c->d[AZ_C2S].base;
+}
+
+/* c (in a slot, or a tomb that just took a late packet) is finished: copy
+ * it to the ring's tail. If the ring cannot grow, c is summarized now
+ * instead (its grace period is lost, nothing else). */
+static void tomb_put(struct az *az, struct conn *c)
+{
+	struct tombs *T = &az->tombs;
+	struct conn *t;
+	uint32_t ref;
+
+	if (tomb_room(az) < 0) {
+		tomb_summarize(c, c); /* a tomb may have taken a packet since */
+		conn_close(az, c, c->last_time);
+		return;
+	}
+	t = tomb_at(az, T->tail);
+	tomb_copy(t, c);
+	ref = TOMB_TAG | (uint32_t)(T->tail & TOMB_POS_MASK);
+	t->self = ref;
+	tomb_summarize(t, c);
+	ft_replace(&az->ft, c->hash, c->self, ref);
+	if (az->last == c->self)
+		az->last = ref;
+	if (T->head == T->tail)
+		T->deadline = -INFINITY;
+	T->tail++;
+	c->in_use = false;
+	if (!is_tomb(c->self))
+		pool_put(&az->conns, c->self);
+	else if (tomb_pos(az, c->self) == T->head)
+		T->deadline = -INFINITY;
+}
+
+/* Close the tombs whose grace is over, front to back (see expire_list). */
+static void expire_tombs(struct az *az, double now)
+{
+	struct tombs *T = &az->tombs;
+
+	while (T->head != T->tail) {
+		struct conn *c = tomb_at(az, T->head);
+
+		if (c->in_use) {
+			double dl = c->last_time + c->grace;
+
+			if (dl >= now) {
+				T->deadline = dl;
+				ft_prefetch(&az->ft, c->hash);
+				return;
+			}
+			conn_close(az, c, c->last_time);
+		}
+		tomb_pop(az);
+	}
+	T->deadline = INFINITY;
+}
+
+static void tombs_free(struct az *az)
+{
+	struct tombs *T = &az->tombs;
+	size_t i;
+
+	for (i = 0; i < T->cap_chunks; i++) {
+		free(T->chunks[i]);
+		T->chunks[i] = NULL;
+	}
+	free(T->chunks);
+	T->chunks = NULL;
+	free(T->spare);
+	T->spare = NULL;
 }
 
 /* Close the connections of L whose time is up; cache when the next one's
@@ -1522,8 +1831,8 @@ static void expire_list(struct az *az, struct dlist *L, double idle, double now)
 
 static void expire(struct az *az, double now)
 {
-	if (now > az->done.deadline)
-		expire_list(az, &az->done, -1.0, now);
+	if (now > az->tombs.deadline)
+		expire_tombs(az, now);
 	/* unanswered SYNs (a scan, a dead host) would otherwise be held to
 	 * the end of the capture */
 	if (now > az->embryo.deadline)
@@ -1535,13 +1844,19 @@ static void expire(struct az *az, double now)
 static bool starts_new(const struct conn *c, const struct dec_tcp *s, int d)
 {
 	const struct cdir *C = &c->d[AZ_C2S];
-	bool ended = c->d[0].rst_seen || c->d[1].rst_seen ||
-	             (c->d[0].fin_seen && c->d[1].fin_seen);
+	bool ended;
 
 	if (!(s->flags & LL_TH_SYN) || (s->flags & LL_TH_ACK))
 		return false;
+	if (is_tomb(c->self)) {
+		/* finished, so ended; only the repeated SYN stays with it
+		 * (from the copy in line 1, see tomb_put()) */
+		return !(d == AZ_C2S && c->t_isn_known && s->seq == c->t_base);
+	}
 	if (d == AZ_C2S && C->isn_known && s->seq == C->base)
 		return false;
+	ended = c->d[0].rst_seen || c->d[1].rst_seen ||
+	        (c->d[0].fin_seen && c->d[1].fin_seen);
 	if (ended || !c->syn_seen)
 		return true;
 	return d == AZ_C2S;
@@ -1558,14 +1873,16 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 	bool src_is_lo;
 	struct conn *c = NULL;
 	uint64_t idx;
+	bool first;
 	int d;
 
 	az->stats.packets++;
 	idx = az->stats.packets;
 	az->stats.bytes += caplen;
-	if (idx == 1)
+	first = idx - az->stats.filtered == 1; /* the first frame handed in */
+	if (first)
 		az->stats.first_time = ts;
-	if (ts > az->stats.last_time || idx == 1)
+	if (ts > az->stats.last_time || first)
 		az->stats.last_time = ts;
 	r = dec_packet(dlt, bytes, caplen, wirelen, &s, NULL);
 	if (r != DEC_OK) {
@@ -1574,19 +1891,19 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		return r;
 	}
 	az->stats.tcp++;
-	if (ts > az->done.deadline || ts > az->embryo.deadline)
+	if (ts > az->tombs.deadline || ts > az->embryo.deadline)
 		expire(az, ts);
 
 	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
-	if (az->last != NONE && memcmp(&slot(az, az->last)->key, &k, sizeof(k)) == 0) {
+	if (az->last != NONE && ft_key_eq(&conn_at(az, az->last)->key, &k)) {
 		i = az->last;
-		hash = slot(az, i)->hash;
+		hash = conn_at(az, i)->hash;
 	} else {
 		hash = ft_hash(&k);
-		i = ft_find(&az->ft, &k, hash);
+		i = ft_lookup(&az->ft, &k, hash, conn_key, az);
 	}
 	if (i != NONE) {
-		c = slot(az, i);
+		c = conn_at(az, i);
 		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
 		if (starts_new(c, &s, d)) {
 			/* End the old connection now, not at its last packet: as
@@ -1608,12 +1925,26 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 	az->last = c->self;
 	az->stats.by_result[DEC_OK]++;
 	track(az, c, &s, d, ts, idx);
+	if (c->finished)
+		tomb_put(az, c);
 	return DEC_OK;
 }
 
-static int cmp_conn_id(const void *a, const void *b)
+void az_skip_frame(struct az *az)
 {
-	uint64_t x = (*(struct conn *const *)a)->id, y = (*(struct conn *const *)b)->id;
+	az->stats.packets++;
+	az->stats.filtered++;
+}
+
+/* A live connection at the end, sorted by id without touching it. */
+struct live_ref {
+	uint64_t id;
+	uint32_t ref;              /* slot or tomb, as the table has it */
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	uint64_t x = ((const struct live_ref *)a)->id, y = ((const struct live_ref *)b)->id;
 	return (x > y) - (x < y);
 }
 
@@ -1625,8 +1956,9 @@ static int cmp_pub_id(const void *a, const void *b)
 
 void az_finish(struct az *az)
 {
-	struct conn **live = NULL;
+	struct live_ref *live = NULL;
 	size_t n = 0, i;
+	uint64_t p;
 
 	if (az->finished)
 		return;
@@ -1639,14 +1971,23 @@ void az_finish(struct az *az)
 		if (!c->in_use)
 			continue;
 		if (live)
-			live[n++] = c;
+			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
+		else
+			conn_close(az, c, az->stats.last_time);
+	}
+	for (p = az->tombs.head; p != az->tombs.tail; p++) {
+		struct conn *c = tomb_at(az, p);
+		if (!c->in_use)
+			continue;
+		if (live)
+			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
 		else
 			conn_close(az, c, az->stats.last_time);
 	}
 	if (live) {
-		qsort(live, n, sizeof(*live), cmp_conn_id);
+		qsort(live, n, sizeof(*live), cmp_live);
 		for (i = 0; i < n; i++)
-			conn_close(az, live[i], az->stats.last_time);
+			conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
 		free(live);
 		live = NULL;
 	}

@@ -13,7 +13,8 @@
  * the base is the first sequence number seen minus 1 (so again the first
  * byte seen is 1). Times are absolute seconds (pcap timestamps) unless a
  * field says otherwise. Packet indexes are 1-based positions in the input
- * (every frame counts, TCP or not), so they index the saved pcap.
+ * (every frame counts, TCP or not, and so does a frame a filter rejected,
+ * see az_skip_frame()), so they index the saved pcap.
  *
  * Memory: no allocation per packet. Live connections sit in a hash table
  * that grows geometrically; a finished connection is summarized, handed to
@@ -223,6 +224,13 @@ struct az_rst_finding {
 	uint32_t bytes_at_risk_at_server; /* sender's view: its data not yet
 	                              ACKed as far as it could know at send time
 	                              (for a client RST: the client's view) */
+	uint32_t bytes_at_risk_at_server_max; /* the most the sender's view can
+	                              be: equal to bytes_at_risk_at_server unless
+	                              so many ACK advances came in the sender's
+	                              round trip before the RST that the analyzer
+	                              kept some only as merged runs; then the true
+	                              value lies between the two (the finding is
+	                              judged on the lower one) */
 	uint32_t bytes_at_risk_at_client; /* receiver's view: bytes it had not
 	                              ACKed when the RST reached it */
 	enum az_basis basis;
@@ -238,11 +246,15 @@ struct az_rst_finding {
 };
 
 struct az_stats {
-	uint64_t packets;          /* every frame handed in */
+	uint64_t packets;          /* every frame of the input: handed in with
+	                              az_packet() or skipped with
+	                              az_skip_frame() */
+	uint64_t filtered;         /* skipped: a filter rejected them (not
+	                              decoded, in no other count below) */
 	uint64_t tcp;              /* decoded TCP segments */
 	uint64_t by_result[DEC_NRESULTS]; /* indexed by enum dec_result */
-	uint64_t bytes;            /* captured bytes */
-	double first_time, last_time;
+	uint64_t bytes;            /* captured bytes of the frames handed in */
+	double first_time, last_time; /* of the frames handed in; 0 if none */
 };
 
 struct az_totals {
@@ -304,6 +316,15 @@ struct az *az_new(const struct az_config *cfg);
 enum dec_result az_packet(struct az *az, int dlt, double ts,
                           const uint8_t *bytes, uint32_t caplen,
                           uint32_t wirelen);
+
+/*
+ * A frame of the input that is not analyzed because a filter rejected it
+ * (an offline BPF filter applied frame by frame): it takes its place in
+ * the packet numbering, so later indexes still count every frame of the
+ * file, and is counted in stats.packets and stats.filtered. Nothing else
+ * changes (no time, no expiry).
+ */
+void az_skip_frame(struct az *az);
 
 /* End of input: summarize every open connection (FIN_WAIT_2 still open is
  * censored as capture_end), call on_conn for each. Idempotent. */

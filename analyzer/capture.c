@@ -11,8 +11,10 @@
  * the rest of the file is still read, as tcpdump does.
  *
  * Offline BPF filters are applied here with pcap_offline_filter() rather
- * than installed with pcap_setfilter(), so that we still see every record
- * and an error can name the record's position in the file.
+ * than installed with pcap_setfilter(), so that we still see every record:
+ * an error can name the record's position in the file, and a rejected
+ * frame goes to az_skip_frame() so that the analyzer's packet indexes
+ * count every frame of the file (tcpdump -r numbers them the same way).
  */
 #include "analyzer/capture.h"
 
@@ -309,8 +311,10 @@ int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
 		records++;
 		est_bytes += PCAP_REC_HDR + h->caplen;
 		if (c->have_filter &&
-		    pcap_offline_filter(&c->prog, h, data) == 0)
+		    pcap_offline_filter(&c->prog, h, data) == 0) {
+			az_skip_frame(az);
 			continue;
+		}
 		fed++;
 		az_packet(az, c->dlt,
 		          (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6,

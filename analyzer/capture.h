@@ -26,7 +26,9 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 /* Open a live interface (promiscuous off, snaplen 262144, immediate mode). */
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen);
 
-/* Compile and install a BPF filter expression (tcpdump syntax). */
+/* Compile a BPF filter expression (tcpdump syntax): installed in the
+ * kernel for a live interface, applied by cap_run() to a saved capture
+ * (see there for what that means for packet indexes). */
 int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
 
 int cap_datalink(const struct cap *c);            /* pcap DLT number */
@@ -54,8 +56,14 @@ struct cap_limits {
  * ("FILE: record N: reason"). Records libpcap accepts but that make no
  * sense (caplen 0, caplen > len) are handed on: the decoder counts them as
  * invalid and reading goes on, as tcpdump does.
- * With an offline filter, frames the filter rejects are not handed to the
- * analyzer (so the analyzer's packet indexes count filtered frames only).
+ * With a filter on a saved capture, every record is read and the filter
+ * is applied here, frame by frame: a frame it rejects is not decoded but
+ * still counted with az_skip_frame(), so the analyzer's packet indexes are
+ * positions in the file (what `tcpdump -r FILE` numbers) and stats count
+ * the rejected frames as filtered. On a live interface the kernel applies
+ * the filter and rejected frames are never seen: indexes count the frames
+ * delivered, which is what a `-w` capture with the same filter would hold.
+ * lim->count counts frames handed to the analyzer (after the filter).
  */
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen);

@@ -78,6 +78,22 @@ int ft_insert(struct flowtab *t, uint32_t hash, uint32_t val)
 	return 0;
 }
 
+void ft_replace(struct flowtab *t, uint32_t hash, uint32_t old_val, uint32_t new_val)
+{
+	size_t i = hash & t->mask;
+
+	for (;;) {
+		struct ft_slot *s = &t->slots[i];
+		if (s->val == FT_NONE)
+			return;
+		if (s->val == old_val) {
+			s->val = new_val;
+			return;
+		}
+		i = (i + 1) & t->mask;
+	}
+}
+
 void ft_remove(struct flowtab *t, uint32_t hash, uint32_t val)
 {
 	size_t i = hash & t->mask, j;

@@ -36,6 +36,11 @@ struct flow_key {
 	uint8_t af;
 	uint8_t pad[3];            /* always zero: keys compare as words */
 };
+_Static_assert(sizeof(struct flow_key) == 40 &&
+               offsetof(struct flow_key, lo_port) == 32 &&
+               offsetof(struct flow_key, hi_port) == 34 &&
+               offsetof(struct flow_key, af) == 36,
+               "flow_key: ft_key() writes it as five words");
 
 struct ft_slot {
 	uint32_t hash;
@@ -61,46 +66,60 @@ static inline uint64_t ft_word(const uint8_t *p)
 	return w;
 }
 
-/* An address as two numbers that order like memcmp orders the bytes. */
-static inline void ft_addr_words(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
-{
-	*hi = __builtin_bswap64(ft_word(a));
-	*lo = __builtin_bswap64(ft_word(a + 8));
-}
-
 /*
  * Build the key of a segment from src to dst. *src_is_lo tells which end
  * of the key the sender is. Addresses are 16 bytes (IPv4 in the first 4,
  * rest zero, as decode.h gives them).
+ *
+ * The key is written as five 8-byte words because it is read back as
+ * words right away (hash, compare): narrower stores under a wide load
+ * cannot be forwarded, and that stall showed in the profile.
  */
 static inline void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
                           uint16_t sport, const uint8_t dst[16], uint16_t dport,
                           bool *src_is_lo)
 {
-	uint64_t s0, s1, d0, d1;
+	uint64_t s0 = ft_word(src), s1 = ft_word(src + 8);
+	uint64_t d0 = ft_word(dst), d1 = ft_word(dst + 8);
+	uint64_t sh = __builtin_bswap64(s0), dh = __builtin_bswap64(d0);
+	uint64_t sl = __builtin_bswap64(s1), dl = __builtin_bswap64(d1);
+	uint8_t *p = (uint8_t *)k;
+	uint64_t w[5], tail;
+	uint16_t lo_port, hi_port;
 	bool lo;
 
-	ft_addr_words(src, &s0, &s1);
-	ft_addr_words(dst, &d0, &d1);
-	if (s0 != d0)
-		lo = s0 < d0;
-	else if (s1 != d1)
-		lo = s1 < d1;
+	if (sh != dh)
+		lo = sh < dh;
+	else if (sl != dl)
+		lo = sl < dl;
 	else
 		lo = sport <= dport;
-	k->af = af;
-	k->pad[0] = k->pad[1] = k->pad[2] = 0;
-	if (lo) {
-		memcpy(k->lo_addr, src, 16);
-		memcpy(k->hi_addr, dst, 16);
-		k->lo_port = sport;
-		k->hi_port = dport;
-	} else {
-		memcpy(k->lo_addr, dst, 16);
-		memcpy(k->hi_addr, src, 16);
-		k->lo_port = dport;
-		k->hi_port = sport;
+	w[0] = lo ? s0 : d0;
+	w[1] = lo ? s1 : d1;
+	w[2] = lo ? d0 : s0;
+	w[3] = lo ? d1 : s1;
+	lo_port = lo ? sport : dport;
+	hi_port = lo ? dport : sport;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* lo_port, hi_port, af, pad[3] as they lie in memory */
+	tail = (uint64_t)lo_port | (uint64_t)hi_port << 16 | (uint64_t)af << 32;
+#else
+	{
+		struct flow_key t;
+
+		memset(&t, 0, sizeof(t));
+		t.lo_port = lo_port;
+		t.hi_port = hi_port;
+		t.af = af;
+		memcpy(&tail, (const uint8_t *)&t + 32, 8);
 	}
+#endif
+	w[4] = tail;
+	memcpy(p, &w[0], 8);
+	memcpy(p + 8, &w[1], 8);
+	memcpy(p + 16, &w[2], 8);
+	memcpy(p + 24, &w[3], 8);
+	memcpy(p + 32, &w[4], 8);
 	*src_is_lo = lo;
 }
 
@@ -169,6 +188,9 @@ static inline void ft_prefetch(const struct flowtab *t, uint32_t hash)
  * yet). Returns 0, or -1 if the table had to grow and could not (then
  * nothing changed). */
 int ft_insert(struct flowtab *t, uint32_t hash, uint32_t val);
+
+/* The entry for old_val (stored under hash) now holds new_val (same key). */
+void ft_replace(struct flowtab *t, uint32_t hash, uint32_t old_val, uint32_t new_val);
 
 /* Remove the entry for val (stored under hash) if present. */
 void ft_remove(struct flowtab *t, uint32_t hash, uint32_t val);

@@ -82,10 +82,6 @@ static void commit(struct fw2 *f)
 {
 	if (!f->have_cur)
 		return;
-	if (f->cur_n > f->peak) {
-		f->peak = f->cur_n;
-		f->peak_time = f->cur_t;
-	}
 	series_add(f, f->cur_t, f->cur_n);
 }
 
@@ -99,6 +95,15 @@ static void step(struct fw2 *f, double t, int delta)
 	if (delta < 0 && f->cur_n == 0)
 		return; /* an end without a start: ignore rather than wrap */
 	f->cur_n = (uint32_t)((int64_t)f->cur_n + delta);
+	/* The peak counts every socket that was in FIN_WAIT_2, even one
+	 * that entered and left within one timestamp (the series keeps only
+	 * the net value of an instant): a socket that enters on the last
+	 * frame is closed as capture_end at that same time, and must still
+	 * make the peak at least 1, at a real time. */
+	if (f->cur_n > f->peak) {
+		f->peak = f->cur_n;
+		f->peak_time = t;
+	}
 }
 
 void fw2_start(struct fw2 *f, double t)

@@ -3,6 +3,11 @@
  * sockets of that side were in FIN_WAIT_2 over time, how long each stayed,
  * and how the intervals ended.
  *
+ * peak is the most sockets in FIN_WAIT_2 at once in event order, so a
+ * socket that enters and leaves at the same timestamp (one that enters on
+ * the capture's last frame ends there as capture_end) still counts; the
+ * step series holds the net value of each instant.
+ *
  * Events must come in non-decreasing time order (capture order gives that:
  * every start and end is stamped with the time of the packet that caused
  * it, and capture_end endings come last). The step series is exact until it

@@ -24,8 +24,14 @@ enum {
 
 void http_init(struct http_conn *h)
 {
-	memset(h, 0, sizeof(*h));
+	/* everything but the response table, which is read only below
+	 * n_resp: clearing it for every connection shows in profiles */
+	h->requests = 0;
+	h->status_lines = 0;
+	h->responses = 0;
+	h->head_bits = 0;
 	h->open_response = -1;
+	h->n_resp = 0;
 }
 
 void http_dir_init(struct http_dir *hd)
@@ -93,6 +99,17 @@ static bool parse_status_line(const char *l, size_t n, uint16_t *status)
 	return *status >= 100;
 }
 
+/* True if the n bytes at s contain word (lower case), ignoring case. */
+static bool contains_ci(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word), i;
+
+	for (i = 0; i + w <= n; i++)
+		if (strncasecmp(s + i, word, w) == 0)
+			return true;
+	return false;
+}
+
 static void header_line(struct http_dir *hd, const char *l, size_t n)
 {
 	static const char cl[] = "content-length:";
@@ -122,8 +139,12 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 			hd->content_length = v;
 		}
 	} else if (n >= sizeof(te) - 1 && strncasecmp(l, te, sizeof(te) - 1) == 0) {
-		/* the line buffer is NUL-terminated by the caller */
-		if (strcasestr(l + sizeof(te) - 1, "chunked"))
+		/* the value, up to a NUL byte if the line holds one (as a C
+		 * string search would see it) */
+		const char *v = l + sizeof(te) - 1;
+		size_t vn = strnlen(v, n - (sizeof(te) - 1));
+
+		if (contains_ci(v, vn, "chunked"))
 			hd->chunked = true;
 	}
 }
@@ -147,20 +168,18 @@ static void start_message(struct http_dir *hd)
 	hd->status = 0;
 }
 
-/* A whole line (CR LF stripped) ended; `end` is the seq after its LF and
- * `lseq` the seq of its first byte. */
+/* A whole line ended: its n bytes (LF excluded) at l, which is the line
+ * buffer or the segment itself when the line lies within one; `end` is
+ * the seq after its LF and `lseq` the seq of its first byte. */
 static void line_done(struct http_conn *h, struct http_dir *hd, int d,
-                      uint32_t lseq, uint32_t end)
+                      uint32_t lseq, uint32_t end, const char *l, size_t n)
 {
-	char *l = hd->line;
-	size_t n = hd->line_len;
 	bool head = false;
 	uint64_t v;
 	size_t i;
 
 	if (n > 0 && l[n - 1] == '\r')
 		n--;
-	l[n] = '\0';
 	switch (hd->mode) {
 	case M_START:
 		if (n == 0)
@@ -316,6 +335,15 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 				hd->line_seq = pos + i;
 			lf = memchr(p + i, '\n', n - i);
 			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
+			if (lf && hd->line_len == 0 && !hd->line_long &&
+			    take <= HTTP_LINE_MAX - 1) {
+				/* the whole line is here: read it in place */
+				const char *l = (const char *)p + i;
+
+				i += take + 1;
+				line_done(h, hd, d, hd->line_seq, pos + i, l, take);
+				break;
+			}
 			room = (HTTP_LINE_MAX - 1) - hd->line_len;
 			if (take > room) {
 				hd->line_long = true;
@@ -332,7 +360,8 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			i += take;
 			if (lf) {
 				i++; /* the LF */
-				line_done(h, hd, d, hd->line_seq, pos + i);
+				line_done(h, hd, d, hd->line_seq, pos + i,
+				          hd->line, hd->line_len);
 				hd->line_len = 0;
 				hd->line_long = false;
 			}

@@ -52,6 +52,7 @@ struct http_conn {
 	struct az_http_response resp[AZ_MAX_HTTP_RESPONSES]; /* raw seqs */
 };
 
+/* Empty counts; resp[] entries at and beyond n_resp are left undefined. */
 void http_init(struct http_conn *h);
 void http_dir_init(struct http_dir *hd);
 

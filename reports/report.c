@@ -272,6 +272,7 @@ static json_t *jfinding(const struct az_rst_finding *f, double t0)
 	bad |= set(o, "data_end", jint(f->data_end));
 	bad |= set(o, "acked_at_capture", jint(f->acked_at_capture));
 	bad |= set(o, "bytes_at_risk_at_server", jint(f->bytes_at_risk_at_server));
+	bad |= set(o, "bytes_at_risk_at_server_max", jint(f->bytes_at_risk_at_server_max));
 	bad |= set(o, "bytes_at_risk_at_client", jint(f->bytes_at_risk_at_client));
 	bad |= set(o, "basis", json_string(az_basis_name(f->basis)));
 	bad |= set(o, "seq_evidence", json_boolean(f->seq_evidence));
@@ -349,7 +350,7 @@ static json_t *jtimestamp(time_t t)
 static json_t *jinput(const struct az *az, const struct report_input *in)
 {
 	const struct az_stats *st = az_stats(az);
-	bool any = st->packets > 0;
+	bool any = st->packets > st->filtered; /* a frame was analyzed */
 	json_t *o = json_object();
 	int bad = set(o, "source", jstr(in->source));
 	bad |= set(o, "live", json_boolean(in->live));
@@ -358,6 +359,7 @@ static json_t *jinput(const struct az *az, const struct report_input *in)
 	bad |= set(o, "end_time", any ? jsec(st->last_time) : json_null());
 	bad |= set(o, "duration", jsec(any ? st->last_time - st->first_time : 0));
 	bad |= set(o, "packets", jint(st->packets));
+	bad |= set(o, "filtered", jint(st->filtered));
 	bad |= set(o, "tcp_packets", jint(st->tcp));
 	bad |= set(o, "bytes", jint(st->bytes));
 	bad |= set(o, "truncated", jint(st->by_result[DEC_TRUNCATED]));

@@ -59,5 +59,12 @@ check_jq "-r - reads the capture from standard input" "$TEST_TMP/stdin.json" \
 	'.input.source == "-" and .findings[0].bytes_at_risk_at_server == 337'
 "$LINGERLAB" analyze -r "$TEST_TMP/put-seed.pcap" -o "$TEST_TMP/filtered.json" src port 80
 check_jq "a trailing BPF filter is applied and recorded" "$TEST_TMP/filtered.json" \
-	'.input.filter == "src port 80" and .input.packets == 6'
+	'.input.filter == "src port 80" and .input.packets == 11 and .input.filtered == 5'
+# Packet indexes stay positions in the file under a filter: the first RST
+# is frame 8 of put-seed.pcap (as tcpdump -r numbers it), filtered or not.
+check_jq "with a filter, the finding's RST is still frame 8 of the file" "$TEST_TMP/filtered.json" \
+	'.findings[0].rst_packet == 8 and .findings[0].at_risk_packets == [3]'
+check_eq "tcpdump -r shows the server's first RST as frame 8" \
+	"8 Flags [R], seq 865216001," \
+	"$(tcpdump -nn -r "$TEST_TMP/put-seed.pcap" 2>/dev/null | awk '/Flags \[R\]/ { print NR, $6, $7, $8, $9; exit }')"
 finish

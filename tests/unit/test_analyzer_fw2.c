@@ -3,6 +3,9 @@
  * series, peak, duration percentiles, endings, thinning), and lingering
  * close (positive and negative).
  */
+#include <stdlib.h>
+
+#include "analyzer/fw2.h"
 #include "tests/unit/analyzer_helpers.h"
 
 #define CLI "10.0.0.2"
@@ -181,6 +184,47 @@ static void test_client_side_fw2(void **state)
 	pb_list_free(&l);
 }
 
+/* The capture ends on the client's ACK of the server's FIN (as `-c` can
+ * cut it): the interval opens and is censored at the same instant. The
+ * socket was in FIN_WAIT_2, so the peak is 1 at that frame's time (it was
+ * 0 at absolute time 0, which reports turned into a negative time). Also
+ * at the fw2 level: a start and an end at one timestamp. */
+static void test_fw2_opens_on_last_frame(void **state)
+{
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_fw2_summary *fs;
+	struct fw2 *f;
+	(void)state;
+
+	pb_list_init(&l, PB_DLT_EN10MB);
+	server_closes(&l, &c, 40000, 1.0, 1.5); /* last frame: ACK at 1.5 */
+	run_list(&r, &l, NULL);
+	fs = az_fw2(r.az, AZ_SERVER);
+	assert_int_equal(fs->count, 1);
+	assert_int_equal(fs->peak, 1);
+	ASSERT_CLOSE(fs->peak_time, 1.5);
+	assert_int_equal(fs->endings[AZ_FW2_CAPTURE_END], 1);
+	ASSERT_CLOSE(fs->max, 0.0);
+	assert_true(run_conn(&r, 1)->server_fw2.present);
+	ASSERT_CLOSE(run_conn(&r, 1)->server_fw2.start, 1.5);
+	az_free(r.az);
+	pb_list_free(&l);
+
+	f = malloc(sizeof(*f));
+	assert_non_null(f);
+	fw2_init(f, 0);
+	fw2_start(f, 7.25);
+	fw2_end(f, 7.25, 7.25, AZ_FW2_CAPTURE_END);
+	fs = fw2_summary(f);
+	assert_int_equal(fs->count, 1);
+	assert_int_equal(fs->peak, 1);
+	ASSERT_CLOSE(fs->peak_time, 7.25);
+	fw2_free(f);
+	free(f);
+}
+
 #define PUT_HDR "PUT /f HTTP/1.1\r\nHost: lab\r\nContent-Length: 3000\r\n\r\n"
 #define R401 "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
 
@@ -268,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_series_thinned),
 		cmocka_unit_test(test_no_fw2_when_client_closes_at_once),
 		cmocka_unit_test(test_client_side_fw2),
+		cmocka_unit_test(test_fw2_opens_on_last_frame),
 		cmocka_unit_test(test_lingering),
 		cmocka_unit_test(test_not_lingering),
 	};
