@@ -13,10 +13,13 @@
  * timeline). Both live in slab pools that grow as the live set grows and
  * are reused through free lists; the 4-tuple table (flowtab.c) doubles when
  * half full. A connection that ends gracefully (both FINs ACKed, no RST)
- * can no longer be flagged, so its extension goes back to the pool at once
- * and only the core waits out the grace period: a capture of many short
- * connections holds about one core per connection closed in the last grace
- * period. A packet allocates nothing, except that a timeline buffer doubles
+ * can no longer be flagged, so its extension goes back to the pool at once.
+ * A finished connection waits out its grace period as a copy of its core
+ * in the tomb ring (struct tombs), and its slot is reused at once: the
+ * pool holds only connections in progress, which stay in cache, and a
+ * capture of many short connections holds about one tomb per connection
+ * closed in the last grace period. A packet allocates nothing, except that
+ * the tomb ring grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
  * Connections that are only a client's SYNs leave after EMBRYO_IDLE
@@ -1695,12 +1698,13 @@ static void tomb_pop(struct az *az)
 
 /* Copy c into the tomb t: all of it but the unused end of the HTTP
  * response table. Lines 0 and 1 go through the cache (expiry and a reused
- * tuple read them soon); with SSE2 the rest is written with non-temporal
- * stores, read back only if the tomb takes a late packet or a record of
- * it is wanted. Tombs are written once for every connection of a
- * capture, into memory not touched for seconds: plain stores would first
- * read every line in, doubling the memory traffic that dominates the
- * cost of a capture of short connections. */
+ * tuple read them, and tomb_put() fills in line 1 right away; writing all
+ * of it non-temporally measured slower); with SSE2 the rest is written
+ * with non-temporal stores, read back only if the tomb takes a late
+ * packet or a record of it is wanted. Tombs are written once for every
+ * connection of a capture, into memory not touched for seconds: plain
+ * stores would first read every line in, doubling the memory traffic
+ * that dominates the cost of a capture of short connections. */
 static void tomb_copy(struct conn *t, const struct conn *c)
 {
 	size_t n = offsetof(struct conn, http.resp) +
@@ -1746,7 +1750,7 @@ static void tomb_put(struct az *az, struct conn *c)
 {
 	struct tombs *T = &az->tombs;
 	struct conn *t;
-	uint32_t ref;
+	uint32_t ref, old;
 
 	if (tomb_room(az) < 0) {
 		tomb_summarize(c, c); /* a tomb may have taken a packet since */
@@ -1754,20 +1758,21 @@ static void tomb_put(struct az *az, struct conn *c)
 		return;
 	}
 	t = tomb_at(az, T->tail);
-	tomb_copy(t, c);
 	ref = TOMB_TAG | (uint32_t)(T->tail & TOMB_POS_MASK);
+	old = c->self;
+	tomb_copy(t, c);
 	t->self = ref;
 	tomb_summarize(t, c);
-	ft_replace(&az->ft, c->hash, c->self, ref);
-	if (az->last == c->self)
+	c->in_use = false;
+	ft_replace(&az->ft, c->hash, old, ref);
+	if (az->last == old)
 		az->last = ref;
 	if (T->head == T->tail)
 		T->deadline = -INFINITY;
 	T->tail++;
-	c->in_use = false;
-	if (!is_tomb(c->self))
-		pool_put(&az->conns, c->self);
-	else if (tomb_pos(az, c->self) == T->head)
+	if (!is_tomb(old))
+		pool_put(&az->conns, old);
+	else if (tomb_pos(az, old) == T->head)
 		T->deadline = -INFINITY;
 }
 

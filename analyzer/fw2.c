@@ -82,6 +82,10 @@ static void commit(struct fw2 *f)
 {
 	if (!f->have_cur)
 		return;
+	if (f->cur_n > f->peak) {
+		f->peak = f->cur_n;
+		f->peak_time = f->cur_t;
+	}
 	series_add(f, f->cur_t, f->cur_n);
 }
 
@@ -91,19 +95,20 @@ static void step(struct fw2 *f, double t, int delta)
 		commit(f);
 		f->have_cur = true;
 		f->cur_t = t;
+		f->cur_rising = false;
+	} else if (delta < 0 && f->cur_rising) {
+		/* Sockets entered and now one leaves within one timestamp:
+		 * the high point is real (in capture order they were all in
+		 * FIN_WAIT_2), so it becomes a point of its own, a zero-width
+		 * step, and counts for the peak. Without it a socket that
+		 * enters on the capture's last frame, and so ends there as
+		 * capture_end, left count 1 with peak 0. */
+		commit(f);
 	}
 	if (delta < 0 && f->cur_n == 0)
 		return; /* an end without a start: ignore rather than wrap */
 	f->cur_n = (uint32_t)((int64_t)f->cur_n + delta);
-	/* The peak counts every socket that was in FIN_WAIT_2, even one
-	 * that entered and left within one timestamp (the series keeps only
-	 * the net value of an instant): a socket that enters on the last
-	 * frame is closed as capture_end at that same time, and must still
-	 * make the peak at least 1, at a real time. */
-	if (f->cur_n > f->peak) {
-		f->peak = f->cur_n;
-		f->peak_time = t;
-	}
+	f->cur_rising = delta > 0;
 }
 
 void fw2_start(struct fw2 *f, double t)

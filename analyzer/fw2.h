@@ -3,10 +3,12 @@
  * sockets of that side were in FIN_WAIT_2 over time, how long each stayed,
  * and how the intervals ended.
  *
- * peak is the most sockets in FIN_WAIT_2 at once in event order, so a
- * socket that enters and leaves at the same timestamp (one that enters on
- * the capture's last frame ends there as capture_end) still counts; the
- * step series holds the net value of each instant.
+ * Events at one timestamp coalesce into one point of the step series,
+ * except that a rise followed by a fall within a timestamp keeps the high
+ * point as a point of its own (two points with the same time: a zero-width
+ * step). So peak, the series' maximum, counts every socket that was in
+ * FIN_WAIT_2 at once in capture order, also one that enters on the
+ * capture's last frame and ends there as capture_end.
  *
  * Events must come in non-decreasing time order (capture order gives that:
  * every start and end is stamped with the time of the packet that caused
@@ -46,6 +48,7 @@ struct fw2 {
 	bool have_cur;
 	double cur_t;
 	uint32_t cur_n;             /* concurrent sockets from cur_t on */
+	bool cur_rising;            /* the last event of the instant was a start */
 	bool have_last;
 	uint32_t last_n;            /* value of the last committed raw point */
 	/* summary */

@@ -187,8 +187,9 @@ static void test_client_side_fw2(void **state)
 /* The capture ends on the client's ACK of the server's FIN (as `-c` can
  * cut it): the interval opens and is censored at the same instant. The
  * socket was in FIN_WAIT_2, so the peak is 1 at that frame's time (it was
- * 0 at absolute time 0, which reports turned into a negative time). Also
- * at the fw2 level: a start and an end at one timestamp. */
+ * 0 at absolute time 0, which reports turned into a negative time), and
+ * the series shows it as a zero-width step (1, then 0, at 1.5). Also at
+ * the fw2 level: a start and an end at one timestamp. */
 static void test_fw2_opens_on_last_frame(void **state)
 {
 	struct pb_list l;
@@ -207,6 +208,12 @@ static void test_fw2_opens_on_last_frame(void **state)
 	ASSERT_CLOSE(fs->peak_time, 1.5);
 	assert_int_equal(fs->endings[AZ_FW2_CAPTURE_END], 1);
 	ASSERT_CLOSE(fs->max, 0.0);
+	assert_true(fs->series_exact);
+	assert_int_equal(fs->n_series, 2);
+	ASSERT_CLOSE(fs->series[0].t, 1.5);
+	assert_int_equal(fs->series[0].n, 1);
+	ASSERT_CLOSE(fs->series[1].t, 1.5);
+	assert_int_equal(fs->series[1].n, 0);
 	assert_true(run_conn(&r, 1)->server_fw2.present);
 	ASSERT_CLOSE(run_conn(&r, 1)->server_fw2.start, 1.5);
 	az_free(r.az);
