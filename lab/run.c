@@ -1241,7 +1241,7 @@ static bool judge_response(const struct run_scenario *rs, const struct scn_expec
 		if (x->negated) {
 			if (c->responses_started >= n) {
 				snprintf(d, cap, "%s received response %u (status %u)", who, n,
-				         n <= c->n_records ? c->rec[n - 1].status : 0);
+				         n <= c->n_records ? (unsigned)c->rec[n - 1].status : 0u);
 				return false;
 			}
 			continue;
