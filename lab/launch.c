@@ -385,8 +385,10 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	} else {
 		const char *tmp = getenv("TMPDIR");
 
-		snprintf(l->log_path, sizeof l->log_path, "%s/lingerlab-target-XXXXXX.log",
-		         tmp && *tmp ? tmp : "/tmp");
+		/* The pid in the name lets `lab clean` remove the log of a
+		 * run that was killed before it could (labnet_clean_stale). */
+		snprintf(l->log_path, sizeof l->log_path, "%s/" LABNET_TARGET_LOG_PREFIX "%ld-XXXXXX.log",
+		         tmp && *tmp ? tmp : "/tmp", (long)getpid());
 		logfd = mkostemps(l->log_path, 4, O_CLOEXEC);
 		l->log_temp = logfd >= 0;
 	}

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -765,6 +766,48 @@ static bool pid_alive(pid_t pid)
 	return !(kill(pid, 0) != 0 && errno == ESRCH);
 }
 
+/* Target logs of dead runs (see LABNET_TARGET_LOG_PREFIX); returns how
+ * many were removed. A log that cannot be removed is left and not
+ * reported: it is a convenience, not part of the lab. */
+static int clean_stale_logs(char *report, size_t reportlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	const size_t plen = strlen(LABNET_TARGET_LOG_PREFIX);
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s", tmp && *tmp ? tmp : "/tmp");
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name, *dash;
+		char *end;
+		long pid;
+		size_t len = strlen(name);
+
+		if (strncmp(name, LABNET_TARGET_LOG_PREFIX, plen) != 0 ||
+		    len < 4 || strcmp(name + len - 4, ".log") != 0)
+			continue;
+		errno = 0;
+		pid = strtol(name + plen, &end, 10);
+		dash = end;
+		if (errno || end == name + plen || *dash != '-' || pid <= 0 ||
+		    pid > INT_MAX || pid_alive((pid_t)pid))
+			continue;
+		/* unlinking the entry just read is sound for readdir */
+		if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+		    unlink(path) != 0)
+			continue;
+		count++;
+		report_add(report, reportlen, "removed target log %s\n", path);
+	}
+	closedir(d);
+	return count;
+}
+
 int labnet_clean_stale(char *report, size_t reportlen, int *removed,
                        char *err, size_t errlen)
 {
@@ -820,6 +863,8 @@ int labnet_clean_stale(char *report, size_t reportlen, int *removed,
 		errmsg_set(err, errlen, NETNS_DIR ": %s", strerror(errno));
 		return LABNET_ERR;
 	}
+
+	count += clean_stale_logs(report, reportlen);
 
 	/* Links in the host namespace: a lab never puts its veth here, but a
 	 * crashed older run or a test might have. */

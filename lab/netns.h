@@ -191,10 +191,18 @@ int labnet_exec(const char *ns, char *const argv[], char *err, size_t errlen);
  */
 int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen);
 
+/* A target's log, when the caller names none, is
+ * $TMPDIR/lingerlab-target-<pid>-XXXXXX.log (TMPDIR unset: /tmp), <pid>
+ * being the lingerlab process that started it (lab/launch.c). */
+#define LABNET_TARGET_LOG_PREFIX "lingerlab-target-"
+
 /*
  * Remove leftovers of dead runs: namespaces under /run/netns and host
  * links named "ll<pid>..." whose <pid> is not a live process (kill(pid,0)
- * fails with ESRCH). Processes inside such namespaces are SIGKILLed first.
+ * fails with ESRCH), and target logs in $TMPDIR (or /tmp) named
+ * LABNET_TARGET_LOG_PREFIX "<pid>-*.log" with a dead <pid> (a run killed
+ * with SIGKILL cannot remove its own). Processes inside such namespaces
+ * are SIGKILLed first.
  * Anything whose pid is alive is left alone, as is every name not of the
  * form ll<digits><suffix>. report receives one line per item removed
  * ("removed namespace ll1234s (2 processes killed)\n"), truncated to

@@ -74,8 +74,18 @@ if lab_start c --builtin close; then
 	lab_stop c KILL
 	check "SIGKILL: namespaces are left behind" test -e "/run/netns/ll${p}s"
 	check "SIGKILL: the target is left running" running "$tp"
+	logdir=${TMPDIR:-/tmp}
+	check "SIGKILL: the target's log is left behind" \
+		bash -c "ls '$logdir'/lingerlab-target-${p}-*.log >/dev/null 2>&1"
+	live_log=$logdir/lingerlab-target-$$-livetest.log   # this shell is alive
+	: >"$live_log"
 	out=$("$LINGERLAB" lab clean 2>&1)
 	rc=$?
+	check "lab clean removed the dead run's target log" \
+		bash -c "! ls '$logdir'/lingerlab-target-${p}-*.log >/dev/null 2>&1"
+	check "lab clean reports the target log" grep -q "^removed target log $logdir/lingerlab-target-${p}-" <<<"$out"
+	check "lab clean leaves a live process's target log alone" test -e "$live_log"
+	rm -f "$live_log"
 	check_eq "lab clean after SIGKILL exits 0" 0 "$rc"
 	check "lab clean reports the server namespace and its process" grep -qx "removed namespace ll${p}s (1 process killed)" <<<"$out"
 	check "lab clean reports the client namespace" grep -qx "removed namespace ll${p}c" <<<"$out"
