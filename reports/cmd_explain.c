@@ -80,16 +80,6 @@ static const char *dir_arrow(enum rf_dir d)
 	return d == RF_C2S ? "C --> S" : "C <-- S";
 }
 
-static bool is_at_risk(const json_t *finding, long long idx)
-{
-	json_t *a = rf_arr(finding, "at_risk_packets"), *v;
-	size_t i;
-
-	json_array_foreach(a, i, v)
-		if (json_is_integer(v) && json_integer_value(v) == idx)
-			return true;
-	return false;
-}
 
 static void endpoint(char *buf, size_t len, const json_t *ep)
 {
@@ -263,7 +253,7 @@ static void packet_notes(const struct tout *o, struct story *s, size_t k)
 	if (p->dir == RF_S2C && p->len > 0) {
 		s->last_s_data_t = p->t;
 		s->seen_s_data = true;
-		if (!s->noted_response && s->finding && is_at_risk(s->finding, p->i)) {
+		if (!s->noted_response && s->finding && rf_at_risk(s->finding, p->i)) {
 			s->noted_response = true;
 			sb_init(&b);
 			sb_add(&b, "The server answers: ");
@@ -514,7 +504,7 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	            "time", "", "flags", "seq:end(len)", "ack", "win", "packet");
 	for (k = 0; k < s.tl.n; k++) {
 		const struct rf_pkt *p = &s.tl.pkts[k];
-		bool risk = s.finding && is_at_risk(s.finding, p->i);
+		bool risk = s.finding && rf_at_risk(s.finding, p->i);
 		enum tout_style st = TOUT_PLAIN;
 
 		if (p->rst)

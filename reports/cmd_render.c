@@ -100,16 +100,7 @@ static bool id_in(const json_t *ids, long long id)
 
 static void endpoint(FILE *f, const json_t *ep)
 {
-	const char *a = rf_str(ep, "addr");
-
-	if (a && strchr(a, ':')) {
-		fputc('[', f);
-		html_esc(f, a);
-		fputc(']', f);
-	} else {
-		html_esc(f, a ? a : "?");
-	}
-	fprintf(f, ":%lld", rf_int(ep, "port", 0));
+	html_endpoint(f, rf_str(ep, "addr"), rf_int(ep, "port", 0));
 }
 
 static void target_words(FILE *f, const json_t *root)

@@ -45,3 +45,15 @@ void html_coord(FILE *f, double v)
 		v = -1e7;
 	fprintf(f, "%.1f", v);
 }
+
+void html_endpoint(FILE *f, const char *addr, long long port)
+{
+	if (addr && strchr(addr, ':')) {
+		fputc('[', f);
+		html_esc(f, addr);
+		fputc(']', f);
+	} else {
+		html_esc(f, addr ? addr : "?");
+	}
+	fprintf(f, ":%lld", port);
+}

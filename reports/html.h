@@ -23,6 +23,10 @@ void html_esc(FILE *f, const char *s);
 /* The same for n bytes of s (embedded NULs become U+FFFD too). */
 void html_escn(FILE *f, const char *s, size_t n);
 
+/* An endpoint "addr:port", IPv6 addresses in brackets ("[::1]:80"),
+ * escaped; a NULL addr is written as "?". */
+void html_endpoint(FILE *f, const char *addr, long long port);
+
 /* A finite number in a fixed, locale-free form fit for SVG coordinates
  * ("12.5"); non-finite values are written as 0. */
 void html_coord(FILE *f, double v);

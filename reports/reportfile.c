@@ -366,3 +366,14 @@ long long rf_sum_members(const json_t *obj)
 			s += json_integer_value(v);
 	return s;
 }
+
+bool rf_at_risk(const json_t *finding, long long idx)
+{
+	json_t *a = rf_arr(finding, "at_risk_packets"), *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_integer(v) && json_integer_value(v) == idx)
+			return true;
+	return false;
+}

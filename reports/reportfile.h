@@ -61,6 +61,9 @@ bool rf_is_lab(const json_t *root);
 /* connections[] record with this id, or NULL. */
 json_t *rf_conn(const json_t *root, long long id);
 
+/* True if packet idx is among a finding's at_risk_packets. */
+bool rf_at_risk(const json_t *finding, long long idx);
+
 /* findings[] entry about connection id (first one), or NULL. */
 json_t *rf_finding_for(const json_t *root, long long id);
 

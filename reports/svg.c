@@ -62,16 +62,6 @@ static void add_ev(struct ev *ev, size_t *n, double t, size_t pkt, enum ev_kind 
 	(*n)++;
 }
 
-static bool in_risk(const json_t *finding, long long idx)
-{
-	json_t *a = rf_arr(finding, "at_risk_packets"), *v;
-	size_t i;
-
-	json_array_foreach(a, i, v)
-		if (json_is_integer(v) && json_integer_value(v) == idx)
-			return true;
-	return false;
-}
 
 static void pt(FILE *f, double x, double y)
 {
@@ -83,16 +73,7 @@ static void pt(FILE *f, double x, double y)
 
 static void endpoint_text(FILE *f, const json_t *ep)
 {
-	const char *a = rf_str(ep, "addr");
-
-	if (a && strchr(a, ':')) {
-		fputc('[', f);
-		html_esc(f, a);
-		fputc(']', f);
-	} else {
-		html_esc(f, a ? a : "?");
-	}
-	fprintf(f, ":%lld", rf_int(ep, "port", 0));
+	html_endpoint(f, rf_str(ep, "addr"), rf_int(ep, "port", 0));
 }
 
 static void human_dt(char *buf, size_t len, double s)
@@ -324,7 +305,7 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, char *err,
 	if (finding && rst_pkt > 0) {
 		double y0 = -1, y1 = -1;
 		for (k = 0; k < tl.n; k++) {
-			if (y0 < 0 && in_risk(finding, tl.pkts[k].i))
+			if (y0 < 0 && rf_at_risk(finding, tl.pkts[k].i))
 				y0 = recv_y[k];
 			if (tl.pkts[k].i == rst_pkt)
 				y1 = recv_y[k];
@@ -377,7 +358,7 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, char *err,
 		bool c2s = p->dir == RF_C2S;
 		double x0 = c2s ? COL_C : COL_S, x1 = c2s ? COL_S : COL_C;
 		double px, py, dx, dy, len;
-		bool risk = finding && in_risk(finding, p->i);
+		bool risk = finding && rf_at_risk(finding, p->i);
 
 		fprintf(f, "<g class=\"pkt %s%s%s%s%s%s%s\" data-i=\"%lld\">",
 		        c2s ? "c2s" : "s2c", p->len ? " data" : "", p->syn ? " syn" : "",
