@@ -121,7 +121,8 @@ static inline enum dec_result fail(const char **why, enum dec_result r,
 /* ---- TCP -------------------------------------------------------------- */
 
 /*
- * Options live in [off + 20, off + hlen), all captured (the caller checked).
+ * Options live in [off + 20, off + hlen), perhaps cut short by caplen: every
+ * read is checked, so an option the capture cut off counts as malformed.
  * A malformed option stops parsing; what was parsed before it is kept.
  */
 static void tcp_options(const struct buf *b, uint32_t off, uint32_t hlen,
@@ -213,8 +214,10 @@ static enum dec_result dec_tcp(const struct buf *b, uint32_t off,
 		return fail(why, DEC_INVALID, "TCP data offset too small");
 	if (hlen > ip_len)
 		return fail(why, DEC_INVALID, "TCP data offset too big");
-	if (!have(b, off, hlen))
-		return fail(why, DEC_TRUNCATED, "TCP options truncated");
+	/* A snaplen that ends inside the options (tcpdump -s 64 on Ethernet
+	 * with timestamps) still leaves every field the analyzer needs in the
+	 * fixed 20 bytes: keep the segment, parse the options we have and
+	 * mark the rest opts_bad, as tcpdump prints such frames. */
 
 	(void)rd16(b, off, &out->sport);
 	(void)rd16(b, off + 2, &out->dport);
@@ -229,7 +232,7 @@ static enum dec_result dec_tcp(const struct buf *b, uint32_t off,
 	out->seg_len = ip_len - hlen;
 	/* What is really there: cut by caplen, and never past the IP length
 	 * (Ethernet pads short frames; the padding is not payload). */
-	out->payload_caplen = b->len - poff; /* poff <= b->len: checked */
+	out->payload_caplen = have(b, off, hlen) ? b->len - poff : 0;
 	if (out->payload_caplen > out->seg_len)
 		out->payload_caplen = out->seg_len;
 	out->payload = out->payload_caplen > 0 ? b->p + poff : NULL;

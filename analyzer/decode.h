@@ -13,8 +13,8 @@
  * with extension headers (hop-by-hop, routing, destination options,
  * fragment; a non-first fragment is DEC_FRAGMENT).
  * TCP: header with options MSS, window scale, SACK-permitted, SACK blocks,
- * timestamps. Malformed options stop option parsing (opts_bad is set) but do
- * not reject the segment.
+ * timestamps. Malformed options, or options cut off by the snaplen, stop
+ * option parsing (opts_bad is set) but do not reject the segment.
  */
 #ifndef LL_ANALYZER_DECODE_H
 #define LL_ANALYZER_DECODE_H

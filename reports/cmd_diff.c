@@ -43,6 +43,38 @@ static void usage(FILE *f)
 	        dr_known_keys());
 }
 
+/* Seconds in the unit that keeps their microseconds visible (reports round
+ * times to the microsecond): "27 µs", "10.5 ms", "3.5 s", so two different
+ * durations never print alike ("0.000 s -> 0.000 s"). */
+static void seconds_text(char *buf, size_t len, double v)
+{
+	double a = fabs(v);
+	const char *unit = "s";
+	char *p;
+
+	if (v == 0) {
+		snprintf(buf, len, "0 s");
+		return;
+	}
+	if (a < 1e-3) {
+		snprintf(buf, len, "%.0f µs", v * 1e6);
+		return;
+	}
+	if (a < 1) {
+		v *= 1e3;
+		unit = "ms";
+		snprintf(buf, len, "%.3f", v);
+	} else {
+		snprintf(buf, len, "%.6f", v);
+	}
+	p = buf + strlen(buf);  /* drop trailing zeros, and a bare '.' */
+	while (p > buf && p[-1] == '0')
+		*--p = '\0';
+	if (p > buf && p[-1] == '.')
+		*--p = '\0';
+	snprintf(p, len - (size_t)(p - buf), " %s", unit);
+}
+
 static void value_text(char *buf, size_t len, const struct dr_item *it, bool has, double v)
 {
 	if (!has)
@@ -51,6 +83,8 @@ static void value_text(char *buf, size_t len, const struct dr_item *it, bool has
 		snprintf(buf, len, "%s", v > 0.5 ? "held" : "failed");
 	else if (it->boolean)
 		snprintf(buf, len, "%s", v > 0.5 ? "yes" : "no");
+	else if (!strcmp(it->unit, "s"))
+		seconds_text(buf, len, v);
 	else if (v == 1 && it->unit[0] && strcmp(it->unit, "s"))
 		snprintf(buf, len, "1 %.*s", (int)strlen(it->unit) - 1, it->unit); /* "1 socket" */
 	else if (v == floor(v) && fabs(v) < 1e15)

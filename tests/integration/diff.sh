@@ -67,6 +67,16 @@ if jq -en "$max_n > $max_b" >/dev/null; then
 else
 	not_ok "the lingering capture's FIN_WAIT_2 lasts longer than close's"
 fi
+# Durations print in a unit that shows their microseconds: two FIN_WAIT_2
+# times 1 µs apart never read "0.000 s -> 0.000 s".
+jq '.fin_wait_2.server.count = 1 | .fin_wait_2.server.duration = {"p50": 0.000028, "p90": 0.0105, "max": 2.5}' \
+	"$close" >"$TEST_TMP/fw2-a.json"
+jq '.fin_wait_2.server.count = 1 | .fin_wait_2.server.duration = {"p50": 0.000027, "p90": 0.010501, "max": 2.500001}' \
+	"$close" >"$TEST_TMP/fw2-b.json"
+out=$("$LINGERLAB" diff "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
+check "durations: microseconds shown" grep -qE '^  better +fin_wait_2_p50 +28 µs -> 27 µs$' <<<"$out"
+check "durations: milliseconds shown" grep -qE '^  worse +fin_wait_2_p90 +10.5 ms -> 10.501 ms' <<<"$out"
+check "durations: seconds shown" grep -qE '^  worse +fin_wait_2_max +2.5 s -> 2.500001 s' <<<"$out"
 err=$("$LINGERLAB" diff -t nosuch=1 "$base" "$close" 2>&1)
 check_eq "unknown tolerance key: exit 2" 2 "$?"
 check "unknown tolerance key: exact error" \

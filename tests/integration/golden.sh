@@ -67,4 +67,31 @@ check_jq "with a filter, the finding's RST is still frame 8 of the file" "$TEST_
 check_eq "tcpdump -r shows the server's first RST as frame 8" \
 	"8 Flags [R], seq 865216001," \
 	"$(tcpdump -nn -r "$TEST_TMP/put-seed.pcap" 2>/dev/null | awk '/Flags \[R\]/ { print NR, $6, $7, $8, $9; exit }')"
+# A small snaplen (tcpdump -s 58 here; -s 64 does the same to every segment
+# with timestamps) cuts the SYNs inside their options and leaves no payload:
+# the handshake, the byte counts and the finding must survive, only what
+# needs the payload (the HTTP status at risk) may go.
+/usr/bin/python3 - "$TEST_TMP/pipelined-404.pcap" "$TEST_TMP/snap58.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+e = '<' if d[:4] == b'\xd4\xc3\xb2\xa1' else '>'
+out = bytearray(d[:16]) + struct.pack(e + 'I', 58) + d[20:24]
+i = 24
+while i + 16 <= len(d):
+    sec, usec, cap, wire = struct.unpack(e + 'IIII', d[i:i + 16])
+    n = min(cap, 58)
+    out += struct.pack(e + 'IIII', sec, usec, n, wire) + d[i + 16:i + 16 + n]
+    i += 16 + cap
+open(sys.argv[2], 'wb').write(out)
+PY
+"$LINGERLAB" analyze -r "$TEST_TMP/snap58.pcap" -o "$TEST_TMP/snap58.json"
+check_eq "snaplen 58: analyze exits 0" 0 $?
+check_jq "snaplen 58: SYNs cut inside their options are still decoded" "$TEST_TMP/snap58.json" \
+	'.input.truncated == 0 and .input.tcp_packets == .input.packets and .summary.role_inferred == 0'
+check_eq "snaplen 58: the same finding as the whole capture, less what needs HTTP" \
+	"$(jq -c '[.findings[] | del(.response, .summary, .unanswered_requests)]' "$TEST_TMP/pipelined-404.report.json")" \
+	"$(jq -c '[.findings[] | del(.response, .summary, .unanswered_requests)]' "$TEST_TMP/snap58.json")"
+check_eq "snaplen 58: byte counts come from the IP lengths" \
+	"$(jq -c '[.connections[] | .c2s.bytes, .s2c.bytes, .kind]' "$TEST_TMP/pipelined-404.report.json")" \
+	"$(jq -c '[.connections[] | .c2s.bytes, .s2c.bytes, .kind]' "$TEST_TMP/snap58.json")"
 finish

@@ -877,14 +877,22 @@ static void test_tcp_invalid(void **state)
 	expect(DLT_RAW, MK1(f), DEC_INVALID, "TCP data offset too big");
 
 	/* Data offset 6 fits the 25-byte segment but not the 22 bytes
-	 * captured: truncated, not invalid. */
+	 * captured: not invalid, and the fixed header is all there, so the
+	 * segment decodes with its options marked bad and no payload. */
 	memcpy(f, ip4_tcp, sizeof(f));
 	f[32] = 0x60;
 	{
 		struct frame fr = MK1(f);
+		struct dec_tcp t;
+		const char *why;
 
 		cut(&fr, 20 + 22);
-		expect(DLT_RAW, fr, DEC_TRUNCATED, "TCP options truncated");
+		assert_int_equal(dec(DLT_RAW, &fr, &t, &why), DEC_OK);
+		assert_true(t.opts_bad);
+		assert_int_equal(t.seg_len, 1);
+		assert_int_equal(t.payload_caplen, 0);
+		assert_null(t.payload);
+		drop(&fr);
 	}
 }
 
@@ -921,10 +929,26 @@ static void test_truncated_each_layer(void **state)
 	cut(&f, 19);
 	expect(DLT_LINUX_SLL2, f, DEC_TRUNCATED,
 	       "Linux cooked v2 header truncated");
-	/* SYN cut inside the options (data offset 10, 30 of 40 captured). */
-	f = MK2(eth_ip4, syn_opts);
-	cut(&f, 14 + 20 + 30);
-	expect(DLT_EN10MB, f, DEC_TRUNCATED, "TCP options truncated");
+	/* SYN cut inside the options (data offset 10, 30 of 40 captured), as
+	 * tcpdump -s 64 cuts every segment with timestamps: the segment is
+	 * kept, with the options captured before the cut. */
+	{
+		struct dec_tcp t;
+		const char *why;
+
+		f = MK2(eth_ip4, syn_opts);
+		cut(&f, 14 + 20 + 30);
+		assert_int_equal(dec(DLT_EN10MB, &f, &t, &why), DEC_OK);
+		assert_int_equal(t.flags, 0x02);
+		assert_int_equal(t.seq, 0xfffffff0u);
+		assert_int_equal(t.mss, 1460);
+		assert_true(t.sack_permitted);
+		assert_false(t.has_ts);
+		assert_true(t.opts_bad);
+		assert_int_equal(t.seg_len, 0);
+		assert_null(t.payload);
+		drop(&f);
+	}
 	/* Nothing captured at all is a bad record, not a cut header (tcpdump:
 	 * "Invalid header: caplen==0"); NULL out and why are allowed. */
 	assert_int_equal(dec_packet(DLT_RAW, NULL, 0, 0, NULL, NULL),
