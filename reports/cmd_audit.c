@@ -24,6 +24,7 @@
 #include "lab/run.h"
 #include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/labcli.h"
 #include "reports/labreport.h"
 #include "reports/render.h"
 #include "reports/report.h"
@@ -32,16 +33,6 @@
 #define PROG "lingerlab audit"
 #define MAX_SCENARIOS 256
 #define MAX_TARGET_ARGS 32
-
-/* Set by SIGINT/SIGTERM; the runner polls it and tears the lab down. */
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_requested = 1;
-	stop_signal = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -190,19 +181,6 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 static void table(const struct tout *o, const struct run_outcome *out)
 {
 	size_t i, j, failed = 0, hazardous = 0;
@@ -278,14 +256,13 @@ int cmd_audit(int argc, char **argv)
 	char *targs[MAX_TARGET_ARGS + 1] = { 0 };
 	size_t ntargs = 0, nscn = 0, i;
 	char **files = NULL;
-	const char *dir = "lingerlab-audit", *scdir = NULL, *host = NULL;
+	const char *dir = "lingerlab-audit", *scdir = NULL;
 	char scbuf[PATH_MAX], err[1024], cap[PATH_MAX], rep[PATH_MAX], html[PATH_MAX];
+	char host[256];
 	enum tout_color_mode mode = TOUT_AUTO;
 	int kinds = 0, opt, rc = LL_EXIT_USAGE;
 	bool port_set = false;
 	json_t *report = NULL;
-	struct report_input in;
-	struct sigaction sa;
 	struct tout o;
 	enum run_status st;
 
@@ -303,24 +280,18 @@ int cmd_audit(int argc, char **argv)
 			cfg.target.command = optarg;
 			kinds++;
 			break;
-		case OPT_TARGET: {
-			const char *colon = strrchr(optarg, ':');
-			static char hostbuf[256];
-			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof hostbuf ||
-			    parse_port(colon + 1, &cfg.target.port) < 0) {
+		case OPT_TARGET:
+			if (labcli_parse_hostport(optarg, host, sizeof host, &cfg.target.port) < 0) {
 				fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
-			snprintf(hostbuf, sizeof hostbuf, "%.*s", (int)(colon - optarg), optarg);
-			host = hostbuf;
 			cfg.target.kind = RUN_TARGET_REMOTE;
 			cfg.target.host = host;
 			port_set = true;
 			kinds++;
 			break;
-		}
 		case OPT_PORT:
-			if (parse_port(optarg, &cfg.target.port) < 0) {
+			if (labcli_parse_port(optarg, &cfg.target.port) < 0) {
 				fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
@@ -371,19 +342,8 @@ int cmd_audit(int argc, char **argv)
 		        "directory; `lingerlab run` takes scenario files)\n", argv[optind]);
 		return LL_EXIT_USAGE;
 	}
-	if (cfg.target.kind == RUN_TARGET_BUILTIN && strcmp(cfg.target.policy, "close") &&
-	    strcmp(cfg.target.policy, "linger") && strcmp(cfg.target.policy, "abort") &&
-	    strcmp(cfg.target.policy, "never")) {
-		fprintf(stderr, PROG ": --builtin: unknown policy '%s' (close, linger, abort, never)\n",
-		        cfg.target.policy);
-		return LL_EXIT_USAGE;
-	}
-	if (cfg.target.kind == RUN_TARGET_SERVE && !port_set) {
-		fprintf(stderr, PROG ": --serve needs --port N\n");
-		return LL_EXIT_USAGE;
-	}
-	if (ntargs && cfg.target.kind != RUN_TARGET_BUILTIN) {
-		fprintf(stderr, PROG ": --target-arg goes with --builtin\n");
+	if (labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
@@ -414,46 +374,24 @@ int cmd_audit(int argc, char **argv)
 	snprintf(rep, sizeof rep, "%s/report.json", dir);
 	snprintf(html, sizeof html, "%s/report.html", dir);
 	cfg.capture_path = cap;
-	cfg.stop = &stop_requested;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
-	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
-	switch (st) {
-	case RUN_OK:
-		break;
-	case RUN_INTERRUPTED:
-		fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
-		if (stop_signal) {
-			/* die by the same signal, so a shell or CI sees why */
-			signal((int)stop_signal, SIG_DFL);
-			raise((int)stop_signal);
-		}
-		rc = LL_EXIT_ENV;
-		goto out;
-	case RUN_USAGE:
-		fprintf(stderr, PROG ": %s\n", err);
-		goto out;
-	default:
-		/* not root, no netns, a target that would not start, remote */
+	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 
-	memset(&in, 0, sizeof in);
-	in.command = "audit";
-	in.source = out->capture_path ? out->capture_path : cap;
-	in.link_type = out->link_type[0] ? out->link_type : NULL;
-	in.server_ports = &out->port;
-	in.n_server_ports = 1;
-	in.read_error = out->read_error[0] ? out->read_error : NULL;
-	if (!(report = report_analysis(out->az, &in)) || labreport_add(report, out) < 0) {
+	fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
+	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
+	if (st != RUN_OK) {
+		if (st == RUN_INTERRUPTED)
+			fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
+		else
+			fprintf(stderr, PROG ": %s\n", err);
+		rc = labcli_exit_code(st);
+		goto out;
+	}
+
+	if (!(report = labcli_report("audit", cap, out))) {
 		fprintf(stderr, PROG ": out of memory building the report\n");
 		rc = LL_EXIT_ENV;
 		goto out;
@@ -483,5 +421,6 @@ out:
 	}
 	free(files);
 	files = NULL;
+	labcli_reraise(); /* interrupted: die by the signal, now that all is removed */
 	return rc;
 }

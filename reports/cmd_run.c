@@ -16,21 +16,11 @@
 #include "lab/run.h"
 #include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/labcli.h"
 #include "reports/labreport.h"
 #include "reports/report.h"
 
 #define MAX_TARGET_ARGS 32
-
-/* Set by the SIGINT/SIGTERM handler, read by the runner's loop. A signal
- * handler can only talk through a global; nothing else here is global. */
-static volatile sig_atomic_t run_stop;
-static volatile sig_atomic_t run_signal;
-
-static void on_signal(int sig)
-{
-	run_stop = 1;
-	run_signal = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -73,7 +63,7 @@ static void usage(FILE *f)
 struct opts {
 	const char *output, *capture, *builtin, *serve, *remote, *target_log;
 	int64_t rtt_us;
-	long port;
+	uint16_t port;
 	bool check, quiet;
 	const char *target_args[MAX_TARGET_ARGS + 1];
 	size_t n_target_args;
@@ -92,17 +82,6 @@ static int bad_usage(const char *fmt, ...)
 	fprintf(stderr, "\n(lingerlab run --help shows the usage)\n");
 	va_end(ap);
 	return LL_EXIT_USAGE;
-}
-
-static bool parse_port(const char *s, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 65535)
-		return false;
-	*out = v;
-	return true;
 }
 
 /* Returns -1 when parsing succeeded, else the exit code. */
@@ -162,7 +141,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(name, "--target")) {
 			o->remote = val;
 		} else if (!strcmp(name, "--port")) {
-			if (!parse_port(val, &o->port))
+			if (labcli_parse_port(val, &o->port) < 0)
 				return bad_usage("--port: expected a port from 1 to 65535, found '%s'", val);
 		} else if (!strcmp(name, "--rtt")) {
 			if (scn_parse_duration(val, &o->rtt_us) < 0)
@@ -242,21 +221,6 @@ static bool parent_dir_ok(const char *path)
 	return true;
 }
 
-static int install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0) {
-		fprintf(stderr, "lingerlab run: sigaction: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct opts o;
@@ -311,42 +275,26 @@ int cmd_run(int argc, char **argv)
 	struct run_config cfg;
 	memset(&cfg, 0, sizeof cfg);
 	if (o.builtin) {
-		static const char *policies[] = { "close", "linger", "abort", "never" };
-		bool ok = false;
-		for (size_t i = 0; i < 4; i++)
-			ok |= !strcmp(o.builtin, policies[i]);
-		if (!ok) {
-			bad_usage("--builtin: unknown policy '%s' (close, linger, abort, never)",
-			          o.builtin);
-			goto done;
-		}
 		cfg.target.kind = RUN_TARGET_BUILTIN;
 		cfg.target.policy = o.builtin;
 		o.target_args[o.n_target_args] = NULL;
 		cfg.target.extra_args = o.n_target_args ? (char *const *)o.target_args : NULL;
-		cfg.target.port = (uint16_t)o.port;
+		cfg.target.port = o.port;
 	} else if (o.serve) {
-		if (!o.port) {
-			bad_usage("%s", "--serve needs --port N (where the server listens)");
-			goto done;
-		}
 		cfg.target.kind = RUN_TARGET_SERVE;
 		cfg.target.command = o.serve;
-		cfg.target.port = (uint16_t)o.port;
+		cfg.target.port = o.port;
 	} else {
-		const char *colon = strrchr(o.remote, ':');
-		long port = 0;
-		if (!colon || colon == o.remote || !parse_port(colon + 1, &port)) {
+		if (labcli_parse_hostport(o.remote, o.host, sizeof o.host, &cfg.target.port) < 0) {
 			bad_usage("--target: expected HOST:PORT, found '%s'", o.remote);
 			goto done;
 		}
-		snprintf(o.host, sizeof o.host, "%.*s", (int)(colon - o.remote), o.remote);
 		cfg.target.kind = RUN_TARGET_REMOTE;
 		cfg.target.host = o.host;
-		cfg.target.port = (uint16_t)port;
 	}
-	if (o.n_target_args && !o.builtin) {
-		bad_usage("%s", "--target-arg only goes with --builtin");
+	if (labcli_check_target(&cfg.target, o.port != 0 || o.remote, o.n_target_args,
+	                        err, sizeof err) < 0) {
+		bad_usage("%s", err);
 		goto done;
 	}
 
@@ -386,50 +334,24 @@ int cmd_run(int argc, char **argv)
 	cfg.capture_path = capture;
 	cfg.target_log = o.target_log;
 	cfg.rtt_us = o.rtt_us;
-	cfg.stop = &run_stop;
-	if (install_signals() < 0) {
+	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
+		fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
 
 	enum run_status st = run_execute(&cfg, scns, n_scns, &out, err, sizeof err);
-	switch (st) {
-	case RUN_OK:
-		break;
-	case RUN_INTERRUPTED:
-		fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
-		if (dir) {
-			unlink(capture);
-			rmdir(dir);
-		}
-		if (run_signal) {
-			/* die by the same signal, so a shell or CI sees why */
-			signal((int)run_signal, SIG_DFL);
-			raise((int)run_signal);
-		}
-		rc = LL_EXIT_ENV;
-		goto done;
-	case RUN_USAGE:
-		fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_USAGE;
-		goto done;
-	default:
-		/* not root, no netns, a target that would not start, remote */
-		fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
+	if (st != RUN_OK) {
+		if (st == RUN_INTERRUPTED)
+			fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
+		else
+			fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = labcli_exit_code(st);
 		goto done;
 	}
 
-	struct report_input in;
-	memset(&in, 0, sizeof in);
-	in.command = "run";
-	in.source = capture;
-	in.link_type = out->link_type[0] ? out->link_type : NULL;
-	in.server_ports = &out->port;
-	in.n_server_ports = 1;
-	in.read_error = out->read_error[0] ? out->read_error : NULL;
-	report = report_analysis(out->az, &in);
-	if (!report || labreport_add(report, out) < 0) {
+	report = labcli_report("run", capture, out);
+	if (!report) {
 		fprintf(stderr, "lingerlab run: out of memory building the report\n");
 		rc = LL_EXIT_ENV;
 		goto done;
@@ -474,5 +396,6 @@ done:
 	free(dir);
 	free(capture);
 	free(output);
+	labcli_reraise(); /* interrupted: die by the signal, now that all is removed */
 	return rc;
 }

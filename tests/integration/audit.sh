@@ -17,7 +17,7 @@ err=$("$LINGERLAB" audit --builtin sometimes 2>&1)
 check_eq "unknown policy: exact error" \
 	"lingerlab audit: --builtin: unknown policy 'sometimes' (close, linger, abort, never)" "$err"
 err=$("$LINGERLAB" audit --serve 'true' 2>&1)
-check_eq "--serve without --port: exact error" "lingerlab audit: --serve needs --port N" "$err"
+check_eq "--serve without --port: exact error" "lingerlab audit: --serve needs --port N (where the server listens)" "$err"
 err=$("$LINGERLAB" audit --builtin close --scenarios "$TEST_TMP/none" 2>&1)
 check_eq "missing scenario directory: exit 2" 2 "$?"
 check_eq "missing scenario directory: exact error" \

@@ -1,0 +1,127 @@
+/*
+ * labcli.c - shared command-line plumbing of `run` and `audit`.
+ */
+#include "reports/labcli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/errmsg.h"
+#include "reports/cli.h"
+#include "reports/labreport.h"
+#include "reports/report.h"
+
+/* A signal handler can only talk through globals: these two are the
+ * whole of it, set by the handler and read by the runner and labcli_reraise. */
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_flag = 1;
+	stop_signal = sig;
+}
+
+int labcli_parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int labcli_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || colon == s || (size_t)(colon - s) >= hostlen ||
+	    labcli_parse_port(colon + 1, port) < 0)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	return 0;
+}
+
+int labcli_check_target(const struct run_target *t, bool port_set,
+                        size_t n_target_args, char *err, size_t errlen)
+{
+	static const char *const policies[] = { "close", "linger", "abort", "never" };
+	bool known = false;
+
+	if (t->kind == RUN_TARGET_BUILTIN) {
+		for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
+			known |= t->policy && !strcmp(t->policy, policies[i]);
+		if (!known) {
+			errmsg_set(err, errlen, "--builtin: unknown policy '%s' (close, linger, abort, never)",
+			           t->policy ? t->policy : "");
+			return -1;
+		}
+	}
+	if (t->kind == RUN_TARGET_SERVE && !port_set) {
+		errmsg_set(err, errlen, "--serve needs --port N (where the server listens)");
+		return -1;
+	}
+	if (n_target_args && t->kind != RUN_TARGET_BUILTIN) {
+		errmsg_set(err, errlen, "--target-arg only goes with --builtin");
+		return -1;
+	}
+	return 0;
+}
+
+int labcli_install_signals(volatile sig_atomic_t **stop, char *err, size_t errlen)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll() returns EINTR */
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0) {
+		errmsg_set(err, errlen, "sigaction: %s", strerror(errno));
+		return -1;
+	}
+	*stop = &stop_flag;
+	return 0;
+}
+
+int labcli_exit_code(enum run_status st)
+{
+	return st == RUN_USAGE ? LL_EXIT_USAGE : LL_EXIT_ENV;
+}
+
+void labcli_reraise(void)
+{
+	if (!stop_signal)
+		return;
+	signal((int)stop_signal, SIG_DFL);
+	raise((int)stop_signal);
+}
+
+json_t *labcli_report(const char *command, const char *capture,
+                      const struct run_outcome *out)
+{
+	struct report_input in;
+	json_t *report;
+
+	memset(&in, 0, sizeof in);
+	in.command = command;
+	in.source = out->capture_path ? out->capture_path : capture;
+	in.link_type = out->link_type[0] ? out->link_type : NULL;
+	in.server_ports = &out->port;
+	in.n_server_ports = 1;
+	in.read_error = out->read_error[0] ? out->read_error : NULL;
+	report = report_analysis(out->az, &in);
+	if (report && labreport_add(report, out) < 0) {
+		json_decref(report);
+		report = NULL;
+	}
+	return report;
+}
