@@ -317,10 +317,8 @@ int cmd_audit(int argc, char **argv)
 			dir = optarg;
 			break;
 		case OPT_COLOR:
-			if (!optarg)
-				mode = TOUT_ALWAYS;
-			else if (tout_parse_color(optarg, &mode) < 0) {
-				fprintf(stderr, PROG ": --color: expected auto, always or never, found '%s'\n", optarg);
+			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
+				fprintf(stderr, PROG ": %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;

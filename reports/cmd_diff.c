@@ -276,10 +276,8 @@ int cmd_diff(int argc, char **argv)
 			ntols++;
 			break;
 		case 'C':
-			if (!optarg)
-				mode = TOUT_ALWAYS;
-			else if (tout_parse_color(optarg, &mode) < 0) {
-				fprintf(stderr, "lingerlab diff: --color: expected auto, always or never, found '%s'\n", optarg);
+			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
+				fprintf(stderr, "lingerlab diff: %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;

@@ -678,10 +678,8 @@ int cmd_explain(int argc, char **argv)
 			break;
 		}
 		case 'C':
-			if (!optarg)
-				mode = TOUT_ALWAYS;
-			else if (tout_parse_color(optarg, &mode) < 0) {
-				fprintf(stderr, "lingerlab explain: --color: expected auto, always or never, found '%s'\n", optarg);
+			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
+				fprintf(stderr, "lingerlab explain: %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;

@@ -9,16 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-int tout_parse_color(const char *s, enum tout_color_mode *mode)
+int tout_parse_color(const char *s, enum tout_color_mode *mode, char *err, size_t errlen)
 {
-	if (!strcmp(s, "auto"))
-		*mode = TOUT_AUTO;
-	else if (!strcmp(s, "always"))
+	if (!s || !strcmp(s, "always"))
 		*mode = TOUT_ALWAYS;
+	else if (!strcmp(s, "auto"))
+		*mode = TOUT_AUTO;
 	else if (!strcmp(s, "never"))
 		*mode = TOUT_NEVER;
-	else
+	else {
+		snprintf(err, errlen, "--color: expected auto, always or never, found '%s'", s);
 		return -1;
+	}
 	return 0;
 }
 

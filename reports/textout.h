@@ -29,10 +29,11 @@ struct tout {
 };
 
 /*
- * Parse a --color argument value ("auto", "always", "never"). Returns 0 and
- * sets *mode, or -1 for anything else.
+ * Parse a --color argument value ("auto", "always", "never"; NULL, a bare
+ * --color, means always). Returns 0 and sets *mode, or -1 with err set to
+ * "--color: expected auto, always or never, found 'X'".
  */
-int tout_parse_color(const char *s, enum tout_color_mode *mode);
+int tout_parse_color(const char *s, enum tout_color_mode *mode, char *err, size_t errlen);
 
 /* Set up t for f: colour per mode (auto: isatty(fileno(f)) && !NO_COLOR). */
 void tout_init(struct tout *t, FILE *f, enum tout_color_mode mode);
