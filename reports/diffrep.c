@@ -448,6 +448,26 @@ static size_t finding_types(const json_t *a, const json_t *b, const char **types
 	return n;
 }
 
+/* The expectation of `other` that matches arr[idx]: the same text, and the
+ * same occurrence of it (the second "expect no reset" matches the second),
+ * or NULL. */
+static const json_t *match_expectation(const json_t *arr, size_t idx, const json_t *other)
+{
+	const char *t = rf_str(json_array_get(arr, idx), "text"), *u;
+	size_t occ = 0, seen = 0, k;
+	const json_t *e;
+
+	if (!t)
+		return NULL;
+	for (k = 0; k < idx; k++)
+		if ((u = rf_str(json_array_get(arr, k), "text")) && !strcmp(u, t))
+			occ++;
+	json_array_foreach(other, k, e)
+		if ((u = rf_str(e, "text")) && !strcmp(u, t) && seen++ == occ)
+			return e;
+	return NULL;
+}
+
 /* Expectations of a scenario pair, matched by text (and occurrence). */
 static int compare_expectations(struct dr_result *r, const char *scope, const json_t *sb,
                                 const json_t *sn, const struct dr_tol_arg *tols, size_t ntols)
@@ -460,19 +480,10 @@ static int compare_expectations(struct dr_result *r, const char *scope, const js
 
 	json_array_foreach(eb, i, e) {
 		const char *t = rf_str(e, "text");
-		size_t occ = 0, seen = 0;
-		const json_t *match = NULL;
+		const json_t *match = match_expectation(eb, i, en);
 		struct dr_item *it;
 		if (!t)
 			continue;
-		for (j = 0; j < i; j++)
-			if (rf_str(json_array_get(eb, j), "text") && !strcmp(rf_str(json_array_get(eb, j), "text"), t))
-				occ++;
-		json_array_foreach(en, j, e2)
-			if (rf_str(e2, "text") && !strcmp(rf_str(e2, "text"), t) && seen++ == occ) {
-				match = e2;
-				break;
-			}
 		held_base += rf_bool(e, "passed", false);
 		if (!(it = add_item(r)))
 			return -1;
@@ -499,20 +510,8 @@ static int compare_expectations(struct dr_result *r, const char *scope, const js
 	/* expectations only NEW has */
 	json_array_foreach(en, j, e2) {
 		const char *t = rf_str(e2, "text");
-		size_t occ = 0, seen = 0, k;
-		bool found = false;
 		struct dr_item *it;
-		if (!t)
-			continue;
-		for (k = 0; k < j; k++)
-			if (rf_str(json_array_get(en, k), "text") && !strcmp(rf_str(json_array_get(en, k), "text"), t))
-				occ++;
-		json_array_foreach(eb, k, e)
-			if (rf_str(e, "text") && !strcmp(rf_str(e, "text"), t) && seen++ == occ) {
-				found = true;
-				break;
-			}
-		if (found)
+		if (!t || match_expectation(en, j, eb))
 			continue;
 		if (!(it = add_item(r)))
 			return -1;
