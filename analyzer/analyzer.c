@@ -215,6 +215,12 @@ struct __attribute__((aligned(64))) conn {
 
 	int8_t finding_side;
 	bool tl_dropped;           /* the timeline went with the extension */
+	/* both FINs ACKed and no RST: final but for a late RST (see struct
+	 * ring); lingering as it was then */
+	bool ended_gracefully;
+	bool g_lingered;
+	uint64_t g_linger_bytes;
+	double g_linger_seconds;
 	/* last: conn_new clears everything before it; http_init() sets what
 	 * it needs (its response table is read only below n_resp) */
 	struct http_conn http;
@@ -224,30 +230,60 @@ _Static_assert(offsetof(struct conn, x) + sizeof(void *) <= 128,
 _Static_assert(offsetof(struct conn, http.resp) > 128 &&
                sizeof(struct conn) % 16 == 0, "struct conn: see tomb_copy()");
 
-/* Finished connections wait out their grace period as copies ("tombs") in
- * a ring, in the order of their last packet: a connection is copied to
- * the tail when a packet leaves it finished (its slot goes back to the
- * pool at once) and a late packet is handled on the copy, which then moves
- * to the tail again (the old place is left dead). So the pool holds only
- * the connections still in progress, which stay in cache, and expiry
- * reads the ring front to back, which the hardware prefetcher follows;
- * with a slot per finished connection a long capture kept thousands of
- * cold slots and paid a cache miss for nearly every line of each.
- * Positions count up forever; the table refers to a tomb as TOMB_TAG |
- * position (31 bits), which stays unambiguous while fewer than 2^31
- * tombs are in the ring. */
-#define TOMB_SHIFT 8
-#define TOMB_CHUNK (1u << TOMB_SHIFT)
-#define TOMB_TAG 0x80000000u
-#define TOMB_POS_MASK 0x7fffffffu
+/* Finished connections wait out their grace period in rings, in the
+ * order of their last packet, and their slots are reused at once: the
+ * pool holds only the connections still in progress, which stay in cache,
+ * and expiry reads a ring front to back, which the hardware prefetcher
+ * follows (with a slot per finished connection a long capture kept
+ * thousands of cold slots and paid a cache miss for nearly every line).
+ *
+ * Two rings. A connection that ended gracefully (both FINs ACKed, no RST)
+ * is final: every byte was acknowledged, so it can no longer be flagged,
+ * and its summary no longer changes, except that a late RST makes it
+ * "reset". Unless someone wants its record (on_conn), it waits as a
+ * 64-byte seal (struct seal): the key, what tells a repeated SYN from a
+ * new connection, and the summary. Anything else (a RST, a finding, a
+ * record wanted) waits as a whole copy of its struct conn, a "tomb": a
+ * late packet is tracked on the copy, which then moves to the tail again
+ * (the old place is left dead). Copying whole connections to cold memory
+ * cost about 400 ns each; a seal is one cache line.
+ *
+ * Positions count up forever. The table refers to a slot by its index
+ * and to a ring entry by a tag and 30 bits of its position (REF_*), which
+ * stays unambiguous while fewer than 2^30 entries are in a ring. */
+#define RING_SHIFT 8
+#define RING_CHUNK (1u << RING_SHIFT)
+#define REF_POS_MASK 0x3fffffffu
+#define REF_SEAL 0x40000000u       /* 01: a seal */
+#define REF_TOMB 0x80000000u       /* 10: a tomb; 00: a slot; 11: NONE */
 
-struct tombs {
-	struct conn **chunks;      /* circular, cap_chunks (a power of two) */
+struct ring {
+	char **chunks;             /* circular, cap_chunks (a power of two) */
 	size_t cap_chunks;
+	size_t esize;              /* bytes per entry, a multiple of 64 */
 	uint64_t head, tail;       /* live positions: [head, tail) */
-	struct conn *spare;        /* an emptied chunk kept for the next one */
+	char *spare;               /* an emptied chunk kept for the next one */
 	double deadline;           /* as struct dlist's, for the head */
 };
+
+enum {
+	SEAL_LIVE = 1,             /* not yet summarized or moved on */
+	SEAL_ISN_KNOWN = 2,        /* base is the client's ISN */
+	SEAL_CLIENT_LO = 4,        /* the client is the key's lo endpoint */
+	SEAL_LINGERED = 8,
+	SEAL_ROLE_INFERRED = 16,
+	SEAL_LATE_RST = 32,        /* a RST came after the graceful end */
+};
+
+struct __attribute__((aligned(64))) seal {
+	struct flow_key key;
+	uint32_t base;             /* c2s: a SYN with this seq is a repeat */
+	uint8_t flags;             /* SEAL_* */
+	uint8_t initiator;         /* enum az_initiator */
+	double last_time;
+	double grace;
+};
+_Static_assert(sizeof(struct seal) == 64, "struct seal: one cache line");
 
 /* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
  * with a free list threaded through a uint32_t at next_off. */
@@ -269,7 +305,8 @@ struct az {
 	struct flowtab ft;
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
-	struct tombs tombs;        /* finished, in order of last activity */
+	struct ring tombs;         /* struct conn, finished, by last activity */
+	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity */
 	uint64_t next_id;
 	size_t live;
@@ -285,7 +322,8 @@ struct az {
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
 };
 
-static void tombs_free(struct az *az);
+static void ring_free(struct ring *R);
+static bool linger_of(const struct conn *c, uint64_t *bytes, double *seconds);
 
 static inline void *pool_at(const struct pool *p, uint32_t i)
 {
@@ -298,25 +336,39 @@ static inline struct conn *slot(const struct az *az, uint32_t i)
 	return (struct conn *)az->conns.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
 }
 
+static inline void *ring_at(const struct ring *R, uint64_t pos)
+{
+	return R->chunks[(pos >> RING_SHIFT) & (R->cap_chunks - 1)] +
+	       (size_t)(pos & (RING_CHUNK - 1)) * R->esize;
+}
+
 static inline struct conn *tomb_at(const struct az *az, uint64_t pos)
 {
-	const struct tombs *T = &az->tombs;
-
-	return T->chunks[(pos >> TOMB_SHIFT) & (T->cap_chunks - 1)] +
-	       (pos & (TOMB_CHUNK - 1));
+	return ring_at(&az->tombs, pos);
 }
 
-static inline bool is_tomb(uint32_t ref) { return (ref & TOMB_TAG) != 0; }
+static inline struct seal *seal_at(const struct az *az, uint64_t pos)
+{
+	return ring_at(&az->seals, pos);
+}
 
-/* The ring position a tomb reference names (see struct tombs). */
+static inline bool is_tomb(uint32_t ref) { return (ref >> 30) == 2; }
+static inline bool is_seal(uint32_t ref) { return (ref >> 30) == 1; }
+
+/* The position in R that a ring reference names (see struct ring). */
+static inline uint64_t ref_pos(const struct ring *R, uint32_t ref)
+{
+	uint64_t h = R->head;
+
+	return h + (((ref & REF_POS_MASK) - (uint32_t)h) & REF_POS_MASK);
+}
+
 static inline uint64_t tomb_pos(const struct az *az, uint32_t ref)
 {
-	uint64_t h = az->tombs.head;
-
-	return h + (((ref & TOMB_POS_MASK) - (uint32_t)h) & TOMB_POS_MASK);
+	return ref_pos(&az->tombs, ref);
 }
 
-/* The connection a table value names: a slot or a tomb. */
+/* The connection a table value names: a slot or a tomb (not a seal). */
 static inline struct conn *conn_at(const struct az *az, uint32_t ref)
 {
 	return is_tomb(ref) ? tomb_at(az, tomb_pos(az, ref)) : slot(az, ref);
@@ -345,8 +397,8 @@ static uint32_t pool_get(struct pool *p)
 		char *slab;
 		uint32_t base = (uint32_t)(p->n_slabs << SLAB_SHIFT);
 
-		/* indexes stay below TOMB_TAG (and so below NONE) */
-		if ((uint64_t)(p->n_slabs + 1) << SLAB_SHIFT > TOMB_TAG)
+		/* indexes stay below REF_SEAL (see struct ring) */
+		if ((uint64_t)(p->n_slabs + 1) << SLAB_SHIFT > REF_SEAL)
 			return NONE;
 		if (p->n_slabs == p->cap_slabs) {
 			size_t ncap = p->cap_slabs ? p->cap_slabs * 2 : 16;
@@ -404,9 +456,13 @@ static inline int dir_of(enum az_side s) { return s == AZ_CLIENT ? AZ_C2S : AZ_S
 /* ------------------------------------------------------------------ */
 /* creation and teardown                                               */
 
-static const struct flow_key *conn_key(const void *ctx, uint32_t i)
+static const struct flow_key *conn_key(const void *ctx, uint32_t ref)
 {
-	return &conn_at(ctx, i)->key;
+	const struct az *az = ctx;
+
+	if (is_seal(ref))
+		return &seal_at(az, ref_pos(&az->seals, ref))->key;
+	return &conn_at(az, ref)->key;
 }
 
 struct az *az_new(const struct az_config *cfg)
@@ -442,7 +498,10 @@ struct az *az_new(const struct az_config *cfg)
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
+	az->tombs.esize = sizeof(struct conn);
 	az->tombs.deadline = INFINITY;
+	az->seals.esize = sizeof(struct seal);
+	az->seals.deadline = INFINITY;
 	az->next_id = 1;
 	az->last = NONE;
 	az->retained_sorted = true;
@@ -471,7 +530,8 @@ void az_free(struct az *az)
 	}
 	pool_free(&az->exts);
 	pool_free(&az->conns);
-	tombs_free(az);
+	ring_free(&az->tombs);
+	ring_free(&az->seals);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */
 		free((void *)az->retained[i].tl_head);
@@ -1287,7 +1347,10 @@ static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
 		c->rst_sender_had_fin = D->fin_seen;
 		c->rst_refused_syn = d == AZ_S2C && c->syn_seen && !c->synack_seen;
 	}
-	pend_start(az, c, d, s, t, idx);
+	/* after a graceful end every byte was acknowledged: nothing left
+	 * for a RST to destroy (and a seal could not record a finding) */
+	if (!c->ended_gracefully)
+		pend_start(az, c, d, s, t, idx);
 }
 
 static void mark_finished(struct az *az, struct conn *c)
@@ -1368,6 +1431,9 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		 * it any more; its history and parser state can go now */
 		if (!c->d[0].rst_seen && !c->d[1].rst_seen &&
 		    !has_pending(c)) {
+			c->g_lingered = linger_of(c, &c->g_linger_bytes,
+			                          &c->g_linger_seconds);
+			c->ended_gracefully = true;
 			c->tl_dropped = true;
 			ext_release(az, c);
 		}
@@ -1450,6 +1516,14 @@ static bool linger_of(const struct conn *c, uint64_t *bytes, double *seconds)
 	const struct cdir *cs = &c->d[AZ_C2S], *sc = &c->d[AZ_S2C];
 	uint32_t upto, from, drained;
 
+	if (c->ended_gracefully) {
+		/* what came after cannot have been lingering */
+		if (c->g_lingered) {
+			*bytes = c->g_linger_bytes;
+			*seconds = c->g_linger_seconds;
+		}
+		return c->g_lingered;
+	}
 	if (!c->linger_armed || sc->rst_seen || !cs->base_known)
 		return false;
 	upto = seq_min(acked_now(cs), cs->data_end);
@@ -1633,100 +1707,110 @@ counted:
 }
 
 /* ------------------------------------------------------------------ */
-/* the tomb ring (see struct tombs)                                    */
+/* the rings of finished connections (see struct ring)                 */
 
-/* Make sure the tail position has a chunk. Returns 0, or -1 without
+/* Make sure R's tail position has a chunk. Returns 0, or -1 without
  * memory. */
-static int tomb_room(struct az *az)
+static int ring_room(struct ring *R)
 {
-	struct tombs *T = &az->tombs;
-	uint64_t first = T->head >> TOMB_SHIFT, want = T->tail >> TOMB_SHIFT;
-	struct conn *chunk;
+	uint64_t first = R->head >> RING_SHIFT, want = R->tail >> RING_SHIFT;
+	char *chunk;
 
-	if ((T->tail & (TOMB_CHUNK - 1)) != 0)
+	if ((R->tail & (RING_CHUNK - 1)) != 0)
 		return 0; /* inside a chunk that is there */
-	if (T->tail - T->head >= TOMB_POS_MASK)
+	if (R->tail - R->head >= REF_POS_MASK)
 		return -1; /* references would become ambiguous */
-	if (want - first >= T->cap_chunks) {
+	if (want - first >= R->cap_chunks) {
 		/* every chunk pointer is in use: double the circle, each chunk
 		 * keeping its place modulo the new size */
-		size_t ncap = T->cap_chunks ? T->cap_chunks * 2 : 16;
-		struct conn **nc = calloc(ncap, sizeof(*nc));
+		size_t ncap = R->cap_chunks ? R->cap_chunks * 2 : 16;
+		char **nc = calloc(ncap, sizeof(*nc));
 		uint64_t q;
 
 		if (!nc)
 			return -1;
 		for (q = first; q < want; q++)
-			nc[q & (ncap - 1)] = T->chunks[q & (T->cap_chunks - 1)];
-		free(T->chunks);
-		T->chunks = nc;
-		T->cap_chunks = ncap;
+			nc[q & (ncap - 1)] = R->chunks[q & (R->cap_chunks - 1)];
+		free(R->chunks);
+		R->chunks = nc;
+		R->cap_chunks = ncap;
 	}
-	if (T->spare) {
-		chunk = T->spare;
-		T->spare = NULL;
-	} else if (posix_memalign((void **)&chunk, 64,
-	                          TOMB_CHUNK * sizeof(struct conn)) != 0) {
+	if (R->spare) {
+		chunk = R->spare;
+		R->spare = NULL;
+	} else if (posix_memalign((void **)&chunk, 64, RING_CHUNK * R->esize) != 0) {
 		return -1;
 	}
-	T->chunks[want & (T->cap_chunks - 1)] = chunk;
+	R->chunks[want & (R->cap_chunks - 1)] = chunk;
 	return 0;
 }
 
-/* Drop the (dead) head tomb; an emptied chunk becomes the spare. */
-static void tomb_pop(struct az *az)
+/* Drop R's (dead) head entry; an emptied chunk becomes the spare. */
+static void ring_pop(struct ring *R)
 {
-	struct tombs *T = &az->tombs;
-	uint64_t q = T->head >> TOMB_SHIFT;
+	uint64_t q = R->head >> RING_SHIFT;
 
-	T->head++;
-	if ((T->head & (TOMB_CHUNK - 1)) == 0 || T->head == T->tail) {
+	R->head++;
+	if ((R->head & (RING_CHUNK - 1)) == 0 || R->head == R->tail) {
 		/* leaving chunk q (or the ring is empty: start over at a
 		 * chunk boundary next time, so chunk q can be reused) */
-		struct conn **cp = &T->chunks[q & (T->cap_chunks - 1)];
+		char **cp = &R->chunks[q & (R->cap_chunks - 1)];
 
-		if (T->head == T->tail && (T->head & (TOMB_CHUNK - 1)) != 0) {
-			T->head = T->tail = (q + 1) << TOMB_SHIFT;
-		}
-		if (T->spare)
+		if (R->head == R->tail && (R->head & (RING_CHUNK - 1)) != 0)
+			R->head = R->tail = (q + 1) << RING_SHIFT;
+		if (R->spare)
 			free(*cp);
 		else
-			T->spare = *cp;
+			R->spare = *cp;
 		*cp = NULL;
 	}
+}
+
+static void ring_free(struct ring *R)
+{
+	size_t i;
+
+	for (i = 0; i < R->cap_chunks; i++) {
+		free(R->chunks[i]);
+		R->chunks[i] = NULL;
+	}
+	free(R->chunks);
+	R->chunks = NULL;
+	free(R->spare);
+	R->spare = NULL;
+}
+
+/* Copy n bytes (a multiple of 16, both ends 16-byte aligned) to memory
+ * not touched for seconds. With SSE2 the stores are non-temporal: plain
+ * stores would first read every line in, doubling the memory traffic that
+ * dominates the cost of a capture of short connections; what is copied
+ * is read back only at expiry or if a late packet comes. */
+static void copy_cold(void *dst, const void *src, size_t n)
+{
+#ifdef __SSE2__
+	size_t i;
+
+	for (i = 0; i < n; i += 16)
+		_mm_stream_si128((__m128i *)((char *)dst + i),
+		                 _mm_load_si128((const __m128i *)((const char *)src + i)));
+	_mm_sfence();
+#else
+	memcpy(dst, src, n);
+#endif
 }
 
 /* Copy c into the tomb t: all of it but the unused end of the HTTP
  * response table. Lines 0 and 1 go through the cache (expiry and a reused
  * tuple read them, and tomb_put() fills in line 1 right away; writing all
- * of it non-temporally measured slower); with SSE2 the rest is written
- * with non-temporal stores, read back only if the tomb takes a late
- * packet or a record of it is wanted. Tombs are written once for every
- * connection of a capture, into memory not touched for seconds: plain
- * stores would first read every line in, doubling the memory traffic
- * that dominates the cost of a capture of short connections. */
+ * of it non-temporally measured slower), the rest does not. */
 static void tomb_copy(struct conn *t, const struct conn *c)
 {
 	size_t n = offsetof(struct conn, http.resp) +
 	           (size_t)c->http.n_resp * sizeof(c->http.resp[0]);
 
 	memcpy(t, c, 128);
-#ifdef __SSE2__
-	{
-		const char *src = (const char *)c + 128;
-		char *dst = (char *)t + 128;
-		size_t i, m = (n - 128 + 15) & ~(size_t)15;
-
-		/* both 64-byte aligned (struct conn is); the copy may run up
-		 * to 15 bytes past n, still inside struct conn */
-		for (i = 0; i < m; i += 16)
-			_mm_stream_si128((__m128i *)(dst + i),
-			                 _mm_load_si128((const __m128i *)(src + i)));
-		_mm_sfence();
-	}
-#else
-	memcpy((char *)t + 128, (const char *)c + 128, n - 128);
-#endif
+	/* may run up to 15 bytes past n, still inside struct conn */
+	copy_cold((char *)t + 128, (const char *)c + 128, (n - 128 + 15) & ~(size_t)15);
 }
 
 /* Fill the line-1 summary of tomb t, which conn_close() and starts_new()
@@ -1743,75 +1827,179 @@ static void tomb_summarize(struct conn *t, const struct conn *c)
 	t->t_base = c->d[AZ_C2S].base;
 }
 
-/* c (in a slot, or a tomb that just took a late packet) is finished: copy
- * it to the ring's tail. If the ring cannot grow, c is summarized now
- * instead (its grace period is lost, nothing else). */
+/* The entry old (a slot, or a ring entry) of the table now lives at ref;
+ * free what old held. */
+static void moved(struct az *az, uint32_t hash, uint32_t old, uint32_t ref)
+{
+	ft_replace(&az->ft, hash, old, ref);
+	if (az->last == old)
+		az->last = is_seal(ref) ? NONE : ref;
+	if (is_seal(old)) {
+		if (ref_pos(&az->seals, old) == az->seals.head)
+			az->seals.deadline = -INFINITY;
+	} else if (is_tomb(old)) {
+		if (tomb_pos(az, old) == az->tombs.head)
+			az->tombs.deadline = -INFINITY;
+	} else {
+		pool_put(&az->conns, old);
+	}
+}
+
+/* Make c, which ended gracefully, a seal at the ring's tail; -1 (nothing
+ * changed) without memory. */
+static int seal_put(struct az *az, struct conn *c)
+{
+	struct ring *R = &az->seals;
+	struct seal e;
+	uint64_t lb;
+	double ls;
+	uint32_t ref;
+
+	if (ring_room(R) < 0)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	e.key = c->key;
+	e.base = c->d[AZ_C2S].base;
+	e.flags = SEAL_LIVE |
+	          (c->d[AZ_C2S].isn_known ? SEAL_ISN_KNOWN : 0) |
+	          (c->client_is_lo ? SEAL_CLIENT_LO : 0) |
+	          (linger_of(c, &lb, &ls) ? SEAL_LINGERED : 0) |
+	          (c->role_inferred ? SEAL_ROLE_INFERRED : 0);
+	e.initiator = (uint8_t)initiator_of(c);
+	e.last_time = c->last_time;
+	e.grace = c->grace;
+	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
+	copy_cold(seal_at(az, R->tail), &e, sizeof(e));
+	if (R->head == R->tail)
+		R->deadline = -INFINITY;
+	R->tail++;
+	c->in_use = false;
+	az->live--;
+	moved(az, c->hash, c->self, ref);
+	return 0;
+}
+
+/* c (in a slot, or a tomb that just took a late packet) is finished: a
+ * seal if nothing about it can matter but its summary, else a tomb at the
+ * ring's tail. If the ring cannot grow, c is summarized now instead (its
+ * grace period is lost, nothing else). */
 static void tomb_put(struct az *az, struct conn *c)
 {
-	struct tombs *T = &az->tombs;
+	struct ring *R = &az->tombs;
 	struct conn *t;
-	uint32_t ref, old;
+	uint32_t ref;
 
-	if (tomb_room(az) < 0) {
+	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged &&
+	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
+		return;
+	if (ring_room(R) < 0) {
 		tomb_summarize(c, c); /* a tomb may have taken a packet since */
 		conn_close(az, c, c->last_time);
 		return;
 	}
-	t = tomb_at(az, T->tail);
-	ref = TOMB_TAG | (uint32_t)(T->tail & TOMB_POS_MASK);
-	old = c->self;
+	t = tomb_at(az, R->tail);
+	ref = REF_TOMB | (uint32_t)(R->tail & REF_POS_MASK);
 	tomb_copy(t, c);
 	t->self = ref;
 	tomb_summarize(t, c);
 	c->in_use = false;
-	ft_replace(&az->ft, c->hash, old, ref);
-	if (az->last == old)
-		az->last = ref;
-	if (T->head == T->tail)
-		T->deadline = -INFINITY;
-	T->tail++;
-	if (!is_tomb(old))
-		pool_put(&az->conns, old);
-	else if (tomb_pos(az, old) == T->head)
-		T->deadline = -INFINITY;
+	if (R->head == R->tail)
+		R->deadline = -INFINITY;
+	R->tail++;
+	moved(az, c->hash, c->self, ref);
+}
+
+/* Count the seal at position pos (live) and forget it. */
+static void seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t hash)
+{
+	az->totals.connections++;
+	az->totals.by_kind[(e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL]++;
+	az->totals.by_initiator[e->initiator]++;
+	if (e->flags & SEAL_LINGERED)
+		az->totals.lingered++;
+	if (e->flags & SEAL_ROLE_INFERRED)
+		az->totals.role_inferred++;
+	ft_remove(&az->ft, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
+	e->flags &= (uint8_t)~SEAL_LIVE;
+	if (pos == az->seals.head)
+		az->seals.deadline = -INFINITY;
+}
+
+/* A packet that is not a new connection came for the seal at pos (table
+ * value ref, under hash) at t: a RST makes it "reset"; it waits its grace
+ * period again from t, from the ring's tail. */
+static void seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash,
+                      const struct dec_tcp *s, double t)
+{
+	struct ring *R = &az->seals;
+	uint32_t nref;
+
+	if (s->flags & LL_TH_RST)
+		e->flags |= SEAL_LATE_RST;
+	e->last_time = t;
+	if (ring_room(R) < 0)
+		return; /* stays where it is: it is only counted a little later */
+	nref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
+	*seal_at(az, R->tail) = *e;
+	e->flags &= (uint8_t)~SEAL_LIVE;
+	R->tail++;
+	moved(az, hash, ref, nref);
+}
+
+/* A SYN (no ACK) on a sealed tuple starts a new connection unless it
+ * repeats the client's SYN. */
+static bool seal_starts_new(const struct seal *e, const struct dec_tcp *s, int d)
+{
+	if (!(s->flags & LL_TH_SYN) || (s->flags & LL_TH_ACK))
+		return false;
+	return !(d == AZ_C2S && (e->flags & SEAL_ISN_KNOWN) && s->seq == e->base);
 }
 
 /* Close the tombs whose grace is over, front to back (see expire_list). */
 static void expire_tombs(struct az *az, double now)
 {
-	struct tombs *T = &az->tombs;
+	struct ring *R = &az->tombs;
 
-	while (T->head != T->tail) {
-		struct conn *c = tomb_at(az, T->head);
+	while (R->head != R->tail) {
+		struct conn *c = tomb_at(az, R->head);
 
 		if (c->in_use) {
 			double dl = c->last_time + c->grace;
 
 			if (dl >= now) {
-				T->deadline = dl;
+				R->deadline = dl;
 				ft_prefetch(&az->ft, c->hash);
 				return;
 			}
 			conn_close(az, c, c->last_time);
 		}
-		tomb_pop(az);
+		ring_pop(R);
 	}
-	T->deadline = INFINITY;
+	R->deadline = INFINITY;
 }
 
-static void tombs_free(struct az *az)
+/* The same for seals. */
+static void expire_seals(struct az *az, double now)
 {
-	struct tombs *T = &az->tombs;
-	size_t i;
+	struct ring *R = &az->seals;
 
-	for (i = 0; i < T->cap_chunks; i++) {
-		free(T->chunks[i]);
-		T->chunks[i] = NULL;
+	while (R->head != R->tail) {
+		struct seal *e = seal_at(az, R->head);
+
+		if (e->flags & SEAL_LIVE) {
+			double dl = e->last_time + e->grace;
+			uint32_t hash = ft_hash(&e->key);
+
+			if (dl >= now) {
+				R->deadline = dl;
+				ft_prefetch(&az->ft, hash);
+				return;
+			}
+			seal_close(az, e, R->head, hash);
+		}
+		ring_pop(R);
 	}
-	free(T->chunks);
-	T->chunks = NULL;
-	free(T->spare);
-	T->spare = NULL;
+	R->deadline = INFINITY;
 }
 
 /* Close the connections of L whose time is up; cache when the next one's
@@ -1836,6 +2024,8 @@ static void expire_list(struct az *az, struct dlist *L, double idle, double now)
 
 static void expire(struct az *az, double now)
 {
+	if (now > az->seals.deadline)
+		expire_seals(az, now);
 	if (now > az->tombs.deadline)
 		expire_tombs(az, now);
 	/* unanswered SYNs (a scan, a dead host) would otherwise be held to
@@ -1867,19 +2057,11 @@ static bool starts_new(const struct conn *c, const struct dec_tcp *s, int d)
 	return d == AZ_C2S;
 }
 
-enum dec_result az_packet(struct az *az, int dlt, double ts,
-                          const uint8_t *bytes, uint32_t caplen,
-                          uint32_t wirelen)
+/* Count a frame handed in at ts; its packet index. */
+static uint64_t frame_in(struct az *az, double ts, uint32_t caplen)
 {
-	struct dec_tcp s;
-	enum dec_result r;
-	struct flow_key k;
-	uint32_t hash, i;
-	bool src_is_lo;
-	struct conn *c = NULL;
 	uint64_t idx;
 	bool first;
-	int d;
 
 	az->stats.packets++;
 	idx = az->stats.packets;
@@ -1889,28 +2071,42 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		az->stats.first_time = ts;
 	if (ts > az->stats.last_time || first)
 		az->stats.last_time = ts;
-	r = dec_packet(dlt, bytes, caplen, wirelen, &s, NULL);
-	if (r != DEC_OK) {
-		if ((unsigned)r < DEC_NRESULTS)
-			az->stats.by_result[r]++;
-		return r;
-	}
+	return idx;
+}
+
+/* A decoded segment s, frame idx at ts; k and hash: its key (see ft_key). */
+static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t idx,
+                    const struct flow_key *k, uint32_t hash, bool src_is_lo)
+{
+	struct conn *c = NULL;
+	uint32_t i;
+	int d;
+
 	az->stats.tcp++;
-	if (ts > az->tombs.deadline || ts > az->embryo.deadline)
+	if (ts > az->seals.deadline || ts > az->tombs.deadline ||
+	    ts > az->embryo.deadline)
 		expire(az, ts);
 
-	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
-	if (az->last != NONE && ft_key_eq(&conn_at(az, az->last)->key, &k)) {
+	if (az->last != NONE && ft_key_eq(&conn_at(az, az->last)->key, k))
 		i = az->last;
-		hash = conn_at(az, i)->hash;
-	} else {
-		hash = ft_hash(&k);
-		i = ft_lookup(&az->ft, &k, hash, conn_key, az);
+	else
+		i = ft_lookup(&az->ft, k, hash, conn_key, az);
+	if (i != NONE && is_seal(i)) {
+		struct seal *e = seal_at(az, ref_pos(&az->seals, i));
+
+		d = (src_is_lo == ((e->flags & SEAL_CLIENT_LO) != 0)) ? AZ_C2S : AZ_S2C;
+		if (!seal_starts_new(e, s, d)) {
+			az->stats.by_result[DEC_OK]++;
+			seal_late(az, e, i, hash, s, ts);
+			return;
+		}
+		seal_close(az, e, ref_pos(&az->seals, i), hash);
+		i = NONE;
 	}
 	if (i != NONE) {
 		c = conn_at(az, i);
 		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
-		if (starts_new(c, &s, d)) {
+		if (starts_new(c, s, d)) {
 			/* End the old connection now, not at its last packet: as
 			 * far as the wire shows, a FIN_WAIT_2 it left open lasted
 			 * until this SYN, and the step series must stay in time
@@ -1920,19 +2116,125 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		}
 	}
 	if (!c) {
-		c = conn_new(az, &k, hash, src_is_lo, &s, ts, idx);
+		c = conn_new(az, k, hash, src_is_lo, s, ts, idx);
 		if (!c) {
 			az->dropped++;
-			return DEC_OK;
+			return;
 		}
 	}
 	d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
 	az->last = c->self;
 	az->stats.by_result[DEC_OK]++;
-	track(az, c, &s, d, ts, idx);
+	track(az, c, s, d, ts, idx);
 	if (c->finished)
 		tomb_put(az, c);
+}
+
+static void count_not_ok(struct az *az, enum dec_result r)
+{
+	if ((unsigned)r < DEC_NRESULTS)
+		az->stats.by_result[r]++;
+}
+
+enum dec_result az_packet(struct az *az, int dlt, double ts,
+                          const uint8_t *bytes, uint32_t caplen,
+                          uint32_t wirelen)
+{
+	struct dec_tcp s;
+	struct flow_key k;
+	enum dec_result r;
+	uint64_t idx;
+	bool src_is_lo;
+
+	idx = frame_in(az, ts, caplen);
+	r = dec_packet(dlt, bytes, caplen, wirelen, &s, NULL);
+	if (r != DEC_OK) {
+		count_not_ok(az, r);
+		return r;
+	}
+	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
+	segment(az, &s, ts, idx, &k, ft_hash(&k), src_is_lo);
 	return DEC_OK;
+}
+
+/*
+ * az_frames() decodes AHEAD frames before it handles them. When a frame
+ * is decoded its table slot is prefetched; PEEK frames before it is
+ * handled, the slot (there by then) is read and the connection or seal it
+ * names is prefetched. Each segment of a new connection (a tenth of the
+ * packets of a capture of short connections) otherwise waits for two
+ * cache misses, one after the other. Both are only hints: the table can
+ * change before the frame is handled, which then looks up as usual.
+ */
+#define AHEAD 8
+#define PEEK 4
+
+struct ahead {
+	struct dec_tcp s;
+	struct flow_key k;
+	uint32_t hash;
+	enum dec_result r;
+	bool src_is_lo;
+};
+
+static void decode_ahead(struct az *az, int dlt, const struct az_frame *f,
+                         struct ahead *a)
+{
+	if (f->skip)
+		return;
+	a->r = dec_packet(dlt, f->bytes, f->caplen, f->wirelen, &a->s, NULL);
+	if (a->r != DEC_OK)
+		return;
+	ft_key(&a->k, a->s.af, a->s.src, a->s.sport, a->s.dst, a->s.dport,
+	       &a->src_is_lo);
+	a->hash = ft_hash(&a->k);
+	ft_prefetch(&az->ft, a->hash);
+}
+
+static void peek_ahead(struct az *az, const struct az_frame *f, const struct ahead *a)
+{
+	uint32_t ref;
+	const void *p;
+
+	if (f->skip || a->r != DEC_OK)
+		return;
+	ref = ft_peek(&az->ft, a->hash);
+	if (ref == NONE)
+		return;
+	if (is_seal(ref))
+		p = seal_at(az, ref_pos(&az->seals, ref));
+	else
+		p = conn_at(az, ref);
+	__builtin_prefetch(p);
+}
+
+void az_frames(struct az *az, int dlt, const struct az_frame *f, size_t n)
+{
+	struct ahead win[AHEAD];
+	size_t i;
+
+	for (i = 0; i < n && i < AHEAD; i++)
+		decode_ahead(az, dlt, &f[i], &win[i]);
+	for (i = 0; i < n; i++) {
+		struct ahead *a = &win[i % AHEAD];
+
+		if (i + PEEK < n)
+			peek_ahead(az, &f[i + PEEK], &win[(i + PEEK) % AHEAD]);
+		if (f[i].skip) {
+			az_skip_frame(az);
+		} else {
+			uint64_t idx = frame_in(az, f[i].ts, f[i].caplen);
+
+			if (a->r == DEC_OK)
+				segment(az, &a->s, f[i].ts, idx, &a->k, a->hash,
+				        a->src_is_lo);
+			else
+				count_not_ok(az, a->r);
+		}
+		/* the handled frame's place takes the next one */
+		if (i + AHEAD < n)
+			decode_ahead(az, dlt, &f[i + AHEAD], a);
+	}
 }
 
 void az_skip_frame(struct az *az)
@@ -1988,6 +2290,11 @@ void az_finish(struct az *az)
 			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
 		else
 			conn_close(az, c, az->stats.last_time);
+	}
+	for (p = az->seals.head; p != az->seals.tail; p++) {
+		struct seal *e = seal_at(az, p);
+		if (e->flags & SEAL_LIVE)
+			seal_close(az, e, p, ft_hash(&e->key));
 	}
 	if (live) {
 		qsort(live, n, sizeof(*live), cmp_live);

@@ -317,6 +317,22 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
                           const uint8_t *bytes, uint32_t caplen,
                           uint32_t wirelen);
 
+/* A frame for az_frames(). */
+struct az_frame {
+	double ts;
+	const uint8_t *bytes;
+	uint32_t caplen, wirelen;
+	bool skip;                 /* a filter rejected it: az_skip_frame() */
+};
+
+/*
+ * The n frames f[0..n) in order, each exactly as az_packet() (or
+ * az_skip_frame() if skip) would take it, but faster: frames are decoded a
+ * few ahead, so the memory each will touch is fetched while earlier ones
+ * are handled. The bytes must stay valid during the call.
+ */
+void az_frames(struct az *az, int dlt, const struct az_frame *f, size_t n);
+
 /*
  * A frame of the input that is not analyzed because a filter rejected it
  * (an offline BPF filter applied frame by frame): it takes its place in

@@ -48,8 +48,9 @@ struct dec_sack_block {
 };
 
 struct dec_tcp {
-	uint8_t af;                 /* 4 or 6 */
+	/* first, so that the flow table's 8-byte reads are aligned */
 	uint8_t src[16], dst[16];   /* IPv4 uses the first 4 bytes, rest zero */
+	uint8_t af;                 /* 4 or 6 */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;              /* LL_TH_* */
