@@ -2091,11 +2091,15 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		i = az->last;
 	else
 		i = ft_lookup(&az->ft, k, hash, conn_key, az);
+	/* A ring entry past its own grace period is over even if expiry has
+	 * not reached it yet (a ring is in order of last activity, but grace
+	 * periods differ: an entry behind a longer one waits): nothing joins
+	 * it any more. */
 	if (i != NONE && is_seal(i)) {
 		struct seal *e = seal_at(az, ref_pos(&az->seals, i));
 
 		d = (src_is_lo == ((e->flags & SEAL_CLIENT_LO) != 0)) ? AZ_C2S : AZ_S2C;
-		if (!seal_starts_new(e, s, d)) {
+		if (!(ts > e->last_time + e->grace) && !seal_starts_new(e, s, d)) {
 			az->stats.by_result[DEC_OK]++;
 			seal_late(az, e, i, hash, s, ts);
 			return;
@@ -2106,7 +2110,10 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 	if (i != NONE) {
 		c = conn_at(az, i);
 		d = (src_is_lo == c->client_is_lo) ? AZ_C2S : AZ_S2C;
-		if (starts_new(c, s, d)) {
+		if (is_tomb(i) && ts > c->last_time + c->grace) {
+			conn_close(az, c, c->last_time);
+			c = NULL;
+		} else if (starts_new(c, s, d)) {
 			/* End the old connection now, not at its last packet: as
 			 * far as the wire shows, a FIN_WAIT_2 it left open lasted
 			 * until this SYN, and the step series must stay in time
@@ -2155,86 +2162,6 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
 	segment(az, &s, ts, idx, &k, ft_hash(&k), src_is_lo);
 	return DEC_OK;
-}
-
-/*
- * az_frames() decodes AHEAD frames before it handles them. When a frame
- * is decoded its table slot is prefetched; PEEK frames before it is
- * handled, the slot (there by then) is read and the connection or seal it
- * names is prefetched. Each segment of a new connection (a tenth of the
- * packets of a capture of short connections) otherwise waits for two
- * cache misses, one after the other. Both are only hints: the table can
- * change before the frame is handled, which then looks up as usual.
- */
-#define AHEAD 8
-#define PEEK 4
-
-struct ahead {
-	struct dec_tcp s;
-	struct flow_key k;
-	uint32_t hash;
-	enum dec_result r;
-	bool src_is_lo;
-};
-
-static void decode_ahead(struct az *az, int dlt, const struct az_frame *f,
-                         struct ahead *a)
-{
-	if (f->skip)
-		return;
-	a->r = dec_packet(dlt, f->bytes, f->caplen, f->wirelen, &a->s, NULL);
-	if (a->r != DEC_OK)
-		return;
-	ft_key(&a->k, a->s.af, a->s.src, a->s.sport, a->s.dst, a->s.dport,
-	       &a->src_is_lo);
-	a->hash = ft_hash(&a->k);
-	ft_prefetch(&az->ft, a->hash);
-}
-
-static void peek_ahead(struct az *az, const struct az_frame *f, const struct ahead *a)
-{
-	uint32_t ref;
-	const void *p;
-
-	if (f->skip || a->r != DEC_OK)
-		return;
-	ref = ft_peek(&az->ft, a->hash);
-	if (ref == NONE)
-		return;
-	if (is_seal(ref))
-		p = seal_at(az, ref_pos(&az->seals, ref));
-	else
-		p = conn_at(az, ref);
-	__builtin_prefetch(p);
-}
-
-void az_frames(struct az *az, int dlt, const struct az_frame *f, size_t n)
-{
-	struct ahead win[AHEAD];
-	size_t i;
-
-	for (i = 0; i < n && i < AHEAD; i++)
-		decode_ahead(az, dlt, &f[i], &win[i]);
-	for (i = 0; i < n; i++) {
-		struct ahead *a = &win[i % AHEAD];
-
-		if (i + PEEK < n)
-			peek_ahead(az, &f[i + PEEK], &win[(i + PEEK) % AHEAD]);
-		if (f[i].skip) {
-			az_skip_frame(az);
-		} else {
-			uint64_t idx = frame_in(az, f[i].ts, f[i].caplen);
-
-			if (a->r == DEC_OK)
-				segment(az, &a->s, f[i].ts, idx, &a->k, a->hash,
-				        a->src_is_lo);
-			else
-				count_not_ok(az, a->r);
-		}
-		/* the handled frame's place takes the next one */
-		if (i + AHEAD < n)
-			decode_ahead(az, dlt, &f[i + AHEAD], a);
-	}
 }
 
 void az_skip_frame(struct az *az)

@@ -16,6 +16,13 @@
  * (every frame counts, TCP or not, and so does a frame a filter rejected,
  * see az_skip_frame()), so they index the saved pcap.
  *
+ * A connection ends when both FINs are ACKed or at its first RST; packets
+ * on its 4-tuple within its grace period (4 round trips, 2 to 60 s of
+ * capture time) still count on it, unless a SYN with a new sequence number
+ * starts a new one. After a graceful end (both FINs ACKed, no RST) every
+ * byte was acknowledged: a late RST makes the kind AZ_KIND_RESET but is
+ * not judged as rst_before_ack, and lingering is measured up to the end.
+ *
  * Memory: no allocation per packet. Live connections sit in a hash table
  * that grows geometrically; a finished connection is summarized, handed to
  * the on_conn callback and freed. Only connections with a finding are
@@ -316,22 +323,6 @@ struct az *az_new(const struct az_config *cfg);
 enum dec_result az_packet(struct az *az, int dlt, double ts,
                           const uint8_t *bytes, uint32_t caplen,
                           uint32_t wirelen);
-
-/* A frame for az_frames(). */
-struct az_frame {
-	double ts;
-	const uint8_t *bytes;
-	uint32_t caplen, wirelen;
-	bool skip;                 /* a filter rejected it: az_skip_frame() */
-};
-
-/*
- * The n frames f[0..n) in order, each exactly as az_packet() (or
- * az_skip_frame() if skip) would take it, but faster: frames are decoded a
- * few ahead, so the memory each will touch is fetched while earlier ones
- * are handled. The bytes must stay valid during the call.
- */
-void az_frames(struct az *az, int dlt, const struct az_frame *f, size_t n);
 
 /*
  * A frame of the input that is not analyzed because a filter rejected it

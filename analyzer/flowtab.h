@@ -178,22 +178,6 @@ static inline uint32_t ft_lookup(const struct flowtab *t, const struct flow_key 
 /* Value stored for k, or FT_NONE. */
 uint32_t ft_find(const struct flowtab *t, const struct flow_key *k, uint32_t hash);
 
-/* The value of the first entry whose hash is hash, or FT_NONE: a guess
- * at what ft_lookup() will find (another key may share the hash), for
- * prefetching. */
-static inline uint32_t ft_peek(const struct flowtab *t, uint32_t hash)
-{
-	size_t i = hash & t->mask;
-
-	for (;;) {
-		const struct ft_slot *s = &t->slots[i];
-
-		if (s->val == FT_NONE || s->hash == hash)
-			return s->val;
-		i = (i + 1) & t->mask;
-	}
-}
-
 /* Hint that the slot for hash will be looked at soon. */
 static inline void ft_prefetch(const struct flowtab *t, uint32_t hash)
 {

@@ -1,17 +1,17 @@
 /*
- * test_analyzer_frames.c - the fast paths give the same answers as the
- * plain one.
+ * test_analyzer_seal.c - the fast path for connections that ended
+ * gracefully gives the same answers as the plain one.
  *
- *  - az_frames() (decodes ahead and prefetches) against az_packet() and
- *    az_skip_frame() frame by frame, for batch sizes from 1 up;
  *  - an analyzer without on_conn, where a connection that ended gracefully
  *    waits out its grace period as a 64-byte seal, against one with
  *    on_conn, where it stays a whole copy: every total, finding and
- *    FIN_WAIT_2 figure must agree;
+ *    FIN_WAIT_2 figure must agree, with and without skipped frames;
  *  - what a seal still has to do: a late RST makes the connection
  *    "reset" (and, as every byte was acknowledged, no finding), a repeated
  *    SYN stays with it, a new SYN is a new connection, and it is counted
- *    once its grace period is over.
+ *    once its grace period is over;
+ *  - each finished connection's grace period is its own, also when one
+ *    with a longer grace period sits ahead of it in the ring.
  *
  * The traffic is a few thousand short HTTP connections that reuse a small
  * set of client ports (so new SYNs land on finished tuples, inside and
@@ -141,14 +141,12 @@ static void ignore_conn(const struct az_conn *c, void *arg)
 	(void)arg;
 }
 
-/* Analyze l: batch 0 means az_packet() frame by frame, else az_frames()
- * in batches of that many. */
-static void analyze(const struct pb_list *l, size_t batch, size_t skip_every,
-                    bool with_on_conn, struct result *out)
+/* Analyze l frame by frame. */
+static void analyze(const struct pb_list *l, size_t skip_every, bool with_on_conn,
+                    struct result *out)
 {
 	struct az_config cfg;
 	struct az *az;
-	struct az_frame *fr;
 	size_t i, k;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -156,30 +154,13 @@ static void analyze(const struct pb_list *l, size_t batch, size_t skip_every,
 		cfg.on_conn = ignore_conn;
 	az = az_new(&cfg);
 	assert_non_null(az);
-	if (batch == 0) {
-		for (i = 0; i < l->n; i++) {
-			const struct pb_frame *f = &l->frames[i];
+	for (i = 0; i < l->n; i++) {
+		const struct pb_frame *f = &l->frames[i];
 
-			if (skipped(i, skip_every))
-				az_skip_frame(az);
-			else
-				az_packet(az, l->dlt, f->t, f->bytes, f->caplen, f->wirelen);
-		}
-	} else {
-		fr = calloc(batch, sizeof(*fr));
-		assert_non_null(fr);
-		for (i = 0; i < l->n; i += k) {
-			for (k = 0; k < batch && i + k < l->n; k++) {
-				const struct pb_frame *f = &l->frames[i + k];
-
-				fr[k] = (struct az_frame){ .ts = f->t, .bytes = f->bytes,
-				                           .caplen = f->caplen,
-				                           .wirelen = f->wirelen,
-				                           .skip = skipped(i + k, skip_every) };
-			}
-			az_frames(az, l->dlt, fr, k);
-		}
-		free(fr);
+		if (skipped(i, skip_every))
+			az_skip_frame(az);
+		else
+			az_packet(az, l->dlt, f->t, f->bytes, f->caplen, f->wirelen);
 	}
 	az_finish(az);
 
@@ -243,7 +224,7 @@ static void test_traffic_covers_the_cases(void **state)
 	(void)state;
 
 	build_traffic(&l);
-	analyze(&l, 0, 0, false, &r);
+	analyze(&l, 0, false, &r);
 	print_message("# %llu frames, %llu connections, %llu reset, %llu findings, "
 	              "%llu truncated, fin_wait_2 %llu\n",
 	              (unsigned long long)r.stats.packets,
@@ -263,40 +244,20 @@ static void test_traffic_covers_the_cases(void **state)
 	pb_list_free(&l);
 }
 
-/* Seals (no on_conn) and whole copies (on_conn) give the same report. */
+/* Seals (no on_conn) and whole copies (on_conn) give the same report,
+ * with and without frames a filter skipped. */
 static void test_seals_match_copies(void **state)
 {
 	struct pb_list l;
 	static struct result a, b;
-	(void)state;
-
-	build_traffic(&l);
-	analyze(&l, 0, 0, true, &a);
-	analyze(&l, 0, 0, false, &b);
-	assert_same(&a, &b, true);
-	pb_list_free(&l);
-}
-
-/* az_frames() gives what az_packet() gives, whatever the batch size,
- * with and without skipped frames and records wanted. */
-static void test_frames_match_packets(void **state)
-{
-	static const size_t batches[] = { 1, 2, 3, 7, 8, 9, 64, 4096 };
-	struct pb_list l;
-	static struct result want, got;
-	size_t b, skip;
+	size_t skip;
 	(void)state;
 
 	build_traffic(&l);
 	for (skip = 0; skip <= 13; skip += 13) {
-		analyze(&l, 0, skip, false, &want);
-		for (b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
-			analyze(&l, batches[b], skip, false, &got);
-			assert_same(&want, &got, true);
-		}
-		analyze(&l, 0, skip, true, &want);
-		analyze(&l, 5, skip, true, &got);
-		assert_same(&want, &got, true);
+		analyze(&l, skip, true, &a);
+		analyze(&l, skip, false, &b);
+		assert_same(&a, &b, true);
 	}
 	pb_list_free(&l);
 }
@@ -386,14 +347,61 @@ static void test_late_rst_record(void **state)
 	pb_list_free(&l);
 }
 
+/* Grace periods differ (4 round trips, at least 2 s): a connection that
+ * ended behind one with a long round trip is still over after its own 2 s.
+ * A SYN-ACK on its tuple after that (its SYN not captured) is a new
+ * connection, with and without on_conn. */
+static void test_grace_is_per_connection(void **state)
+{
+	struct pb_list l;
+	struct pb_conn slow, fast, again;
+	struct az_config cfg;
+	int with;
+	(void)state;
+
+	pb_list_init(&l, PB_DLT_EN10MB);
+	assert_int_equal(pb_conn_init(&slow, "10.9.0.5", 41000, "10.9.0.1", 80, 100, 200), 0);
+	assert_int_equal(pb_syn(&l, &slow, 1.0), 0);
+	assert_int_equal(pb_synack(&l, &slow, 2.0), 0); /* 1 s away: grace 4 s */
+	assert_int_equal(pb_ack(&l, &slow, PB_C2S, 2.0001, PB_NEXT, PB_NEXT), 0);
+	assert_int_equal(pb_fin(&l, &slow, PB_S2C, 2.0002, PB_NEXT, PB_NEXT), 0);
+	assert_int_equal(pb_fin(&l, &slow, PB_C2S, 2.0003, PB_NEXT, PB_NEXT), 0);
+	assert_int_equal(pb_ack(&l, &slow, PB_S2C, 2.0004, PB_NEXT, PB_NEXT), 0);
+	conn_at(&fast, 1000);
+	one_conn(&l, &fast, 2.1, 0);                     /* ends at 2.1011 */
+	conn_at(&again, 5000);
+	assert_int_equal(pb_synack(&l, &again, 4.5), 0);  /* past 2.1011 + 2 */
+	assert_int_equal(pb_ack(&l, &again, PB_C2S, 4.5001, PB_NEXT, PB_NEXT), 0);
+
+	for (with = 0; with < 2; with++) {
+		struct az *az;
+		size_t i;
+
+		memset(&cfg, 0, sizeof(cfg));
+		if (with)
+			cfg.on_conn = ignore_conn;
+		az = az_new(&cfg);
+		assert_non_null(az);
+		for (i = 0; i < l.n; i++)
+			az_packet(az, l.dlt, l.frames[i].t, l.frames[i].bytes,
+			          l.frames[i].caplen, l.frames[i].wirelen);
+		az_finish(az);
+		assert_int_equal(az_totals(az)->connections, 3);
+		assert_int_equal(az_totals(az)->by_kind[AZ_KIND_GRACEFUL], 2);
+		assert_int_equal(az_totals(az)->by_kind[AZ_KIND_OPEN], 1);
+		az_free(az);
+	}
+	pb_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_traffic_covers_the_cases),
 		cmocka_unit_test(test_seals_match_copies),
-		cmocka_unit_test(test_frames_match_packets),
 		cmocka_unit_test(test_seal_life),
 		cmocka_unit_test(test_late_rst_record),
+		cmocka_unit_test(test_grace_is_per_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
