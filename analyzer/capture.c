@@ -1,6 +1,7 @@
 /*
  * capture.c - frames from a saved capture or a live interface, through
- * libpcap, handed one by one to the analyzer.
+ * libpcap, handed one by one to the analyzer (a saved capture is read in
+ * a thread of its own, see "reader thread" below).
  *
  * libpcap does the file formats (pcap in both byte orders and timestamp
  * precisions, pcapng) and the record-level sanity checks: a record whose
