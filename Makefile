@@ -19,7 +19,8 @@ NET_LIBS   := $(shell libnet-config --libs 2>/dev/null)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" $(WARN) \
+# -pthread: capture.c reads saved captures in a thread of its own
+ALL_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" $(WARN) \
               -I. $(PKG_CFLAGS) $(NET_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS     := $(PKG_LIBS) $(NET_LIBS) -lm $(EXTRA_LDLIBS)
 
@@ -110,7 +111,7 @@ fuzz:
 	@mkdir -p $(FUZZ_BUILD)
 	@failed=""; for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  clang -pthread -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined \
 	    -o $(FUZZ_BUILD)/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm || exit 1; \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \

@@ -35,7 +35,10 @@ int cap_datalink(const struct cap *c);            /* pcap DLT number */
 const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
 bool cap_is_live(const struct cap *c);
 
-/* Called now and then while reading (about every 64 Ki packets). */
+/* Called now and then while reading (about every 64 Ki packets), from the
+ * thread that called cap_run(); bytes_read is the position in the file
+ * after that frame (an estimate from the record sizes if the input cannot
+ * tell, e.g. a pipe). */
 typedef void (*cap_progress_fn)(uint64_t packets, uint64_t bytes_read,
                                 uint64_t file_size, void *arg);
 
@@ -64,6 +67,19 @@ struct cap_limits {
  * the filter and rejected frames are never seen: indexes count the frames
  * delivered, which is what a `-w` capture with the same filter would hold.
  * lim->count counts frames handed to the analyzer (after the filter).
+ *
+ * Threads: a saved capture is read by a second thread that cap_run()
+ * starts and joins before it returns. It runs with every signal blocked
+ * (signals reach the caller's threads as before), reads ahead of the
+ * analyzer but never beyond lim->count frames, and hands frames over in
+ * batches. az_packet(), az_skip_frame() and the progress callback are
+ * called only from the calling thread, in file order, exactly as a
+ * one-thread loop calls them; while cap_run() runs, c belongs to it. If
+ * the thread cannot be started, the calling thread reads the file itself,
+ * with the same results. A live capture is read by the calling thread.
+ * *stop is looked at before every frame and, while waiting for the
+ * reader, every 100 ms; but a reader blocked on a pipe that delivers
+ * nothing holds cap_run() until data or the end of input come.
  */
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen);

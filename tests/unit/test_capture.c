@@ -26,8 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio_ext.h>
+
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
+#include "tests/support/pktbuild.h"
 
 #define FIX "tests/fixtures/malformed/"
 
@@ -399,6 +404,455 @@ static void test_progress(void **state)
 	assert_int_equal(seen.size, 24 + 70000 * 70);
 }
 
+/* ---- the reader thread: many batches, same results ----------------------
+ *
+ * cap_run() reads a saved capture in a thread of its own and hands frames
+ * over in batches. The oracle below is the plain one-thread libpcap loop;
+ * both feed an analyzer whose every connection record, finding and count
+ * is folded into a digest, so a frame lost, repeated, reordered, altered
+ * or wrongly skipped anywhere in a capture of many batches shows. */
+
+#define BIG_CONNS 8000          /* 9 or 10 frames each: > 64 Ki frames */
+
+struct fold {
+	uint64_t h;
+	uint64_t conns;
+};
+
+static void fold(struct fold *f, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		f->h ^= b[i];
+		f->h *= 1099511628211ull;       /* FNV-1a */
+	}
+}
+
+#define FOLD(f, v) do { __typeof__(v) v_ = (v); fold((f), &v_, sizeof(v_)); } while (0)
+
+static void fold_dir(struct fold *f, const struct az_dir *d)
+{
+	FOLD(f, d->data_end);
+	FOLD(f, d->fin_seen);
+	FOLD(f, d->fin_packet);
+	FOLD(f, d->rst_packet);
+	FOLD(f, d->packets);
+	FOLD(f, d->bytes);
+	FOLD(f, d->retrans_packets);
+	FOLD(f, d->http_messages);
+}
+
+static void on_conn_fold(const struct az_conn *c, void *arg)
+{
+	struct fold *f = arg;
+
+	f->conns++;
+	FOLD(f, c->id);
+	FOLD(f, c->client_port);
+	FOLD(f, c->server_port);
+	FOLD(f, c->first_time);
+	FOLD(f, c->last_time);
+	FOLD(f, c->first_packet);
+	FOLD(f, c->last_packet);
+	FOLD(f, c->initiator);
+	FOLD(f, c->kind);
+	FOLD(f, c->lingered);
+	FOLD(f, c->finding);
+	fold_dir(f, &c->c2s);
+	fold_dir(f, &c->s2c);
+}
+
+struct outcome {
+	int rc;
+	char err[512];
+	struct az_stats st;
+	uint64_t conns, findings, digest;
+};
+
+/* Finish az and fold what it found into o. */
+static void finish_outcome(struct outcome *o, struct az *az, struct fold *f)
+{
+	az_finish(az);
+	o->st = *az_stats(az);
+	fold(f, &o->st.packets, sizeof(o->st.packets));
+	fold(f, &o->st.filtered, sizeof(o->st.filtered));
+	fold(f, &o->st.tcp, sizeof(o->st.tcp));
+	fold(f, o->st.by_result, sizeof(o->st.by_result));
+	fold(f, &o->st.bytes, sizeof(o->st.bytes));
+	fold(f, &o->st.first_time, sizeof(o->st.first_time));
+	fold(f, &o->st.last_time, sizeof(o->st.last_time));
+	o->findings = az_n_findings(az);
+	for (size_t i = 0; i < o->findings; i++) {
+		const struct az_rst_finding *x = az_finding(az, i);
+
+		FOLD(f, x->conn_id);
+		FOLD(f, x->rst_packet);
+		FOLD(f, x->bytes_at_risk_at_server);
+		FOLD(f, x->bytes_at_risk_at_client);
+	}
+	o->conns = f->conns;
+	o->digest = f->h;
+	az_free(az);
+}
+
+static struct az *fold_az(struct fold *f)
+{
+	struct az_config cfg = { .on_conn = on_conn_fold, .arg = f };
+	struct az *az;
+
+	f->h = 14695981039346656037ull;
+	f->conns = 0;
+	az = az_new(&cfg);
+	assert_non_null(az);
+	return az;
+}
+
+/* The one-thread loop, straight on libpcap. */
+static struct outcome oracle(const char *path, const char *filter,
+                             uint64_t count)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	struct outcome o = { 0 };
+	uint64_t records = 0, fed = 0;
+	struct fold f;
+	struct az *az = fold_az(&f);
+	pcap_t *p;
+
+	p = pcap_open_offline_with_tstamp_precision(path,
+	        PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	assert_non_null(p);
+	if (filter)
+		assert_int_equal(pcap_compile(p, &prog, filter, 1,
+		                              PCAP_NETMASK_UNKNOWN), 0);
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int rc;
+
+		if (count && fed >= count)
+			break;
+		rc = pcap_next_ex(p, &h, &data);
+		if (rc == PCAP_ERROR_BREAK)
+			break;
+		if (rc != 1) {
+			snprintf(o.err, sizeof(o.err), "%s: record %llu: %s",
+			         path, (unsigned long long)records + 1,
+			         pcap_geterr(p));
+			o.rc = -1;
+			break;
+		}
+		records++;
+		if (filter && pcap_offline_filter(&prog, h, data) == 0) {
+			az_skip_frame(az);
+			continue;
+		}
+		fed++;
+		az_packet(az, pcap_datalink(p),
+		          (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6,
+		          data, h->caplen, h->len);
+	}
+	if (filter)
+		pcap_freecode(&prog);
+	pcap_close(p);
+	finish_outcome(&o, az, &f);
+	return o;
+}
+
+/* The same through cap_run() (lim may be NULL). */
+static struct outcome threaded(const char *path, const char *filter,
+                               const struct cap_limits *lim)
+{
+	struct outcome o = { 0 };
+	struct fold f;
+	struct az *az = fold_az(&f);
+	struct cap *c;
+
+	c = cap_open_offline(path, o.err, sizeof(o.err));
+	assert_non_null(c);
+	if (filter)
+		assert_int_equal(cap_set_filter(c, filter, o.err,
+		                                sizeof(o.err)), 0);
+	o.rc = cap_run(c, az, lim, o.err, sizeof(o.err));
+	cap_close(c);
+	finish_outcome(&o, az, &f);
+	return o;
+}
+
+static void expect_same(const struct outcome *a, const struct outcome *b)
+{
+	assert_int_equal(a->rc, b->rc);
+	assert_string_equal(a->err, b->err);
+	assert_int_equal(a->st.packets, b->st.packets);
+	assert_int_equal(a->st.filtered, b->st.filtered);
+	assert_int_equal(a->conns, b->conns);
+	assert_int_equal(a->findings, b->findings);
+	assert_int_equal(a->digest, b->digest);
+}
+
+/* Connection i: handshake, a request, a response of 100 to 1499 bytes, the
+ * server's FIN; then every 7th client sends more and the server answers
+ * with a RST (an rst_before_ack finding), the others close gracefully.
+ * Servers alternate between ports 80 and 8080. Returns frames added. */
+static size_t add_conn(struct pb_list *l, int i)
+{
+	struct pb_conn c;
+	double t = 1700000000.0 + i * 0.002;
+	size_t n0 = l->n;
+
+	assert_int_equal(pb_conn_init(&c, "10.0.0.1", (uint16_t)(10000 + i % 50000),
+	                              "10.0.0.2", i % 2 ? 8080 : 80,
+	                              1000u + (uint32_t)i, 5000000u + (uint32_t)i), 0);
+	assert_int_equal(pb_syn(l, &c, t), 0);
+	assert_int_equal(pb_synack(l, &c, t + 0.0001), 0);
+	assert_int_equal(pb_ack(l, &c, PB_C2S, t + 0.0002, PB_NEXT, PB_NEXT), 0);
+	assert_int_equal(pb_send(l, &c, PB_C2S, t + 0.0003, PB_NEXT, PB_NEXT,
+	                         "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+	assert_int_equal(pb_data(l, &c, PB_S2C, t + 0.0004, PB_NEXT, PB_NEXT,
+	                         NULL, 100 + (uint32_t)(i * 37) % 1400), 0);
+	assert_int_equal(pb_fin(l, &c, PB_S2C, t + 0.0005, PB_NEXT, PB_NEXT), 0);
+	if (i % 7 == 0) {
+		assert_int_equal(pb_send(l, &c, PB_C2S, t + 0.0006, PB_NEXT,
+		                         1, "more"), 0);
+		assert_int_equal(pb_rst(l, &c, PB_S2C, t + 0.0007, PB_NEXT), 0);
+	} else {
+		assert_int_equal(pb_ack(l, &c, PB_C2S, t + 0.0006, PB_NEXT,
+		                        PB_NEXT), 0);
+		assert_int_equal(pb_fin(l, &c, PB_C2S, t + 0.0007, PB_NEXT,
+		                        PB_NEXT), 0);
+		assert_int_equal(pb_ack(l, &c, PB_S2C, t + 0.0008, PB_NEXT,
+		                        PB_NEXT), 0);
+	}
+	return l->n - n0;
+}
+
+/* Write the big capture (BIG_CONNS connections; with huge, also two
+ * records bigger than a batch's byte arena in the middle) to a temporary
+ * file; its name goes to path, its frame count to *frames. */
+static void write_big(char *path, size_t pathlen, bool huge, size_t *frames)
+{
+	static uint8_t junk[262144];
+	struct pb_list l;
+	char err[256];
+	int fd;
+
+	snprintf(path, pathlen, "/tmp/ll-test-capture-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	pb_list_init(&l, PB_DLT_EN10MB);
+	for (int i = 0; i < BIG_CONNS; i++) {
+		add_conn(&l, i);
+		if (huge && (i == 10 || i == 11)) {
+			memset(junk, 0xa5, sizeof(junk));
+			assert_int_equal(pb_raw(&l, 1700000000.0 + i * 0.002 + 0.001,
+			                        junk, i == 10 ? 200000 : 262144,
+			                        262144), 0);
+		}
+	}
+	*frames = l.n;
+	assert_int_equal(pb_write_pcap(&l, path, err, sizeof(err)), 0);
+	pb_list_free(&l);
+}
+
+static void test_thread_many_batches(void **state)
+{
+	char path[64];
+	size_t frames;
+	struct outcome a, b;
+	struct cap_limits lim = { 0 };
+
+	(void)state;
+	write_big(path, sizeof(path), false, &frames);
+
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.st.packets, frames);
+	assert_int_equal(a.st.by_result[DEC_OK], frames);
+	assert_int_equal(a.conns, BIG_CONNS);
+	assert_int_equal(a.findings, (BIG_CONNS + 6) / 7);
+	expect_same(&a, &b);
+
+	/* the filter runs in the reader: rejected frames still count */
+	a = threaded(path, "tcp port 8080", NULL);
+	b = oracle(path, "tcp port 8080", 0);
+	assert_int_equal(a.conns, BIG_CONNS / 2);
+	assert_true(a.st.filtered > frames / 3 && a.st.filtered < frames * 2 / 3);
+	assert_int_equal(a.st.packets, frames);
+	expect_same(&a, &b);
+
+	/* count stops at exactly that frame, with and without a filter */
+	lim.count = 12345;
+	a = threaded(path, NULL, &lim);
+	b = oracle(path, NULL, 12345);
+	assert_int_equal(a.st.packets, 12345);
+	expect_same(&a, &b);
+	a = threaded(path, "tcp port 8080", &lim);
+	b = oracle(path, "tcp port 8080", 12345);
+	assert_int_equal(a.st.packets - a.st.filtered, 12345);
+	expect_same(&a, &b);
+	unlink(path);
+}
+
+/* Records of 200000 and 262144 bytes, bigger than a batch's byte arena,
+ * amid small ones. */
+static void test_thread_huge_records(void **state)
+{
+	char path[64];
+	size_t frames;
+	struct outcome a, b;
+
+	(void)state;
+	write_big(path, sizeof(path), true, &frames);
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	unlink(path);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.st.packets, frames);
+	assert_int_equal(a.st.by_result[DEC_OK], frames - 2);
+	expect_same(&a, &b);
+}
+
+/* Offset of record n (1-based) of a pcap file held in buf. */
+static size_t record_offset(const uint8_t *buf, size_t len, uint64_t n)
+{
+	size_t off = 24;
+
+	for (uint64_t i = 1; i < n; i++) {
+		uint32_t caplen;
+
+		assert_true(off + 16 <= len);
+		caplen = (uint32_t)buf[off + 8] | (uint32_t)buf[off + 9] << 8 |
+		         (uint32_t)buf[off + 10] << 16 | (uint32_t)buf[off + 11] << 24;
+		off += 16 + caplen;
+	}
+	return off;
+}
+
+/* Record 50001 cut short, far beyond the first batches: the error names
+ * it only after the 50000 frames before it were analyzed, and a count
+ * that ends before it means no error (the reader must not read ahead into
+ * it). */
+static void test_thread_cut_late(void **state)
+{
+	char path[64], msg[512];
+	size_t frames, off;
+	struct outcome a, b;
+	struct cap_limits lim = { 0 };
+	struct stat st;
+	uint8_t *buf;
+	FILE *f;
+
+	(void)state;
+	write_big(path, sizeof(path), false, &frames);
+	assert_true(frames > 60000);
+	assert_int_equal(stat(path, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_non_null(buf);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+	fclose(f);
+	off = record_offset(buf, (size_t)st.st_size, 50001);
+	assert_int_equal(truncate(path, (off_t)(off + 16 + 5)), 0);
+	snprintf(msg, sizeof(msg), "%s: record 50001: truncated dump file; "
+	         "tried to read %u captured bytes, only got 5", path,
+	         (unsigned)(buf[off + 8] | buf[off + 9] << 8));
+	free(buf);
+
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	assert_int_equal(a.rc, -1);
+	assert_string_equal(a.err, msg);
+	assert_int_equal(a.st.packets, 50000);
+	expect_same(&a, &b);
+
+	lim.count = 50000;
+	a = threaded(path, NULL, &lim);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.err, "");
+	assert_int_equal(a.st.packets, 50000);
+	lim.count = 50001;
+	a = threaded(path, NULL, &lim);
+	assert_int_equal(a.rc, -1);
+	assert_string_equal(a.err, msg);
+	unlink(path);
+}
+
+/* A stop request (here from the progress callback, at frame 65536) ends
+ * the run at that frame although the reader has read ahead. */
+static void set_stop(uint64_t packets, uint64_t bytes_read,
+                     uint64_t file_size, void *arg)
+{
+	volatile sig_atomic_t *stop = arg;
+
+	(void)packets; (void)bytes_read; (void)file_size;
+	*stop = 1;
+}
+
+static void test_thread_stop(void **state)
+{
+	volatile sig_atomic_t stop = 0;
+	struct cap_limits lim = { .stop = &stop, .progress = set_stop,
+	                          .progress_arg = (void *)&stop };
+	char path[64];
+	size_t frames;
+	struct outcome a;
+
+	(void)state;
+	write_big(path, sizeof(path), false, &frames);
+	a = threaded(path, NULL, &lim);
+	unlink(path);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.st.packets, 65536);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	_exit(99);      /* cap_run hung: fail loudly */
+}
+
+/* Standard input from a pipe whose writer stays open: with -c the run
+ * ends when the count is reached, without waiting for more input. */
+static void test_thread_pipe_count(void **state)
+{
+	struct cap_limits lim = { .count = 3 };
+	uint8_t buf[234];
+	int fds[2], saved, fd;
+	struct run r;
+
+	(void)state;
+	fd = open(FIX "good.pcap", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	saved = dup(0);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fds[0], 0), 0);
+	close(fds[0]);
+	/* drop what stdin buffered from files earlier tests put there */
+	__fpurge(stdin);
+	clearerr(stdin);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	r = run_file("-", NULL, &lim);
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	close(fds[1]);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	clearerr(stdin);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.st.packets, 3);
+	assert_int_equal(r.st.by_result[DEC_OK], 3);
+}
+
 /* ---- live ----------------------------------------------------------------------- */
 
 static double mono(void)
@@ -496,6 +950,11 @@ int main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_count_and_stop),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_thread_many_batches),
+		cmocka_unit_test(test_thread_huge_records),
+		cmocka_unit_test(test_thread_cut_late),
+		cmocka_unit_test(test_thread_stop),
+		cmocka_unit_test(test_thread_pipe_count),
 		cmocka_unit_test(test_live_errors),
 		cmocka_unit_test(test_live_loopback),
 	};
