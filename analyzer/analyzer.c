@@ -1869,7 +1869,11 @@ static int seal_put(struct az *az, struct conn *c)
 	e.last_time = c->last_time;
 	e.grace = c->grace;
 	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
-	copy_cold(seal_at(az, R->tail), &e, sizeof(e));
+	/* a plain store: the ring's memory was in use a grace period ago
+	 * and is still in cache, and expiry or a reused tuple reads the seal
+	 * back from there (written non-temporally, each read went to memory:
+	 * 12 ms of 75 on the bench capture) */
+	*seal_at(az, R->tail) = e;
 	if (R->head == R->tail)
 		R->deadline = -INFINITY;
 	R->tail++;
