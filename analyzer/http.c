@@ -99,6 +99,27 @@ static bool parse_status_line(const char *l, size_t n, uint16_t *status)
 	return *status >= 100;
 }
 
+/* True if the n bytes at s begin with name (lower case letters, and
+ * punctuation), letters compared ignoring case: what strncasecmp() says,
+ * without the call. Other bytes must match exactly: or-ing 0x20 into '-'
+ * or ':' would let CR or 0x1a through. */
+static bool name_is(const char *s, size_t n, const char *name, size_t len)
+{
+	size_t i;
+
+	if (n < len)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (name[i] >= 'a' && name[i] <= 'z')
+			c = (char)(c | 0x20);
+		if (c != name[i])
+			return false;
+	}
+	return true;
+}
+
 /* True if the n bytes at s contain word (lower case), ignoring case. */
 static bool contains_ci(const char *s, size_t n, const char *word)
 {
@@ -120,7 +141,7 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 	/* most header lines are neither: one byte decides */
 	if (c0 != 'c' && c0 != 't')
 		return;
-	if (n >= sizeof(cl) - 1 && strncasecmp(l, cl, sizeof(cl) - 1) == 0) {
+	if (name_is(l, n, cl, sizeof(cl) - 1)) {
 		uint64_t v = 0;
 		bool any = false;
 
@@ -138,7 +159,7 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 			hd->has_length = true;
 			hd->content_length = v;
 		}
-	} else if (n >= sizeof(te) - 1 && strncasecmp(l, te, sizeof(te) - 1) == 0) {
+	} else if (name_is(l, n, te, sizeof(te) - 1)) {
 		/* the value, up to a NUL byte if the line holds one (as a C
 		 * string search would see it) */
 		const char *v = l + sizeof(te) - 1;
@@ -293,9 +314,81 @@ dead:
 	hd->mode = M_DEAD;
 }
 
-/* Parse n captured bytes starting at raw seq `pos`. */
+/* The first LF in the n bytes at s, or NULL. Lines are short (a header
+ * is some 20 bytes), where memchr()'s call and set-up cost more than the
+ * search: look 8 bytes at a time, every load inside the n bytes. */
+static const uint8_t *find_lf(const uint8_t *s, uint32_t n)
+{
+	uint32_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; n - i >= 8; i += 8) {
+		uint64_t w, z;
+
+		memcpy(&w, s + i, 8);
+		w ^= 0x0a0a0a0a0a0a0a0aull; /* LF bytes become zero */
+		/* the high bit of the lowest zero byte is set, and none
+		 * below it: higher ones can be false, they are not looked at */
+		z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+		if (z)
+			return s + i + (__builtin_ctzll(z) >> 3);
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] == '\n')
+			return s + i;
+	return NULL;
+}
+
+static bool line_mode(uint8_t mode)
+{
+	return mode == M_START || mode == M_HEADERS || mode == M_CHUNK_SIZE ||
+	       mode == M_CHUNK_CRLF || mode == M_TRAILERS;
+}
+
+/* Lines that lie whole in the n bytes at p, from offset i, nothing
+ * carried over in the line buffer: parsed where they are. Returns the
+ * offset where it stopped: the end, a line that goes on past the end or
+ * is too long to parse (both left to the caller's copying path), or the
+ * end of the line after which the mode is no longer a line mode. */
+static uint32_t run_lines(struct http_conn *h, struct http_dir *hd, int d,
+                          const uint8_t *p, uint32_t n, uint32_t pos, uint32_t i)
+{
+	while (i < n) {
+		const uint8_t *l = p + i, *lf;
+		uint32_t take;
+		uint8_t c0 = *l;
+
+		if (hd->mode == M_START && c0 != '\r' && c0 != '\n' &&
+		    !(c0 >= 'A' && c0 <= 'Z')) {
+			hd->mode = M_DEAD; /* neither a method nor "HTTP/" */
+			return i;
+		}
+		lf = find_lf(l, n - i);
+		if (!lf)
+			return i;
+		take = (uint32_t)(lf - l);
+		if (take > HTTP_LINE_MAX - 1)
+			return i;
+		i += take + 1;
+		/* most header lines are neither Content-Length nor
+		 * Transfer-Encoding nor the blank line: one byte decides */
+		if (hd->mode == M_HEADERS && take > 0 && c0 != '\r' &&
+		    (c0 | 0x20) != 'c' && (c0 | 0x20) != 't')
+			continue;
+		line_done(h, hd, d, pos + (uint32_t)(l - p), pos + i,
+		          (const char *)l, take);
+		if (!line_mode(hd->mode))
+			return i;
+	}
+	return i;
+}
+
+/* Parse n captured bytes starting at raw seq `pos`. cut: bytes after
+ * these were on the wire but not captured, so a line still open at the
+ * end can never be finished (http_segment() would give up on it). */
 static void run(struct http_conn *h, struct http_dir *hd, int d,
-                const uint8_t *p, uint32_t n, uint32_t pos)
+                const uint8_t *p, uint32_t n, uint32_t pos, bool cut)
 {
 	uint32_t i = 0;
 
@@ -325,6 +418,11 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			const uint8_t *lf;
 			uint32_t take, room;
 
+			if (hd->line_len == 0 && !hd->line_long) {
+				i = run_lines(h, hd, d, p, n, pos, i);
+				if (i >= n || !line_mode(hd->mode))
+					break;
+			}
 			if (hd->mode == M_START && hd->line_len == 0 &&
 			    p[i] != '\r' && p[i] != '\n' &&
 			    !(p[i] >= 'A' && p[i] <= 'Z')) {
@@ -333,17 +431,12 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			}
 			if (hd->line_len == 0 && !hd->line_long)
 				hd->line_seq = pos + i;
-			lf = memchr(p + i, '\n', n - i);
-			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
-			if (lf && hd->line_len == 0 && !hd->line_long &&
-			    take <= HTTP_LINE_MAX - 1) {
-				/* the whole line is here: read it in place */
-				const char *l = (const char *)p + i;
-
-				i += take + 1;
-				line_done(h, hd, d, hd->line_seq, pos + i, l, take);
+			lf = find_lf(p + i, n - i);
+			if (!lf && cut) {
+				hd->mode = M_DEAD; /* the rest of the line is lost */
 				break;
 			}
+			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
 			room = (HTTP_LINE_MAX - 1) - hd->line_len;
 			if (take > room) {
 				hd->line_long = true;
@@ -391,7 +484,7 @@ void http_segment(struct http_conn *h, struct http_dir *hd, int d,
 	if (caplen > seg_len)
 		caplen = seg_len;
 	if (p && off < caplen) {
-		run(h, hd, d, p + off, caplen - off, hd->next);
+		run(h, hd, d, p + off, caplen - off, hd->next, caplen < seg_len);
 		have = caplen;
 	} else {
 		have = off;
