@@ -8,6 +8,10 @@
 
 #include "analyzer/seq.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum {
 	M_START = 0,   /* expecting a start line (blank lines allowed) */
 	M_HEADERS,     /* header lines until the empty line */
@@ -314,30 +318,35 @@ dead:
 	hd->mode = M_DEAD;
 }
 
-/* The first LF in the n bytes at s, or NULL. Lines are short (a header
- * is some 20 bytes), where memchr()'s call and set-up cost more than the
- * search: look 8 bytes at a time, every load inside the n bytes. */
-static const uint8_t *find_lf(const uint8_t *s, uint32_t n)
+/* Bit k set where s[k] is LF, for the n <= 64 bytes at s, every load
+ * inside them. Header lines are short (some 20 bytes): one pass over 64
+ * bytes finds several line ends, where a memchr() per line cost more in
+ * its call and set-up than in the search. */
+static uint64_t lf_bits(const uint8_t *s, uint32_t n)
 {
-	uint32_t i = 0;
+	uint64_t m = 0;
+	uint32_t k = 0;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; n - i >= 8; i += 8) {
-		uint64_t w, z;
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n');
 
-		memcpy(&w, s + i, 8);
-		w ^= 0x0a0a0a0a0a0a0a0aull; /* LF bytes become zero */
-		/* the high bit of the lowest zero byte is set, and none
-		 * below it: higher ones can be false, they are not looked at */
-		z = (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
-		if (z)
-			return s + i + (__builtin_ctzll(z) >> 3);
+	for (; n - k >= 16; k += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+
+		m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) << k;
+	}
+	if (k < n && n >= 16) {
+		/* the last 16 bytes, overlapping what was looked at: keep
+		 * only the bits of the n - k bytes not seen yet */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+		uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+
+		return m | (b >> (16 - (n - k))) << k;
 	}
 #endif
-	for (; i < n; i++)
-		if (s[i] == '\n')
-			return s + i;
-	return NULL;
+	for (; k < n; k++)
+		m |= (uint64_t)(s[k] == '\n') << k;
+	return m;
 }
 
 static bool line_mode(uint8_t mode)
@@ -348,38 +357,50 @@ static bool line_mode(uint8_t mode)
 
 /* Lines that lie whole in the n bytes at p, from offset i, nothing
  * carried over in the line buffer: parsed where they are. Returns the
- * offset where it stopped: the end, a line that goes on past the end or
- * is too long to parse (both left to the caller's copying path), or the
- * end of the line after which the mode is no longer a line mode. */
+ * offset where it stopped: the end, a line that goes on past the end
+ * (*open set) or is too long to parse (both left to the caller's copying
+ * path), or the end of the line after which the mode is no longer a line
+ * mode. */
 static uint32_t run_lines(struct http_conn *h, struct http_dir *hd, int d,
-                          const uint8_t *p, uint32_t n, uint32_t pos, uint32_t i)
+                          const uint8_t *p, uint32_t n, uint32_t pos, uint32_t i,
+                          bool *open)
 {
+	/* LFs at or after i among the 64 bytes from w, one bit each */
+	uint32_t w = i;
+	uint64_t m = lf_bits(p + w, n - w < 64 ? n - w : 64);
+
 	while (i < n) {
-		const uint8_t *l = p + i, *lf;
-		uint32_t take;
-		uint8_t c0 = *l;
+		uint8_t c0 = p[i];
+		uint32_t j, take;
 
 		if (hd->mode == M_START && c0 != '\r' && c0 != '\n' &&
 		    !(c0 >= 'A' && c0 <= 'Z')) {
 			hd->mode = M_DEAD; /* neither a method nor "HTTP/" */
 			return i;
 		}
-		lf = find_lf(l, n - i);
-		if (!lf)
-			return i;
-		take = (uint32_t)(lf - l);
+		while (m == 0) {
+			w += 64;
+			if (w >= n) {
+				*open = true; /* no LF: the line goes on */
+				return i;
+			}
+			m = lf_bits(p + w, n - w < 64 ? n - w : 64);
+		}
+		j = w + (uint32_t)__builtin_ctzll(m);
+		m &= m - 1;
+		take = j - i;
 		if (take > HTTP_LINE_MAX - 1)
 			return i;
-		i += take + 1;
 		/* most header lines are neither Content-Length nor
 		 * Transfer-Encoding nor the blank line: one byte decides */
-		if (hd->mode == M_HEADERS && take > 0 && c0 != '\r' &&
-		    (c0 | 0x20) != 'c' && (c0 | 0x20) != 't')
-			continue;
-		line_done(h, hd, d, pos + (uint32_t)(l - p), pos + i,
-		          (const char *)l, take);
-		if (!line_mode(hd->mode))
-			return i;
+		if (hd->mode != M_HEADERS || take == 0 || c0 == '\r' ||
+		    (c0 | 0x20) == 'c' || (c0 | 0x20) == 't') {
+			line_done(h, hd, d, pos + i, pos + j + 1,
+			          (const char *)p + i, take);
+			if (!line_mode(hd->mode))
+				return j + 1;
+		}
+		i = j + 1;
 	}
 	return i;
 }
@@ -417,9 +438,10 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			/* line modes: copy up to the LF into the bounded line */
 			const uint8_t *lf;
 			uint32_t take, room;
+			bool open = false;
 
 			if (hd->line_len == 0 && !hd->line_long) {
-				i = run_lines(h, hd, d, p, n, pos, i);
+				i = run_lines(h, hd, d, p, n, pos, i, &open);
 				if (i >= n || !line_mode(hd->mode))
 					break;
 			}
@@ -431,7 +453,7 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			}
 			if (hd->line_len == 0 && !hd->line_long)
 				hd->line_seq = pos + i;
-			lf = find_lf(p + i, n - i);
+			lf = open ? NULL : memchr(p + i, '\n', n - i);
 			if (!lf && cut) {
 				hd->mode = M_DEAD; /* the rest of the line is lost */
 				break;
