@@ -392,9 +392,12 @@ static uint32_t run_lines(struct http_conn *h, struct http_dir *hd, int d,
 		if (take > HTTP_LINE_MAX - 1)
 			return i;
 		/* most header lines are neither Content-Length nor
-		 * Transfer-Encoding nor the blank line: one byte decides */
+		 * Transfer-Encoding nor the blank line: the first byte, the
+		 * length and where the '-' must be decide (a line header_line()
+		 * acts on always passes: its name is this long or longer) */
 		if (hd->mode != M_HEADERS || take == 0 || c0 == '\r' ||
-		    (c0 | 0x20) == 'c' || (c0 | 0x20) == 't') {
+		    ((c0 | 0x20) == 'c' && take >= 15 && p[i + 7] == '-') ||
+		    ((c0 | 0x20) == 't' && take >= 18 && p[i + 8] == '-')) {
 			line_done(h, hd, d, pos + i, pos + j + 1,
 			          (const char *)p + i, take);
 			if (!line_mode(hd->mode))
