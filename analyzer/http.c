@@ -8,6 +8,10 @@
 
 #include "analyzer/seq.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum {
 	M_START = 0,   /* expecting a start line (blank lines allowed) */
 	M_HEADERS,     /* header lines until the empty line */
@@ -99,6 +103,27 @@ static bool parse_status_line(const char *l, size_t n, uint16_t *status)
 	return *status >= 100;
 }
 
+/* True if the n bytes at s begin with name (lower case letters, and
+ * punctuation), letters compared ignoring case: what strncasecmp() says,
+ * without the call. Other bytes must match exactly: or-ing 0x20 into '-'
+ * or ':' would let CR or 0x1a through. */
+static bool name_is(const char *s, size_t n, const char *name, size_t len)
+{
+	size_t i;
+
+	if (n < len)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (name[i] >= 'a' && name[i] <= 'z')
+			c = (char)(c | 0x20);
+		if (c != name[i])
+			return false;
+	}
+	return true;
+}
+
 /* True if the n bytes at s contain word (lower case), ignoring case. */
 static bool contains_ci(const char *s, size_t n, const char *word)
 {
@@ -120,7 +145,7 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 	/* most header lines are neither: one byte decides */
 	if (c0 != 'c' && c0 != 't')
 		return;
-	if (n >= sizeof(cl) - 1 && strncasecmp(l, cl, sizeof(cl) - 1) == 0) {
+	if (name_is(l, n, cl, sizeof(cl) - 1)) {
 		uint64_t v = 0;
 		bool any = false;
 
@@ -138,7 +163,7 @@ static void header_line(struct http_dir *hd, const char *l, size_t n)
 			hd->has_length = true;
 			hd->content_length = v;
 		}
-	} else if (n >= sizeof(te) - 1 && strncasecmp(l, te, sizeof(te) - 1) == 0) {
+	} else if (name_is(l, n, te, sizeof(te) - 1)) {
 		/* the value, up to a NUL byte if the line holds one (as a C
 		 * string search would see it) */
 		const char *v = l + sizeof(te) - 1;
@@ -293,9 +318,101 @@ dead:
 	hd->mode = M_DEAD;
 }
 
-/* Parse n captured bytes starting at raw seq `pos`. */
+/* Bit k set where s[k] is LF, for the n <= 64 bytes at s, every load
+ * inside them. Header lines are short (some 20 bytes): one pass over 64
+ * bytes finds several line ends, where a memchr() per line cost more in
+ * its call and set-up than in the search. */
+static uint64_t lf_bits(const uint8_t *s, uint32_t n)
+{
+	uint64_t m = 0;
+	uint32_t k = 0;
+
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n');
+
+	for (; n - k >= 16; k += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+
+		m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) << k;
+	}
+	if (k < n && n >= 16) {
+		/* the last 16 bytes, overlapping what was looked at: keep
+		 * only the bits of the n - k bytes not seen yet */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+		uint64_t b = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+
+		return m | (b >> (16 - (n - k))) << k;
+	}
+#endif
+	for (; k < n; k++)
+		m |= (uint64_t)(s[k] == '\n') << k;
+	return m;
+}
+
+static bool line_mode(uint8_t mode)
+{
+	return mode == M_START || mode == M_HEADERS || mode == M_CHUNK_SIZE ||
+	       mode == M_CHUNK_CRLF || mode == M_TRAILERS;
+}
+
+/* Lines that lie whole in the n bytes at p, from offset i, nothing
+ * carried over in the line buffer: parsed where they are. Returns the
+ * offset where it stopped: the end, a line that goes on past the end
+ * (*open set) or is too long to parse (both left to the caller's copying
+ * path), or the end of the line after which the mode is no longer a line
+ * mode. */
+static uint32_t run_lines(struct http_conn *h, struct http_dir *hd, int d,
+                          const uint8_t *p, uint32_t n, uint32_t pos, uint32_t i,
+                          bool *open)
+{
+	/* LFs at or after i among the 64 bytes from w, one bit each */
+	uint32_t w = i;
+	uint64_t m = lf_bits(p + w, n - w < 64 ? n - w : 64);
+
+	while (i < n) {
+		uint8_t c0 = p[i];
+		uint32_t j, take;
+
+		if (hd->mode == M_START && c0 != '\r' && c0 != '\n' &&
+		    !(c0 >= 'A' && c0 <= 'Z')) {
+			hd->mode = M_DEAD; /* neither a method nor "HTTP/" */
+			return i;
+		}
+		while (m == 0) {
+			w += 64;
+			if (w >= n) {
+				*open = true; /* no LF: the line goes on */
+				return i;
+			}
+			m = lf_bits(p + w, n - w < 64 ? n - w : 64);
+		}
+		j = w + (uint32_t)__builtin_ctzll(m);
+		m &= m - 1;
+		take = j - i;
+		if (take > HTTP_LINE_MAX - 1)
+			return i;
+		/* most header lines are neither Content-Length nor
+		 * Transfer-Encoding nor the blank line: the first byte, the
+		 * length and where the '-' must be decide (a line header_line()
+		 * acts on always passes: its name is this long or longer) */
+		if (hd->mode != M_HEADERS || take == 0 || c0 == '\r' ||
+		    ((c0 | 0x20) == 'c' && take >= 15 && p[i + 7] == '-') ||
+		    ((c0 | 0x20) == 't' && take >= 18 && p[i + 8] == '-')) {
+			line_done(h, hd, d, pos + i, pos + j + 1,
+			          (const char *)p + i, take);
+			if (!line_mode(hd->mode))
+				return j + 1;
+		}
+		i = j + 1;
+	}
+	return i;
+}
+
+/* Parse n captured bytes starting at raw seq `pos`. cut: bytes after
+ * these were on the wire but not captured, so a line still open at the
+ * end can never be finished (http_segment() would give up on it). */
 static void run(struct http_conn *h, struct http_dir *hd, int d,
-                const uint8_t *p, uint32_t n, uint32_t pos)
+                const uint8_t *p, uint32_t n, uint32_t pos, bool cut)
 {
 	uint32_t i = 0;
 
@@ -324,7 +441,13 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			/* line modes: copy up to the LF into the bounded line */
 			const uint8_t *lf;
 			uint32_t take, room;
+			bool open = false;
 
+			if (hd->line_len == 0 && !hd->line_long) {
+				i = run_lines(h, hd, d, p, n, pos, i, &open);
+				if (i >= n || !line_mode(hd->mode))
+					break;
+			}
 			if (hd->mode == M_START && hd->line_len == 0 &&
 			    p[i] != '\r' && p[i] != '\n' &&
 			    !(p[i] >= 'A' && p[i] <= 'Z')) {
@@ -333,17 +456,12 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 			}
 			if (hd->line_len == 0 && !hd->line_long)
 				hd->line_seq = pos + i;
-			lf = memchr(p + i, '\n', n - i);
-			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
-			if (lf && hd->line_len == 0 && !hd->line_long &&
-			    take <= HTTP_LINE_MAX - 1) {
-				/* the whole line is here: read it in place */
-				const char *l = (const char *)p + i;
-
-				i += take + 1;
-				line_done(h, hd, d, hd->line_seq, pos + i, l, take);
+			lf = open ? NULL : memchr(p + i, '\n', n - i);
+			if (!lf && cut) {
+				hd->mode = M_DEAD; /* the rest of the line is lost */
 				break;
 			}
+			take = lf ? (uint32_t)(lf - (p + i)) : n - i;
 			room = (HTTP_LINE_MAX - 1) - hd->line_len;
 			if (take > room) {
 				hd->line_long = true;
@@ -391,7 +509,7 @@ void http_segment(struct http_conn *h, struct http_dir *hd, int d,
 	if (caplen > seg_len)
 		caplen = seg_len;
 	if (p && off < caplen) {
-		run(h, hd, d, p + off, caplen - off, hd->next);
+		run(h, hd, d, p + off, caplen - off, hd->next, caplen < seg_len);
 		have = caplen;
 	} else {
 		have = off;

@@ -5,8 +5,10 @@
  * capture gaps and payload that is not HTTP.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tests/unit/analyzer_helpers.h"
+#include "analyzer/http.h"
 
 #define CLI "10.0.0.2"
 #define SRV "10.0.0.1"
@@ -233,6 +235,285 @@ static void test_not_http(void **state)
 	pb_list_free(&l);
 }
 
+/* One exchange that touches every framing rule: pipelined requests in one
+ * segment (HEAD and a POST with a body among them), a 100 Continue, a
+ * header line longer than the line buffer, Content-Length in two
+ * spellings, chunked with an extension and trailers, the answer to HEAD
+ * (a length but no body) and a 204. */
+static const char ex_req[] =
+	"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+	"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n"
+	"POST /c HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: identity\r\n\r\nabc"
+	"GET /d HTTP/1.1\r\n\r\n";
+static const char ex_r0[] = "HTTP/1.1 100 Continue\r\n\r\n";
+static const char ex_r1[] =
+	"HTTP/1.1 200 OK\r\nServer: t\r\nX-Long: "
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"\r\nContent-Length: 5\r\n\r\nhello";
+static const char ex_r2[] = "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n";
+static const char ex_r3[] =
+	"HTTP/1.1 201 Created\r\nTRANSFER-ENCODING: gzip, chunked\r\n\r\n"
+	"4;ext=1\r\nwiki\r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n";
+static const char ex_r4[] = "HTTP/1.1 204 No Content\r\n\r\n";
+
+/* Run the exchange with the requests and the responses each cut at the
+ * given offsets (none: one segment each), or in 1-byte segments. */
+static void exchange(struct run *r, const size_t *qcut, size_t nq,
+                     const size_t *scut, size_t ns, bool bytewise)
+{
+	char resp[1024];
+	size_t nresp, k;
+	struct pb_list l;
+	struct pb_conn c;
+
+	nresp = (size_t)snprintf(resp, sizeof(resp), "%s%s%s%s%s", ex_r0, ex_r1,
+	                         ex_r2, ex_r3, ex_r4);
+	assert_true(nresp < sizeof(resp));
+	pb_list_init(&l, PB_DLT_EN10MB);
+	handshake(&l, &c, 0);
+	if (bytewise) {
+		for (k = 0; k < strlen(ex_req); k++)
+			assert_int_equal(pb_data(&l, &c, PB_C2S, 1.01, PB_NEXT,
+			                         PB_NEXT, ex_req + k, 1), 0);
+		for (k = 0; k < nresp; k++)
+			assert_int_equal(pb_data(&l, &c, PB_S2C, 1.02, PB_NEXT,
+			                         PB_NEXT, resp + k, 1), 0);
+	} else {
+		send_cut(&l, &c, PB_C2S, 1.01, ex_req, qcut, nq);
+		send_cut(&l, &c, PB_S2C, 1.02, resp, scut, ns);
+	}
+	run_one(r, &l);
+	pb_list_free(&l);
+}
+
+/* What exchange() must find, however it was cut; `what` names the cut. */
+static void check_exchange(const struct run *r, const char *what)
+{
+	const struct az_conn *k = &r->conns[0];
+	uint32_t s1 = 1 + (uint32_t)strlen(ex_r0), e1 = s1 + (uint32_t)strlen(ex_r1);
+	uint32_t e2 = e1 + (uint32_t)strlen(ex_r2), e3 = e2 + (uint32_t)strlen(ex_r3);
+	uint32_t e4 = e3 + (uint32_t)strlen(ex_r4);
+	const uint32_t start[4] = { s1, e1, e2, e3 }, end[4] = { e1, e2, e3, e4 };
+	const int status[4] = { 200, 200, 201, 204 };
+	int i;
+
+	if (k->http_requests != 4 || k->c2s.http_messages != 4 ||
+	    k->http_responses != 4 || k->s2c.http_messages != 5 ||
+	    k->n_responses != 4)
+		fail_msg("%s: %u requests, %u responses, %u status lines, %u kept",
+		         what, (unsigned)k->http_requests, (unsigned)k->http_responses,
+		         (unsigned)k->s2c.http_messages, (unsigned)k->n_responses);
+	for (i = 0; i < 4; i++)
+		if (k->responses[i].status != status[i] ||
+		    k->responses[i].seq_start != start[i] ||
+		    k->responses[i].seq_end != end[i] || !k->responses[i].complete)
+			fail_msg("%s: response %d is %d at %u..%u%s, expected %d at %u..%u",
+			         what, i, k->responses[i].status,
+			         (unsigned)k->responses[i].seq_start,
+			         (unsigned)k->responses[i].seq_end,
+			         k->responses[i].complete ? "" : " (incomplete)",
+			         status[i], (unsigned)start[i], (unsigned)end[i]);
+}
+
+/* Every split of either stream into two segments, at every byte (inside
+ * CRLF, right after a header line, inside the long line, in a chunk size
+ * line, in a body), finds the same messages as the unsplit exchange; so
+ * does sending each byte alone. */
+static void test_split_everywhere(void **state)
+{
+	struct run *r = malloc(sizeof(*r));
+	size_t nresp = strlen(ex_r0) + strlen(ex_r1) + strlen(ex_r2) +
+	               strlen(ex_r3) + strlen(ex_r4);
+	size_t k;
+	char what[64];
+	(void)state;
+
+	assert_non_null(r);
+	exchange(r, NULL, 0, NULL, 0, false);
+	check_exchange(r, "whole");
+	az_free(r->az);
+	for (k = 1; k < strlen(ex_req); k++) {
+		exchange(r, &k, 1, NULL, 0, false);
+		snprintf(what, sizeof(what), "requests cut at %zu", k);
+		check_exchange(r, what);
+		az_free(r->az);
+	}
+	for (k = 1; k < nresp; k++) {
+		exchange(r, NULL, 0, &k, 1, false);
+		snprintf(what, sizeof(what), "responses cut at %zu", k);
+		check_exchange(r, what);
+		az_free(r->az);
+	}
+	exchange(r, NULL, 0, NULL, 0, true);
+	check_exchange(r, "1-byte segments");
+	az_free(r->az);
+	free(r);
+}
+
+/* Header blocks longer than the 64 bytes looked at in one go, with the
+ * line that matters in each place, and a chunk size line found after a
+ * long run of dull headers: all framed right. */
+static void test_long_header_blocks(void **state)
+{
+	static const char dull[] = "X-Filler-Header: 0123456789abcdef\r\n"; /* 35 bytes */
+	char resp[2048], *o;
+	size_t at, j, used;
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_conn *k;
+	(void)state;
+
+	for (at = 0; at <= 12; at++) {
+		o = resp;
+		used = 0;
+		used += (size_t)snprintf(o + used, sizeof(resp) - used, "HTTP/1.1 200 OK\r\n");
+		for (j = 0; j < 12; j++) {
+			if (j == at)
+				used += (size_t)snprintf(o + used, sizeof(resp) - used,
+				                         "Content-Length: 7\r\n");
+			used += (size_t)snprintf(o + used, sizeof(resp) - used, "%s", dull);
+		}
+		if (at == 12)
+			used += (size_t)snprintf(o + used, sizeof(resp) - used,
+			                         "Content-Length: 7\r\n");
+		used += (size_t)snprintf(o + used, sizeof(resp) - used, "\r\nbody..."
+		                         "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+		assert_true(used < sizeof(resp));
+		pb_list_init(&l, PB_DLT_EN10MB);
+		handshake(&l, &c, 0);
+		pb_send(&l, &c, PB_C2S, 1.01, PB_NEXT, PB_NEXT,
+		        "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+		pb_send(&l, &c, PB_S2C, 1.02, PB_NEXT, PB_NEXT, resp);
+		k = run_one(&r, &l);
+		assert_int_equal(k->http_responses, 2);
+		assert_int_equal(k->n_responses, 2);
+		/* the body is 7 bytes: "body..." then the 404 starts */
+		assert_int_equal(k->responses[0].seq_end, k->responses[1].seq_start);
+		assert_int_equal(k->responses[1].status, 404);
+		assert_int_equal(k->responses[1].seq_end, 1 + used);
+		assert_true(k->responses[1].complete);
+		az_free(r.az);
+		pb_list_free(&l);
+	}
+}
+
+/* Snaplen cuts a header line (what a 128-byte capture of nginx shows):
+ * the response is seen to start but not to end, and the direction stops,
+ * so the next response, captured whole, is not counted either. The
+ * requests, captured whole, are all counted. */
+static void test_snaplen_cuts_header_line(void **state)
+{
+	static const char r1[] = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+	                         "Date: Sat, 21 Nov 2026 16:38:53 GMT\r\n"
+	                         "Content-Length: 10\r\n\r\n0123456789";
+	static const char r2[] = "HTTP/1.1 204 No Content\r\n\r\n";
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_conn *k;
+	(void)state;
+
+	pb_list_init(&l, PB_DLT_EN10MB);
+	/* 14 + 20 + 20 header bytes, then 46 of payload: into the Date line */
+	handshake(&l, &c, 100);
+	pb_send(&l, &c, PB_C2S, 1.01, PB_NEXT, PB_NEXT, "GET /1 HTTP/1.1\r\n\r\n");
+	pb_send(&l, &c, PB_C2S, 1.011, PB_NEXT, PB_NEXT, "GET /2 HTTP/1.1\r\n\r\n");
+	pb_send(&l, &c, PB_S2C, 1.02, PB_NEXT, PB_NEXT, r1);
+	pb_send(&l, &c, PB_S2C, 1.03, PB_NEXT, PB_NEXT, r2);
+	k = run_one(&r, &l);
+	assert_int_equal(k->http_requests, 2);
+	assert_int_equal(k->http_responses, 1);
+	assert_int_equal(k->n_responses, 1);
+	assert_int_equal(k->responses[0].status, 200);
+	assert_false(k->responses[0].complete);
+	assert_int_equal(k->http_unanswered, 1);
+	az_free(r.az);
+	pb_list_free(&l);
+}
+
+/* A request line of n bytes before its CRLF, one segment or cut in two. */
+static uint32_t requests_with_line_of(size_t n, const size_t *cut)
+{
+	char req[HTTP_LINE_MAX + 32];
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	uint32_t got;
+
+	assert_true(n + 3 <= sizeof(req) && n > 14);
+	memset(req, 0, sizeof(req));
+	memcpy(req, "GET /", 5);
+	memset(req + 5, 'p', n - 14);
+	memcpy(req + n - 9, " HTTP/1.1\r\n", 11);
+	pb_list_init(&l, PB_DLT_EN10MB);
+	handshake(&l, &c, 0);
+	send_cut(&l, &c, PB_C2S, 1.01, req, cut, cut ? 1 : 0);
+	got = run_one(&r, &l)->http_requests;
+	az_free(r.az);
+	pb_list_free(&l);
+	return got;
+}
+
+/* The line buffer holds HTTP_LINE_MAX - 1 bytes with the CR: a start
+ * line one byte longer is not HTTP, whether it lies in one segment or
+ * spans two. */
+static void test_start_line_limit(void **state)
+{
+	const size_t cut = 40;
+	(void)state;
+
+	assert_int_equal(requests_with_line_of(HTTP_LINE_MAX - 2, NULL), 1);
+	assert_int_equal(requests_with_line_of(HTTP_LINE_MAX - 2, &cut), 1);
+	assert_int_equal(requests_with_line_of(HTTP_LINE_MAX - 1, NULL), 0);
+	assert_int_equal(requests_with_line_of(HTTP_LINE_MAX - 1, &cut), 0);
+}
+
+/* A start line longer than the line buffer is not HTTP, whether it lies in
+ * one segment or spans two; a long header line is skipped either way. */
+static void test_long_lines(void **state)
+{
+	char longreq[400], longhdr[400];
+	const size_t cut = 150;
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_conn *k;
+	int pass;
+	(void)state;
+
+	memset(longreq, 0, sizeof(longreq));
+	memcpy(longreq, "GET /", 5);
+	memset(longreq + 5, 'p', 200);
+	memcpy(longreq + 205, " HTTP/1.1\r\n\r\n", 13);
+	snprintf(longhdr, sizeof(longhdr), "GET / HTTP/1.1\r\nCookie: %0250d\r\n\r\n", 7);
+	for (pass = 0; pass < 2; pass++) {
+		pb_list_init(&l, PB_DLT_EN10MB);
+		handshake(&l, &c, 0);
+		if (pass == 0)
+			pb_send(&l, &c, PB_C2S, 1.01, PB_NEXT, PB_NEXT, longreq);
+		else
+			send_cut(&l, &c, PB_C2S, 1.01, longreq, &cut, 1);
+		k = run_one(&r, &l);
+		assert_int_equal(k->http_requests, 0);
+		az_free(r.az);
+		pb_list_free(&l);
+
+		pb_list_init(&l, PB_DLT_EN10MB);
+		handshake(&l, &c, 0);
+		if (pass == 0)
+			pb_send(&l, &c, PB_C2S, 1.01, PB_NEXT, PB_NEXT, longhdr);
+		else
+			send_cut(&l, &c, PB_C2S, 1.01, longhdr, &cut, 1);
+		pb_send(&l, &c, PB_C2S, 1.02, PB_NEXT, PB_NEXT, "GET /2 HTTP/1.1\r\n\r\n");
+		k = run_one(&r, &l);
+		assert_int_equal(k->http_requests, 2);
+		az_free(r.az);
+		pb_list_free(&l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +523,11 @@ int main(void)
 		cmocka_unit_test(test_snaplen_body_skipped),
 		cmocka_unit_test(test_gap_stops_parsing),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_split_everywhere),
+		cmocka_unit_test(test_long_header_blocks),
+		cmocka_unit_test(test_snaplen_cuts_header_line),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_start_line_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
