@@ -4,9 +4,12 @@
  *
  * What libpcap 1.10 does with a record of a pcap 2.4 file opened with
  * microsecond precision (sf-pcap.c, pcap_next_packet), and so what we do:
- * the four header words are in the file's byte order; seconds and
- * microseconds are signed 32-bit values; a nanosecond file's fraction is
- * divided by 1000 (C division, towards zero); caplen beyond the link
+ * the four header words are in the file's byte order; seconds and the
+ * fraction are signed 32-bit values in a file of our byte order but
+ * unsigned ones in a byte-swapped file (libpcap 1.10's SWAPLONG gives an
+ * unsigned value: seen with 1.10.3, and the differential fuzzer holds us
+ * to it); a nanosecond file's fraction is divided by 1000 (C division,
+ * towards zero); caplen beyond the link
  * type's maximum is an error, beyond the snapshot length it is cut to it
  * (the rest skipped); caplen 0 or caplen > len are handed on as they are.
  * We take only records with caplen <= both limits, completely in the
@@ -240,7 +243,7 @@ enum prd_status prd_next(struct prd *r, struct prd_buf *b,
 		size_t avail = b->end - b->pos, need;
 		const uint8_t *q;
 		uint32_t caplen;
-		int32_t frac;
+		int64_t frac;
 
 		if (r->pend)
 			return put_pending(r, b, rec);
@@ -269,8 +272,13 @@ enum prd_status prd_next(struct prd *r, struct prd_buf *b,
 				return by_libpcap(r, b, rec);
 			continue;
 		}
-		rec->h.ts.tv_sec = (int32_t)get32(q, r->swapped);
-		frac = (int32_t)get32(q + 4, r->swapped);
+		if (r->swapped) {
+			rec->h.ts.tv_sec = get32(q, true);
+			frac = get32(q + 4, true);
+		} else {
+			rec->h.ts.tv_sec = (int32_t)get32(q, false);
+			frac = (int32_t)get32(q + 4, false);
+		}
 		rec->h.ts.tv_usec = r->nsec ? frac / 1000 : frac;
 		rec->h.caplen = caplen;
 		rec->h.len = get32(q + 12, r->swapped);
