@@ -489,43 +489,70 @@ static void reader_give(struct cap_pipe *pp, struct cap_batch *b,
 	pthread_mutex_unlock(&pp->mu);
 }
 
-/* Reader, fast path: go on in the next batch, with room for need bytes
- * (prd_need()), the bytes read but not parsed yet moving along. The batch
- * handed over is still read here after the handover (prd_carry() only
- * reads, and so does the analyzer; neither writes it until the reader
- * takes it again, CAP_NBATCH batches later). Returns the batch to go on
- * in; NULL once the analyzer quit, or out of memory (*oom). */
-static struct cap_batch *reader_next_fast(struct cap_pipe *pp,
-                                          struct cap_batch *b, uint64_t *w,
-                                          size_t need, bool *oom)
-{
-	struct cap_batch *nb = b;
-	size_t unparsed = b->a.end - b->a.pos;
+/* The batch the fast reader is filling. What changes with every record
+ * (the record count, the buffer's pos and end) is kept here, apart from
+ * the batch, whose cache line it shares with the neighbouring batches the
+ * analyzer is reading; it goes into the batch when it is handed over. */
+struct fast_fill {
+	struct cap_batch *b;
+	struct prd_buf a;
+	size_t n;
+};
 
-	*oom = false;
+static void fill_start(struct fast_fill *ff, struct cap_batch *b)
+{
+	ff->b = b;
+	ff->a = b->a;           /* reader_take() emptied it */
+	ff->n = 0;
+}
+
+static void fill_give(struct cap_pipe *pp, struct fast_fill *ff,
+                      enum cap_end end)
+{
+	ff->b->a = ff->a;
+	ff->b->n = ff->n;
+	reader_give(pp, ff->b, end);
+}
+
+/* Reader, fast path: go on in the next batch, with room for need bytes
+ * (prd_need()), the bytes read but not parsed yet moving along (if the
+ * batch holds no record yet, it just grows). The batch handed over is
+ * still read here after the handover (prd_carry() only reads, and so does
+ * the analyzer; neither writes it until the reader takes it again,
+ * CAP_NBATCH batches later). Returns 0, 1 once the analyzer quit, -1 out
+ * of memory. */
+static int reader_next_fast(struct cap_pipe *pp, struct fast_fill *ff,
+                            uint64_t *w, size_t need)
+{
+	struct prd_buf old = ff->a;
+	size_t unparsed = old.end - old.pos;
+	bool moved = false;
+
 	if (need < unparsed)
 		need = unparsed;
-	if (b->n > 0) {
-		reader_give(pp, b, CAP_MORE);
+	if (ff->n > 0) {
+		struct cap_batch *nb;
+
+		fill_give(pp, ff, CAP_MORE);
 		nb = reader_take(pp, ++*w);
 		if (!nb)
-			return NULL;
+			return 1;
+		fill_start(ff, nb);
+		moved = true;
 	}
-	if (need > nb->a.size) {
+	if (need > ff->a.size) {
 		/* the same batch keeps its bytes; a fresh one has none yet */
 		size_t sz = align_up(need);
-		uint8_t *m = realloc(nb->a.mem, sz);
+		uint8_t *m = realloc(ff->a.mem, sz);
 
-		if (!m) {
-			*oom = true;
-			return nb;
-		}
-		nb->a.mem = m;
-		nb->a.size = sz;
+		if (!m)
+			return -1;
+		ff->b->a.mem = ff->a.mem = m;
+		ff->b->a.size = ff->a.size = sz;
 	}
-	if (nb != b)
-		prd_carry(&b->a, &nb->a);
-	return nb;
+	if (moved)
+		prd_carry(&old, &ff->a);
+	return 0;
 }
 
 /* Reader, fast path (a classic pcap file, see pcapread.h): records are
@@ -535,21 +562,26 @@ static void *reader_fast(struct cap_pipe *pp)
 	struct cap *c = pp->c;
 	uint64_t records = 0, passed = 0, w = 0;
 	enum cap_end end = CAP_EOF;
-	struct cap_batch *b = reader_take(pp, w);
+	struct cap_batch *first = reader_take(pp, w);
+	struct fast_fill ff;
 
-	while (b) {
+	if (!first)
+		return NULL;
+	fill_start(&ff, first);
+	for (;;) {
 		enum prd_status st = PRD_FULL;
 		struct prd_rec pr;
 		struct cap_rec *r;
 		size_t need = 0;
-		bool skip, oom;
+		bool skip;
+		int rc;
 
 		if (atomic_load_explicit(&pp->quit, memory_order_relaxed))
 			return NULL;    /* nobody reads this batch any more */
 		if (pp->count && passed >= pp->count)
 			break;
-		if (b->n < CAP_BATCH_RECS)
-			st = prd_next(pp->rd, &b->a, &pr);
+		if (ff.n < CAP_BATCH_RECS)
+			st = prd_next(pp->rd, &ff.a, &pr);
 		if (st == PRD_EOF)
 			break;
 		if (st == PRD_ERROR) {
@@ -560,12 +592,12 @@ static void *reader_fast(struct cap_pipe *pp)
 			break;
 		}
 		if (st == PRD_FULL) {
-			if (b->n < CAP_BATCH_RECS)
+			if (ff.n < CAP_BATCH_RECS)
 				need = prd_need(pp->rd);
-			b = reader_next_fast(pp, b, &w, need, &oom);
-			if (!b)
+			rc = reader_next_fast(pp, &ff, &w, need);
+			if (rc > 0)
 				return NULL;
-			if (oom) {
+			if (rc < 0) {
 				snprintf(pp->err, sizeof(pp->err),
 				         "%s: record %llu: out of memory",
 				         c->name, (unsigned long long)records + 1);
@@ -577,9 +609,9 @@ static void *reader_fast(struct cap_pipe *pp)
 		records++;
 		skip = c->have_filter &&
 		       pcap_offline_filter(&c->prog, &pr.h,
-		                           b->a.mem + pr.off) == 0;
+		                           ff.a.mem + pr.off) == 0;
 		passed += !skip;
-		r = &b->recs[b->n++];
+		r = &ff.b->recs[ff.n++];
 		r->t = (double)pr.h.ts.tv_sec + (double)pr.h.ts.tv_usec * 1e-6;
 		r->caplen = pr.h.caplen;
 		r->len = pr.h.len;
@@ -587,8 +619,7 @@ static void *reader_fast(struct cap_pipe *pp)
 		r->off = pr.off;
 		r->pos = pr.end;
 	}
-	if (b)
-		reader_give(pp, b, end);
+	fill_give(pp, &ff, end);
 	return NULL;
 }
 
