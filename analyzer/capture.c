@@ -364,13 +364,16 @@ static int run_direct(struct cap *c, struct az *az,
 
 enum cap_end { CAP_MORE, CAP_EOF, CAP_ERROR };
 
+/* 24 bytes: the reader writes 1.2 million of these for the bench capture,
+ * into memory the analyzer's core read last, so size counts. */
 struct cap_rec {
 	double t;
-	uint64_t pos;              /* file position after it (progress only) */
-	size_t off;                /* frame bytes at a.mem + off */
+	uint32_t off;              /* frame bytes at a.mem + off (an arena
+	                              holds at most a few hundred KiB) */
 	uint32_t caplen, len;
 	bool skip;                 /* the filter rejected it: no bytes kept */
 };
+_Static_assert(sizeof(struct cap_rec) == 24, "cap_rec grew");
 
 struct cap_batch {
 	struct cap_rec *recs;      /* CAP_BATCH_RECS */
@@ -379,6 +382,10 @@ struct cap_batch {
 	 * the fast path also keeps unparsed file bytes in [a.pos..a.end) */
 	struct prd_buf a;
 	enum cap_end end;          /* CAP_MORE, or why this batch is the last */
+	/* file position after the batch's record whose number is a multiple
+	 * of 64 Ki, if it holds one (at most one: CAP_BATCH_RECS is less);
+	 * for the progress callback */
+	uint64_t pos;
 };
 
 struct cap_pipe {
@@ -616,8 +623,9 @@ static void *reader_fast(struct cap_pipe *pp)
 		r->caplen = pr.h.caplen;
 		r->len = pr.h.len;
 		r->skip = skip;
-		r->off = pr.off;
-		r->pos = pr.end;
+		r->off = (uint32_t)pr.off;
+		if ((records & CAP_PROGRESS_MASK) == 0)
+			ff.b->pos = pr.end;
 	}
 	fill_give(pp, &ff, end);
 	return NULL;
@@ -694,16 +702,15 @@ static void *reader_main(void *arg)
 		r->caplen = h->caplen;
 		r->len = h->len;
 		r->skip = skip;
-		r->off = b->a.pos;
+		r->off = (uint32_t)b->a.pos;
 		if (need) {
 			memcpy(b->a.mem + b->a.pos, data, need);
 			b->a.pos = align_up(b->a.pos + need);
 		}
-		r->pos = 0;
 		if (pp->want_pos && (records & CAP_PROGRESS_MASK) == 0) {
 			long pos = f ? ftell(f) : -1;
 
-			r->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
+			b->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
 		}
 	}
 	if (b)
@@ -820,7 +827,7 @@ static int run_piped(struct cap *c, struct az *az,
 			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
 			          rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)
-				lim->progress(records, rec->pos, c->file_size,
+				lim->progress(records, b->pos, c->file_size,
 				              lim->progress_arg);
 		}
 		if (b->end != CAP_MORE) {
