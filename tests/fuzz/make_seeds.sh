@@ -107,4 +107,9 @@ for end, order in (("<", "le"), (">", "be")):
                      (5, 0x80000001)):
             b += struct.pack(end + "IIII", s, u, 4, 4) + b"abcd"
         open(f"pcapread-ts-{order}-{prec}.pcap", "wb").write(b)
+# Kuznetzov's modified pcap (magic a1b2cd34, 24-byte record headers):
+# libpcap reads it, the in-place reader must leave it alone
+b = struct.pack("<IHHiIII", 0xa1b2cd34, 2, 4, 0, 0, 65535, 1)
+b += struct.pack("<IIIIIHBB", 1700000000, 0, 4, 4, 7, 0x0800, 0, 0) + b"abcd"
+open("pcapread-kuznetzov.pcap", "wb").write(b)
 PY
