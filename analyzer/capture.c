@@ -3,8 +3,12 @@
  * libpcap, handed one by one to the analyzer (a saved capture is read in
  * a thread of its own, see "reader thread" below).
  *
- * libpcap does the file formats (pcap in both byte orders and timestamp
- * precisions, pcapng) and the record-level sanity checks: a record whose
+ * libpcap opens every capture and does the file formats (pcap in both
+ * byte orders and timestamp precisions, pcapng). The records of a classic
+ * pcap file are read by pcapread.c straight into the reader thread's
+ * batches, exactly as libpcap would give them; it hands every record that
+ * is not plainly well-formed back to libpcap, so libpcap still does the
+ * record-level sanity checks and their messages: a record whose
  * caplen is beyond the snapshot limit, or that the end of the file cuts
  * short, makes pcap_next_ex() fail, and we stop there with the record
  * number. Records libpcap lets through but that make no sense (caplen 0,
@@ -338,11 +342,13 @@ static int run_direct(struct cap *c, struct az *az,
 
 /* ---- saved captures: a reader thread ---------------------------------------
  *
- * Reading a saved capture (libpcap's record parsing, the filter, the copy
- * out of libpcap's buffer) takes a good part of the time (about 40% on
- * the HTTP bench capture), so a reader thread does it while the calling
- * thread analyzes. The reader
- * copies records into batches; CAP_NBATCH batches go round a ring, handed
+ * Reading a saved capture (record parsing, the filter, the copies) took
+ * a good part of the time (about 40% on the HTTP bench capture, through
+ * libpcap), so a reader thread does it while the calling thread analyzes.
+ * For a classic pcap file it reads the file in place (reader_fast(),
+ * pcapread.h: one pread() per batch, no copy per record); for anything
+ * else (pcapng, standard input) through libpcap (reader_main()). The reader
+ * puts records into batches; CAP_NBATCH batches go round a ring, handed
  * over under one mutex once per batch (thousands of frames), so locking
  * costs next to nothing per frame; a side that must wait sleeps on a
  * condition variable, never spins.
@@ -362,7 +368,10 @@ static int run_direct(struct cap *c, struct az *az,
 #define CAP_ARENA       (256u << 10) /* frame bytes per batch (grows for a
                                         bigger record) */
 #define CAP_BATCH_RECS  4096u        /* records per batch at most */
-#define CAP_ALIGN       8u           /* frame data starts 8-byte aligned */
+#define CAP_ALIGN       8u           /* frames copied from libpcap start
+                                        8-byte aligned; frames read in
+                                        place lie where the file puts them
+                                        (the decoder reads any alignment) */
 
 enum cap_end { CAP_MORE, CAP_EOF, CAP_ERROR };
 
