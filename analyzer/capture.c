@@ -3,8 +3,12 @@
  * libpcap, handed one by one to the analyzer (a saved capture is read in
  * a thread of its own, see "reader thread" below).
  *
- * libpcap does the file formats (pcap in both byte orders and timestamp
- * precisions, pcapng) and the record-level sanity checks: a record whose
+ * libpcap opens every capture and does the file formats (pcap in both
+ * byte orders and timestamp precisions, pcapng). The records of a classic
+ * pcap file are read by pcapread.c straight into the reader thread's
+ * batches, exactly as libpcap would give them; it hands every record that
+ * is not plainly well-formed back to libpcap, so libpcap still does the
+ * record-level sanity checks and their messages: a record whose
  * caplen is beyond the snapshot limit, or that the end of the file cuts
  * short, makes pcap_next_ex() fail, and we stop there with the record
  * number. Records libpcap lets through but that make no sense (caplen 0,
@@ -32,6 +36,7 @@
 #include <time.h>
 
 #include "analyzer/decode.h"
+#include "analyzer/pcapread.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
 #define CAP_TIMEOUT_MS   100    /* live: limits are looked at this often, so
@@ -49,6 +54,7 @@ struct cap {
 	bool have_filter;        /* offline filter in prog */
 	struct bpf_program prog;
 	int fd;                  /* live: descriptor to poll() */
+	bool from_stdin;         /* "-": read only through libpcap */
 	char dlt_name[32];       /* "EN10MB", or "DLT_n" if libpcap has none */
 };
 
@@ -115,6 +121,7 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 	              err, errlen);
 	if (!c)
 		return NULL;
+	c->from_stdin = strcmp(path, "-") == 0;
 	/* Microsecond precision: nanosecond files are scaled by libpcap, so
 	 * timestamps always mean the same thing. "-" is standard input. */
 	c->p = pcap_open_offline_with_tstamp_precision(
@@ -335,11 +342,13 @@ static int run_direct(struct cap *c, struct az *az,
 
 /* ---- saved captures: a reader thread ---------------------------------------
  *
- * Reading a saved capture (libpcap's record parsing, the filter, the copy
- * out of libpcap's buffer) takes a good part of the time (about 40% on
- * the HTTP bench capture), so a reader thread does it while the calling
- * thread analyzes. The reader
- * copies records into batches; CAP_NBATCH batches go round a ring, handed
+ * Reading a saved capture (record parsing, the filter, the copies) took
+ * a good part of the time (about 40% on the HTTP bench capture, through
+ * libpcap), so a reader thread does it while the calling thread analyzes.
+ * For a classic pcap file it reads the file in place (reader_fast(),
+ * pcapread.h: one pread() per batch, no copy per record); for anything
+ * else (pcapng, standard input) through libpcap (reader_main()). The reader
+ * puts records into batches; CAP_NBATCH batches go round a ring, handed
  * over under one mutex once per batch (thousands of frames), so locking
  * costs next to nothing per frame; a side that must wait sleeps on a
  * condition variable, never spins.
@@ -352,33 +361,47 @@ static int run_direct(struct cap *c, struct az *az,
  * positions, the error text) is made by the reader and handed over with
  * the batch; the reader touches nothing else the caller can see.
  */
-#define CAP_NBATCH      6            /* 6 x 128 KiB: sizes from 32 KiB to
-                                        1 MiB measured the same */
-#define CAP_ARENA       (128u << 10) /* frame bytes per batch (grows for a
+#define CAP_NBATCH      6            /* 6 x 256 KiB: sizes from 32 KiB to
+                                        1 MiB measured the same (with the
+                                        in-place reader, 256 KiB is one
+                                        pread() of 256 KiB per batch) */
+#define CAP_ARENA       (256u << 10) /* frame bytes per batch (grows for a
                                         bigger record) */
 #define CAP_BATCH_RECS  4096u        /* records per batch at most */
-#define CAP_ALIGN       8u           /* frame data starts 8-byte aligned */
+#define CAP_ALIGN       8u           /* frames copied from libpcap start
+                                        8-byte aligned; frames read in
+                                        place lie where the file puts them
+                                        (the decoder reads any alignment) */
 
 enum cap_end { CAP_MORE, CAP_EOF, CAP_ERROR };
 
+/* 24 bytes: the reader writes 1.2 million of these for the bench capture,
+ * into memory the analyzer's core read last, so size counts. */
 struct cap_rec {
 	double t;
-	uint64_t pos;              /* file position after it (progress only) */
-	size_t off;                /* frame bytes at arena + off */
+	uint32_t off;              /* frame bytes at a.mem + off (an arena
+	                              holds at most a few hundred KiB) */
 	uint32_t caplen, len;
 	bool skip;                 /* the filter rejected it: no bytes kept */
 };
+_Static_assert(sizeof(struct cap_rec) == 24, "cap_rec grew");
 
 struct cap_batch {
 	struct cap_rec *recs;      /* CAP_BATCH_RECS */
 	size_t n;
-	uint8_t *arena;
-	size_t size, used;         /* size: a multiple of CAP_ALIGN */
+	/* frame bytes: a.mem[0..a.pos) (a.size a multiple of CAP_ALIGN);
+	 * the fast path also keeps unparsed file bytes in [a.pos..a.end) */
+	struct prd_buf a;
 	enum cap_end end;          /* CAP_MORE, or why this batch is the last */
+	/* file position after the batch's record whose number is a multiple
+	 * of 64 Ki, if it holds one (at most one: CAP_BATCH_RECS is less);
+	 * for the progress callback */
+	uint64_t pos;
 };
 
 struct cap_pipe {
 	struct cap *c;
+	struct prd *rd;            /* the fast path, or NULL: libpcap reads */
 	uint64_t count;            /* lim->count */
 	bool want_pos;             /* a progress callback needs positions */
 	pthread_t reader;
@@ -386,6 +409,8 @@ struct cap_pipe {
 	pthread_cond_t filled;     /* a batch was handed to the analyzer */
 	pthread_cond_t freed;      /* a batch was given back, or quit */
 	size_t nfull;              /* batches handed over, not given back (mu) */
+	bool reader_waits;         /* the reader sleeps until half the ring is
+	                              free again (mu) */
 	atomic_bool quit;          /* the analyzer is done: reader, stop */
 	struct cap_batch b[CAP_NBATCH];
 	/* "FILE: record N: reason", written before the CAP_ERROR batch is
@@ -405,8 +430,8 @@ static void pipe_free(struct cap_pipe *pp)
 	for (size_t i = 0; i < CAP_NBATCH; i++) {
 		free(pp->b[i].recs);
 		pp->b[i].recs = NULL;
-		free(pp->b[i].arena);
-		pp->b[i].arena = NULL;
+		free(pp->b[i].a.mem);
+		pp->b[i].a.mem = NULL;
 	}
 	pthread_cond_destroy(&pp->freed);
 	pthread_cond_destroy(&pp->filled);
@@ -443,9 +468,9 @@ static struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim)
 	atomic_init(&pp->quit, false);
 	for (size_t i = 0; i < CAP_NBATCH; i++) {
 		pp->b[i].recs = malloc(CAP_BATCH_RECS * sizeof(struct cap_rec));
-		pp->b[i].arena = malloc(CAP_ARENA);
-		pp->b[i].size = CAP_ARENA;
-		if (!pp->b[i].recs || !pp->b[i].arena) {
+		pp->b[i].a.mem = malloc(CAP_ARENA);
+		pp->b[i].a.size = CAP_ARENA;
+		if (!pp->b[i].recs || !pp->b[i].a.mem) {
 			pipe_free(pp);
 			return NULL;
 		}
@@ -459,14 +484,21 @@ static struct cap_batch *reader_take(struct cap_pipe *pp, uint64_t w)
 	struct cap_batch *b = NULL;
 
 	pthread_mutex_lock(&pp->mu);
-	while (pp->nfull == CAP_NBATCH && !atomic_load(&pp->quit))
+	/* A reader faster than the analyzer would otherwise be woken for
+	 * every batch given back, and a wakeup costs the analyzer's thread a
+	 * futex call and the sleeping core an interrupt: wait for half the
+	 * ring instead. */
+	if (pp->nfull == CAP_NBATCH)
+		pp->reader_waits = true;
+	while (pp->reader_waits && !atomic_load(&pp->quit))
 		pthread_cond_wait(&pp->freed, &pp->mu);
 	if (!atomic_load(&pp->quit))
 		b = &pp->b[w % CAP_NBATCH];
 	pthread_mutex_unlock(&pp->mu);
 	if (b) {
 		b->n = 0;
-		b->used = 0;
+		b->a.pos = 0;
+		b->a.end = 0;
 		b->end = CAP_MORE;
 	}
 	return b;
@@ -483,6 +515,141 @@ static void reader_give(struct cap_pipe *pp, struct cap_batch *b,
 	pthread_mutex_unlock(&pp->mu);
 }
 
+/* The batch the fast reader is filling. What changes with every record
+ * (the record count, the buffer's pos and end) is kept here, apart from
+ * the batch, whose cache line it shares with the neighbouring batches the
+ * analyzer is reading; it goes into the batch when it is handed over. */
+struct fast_fill {
+	struct cap_batch *b;
+	struct prd_buf a;
+	size_t n;
+};
+
+static void fill_start(struct fast_fill *ff, struct cap_batch *b)
+{
+	ff->b = b;
+	ff->a = b->a;           /* reader_take() emptied it */
+	ff->n = 0;
+}
+
+static void fill_give(struct cap_pipe *pp, struct fast_fill *ff,
+                      enum cap_end end)
+{
+	ff->b->a = ff->a;
+	ff->b->n = ff->n;
+	reader_give(pp, ff->b, end);
+}
+
+/* Reader, fast path: go on in the next batch, with room for need bytes
+ * (prd_need()), the bytes read but not parsed yet moving along (if the
+ * batch holds no record yet, it just grows). The batch handed over is
+ * still read here after the handover (prd_carry() only reads, and so does
+ * the analyzer; neither writes it until the reader takes it again,
+ * CAP_NBATCH batches later). Returns 0, 1 once the analyzer quit, -1 out
+ * of memory. */
+static int reader_next_fast(struct cap_pipe *pp, struct fast_fill *ff,
+                            uint64_t *w, size_t need)
+{
+	struct prd_buf old = ff->a;
+	size_t unparsed = old.end - old.pos;
+	bool moved = false;
+
+	if (need < unparsed)
+		need = unparsed;
+	if (ff->n > 0) {
+		struct cap_batch *nb;
+
+		fill_give(pp, ff, CAP_MORE);
+		nb = reader_take(pp, ++*w);
+		if (!nb)
+			return 1;
+		fill_start(ff, nb);
+		moved = true;
+	}
+	if (need > ff->a.size) {
+		/* the same batch keeps its bytes; a fresh one has none yet */
+		size_t sz = align_up(need);
+		uint8_t *m = realloc(ff->a.mem, sz);
+
+		if (!m)
+			return -1;
+		ff->b->a.mem = ff->a.mem = m;
+		ff->b->a.size = ff->a.size = sz;
+	}
+	if (moved)
+		prd_carry(&old, &ff->a);
+	return 0;
+}
+
+/* Reader, fast path (a classic pcap file, see pcapread.h): records are
+ * read into the batches' arenas and stay where they land, no copy. */
+static void *reader_fast(struct cap_pipe *pp)
+{
+	struct cap *c = pp->c;
+	uint64_t records = 0, passed = 0, w = 0;
+	enum cap_end end = CAP_EOF;
+	struct cap_batch *first = reader_take(pp, w);
+	struct fast_fill ff;
+
+	if (!first)
+		return NULL;
+	fill_start(&ff, first);
+	for (;;) {
+		enum prd_status st = PRD_FULL;
+		struct prd_rec pr;
+		struct cap_rec *r;
+		size_t need = 0;
+		bool skip;
+		int rc;
+
+		if (atomic_load_explicit(&pp->quit, memory_order_relaxed))
+			return NULL;    /* nobody reads this batch any more */
+		if (pp->count && passed >= pp->count)
+			break;
+		if (ff.n < CAP_BATCH_RECS)
+			st = prd_next(pp->rd, &ff.a, &pr);
+		if (st == PRD_EOF)
+			break;
+		if (st == PRD_ERROR) {
+			snprintf(pp->err, sizeof(pp->err), "%s: record %llu: %s",
+			         c->name, (unsigned long long)records + 1,
+			         prd_error(pp->rd));
+			end = CAP_ERROR;
+			break;
+		}
+		if (st == PRD_FULL) {
+			if (ff.n < CAP_BATCH_RECS)
+				need = prd_need(pp->rd);
+			rc = reader_next_fast(pp, &ff, &w, need);
+			if (rc > 0)
+				return NULL;
+			if (rc < 0) {
+				snprintf(pp->err, sizeof(pp->err),
+				         "%s: record %llu: out of memory",
+				         c->name, (unsigned long long)records + 1);
+				end = CAP_ERROR;
+				break;
+			}
+			continue;
+		}
+		records++;
+		skip = c->have_filter &&
+		       pcap_offline_filter(&c->prog, &pr.h,
+		                           ff.a.mem + pr.off) == 0;
+		passed += !skip;
+		r = &ff.b->recs[ff.n++];
+		r->t = (double)pr.h.ts.tv_sec + (double)pr.h.ts.tv_usec * 1e-6;
+		r->caplen = pr.h.caplen;
+		r->len = pr.h.len;
+		r->skip = skip;
+		r->off = (uint32_t)pr.off;
+		if ((records & CAP_PROGRESS_MASK) == 0)
+			ff.b->pos = pr.end;
+	}
+	fill_give(pp, &ff, end);
+	return NULL;
+}
+
 static void *reader_main(void *arg)
 {
 	struct cap_pipe *pp = arg;
@@ -490,8 +657,11 @@ static void *reader_main(void *arg)
 	FILE *f = pp->want_pos ? pcap_file(c->p) : NULL;
 	uint64_t records = 0, passed = 0, est_bytes = PCAP_FILE_HDR, w = 0;
 	enum cap_end end = CAP_EOF;
-	struct cap_batch *b = reader_take(pp, w);
+	struct cap_batch *b;
 
+	if (pp->rd)
+		return reader_fast(pp);
+	b = reader_take(pp, w);
 	while (b) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
@@ -523,16 +693,16 @@ static void *reader_main(void *arg)
 
 		/* No room: hand this batch over and go on in the next one;
 		 * data stays valid until the next pcap_next_ex(). */
-		if (b->n == CAP_BATCH_RECS || b->used + need > b->size) {
+		if (b->n == CAP_BATCH_RECS || b->a.pos + need > b->a.size) {
 			if (b->n > 0) {
 				reader_give(pp, b, CAP_MORE);
 				b = reader_take(pp, ++w);
 				if (!b)
 					return NULL;
 			}
-			if (need > b->size) {
+			if (need > b->a.size) {
 				size_t sz = align_up(need);
-				uint8_t *a = realloc(b->arena, sz);
+				uint8_t *a = realloc(b->a.mem, sz);
 
 				if (!a) {
 					snprintf(pp->err, sizeof(pp->err),
@@ -542,8 +712,8 @@ static void *reader_main(void *arg)
 					end = CAP_ERROR;
 					break;
 				}
-				b->arena = a;
-				b->size = sz;
+				b->a.mem = a;
+				b->a.size = sz;
 			}
 		}
 		r = &b->recs[b->n++];
@@ -551,16 +721,15 @@ static void *reader_main(void *arg)
 		r->caplen = h->caplen;
 		r->len = h->len;
 		r->skip = skip;
-		r->off = b->used;
+		r->off = (uint32_t)b->a.pos;
 		if (need) {
-			memcpy(b->arena + b->used, data, need);
-			b->used = align_up(b->used + need);
+			memcpy(b->a.mem + b->a.pos, data, need);
+			b->a.pos = align_up(b->a.pos + need);
 		}
-		r->pos = 0;
 		if (pp->want_pos && (records & CAP_PROGRESS_MASK) == 0) {
 			long pos = f ? ftell(f) : -1;
 
-			r->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
+			b->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
 		}
 	}
 	if (b)
@@ -603,7 +772,10 @@ static void analyzer_give(struct cap_pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
 	pp->nfull--;
-	pthread_cond_signal(&pp->freed);
+	if (pp->reader_waits && pp->nfull <= CAP_NBATCH / 2) {
+		pp->reader_waits = false;
+		pthread_cond_signal(&pp->freed);
+	}
 	pthread_mutex_unlock(&pp->mu);
 }
 
@@ -647,7 +819,12 @@ static int run_piped(struct cap *c, struct az *az,
 
 	if (!pp)
 		return 1;
+	/* NULL (libpcap reads every record) for standard input, pcapng and
+	 * the rarer pcap variants */
+	pp->rd = c->from_stdin ? NULL : prd_open(c->p);
 	if (pipe_start(pp) != 0) {
+		/* nothing read yet, so libpcap's FILE is where it was */
+		(void)prd_close(pp->rd);
 		pipe_free(pp);
 		return 1;
 	}
@@ -669,10 +846,10 @@ static int run_piped(struct cap *c, struct az *az,
 				continue;
 			}
 			fed++;
-			az_packet(az, c->dlt, rec->t, b->arena + rec->off,
+			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
 			          rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)
-				lim->progress(records, rec->pos, c->file_size,
+				lim->progress(records, b->pos, c->file_size,
 				              lim->progress_arg);
 		}
 		if (b->end != CAP_MORE) {
@@ -690,6 +867,10 @@ static int run_piped(struct cap *c, struct az *az,
 	}
 out:
 	pipe_stop(pp);
+	/* Leaves libpcap's FILE after the last record read, as reading
+	 * through libpcap would; only a later cap_run() on c would notice a
+	 * failure, so there is nothing to report here. */
+	(void)prd_close(pp->rd);
 	pipe_free(pp);
 	return ret;
 }

@@ -1,7 +1,9 @@
 /*
  * capture.h - packet input for the analyzer: a saved capture (pcap or
  * pcapng, "-" for standard input) or a live interface, through libpcap,
- * with an optional BPF filter, fed frame by frame to an analyzer.
+ * with an optional BPF filter, fed frame by frame to an analyzer. (The
+ * records of a classic pcap file are read without libpcap where they are
+ * plainly well-formed, see pcapread.h; what the caller sees is the same.)
  *
  * Errors: functions return NULL / -1 and write a one-line message
  * ("what: detail") into err (errlen bytes, always NUL-terminated).

@@ -78,3 +78,38 @@ RESP='HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n' # 45 bytes
   hex 00 11 00 00 00 ff                             # conn 0: client FIN 100 s later
   hex 04 10 00 00 00 01                             # server's last ACK
 } >analyzer-fin-wait-2.bin
+
+# pcapread: whole capture files - the malformed fixtures as they are, and
+# good.pcap / nanosecond.pcap rewritten in the other byte order (file and
+# record headers swapped word by word, frames untouched).
+for f in ../../fixtures/malformed/*.pcap ../../fixtures/malformed/*.pcapng; do
+	cp "$f" "pcapread-$(basename "$f")"
+done
+python3 - <<'PY'
+import struct
+for name in ("good", "nanosecond"):
+    b = open(f"../../fixtures/malformed/{name}.pcap", "rb").read()
+    m, vmaj, vmin, tz, sig, snap, lt = struct.unpack("<IHHiIII", b[:24])
+    out = [struct.pack(">IHHiIII", m, vmaj, vmin, tz, sig, snap, lt)]
+    off = 24
+    while off + 16 <= len(b):
+        s, u, cl, ln = struct.unpack("<IIII", b[off:off + 16])
+        out.append(struct.pack(">IIII", s, u, cl, ln) + b[off + 16:off + 16 + cl])
+        off += 16 + cl
+    open(f"pcapread-{name}-swapped.pcap", "wb").write(b"".join(out))
+# timestamps with the top bit set, in both byte orders and precisions:
+# libpcap 1.10 reads them signed in a file of the host's order, unsigned
+# in a swapped one
+for end, order in (("<", "le"), (">", "be")):
+    for magic, prec in ((0xa1b2c3d4, "us"), (0xa1b23c4d, "ns")):
+        b = struct.pack(end + "IHHiIII", magic, 2, 4, 0, 0, 65535, 1)
+        for s, u in ((0xfffffff0, 0xfffff000), (0x80000000, 0x7fffffff),
+                     (5, 0x80000001)):
+            b += struct.pack(end + "IIII", s, u, 4, 4) + b"abcd"
+        open(f"pcapread-ts-{order}-{prec}.pcap", "wb").write(b)
+# Kuznetzov's modified pcap (magic a1b2cd34, 24-byte record headers):
+# libpcap reads it, the in-place reader must leave it alone
+b = struct.pack("<IHHiIII", 0xa1b2cd34, 2, 4, 0, 0, 65535, 1)
+b += struct.pack("<IIIIIHBB", 1700000000, 0, 4, 4, 7, 0x0800, 0, 0) + b"abcd"
+open("pcapread-kuznetzov.pcap", "wb").write(b)
+PY

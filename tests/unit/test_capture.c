@@ -32,6 +32,7 @@
 
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
+#include "analyzer/pcapread.h"
 #include "tests/support/pktbuild.h"
 
 #define FIX "tests/fixtures/malformed/"
@@ -853,6 +854,340 @@ static void test_thread_pipe_count(void **state)
 	assert_int_equal(r.st.by_result[DEC_OK], 3);
 }
 
+/* ---- the in-place reader (pcapread) against libpcap ------------------------
+ *
+ * A classic pcap file (either byte order, either precision) is read by
+ * analyzer/pcapread.c, not libpcap, except for records that are not
+ * plainly well-formed. Each test compares with a plain libpcap loop: record
+ * by record (prd_vs_libpcap) and through cap_run() (threaded vs oracle). */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	FILE *f;
+
+	assert_int_equal(stat(path, &st), 0);
+	*len = (size_t)st.st_size;
+	buf = malloc(*len ? *len : 1);
+	assert_non_null(buf);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, *len, f), *len);
+	fclose(f);
+	return buf;
+}
+
+static void spit(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void wr32(uint8_t *p, uint32_t v, bool swap)
+{
+	if (swap)
+		v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+/* Rewrite the pcap file at path (as pb_write_pcap writes it, in our byte
+ * order): swap puts every header into the other byte order; nsec makes it
+ * a nanosecond file (fraction * 1000 + 999, which libpcap's division must
+ * drop); snaplen, if not 0, goes into the file header. */
+static void rewrite_pcap(const char *path, bool swap, bool nsec,
+                         uint32_t snaplen)
+{
+	size_t len, off = 24;
+	uint8_t *b = slurp(path, &len);
+	uint16_t v16[2];
+
+	assert_true(len >= 24);
+	wr32(b, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, swap);
+	memcpy(v16, b + 4, 4);
+	if (swap) {
+		v16[0] = __builtin_bswap16(v16[0]);
+		v16[1] = __builtin_bswap16(v16[1]);
+	}
+	memcpy(b + 4, v16, 4);
+	for (size_t i = 8; i < 24; i += 4)
+		wr32(b + i, i == 16 && snaplen ? snaplen : rd32(b + i), swap);
+	while (off + 16 <= len) {
+		uint32_t caplen = rd32(b + off + 8);
+		uint32_t frac = rd32(b + off + 4);
+
+		wr32(b + off, rd32(b + off), swap);
+		wr32(b + off + 4, nsec ? frac * 1000 + 999 : frac, swap);
+		wr32(b + off + 8, caplen, swap);
+		wr32(b + off + 12, rd32(b + off + 12), swap);
+		off += 16 + caplen;
+	}
+	spit(path, b, len);
+	free(b);
+}
+
+/* Read path through pcapread, in buffers of bufsize bytes (a new one, as
+ * big as asked for, whenever a record does not fit), and through libpcap
+ * side by side: every record, the end and any error text must be the
+ * same. Returns the records read; the error text, if any, goes to err. */
+static size_t prd_vs_libpcap(const char *path, size_t bufsize, char *err,
+                             size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct prd_buf b = { .size = bufsize };
+	pcap_t *a, *o;
+	struct prd *r;
+	size_t n = 0;
+
+	err[0] = '\0';
+	a = pcap_open_offline_with_tstamp_precision(path,
+	        PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	o = pcap_open_offline_with_tstamp_precision(path,
+	        PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	assert_non_null(a);
+	assert_non_null(o);
+	r = prd_open(a);
+	assert_non_null(r);
+	b.mem = malloc(b.size);
+	assert_non_null(b.mem);
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		struct prd_rec rec;
+		enum prd_status st = prd_next(r, &b, &rec);
+		int rc;
+
+		if (st == PRD_FULL) {
+			struct prd_buf nb = { .size = prd_need(r) };
+
+			if (nb.size < bufsize)
+				nb.size = bufsize;
+			nb.mem = malloc(nb.size);
+			assert_non_null(nb.mem);
+			prd_carry(&b, &nb);
+			free(b.mem);
+			b = nb;
+			continue;
+		}
+		rc = pcap_next_ex(o, &h, &d);
+		if (st == PRD_EOF) {
+			assert_int_equal(rc, PCAP_ERROR_BREAK);
+			break;
+		}
+		if (st == PRD_ERROR) {
+			assert_int_equal(rc, PCAP_ERROR);
+			assert_string_equal(prd_error(r), pcap_geterr(o));
+			snprintf(err, errlen, "%s", prd_error(r));
+			break;
+		}
+		assert_int_equal(st, PRD_REC);
+		assert_int_equal(rc, 1);
+		n++;
+		assert_int_equal(rec.h.ts.tv_sec, h->ts.tv_sec);
+		assert_int_equal(rec.h.ts.tv_usec, h->ts.tv_usec);
+		assert_int_equal(rec.h.caplen, h->caplen);
+		assert_int_equal(rec.h.len, h->len);
+		assert_memory_equal(b.mem + rec.off, d, h->caplen);
+		assert_int_equal(rec.end, (uint64_t)ftello(pcap_file(o)));
+	}
+	free(b.mem);
+	assert_int_equal(prd_close(r), 0);
+	pcap_close(a);
+	pcap_close(o);
+	return n;
+}
+
+/* cap_run() and the plain libpcap loop agree on path, with and without a
+ * filter, and every record passes pcapread in small and large buffers. */
+static void expect_fast_same(const char *path, size_t frames)
+{
+	struct outcome a, b;
+	char err[PCAP_ERRBUF_SIZE];
+
+	assert_int_equal(prd_vs_libpcap(path, 1u << 20, err, sizeof(err)), frames);
+	assert_int_equal(prd_vs_libpcap(path, 300, err, sizeof(err)), frames);
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.st.packets, frames);
+	expect_same(&a, &b);
+	a = threaded(path, "tcp port 8080", NULL);
+	b = oracle(path, "tcp port 8080", 0);
+	assert_int_equal(a.conns, BIG_CONNS / 2);
+	expect_same(&a, &b);
+}
+
+static void test_fast_swapped(void **state)
+{
+	char path[64];
+	size_t frames;
+	struct outcome a;
+
+	(void)state;
+	write_big(path, sizeof(path), false, &frames);
+	rewrite_pcap(path, true, false, 0);
+	expect_fast_same(path, frames);
+	/* the same analysis as the file in our byte order */
+	a = threaded(path, NULL, NULL);
+	assert_int_equal(a.conns, BIG_CONNS);
+	assert_int_equal(a.findings, (BIG_CONNS + 6) / 7);
+	assert_int_equal(a.st.by_result[DEC_OK], frames);
+	assert_true(fabs(a.st.first_time - 1700000000.0) < 1e-6);
+	unlink(path);
+}
+
+static void test_fast_nanosecond(void **state)
+{
+	char path[64];
+	size_t frames;
+	struct outcome a;
+
+	(void)state;
+	write_big(path, sizeof(path), false, &frames);
+	rewrite_pcap(path, false, true, 0);
+	expect_fast_same(path, frames);
+	a = threaded(path, NULL, NULL);
+	/* 999 ns more than a whole microsecond: cut, not rounded */
+	assert_true(fabs(a.st.first_time - 1700000000.0) < 1e-7);
+	rewrite_pcap(path, true, true, 0);
+	expect_fast_same(path, frames);
+	unlink(path);
+}
+
+/* Records across the end of a buffer, and records of 200000 and 262144
+ * bytes, bigger than the buffer (and than a batch's arena). */
+static void test_fast_small_buffers(void **state)
+{
+	char path[64], err[PCAP_ERRBUF_SIZE];
+	size_t frames;
+
+	(void)state;
+	write_big(path, sizeof(path), true, &frames);
+	assert_int_equal(prd_vs_libpcap(path, 64, err, sizeof(err)), frames);
+	assert_int_equal(prd_vs_libpcap(path, 4096, err, sizeof(err)), frames);
+	assert_int_equal(prd_vs_libpcap(path, 128u << 10, err, sizeof(err)),
+	                 frames);
+	unlink(path);
+}
+
+/* A record with caplen beyond the file's snaplen (but within libpcap's
+ * maximum) in the middle: libpcap keeps snaplen bytes of it and skips the
+ * rest; the records after it are read as before. */
+static void test_fast_over_snaplen_middle(void **state)
+{
+	static uint8_t junk[3000];
+	char path[64] = "/tmp/ll-test-capture-XXXXXX", err[PCAP_ERRBUF_SIZE];
+	struct pb_list l;
+	struct outcome a, b;
+	size_t frames;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	pb_list_init(&l, PB_DLT_EN10MB);
+	for (int i = 0; i < 300; i++) {
+		add_conn(&l, i);
+		if (i == 150) {
+			memset(junk, 0x5a, sizeof(junk));
+			assert_int_equal(pb_raw(&l, 1700000000.0 + i * 0.002 +
+			                        0.001, junk, sizeof(junk),
+			                        sizeof(junk)), 0);
+		}
+	}
+	frames = l.n;
+	assert_int_equal(pb_write_pcap(&l, path, err, sizeof(err)), 0);
+	pb_list_free(&l);
+	rewrite_pcap(path, false, false, 2000);
+	assert_int_equal(prd_vs_libpcap(path, 1u << 20, err, sizeof(err)),
+	                 frames);
+	assert_int_equal(prd_vs_libpcap(path, 2500, err, sizeof(err)), frames);
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.st.packets, frames);
+	assert_int_equal(a.conns, 300);
+	expect_same(&a, &b);
+	unlink(path);
+}
+
+/* The end of the file cutting a record header or a record body: the same
+ * error text as libpcap's, for the fixtures and far into a big file. */
+static void test_fast_cut(void **state)
+{
+	char path[64], err[PCAP_ERRBUF_SIZE], msg[512];
+	size_t frames, off, len;
+	struct outcome a, b;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(prd_vs_libpcap(FIX "cut-record-header.pcap", 4096, err,
+	                                sizeof(err)), 2);
+	assert_string_equal(err, "truncated dump file; tried to read 16 "
+	                    "header bytes, only got 7");
+	assert_int_equal(prd_vs_libpcap(FIX "cut-record-body.pcap", 40, err,
+	                                sizeof(err)), 2);
+	assert_string_equal(err, "truncated dump file; tried to read 54 "
+	                    "captured bytes, only got 20");
+	assert_int_equal(prd_vs_libpcap(FIX "huge-caplen.pcap", 4096, err,
+	                                sizeof(err)), 1);
+	assert_string_equal(err, "invalid packet capture length 300000, bigger "
+	                    "than snaplen of 262144");
+
+	write_big(path, sizeof(path), false, &frames);
+	buf = slurp(path, &len);
+	off = record_offset(buf, len, 70001);
+	free(buf);
+	assert_int_equal(truncate(path, (off_t)(off + 9)), 0);
+	snprintf(msg, sizeof(msg), "%s: record 70001: truncated dump file; "
+	         "tried to read 16 header bytes, only got 9", path);
+	assert_int_equal(prd_vs_libpcap(path, 1000, err, sizeof(err)), 70000);
+	a = threaded(path, NULL, NULL);
+	b = oracle(path, NULL, 0);
+	assert_int_equal(a.rc, -1);
+	assert_string_equal(a.err, msg);
+	assert_int_equal(a.st.packets, 70000);
+	expect_same(&a, &b);
+	unlink(path);
+}
+
+/* Files the in-place reader leaves to libpcap. */
+static void test_fast_refuses(void **state)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+
+	(void)state;
+	p = pcap_open_offline_with_tstamp_precision(FIX "good.pcapng",
+	        PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	assert_non_null(p);
+	assert_null(prd_open(p));
+	pcap_close(p);
+	/* nanoseconds asked for: libpcap scales, we do not */
+	p = pcap_open_offline_with_tstamp_precision(FIX "good.pcap",
+	        PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	assert_non_null(p);
+	assert_null(prd_open(p));
+	pcap_close(p);
+	p = pcap_open_offline_with_tstamp_precision(FIX "good.pcap",
+	        PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	assert_non_null(p);
+	assert_int_equal(prd_close(prd_open(p)), 0);
+	pcap_close(p);
+}
+
 /* ---- live ----------------------------------------------------------------------- */
 
 static double mono(void)
@@ -955,6 +1290,12 @@ int main(void)
 		cmocka_unit_test(test_thread_cut_late),
 		cmocka_unit_test(test_thread_stop),
 		cmocka_unit_test(test_thread_pipe_count),
+		cmocka_unit_test(test_fast_swapped),
+		cmocka_unit_test(test_fast_nanosecond),
+		cmocka_unit_test(test_fast_small_buffers),
+		cmocka_unit_test(test_fast_over_snaplen_middle),
+		cmocka_unit_test(test_fast_cut),
+		cmocka_unit_test(test_fast_refuses),
 		cmocka_unit_test(test_live_errors),
 		cmocka_unit_test(test_live_loopback),
 	};
