@@ -302,7 +302,11 @@ struct az {
 	uint64_t dropped;
 	bool finished;
 
-	struct flowtab ft;
+	/* two tables: the seals, which are most entries of a capture of
+	 * short connections, apart, so that the lookup every packet makes in
+	 * ft stays in cache; only a tuple not in ft is looked up in fs */
+	struct flowtab ft;         /* slots and tombs */
+	struct flowtab fs;         /* seals */
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
 	struct ring tombs;         /* struct conn, finished, by last activity */
@@ -495,6 +499,10 @@ struct az *az_new(const struct az_config *cfg)
 	pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
+	if (ft_init(&az->fs, 1024, conn_key, az) < 0) {
+		ft_free(&az->ft);
+		goto err;
+	}
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
@@ -544,6 +552,7 @@ void az_free(struct az *az)
 	fw2_free(&az->fw2[0]);
 	fw2_free(&az->fw2[1]);
 	ft_free(&az->ft);
+	ft_free(&az->fs);
 	free(az->server_ports);
 	az->server_ports = NULL;
 	free(az);
@@ -1827,11 +1836,10 @@ static void tomb_summarize(struct conn *t, const struct conn *c)
 	t->t_base = c->d[AZ_C2S].base;
 }
 
-/* The entry old (a slot, or a ring entry) of the table now lives at ref;
- * free what old held. */
-static void moved(struct az *az, uint32_t hash, uint32_t old, uint32_t ref)
+/* The connection at old (a slot, or a ring entry) now lives at ref, the
+ * table entry already says so: free what old held. */
+static void release(struct az *az, uint32_t old, uint32_t ref)
 {
-	ft_replace(&az->ft, hash, old, ref);
 	if (az->last == old)
 		az->last = is_seal(ref) ? NONE : ref;
 	if (is_seal(old)) {
@@ -1857,6 +1865,9 @@ static int seal_put(struct az *az, struct conn *c)
 
 	if (ring_room(R) < 0)
 		return -1;
+	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
+	if (ft_insert(&az->fs, c->hash, ref) < 0)
+		return -1;
 	memset(&e, 0, sizeof(e));
 	e.key = c->key;
 	e.base = c->d[AZ_C2S].base;
@@ -1868,7 +1879,6 @@ static int seal_put(struct az *az, struct conn *c)
 	e.initiator = (uint8_t)initiator_of(c);
 	e.last_time = c->last_time;
 	e.grace = c->grace;
-	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
 	/* a plain store: the ring's memory was in use a grace period ago
 	 * and is still in cache, and expiry or a reused tuple reads the seal
 	 * back from there (written non-temporally, each read went to memory:
@@ -1879,7 +1889,8 @@ static int seal_put(struct az *az, struct conn *c)
 	R->tail++;
 	c->in_use = false;
 	az->live--;
-	moved(az, c->hash, c->self, ref);
+	ft_remove(&az->ft, c->hash, c->self);
+	release(az, c->self, ref);
 	return 0;
 }
 
@@ -1910,7 +1921,8 @@ static void tomb_put(struct az *az, struct conn *c)
 	if (R->head == R->tail)
 		R->deadline = -INFINITY;
 	R->tail++;
-	moved(az, c->hash, c->self, ref);
+	ft_replace(&az->ft, c->hash, c->self, ref);
+	release(az, c->self, ref);
 }
 
 /* Count the seal at position pos (live) and forget it. */
@@ -1923,7 +1935,7 @@ static void seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t has
 		az->totals.lingered++;
 	if (e->flags & SEAL_ROLE_INFERRED)
 		az->totals.role_inferred++;
-	ft_remove(&az->ft, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
+	ft_remove(&az->fs, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
 	e->flags &= (uint8_t)~SEAL_LIVE;
 	if (pos == az->seals.head)
 		az->seals.deadline = -INFINITY;
@@ -1947,7 +1959,8 @@ static void seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash
 	*seal_at(az, R->tail) = *e;
 	e->flags &= (uint8_t)~SEAL_LIVE;
 	R->tail++;
-	moved(az, hash, ref, nref);
+	ft_replace(&az->fs, hash, ref, nref);
+	release(az, ref, nref);
 }
 
 /* A SYN (no ACK) on a sealed tuple starts a new connection unless it
@@ -1996,7 +2009,7 @@ static void expire_seals(struct az *az, double now)
 
 			if (dl >= now) {
 				R->deadline = dl;
-				ft_prefetch(&az->ft, hash);
+				ft_prefetch(&az->fs, hash);
 				return;
 			}
 			seal_close(az, e, R->head, hash);
@@ -2095,6 +2108,8 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		i = az->last;
 	else
 		i = ft_lookup(&az->ft, k, hash, conn_key, az);
+	if (i == NONE)
+		i = ft_lookup(&az->fs, k, hash, conn_key, az);
 	/* A ring entry past its own grace period is over even if expiry has
 	 * not reached it yet (a ring is in order of last activity, but grace
 	 * periods differ: an entry behind a longer one waits): nothing joins
