@@ -11,15 +11,16 @@
  * Memory: a connection is a compact core (struct conn) plus an extension
  * (struct conn_ext: HTTP parser state, the ACK and data rings, the
  * timeline). Both live in slab pools that grow as the live set grows and
- * are reused through free lists; the 4-tuple table (flowtab.c) doubles when
+ * are reused through free lists; the 4-tuple tables (flowtab.c) double when
  * half full. A connection that ends gracefully (both FINs ACKed, no RST)
  * can no longer be flagged, so its extension goes back to the pool at once.
- * A finished connection waits out its grace period as a copy of its core
- * in the tomb ring (struct tombs), and its slot is reused at once: the
- * pool holds only connections in progress, which stay in cache, and a
- * capture of many short connections holds about one tomb per connection
+ * A finished connection waits out its grace period in a ring (struct
+ * ring): as a 64-byte seal if it ended gracefully and nobody wants its
+ * record, else as a copy of its core (a tomb); its slot is reused at once.
+ * So the pool holds only connections in progress, which stay in cache, and
+ * a capture of many short connections holds about one seal per connection
  * closed in the last grace period. A packet allocates nothing, except that
- * the tomb ring grows by a chunk now and then and a timeline buffer doubles
+ * a ring grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
  * Connections that are only a client's SYNs leave after EMBRYO_IDLE
