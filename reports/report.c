@@ -855,27 +855,57 @@ static void jw_sec(struct jw *w, const char *k, double s)
 		return;
 	}
 	double r = round(s * 1e6) / 1e6;
-	/* The common case without printf: a whole number of microseconds
-	 * below 1e6 s has at most 12 significant digits, which %.15g prints
-	 * exactly, trailing zeros dropped. Below 1e-4 %g turns to exponents. */
-	if (fabs(r) >= 1e-4 && fabs(r) < 1e6) {
+	/* The common case without printf (a --connections line has several
+	 * of these; printf was a fifth of writing one): a whole number of
+	 * microseconds below 1e6 s has at most 12 significant digits, which
+	 * %.15g prints exactly, trailing zeros dropped. Below 1e-4 %g turns to
+	 * exponents: 1 to 99 us are "De-6", "De-5" or "D.De-5". Zero (and -0)
+	 * go to printf. */
+	if (fabs(r) < 1e6) {
 		long long us = llround(fabs(r) * 1e6);
-		long long whole = us / 1000000, frac = us % 1000000;
-		int n = snprintf(d, sizeof d, "%s%lld.", r < 0 ? "-" : "", whole);
-		if (n <= 0)
-			return;
-		if (frac == 0) {
-			d[n++] = '0';
-		} else {
-			for (int i = 5; i >= 0; i--, frac /= 10)
-				d[n + i] = (char)('0' + frac % 10);
-			n += 6;
-			while (d[n - 1] == '0')
-				n--;
+		int n = 0;
+
+		if (r < 0)
+			d[n++] = '-';
+		if (us >= 100) {
+			long long whole = us / 1000000, frac = us % 1000000;
+			char t[8];
+			int m = 0;
+
+			do {
+				t[m++] = (char)('0' + whole % 10);
+				whole /= 10;
+			} while (whole);
+			while (m > 0)
+				d[n++] = t[--m];
+			d[n++] = '.';
+			if (frac == 0) {
+				d[n++] = '0';
+			} else {
+				for (int i = 5; i >= 0; i--, frac /= 10)
+					d[n + i] = (char)('0' + frac % 10);
+				n += 6;
+				while (d[n - 1] == '0')
+					n--;
+			}
+		} else if (us >= 10) {
+			d[n++] = (char)('0' + us / 10);
+			if (us % 10) {
+				d[n++] = '.';
+				d[n++] = (char)('0' + us % 10);
+			}
+			memcpy(d + n, "e-5", 3);
+			n += 3;
+		} else if (us > 0) {
+			d[n++] = (char)('0' + us);
+			memcpy(d + n, "e-6", 3);
+			n += 3;
 		}
-		jw_key(w, k);
-		jw_raw(w, d, (size_t)n);
-		return;
+		if (us > 0) {
+			jw_key(w, k);
+			jw_raw(w, d, (size_t)n);
+			return;
+		}
 	}
 	int n = snprintf(d, sizeof d, "%.*g", REPORT_REAL_PRECISION, r);
 	if (n <= 0 || (size_t)n >= sizeof d - 2) {

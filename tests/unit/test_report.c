@@ -296,6 +296,20 @@ static void test_line_equals_jansson(void **state)
 		                                         AZ_FW2_CAPTURE_END };
 		check_line_equals_jansson(&c, T0);
 	}
+	/* every microsecond count around the edges of the printf-free forms
+	 * (exponents below 100 us, the 1e6 s limit), both signs, and times
+	 * that are not whole microseconds */
+	for (long long us = -1200; us <= 1200; us++) {
+		double v = (double)us * 1e-6;
+		double odd = v + 4.9e-7 * (us % 3 == 0 ? 1 : -1);
+
+		c.h_s = v;
+		c.h_c = odd;
+		c.linger_seconds = -v;
+		c.first_time = T0 + 999999.99 + v;
+		c.last_time = T0 + odd * 1000;
+		check_line_equals_jansson(&c, T0);
+	}
 	az_free(az);
 }
 
