@@ -935,8 +935,23 @@ static void jw_addr(struct jw *w, const char *k, uint8_t af, const uint8_t addr[
                     uint16_t port)
 {
 	char buf[INET6_ADDRSTRLEN];
-	if (!inet_ntop(af == 6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
+	if (af != 6) {
+		/* what inet_ntop() writes, without its sprintf per address */
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (i)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		*p = '\0';
+	} else if (!inet_ntop(AF_INET6, addr, buf, sizeof buf)) {
 		snprintf(buf, sizeof buf, "?");
+	}
 	jw_open(w, k, '{');
 	jw_string(w, "addr", buf);
 	jw_u64(w, "port", port);

@@ -296,6 +296,15 @@ static void test_line_equals_jansson(void **state)
 		                                         AZ_FW2_CAPTURE_END };
 		check_line_equals_jansson(&c, T0);
 	}
+	/* IPv4 addresses written by hand: every octet value in each place */
+	for (int v = 0; v < 256; v++) {
+		uint8_t a4[4] = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 7), (uint8_t)(v * 3) };
+		memset(c.client_addr, 0, sizeof c.client_addr);
+		memset(c.server_addr, 0, sizeof c.server_addr);
+		memcpy(c.client_addr, a4, 4);
+		memcpy(c.server_addr + 1, a4, 3);
+		check_line_equals_jansson(&c, T0);
+	}
 	/* every microsecond count around the edges of the printf-free forms
 	 * (exponents below 100 us, the 1e6 s limit), both signs, and times
 	 * that are not whole microseconds */
