@@ -168,15 +168,13 @@ struct conn_ext {
 };
 
 struct __attribute__((aligned(64))) conn {
-	/* line 0: what a lookup and the expiry of the oldest tomb read */
+	/* lines 0 and 1: what a lookup and the expiry of a tomb read */
 	struct flow_key key;
 	uint32_t hash;
 	uint32_t self;             /* slot index, or tomb reference */
 	uint32_t prev, next;       /* links in the embryo list */
 	double last_time;
 
-	/* line 1: with line 0, all that closing an untouched tomb nobody
-	 * wants a record of reads (conn_close), and starts_new() on one */
 	bool in_use;
 	bool finished;             /* both FINs ACKed, or a RST */
 	uint8_t list;              /* L_NONE or L_EMBRYO */
@@ -185,11 +183,6 @@ struct __attribute__((aligned(64))) conn {
 	bool syn_seen, synack_seen, hsack_seen, rtt_known;
 	bool flagged;
 	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
-	/* a tomb's summary, made by tomb_put() from the rest */
-	uint8_t t_kind, t_initiator;
-	bool t_lingered;
-	bool t_isn_known;          /* c2s isn_known and base */
-	uint32_t t_base;
 	uint32_t next_free;
 	int32_t finding_idx;
 	double grace;
@@ -226,8 +219,8 @@ struct __attribute__((aligned(64))) conn {
 	 * it needs (its response table is read only below n_resp) */
 	struct http_conn http;
 };
-_Static_assert(offsetof(struct conn, x) + sizeof(void *) <= 128,
-               "struct conn: the close-relevant fields must fit lines 0 and 1");
+_Static_assert(offsetof(struct conn, grace) + sizeof(double) <= 128,
+               "struct conn: what expiry reads must fit lines 0 and 1");
 _Static_assert(offsetof(struct conn, http.resp) > 128 &&
                sizeof(struct conn) % 16 == 0, "struct conn: see tomb_copy()");
 
@@ -1651,22 +1644,25 @@ static void retain(struct az *az, const struct conn *c, const struct az_conn *pu
 	o->tl_omitted = (x->n_tail - n_tail) + x->tl_lost;
 }
 
+/* One connection more in the totals (a seal's, or conn_close()'s). */
+static void count_conn(struct az *az, enum az_kind kind, enum az_initiator init,
+                       bool lingered, bool role_inferred)
+{
+	az->totals.connections++;
+	az->totals.by_kind[kind]++;
+	az->totals.by_initiator[init]++;
+	if (lingered)
+		az->totals.lingered++;
+	if (role_inferred)
+		az->totals.role_inferred++;
+}
+
 /* Summarize c, hand it out, and free its slot. */
 static void conn_close(struct az *az, struct conn *c, double end_time)
 {
+	bool lingered;
 	int k;
 
-	if (is_tomb(c->self) && !c->x && !c->flagged && !az->cfg.on_conn &&
-	    !c->fw2_open[0] && !c->fw2_open[1]) {
-		/* nothing can have changed since tomb_put() summarized it,
-		 * and nobody wants the record: count it from lines 0 and 1
-		 * (the common end of a connection in a long capture) */
-		if (c->t_lingered)
-			az->totals.lingered++;
-		az->totals.by_kind[c->t_kind]++;
-		az->totals.by_initiator[c->t_initiator]++;
-		goto counted;
-	}
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
@@ -1680,8 +1676,7 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 				pub.http_unanswered;
 		if (az->cfg.on_conn)
 			az->cfg.on_conn(&pub, az->cfg.arg);
-		if (pub.lingered)
-			az->totals.lingered++;
+		lingered = pub.lingered;
 		if (c->flagged) {
 			if (c->finding_idx >= 0)
 				retain(az, c, &pub);
@@ -1694,15 +1689,9 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 		uint64_t lb;
 		double ls;
 
-		if (linger_of(c, &lb, &ls))
-			az->totals.lingered++;
+		lingered = linger_of(c, &lb, &ls);
 	}
-	az->totals.by_kind[kind_of(c)]++;
-	az->totals.by_initiator[initiator_of(c)]++;
-counted:
-	az->totals.connections++;
-	if (c->role_inferred)
-		az->totals.role_inferred++;
+	count_conn(az, kind_of(c), initiator_of(c), lingered, c->role_inferred);
 	list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)
@@ -1811,8 +1800,8 @@ static void copy_cold(void *dst, const void *src, size_t n)
 
 /* Copy c into the tomb t: all of it but the unused end of the HTTP
  * response table. Lines 0 and 1 go through the cache (expiry and a reused
- * tuple read them, and tomb_put() fills in line 1 right away; writing all
- * of it non-temporally measured slower), the rest does not. */
+ * tuple read them, and tomb_put() sets self right away; writing all of it
+ * non-temporally measured slower), the rest does not. */
 static void tomb_copy(struct conn *t, const struct conn *c)
 {
 	size_t n = offsetof(struct conn, http.resp) +
@@ -1821,20 +1810,6 @@ static void tomb_copy(struct conn *t, const struct conn *c)
 	memcpy(t, c, 128);
 	/* may run up to 15 bytes past n, still inside struct conn */
 	copy_cold((char *)t + 128, (const char *)c + 128, (n - 128 + 15) & ~(size_t)15);
-}
-
-/* Fill the line-1 summary of tomb t, which conn_close() and starts_new()
- * use for it, from c (t itself, or the connection t is a copy of). */
-static void tomb_summarize(struct conn *t, const struct conn *c)
-{
-	uint64_t lb;
-	double ls;
-
-	t->t_kind = (uint8_t)kind_of(c);
-	t->t_initiator = (uint8_t)initiator_of(c);
-	t->t_lingered = linger_of(c, &lb, &ls);
-	t->t_isn_known = c->d[AZ_C2S].isn_known;
-	t->t_base = c->d[AZ_C2S].base;
 }
 
 /* The connection at old (a slot, or a ring entry) now lives at ref, the
@@ -1909,7 +1884,6 @@ static void tomb_put(struct az *az, struct conn *c)
 	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
 		return;
 	if (ring_room(R) < 0) {
-		tomb_summarize(c, c); /* a tomb may have taken a packet since */
 		conn_close(az, c, c->last_time);
 		return;
 	}
@@ -1917,7 +1891,6 @@ static void tomb_put(struct az *az, struct conn *c)
 	ref = REF_TOMB | (uint32_t)(R->tail & REF_POS_MASK);
 	tomb_copy(t, c);
 	t->self = ref;
-	tomb_summarize(t, c);
 	c->in_use = false;
 	if (R->head == R->tail)
 		R->deadline = -INFINITY;
@@ -1929,13 +1902,9 @@ static void tomb_put(struct az *az, struct conn *c)
 /* Count the seal at position pos (live) and forget it. */
 static void seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t hash)
 {
-	az->totals.connections++;
-	az->totals.by_kind[(e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL]++;
-	az->totals.by_initiator[e->initiator]++;
-	if (e->flags & SEAL_LINGERED)
-		az->totals.lingered++;
-	if (e->flags & SEAL_ROLE_INFERRED)
-		az->totals.role_inferred++;
+	count_conn(az, (e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL,
+	           (enum az_initiator)e->initiator, (e->flags & SEAL_LINGERED) != 0,
+	           (e->flags & SEAL_ROLE_INFERRED) != 0);
 	ft_remove(&az->fs, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
 	e->flags &= (uint8_t)~SEAL_LIVE;
 	if (pos == az->seals.head)
@@ -2061,11 +2030,6 @@ static bool starts_new(const struct conn *c, const struct dec_tcp *s, int d)
 
 	if (!(s->flags & LL_TH_SYN) || (s->flags & LL_TH_ACK))
 		return false;
-	if (is_tomb(c->self)) {
-		/* finished, so ended; only the repeated SYN stays with it
-		 * (from the copy in line 1, see tomb_put()) */
-		return !(d == AZ_C2S && c->t_isn_known && s->seq == c->t_base);
-	}
 	if (d == AZ_C2S && C->isn_known && s->seq == C->base)
 		return false;
 	ended = c->d[0].rst_seen || c->d[1].rst_seen ||

@@ -267,6 +267,20 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A pcap timestamp in seconds. */
+static double pkt_time(const struct pcap_pkthdr *h)
+{
+	return (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
+}
+
+/* "FILE: record N: why", the error that ends reading a saved capture. */
+static void record_err(char *err, size_t errlen, const struct cap *c,
+                       uint64_t n, const char *why)
+{
+	snprintf(err, errlen, "%s: record %llu: %s", c->name,
+	         (unsigned long long)n, why);
+}
+
 /* The single-threaded loop: live captures, and saved ones when the reader
  * thread cannot be started. */
 static int run_direct(struct cap *c, struct az *az,
@@ -312,10 +326,8 @@ static int run_direct(struct cap *c, struct az *az,
 				snprintf(err, errlen, "%s: %s", c->name,
 				         pcap_geterr(c->p));
 			else
-				snprintf(err, errlen, "%s: record %llu: %s",
-				         c->name,
-				         (unsigned long long)records + 1,
-				         pcap_geterr(c->p));
+				record_err(err, errlen, c, records + 1,
+				           pcap_geterr(c->p));
 			return -1;
 		}
 		records++;
@@ -326,9 +338,7 @@ static int run_direct(struct cap *c, struct az *az,
 			continue;
 		}
 		fed++;
-		az_packet(az, c->dlt,
-		          (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6,
-		          data, h->caplen, h->len);
+		az_packet(az, c->dlt, pkt_time(h), data, h->caplen, h->len);
 
 		if (lim->progress && (records & CAP_PROGRESS_MASK) == 0) {
 			long pos = f ? ftell(f) : -1;
@@ -417,6 +427,17 @@ struct cap_pipe {
 	 * handed over (pcap_geterr's buffer belongs to the reader) */
 	char err[sizeof(((struct cap *)0)->name) + PCAP_ERRBUF_SIZE + 48];
 };
+
+/* Reader: record r is the frame h, its bytes at off (if not skipped). */
+static void put_rec(struct cap_rec *r, const struct pcap_pkthdr *h, bool skip,
+                    size_t off)
+{
+	r->t = pkt_time(h);
+	r->caplen = h->caplen;
+	r->len = h->len;
+	r->skip = skip;
+	r->off = (uint32_t)off;
+}
 
 static size_t align_up(size_t n)
 {
@@ -597,7 +618,6 @@ static void *reader_fast(struct cap_pipe *pp)
 	for (;;) {
 		enum prd_status st = PRD_FULL;
 		struct prd_rec pr;
-		struct cap_rec *r;
 		size_t need = 0;
 		bool skip;
 		int rc;
@@ -611,9 +631,8 @@ static void *reader_fast(struct cap_pipe *pp)
 		if (st == PRD_EOF)
 			break;
 		if (st == PRD_ERROR) {
-			snprintf(pp->err, sizeof(pp->err), "%s: record %llu: %s",
-			         c->name, (unsigned long long)records + 1,
-			         prd_error(pp->rd));
+			record_err(pp->err, sizeof(pp->err), c, records + 1,
+			           prd_error(pp->rd));
 			end = CAP_ERROR;
 			break;
 		}
@@ -624,9 +643,8 @@ static void *reader_fast(struct cap_pipe *pp)
 			if (rc > 0)
 				return NULL;
 			if (rc < 0) {
-				snprintf(pp->err, sizeof(pp->err),
-				         "%s: record %llu: out of memory",
-				         c->name, (unsigned long long)records + 1);
+				record_err(pp->err, sizeof(pp->err), c,
+				           records + 1, "out of memory");
 				end = CAP_ERROR;
 				break;
 			}
@@ -637,12 +655,7 @@ static void *reader_fast(struct cap_pipe *pp)
 		       pcap_offline_filter(&c->prog, &pr.h,
 		                           ff.a.mem + pr.off) == 0;
 		passed += !skip;
-		r = &ff.b->recs[ff.n++];
-		r->t = (double)pr.h.ts.tv_sec + (double)pr.h.ts.tv_usec * 1e-6;
-		r->caplen = pr.h.caplen;
-		r->len = pr.h.len;
-		r->skip = skip;
-		r->off = (uint32_t)pr.off;
+		put_rec(&ff.b->recs[ff.n++], &pr.h, skip, pr.off);
 		if ((records & CAP_PROGRESS_MASK) == 0)
 			ff.b->pos = pr.end;
 	}
@@ -665,7 +678,6 @@ static void *reader_main(void *arg)
 	while (b) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
-		struct cap_rec *r;
 		size_t need;
 		bool skip;
 		int rc;
@@ -678,9 +690,8 @@ static void *reader_main(void *arg)
 		if (rc == PCAP_ERROR_BREAK)
 			break;
 		if (rc != 1) {
-			snprintf(pp->err, sizeof(pp->err), "%s: record %llu: %s",
-			         c->name, (unsigned long long)records + 1,
-			         pcap_geterr(c->p));
+			record_err(pp->err, sizeof(pp->err), c, records + 1,
+			           pcap_geterr(c->p));
 			end = CAP_ERROR;
 			break;
 		}
@@ -705,10 +716,8 @@ static void *reader_main(void *arg)
 				uint8_t *a = realloc(b->a.mem, sz);
 
 				if (!a) {
-					snprintf(pp->err, sizeof(pp->err),
-					         "%s: record %llu: out of memory",
-					         c->name,
-					         (unsigned long long)records);
+					record_err(pp->err, sizeof(pp->err), c,
+					           records, "out of memory");
 					end = CAP_ERROR;
 					break;
 				}
@@ -716,12 +725,7 @@ static void *reader_main(void *arg)
 				b->a.size = sz;
 			}
 		}
-		r = &b->recs[b->n++];
-		r->t = (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
-		r->caplen = h->caplen;
-		r->len = h->len;
-		r->skip = skip;
-		r->off = (uint32_t)b->a.pos;
+		put_rec(&b->recs[b->n++], h, skip, b->a.pos);
 		if (need) {
 			memcpy(b->a.mem + b->a.pos, data, need);
 			b->a.pos = align_up(b->a.pos + need);

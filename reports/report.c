@@ -811,19 +811,29 @@ static void jw_close(struct jw *w, char brace)
 	w->comma = true;
 }
 
-static void jw_u64(struct jw *w, const char *k, uint64_t v)
+/* v in decimal at d (room for 20 digits); the number of digits. */
+static size_t fmt_u64(char *d, uint64_t v)
 {
-	char d[24];
-	size_t i = sizeof d;
+	char t[20];
+	size_t n = 0, m = 0;
 	do {
-		d[--i] = (char)('0' + v % 10);
+		t[m++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	while (m > 0)
+		d[n++] = t[--m];
+	return n;
+}
+
+static void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	char d[20];
+	size_t n = fmt_u64(d, v);
 	if (k)
 		jw_key(w, k);
 	else
 		jw_sep(w);
-	jw_raw(w, d + i, sizeof d - i);
+	jw_raw(w, d, n);
 }
 
 static void jw_null(struct jw *w, const char *k)
@@ -868,16 +878,9 @@ static void jw_sec(struct jw *w, const char *k, double s)
 		if (r < 0)
 			d[n++] = '-';
 		if (us >= 100) {
-			long long whole = us / 1000000, frac = us % 1000000;
-			char t[8];
-			int m = 0;
+			long long frac = us % 1000000;
 
-			do {
-				t[m++] = (char)('0' + whole % 10);
-				whole /= 10;
-			} while (whole);
-			while (m > 0)
-				d[n++] = t[--m];
+			n += (int)fmt_u64(d + n, (uint64_t)(us / 1000000));
 			d[n++] = '.';
 			if (frac == 0) {
 				d[n++] = '0';
@@ -939,14 +942,9 @@ static void jw_addr(struct jw *w, const char *k, uint8_t af, const uint8_t addr[
 		/* what inet_ntop() writes, without its sprintf per address */
 		char *p = buf;
 		for (int i = 0; i < 4; i++) {
-			unsigned v = addr[i];
 			if (i)
 				*p++ = '.';
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
+			p += fmt_u64(p, addr[i]);
 		}
 		*p = '\0';
 	} else if (!inet_ntop(AF_INET6, addr, buf, sizeof buf)) {
