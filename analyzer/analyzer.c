@@ -1587,6 +1587,9 @@ static void fill_pub(const struct conn *c, struct az_conn *o)
 			o->responses[i].seq_end -= b;
 	}
 	o->finding = c->finding_idx;
+	o->finding_of[AZ_CLIENT] = o->finding_of[AZ_SERVER] = -1;
+	if (c->finding_idx >= 0 && c->finding_side >= 0)
+		o->finding_of[c->finding_side] = c->finding_idx;
 }
 
 /* Copy a timeline entry, made relative. */
@@ -2350,6 +2353,7 @@ const char *az_basis_name(enum az_basis b)
 	switch (b) {
 	case AZ_BASIS_CAPTURE_ORDER: return "capture_order";
 	case AZ_BASIS_TIMING: return "timing";
+	case AZ_BASIS_EVIDENCE: return "evidence";
 	}
 	return "unknown";
 }
@@ -2373,4 +2377,35 @@ const char *az_flags_str(uint8_t flags, char buf[12])
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+const char *az_accept_name(enum az_accept a)
+{
+	switch (a) {
+	case AZ_ACCEPT_RESET: return "reset";
+	case AZ_ACCEPT_CHALLENGE_ACK: return "challenge_ack";
+	case AZ_ACCEPT_IGNORED: return "ignored";
+	}
+	return "unknown";
+}
+
+const char *az_impact_name(enum az_impact i)
+{
+	switch (i) {
+	case AZ_IMPACT_RESET_BEFORE_ACK: return "reset_before_ack";
+	case AZ_IMPACT_RESET_AFTER_ACK: return "reset_after_ack";
+	case AZ_IMPACT_NO_RESET: return "no_reset";
+	}
+	return "unknown";
+}
+
+const char *az_linger_end_name(enum az_linger_end e)
+{
+	switch (e) {
+	case AZ_LINGER_CLIENT_FIN: return "client_fin";
+	case AZ_LINGER_SERVER_RST: return "server_rst";
+	case AZ_LINGER_CLIENT_RST: return "client_rst";
+	case AZ_LINGER_CAPTURE_END: return "capture_end";
+	}
+	return "unknown";
 }

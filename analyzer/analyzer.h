@@ -111,10 +111,47 @@ enum az_vantage {
 	AZ_VANTAGE_MIDDLE,
 };
 
+/* What decided the RST sender's view (how much of its data it knew was
+ * acknowledged when it sent the RST). Packet evidence is proof and wins
+ * over the estimates; see analyzer/judge.c. */
 enum az_basis {
 	AZ_BASIS_CAPTURE_ORDER = 0, /* no handshake: judged in capture order */
 	AZ_BASIS_TIMING,            /* judged with h_s / h_c from the handshake */
+	AZ_BASIS_EVIDENCE,          /* a packet proves the sender had the ACK:
+	                               it ACKed the peer segment that carried it,
+	                               or its RST (no ACK flag) answers it */
 };
+
+/* What a RST does at its receiver, under RFC 5961 3.2 as Linux
+ * (tcp_validate_incoming, tcp_reset_check), the BSDs and current Windows
+ * implement it. */
+enum az_accept {
+	AZ_ACCEPT_RESET = 0,       /* seq == RCV.NXT (Linux: or RCV.NXT-1 once the
+	                              sender's FIN is in): the connection is reset */
+	AZ_ACCEPT_CHALLENGE_ACK,   /* in the window but not exact: the receiver
+	                              answers with an ACK and keeps the connection */
+	AZ_ACCEPT_IGNORED,         /* outside the window (a stale seq): dropped */
+};
+#define AZ_NACCEPTS 3
+
+/* client_impact of a finding: what the RST sender's peer lived through. */
+enum az_impact {
+	AZ_IMPACT_RESET_BEFORE_ACK = 0, /* the first RST it accepts came while some
+	                              of the sender's data was not yet ACKed by it */
+	AZ_IMPACT_RESET_AFTER_ACK, /* it accepted a RST only after it had ACKed all
+	                              of the data */
+	AZ_IMPACT_NO_RESET,        /* no RST in the capture would be accepted */
+};
+#define AZ_NIMPACTS 3
+
+/* How a lingering close ended (the server's FIN, then client data ACKed). */
+enum az_linger_end {
+	AZ_LINGER_CLIENT_FIN = 0,  /* the client's FIN was accepted */
+	AZ_LINGER_SERVER_RST,      /* the server reset: its linger limit ran out */
+	AZ_LINGER_CLIENT_RST,
+	AZ_LINGER_CAPTURE_END,
+};
+#define AZ_NLINGER_ENDS 4
 
 /* One direction of a connection. */
 struct az_dir {
@@ -188,12 +225,14 @@ struct az_conn {
 	enum az_kind kind;
 	enum az_state client_end, server_end;
 
-	/* lingering close: server FIN, then client data ACKed without RST */
+	/* lingering close: after its FIN the server kept ACKing client data
+	 * (a RST that ends it later does not undo it) */
 	bool lingered;
-	double linger_seconds;     /* server FIN -> last drained byte ACKed
-	                              (or connection end) */
+	double linger_seconds;     /* server FIN -> the end (linger_end's
+	                              packet, or the last packet) */
 	uint64_t linger_bytes;     /* client payload bytes ACKed after the
 	                              server's FIN */
+	enum az_linger_end linger_end;
 
 	struct az_fw2_interval server_fw2; /* server in FIN_WAIT_2 */
 	struct az_fw2_interval client_fw2; /* client in FIN_WAIT_2 */
@@ -205,7 +244,11 @@ struct az_conn {
 	uint8_t n_responses;       /* recorded in responses[] */
 	struct az_http_response responses[AZ_MAX_HTTP_RESPONSES];
 
-	int32_t finding;           /* index into az_finding(), or -1 */
+	int32_t finding;           /* index into az_finding(), or -1: the
+	                              server's finding if any, else the
+	                              client's */
+	int32_t finding_of[2];     /* [enum az_side of the RST sender]: each
+	                              side's finding, or -1 */
 
 	/* timeline: the first n_head and the last n_tail packets; omitted
 	 * packets between them (0 if the whole connection fits). Set only on
@@ -218,6 +261,19 @@ struct az_conn {
 };
 
 #define AZ_MAX_RISK_PACKETS 16
+#define AZ_MAX_RST_FATES 8
+/* One RST of the finding's sender and its fate at the peer. */
+struct az_rst_fate {
+	uint64_t packet;
+	double arrival;            /* estimated time it reached the peer
+	                              (absolute; the capture time at the
+	                              peer's vantage) */
+	uint32_t seq;              /* relative in the sender's direction */
+	uint32_t rcv_nxt;          /* the peer's RCV.NXT then (relative, est.) */
+	uint32_t peer_acked;       /* the peer's last ACK sent before it came */
+	enum az_accept accept;
+};
+
 struct az_rst_finding {
 	uint64_t conn_id;
 	enum az_side sender;       /* who sent the RST */
@@ -250,6 +306,26 @@ struct az_rst_finding {
 	uint32_t response_index;   /* 1-based HTTP response at risk, 0 if none */
 	uint16_t response_status;
 	uint32_t unanswered_requests;
+
+	/* the evidence, when basis is AZ_BASIS_EVIDENCE: the sender's packet
+	 * that proves it (its ACK of a peer segment, or the RST itself) and
+	 * the peer packet whose ACK field it proves was received */
+	uint64_t evidence_packet;
+	uint64_t evidence_peer_packet;
+	uint32_t evidence_acked;   /* relative: acknowledged as far as proven */
+
+	/* the peer's side (client_impact for a server RST): every RST of the
+	 * sender's in the capture, up to AZ_MAX_RST_FATES, with its fate */
+	enum az_impact impact;
+	bool impact_estimated;     /* false when the capture point is next to
+	                              the peer (vantage), true when the peer's
+	                              state is inferred with half round trips
+	                              or in capture order */
+	uint64_t accepted_rst_packet; /* the first RST the peer accepts, 0 if none */
+	uint32_t unacked_at_accept; /* sender data the peer had not ACKed then */
+	uint32_t n_fates;
+	uint32_t rsts_total;       /* the sender's RSTs on this connection */
+	struct az_rst_fate fates[AZ_MAX_RST_FATES];
 };
 
 struct az_stats {
@@ -269,7 +345,11 @@ struct az_totals {
 	uint64_t by_kind[AZ_NKINDS];
 	uint64_t by_initiator[AZ_NINITIATORS];
 	uint64_t lingered;
-	uint64_t rst_before_ack;   /* findings */
+	uint64_t linger_ends[AZ_NLINGER_ENDS];
+	uint64_t rst_before_ack;   /* findings, both senders */
+	uint64_t rst_before_ack_by_sender[2]; /* [enum az_side] */
+	uint64_t by_basis[3];      /* findings by enum az_basis */
+	uint64_t by_impact[2][AZ_NIMPACTS]; /* [sender][enum az_impact] */
 	uint64_t role_inferred;
 	uint64_t retained;         /* flagged connections kept for the report */
 	uint64_t not_retained;     /* flagged beyond max_retained */
@@ -363,6 +443,9 @@ const char *az_fw2_end_name(enum az_fw2_end e);    /* "client_fin", ... */
 const char *az_cause_name(enum az_cause c);        /* "data_after_fin", ... */
 const char *az_vantage_name(enum az_vantage v);    /* "client", ... */
 const char *az_basis_name(enum az_basis b);        /* "timing", ... */
+const char *az_accept_name(enum az_accept a);      /* "reset", "challenge_ack", "ignored" */
+const char *az_impact_name(enum az_impact i);      /* "reset_before_ack", ... */
+const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
 /* flags as tcpdump letters: "S", "S.", "F.", "R", "P.", ... into buf */
 const char *az_flags_str(uint8_t flags, char buf[12]);
 
