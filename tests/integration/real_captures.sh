@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# real_captures.sh - lingerlab analyze against the hand verdicts on real
+# servers' captures (tests/captures/real/README.md says how each capture
+# was made and why each verdict is what it is; frame numbers as tcpdump
+# numbers them, sequence numbers relative).
+#
+# Every check's comment is the hand judgement it holds. When one fails,
+# read the packets again (README.md shows how): a check that is right is a
+# bug report against the analyzer.
+source tests/lib.sh
+D=tests/captures/real
+
+# analyze NAME: the report in $TEST_TMP/NAME.json, every connection in
+# $TEST_TMP/NAME.jsonl
+analyze() {
+	"$LINGERLAB" analyze -r "$D/$1.pcap" -o "$TEST_TMP/$1.json" \
+		--connections "$TEST_TMP/$1.jsonl" >/dev/null 2>"$TEST_TMP/$1.err"
+	check_eq "$1: analyze exits 0" 0 $?
+}
+# report NAME WHAT JQ: JQ holds on the report
+report() { check_jq "$1: $2" "$TEST_TMP/$1.json" "$3"; }
+# finding NAME RST WHAT JQ: the finding whose RST is frame RST exists and
+# JQ holds on it
+finding() {
+	check_jq "$1: RST $2: $3" "$TEST_TMP/$1.json" \
+		"any(.findings[]; .rst_packet == $2 and ($4))"
+}
+# no_finding NAME RST WHAT: no finding names frame RST as its RST
+no_finding() {
+	check_jq "$1: RST $2: $3" "$TEST_TMP/$1.json" "all(.findings[]; .rst_packet != $2)"
+}
+# fate NAME RST PACKET SEQ ACCEPT WHAT: in RST's finding, the RST in frame
+# PACKET has seq SEQ and fate ACCEPT at the client
+fate() {
+	check_jq "$1: RST $3 (finding $2) seq $4 is $5 at the client: $6" "$TEST_TMP/$1.json" \
+		"any(.findings[]; .rst_packet == $2 and
+		     any(.impact.rsts[]; .packet == $3 and .seq == $4 and .accept == \"$5\"))"
+}
+# conn NAME FIRST WHAT JQ: the connection whose first frame is FIRST (in
+# --connections) exists and JQ holds on it
+conn() {
+	if [ ! -s "$TEST_TMP/$1.jsonl" ]; then not_ok "$1: connection at $2: $3 (no --connections output)"; return; fi
+	if jq -e -s "any(.[]; .first_packet == $2 and ($4))" "$TEST_TMP/$1.jsonl" >/dev/null 2>&1; then
+		ok "$1: connection at $2: $3"
+	else
+		not_ok "$1: connection at $2: $3"
+		diag "jq: $4 is false for first_packet $2 in $TEST_TMP/$1.jsonl"
+	fi
+}
+# no_server_finding NAME: the file has no rst_before_ack at all
+no_server_finding() {
+	report "$1" "no rst_before_ack in the file" \
+		'.summary.rst_before_ack == 0 and ([.findings[] | select(.sender == "server")] | length) == 0'
+}
+
+# ---------------------------------------------------------------- loopback
+# Linux client (client.py) and server on 127.0.0.1; capture on lo sees both
+# ends at once.
+
+# nginx-off: lingering_close off
+analyze nginx-off
+# Conn 1-24: nginx closes with requests unread: RST+ACK (24) seq 304. The
+# client had ACKed the whole 404 (frame 23, ACK 304) 32 us before the RST,
+# twice the loopback round trip: by timing the server had it; the RST's own
+# ACK field only proves frame 20's ACK (1), which is a lower bound, not
+# what the server knew. Nothing at risk: not an rst_before_ack.
+no_finding nginx-off 24 "close with unread data after the client ACKed the 404 (timing): no rst_before_ack"
+# Conn 25-34: RST (34, no ACK flag) seq 305 = frame 33's ACK field: it
+# answers frame 33 (evidence, ACK 305). Nothing at risk.
+no_finding nginx-off 34 "answers the client's GET that ACKed the 404 and FIN (evidence): no rst_before_ack"
+no_server_finding nginx-off
+# Conn 35-68: 413, nginx reads the whole body, FINs after it: no lingering.
+conn nginx-off 35 "413 then the body read before the FIN: not lingered" '.lingered == false'
+
+# nginx-on: lingering_close on, lingering_time 3s
+analyze nginx-on
+no_server_finding nginx-on
+# Conn 1-22: FIN (8, ACK 82), the late GETs 82..393 ACKed, client FIN (21).
+conn nginx-on 1 "lingered" '.lingered == true'
+conn nginx-on 1 "drained 312 bytes (394 - 82)" '.linger.bytes_drained == 312'
+conn nginx-on 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 23-186: lingered until lingering_time ran out; plain ACKs up to 4060
+# (frame 183); then RST+ACK (186) with frames 184-185 unread. The RST
+# answers nothing at risk: frame 183 ACKs frame 182, which carried ACK 305.
+conn nginx-on 23 "lingered" '.lingered == true'
+conn nginx-on 23 "drained 3978 bytes (4060 - 82; the RST's ACK field covers 78 bytes it threw away)" \
+	'.linger.bytes_drained == 3978'
+conn nginx-on 23 "linger ended by the server's RST (linger limit)" '.linger.ended_by == "server_rst"'
+no_finding nginx-on 186 "RST after lingering, everything ACKed (evidence: frame 183 covers 182, ACK 305)"
+
+# nginx-always: lingering_close always
+analyze nginx-always
+no_server_finding nginx-always
+conn nginx-always 1 "lingered" '.lingered == true'
+conn nginx-always 1 "drained 312 bytes (394 - 82)" '.linger.bytes_drained == 312'
+conn nginx-always 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+
+# apache2: event MPM, lingering close
+analyze apache2
+# No RST in the whole file.
+no_server_finding apache2
+conn apache2 1 "pipelined 404: lingered" '.lingered == true'
+conn apache2 1 "drained 312 bytes (394 - 82)" '.linger.bytes_drained == 312'
+conn apache2 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 25-66: the whole body read before the 401; FIN 5 s later, no client
+# data after it.
+conn apache2 25 "PUT 401 after reading the body: not lingered" '.lingered == false'
+# Conn 67-82: a GET 3 s after the FIN is still ACKed.
+conn apache2 67 "late GET 3 s after the FIN: lingered" '.lingered == true'
+conn apache2 67 "drained 117 bytes (199 - 82)" '.linger.bytes_drained == 117'
+conn apache2 67 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+
+# lighttpd
+analyze lighttpd
+no_server_finding lighttpd
+conn lighttpd 1 "pipelined 404: lingered" '.lingered == true'
+conn lighttpd 1 "drained 312 bytes (394 - 82)" '.linger.bytes_drained == 312'
+conn lighttpd 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 23-57: 413 and FIN (30, ACK 74), then the whole body read after it.
+conn lighttpd 23 "PUT 413: lingered" '.lingered == true'
+conn lighttpd 23 "drained the whole body, 262144 bytes (262218 - 74)" '.linger.bytes_drained == 262144'
+conn lighttpd 23 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+
+# haproxy: FIN after the response, then RST for the client's next segment
+analyze haproxy
+# RST 9 seq 100 answers frame 8 (ACK 100); RST 18 seq 233 answers frame 17
+# (ACK 233): evidence, nothing at risk; both reset the client after it ACKed.
+no_finding haproxy 9 "answers a GET that ACKed the 404 and FIN (evidence)"
+no_finding haproxy 18 "answers a body segment that ACKed the 401 and FIN (evidence)"
+no_server_finding haproxy
+conn haproxy 1 "FIN then RST, no client data ACKed after the FIN: not lingered" '.lingered == false'
+
+# Go net/http
+analyze go-nethttp
+no_finding go-nethttp 11 "answers a GET that ACKed the 404 and FIN (evidence)"
+# Conn 12-32: 401, FIN (19, ACK 75), body ACKed up to 125003 (31), RST+ACK
+# 500 ms after the FIN (32); frame 31 covers frame 30, which carried ACK 231.
+no_finding go-nethttp 32 "RST 500 ms after the FIN, everything ACKed (evidence: 31 covers 30, ACK 231)"
+no_server_finding go-nethttp
+conn go-nethttp 12 "PUT 401: lingered (read the body after its FIN)" '.lingered == true'
+conn go-nethttp 12 "drained 124928 bytes (125003 - 75)" '.linger.bytes_drained == 124928'
+conn go-nethttp 12 "linger ended by the server's RST" '.linger.ended_by == "server_rst"'
+conn go-nethttp 1 "404 then RST: not lingered" '.lingered == false'
+
+# Node http
+analyze node-http
+no_finding node-http 11 "answers a GET that ACKed the 404 and FIN (evidence)"
+no_server_finding node-http
+# Conn 12-118: 401 without FIN, body read (keep-alive), FIN 6 s later.
+conn node-http 12 "PUT 401 kept alive, FIN after the body: not lingered" '.lingered == false'
+
+# python3 http.server
+analyze python-http-server
+no_finding python-http-server 13 "answers a GET that ACKed the 404 and FIN (evidence)"
+no_finding python-http-server 25 "answers a body segment that ACKed the 501 and FIN (evidence)"
+no_server_finding python-http-server
+
+# --------------------------------------------------------------------- lab
+# The raw client, h = RTT/2 away from the capture point next to the server.
+
+analyze lab-nginx-off
+report lab-nginx-off "3 rst_before_ack findings, one per connection" '.summary.rst_before_ack == 3'
+# Conn 1-33 (RTT 250 ms): RST 9 (no ACK flag, seq 1) answers frame 8 (ACK
+# 1): the server had ACK 1 of a 303-byte 404.
+finding lab-nginx-off 9 "server RST" '.sender == "server"'
+finding lab-nginx-off 9 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
+finding lab-nginx-off 9 "basis evidence (it answers frame 8)" '.basis == "evidence"'
+# The client ACKed 404 and FIN at 0.375 s (RCV.WUP 305); RSTs 9-19 (seq 1)
+# arrive after that: stale, ignored. RST 21 (seq 304 = RCV.NXT - 1, client
+# in LAST_ACK) resets it, 250 ms after it ACKed everything.
+finding lab-nginx-off 9 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-nginx-off 9 "the client accepts RST 21" '.impact.accepted_rst_packet == 21'
+for p in 9 11 13 15 17 19; do
+	fate lab-nginx-off 9 $p 1 ignored "below RCV.WUP 305 (the client had ACKed past it)"
+done
+fate lab-nginx-off 9 21 304 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
+# Conn 34-58 (RTT 100 ms): RST 42 answers frame 41 (ACK 1): 303 at risk.
+finding lab-nginx-off 42 "server RST" '.sender == "server"'
+finding lab-nginx-off 42 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
+finding lab-nginx-off 42 "basis evidence (it answers frame 41)" '.basis == "evidence"'
+# GET 49 left the client at 1.3615 with ACK 305 (RCV.WUP 305): RSTs 42-48
+# (seq 1, arriving from 1.379) are stale; RST 50 (seq 305) resets.
+finding lab-nginx-off 42 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-nginx-off 42 "the client accepts RST 50" '.impact.accepted_rst_packet == 50'
+for p in 42 44 46 48; do
+	fate lab-nginx-off 42 $p 1 ignored "below RCV.WUP 305 (GET 49 carried ACK 305)"
+done
+fate lab-nginx-off 42 50 305 reset "seq == RCV.NXT"
+# Conn 59-69 (RTT 100 ms, delayed ACK, no FIN): RST 67 answers frame 66
+# (ACK 1): 303 at risk.
+finding lab-nginx-off 67 "server RST" '.sender == "server"'
+finding lab-nginx-off 67 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
+finding lab-nginx-off 67 "basis evidence (it answers frame 66)" '.basis == "evidence"'
+# At RST 67's arrival the client had the 404 and FIN (RCV.NXT 305) but had
+# sent no ACK past 1 (RCV.WUP 1): in the window, not RCV.NXT or RCV.NXT - 1
+# -> challenge ACK, which moves RCV.WUP to 305, so RST 69 (seq 1, 10 ms
+# later) is stale: ignored. No RST in the capture resets a Linux client.
+finding lab-nginx-off 67 "client_impact no_reset" '.client_impact == "no_reset"'
+finding lab-nginx-off 67 "no RST accepted" '.impact.accepted_rst_packet == null'
+fate lab-nginx-off 67 67 1 challenge_ack "in the window [1, 305+wnd], not RCV.NXT 305 nor 304"
+fate lab-nginx-off 67 69 1 ignored "the challenge ACK for 67 moved RCV.WUP to 305"
+conn lab-nginx-off 1 "no lingering (RSTs only after the FIN)" '.lingered == false'
+
+analyze lab-python-put
+report lab-python-put "1 rst_before_ack finding" '.summary.rst_before_ack == 1'
+# RST 13 (no ACK flag, seq 1) answers frame 12 (ACK 1): data_end 554, 553
+# bytes of the 501 at risk.
+finding lab-python-put 13 "server RST" '.sender == "server"'
+finding lab-python-put 13 "553 bytes at risk at the server" '.bytes_at_risk_at_server == 553'
+finding lab-python-put 13 "basis evidence (it answers frame 12)" '.basis == "evidence"'
+# RST 13 reaches the client 1.7 ms after the 501 and FIN (RCV.NXT 555); its
+# last ACK sent was 1 (RCV.WUP 1): challenge ACK; that ACK moves RCV.WUP to
+# 555 and every later RST (seq 1) is stale. No reset in the capture.
+finding lab-python-put 13 "client_impact no_reset" '.client_impact == "no_reset"'
+finding lab-python-put 13 "no RST accepted" '.impact.accepted_rst_packet == null'
+fate lab-python-put 13 13 1 challenge_ack "in the window [1, 555+wnd], not RCV.NXT 555 nor 554"
+for p in 15 17 19; do
+	fate lab-python-put 13 $p 1 ignored "the challenge ACK for 13 moved RCV.WUP to 555"
+done
+
+analyze lab-go-put
+report lab-go-put "1 rst_before_ack finding" '.summary.rst_before_ack == 1'
+# Conn 1-533: 401 kept alive, body read, FIN after it: no RST, no lingering.
+conn lab-go-put 1 "PUT 401, FIN after the whole body: not lingered" '.lingered == false'
+# Conn 534-566 (pipelined-404, RTT 250 ms): RST 542 answers frame 541 (ACK
+# 1): 195 bytes of the 404 at risk.
+finding lab-go-put 542 "server RST" '.sender == "server"'
+finding lab-go-put 542 "195 bytes at risk at the server" '.bytes_at_risk_at_server == 195'
+finding lab-go-put 542 "basis evidence (it answers frame 541)" '.basis == "evidence"'
+# The client ACKed 404 and FIN at 1.574 (RCV.WUP 197): RSTs 542-552 (seq
+# 1) stale; RST 554 (seq 196 = RCV.NXT - 1, LAST_ACK) resets it.
+finding lab-go-put 542 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-go-put 542 "the client accepts RST 554" '.impact.accepted_rst_packet == 554'
+for p in 542 544 546 548 550 552; do
+	fate lab-go-put 542 $p 1 ignored "below RCV.WUP 197 (the client had ACKed past it)"
+done
+fate lab-go-put 542 554 196 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
+finish
