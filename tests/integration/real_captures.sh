@@ -235,4 +235,18 @@ for p in 542 544 546 548 550 552; do
 	fate lab-go-put 542 $p 1 ignored "below RCV.WUP 197 (the client had ACKed past it)"
 done
 fate lab-go-put 542 554 196 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
+
+analyze lab-python-flood
+report lab-python-flood "1 rst_before_ack finding" '.summary.rst_before_ack == 1'
+# RST+ACK 72 (seq 555, 19 us after the 501's FIN) covers frame 68, the last
+# client segment before it, which carried ACK 1: 553 bytes at risk.
+finding lab-python-flood 72 "server RST" '.sender == "server"'
+finding lab-python-flood 72 "553 bytes at risk at the server" '.bytes_at_risk_at_server == 553'
+finding lab-python-flood 72 "basis evidence (its ACK covers frame 68, ACK 1)" '.basis == "evidence"'
+# It reaches the client right behind the 501 and FIN (RCV.NXT 555), which
+# the client never ACKed (every client segment carries ACK 1): reset before
+# the ACK, the hazard itself.
+finding lab-python-flood 72 "client_impact reset_before_ack" '.client_impact == "reset_before_ack"'
+finding lab-python-flood 72 "the client accepts RST 72" '.impact.accepted_rst_packet == 72'
+fate lab-python-flood 72 72 555 reset "seq == RCV.NXT after the FIN, the 501 unACKed"
 finish
