@@ -249,4 +249,35 @@ finding lab-python-flood 72 "basis evidence (its ACK covers frame 68, ACK 1)" '.
 finding lab-python-flood 72 "client_impact reset_before_ack" '.client_impact == "reset_before_ack"'
 finding lab-python-flood 72 "the client accepts RST 72" '.impact.accepted_rst_packet == 72'
 fate lab-python-flood 72 72 555 reset "seq == RCV.NXT after the FIN, the 501 unACKed"
+
+analyze lab-haproxy
+report lab-haproxy "2 rst_before_ack findings" '.summary.rst_before_ack == 2'
+# Conn 1-32 (pipelined-404, RTT 250 ms): RST 8 answers frame 7 (ACK 1): the
+# 98-byte 404 at risk.
+finding lab-haproxy 8 "server RST" '.sender == "server"'
+finding lab-haproxy 8 "98 bytes at risk at the server" '.bytes_at_risk_at_server == 98'
+finding lab-haproxy 8 "basis evidence (it answers frame 7)" '.basis == "evidence"'
+# The client ACKed 404 and FIN (RCV.WUP 100) before RSTs 8-16 (seq 1)
+# came: stale. RST 18 (seq 99 = RCV.NXT - 1, LAST_ACK) resets it.
+finding lab-haproxy 8 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-haproxy 8 "the client accepts RST 18" '.impact.accepted_rst_packet == 18'
+for p in 8 10 12 14 16; do
+	fate lab-haproxy 8 $p 1 ignored "below RCV.WUP 100 (the client had ACKed past it)"
+done
+fate lab-haproxy 8 18 99 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
+# Conn 33-130 (put-flood): RST 40 answers frame 39 (ACK 1): the 231-byte
+# 401 at risk.
+finding lab-haproxy 40 "server RST" '.sender == "server"'
+finding lab-haproxy 40 "231 bytes at risk at the server" '.bytes_at_risk_at_server == 231'
+finding lab-haproxy 40 "basis evidence (it answers frame 39)" '.basis == "evidence"'
+# RST 40 reaches the client 0.13 ms after the 401 and FIN (RCV.NXT 233)
+# while its last ACK is still 1: challenge ACK (RCV.WUP -> 233), so 42...
+# (seq 1) are stale. RST 130 (seq 232 = RCV.NXT - 1, CLOSE_WAIT) resets it
+# after segment 129 had ACKed the 401.
+finding lab-haproxy 40 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-haproxy 40 "the client accepts RST 130" '.impact.accepted_rst_packet == 130'
+fate lab-haproxy 40 40 1 challenge_ack "in the window [1, 233+wnd], not RCV.NXT 233 nor 232"
+for p in 42 44 46; do
+	fate lab-haproxy 40 $p 1 ignored "the challenge ACK for 40 moved RCV.WUP to 233"
+done
 finish
