@@ -280,4 +280,14 @@ fate lab-haproxy 40 40 1 challenge_ack "in the window [1, 233+wnd], not RCV.NXT 
 for p in 42 44 46; do
 	fate lab-haproxy 40 $p 1 ignored "the challenge ACK for 40 moved RCV.WUP to 233"
 done
+
+analyze lab-nginx-on
+# No RST in the file.
+no_server_finding lab-nginx-on
+# Conn 1-29: FIN (7, ACK 82), late GETs ACKed up to 542, client FIN (28).
+conn lab-nginx-on 1 "pipelined 404: lingered" '.lingered == true'
+conn lab-nginx-on 1 "drained 460 bytes (542 - 82)" '.linger.bytes_drained == 460'
+conn lab-nginx-on 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 30-346: 413, the body read, FIN after its last byte.
+conn lab-nginx-on 30 "PUT 413, FIN after the whole body: not lingered" '.lingered == false'
 finish
