@@ -290,4 +290,15 @@ conn lab-nginx-on 1 "drained 460 bytes (542 - 82)" '.linger.bytes_drained == 460
 conn lab-nginx-on 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
 # Conn 30-346: 413, the body read, FIN after its last byte.
 conn lab-nginx-on 30 "PUT 413, FIN after the whole body: not lingered" '.lingered == false'
+
+analyze lab-apache2
+# No server RST; the two client RSTs (32, 446) come with all client data
+# ACKed: nothing at risk, no finding of either side.
+report lab-apache2 "no rst_before_ack of either side" '.summary.rst_before_ack == 0 and (.findings | length) == 0'
+# Conn 1-32: FIN (8, ACK 82), GETs ACKed up to 552, then the lab's RST from
+# the client (32).
+conn lab-apache2 1 "lingered" '.lingered == true'
+conn lab-apache2 1 "drained 470 bytes (552 - 82)" '.linger.bytes_drained == 470'
+conn lab-apache2 1 "linger ended by the client's RST" '.linger.ended_by == "client_rst"'
+conn lab-apache2 33 "PUT 401, no server FIN: not lingered" '.lingered == false'
 finish
