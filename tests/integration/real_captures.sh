@@ -157,6 +157,14 @@ no_server_finding python-http-server
 
 # --------------------------------------------------------------------- lab
 # The raw client, h = RTT/2 away from the capture point next to the server.
+# Basis: each first RST answers (or covers) a client segment that carried
+# ACK 1, a proof of nothing acknowledged, which decides nothing; what shows
+# the server lacked the ACK of its response is that the ACK was captured
+# after the RST, next to the server: timing.
+# Fates after a challenge ACK: a Linux client sends that ACK (the first of a
+# socket is never rate-limited) and so sets RCV.WUP = RCV.NXT; a later RST
+# with the same old seq is then out of window: ignored. The raw client sends
+# no challenge ACKs, so the capture does not show it.
 
 analyze lab-nginx-off
 report lab-nginx-off "3 rst_before_ack findings, one per connection" '.summary.rst_before_ack == 3'
@@ -164,7 +172,7 @@ report lab-nginx-off "3 rst_before_ack findings, one per connection" '.summary.r
 # 1): the server had ACK 1 of a 303-byte 404.
 finding lab-nginx-off 9 "server RST" '.sender == "server"'
 finding lab-nginx-off 9 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
-finding lab-nginx-off 9 "basis evidence (it answers frame 8)" '.basis == "evidence"'
+finding lab-nginx-off 9 "basis timing (the RST answers frame 8, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # The client ACKed 404 and FIN at 0.375 s (RCV.WUP 305); RSTs 9-19 (seq 1)
 # arrive after that: stale, ignored. RST 21 (seq 304 = RCV.NXT - 1, client
 # in LAST_ACK) resets it, 250 ms after it ACKed everything.
@@ -177,7 +185,7 @@ fate lab-nginx-off 9 21 304 reset "RCV.NXT - 1 after the server's FIN, client in
 # Conn 34-58 (RTT 100 ms): RST 42 answers frame 41 (ACK 1): 303 at risk.
 finding lab-nginx-off 42 "server RST" '.sender == "server"'
 finding lab-nginx-off 42 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
-finding lab-nginx-off 42 "basis evidence (it answers frame 41)" '.basis == "evidence"'
+finding lab-nginx-off 42 "basis timing (the RST answers frame 41, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # GET 49 left the client at 1.3615 with ACK 305 (RCV.WUP 305): RSTs 42-48
 # (seq 1, arriving from 1.379) are stale; RST 50 (seq 305) resets.
 finding lab-nginx-off 42 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
@@ -190,7 +198,7 @@ fate lab-nginx-off 42 50 305 reset "seq == RCV.NXT"
 # (ACK 1): 303 at risk.
 finding lab-nginx-off 67 "server RST" '.sender == "server"'
 finding lab-nginx-off 67 "303 bytes at risk at the server" '.bytes_at_risk_at_server == 303'
-finding lab-nginx-off 67 "basis evidence (it answers frame 66)" '.basis == "evidence"'
+finding lab-nginx-off 67 "basis timing (the RST answers frame 66, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # At RST 67's arrival the client had the 404 and FIN (RCV.NXT 305) but had
 # sent no ACK past 1 (RCV.WUP 1): in the window, not RCV.NXT or RCV.NXT - 1
 # -> challenge ACK, which moves RCV.WUP to 305, so RST 69 (seq 1, 10 ms
@@ -207,7 +215,7 @@ report lab-python-put "1 rst_before_ack finding" '.summary.rst_before_ack == 1'
 # bytes of the 501 at risk.
 finding lab-python-put 13 "server RST" '.sender == "server"'
 finding lab-python-put 13 "553 bytes at risk at the server" '.bytes_at_risk_at_server == 553'
-finding lab-python-put 13 "basis evidence (it answers frame 12)" '.basis == "evidence"'
+finding lab-python-put 13 "basis timing (the RST answers frame 12, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # RST 13 reaches the client 1.7 ms after the 501 and FIN (RCV.NXT 555); its
 # last ACK sent was 1 (RCV.WUP 1): challenge ACK; that ACK moves RCV.WUP to
 # 555 and every later RST (seq 1) is stale. No reset in the capture.
@@ -226,7 +234,7 @@ conn lab-go-put 1 "PUT 401, FIN after the whole body: not lingered" '.lingered =
 # 1): 195 bytes of the 404 at risk.
 finding lab-go-put 542 "server RST" '.sender == "server"'
 finding lab-go-put 542 "195 bytes at risk at the server" '.bytes_at_risk_at_server == 195'
-finding lab-go-put 542 "basis evidence (it answers frame 541)" '.basis == "evidence"'
+finding lab-go-put 542 "basis timing (the RST answers frame 541, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # The client ACKed 404 and FIN at 1.574 (RCV.WUP 197): RSTs 542-552 (seq
 # 1) stale; RST 554 (seq 196 = RCV.NXT - 1, LAST_ACK) resets it.
 finding lab-go-put 542 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
@@ -242,7 +250,7 @@ report lab-python-flood "1 rst_before_ack finding" '.summary.rst_before_ack == 1
 # client segment before it, which carried ACK 1: 553 bytes at risk.
 finding lab-python-flood 72 "server RST" '.sender == "server"'
 finding lab-python-flood 72 "553 bytes at risk at the server" '.bytes_at_risk_at_server == 553'
-finding lab-python-flood 72 "basis evidence (its ACK covers frame 68, ACK 1)" '.basis == "evidence"'
+finding lab-python-flood 72 "basis timing (its ACK covers frame 68, which proves only ACK 1: nothing; no ACK of the 501 anywhere)" '.basis == "timing"'
 # It reaches the client right behind the 501 and FIN (RCV.NXT 555), which
 # the client never ACKed (every client segment carries ACK 1): reset before
 # the ACK, the hazard itself.
@@ -256,7 +264,7 @@ report lab-haproxy "2 rst_before_ack findings" '.summary.rst_before_ack == 2'
 # 98-byte 404 at risk.
 finding lab-haproxy 8 "server RST" '.sender == "server"'
 finding lab-haproxy 8 "98 bytes at risk at the server" '.bytes_at_risk_at_server == 98'
-finding lab-haproxy 8 "basis evidence (it answers frame 7)" '.basis == "evidence"'
+finding lab-haproxy 8 "basis timing (the RST answers frame 7, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # The client ACKed 404 and FIN (RCV.WUP 100) before RSTs 8-16 (seq 1)
 # came: stale. RST 18 (seq 99 = RCV.NXT - 1, LAST_ACK) resets it.
 finding lab-haproxy 8 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
@@ -269,7 +277,7 @@ fate lab-haproxy 8 18 99 reset "RCV.NXT - 1 after the server's FIN, client in LA
 # 401 at risk.
 finding lab-haproxy 40 "server RST" '.sender == "server"'
 finding lab-haproxy 40 "231 bytes at risk at the server" '.bytes_at_risk_at_server == 231'
-finding lab-haproxy 40 "basis evidence (it answers frame 39)" '.basis == "evidence"'
+finding lab-haproxy 40 "basis timing (the RST answers frame 39, which proves only ACK 1: nothing; the ACK of the response comes later)" '.basis == "timing"'
 # RST 40 reaches the client 0.13 ms after the 401 and FIN (RCV.NXT 233)
 # while its last ACK is still 1: challenge ACK (RCV.WUP -> 233), so 42...
 # (seq 1) are stale. RST 130 (seq 232 = RCV.NXT - 1, CLOSE_WAIT) resets it
