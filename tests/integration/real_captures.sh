@@ -88,6 +88,14 @@ conn nginx-on 23 "drained 3978 bytes (4060 - 82; the RST's ACK field covers 78 b
 conn nginx-on 23 "linger ended by the server's RST (linger limit)" '.linger.ended_by == "server_rst"'
 no_finding nginx-on 186 "RST after lingering, everything ACKed (evidence: frame 183 covers 182, ACK 305)"
 
+# nginx-on-cut: frames 23-150 of nginx-on (its second connection), cut
+# while nginx lingers: FIN (8, ACK 82), GETs ACKed up to 3202 (128, last).
+analyze nginx-on-cut
+no_server_finding nginx-on-cut
+conn nginx-on-cut 1 "lingered" '.lingered == true'
+conn nginx-on-cut 1 "drained 3120 bytes (3202 - 82)" '.linger.bytes_drained == 3120'
+conn nginx-on-cut 1 "linger ended by the end of the capture" '.linger.ended_by == "capture_end"'
+
 # nginx-always: lingering_close always
 analyze nginx-always
 no_server_finding nginx-always
