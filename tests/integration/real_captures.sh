@@ -88,6 +88,21 @@ conn nginx-on 23 "drained 3978 bytes (4060 - 82; the RST's ACK field covers 78 b
 conn nginx-on 23 "linger ended by the server's RST (linger limit)" '.linger.ended_by == "server_rst"'
 no_finding nginx-on 186 "RST after lingering, everything ACKed (evidence: frame 183 covers 182, ACK 305)"
 
+# nginx-on6: the same over IPv6 loopback.
+analyze nginx-on6
+no_server_finding nginx-on6
+conn nginx-on6 1 "lingered" '.lingered == true'
+conn nginx-on6 1 "drained 312 bytes (394 - 82)" '.linger.bytes_drained == 312'
+conn nginx-on6 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 23-213: plain ACKs up to 4762 (210), RST+ACK (213) with 211-212
+# unread; 210 covers 209, which carried ACK 305: nothing at risk.
+conn nginx-on6 23 "IPv6 connection" '.af == 6'
+conn nginx-on6 23 "lingered" '.lingered == true'
+conn nginx-on6 23 "drained 4680 bytes (4762 - 82; not the 78 bytes the RST's ACK covers)" \
+	'.linger.bytes_drained == 4680'
+conn nginx-on6 23 "linger ended by the server's RST (linger limit)" '.linger.ended_by == "server_rst"'
+no_finding nginx-on6 213 "RST after lingering, everything ACKed (evidence: 210 covers 209, ACK 305)"
+
 # nginx-on-cut: frames 23-150 of nginx-on (its second connection), cut
 # while nginx lingers: FIN (8, ACK 82), GETs ACKed up to 3202 (128, last).
 analyze nginx-on-cut
