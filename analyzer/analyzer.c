@@ -474,6 +474,7 @@ static void rp_get(struct az *az, struct conn_ext *x)
 	for (d = 0; d < 2; d++) {
 		x->rp->rf[d].q_n = x->rp->rf[d].q_head = 0;
 		x->rp->rf[d].accepted = false;
+		x->rp->rf[d].challenged = false;
 		x->rp->rf[d].n_fates = 0;
 	}
 }

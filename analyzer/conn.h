@@ -91,6 +91,9 @@ struct rstfates {
 	uint8_t q_n, q_head;
 	struct rstrec q[RST_PENDING];
 	bool accepted;             /* the receiver accepted one: it is gone */
+	bool challenged;           /* it answered one with a challenge ACK,
+	                              which moved its RCV.WUP to wup_floor */
+	uint32_t wup_floor;
 	uint8_t n_fates;
 	uint64_t accepted_packet;
 	uint32_t unacked_at_accept;

@@ -40,8 +40,10 @@
  *      last ACK sent) is dropped silently: "ignored";
  *    - seq == RCV.NXT resets; so does RCV.NXT - 1 once the sender's FIN is
  *      in (CLOSE_WAIT, LAST_ACK, CLOSING): "reset";
- *    - any other in-window seq draws a challenge ACK: "challenge_ack" (and
- *      the challenge ACK usually draws a RST with the exact seq).
+ *    - any other in-window seq draws a challenge ACK: "challenge_ack". The
+ *      challenge ACK carries RCV.NXT, so it moves RCV.WUP there: later
+ *      RSTs meet that even where the capture lacks it (a raw lab client
+ *      sends none), and it usually draws a RST with the exact seq.
  *    The receiver's RCV.NXT when a RST arrives is what the sender sent
  *    before it (same path, same order), unless a hole at the capture point
  *    held it back. Its last ACK is read from the capture: ACKs captured up
@@ -414,6 +416,11 @@ static void fate_pop(struct conn *c, int d)
 	 * certainly sent) */
 	(void)judge_acked_at(D, &c->x->x[d], r->limit, &surely);
 	wup = surely;
+	/* a challenge ACK it sent for an earlier RST carried its RCV.NXT
+	 * (RFC 5961 3.2), whether or not the capture shows it (a raw lab
+	 * client sends none): a later RST meets that RCV.WUP */
+	if (F->challenged)
+		wup = seq_max(wup, F->wup_floor);
 	nxt = seq_max(r->rcv_nxt, wup);
 	memset(&o, 0, sizeof(o));
 	o.packet = r->idx;
@@ -428,6 +435,10 @@ static void fate_pop(struct conn *c, int d)
 		o.accept = AZ_ACCEPT_IGNORED;
 	} else {
 		o.accept = accept_of(r, nxt, wup);
+		if (o.accept == AZ_ACCEPT_CHALLENGE_ACK) {
+			F->challenged = true;
+			F->wup_floor = nxt;
+		}
 		if (o.accept == AZ_ACCEPT_RESET) {
 			F->accepted = true;
 			F->accepted_packet = r->idx;
