@@ -52,6 +52,10 @@ struct story {
 	bool seen_s_fin, seen_c_fin, seen_other_rst;
 	bool noted_rst[2];          /* finding's, other's RST note printed */
 	bool noted_estimate;
+	const json_t *last_fate_f;  /* the last RST fate told: its finding, */
+	long long last_fate_key;    /* seq and peer ACK, */
+	bool last_before_accept;    /* before the accepted RST, */
+	const char *last_fate_acc;  /* and accept */
 	bool noted_handshake, noted_response, noted_late_data, noted_fw2,
 	     noted_linger, noted_all_acked, noted_client_fin, noted_s_fin;
 	double s_fin_t, last_s_data_t;

@@ -200,12 +200,17 @@ static void fate_words(struct story *s, const json_t *f, const json_t *r, struct
 	const char *at = impact_at(f), *acc = rf_str(r, "accept");
 	const char *what = !strcmp(at, "client") ? "response" : "request";
 	long long i = rf_int(r, "packet", -1);
+	long long accepted = rf_int(im, "accepted_rst_packet", -1);
+	long long seq = rf_int(r, "seq", 0), nxt = rf_int(r, "rcv_nxt", 0);
 
 	sb_add(b, "RST seq %lld reaches the %s", rf_int(r, "seq", 0), at);
 	if (rf_is_num(r, "peer_acked") && rf_int(r, "peer_acked", 0) > 0)
 		sb_add(b, " after it has ACKed up to %lld", rf_int(r, "peer_acked", 0));
 	if (!acc) {
 		sb_add(b, ". ");
+	} else if (!strcmp(acc, "ignored") && accepted > 0 && i > accepted) {
+		sb_add(b, ": its connection is already reset by packet %lld, nothing is left "
+		          "to reset; ignored. ", accepted);
 	} else if (!strcmp(acc, "ignored")) {
 		sb_add(b, ": out of its window, ignored (RFC 5961). ");
 	} else if (!strcmp(acc, "challenge_ack")) {
@@ -219,16 +224,40 @@ static void fate_words(struct story *s, const json_t *f, const json_t *r, struct
 	} else {
 		sb_add(b, ": accepted: the connection is reset, but only after the %s had "
 		          "acknowledged all of the %s. ", at, what);
-		if (!strcmp(at, "client"))
-			sb_add(b, "A Linux or BSD application can still read the response from "
-			          "its receive buffer; a Windows one loses it, and one still "
-			          "writing its request body sees ECONNRESET or EPIPE first. ");
 	}
+	if (acc && !strcmp(acc, "reset") && seq + 1 == nxt)
+		sb_add(b, "(Its seq is one short of the next byte the %s expects, %lld: Linux "
+		          "accepts that once the sender's FIN is in, tcp_reset_check().) ", at, nxt);
 	if (rf_bool(im, "estimated", false) && !s->noted_estimate) {
 		s->noted_estimate = true;
 		sb_add(b, "(The capture point is not next to the %s, so its state when the "
-		          "RST arrived is estimated from the round trips.)", at);
+		          "RST arrived is estimated %s.)", at,
+		       s->have_rtt ? "from the round trips" : "in capture order");
 	}
+}
+
+/*
+ * Note r as the last RST fate told; false when it reads like the one told
+ * just before (same finding, seq, peer ACK and accept, neither accepted),
+ * so a burst of identical RSTs gets one note.
+ */
+static bool remember_fate(struct story *s, const json_t *f, const json_t *r)
+{
+	const char *acc = rf_str(r, "accept");
+	long long accepted = rf_int(rf_obj(f, "impact"), "accepted_rst_packet", -1);
+	long long key = rf_int(r, "seq", 0) * 8589934592LL + rf_int(r, "peer_acked", 0);
+	bool same = r && s->last_fate_f == f && s->last_fate_key == key && acc &&
+	            s->last_fate_acc && !strcmp(acc, s->last_fate_acc) &&
+	            rf_int(r, "packet", -1) != accepted &&
+	            (accepted < 0 || rf_int(r, "packet", -1) < accepted) == s->last_before_accept;
+
+	if (!r)
+		return true;
+	s->last_fate_f = f;
+	s->last_fate_key = key;
+	s->last_fate_acc = acc;
+	s->last_before_accept = accepted < 0 || rf_int(r, "packet", -1) < accepted;
+	return !same;
 }
 
 /* The evidence that the sender had the peer's ACK (basis "evidence"). */
@@ -470,12 +499,17 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			if (p->i == rf_int(f, "rst_packet", -1) && !s->noted_rst[j]) {
 				s->noted_rst[j] = true;
 				rst_note(o, s, f);
+				remember_fate(s, f, fate_of(f, p->i));
 				told = true;
 			} else if (fate_of(f, p->i)) {
-				sb_init(&b);
-				fate_words(s, f, fate_of(f, p->i), &b);
-				ex_note(o, b.s);
+				/* a run of RSTs with the same fate is told once */
+				const json_t *r = fate_of(f, p->i);
 				told = true;
+				if (!remember_fate(s, f, r))
+					continue;
+				sb_init(&b);
+				fate_words(s, f, r, &b);
+				ex_note(o, b.s);
 			}
 		}
 		if (!told && !s->seen_other_rst && p->dir == RF_S2C) {

@@ -37,8 +37,27 @@ check "put-seed: the RST note counts the response bytes not yet acknowledged" \
 	grep -q "337 of its 337 bytes (sequence 1 to 337) were not yet acknowledged" <<<"$flat"
 check "put-seed: the RST note reads the RST's sequence number as evidence" \
 	grep -q "this RST answers a client segment that had acknowledged only up to 1" <<<"$flat"
-check "put-seed: the RST note says what a client TCP may do with them" \
-	grep -q 'the user sees "connection reset by peer" instead of the error page' <<<"$flat"
+# The client had ACKed the whole 401 (packet 4) before any RST reached it:
+# the first RST's seq 1 is the server's stale view of its ACK, below the
+# client's window (RFC 5961: dropped); packet 9's seq 338 is RCV.NXT-1
+# after the server's FIN, which Linux's tcp_reset_check() accepts; later
+# RSTs find nothing left to reset. No handshake: estimated in capture order.
+check "put-seed: the first RST is out of the client's window and ignored" \
+	grep -q "RST seq 1 reaches the client after it has ACKed up to 339: out of its window, ignored (RFC 5961)\." <<<"$flat"
+check "put-seed: the client's state is an estimate, in capture order" \
+	grep -q "The capture point is not next to the client, so its state when the RST arrived is estimated in capture order\." <<<"$flat"
+check "put-seed: the grade at the client, reset only after it had ACKed the response" \
+	grep -q "At the client: it had acknowledged all of its HTTP 401 error response before any RST it would accept (reset_after_ack)\. A Linux or BSD application can still read it from its receive buffer; a Windows one loses it" <<<"$flat"
+check "put-seed: no 'connection reset by peer' instead of the error page: the client had it" \
+	bash -c '! grep -q "connection reset by peer" <<<"$1"' _ "$flat"
+check "put-seed: the RST the client accepts is marked on its line" \
+	grep -qE "R +338:338\(0\) .*#9  <- the client accepts it: reset\$" <<<"$out"
+check "put-seed: RCV.NXT-1 after the server's FIN is accepted (tcp_reset_check)" \
+	grep -q "RST seq 338 reaches the client after it has ACKed up to 339: accepted: the connection is reset, but only after the client had acknowledged all of the response. (Its seq is one short of the next byte the client expects, 339: Linux accepts that once the sender's FIN is in, tcp_reset_check().)" <<<"$flat"
+check "put-seed: later RSTs find the connection gone" \
+	grep -q "RST seq 339 reaches the client after it has ACKed up to 339: its connection is already reset by packet 9, nothing is left to reset; ignored\." <<<"$flat"
+check "put-seed: ignored RSTs are marked as such" \
+	grep -qE "R +339:339\(0\) .*#11  <- the client ignores it\$" <<<"$out"
 check "put-seed: note on the client's ACK of the FIN and FIN_WAIT_2" \
 	grep -q "The client acknowledges the server's FIN (ack 339). The server's socket is now in FIN_WAIT_2" <<<"$flat"
 check "put-seed: no handshake, so judged in capture order" \
@@ -47,15 +66,24 @@ check "put-seed: the verdict closes the story" \
 	grep -q "^verdict: 1 rst_before_ack" <<<"$out"
 
 # --- pipelined-404: the second request crosses the server's FIN ----------
-flat=$("$LINGERLAB" explain "$TEST_TMP/pipelined-404.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+p404=$("$LINGERLAB" explain "$TEST_TMP/pipelined-404.json")
+flat=$(tr '\n' ' ' <<<"$p404" | sed 's/ *| */ /g; s/  */ /g')
 check "pipelined-404: client data still arriving after the FIN, judged at the server" \
 	grep -q "Meanwhile client data is still on its way: 41 bytes in 1 packet (from #5 on) reach the server only after it sent this FIN" <<<"$flat"
 check "pipelined-404: the close()d server will answer it with RST" \
 	grep -q "its kernel will answer that data with RST" <<<"$flat"
 check "pipelined-404: the handshake places the capture point next to the client" \
 	grep -q "so this capture was taken next to the client" <<<"$flat"
-check "pipelined-404: 119 bytes of the 404 at risk" \
-	grep -q "Up to 119 bytes of its HTTP 404 error response can vanish" <<<"$flat"
+check "pipelined-404: 119 bytes of the 404 at risk at the server" \
+	grep -q "When the server sent it, 119 of its 119 bytes (sequence 1 to 119) were not yet acknowledged as far as it could know" <<<"$flat"
+# captured next to the client: its state is read, not estimated
+check "pipelined-404: the RST's fate at the client, read off the capture" \
+	grep -q "RST seq 1 reaches the client after it has ACKed up to 121: out of its window, ignored (RFC 5961)\. At the client: it had acknowledged all of its HTTP 404 error response before any RST it would accept (reset_after_ack)" <<<"$flat"
+check "pipelined-404: not an estimate" bash -c '! grep -q "is estimated" <<<"$1"' _ "$flat"
+check "pipelined-404: the second RST (seq 121 = RCV.NXT) resets the client" \
+	grep -q "RST seq 121 reaches the client after it has ACKed up to 121: accepted: the connection is reset, but only after the client had acknowledged all of the response\." <<<"$flat"
+check "pipelined-404: the verdict grades the finding at the client" \
+	grep -q "^verdict: 1 rst_before_ack: the server reset 1 connection with up to 119 response bytes unacknowledged; at the client: 1 reset only after it had acknowledged all of it (reset_after_ack); server FIN_WAIT_2: 1 socket, peak 1\$" <<<"$p404"
 
 # --- a lingering server: nothing flagged --------------------------------
 out=$("$LINGERLAB" explain "$TEST_TMP/linger.json")
