@@ -57,8 +57,23 @@ n_pkts=$(jq '.connections[0].timeline.packets | length' "$TEST_TMP/put-seed.json
 check_eq "browser: one arrow per timeline packet" "$n_pkts" \
 	"$(grep -o '<g class="pkt [^"]*" data-i="[0-9]*"><title>[^<]*</title><polyline ' "$TEST_TMP/put.dom" | wc -l)"
 rst=$(jq '.findings[0].rst_packet' "$TEST_TMP/put-seed.json")
-check "browser: the finding's RST is picked out" \
-	grep -q "<g class=\"pkt s2c rst the-rst\" data-i=\"$rst\">" "$TEST_TMP/put.dom"
+# the finding's RST (seq 1) is below the client's window by the time it
+# arrives: dropped under RFC 5961; packet 9 (seq 338 = RCV.NXT-1 after the
+# server's FIN) is the one the client accepts
+check "browser: the finding's RST is picked out, and drawn as ignored by the client" \
+	grep -q "<g class=\"pkt s2c rst the-rst rst-ignored\" data-i=\"$rst\"><title>[^<]* - the client ignores it (RFC 5961)</title>" "$TEST_TMP/put.dom"
+acc=$(jq '.findings[0].impact.accepted_rst_packet' "$TEST_TMP/put-seed.json")
+check_eq "report: the client accepts the seed's second RST" 9 "$acc"
+check "browser: the RST the client accepts is drawn apart" \
+	grep -q "<g class=\"pkt s2c rst rst-reset\" data-i=\"$acc\"><title>[^<]* - the client accepts it: reset</title>" "$TEST_TMP/put.dom"
+check "browser: the finding says what reached the client beside the server's view" \
+	grep -q '<span class="client-impact reset_after_ack">At the client: it had acknowledged the whole response before any RST it would accept (reset_after_ack; it accepts packet 9).</span> A Linux or BSD application can still read the error page from its receive buffer; a Windows one loses it' "$TEST_TMP/put.dom"
+check "browser: an estimate is called one" \
+	grep -q "(The client's side is estimated: the capture was not taken next to it.)" "$TEST_TMP/put.dom"
+check "browser: every RST of the server's with its fate" \
+	grep -q '<dd>4 in all: #8 seq 1: ignored; #9 seq 338: reset; #10 seq 338: ignored; #11 seq 339: ignored</dd>' "$TEST_TMP/put.dom"
+check "browser: the summary grades the server's RSTs at the client" \
+	grep -q '<p class="client-impact-summary">The server.s RSTs at the client (RFC 5961): 0 reset it before it acknowledged the response (reset_before_ack), 1 only after (reset_after_ack), 0 were never accepted (no_reset).</p>' "$TEST_TMP/put.dom"
 risk=$(jq '.findings[0].at_risk_packets[0]' "$TEST_TMP/put-seed.json")
 check "browser: the at-risk response is picked out" \
 	grep -q "<g class=\"pkt s2c data at-risk\" data-i=\"$risk\">" "$TEST_TMP/put.dom"
