@@ -256,13 +256,15 @@ void report_verdict_text(const struct az *az, char *buf, size_t len)
 		add(buf, len, &n, "no rst_before_ack in %llu connection%s",
 		    (unsigned long long)t->connections, t->connections == 1 ? "" : "s");
 	else
-		add(buf, len, &n, "%llu rst_before_ack: the server reset %llu connection%s "
-		    "with up to %u response bytes unacknowledged",
-		    (unsigned long long)t->rst_before_ack, srv, srv == 1 ? "" : "s", most);
-	if (srv)
+		add(buf, len, &n, "%llu rst_before_ack: ", (unsigned long long)t->rst_before_ack);
+	if (srv) {
+		add(buf, len, &n, "the server reset %llu connection%s with up to %u response "
+		    "bytes unacknowledged", srv, srv == 1 ? "" : "s", most);
 		impact_words(t, buf, len, &n);
+	}
 	if (cli)
-		add(buf, len, &n, "; the client reset %llu with request bytes unacknowledged", cli);
+		add(buf, len, &n, "%sthe client reset %llu%s with request bytes unacknowledged",
+		    srv ? "; " : "", cli, srv ? "" : cli == 1 ? " connection" : " connections");
 	const struct az_fw2_summary *fw = az_fw2(az, AZ_SERVER);
 	if (fw && fw->count)
 		add(buf, len, &n, "; server FIN_WAIT_2: %llu socket%s, peak %u",
