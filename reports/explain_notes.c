@@ -204,7 +204,9 @@ static void fate_words(struct story *s, const json_t *f, const json_t *r, struct
 	long long seq = rf_int(r, "seq", 0), nxt = rf_int(r, "rcv_nxt", 0);
 
 	sb_add(b, "RST seq %lld reaches the %s", rf_int(r, "seq", 0), at);
-	if (rf_is_num(r, "peer_acked") && rf_int(r, "peer_acked", 0) > 0)
+	if (rf_is_num(r, "peer_acked") && rf_int(r, "peer_acked", 0) == 1)
+		sb_add(b, " before it has ACKed any of the %s", what);
+	else if (rf_is_num(r, "peer_acked") && rf_int(r, "peer_acked", 0) > 1)
 		sb_add(b, " after it has ACKed up to %lld", rf_int(r, "peer_acked", 0));
 	if (!acc) {
 		sb_add(b, ". ");

@@ -92,6 +92,28 @@ check "linger: says nothing was flagged" grep -q "^No flagged connection\.$" <<<
 check "linger: summarizes the lingering close" \
 	grep -q "lingering closes (the server kept reading after its FIN): 1" <<<"$out"
 
+# --- a server that aborts: the client accepts the RST before its ACK -----
+# The reference target's abort policy resets (SO_LINGER 0) right after its
+# 200 response; the RST's seq is RCV.NXT at the client, which has not ACKed
+# the response yet: reset_before_ack, the seed's hazard in full.
+if need_root; then
+	"$LINGERLAB" run -q --builtin abort -o "$TEST_TMP/abort.json" scenarios/clean-close.scn 2>"$TEST_TMP/abort.err"
+	[ "$?" -le 1 ] || { not_ok "run --builtin abort"; diag "$(head -3 "$TEST_TMP/abort.err")"; }
+	read -r cid unacked acc < <(jq -r '[.findings[] | select(.client_impact == "reset_before_ack")][0] |
+		[.connection, .impact.unacked_at_accept, .impact.accepted_rst_packet] | @tsv' "$TEST_TMP/abort.json")
+	check "abort: the analyzer grades a finding reset_before_ack" test -n "$cid" -a "$cid" != null
+	out=$("$LINGERLAB" explain --connection "$cid" "$TEST_TMP/abort.json")
+	flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+	check "abort: the RST reaches the client before its ACK and is accepted" \
+		grep -qE "RST seq [0-9]+ reaches the client before it has ACKed any of the response: accepted: the connection is reset while $unacked response bytes are unacknowledged\." <<<"$flat"
+	check "abort: the accepted RST is the finding's own" \
+		grep -qE "#$acc  <- the RST\$" <<<"$out"
+	check "abort: why it matters, in full" \
+		grep -q "the user sees \"connection reset by peer\" instead of the response" <<<"$flat"
+else
+	skip "abort: lab runs need root"
+fi
+
 # --- colour --------------------------------------------------------------
 check "--color=always colours the RST line" \
 	bash -c '"$1" explain --color=always "$2" | grep -q $'"'"'\033\[1;31m'"'"'' _ "$LINGERLAB" "$TEST_TMP/put-seed.json"
@@ -129,6 +151,9 @@ check "linger --connection 1: the lingering server draining the body" \
 drained=$(jq -r '.linger.bytes_drained' "$TEST_TMP/linger.jsonl")
 check "linger --connection 1: how much it drained, as the analyzer counted" \
 	grep -q "It lingered [0-9.]* [mµ]*s and drained $drained bytes this way" <<<"$flat"
+check_jq "linger: the lingering ended with the client's FIN" "$TEST_TMP/linger.jsonl" '.linger.ended_by == "client_fin"'
+check "linger --connection 1: how the lingering ended, and that the client keeps its response" \
+	grep -q "drained $drained bytes this way. The lingering ended with the client's FIN. Because it never reset, the client keeps the whole response." <<<"$flat"
 "$LINGERLAB" analyze -r "$TEST_TMP/idle-client.pcap" -o "$TEST_TMP/idle.json" 2>/dev/null
 flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
 check "idle client: FIN_WAIT_2 until the capture ended" \
