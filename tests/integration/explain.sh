@@ -94,10 +94,21 @@ check "linger: summarizes the lingering close" \
 
 # --- a server that aborts: the client accepts the RST before its ACK -----
 # The reference target's abort policy resets (SO_LINGER 0) right after its
-# 200 response; the RST's seq is RCV.NXT at the client, which has not ACKed
-# the response yet: reset_before_ack, the seed's hazard in full.
+# 200 response; the client holds its ACKs (ack never), so the RST's seq is
+# RCV.NXT at a client that has not ACKed the response: reset_before_ack,
+# the seed's hazard in full.
 if need_root; then
-	"$LINGERLAB" run -q --builtin abort -o "$TEST_TMP/abort.json" scenarios/clean-close.scn 2>"$TEST_TMP/abort.err"
+	cat >"$TEST_TMP/abort.scn" <<'SCN'
+scenario abort-unacked
+about "The client holds its ACKs; an aborting server resets before any."
+rtt 50ms
+connect
+ack never
+request GET /index.html close
+wait response 5s
+wait closed 5s
+SCN
+	"$LINGERLAB" run -q --builtin abort -o "$TEST_TMP/abort.json" "$TEST_TMP/abort.scn" 2>"$TEST_TMP/abort.err"
 	[ "$?" -le 1 ] || { not_ok "run --builtin abort"; diag "$(head -3 "$TEST_TMP/abort.err")"; }
 	read -r cid unacked acc < <(jq -r '[.findings[] | select(.client_impact == "reset_before_ack")][0] |
 		[.connection, .impact.unacked_at_accept, .impact.accepted_rst_packet] | @tsv' "$TEST_TMP/abort.json")
