@@ -424,7 +424,9 @@ static struct conn_ext *ext_get(struct az *az)
 		x->x[d].d_n = x->x[d].d_head = 0;
 		x->x[d].p_n = x->x[d].p_head = 0;
 		x->pend[d].active = false;
-		x->n_rsts[d] = 0;
+		x->rf[d].q_n = x->rf[d].q_head = 0;
+		x->rf[d].accepted = false;
+		x->rf[d].n_fates = 0;
 	}
 	x->n_head = 0;
 	x->n_tail = 0;
@@ -1125,9 +1127,12 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	int k;
 
 	/* a RST's receiver view is final once a later packet shows up */
-	for (k = 0; c->x && k < 2; k++)
+	for (k = 0; c->x && k < 2; k++) {
 		if (c->x->pend[k].active && t > c->x->pend[k].limit)
 			judge(az, c, k, &c->x->pend[k]);
+		if (c->x->rf[k].q_n > 0)
+			judge_rst_due(c, k, t);
+	}
 	c->last_time = t;
 	c->last_packet = idx;
 	D->packets++;

@@ -46,6 +46,8 @@ struct proofpt {
  * sender had sent before it, unless a hole held it back. */
 struct rstrec {
 	double t;
+	double limit;              /* receiver ACKs captured up to here left
+	                              it before the RST reached it */
 	uint64_t idx;
 	uint32_t seq;
 	uint32_t data_end;         /* the sender's data_end then (raw) */
@@ -96,6 +98,20 @@ struct cdir {
 	uint64_t proof_peer_packet; /* the peer segment it ACKed */
 };
 
+/* The fates of one direction's RSTs at their receiver (judge.c): each
+ * waits in q until no ACK that left the receiver before it arrived can
+ * still show up, then is judged; the first AZ_MAX_RST_FATES are listed. */
+#define RST_PENDING 8
+struct rstfates {
+	uint8_t q_n, q_head;
+	struct rstrec q[RST_PENDING];
+	bool accepted;             /* the receiver accepted one: it is gone */
+	uint8_t n_fates;
+	uint64_t accepted_packet;
+	uint32_t unacked_at_accept;
+	struct az_rst_fate fates[AZ_MAX_RST_FATES]; /* relative numbers */
+};
+
 /* The recent history of one direction, for judging a RST. */
 struct xdir {
 	/* ACK advances for this direction (sent by the peer), oldest first;
@@ -140,9 +156,7 @@ struct conn_ext {
 	struct http_dir hd[2];
 	struct xdir x[2];
 	struct pend pend[2];       /* [d]: the first RST sent in direction d */
-	/* [d]: the first RSTs sent in direction d, for their fates */
-	uint8_t n_rsts[2];
-	struct rstrec rsts[2][AZ_MAX_RST_FATES];
+	struct rstfates rf[2];     /* [d]: the fates of direction d's RSTs */
 	/* timeline: head array, then a ring for the tail (buffers survive
 	 * reuse of this slot while they are small) */
 	struct az_tl_pkt *tl_head;

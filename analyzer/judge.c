@@ -269,27 +269,6 @@ static uint32_t recv_window(const struct conn *c, const struct cdir *R,
 	return 0;
 }
 
-void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
-                    uint64_t idx)
-{
-	const struct cdir *D = &c->d[d];
-	struct rstrec *r;
-
-	if (!c->x || c->x->n_rsts[d] >= AZ_MAX_RST_FATES)
-		return;
-	r = &c->x->rsts[d][c->x->n_rsts[d]++];
-	r->t = t;
-	r->idx = idx;
-	r->seq = s->seq;
-	r->data_end = D->data_end;
-	r->fin_in = D->fin_seen && !D->gap;
-	if (D->gap)
-		r->rcv_nxt = D->gap_start;
-	else
-		r->rcv_nxt = D->fin_seen ? D->fin_seq + 1 : D->data_end;
-	r->rcv_win = recv_window(c, &c->d[!d], D);
-}
-
 /* Rule 2 for one RST: its fate at a receiver whose RCV.NXT is nxt and
  * whose last ACK (RCV.WUP) is wup. */
 static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t wup)
@@ -302,52 +281,118 @@ static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t w
 	return AZ_ACCEPT_IGNORED;                  /* RFC 9293 3.10.7.4: not acceptable */
 }
 
-void judge_impact(const struct conn *c, int d, struct az_rst_finding *f)
+/* Judge the oldest waiting RST of direction d (its time is up, or the
+ * end has come). */
+static void fate_pop(struct conn *c, int d)
 {
+	struct rstfates *F = &c->x->rf[d];
+	const struct rstrec *r = &F->q[F->q_head];
 	const struct cdir *D = &c->d[d], *R = &c->d[!d];
-	const struct xdir *X = c->x ? &c->x->x[d] : NULL;
-	double h_recv = c->rtt_known ? (d == AZ_C2S ? c->h_s : c->h_c) : 0;
+	uint32_t surely, wup, nxt, base = D->base;
+	double h_recv = r->limit - r->t;
+	struct az_rst_fate o;
+
+	/* the receiver's last ACK before the RST reached it: ACKs captured
+	 * up to the limit had left it (of a merged run, the lower value:
+	 * certainly sent) */
+	(void)judge_acked_at(D, &c->x->x[d], r->limit, &surely);
+	wup = surely;
+	nxt = seq_max(r->rcv_nxt, wup);
+	memset(&o, 0, sizeof(o));
+	o.packet = r->idx;
+	o.arrival = r->t + h_recv / 2;
+	o.seq = r->seq - base;
+	o.rcv_nxt = nxt - base;
+	o.peer_acked = wup - base;
+	if (F->accepted || (R->rst_seen && R->rst_time < r->limit)) {
+		/* the receiver no longer had the connection: it had accepted
+		 * a RST, or reset it itself (RFC 9293 3.10.7.1: a RST for a
+		 * closed connection is discarded) */
+		o.accept = AZ_ACCEPT_IGNORED;
+	} else {
+		o.accept = accept_of(r, nxt, wup);
+		if (o.accept == AZ_ACCEPT_RESET) {
+			F->accepted = true;
+			F->accepted_packet = r->idx;
+			F->unacked_at_accept = unacked(r->data_end, wup);
+		}
+	}
+	if (F->n_fates < AZ_MAX_RST_FATES)
+		F->fates[F->n_fates++] = o;
+	F->q_head = (uint8_t)((F->q_head + 1) % RST_PENDING);
+	F->q_n--;
+}
+
+void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
+                    uint64_t idx)
+{
+	const struct cdir *D = &c->d[d];
+	struct rstfates *F;
+	struct rstrec *r;
+
+	if (!c->x)
+		return;
+	F = &c->x->rf[d];
+	if (F->accepted && F->n_fates >= AZ_MAX_RST_FATES)
+		return; /* nothing more to learn or to list */
+	if (F->q_n == RST_PENDING) {
+		const struct rstrec *last = &F->q[(F->q_head + F->q_n - 1) % RST_PENDING];
+		uint32_t nxt = D->gap ? D->gap_start :
+		               D->fin_seen ? D->fin_seq + 1 : D->data_end;
+
+		/* a stream of RSTs (one per late segment): one like the last
+		 * waiting one, sent later, fares no better at the receiver
+		 * (its RCV.WUP can only have grown), so it adds nothing */
+		if (last->seq == s->seq && last->data_end == D->data_end &&
+		    last->rcv_nxt == nxt)
+			return;
+		fate_pop(c, d); /* early, on what is known now */
+	}
+	r = &F->q[(F->q_head + F->q_n) % RST_PENDING];
+	F->q_n++;
+	r->t = t;
+	r->limit = t + (c->rtt_known ? (d == AZ_C2S ? c->h_s : c->h_c) : 0);
+	r->idx = idx;
+	r->seq = s->seq;
+	r->data_end = D->data_end;
+	r->fin_in = D->fin_seen && !D->gap;
+	if (D->gap)
+		r->rcv_nxt = D->gap_start;
+	else
+		r->rcv_nxt = D->fin_seen ? D->fin_seq + 1 : D->data_end;
+	r->rcv_win = recv_window(c, &c->d[!d], D);
+}
+
+void judge_rst_due(struct conn *c, int d, double t)
+{
+	struct rstfates *F = &c->x->rf[d];
+
+	while (F->q_n > 0 && t > F->q[F->q_head].limit)
+		fate_pop(c, d);
+}
+
+void judge_impact(struct conn *c, int d, struct az_rst_finding *f)
+{
 	enum az_vantage v = judge_vantage(c);
-	uint32_t base = D->base, k, n = c->x ? c->x->n_rsts[d] : 0;
-	bool accepted = false;
+	const struct rstfates *F;
 
 	f->impact = AZ_IMPACT_NO_RESET;
 	f->impact_estimated = !(v == (d == AZ_S2C ? AZ_VANTAGE_CLIENT : AZ_VANTAGE_SERVER));
 	f->accepted_rst_packet = 0;
 	f->unacked_at_accept = 0;
-	f->rsts_total = D->rst_count;
+	f->rsts_total = c->d[d].rst_count;
 	f->n_fates = 0;
-	for (k = 0; k < n; k++) {
-		const struct rstrec *r = &c->x->rsts[d][k];
-		struct az_rst_fate *o = &f->fates[f->n_fates++];
-		double limit = r->t + h_recv;
-		uint32_t surely, wup, nxt;
-
-		/* the receiver's last ACK before the RST reached it: ACKs
-		 * captured up to t + h_recv had left it (the lower value of a
-		 * merged run: certainly sent) */
-		(void)judge_acked_at(D, X, limit, &surely);
-		wup = surely;
-		nxt = seq_max(r->rcv_nxt, wup);
-		o->packet = r->idx;
-		o->arrival = r->t + h_recv / 2;
-		o->seq = r->seq - base;
-		o->rcv_nxt = nxt - base;
-		o->peer_acked = wup - base;
-		if (accepted || (R->rst_seen && R->rst_time < limit)) {
-			/* the receiver no longer had the connection: it had
-			 * accepted a RST, or reset it itself (RFC 9293 3.10.7.1:
-			 * a RST to a closed connection is discarded) */
-			o->accept = AZ_ACCEPT_IGNORED;
-			continue;
-		}
-		o->accept = accept_of(r, nxt, wup);
-		if (o->accept != AZ_ACCEPT_RESET)
-			continue;
-		accepted = true;
-		f->accepted_rst_packet = r->idx;
-		f->unacked_at_accept = unacked(r->data_end, wup);
-		f->impact = f->unacked_at_accept > 0 ? AZ_IMPACT_RESET_BEFORE_ACK :
+	if (!c->x)
+		return;
+	while (c->x->rf[d].q_n > 0)
+		fate_pop(c, d);
+	F = &c->x->rf[d];
+	f->n_fates = F->n_fates;
+	memcpy(f->fates, F->fates, F->n_fates * sizeof(F->fates[0]));
+	if (F->accepted) {
+		f->accepted_rst_packet = F->accepted_packet;
+		f->unacked_at_accept = F->unacked_at_accept;
+		f->impact = F->unacked_at_accept > 0 ? AZ_IMPACT_RESET_BEFORE_ACK :
 		                                       AZ_IMPACT_RESET_AFTER_ACK;
 	}
 }

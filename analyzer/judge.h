@@ -46,18 +46,25 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 bool judge_rst(const struct conn *c, int d, const struct pend *pd,
                struct az_rst_finding *f);
 
-/* Every RST sent in direction d: remember it for judge_impact(). */
+/* Every RST sent in direction d: its fate at the receiver is judged once
+ * the ACKs that left the receiver before it arrived are in (judge_rst_due,
+ * or judge_impact at the end). */
 void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
                     uint64_t idx);
+
+/* A packet of the connection came at t: judge direction d's RSTs whose
+ * time is up. */
+void judge_rst_due(struct conn *c, int d, double t);
 
 /*
  * The receiver's side of direction d's RSTs (client_impact for a server
  * RST): the fate of each under RFC 5961 and the impact. Call when the
- * connection is summarized (every RST and ACK is in). Fills f's impact,
+ * connection is summarized (every RST and ACK is in): it judges those
+ * still waiting. Fills f's impact,
  * impact_estimated, accepted_rst_packet, unacked_at_accept, fates,
  * n_fates and rsts_total.
  */
-void judge_impact(const struct conn *c, int d, struct az_rst_finding *f);
+void judge_impact(struct conn *c, int d, struct az_rst_finding *f);
 
 /*
  * Lingering close: the server, after its FIN, kept ACKing client data.
