@@ -279,17 +279,24 @@ static void evidence_words(const struct story *s, const json_t *f, struct sbuf *
 	for (k = 0; k < s->tl.n; k++)
 		if (s->tl.pkts[k].i == peer_pk && s->tl.pkts[k].fin)
 			seg = "FIN";
-	if (pk == rf_int(f, "rst_packet", -1))
-		sb_add(b, "Evidence: this RST carries no ACK, and its sequence number is the "
-		          "ACK field of the %s's %s (packet %lld), so it answers that packet: the "
-		          "%s had it, ", peer, seg, peer_pk, server ? "server" : "client");
-	else
+	if (pk == rf_int(f, "rst_packet", -1)) {
+		sb_add(b, "Evidence: this RST carries no ACK flag, and its sequence number %lld "
+		          "is the ACK field of ", rf_int(f, "rst_seq", 0));
+		if (peer_pk > 0)
+			sb_add(b, "the %s's %s (packet %lld)", peer, seg, peer_pk);
+		else
+			sb_add(b, "a %s segment", peer);
+		sb_add(b, ": it answers that segment, so the %s had the %s's ACK ",
+		       server ? "server" : "client", peer);
+	} else {
 		sb_add(b, "Evidence: the %s had ACKed the %s's %s (packet %lld) in its packet "
-		          "%lld, ", server ? "server" : "client", peer, seg, peer_pk, pk);
+		          "%lld, so it had the ACK that %s carried: ", server ? "server" : "client",
+		       peer, seg, peer_pk, pk, !strcmp(seg, "FIN") ? "FIN" : "segment");
+	}
 	if (data_end > 1 && acked >= data_end)
-		sb_add(b, "which carried the ACK of all %lld bytes. ", data_end - 1);
+		sb_add(b, "of all %lld bytes. ", data_end - 1);
 	else
-		sb_add(b, "which acknowledged up to %lld. ", acked);
+		sb_add(b, "up to %lld. ", acked);
 }
 
 /* The grade at the client, after the server's RST note. */

@@ -41,7 +41,8 @@ static json_t *jevidence(const struct az_rst_finding *f)
 		return json_null();
 	json_t *o = json_object();
 	int bad = set(o, "packet", jint(f->evidence_packet));
-	bad |= set(o, "peer_packet", jint(f->evidence_peer_packet));
+	bad |= set(o, "peer_packet", f->evidence_peer_packet ? jint(f->evidence_peer_packet)
+	                                                     : json_null());
 	bad |= set(o, "acked", jint(f->evidence_acked));
 	return done(o, bad);
 }

@@ -92,6 +92,28 @@ check "linger: says nothing was flagged" grep -q "^No flagged connection\.$" <<<
 check "linger: summarizes the lingering close" \
 	grep -q "lingering closes (the server kept reading after its FIN): 1" <<<"$out"
 
+# --- evidence: the RST answers a client segment (tests/support/evidence-pcap)
+tests/support/evidence-pcap "$TEST_TMP/evidence.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/evidence.pcap" -o "$TEST_TMP/evidence.json" 2>/dev/null ||
+	not_ok "analyze evidence.pcap"
+check "evidence: the report matches the schema" \
+	tests/support/validate-json reports/schema/report.schema.json "$TEST_TMP/evidence.json"
+check_jq "evidence: judged on the RST's own evidence, ungraded at the client (no_reset)" \
+	"$TEST_TMP/evidence.json" '.findings[0] | .basis == "evidence" and .evidence.packet == 10
+	 and .evidence.acked == 101 and .bytes_at_risk_at_server == 100 and .client_impact == "no_reset"
+	 and (.impact.estimated | not) and .impact.accepted_rst_packet == null'
+check_jq "evidence: the summary counts it by basis and grade" "$TEST_TMP/evidence.json" \
+	'.summary.by_basis.evidence == 1 and .summary.client_impact.no_reset == 1'
+out=$("$LINGERLAB" explain "$TEST_TMP/evidence.json")
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check "evidence: the note names the proof" \
+	grep -q "Evidence: this RST carries no ACK flag, and its sequence number 101 is the ACK field of a client segment: it answers that segment, so the server had the client's ACK up to 101\." <<<"$flat"
+check "evidence: the RST is below the client's window, ignored" \
+	grep -q "RST seq 101 reaches the client after it has ACKed up to 201: out of its window, ignored (RFC 5961)\." <<<"$flat"
+check "evidence: no_reset, said as luck rather than design" \
+	grep -q "At the client: it would accept none of the server's RSTs (no_reset), so it keeps its response\. That is luck, not design" <<<"$flat"
+check "evidence: the verdict" grep -q "^verdict: 1 rst_before_ack: the server reset 1 connection with up to 100 response bytes unacknowledged; at the client: 1 never reset: it would accept none of the server's RSTs (no_reset)\$" <<<"$out"
+
 # --- a server that aborts: the client accepts the RST before its ACK -----
 # The reference target's abort policy resets (SO_LINGER 0) right after its
 # 200 response; the client holds its ACKs (ack never), so the RST's seq is

@@ -487,6 +487,14 @@ static void test_finding_grades(void **state)
 	assert_true(json_is_null(json_object_get(json_object_get(o, "impact"), "accepted_rst_packet")));
 	json_decref(o);
 
+	/* a RST that answers one of several segments with the same ACK names
+	 * no peer packet */
+	f.evidence_peer_packet = 0;
+	o = report_finding(&f, T0);
+	assert_true(json_is_null(json_object_get(json_object_get(o, "evidence"), "peer_packet")));
+	assert_int_equal(jint_at(json_object_get(o, "evidence"), "packet"), 9);
+	json_decref(o);
+
 	/* a cut buffer stays terminated */
 	report_finding_summary(&f, buf, 20);
 	assert_string_equal(buf, "server RST (packet ");
