@@ -94,11 +94,14 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	if (sc)
 		fprintf(o->f, "  (scenario %s)", sc);
 	fputc('\n', o->f);
-	if (s.finding && rf_str(s.finding, "summary")) {
+	for (int j = 0; j < 2; j++) {
+		const json_t *f = j ? s.other : s.finding;
+		if (!f || !rf_str(f, "summary"))
+			continue;
 		fputs("  finding: ", o->f);
-		tout_printf(o, TOUT_BOLD_RED, "%s", rf_str(s.finding, "type"));
+		tout_printf(o, TOUT_BOLD_RED, "%s", rf_str(f, "type"));
 		fputc('\n', o->f);
-		tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, rf_str(s.finding, "summary"));
+		tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, rf_str(f, "summary"));
 	}
 	fprintf(o->f, "  closed first by %s, %s; the wire leaves the client %s and the server %s\n",
 	        rf_str(conn, "close_initiator") ? rf_str(conn, "close_initiator") : "?",

@@ -321,11 +321,9 @@ static void client_words(FILE *f, const json_t *fd, long long status)
 		           "or EPIPE first.", rf_int(im, "accepted_rst_packet", 0), what);
 	} else if (!strcmp(g, "no_reset")) {
 		fprintf(f, " <span class=\"client-impact no_reset\">At the client: it would accept "
-		           "none of the server's %lld RST%s (no_reset): RFC 5961 makes it ignore a "
-		           "RST outside its window and answer one inside it with a challenge "
-		           "ACK.</span> It keeps the %s, by luck rather than design: the server could "
-		           "not know the client had it.", rf_int(im, "rsts_total", 0),
-		        rf_int(im, "rsts_total", 0) == 1 ? "" : "s", what);
+		           "none of the server's %lld RST%s (no_reset).</span> It keeps the %s, by "
+		           "luck rather than design: the server could not know the client had it.",
+		        rf_int(im, "rsts_total", 0), rf_int(im, "rsts_total", 0) == 1 ? "" : "s", what);
 	}
 	if (g && rf_bool(im, "estimated", false))
 		fputs(" (The client's side is estimated: the capture was not taken next to it.)", f);
@@ -356,8 +354,13 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
 	cause_words(f, rf_str(fd, "cause"));
-	if (server)
+	if (server) {
 		client_words(f, fd, status);
+	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {
+		fputs(" <span class=\"peer-impact\">At the server: ", f);
+		html_esc(f, rf_str(rf_obj(fd, "impact"), "grade"));
+		fputs(".</span>", f);
+	}
 	if (rf_int(fd, "unanswered_requests", 0) > 0)
 		fprintf(f, " %lld pipelined request(s) got no answer.", rf_int(fd, "unanswered_requests", 0));
 	if (rf_bool(conn, "lingered", false))
@@ -408,8 +411,17 @@ static void evidence(FILE *f, const json_t *root, const json_t *fd)
 	dd_num(f, "judged by", fd, "basis");
 	if (rf_obj(fd, "evidence")) {
 		const json_t *ev = rf_obj(fd, "evidence");
-		fprintf(f, "<dt>evidence</dt><dd>packet %lld acknowledges packet %lld (acked up to %lld)</dd>",
-		        rf_int(ev, "packet", 0), rf_int(ev, "peer_packet", 0), rf_int(ev, "acked", 0));
+		long long pk = rf_int(ev, "packet", 0), peer = rf_int(ev, "peer_packet", 0);
+		fputs("<dt>evidence</dt><dd>", f);
+		if (pk == rf_int(fd, "rst_packet", -1))
+			fputs("the RST's seq is the ACK field of ", f);
+		else
+			fprintf(f, "packet %lld acknowledges ", pk);
+		if (peer > 0)
+			fprintf(f, "packet %lld", peer);
+		else
+			fputs("a peer segment", f);
+		fprintf(f, ", which acknowledged up to %lld</dd>", rf_int(ev, "acked", 0));
 	}
 	if (rf_obj(fd, "impact")) {
 		const json_t *im = rf_obj(fd, "impact"), *r;

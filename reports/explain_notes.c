@@ -213,6 +213,18 @@ static void fate_words(struct story *s, const json_t *f, const json_t *r, struct
 	} else if (!strcmp(acc, "ignored") && accepted > 0 && i > accepted) {
 		sb_add(b, ": its connection is already reset by packet %lld, nothing is left "
 		          "to reset; ignored. ", accepted);
+	} else if (!strcmp(acc, "ignored") && seq_geq((uint32_t)seq, (uint32_t)rf_int(r, "peer_acked", 0)) &&
+	           seq_leq((uint32_t)seq, (uint32_t)nxt)) {
+		/* in its window, yet dropped: the receiver's end is gone */
+		long long own = -1;
+		for (size_t k = 0; k < s->tl.n && own < 0; k++)
+			if (s->tl.pkts[k].rst && s->tl.pkts[k].i < i &&
+			    (s->tl.pkts[k].dir == RF_C2S) == !strcmp(at, "client"))
+				own = s->tl.pkts[k].i;
+		sb_add(b, ": in its window, but the %s had already reset its own end", at);
+		if (own > 0)
+			sb_add(b, " (packet %lld)", own);
+		sb_add(b, ", so nothing is left to reset; ignored (RFC 9293 3.10.7.1). ");
 	} else if (!strcmp(acc, "ignored")) {
 		sb_add(b, ": out of its window, ignored (RFC 5961). ");
 	} else if (!strcmp(acc, "challenge_ack")) {
@@ -587,26 +599,27 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	long long risk = at_s > at_c ? at_s : at_c;
 	bool server = sender && !strcmp(sender, "server");
 	const json_t *fate = fate_of(f, rf_int(f, "rst_packet", -1));
+	const char *me = server ? "server" : "client", *peer = server ? "client" : "server";
 
 	sb_init(&b);
 	sb_add(&b, "RST from the %s: the connection is torn down at once. ",
 	       server ? "server" : "client");
 	if (cause && !strcmp(cause, "data_after_fin"))
-		sb_add(&b, "Cause: the client kept sending after the server's FIN, "
-		           "and a server that has called close() no longer reads, so "
-		           "its kernel answers the late data with RST. ");
+		sb_add(&b, "Cause: the %s kept sending after the %s's FIN, "
+		           "and a %s that has called close() no longer reads, so "
+		           "its kernel answers the late data with RST. ", peer, me, me);
 	else if (cause && !strcmp(cause, "unread_at_close"))
-		sb_add(&b, "Cause: the server closed while client data sat unread "
+		sb_add(&b, "Cause: the %s closed while %s data sat unread "
 		           "in its socket; closing a socket with unread data makes the "
-		           "kernel send RST instead of a polite FIN. ");
+		           "kernel send RST instead of a polite FIN. ", me, peer);
 	else if (cause && !strcmp(cause, "abort"))
 		sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
 		           "SO_LINGER with a zero timeout). ");
 	if (rf_bool(f, "seq_evidence", false))
 		sb_add(&b, "Look at its sequence number, %lld: a socket that is "
 		           "already gone builds its RST from the ACK of the segment it "
-		           "answers, so this RST answers a client segment that had "
-		           "acknowledged only up to %lld. ", rseq, rseq);
+		           "answers, so this RST answers a %s segment that had "
+		           "acknowledged only up to %lld. ", rseq, peer, rseq);
 	if (at_s > 0)
 		sb_add(&b, "When the %s sent it, %lld of its %lld bytes (sequence "
 		           "%lld to %lld) were not yet acknowledged as far as it could "

@@ -105,9 +105,7 @@ void report_finding_summary(const struct az_rst_finding *f, char *buf, size_t le
 		    "would accept (reset_after_ack)", peer);
 		break;
 	case AZ_IMPACT_NO_RESET:
-		add(buf, len, &n, "the %s would accept no RST of the %s's: it ignores "
-		    "or challenges %s (no_reset)", peer, sender,
-		    f->rsts_total == 1 ? "it" : "them all");
+		add(buf, len, &n, "the %s would accept no RST of the %s's (no_reset)", peer, sender);
 		break;
 	}
 }

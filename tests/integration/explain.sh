@@ -92,8 +92,8 @@ check "linger: says nothing was flagged" grep -q "^No flagged connection\.$" <<<
 check "linger: summarizes the lingering close" \
 	grep -q "lingering closes (the server kept reading after its FIN): 1" <<<"$out"
 
-# --- evidence: the RST answers a client segment (tests/support/evidence-pcap)
-tests/support/evidence-pcap "$TEST_TMP/evidence.pcap"
+# --- evidence: the RST answers a client segment (tests/support/mkpcap evidence)
+tests/support/mkpcap evidence "$TEST_TMP/evidence.pcap"
 "$LINGERLAB" analyze -r "$TEST_TMP/evidence.pcap" -o "$TEST_TMP/evidence.json" 2>/dev/null ||
 	not_ok "analyze evidence.pcap"
 check "evidence: the report matches the schema" \
@@ -113,6 +113,28 @@ check "evidence: the RST is below the client's window, ignored" \
 check "evidence: no_reset, said as luck rather than design" \
 	grep -q "At the client: it would accept none of the server's RSTs (no_reset), so it keeps its response\. That is luck, not design" <<<"$flat"
 check "evidence: the verdict" grep -q "^verdict: 1 rst_before_ack: the server reset 1 connection with up to 100 response bytes unacknowledged; at the client: 1 never reset: it would accept none of the server's RSTs (no_reset)\$" <<<"$out"
+
+# --- two findings on one connection: RSTs that cross (mkpcap crossed) -----
+tests/support/mkpcap crossed "$TEST_TMP/crossed.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/crossed.pcap" -o "$TEST_TMP/crossed.json" 2>/dev/null ||
+	not_ok "analyze crossed.pcap"
+check_jq "crossed: one connection, both findings, the server's first" "$TEST_TMP/crossed.json" \
+	'(.connections | length) == 1 and .connections[0].findings == [1, 0]
+	 and .findings[1].sender == "server" and .findings[0].sender == "client"
+	 and .summary.rst_before_ack_server == 1 and .summary.rst_before_ack_client == 1'
+out=$("$LINGERLAB" explain "$TEST_TMP/crossed.json")
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check_eq "crossed: both findings head the connection, the server's first" \
+	"server RST (packet 7)|client RST (packet 6)" \
+	"$(grep -A1 '^  finding: rst_before_ack$' <<<"$out" | grep -oE '(server|client) RST \(packet [0-9]+\)' | paste -sd'|')"
+check "crossed: both RSTs are marked" \
+	bash -c 'grep -qE "#6  <- the RST\$" <<<"$1" && grep -qE "#7  <- the RST\$" <<<"$1"' _ "$out"
+check "crossed: the client's RST told from the client's side" \
+	grep -q "RST from the client: the connection is torn down at once. Cause: the client closed while server data sat unread in its socket" <<<"$flat"
+check "crossed: the server's RST finds the client's end already reset" \
+	grep -q "RST seq 201 reaches the client before it has ACKed any of the response: in its window, but the client had already reset its own end (packet 6), so nothing is left to reset; ignored (RFC 9293 3.10.7.1)\." <<<"$flat"
+check "crossed: and the other way round" \
+	grep -q "RST seq 101 reaches the server before it has ACKed any of the request: in its window, but the server had already reset its own end, so nothing is left to reset; ignored" <<<"$flat"
 
 # --- a server that aborts: the client accepts the RST before its ACK -----
 # The reference target's abort policy resets (SO_LINGER 0) right after its

@@ -42,6 +42,22 @@ check_eq "page: the only URL is the SVG namespace" "http://www.w3.org/2000/svg" 
 "$LINGERLAB" render "$TEST_TMP/put-seed.json" -o - >"$TEST_TMP/stdout.html" 2>/dev/null
 check "-o - writes the same page to stdout" cmp -s "$page" "$TEST_TMP/stdout.html"
 
+# the client's side of other grades, and evidence (tests/support/mkpcap)
+tests/support/mkpcap evidence "$TEST_TMP/evidence.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/evidence.pcap" -o "$TEST_TMP/evidence.json" 2>/dev/null
+"$LINGERLAB" render "$TEST_TMP/evidence.json" -o "$TEST_TMP/evidence.html" 2>/dev/null
+check "page: no_reset in the finding's words" \
+	grep -q '<span class="client-impact no_reset">At the client: it would accept none of the server.s 1 RST (no_reset).</span> It keeps the response, by luck rather than design' "$TEST_TMP/evidence.html"
+check "page: the evidence the finding rests on" \
+	grep -q "<dt>judged by</dt><dd>evidence</dd><dt>evidence</dt><dd>the RST's seq is the ACK field of a peer segment, which acknowledged up to 101</dd>" "$TEST_TMP/evidence.html"
+tests/support/mkpcap crossed "$TEST_TMP/crossed.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/crossed.pcap" -o "$TEST_TMP/crossed.json" 2>/dev/null
+"$LINGERLAB" render "$TEST_TMP/crossed.json" -o "$TEST_TMP/crossed.html" 2>/dev/null
+check_eq "page: a connection with two findings shows both" 2 \
+	"$(grep -c '<article class="finding" id="finding-[12]" data-connection="1">' "$TEST_TMP/crossed.html")"
+check "page: the client's RST is graded at the server" \
+	grep -q '<span class="peer-impact">At the server: no_reset.</span>' "$TEST_TMP/crossed.html"
+
 if [ -z "$CHROMIUM" ]; then
 	not_ok "chromium is installed (make deps installs it)"
 	finish
