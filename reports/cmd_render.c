@@ -188,16 +188,22 @@ static void section_verdict(FILE *f, const json_t *root)
 		target_words(f, root);
 		fprintf(f, ". Leaked client-side RSTs: %lld.</p>\n", rf_int(rf_obj(root, "lab"), "leaked_rst", 0));
 		fputs("<table class=\"scenarios\"><tr><th>scenario</th><th>rst_before_ack</th>"
-		      "<th>bytes at risk</th><th>lingered</th><th>fin_wait_2 peak<br><small>analyzer"
+		      "<th>bytes at risk</th><th>at the client<br><small>worst client_impact</small></th><th>lingered</th><th>fin_wait_2 peak<br><small>analyzer"
 		      " / kernel</small></th><th>expectations</th><th>result</th></tr>\n", f);
 		json_array_foreach(sc, i, s) {
 			const json_t *ids = rf_arr(s, "connections"), *ex = rf_arr(s, "expectations"), *e;
 			const json_t *sum = rf_obj(s, "summary");
 			long long n = 0, risk = 0, held = 0;
+			int worst = -1; /* 0 no_reset, 1 reset_after_ack, 2 reset_before_ack */
+			static const char *const grades[] = { "no_reset", "reset_after_ack", "reset_before_ack" };
 			json_array_foreach(findings, j, fd)
 				if (id_in(ids, rf_int(fd, "connection", -1))) {
+					const char *g = rf_str(fd, "client_impact");
 					n++;
 					risk += risk_of(fd);
+					for (int k = 0; g && k < 3; k++)
+						if (!strcmp(g, grades[k]) && k > worst)
+							worst = k;
 				}
 			json_array_foreach(ex, j, e)
 				held += rf_bool(e, "passed", false);
@@ -212,6 +218,10 @@ static void section_verdict(FILE *f, const json_t *root)
 				fputs("</small>", f);
 			}
 			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>", n, risk);
+			if (worst >= 0)
+				fprintf(f, "<td class=\"client-impact %s\">%s</td>", grades[worst], grades[worst]);
+			else
+				fputs("<td>&ndash;</td>", f);
 			/* the runner's own per-scenario figures, when the report has them */
 			if (sum && rf_is_num(sum, "lingered"))
 				fprintf(f, "<td class=\"num\">%lld</td>", rf_int(sum, "lingered", 0));

@@ -163,6 +163,13 @@ if need_root; then
 		"\(.summary.fin_wait_2_peak) / \(.summary.kernel_peak.FIN_WAIT_2)"' "$TEST_TMP/lab.json")
 	check "lab: the idle clients' FIN_WAIT_2 peak, analyzer and kernel, in their row ($fw)" \
 		grep -q "<tr class=\"scenario\" data-scenario=\"idle-client-fin-wait-2\">.*<td class=\"num\">$fw</td>" "$TEST_TMP/lab.dom"
+	g=$(jq -r '(.scenarios[] | select(.name == "hostile-about") | .connections) as $ids |
+		[.findings[] | select(.sender == "server" and (.connection as $c | $ids | index($c))) |
+		 .client_impact][0]' "$TEST_TMP/lab.json")
+	check "lab: the client's side of the close()d server's RST in its row ($g)" \
+		grep -q "<tr class=\"scenario\" data-scenario=\"hostile-about\">.*<td class=\"client-impact $g\">$g</td>" "$TEST_TMP/lab.dom"
+	check "lab: no grade where the server reset nothing" \
+		grep -q '<tr class="scenario" data-scenario="idle-client-fin-wait-2"><td>.*</td><td class="num">0</td><td class="num">0</td><td>–</td>' "$TEST_TMP/lab.dom"
 	check "lab: the failed expectation is shown failed" \
 		grep -q '<span class="fail">✗</span> <code>expect no rst_before_ack</code>' "$TEST_TMP/lab.dom"
 	check "escaping: the scenario's about text stays text" \
