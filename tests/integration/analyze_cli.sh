@@ -104,12 +104,39 @@ fi
 check_eq "--connections: one line per connection" 1 "$(wc -l <p.jsonl)"
 check "--connections lines match the schema" "$REPO/$VALIDATE" --lines connection "$REPO/$SCHEMA" p.jsonl
 check_jq "--connections lines carry no timeline" p.jsonl 'has("timeline") | not'
+check_jq "--connections: the connection lists its finding, as in the report" p.jsonl \
+	'.finding == 0 and .findings == [0]'
+check_jq "report: the connection lists its finding" p.json '.connections[0].findings == [0]'
+# pipelined-404 was captured next to the client: its ACK of the whole 404
+# (packet 8) left before the server's first RST (seq 1, now below its
+# window: ignored) arrived; the second RST (seq 121 = RCV.NXT) resets it.
+check_jq "pipelined-404: the client's side grades the finding reset_after_ack, read off the capture" p.json \
+	'.findings[0] | .client_impact == "reset_after_ack" and .impact.at == "client"
+	 and (.impact.estimated | not) and .impact.accepted_rst_packet == 10
+	 and ([.impact.rsts[] | .accept] == ["ignored", "reset"])'
+check_jq "pipelined-404: the summary counts it by grade, sender and basis" p.json \
+	'.summary | .client_impact == {"reset_before_ack": 0, "reset_after_ack": 1, "no_reset": 0}
+	 and .rst_before_ack_server == 1 and .rst_before_ack_client == 0
+	 and .by_basis == {"evidence": 0, "timing": 1, "capture_order": 0}'
+check_eq "pipelined-404: the verdict says how the client fared" \
+	"1 rst_before_ack: the server reset 1 connection with up to 119 response bytes unacknowledged; at the client: 1 reset only after it had acknowledged all of it (reset_after_ack); server FIN_WAIT_2: 1 socket, peak 1" \
+	"$(jq -r .verdict.text p.json)"
+check_eq "pipelined-404: the finding's summary says both views" \
+	"server RST (packet 9) while 119 response bytes were unacknowledged as far as the server could know; the client had acknowledged all of it before any RST it would accept (reset_after_ack)" \
+	"$(jq -r '.findings[0].summary' p.json)"
 "$LINGERLAB" analyze -r "$SEED" -o sp.json --server-port 1125
 check_jq "--server-port names the server of a handshake-less capture" sp.json \
 	'.options.server_ports == [1125] and .connections[0].server.port == 1125
 	 and .connections[0].role_inferred'
 check_jq "--server-port: the same RST is now the client's" sp.json \
 	'.findings[0].sender == "client" and .summary.by_initiator.client == 1'
+check_jq "--server-port: a client RST has no client_impact; its impact is at the server" sp.json \
+	'.findings[0].client_impact == null and .findings[0].impact.at == "server"
+	 and .summary.rst_before_ack_client == 1 and .summary.rst_before_ack_server == 0
+	 and .summary.client_impact == {"reset_before_ack": 0, "reset_after_ack": 0, "no_reset": 0}'
+check_eq "--server-port: the verdict names the client's reset only" \
+	"1 rst_before_ack: the client reset 1 connection with request bytes unacknowledged" \
+	"$(jq -r .verdict.text sp.json)"
 
 
 # Progress: only when stderr is a terminal and the file is a few MB.
