@@ -164,6 +164,7 @@ struct run_conn {
 	double kfw2_first, kfw2_last; /* first and last such sample (absolute) */
 	double kfw2_gone;           /* first sample after kfw2_first without it
 	                               in FIN_WAIT_2; 0: still there at the end */
+	bool client_rst;            /* the capture shows a RST from the client */
 	/* the runner's clean-up RST after the window (a lab artefact) */
 	bool cleanup_rst;           /* the runner reset it */
 	uint32_t cleanup_rst_seq;   /* its raw sequence number */
@@ -211,6 +212,9 @@ struct run_scenario {
 	uint64_t client_impact[AZ_NIMPACTS]; /* server findings by impact */
 	uint64_t lab_artefacts;         /* findings left out as lab artefacts */
 	uint64_t cleanup_rsts;          /* connections the runner reset */
+	uint64_t client_aborts;         /* connections the client itself reset
+	                                   (`abort`, ...), clean-up RSTs not
+	                                   counted */
 	uint64_t lingered, linger_bytes;
 	double linger_max;
 	uint64_t linger_ended_by[AZ_NLINGER_ENDS];
@@ -313,9 +317,9 @@ const char *run_fw2_end_name(enum run_fw2_end e);
 void run_kernel_fw2(struct run_conn *c, double *kernel_seconds);
 
 /*
- * The scenario's aggregates from its connections (after run_kernel_fw2 on
- * each): fw2[] (count, peak, max), fw2_endings, kernel_fw2_count/max,
- * lingering. Returns 0, or -1 when memory runs out.
+ * The scenario's aggregates from its connections (calling run_kernel_fw2
+ * on each): fw2[] (count, peak, max), fw2_endings, kernel_fw2_count/max,
+ * lingering, client_aborts. Returns 0, or -1 when memory runs out.
  */
 int run_tally(struct run_scenario *rs);
 

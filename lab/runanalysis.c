@@ -222,8 +222,11 @@ int run_tally(struct run_scenario *rs)
 	memset(rs->linger_ended_by, 0, sizeof rs->linger_ended_by);
 	rs->kernel_fw2_count = 0;
 	rs->kernel_fw2_max = 0;
+	rs->client_aborts = 0;
 	for (size_t i = 0; i < rs->n_conns; i++) {
 		struct run_conn *c = &rs->conns[i];
+		/* the runner resets only what the client had not reset */
+		rs->client_aborts += c->az_id && c->client_rst && !c->cleanup_rst;
 		double ks;
 		run_kernel_fw2(c, &ks);
 		if (ks >= 0) {
@@ -261,6 +264,7 @@ static void take_conn(struct run_conn *c, const struct seen_conn *sc)
 	c->fw2[1] = sc->fw2[1];
 	c->fw2_ending[0] = (enum run_fw2_end)sc->fw2[0].ending;
 	c->fw2_ending[1] = (enum run_fw2_end)sc->fw2[1].ending;
+	c->client_rst = sc->c2s_rst;
 	if (c->cleanup_rst && sc->c2s_rst &&
 	    ((uint32_t)(c->cleanup_rst_seq - sc->c2s_isn) == sc->c2s_rst_seq ||
 	     sc->c2s_rst_time >= c->cleanup_rst_time - CLEANUP_SLACK))
@@ -278,8 +282,11 @@ static int take_finding(struct run_outcome *o, struct run_scenario *rs,
 	rs->findings = nv;
 	struct run_finding *rf = &rs->findings[rs->n_findings++];
 	rf->index = i;
-	rf->lab_artefact = f->sender == AZ_CLIENT && c->cleanup_rst_packet &&
-	                   f->rst_packet == c->cleanup_rst_packet;
+	/* matched by packet, else by time (a connection the runner reset had
+	 * sent no RST of its own: that would have closed it) */
+	rf->lab_artefact = f->sender == AZ_CLIENT && c->cleanup_rst &&
+	                   (c->cleanup_rst_packet ? f->rst_packet == c->cleanup_rst_packet
+	                    : f->rst_time >= c->cleanup_rst_time - CLEANUP_SLACK);
 	if (rf->lab_artefact) {
 		rs->lab_artefacts++;
 		return 0;

@@ -188,6 +188,7 @@ static json_t *summary_member(const struct run_scenario *rs)
 	bad |= set(s, "kernel_fin_wait_2_count", jint(rs->kernel_fw2_count));
 	bad |= set(s, "kernel_fin_wait_2_max", jsec(rs->kernel_fw2_max));
 	bad |= set(s, "cleanup_rsts", jint(rs->cleanup_rsts));
+	bad |= set(s, "client_aborts", jint(rs->client_aborts));
 	bad |= set(s, "lab_artefacts", jint(rs->lab_artefacts));
 	bad |= set(s, "kernel_peak", kernel_counts(rs->kernel_peak));
 	bad |= set(s, "leaked_rst", jint(rs->leaked_rst));
