@@ -432,7 +432,7 @@ static void test_shipped_scenarios(void **state)
 	static const char *files[] = {
 		"scenarios/pipelined-404.scn", "scenarios/put-unauthorized.scn",
 		"scenarios/idle-client-fin-wait-2.scn", "scenarios/vanishing-client.scn",
-		"scenarios/clean-close.scn",
+		"scenarios/clean-close.scn", "scenarios/fin-wait-2-timeout.scn",
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char err[512] = "";
@@ -443,6 +443,8 @@ static void test_shipped_scenarios(void **state)
 			fail_msg("%s", err);
 		assert_non_null(s->about);
 		assert_true(s->n_expects > 0);
+		if (strstr(files[i], "fin-wait-2-timeout")) /* its whole point */
+			assert_int_equal(s->tcp_fin_timeout, 1);
 		scn_free(s);
 	}
 }
