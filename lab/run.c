@@ -1,7 +1,9 @@
 /*
  * run.c - the runner (see run.h): lab, target, raw client, one event loop
- * interpreting every connection's steps, kernel sampling, then analysis
- * and judgement.
+ * interpreting every connection's steps, kernel sampling (counts per state,
+ * and the target port's FIN_WAIT_2 sockets followed one by one), the
+ * scenario's sysctls and its clean-up RSTs. The analysis of the capture is
+ * in runanalysis.c, the judgement of the expectations in expect.c.
  *
  * Each connection of a scenario is a small state machine (struct rconn):
  * PENDING until its start time, RUNNING while it executes steps that take

@@ -22,8 +22,11 @@
  *      *cfg->stop, which a SIGINT/SIGTERM handler sets);
  *   5. feed the saved capture to the analyzer (analyzer/capture.h), map
  *      each scenario's connections to analyzer connection ids by client
- *      port and time, and evaluate the expectations against the analyzer's
- *      results, the kernel samples and what the client received.
+ *      port and time, let the kernel samples end the FIN_WAIT_2 intervals
+ *      the wire did not (kernel_timeout), set the runner's clean-up RSTs
+ *      apart as lab artefacts, and evaluate the expectations against the
+ *      analyzer's results, the kernel samples and what the client received
+ *      (run_analyze, lab/runanalysis.c; run_judge, lab/expect.c).
  *
  * The lab knows nothing about JSON: the outcome is the plain structs
  * below; reports/labreport.h turns it into the report's `lab` and
