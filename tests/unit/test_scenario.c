@@ -703,8 +703,7 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect fin_wait_2 size >= 1\n",
 	            "s.scn:3:19: expected count, peak, max or ending, found \"size\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 ending timeout count == 1\n",
-	            "s.scn:3:26: expected a fin_wait_2 ending (client_fin, client_rst, server_rst, "
-	            "capture_end, kernel_timeout, lab_cleanup), found \"timeout\"");
+	            "s.scn:3:26: expected a fin_wait_2 ending (client_fin, client_rst, server_rst, capture_end, kernel_timeout, lab_cleanup), found \"timeout\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 ending\n",
 	            "s.scn:3:25: expected a fin_wait_2 ending (client_fin, client_rst, server_rst, "
 	            "capture_end, kernel_timeout, lab_cleanup), found end of line");
@@ -713,8 +712,7 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect no fin_wait_2 ending kernel_timeout count == 1\n",
 	            "s.scn:3:44: expected end of line, found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact reset count == 1\n",
-	            "s.scn:3:22: expected a client_impact (reset_before_ack, reset_after_ack, "
-	            "no_reset), found \"reset\"");
+	            "s.scn:3:22: expected a client_impact (reset_before_ack, reset_after_ack, no_reset), found \"reset\"");
 	check_error("scenario x\nconnect\nexpect no client_impact reset_before_ack count == 0\n",
 	            "s.scn:3:42: expected end of line, found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact no_reset bytes > 0\n",
