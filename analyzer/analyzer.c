@@ -159,6 +159,7 @@ struct az {
 	struct flowtab fs;         /* seals */
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
+	struct pool rps;           /* struct rstpair */
 	struct ring tombs;         /* struct conn, finished, by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity */
@@ -350,6 +351,7 @@ struct az *az_new(const struct az_config *cfg)
 		goto err;
 	}
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
+	pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
 	az->tombs.esize = sizeof(struct conn);
@@ -383,6 +385,7 @@ void az_free(struct az *az)
 		x->tl_tail = NULL;
 	}
 	pool_free(&az->exts);
+	pool_free(&az->rps);
 	pool_free(&az->conns);
 	ring_free(&az->tombs);
 	ring_free(&az->seals);
@@ -422,13 +425,12 @@ static struct conn_ext *ext_get(struct az *az)
 		http_dir_init(&x->hd[d]);
 		x->x[d].ack_n = 0;
 		x->x[d].d_n = x->x[d].d_head = 0;
-		x->x[d].p_n = x->x[d].p_head = 0;
 		x->pend[d].active = false;
-		x->n_rsts[d] = 0;
 	}
 	x->n_head = 0;
 	x->n_tail = 0;
 	x->tl_lost = 0;
+	x->rp = NULL;
 	return x;
 }
 
@@ -450,8 +452,30 @@ static void ext_release(struct az *az, struct conn *c)
 		x->tl_tail = NULL;
 		x->cap_tail = 0;
 	}
+	if (x->rp) {
+		pool_put(&az->rps, x->rp->self);
+		x->rp = NULL;
+	}
 	pool_put(&az->exts, x->self);
 	c->x = NULL;
+}
+
+/* Set up x's RST fates from their pool (left NULL without memory: the
+ * RSTs then go unjudged at their receiver). */
+static void rp_get(struct az *az, struct conn_ext *x)
+{
+	uint32_t i = pool_get(&az->rps);
+	int d;
+
+	if (i == NONE)
+		return;
+	x->rp = pool_at(&az->rps, i);
+	x->rp->self = i;
+	for (d = 0; d < 2; d++) {
+		x->rp->rf[d].q_n = x->rp->rf[d].q_head = 0;
+		x->rp->rf[d].accepted = false;
+		x->rp->rf[d].n_fates = 0;
+	}
 }
 
 static struct dlist *list_of(struct az *az, const struct conn *c)
@@ -951,8 +975,6 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		D->last_data_time = t;
 		if (c->d[!d].fin_seen)
 			D->data_after_peer_fin = true;
-		if (s->flags & LL_TH_ACK)
-			judge_proof_push(c, d, end, s->ack, idx);
 	} else {
 		D->retrans_packets++;
 		D->retrans_bytes += len;
@@ -1049,8 +1071,6 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 	D->fin_packet = idx;
 	D->fin_ack_valid = (s->flags & LL_TH_ACK) != 0;
 	D->fin_ack = s->ack;
-	if (s->flags & LL_TH_ACK)
-		judge_proof_push(c, d, fseq + 1, s->ack, idx);
 	if (c->first_close < 0) {
 		c->first_close = (int8_t)side_of(d);
 		c->first_close_rst = false;
@@ -1125,9 +1145,15 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	int k;
 
 	/* a RST's receiver view is final once a later packet shows up */
-	for (k = 0; c->x && k < 2; k++)
-		if (c->x->pend[k].active && t > c->x->pend[k].limit)
-			judge(az, c, k, &c->x->pend[k]);
+	if (c->finished && c->x) {
+		/* only a RST has these waiting (and a RST finishes it) */
+		for (k = 0; k < 2; k++) {
+			if (c->x->pend[k].active && t > c->x->pend[k].limit)
+				judge(az, c, k, &c->x->pend[k]);
+			if (c->x->rp && c->x->rp->rf[k].q_n > 0)
+				judge_rst_due(c, k, t);
+		}
+	}
 	c->last_time = t;
 	c->last_packet = idx;
 	D->packets++;
@@ -1149,18 +1175,16 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	else if (!D->base_known)
 		set_base(c, d, s->seq - 1);
 	start = s->seq + ((fl & LL_TH_SYN) ? 1 : 0);
-	D->win_raw = s->win;
 
-	/* evidence first: what this packet's ACK field shows its sender had
-	 * (a RST's own ACK field counts for the RST) */
-	if (fl & LL_TH_ACK)
-		judge_proof_ack(c, d, s->ack, idx);
 	if (s->seg_len > 0 && !(fl & LL_TH_RST))
 		on_data(c, s, d, t, idx, start);
 	if (fl & LL_TH_RST) {
 		D->rst_count++;
-		if (!c->ended_gracefully)
+		if (!c->ended_gracefully) {
+			if (c->x && !c->x->rp)
+				rp_get(az, c->x);
 			judge_note_rst(c, d, s, t, idx);
+		}
 		if (!D->rst_seen)
 			on_rst_first(az, c, s, d, t, idx);
 	}

@@ -20,7 +20,6 @@
 
 #define ACK_RING 16          /* ACK advances (or runs) kept per direction */
 #define DATA_RING 16         /* data segments kept per direction */
-#define PROOF_RING 8         /* segments awaiting the peer's ACK (evidence) */
 
 /* An ACK advance seen at t0 carrying ack0, or a run of them merged when
  * the history was full: the first at t0 with ack0, the last at t1 with
@@ -35,17 +34,13 @@ struct dseg {
 	uint64_t idx;
 };
 
-/* A segment that took sequence space up to end and carried ack. */
-struct proofpt {
-	uint32_t end, ack;
-	uint64_t idx;
-};
-
 /* One RST sent in a direction, as the capture saw it, for its fate at the
  * receiver (judge.c): the receiver's RCV.NXT when it arrived is what the
  * sender had sent before it, unless a hole held it back. */
 struct rstrec {
 	double t;
+	double limit;              /* receiver ACKs captured up to here left
+	                              it before the RST reached it */
 	uint64_t idx;
 	uint32_t seq;
 	uint32_t data_end;         /* the sender's data_end then (raw) */
@@ -86,31 +81,40 @@ struct cdir {
 	 * the receiver's RCV.NXT cannot pass gap_start (see judge.c) */
 	bool gap;
 	uint32_t gap_start;
-	uint16_t win_raw;          /* the window this side advertised last */
-	/* what this side provably had of the peer's ACKs for its own data:
-	 * it ACKed a peer segment whose ACK field said so (see judge.c,
-	 * "evidence") */
-	bool proof_seen;
-	uint32_t proof_acked;
-	uint64_t proof_packet;     /* this side's packet that proves it */
-	uint64_t proof_peer_packet; /* the peer segment it ACKed */
+};
+
+/* The fates of one direction's RSTs at their receiver (judge.c): each
+ * waits in q until no ACK that left the receiver before it arrived can
+ * still show up, then is judged; the first AZ_MAX_RST_FATES are listed. */
+#define RST_PENDING 8
+struct rstfates {
+	uint8_t q_n, q_head;
+	struct rstrec q[RST_PENDING];
+	bool accepted;             /* the receiver accepted one: it is gone */
+	uint8_t n_fates;
+	uint64_t accepted_packet;
+	uint32_t unacked_at_accept;
+	struct az_rst_fate fates[AZ_MAX_RST_FATES]; /* relative numbers */
+};
+
+/* Both directions' fates, in a pool of their own: most connections never
+ * see a RST, so their extension does not carry them. */
+struct rstpair {
+	uint32_t self, next_free;
+	struct rstfates rf[2];     /* [d] */
 };
 
 /* The recent history of one direction, for judging a RST. */
 struct xdir {
+	/* the counts first, so a fresh extension is set up in one line */
+	uint8_t ack_n;             /* acks[] in use */
+	uint8_t d_n, d_head;       /* dring[]: oldest first from d_head */
 	/* ACK advances for this direction (sent by the peer), oldest first;
 	 * when more come than fit, neighbours merge into runs (see
 	 * ack_push()), so the history always reaches back to the first */
-	uint8_t ack_n;
 	struct ackev acks[ACK_RING];
-	/* data segments, oldest first from d_head */
-	uint8_t d_n, d_head;
+	/* data segments */
 	struct dseg dring[DATA_RING];
-	/* segments of this direction that took sequence space (new data, the
-	 * FIN) with their ACK fields, oldest first from p_head, until the
-	 * peer ACKs them: then the peer provably had that ACK field */
-	uint8_t p_n, p_head;
-	struct proofpt proofs[PROOF_RING];
 };
 
 /* A RST being judged: the receiver's view is final only once no ACK that
@@ -140,9 +144,6 @@ struct conn_ext {
 	struct http_dir hd[2];
 	struct xdir x[2];
 	struct pend pend[2];       /* [d]: the first RST sent in direction d */
-	/* [d]: the first RSTs sent in direction d, for their fates */
-	uint8_t n_rsts[2];
-	struct rstrec rsts[2][AZ_MAX_RST_FATES];
 	/* timeline: head array, then a ring for the tail (buffers survive
 	 * reuse of this slot while they are small) */
 	struct az_tl_pkt *tl_head;
@@ -151,6 +152,8 @@ struct conn_ext {
 	uint32_t cap_tail;
 	uint64_t n_tail;           /* tail packets seen (kept: min(n, cap)) */
 	uint64_t tl_lost;          /* not recorded for lack of memory */
+	struct rstpair *rp;        /* the fates of the RSTs, from the first
+	                              RST on; NULL before */
 };
 
 struct __attribute__((aligned(64))) conn {

@@ -125,6 +125,100 @@ static enum az_cause cause_of(const struct conn *c, int d)
 	}
 }
 
+/* What rule 1a proves, and the two packets that prove it. */
+struct proof {
+	uint32_t acked;            /* raw: d's data acknowledged, proven */
+	uint64_t packet;           /* the sender's packet whose ACK covers... */
+	uint64_t peer_packet;      /* ...this peer segment, which said so */
+};
+
+#define PROOF_WAIT 8
+
+/* The timeline entries of x in capture order, one at a time: the head,
+ * then the tail ring. Returns NULL at the end. */
+static const struct az_tl_pkt *tl_next(const struct conn_ext *x, uint64_t *k)
+{
+	uint64_t tail_kept, first;
+
+	if (*k < x->n_head)
+		return &x->tl_head[(*k)++];
+	tail_kept = x->cap_tail == 0 ? 0 :
+	            (x->n_tail < x->cap_tail ? x->n_tail : x->cap_tail);
+	if (*k - x->n_head >= tail_kept)
+		return NULL;
+	first = x->n_tail - tail_kept;
+	return &x->tl_tail[(first + (*k)++ - x->n_head) % x->cap_tail];
+}
+
+/*
+ * Rule 1a over the connection's timeline (its first and last packets, up
+ * to the one being judged): the highest ACK field for direction d among
+ * peer segments that took sequence space and that d's sender ACKed
+ * afterwards. Read from the timeline only when a RST is judged, so the
+ * per-packet path pays nothing for it; packets the timeline omitted (the
+ * middle of a long connection) can only prove less. Returns false if
+ * nothing is proven.
+ */
+static bool ack_of_ack(const struct conn *c, int d, struct proof *out)
+{
+	struct { uint32_t end, ack; uint64_t idx; } w[PROOF_WAIT];
+	unsigned n = 0, h = 0;
+	bool peer_end_known = false, found = false;
+	uint32_t peer_end = 0;
+	const struct az_tl_pkt *e;
+	uint64_t k = 0;
+
+	if (!c->x)
+		return false;
+	while ((e = tl_next(c->x, &k)) != NULL) {
+		uint32_t start, end;
+
+		if (e->dir != d) {
+			/* a peer segment that took new sequence space: wait for
+			 * d's sender to ACK it (only its first copy counts; a
+			 * higher ACK field than the last waiting one, or it
+			 * would prove nothing more) */
+			if (!(e->flags & LL_TH_ACK) || (e->flags & LL_TH_RST))
+				continue;
+			start = e->seq + ((e->flags & LL_TH_SYN) ? 1 : 0);
+			end = start + e->len + ((e->flags & LL_TH_FIN) ? 1 : 0);
+			if (end == start || (peer_end_known && !seq_after(end, peer_end)))
+				continue;
+			peer_end = end;
+			peer_end_known = true;
+			if (n > 0 && !seq_after(e->ack, w[(h + n - 1) % PROOF_WAIT].ack))
+				continue;
+			if (found && !seq_after(e->ack, out->acked))
+				continue;
+			if (n == PROOF_WAIT)
+				n--; /* the newest gives way: a proof needs a bit more */
+			w[(h + n) % PROOF_WAIT].end = end;
+			w[(h + n) % PROOF_WAIT].ack = e->ack;
+			w[(h + n) % PROOF_WAIT].idx = e->index;
+			n++;
+			continue;
+		}
+		if (!(e->flags & LL_TH_ACK))
+			continue;
+		/* d's sender ACKs up to e->ack: it had every waiting segment
+		 * that ends there (an ACK of bytes never sent proves nothing,
+		 * RFC 9293 3.10.7.4) */
+		if (peer_end_known && seq_after(e->ack, peer_end))
+			continue;
+		while (n > 0 && !seq_after(w[h].end, e->ack)) {
+			if (!found || seq_after(w[h].ack, out->acked)) {
+				found = true;
+				out->acked = w[h].ack;
+				out->packet = e->index;
+				out->peer_packet = w[h].idx;
+			}
+			h = (h + 1) % PROOF_WAIT;
+			n--;
+		}
+	}
+	return found;
+}
+
 void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
                     double t, uint64_t idx, struct pend *pd)
 {
@@ -134,6 +228,7 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
 	uint32_t lo = acked_floor(D), ev = 0;
 	bool have_ev = false, answers;
+	struct proof pf = { 0, 0, 0 };
 
 	memset(pd, 0, sizeof(*pd));
 	pd->t_rst = t;
@@ -165,13 +260,13 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 		pd->evidence_packet = idx;
 	}
 	/* rule 1a: ACK of an ACK */
-	if (D->proof_seen && seq_geq(D->proof_acked, lo) &&
-	    seq_leq(D->proof_acked, D->fin_seen ? D->fin_seq + 1 : D->data_end) &&
-	    (!have_ev || seq_after(D->proof_acked, ev))) {
-		ev = D->proof_acked;
+	if (ack_of_ack(c, d, &pf) && seq_geq(pf.acked, lo) &&
+	    seq_leq(pf.acked, D->fin_seen ? D->fin_seq + 1 : D->data_end) &&
+	    (!have_ev || seq_after(pf.acked, ev))) {
+		ev = pf.acked;
 		have_ev = true;
-		pd->evidence_packet = D->proof_packet;
-		pd->evidence_peer_packet = D->proof_peer_packet;
+		pd->evidence_packet = pf.packet;
+		pd->evidence_peer_packet = pf.peer_packet;
 	}
 	/* evidence decides where it proves more than the estimate, or as
 	 * much when that is more than the bare floor */
@@ -256,38 +351,39 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 	return true;
 }
 
-/* The receiver's window in bytes as its last segment advertised it; 0
- * when its scale is not known (mid-stream: then nothing ahead of RCV.NXT
- * is called out of window). */
-static uint32_t recv_window(const struct conn *c, const struct cdir *R,
-                            const struct cdir *S)
+/* The raw window field of direction dir's latest segment in the
+ * connection's timeline (it keeps the last packets), or -1. */
+static int32_t last_win(const struct conn_ext *x, int dir)
 {
-	if (R->wscale >= 0 && S->wscale >= 0)
-		return (uint32_t)R->win_raw << (R->wscale > 14 ? 14 : R->wscale);
-	if (c->syn_seen && c->synack_seen)
-		return R->win_raw; /* no window scaling on this connection */
-	return 0;
+	uint64_t k;
+	uint32_t i;
+
+	for (k = x->n_tail; x->cap_tail > 0 && k > 0 && x->n_tail - k < x->cap_tail; k--) {
+		const struct az_tl_pkt *e = &x->tl_tail[(k - 1) % x->cap_tail];
+		if (e->dir == dir)
+			return (int32_t)e->win;
+	}
+	for (i = x->n_head; i > 0; i--)
+		if (x->tl_head[i - 1].dir == dir)
+			return (int32_t)x->tl_head[i - 1].win;
+	return -1;
 }
 
-void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
-                    uint64_t idx)
+/* The receiver's window in bytes as its last segment advertised it; 0
+ * when it is not known (mid-stream, its scale unknown: then nothing ahead
+ * of RCV.NXT is called out of window). */
+static uint32_t recv_window(const struct conn *c, int recv_dir)
 {
-	const struct cdir *D = &c->d[d];
-	struct rstrec *r;
+	const struct cdir *R = &c->d[recv_dir], *S = &c->d[!recv_dir];
+	int32_t w = last_win(c->x, recv_dir);
 
-	if (!c->x || c->x->n_rsts[d] >= AZ_MAX_RST_FATES)
-		return;
-	r = &c->x->rsts[d][c->x->n_rsts[d]++];
-	r->t = t;
-	r->idx = idx;
-	r->seq = s->seq;
-	r->data_end = D->data_end;
-	r->fin_in = D->fin_seen && !D->gap;
-	if (D->gap)
-		r->rcv_nxt = D->gap_start;
-	else
-		r->rcv_nxt = D->fin_seen ? D->fin_seq + 1 : D->data_end;
-	r->rcv_win = recv_window(c, &c->d[!d], D);
+	if (w < 0)
+		return 0;
+	if (R->wscale >= 0 && S->wscale >= 0)
+		return (uint32_t)w << (R->wscale > 14 ? 14 : R->wscale);
+	if (c->syn_seen && c->synack_seen)
+		return (uint32_t)w; /* no window scaling on this connection */
+	return 0;
 }
 
 /* Rule 2 for one RST: its fate at a receiver whose RCV.NXT is nxt and
@@ -302,52 +398,118 @@ static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t w
 	return AZ_ACCEPT_IGNORED;                  /* RFC 9293 3.10.7.4: not acceptable */
 }
 
-void judge_impact(const struct conn *c, int d, struct az_rst_finding *f)
+/* Judge the oldest waiting RST of direction d (its time is up, or the
+ * end has come). */
+static void fate_pop(struct conn *c, int d)
 {
+	struct rstfates *F = &c->x->rp->rf[d];
+	const struct rstrec *r = &F->q[F->q_head];
 	const struct cdir *D = &c->d[d], *R = &c->d[!d];
-	const struct xdir *X = c->x ? &c->x->x[d] : NULL;
-	double h_recv = c->rtt_known ? (d == AZ_C2S ? c->h_s : c->h_c) : 0;
+	uint32_t surely, wup, nxt, base = D->base;
+	double h_recv = r->limit - r->t;
+	struct az_rst_fate o;
+
+	/* the receiver's last ACK before the RST reached it: ACKs captured
+	 * up to the limit had left it (of a merged run, the lower value:
+	 * certainly sent) */
+	(void)judge_acked_at(D, &c->x->x[d], r->limit, &surely);
+	wup = surely;
+	nxt = seq_max(r->rcv_nxt, wup);
+	memset(&o, 0, sizeof(o));
+	o.packet = r->idx;
+	o.arrival = r->t + h_recv / 2;
+	o.seq = r->seq - base;
+	o.rcv_nxt = nxt - base;
+	o.peer_acked = wup - base;
+	if (F->accepted || (R->rst_seen && R->rst_time < r->limit)) {
+		/* the receiver no longer had the connection: it had accepted
+		 * a RST, or reset it itself (RFC 9293 3.10.7.1: a RST for a
+		 * closed connection is discarded) */
+		o.accept = AZ_ACCEPT_IGNORED;
+	} else {
+		o.accept = accept_of(r, nxt, wup);
+		if (o.accept == AZ_ACCEPT_RESET) {
+			F->accepted = true;
+			F->accepted_packet = r->idx;
+			F->unacked_at_accept = unacked(r->data_end, wup);
+		}
+	}
+	if (F->n_fates < AZ_MAX_RST_FATES)
+		F->fates[F->n_fates++] = o;
+	F->q_head = (uint8_t)((F->q_head + 1) % RST_PENDING);
+	F->q_n--;
+}
+
+void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
+                    uint64_t idx)
+{
+	const struct cdir *D = &c->d[d];
+	struct rstfates *F;
+	struct rstrec *r;
+
+	if (!c->x || !c->x->rp)
+		return;
+	F = &c->x->rp->rf[d];
+	if (F->accepted && F->n_fates >= AZ_MAX_RST_FATES)
+		return; /* nothing more to learn or to list */
+	if (F->q_n == RST_PENDING) {
+		const struct rstrec *last = &F->q[(F->q_head + F->q_n - 1) % RST_PENDING];
+		uint32_t nxt = D->gap ? D->gap_start :
+		               D->fin_seen ? D->fin_seq + 1 : D->data_end;
+
+		/* a stream of RSTs (one per late segment): one like the last
+		 * waiting one, sent later, fares no better at the receiver
+		 * (its RCV.WUP can only have grown), so it adds nothing */
+		if (last->seq == s->seq && last->data_end == D->data_end &&
+		    last->rcv_nxt == nxt)
+			return;
+		fate_pop(c, d); /* early, on what is known now */
+	}
+	r = &F->q[(F->q_head + F->q_n) % RST_PENDING];
+	F->q_n++;
+	r->t = t;
+	r->limit = t + (c->rtt_known ? (d == AZ_C2S ? c->h_s : c->h_c) : 0);
+	r->idx = idx;
+	r->seq = s->seq;
+	r->data_end = D->data_end;
+	r->fin_in = D->fin_seen && !D->gap;
+	if (D->gap)
+		r->rcv_nxt = D->gap_start;
+	else
+		r->rcv_nxt = D->fin_seen ? D->fin_seq + 1 : D->data_end;
+	r->rcv_win = recv_window(c, !d);
+}
+
+void judge_rst_due(struct conn *c, int d, double t)
+{
+	struct rstfates *F = &c->x->rp->rf[d];
+
+	while (F->q_n > 0 && t > F->q[F->q_head].limit)
+		fate_pop(c, d);
+}
+
+void judge_impact(struct conn *c, int d, struct az_rst_finding *f)
+{
 	enum az_vantage v = judge_vantage(c);
-	uint32_t base = D->base, k, n = c->x ? c->x->n_rsts[d] : 0;
-	bool accepted = false;
+	const struct rstfates *F;
 
 	f->impact = AZ_IMPACT_NO_RESET;
 	f->impact_estimated = !(v == (d == AZ_S2C ? AZ_VANTAGE_CLIENT : AZ_VANTAGE_SERVER));
 	f->accepted_rst_packet = 0;
 	f->unacked_at_accept = 0;
-	f->rsts_total = D->rst_count;
+	f->rsts_total = c->d[d].rst_count;
 	f->n_fates = 0;
-	for (k = 0; k < n; k++) {
-		const struct rstrec *r = &c->x->rsts[d][k];
-		struct az_rst_fate *o = &f->fates[f->n_fates++];
-		double limit = r->t + h_recv;
-		uint32_t surely, wup, nxt;
-
-		/* the receiver's last ACK before the RST reached it: ACKs
-		 * captured up to t + h_recv had left it (the lower value of a
-		 * merged run: certainly sent) */
-		(void)judge_acked_at(D, X, limit, &surely);
-		wup = surely;
-		nxt = seq_max(r->rcv_nxt, wup);
-		o->packet = r->idx;
-		o->arrival = r->t + h_recv / 2;
-		o->seq = r->seq - base;
-		o->rcv_nxt = nxt - base;
-		o->peer_acked = wup - base;
-		if (accepted || (R->rst_seen && R->rst_time < limit)) {
-			/* the receiver no longer had the connection: it had
-			 * accepted a RST, or reset it itself (RFC 9293 3.10.7.1:
-			 * a RST to a closed connection is discarded) */
-			o->accept = AZ_ACCEPT_IGNORED;
-			continue;
-		}
-		o->accept = accept_of(r, nxt, wup);
-		if (o->accept != AZ_ACCEPT_RESET)
-			continue;
-		accepted = true;
-		f->accepted_rst_packet = r->idx;
-		f->unacked_at_accept = unacked(r->data_end, wup);
-		f->impact = f->unacked_at_accept > 0 ? AZ_IMPACT_RESET_BEFORE_ACK :
+	if (!c->x || !c->x->rp)
+		return;
+	while (c->x->rp->rf[d].q_n > 0)
+		fate_pop(c, d);
+	F = &c->x->rp->rf[d];
+	f->n_fates = F->n_fates;
+	memcpy(f->fates, F->fates, F->n_fates * sizeof(F->fates[0]));
+	if (F->accepted) {
+		f->accepted_rst_packet = F->accepted_packet;
+		f->unacked_at_accept = F->unacked_at_accept;
+		f->impact = F->unacked_at_accept > 0 ? AZ_IMPACT_RESET_BEFORE_ACK :
 		                                       AZ_IMPACT_RESET_AFTER_ACK;
 	}
 }

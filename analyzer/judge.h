@@ -46,18 +46,26 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 bool judge_rst(const struct conn *c, int d, const struct pend *pd,
                struct az_rst_finding *f);
 
-/* Every RST sent in direction d: remember it for judge_impact(). */
+/* Every RST sent in direction d: its fate at the receiver is judged once
+ * the ACKs that left the receiver before it arrived are in (judge_rst_due,
+ * or judge_impact at the end). Needs c->x->rp (the caller sets it up at
+ * the connection's first RST); without it nothing is recorded. */
 void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
                     uint64_t idx);
+
+/* A packet of the connection came at t: judge direction d's RSTs whose
+ * time is up. */
+void judge_rst_due(struct conn *c, int d, double t);
 
 /*
  * The receiver's side of direction d's RSTs (client_impact for a server
  * RST): the fate of each under RFC 5961 and the impact. Call when the
- * connection is summarized (every RST and ACK is in). Fills f's impact,
+ * connection is summarized (every RST and ACK is in): it judges those
+ * still waiting. Fills f's impact,
  * impact_estimated, accepted_rst_packet, unacked_at_accept, fates,
  * n_fates and rsts_total.
  */
-void judge_impact(const struct conn *c, int d, struct az_rst_finding *f);
+void judge_impact(struct conn *c, int d, struct az_rst_finding *f);
 
 /*
  * Lingering close: the server, after its FIN, kept ACKing client data.
@@ -66,65 +74,5 @@ void judge_impact(const struct conn *c, int d, struct az_rst_finding *f);
  */
 bool judge_linger(const struct conn *c, uint64_t *bytes, double *seconds,
                   enum az_linger_end *end);
-
-/*
- * Evidence bookkeeping (the rule is in judge.c, "ACK of an ACK"). A
- * segment of direction d took sequence space up to end and carried ack:
- * remember it until the peer ACKs it.
- */
-static inline void judge_proof_push(struct conn *c, int d, uint32_t end,
-                                    uint32_t ack, uint64_t idx)
-{
-	struct xdir *X;
-	struct proofpt *p;
-
-	if (!c->x)
-		return;
-	X = &c->x->x[d];
-	if (X->p_n == PROOF_RING) {
-		/* full: the newest takes this one's place, so a proof needs an
-		 * ACK a little further on (never a proof that does not hold) */
-		p = &X->proofs[(X->p_head + PROOF_RING - 1) % PROOF_RING];
-	} else {
-		p = &X->proofs[(X->p_head + X->p_n) % PROOF_RING];
-		X->p_n++;
-	}
-	p->end = end;
-	p->ack = ack;
-	p->idx = idx;
-}
-
-/* A segment of direction d (frame idx) carries the ACK a for direction
- * !d: the peer segments it covers were received by d's sender, and with
- * them their ACK fields for d. */
-static inline void judge_proof_ack(struct conn *c, int d, uint32_t a, uint64_t idx)
-{
-	struct cdir *Q = &c->d[d];
-	const struct cdir *P = &c->d[!d];
-	struct xdir *X;
-	uint32_t p_nxt;
-
-	if (!c->x || c->x->x[!d].p_n == 0)
-		return;
-	X = &c->x->x[!d];
-	/* an ACK of bytes never sent proves nothing (RFC 9293 3.10.7.4) */
-	p_nxt = P->fin_seen ? P->fin_seq + 1 : P->data_end;
-	if (seq_after(a, p_nxt))
-		return;
-	while (X->p_n > 0) {
-		const struct proofpt *p = &X->proofs[X->p_head];
-
-		if (seq_after(p->end, a))
-			break;
-		if (!Q->proof_seen || seq_after(p->ack, Q->proof_acked)) {
-			Q->proof_seen = true;
-			Q->proof_acked = p->ack;
-			Q->proof_packet = idx;
-			Q->proof_peer_packet = p->idx;
-		}
-		X->p_head = (uint8_t)((X->p_head + 1) % PROOF_RING);
-		X->p_n--;
-	}
-}
 
 #endif
