@@ -252,7 +252,11 @@ static void follow_fw2(struct runner *R, double t)
 		if (!c)
 			continue;
 		R->port_mark[port] = mark;
-		if (!c->kfw2_seen) {
+		/* seen again after a sample missed it: that sample was wrong
+		 * (the kernel's dump is per hash bucket, so this should not
+		 * happen; if it does, the later word wins) */
+		bool back = c->kfw2_seen && c->kfw2_gone > 0;
+		if (!c->kfw2_seen || back) {
 			if (R->n_ktrack == R->cap_ktrack) {
 				size_t nc = R->cap_ktrack ? 2 * R->cap_ktrack : 256;
 				struct run_conn **nv = realloc(R->ktrack, nc * sizeof *nv);
@@ -264,11 +268,12 @@ static void follow_fw2(struct runner *R, double t)
 				R->cap_ktrack = nc;
 			}
 			R->ktrack[R->n_ktrack++] = c;
+			if (!back)
+				c->kfw2_first = t;
 			c->kfw2_seen = true;
-			c->kfw2_first = t;
+			c->kfw2_gone = 0;
 		}
-		if (!c->kfw2_gone)
-			c->kfw2_last = t;
+		c->kfw2_last = t;
 	}
 	for (size_t i = 0; i < R->n_ktrack;) {
 		struct run_conn *c = R->ktrack[i];
