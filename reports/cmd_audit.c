@@ -196,8 +196,10 @@ static enum az_impact worst_impact(const struct run_outcome *out, const struct r
 
 	*any = false;
 	for (size_t j = 0; out->az && j < rs->n_findings; j++) {
-		const struct az_rst_finding *f = az_finding(out->az, rs->findings[j]);
-		if (!f || f->sender != AZ_SERVER || f->impact >= AZ_NIMPACTS)
+		const struct az_rst_finding *f = az_finding(out->az, rs->findings[j].index);
+		/* the runner's own clean-up RSTs are no finding of the server's */
+		if (!f || rs->findings[j].lab_artefact || f->sender != AZ_SERVER ||
+		    f->impact >= AZ_NIMPACTS)
 			continue;
 		graded[f->impact]++;
 		if (!*any || f->impact < w)
