@@ -175,9 +175,16 @@ struct az {
 	bool retained_sorted;
 
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
+
+	/* the memory bound (see az_new in analyzer.h) */
+	size_t mem_limit;          /* SIZE_MAX: none */
+	size_t mem_peak;
+	size_t tl_bytes;           /* timeline buffers of the extensions */
 };
 
 static void ring_free(struct ring *R);
+static bool ring_may_grow(struct az *az, const struct ring *R);
+static void make_room(struct az *az);
 
 static inline void *pool_at(const struct pool *p, uint32_t i)
 {
@@ -343,6 +350,7 @@ struct az *az_new(const struct az_config *cfg)
 		az->cfg.max_retained = 10000;
 	if (!az->cfg.max_series)
 		az->cfg.max_series = (size_t)1 << 20;
+	az->mem_limit = az->cfg.max_memory ? az->cfg.max_memory : AZ_DEFAULT_MAX_MEMORY;
 	pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
@@ -443,11 +451,13 @@ static void ext_release(struct az *az, struct conn *c)
 	/* small buffers stay for the next connection, so a stream of short
 	 * connections allocates nothing at all */
 	if (x->cap_head > TL_KEEP) {
+		az->tl_bytes -= x->cap_head * sizeof(*x->tl_head);
 		free(x->tl_head);
 		x->tl_head = NULL;
 		x->cap_head = 0;
 	}
 	if (x->cap_tail > TL_KEEP) {
+		az->tl_bytes -= x->cap_tail * sizeof(*x->tl_tail);
 		free(x->tl_tail);
 		x->tl_tail = NULL;
 		x->cap_tail = 0;
@@ -808,6 +818,7 @@ static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s
 				c->tl_lost++;
 				return;
 			}
+			az->tl_bytes += (ncap - c->cap_head) * sizeof(*nb);
 			c->tl_head = nb;
 			c->cap_head = ncap;
 		}
@@ -827,6 +838,7 @@ static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s
 				c->tl_lost++;
 				return;
 			}
+			az->tl_bytes += (ncap - c->cap_tail) * sizeof(*nb);
 			c->tl_tail = nb;
 			c->cap_tail = ncap;
 		}
@@ -1337,6 +1349,7 @@ static void fill_pub(const struct conn *c, struct az_conn *o)
 		if (o->responses[i].seq_end)
 			o->responses[i].seq_end -= b;
 	}
+	o->evicted = c->evicted;
 	o->finding_of[AZ_CLIENT] = c->finding_idx[AZ_CLIENT];
 	o->finding_of[AZ_SERVER] = c->finding_idx[AZ_SERVER];
 	o->finding = c->finding_idx[AZ_SERVER] >= 0 ? c->finding_idx[AZ_SERVER] :
@@ -1541,6 +1554,185 @@ static void ring_free(struct ring *R)
 	R->spare = NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* the memory bound (see az_new in analyzer.h)                         */
+
+static size_t pool_bytes(const struct pool *p)
+{
+	return p->n_slabs * SLAB_SIZE * p->esize + p->cap_slabs * sizeof(char *);
+}
+
+static size_t ring_bytes(const struct ring *R)
+{
+	size_t chunks = 0;
+
+	if (R->tail != R->head)
+		chunks = (size_t)(((R->tail - 1) >> RING_SHIFT) - (R->head >> RING_SHIFT) + 1);
+	if (R->spare)
+		chunks++;
+	return chunks * RING_CHUNK * R->esize + R->cap_chunks * sizeof(char *);
+}
+
+/* Bytes the store holds now. */
+static size_t mem_used(const struct az *az)
+{
+	return pool_bytes(&az->conns) + pool_bytes(&az->exts) + pool_bytes(&az->rps) +
+	       ring_bytes(&az->tombs) + ring_bytes(&az->seals) +
+	       (az->ft.mask + 1 + az->fs.mask + 1) * sizeof(struct ft_slot) +
+	       az->tl_bytes;
+}
+
+/* True if growing the store by grow bytes keeps it within the bound
+ * (and notes the peak it would reach). */
+static bool mem_may_grow(struct az *az, size_t grow)
+{
+	size_t now = mem_used(az);
+
+	if (az->mem_limit != SIZE_MAX && now + grow > az->mem_limit)
+		return false;
+	if (now + grow > az->mem_peak)
+		az->mem_peak = now + grow;
+	return true;
+}
+
+/* What one more connection in progress would add to the store. */
+static size_t growth_for_new(const struct az *az)
+{
+	size_t g = 0;
+
+	if (az->conns.free_head == NONE)
+		g += SLAB_SIZE * az->conns.esize;
+	if (az->exts.free_head == NONE)
+		/* and the small timeline buffers each one keeps */
+		g += SLAB_SIZE * (az->exts.esize + 2 * TL_MIN * sizeof(struct az_tl_pkt));
+	if ((az->ft.used + 1) * 2 > az->ft.mask + 1)
+		g += 2 * (az->ft.mask + 1) * sizeof(struct ft_slot);
+	return g;
+}
+
+/* May ring R take one more entry (a new chunk only within the bound)? */
+static bool ring_may_grow(struct az *az, const struct ring *R)
+{
+	if ((R->tail & (RING_CHUNK - 1)) != 0 || R->spare)
+		return true;
+	return mem_may_grow(az, RING_CHUNK * R->esize);
+}
+
+/* Nothing of c's can still be at risk: every byte each side sent is
+ * acknowledged and no RST waits to be judged. */
+static bool settled(const struct conn *c)
+{
+	int d;
+
+	if (has_pending(c))
+		return false;
+	for (d = 0; d < 2; d++) {
+		const struct cdir *D = &c->d[d];
+		if (D->base_known && seq_after(D->data_end, acked_now(D)))
+			return false;
+	}
+	return true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* End c, in progress, for the memory bound. */
+static void evict(struct az *az, struct conn *c)
+{
+	az->totals.evicted++;
+	if (c->fw2_open[0] || c->fw2_open[1])
+		az->totals.evicted_fin_wait_2++;
+	c->evicted = true;
+	conn_close(az, c, c->last_time);
+}
+
+/* End up to n connections in progress, least recently active first: in
+ * pass 0 only settled ones without FIN_WAIT_2, in pass 1 any but
+ * FIN_WAIT_2 holders, in pass 2 any. Returns how many. */
+static size_t evict_live(struct az *az, size_t n)
+{
+	enum { SAMPLE = 4096 };
+	double *smp, thr;
+	size_t cap = pool_capacity(&az->conns), step, i, k = 0, done = 0;
+	int pass;
+
+	if (az->live == 0 || n == 0)
+		return 0;
+	smp = malloc(SAMPLE * sizeof(*smp));
+	if (!smp)
+		return 0;
+	/* the last activity below which about n of them lie, from a sample */
+	step = cap / SAMPLE + 1;
+	for (i = 0; i < cap && k < SAMPLE; i += step) {
+		const struct conn *c = slot(az, (uint32_t)i);
+		if (c->in_use)
+			smp[k++] = c->last_time;
+	}
+	if (k == 0) {
+		free(smp);
+		return 0;
+	}
+	qsort(smp, k, sizeof(*smp), cmp_double);
+	i = (size_t)((double)k * (double)n / (double)az->live);
+	thr = smp[i < k ? i : k - 1];
+	free(smp);
+	for (pass = 0; pass < 3 && done < n; pass++) {
+		for (i = 0; i < cap && done < n; i++) {
+			struct conn *c = slot(az, (uint32_t)i);
+			bool fw2 = c->fw2_open[0] || c->fw2_open[1];
+
+			if (!c->in_use || c->last_time > thr)
+				continue;
+			if (pass < 2 && fw2)
+				continue;
+			if (pass == 0 && !settled(c))
+				continue;
+			evict(az, c);
+			done++;
+		}
+		thr = INFINITY; /* later passes: whatever it takes */
+	}
+	return done;
+}
+
+/*
+ * A new connection is about to be made and the store would have to grow
+ * past the bound: end a batch of others (a sixteenth of those in
+ * progress, at least one), so that their slots serve the next ones
+ * without growing; in the order az_new's comment gives.
+ */
+static void make_room(struct az *az)
+{
+	size_t want = az->live / 16 + 1, done = 0, g = growth_for_new(az);
+	struct ring *R = &az->tombs;
+
+	if (g == 0 || mem_may_grow(az, g))
+		return; /* (most of the time: a free slot is waiting) */
+	while (done < want && az->embryo.head != NONE) {
+		az->totals.evicted_embryos++;
+		conn_close(az, slot(az, az->embryo.head), slot(az, az->embryo.head)->last_time);
+		done++;
+	}
+	/* finished connections hold an extension until their grace ends */
+	while (done < want && R->head != R->tail) {
+		struct conn *c = tomb_at(az, R->head);
+
+		if (c->in_use) {
+			az->totals.grace_cut++;
+			conn_close(az, c, c->last_time);
+			done++;
+		}
+		ring_pop(R);
+	}
+	R->deadline = R->head == R->tail ? INFINITY : -INFINITY;
+	if (done < want)
+		evict_live(az, want - done);
+}
+
 /* Copy n bytes (a multiple of 16, both ends 16-byte aligned) to memory
  * not touched for seconds. With SSE2 the stores are non-temporal: plain
  * stores would first read every line in, doubling the memory traffic that
@@ -1602,7 +1794,10 @@ static int seal_put(struct az *az, struct conn *c)
 	enum az_linger_end how;
 	uint32_t ref;
 
-	if (ring_room(R) < 0)
+	if (!ring_may_grow(az, R) || ring_room(R) < 0)
+		return -1;
+	if ((az->fs.used + 1) * 2 > az->fs.mask + 1 &&
+	    !mem_may_grow(az, 2 * (az->fs.mask + 1) * sizeof(struct ft_slot)))
 		return -1;
 	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
 	if (ft_insert(&az->fs, c->hash, ref) < 0)
@@ -1646,7 +1841,10 @@ static void tomb_put(struct az *az, struct conn *c)
 	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged &&
 	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
 		return;
-	if (ring_room(R) < 0) {
+	if (!ring_may_grow(az, R) || ring_room(R) < 0) {
+		/* no room to wait out its grace period: summarized now */
+		if (az->mem_limit != SIZE_MAX)
+			az->totals.grace_cut++;
 		conn_close(az, c, c->last_time);
 		return;
 	}
@@ -1687,7 +1885,7 @@ static void seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash
 	if (s->flags & LL_TH_RST)
 		e->flags |= SEAL_LATE_RST;
 	e->last_time = t;
-	if (ring_room(R) < 0)
+	if (!ring_may_grow(az, R) || ring_room(R) < 0)
 		return; /* stays where it is: it is only counted a little later */
 	nref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
 	*seal_at(az, R->tail) = *e;
@@ -1876,6 +2074,7 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		}
 	}
 	if (!c) {
+		make_room(az);
 		c = conn_new(az, k, hash, src_is_lo, s, ts, idx);
 		if (!c) {
 			az->dropped++;
@@ -1997,6 +2196,17 @@ void az_finish(struct az *az)
 const struct az_stats *az_stats(const struct az *az) { return &az->stats; }
 const struct az_totals *az_totals(const struct az *az) { return &az->totals; }
 uint64_t az_dropped(const struct az *az) { return az->dropped; }
+
+size_t az_memory_limit(const struct az *az) { return az->mem_limit; }
+
+size_t az_memory(const struct az *az, size_t *peak)
+{
+	size_t now = mem_used(az);
+
+	if (peak)
+		*peak = now > az->mem_peak ? now : az->mem_peak;
+	return now;
+}
 size_t az_n_findings(const struct az *az) { return az->n_findings; }
 
 const struct az_rst_finding *az_finding(const struct az *az, size_t i)

@@ -175,6 +175,7 @@ struct __attribute__((aligned(64))) conn {
 	bool syn_seen, synack_seen, hsack_seen, rtt_known;
 	bool flagged;
 	uint8_t flagged_sides;     /* bit (1 << enum az_side): a finding */
+	bool evicted;              /* ended early for the memory bound */
 	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
 	uint32_t next_free;
 	double grace;

@@ -363,6 +363,7 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 	for (unsigned i = 0; i < nf; i++)
 		jw_u64(w, NULL, (uint64_t)fx[i]);
 	jw_close(w, ']');
+	jw_bool(w, "evicted", c->evicted);
 	jw_close(w, '}');
 }
 

@@ -183,6 +183,23 @@ static json_t *jby_basis(const uint64_t by_basis[3])
 	return done(o, bad);
 }
 
+/* The memory bound and what it cost (analyzer.h, az_new). */
+static json_t *jmemory(const struct az *az)
+{
+	const struct az_totals *t = az_totals(az);
+	size_t peak, limit = az_memory_limit(az);
+	json_t *o = json_object();
+
+	(void)az_memory(az, &peak);
+	int bad = set(o, "limit", limit == SIZE_MAX ? json_null() : jint(limit));
+	bad |= set(o, "peak", jint(peak));
+	bad |= set(o, "evicted", jint(t->evicted));
+	bad |= set(o, "evicted_fin_wait_2", jint(t->evicted_fin_wait_2));
+	bad |= set(o, "evicted_embryos", jint(t->evicted_embryos));
+	bad |= set(o, "grace_cut", jint(t->grace_cut));
+	return done(o, bad);
+}
+
 json_t *report_summary(const struct az *az)
 {
 	const struct az_totals *t = az_totals(az);
@@ -199,6 +216,7 @@ json_t *report_summary(const struct az *az)
 	bad |= set(o, "client_impact", jcounts(t->by_impact[AZ_SERVER], AZ_NIMPACTS, impact_name));
 	bad |= set(o, "by_basis", jby_basis(t->by_basis));
 	bad |= set(o, "not_retained", jint(t->not_retained));
+	bad |= set(o, "memory", jmemory(az));
 	bad |= set(o, "hazard", json_boolean(t->rst_before_ack > 0));
 	return done(o, bad);
 }
@@ -268,4 +286,14 @@ void report_verdict_text(const struct az *az, char *buf, size_t len)
 	if (fw && fw->count)
 		add(buf, len, &n, "; server FIN_WAIT_2: %llu socket%s, peak %u",
 		    (unsigned long long)fw->count, fw->count == 1 ? "" : "s", fw->peak);
+	/* the memory bound: what it ended early */
+	if (t->evicted)
+		add(buf, len, &n, "; incomplete: %llu connection%s in progress %s not tracked "
+		    "to the end (memory bound %zu MiB)", (unsigned long long)t->evicted,
+		    t->evicted == 1 ? "" : "s", t->evicted == 1 ? "was" : "were",
+		    az_memory_limit(az) >> 20);
+	if (t->evicted_embryos)
+		add(buf, len, &n, "; %llu SYN-only flow%s ended early (memory bound %zu MiB)",
+		    (unsigned long long)t->evicted_embryos, t->evicted_embryos == 1 ? "" : "s",
+		    az_memory_limit(az) >> 20);
 }

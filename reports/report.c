@@ -185,6 +185,7 @@ json_t *report_conn(const struct az_conn *c, double t0, bool with_timeline)
 	for (unsigned i = 0; i < nf; i++)
 		bad |= push(fl, json_integer(fx[i]));
 	bad |= set(o, "findings", fl);
+	bad |= set(o, "evicted", json_boolean(c->evicted));
 	if (with_timeline)
 		bad |= set(o, "timeline", jtimeline(c, t0));
 	return done(o, bad);

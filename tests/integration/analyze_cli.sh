@@ -159,4 +159,42 @@ check_eq "no progress when stderr is not a terminal" "" "$(cat err.txt)"
 script -qec "$LINGERLAB analyze -r big.pcap -o big-tty.json" tty.log >/dev/null 2>&1
 check "progress on a terminal: share read and packets/s" grep -q '% read, .* packets/s' tty.log
 check_jq "progress does not disturb the report" big-tty.json '.input.packets == 80000'
+# --max-memory (issue 13): the bound on the connection store. 30,000 SYN
+# flows nobody answers (raw IP frames) under the 1 MiB minimum: the oldest
+# SYN-only flows are ended early, every one is still counted, the report
+# and the verdict say so; without a bound nothing is ended early.
+python3 - synflood.pcap <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+    for i in range(30000):
+        tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 80, i * 7, 0, 0x50, 0x02, 65535, 0, 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                         bytes([10, 1 + (i >> 16), (i >> 8) & 255, i & 255]), bytes([10, 255, 0, 1]))
+        f.write(struct.pack("<IIII", 1700000000 + i // 100000, (i % 100000) * 10, 40, 40))
+        f.write(ip + tcp)
+PY
+"$LINGERLAB" analyze -r synflood.pcap --max-memory 1MiB -o flood.json --connections flood.jsonl 2>err.txt
+check_eq "--max-memory 1MiB: exit 0" 0 $?
+check_jq "--max-memory: every flow counted" flood.json '.summary.connections == 30000'
+check_jq "--max-memory: the bound and the peak under it" flood.json \
+	'.summary.memory.limit == 1048576 and .summary.memory.peak <= 1048576'
+check_jq "--max-memory: SYN-only flows ended early, counted" flood.json \
+	'.summary.memory.evicted_embryos > 25000 and .summary.memory.evicted == 0'
+check "--max-memory: the verdict says it" \
+	grep -q 'SYN-only flows ended early (memory bound 1 MiB)' <(jq -r .verdict.text flood.json)
+check_eq "--max-memory: one JSON line per flow" 30000 "$(wc -l <flood.jsonl)"
+check "--max-memory: the report matches the schema" "$REPO/$VALIDATE" "$REPO/$SCHEMA" flood.json
+"$LINGERLAB" analyze -r synflood.pcap --max-memory none -o flood-none.json 2>err.txt
+check_jq "--max-memory none: nothing ended early, no limit" flood-none.json \
+	'.summary.memory.limit == null and .summary.memory.evicted_embryos == 0 and .summary.memory.peak > 1048576'
+check_jq "--max-memory none: every flow counted" flood-none.json '.summary.connections == 30000'
+"$LINGERLAB" analyze -r synflood.pcap -o flood-default.json 2>err.txt
+check_jq "default bound: 256 MiB, nothing ended early here" flood-default.json \
+	'.summary.memory.limit == 268435456 and .summary.memory.evicted_embryos == 0'
+for bad in 0 12 1GB -5MiB 512KiB MiB; do
+	expect_error "--max-memory $bad" \
+		"lingerlab analyze: --max-memory: expected a size of at least 1MiB (e.g. 64MiB, 2GiB) or none, found '$bad'" \
+		-r synflood.pcap --max-memory "$bad"
+done
 finish
