@@ -41,15 +41,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/conn.h"
 #include "analyzer/flowtab.h"
 #include "analyzer/fw2.h"
-#include "analyzer/http.h"
-#include "analyzer/seq.h"
+#include "analyzer/judge.h"
 
 #define SLAB_SHIFT 8
 #define SLAB_SIZE (1u << SLAB_SHIFT)
-#define ACK_RING 16          /* ACK advances (or runs) kept per direction */
-#define DATA_RING 16         /* data segments kept per direction */
 #define TL_MIN 8             /* first timeline allocation */
 #define TL_KEEP 16           /* buffers up to this size survive slot reuse */
 #define GRACE_MIN 2.0        /* seconds a finished connection stays */
@@ -69,77 +67,6 @@ enum ev {
 	EV_RST,            /* a RST was sent by either side */
 };
 
-/* An ACK advance seen at t0 carrying ack0, or a run of them merged when
- * the history was full: the first at t0 with ack0, the last at t1 with
- * ack1 (t0 == t1 and ack0 == ack1 for a single advance). */
-struct ackev {
-	double t0, t1;
-	uint32_t ack0, ack1;
-};
-
-struct dseg {
-	uint32_t start, end;
-	uint64_t idx;
-};
-
-/* One direction, raw numbers. The sender of this direction is the side
- * whose state is `state` (c2s: the client). */
-struct cdir {
-	bool base_known, isn_known;
-	uint32_t base;             /* relative 0 */
-	uint32_t data_end;
-	bool fin_seen, fin_acked, syn_acked;
-	uint32_t fin_seq;
-	bool fin_ack_valid;
-	uint32_t fin_ack;          /* the ACK field of our FIN segment */
-	double fin_time;
-	uint64_t fin_packet;
-	bool acked_seen;
-	uint32_t acked;            /* highest ACK the peer sent for us */
-	uint32_t first_ack;
-	bool rst_seen, rst_has_ack;
-	uint32_t rst_seq, rst_count;
-	double rst_time;
-	uint64_t rst_packet;
-	uint64_t packets, bytes, retrans_packets, retrans_bytes;
-	uint16_t mss;
-	int8_t wscale;
-	bool sack_permitted, timestamps;
-	bool data_after_peer_fin;  /* new data sent after the peer's FIN */
-	double last_data_time;
-	enum az_state state;
-};
-
-/* The recent history of one direction, for judging a RST. */
-struct xdir {
-	/* ACK advances for this direction (sent by the peer), oldest first;
-	 * when more come than fit, neighbours merge into runs (see
-	 * ack_push()), so the history always reaches back to the first */
-	uint8_t ack_n;
-	struct ackev acks[ACK_RING];
-	/* data segments, oldest first from d_head */
-	uint8_t d_n, d_head;
-	struct dseg dring[DATA_RING];
-};
-
-/* A RST being judged: the receiver's view is final only once no ACK that
- * left the receiver before the RST reached it can still show up. */
-struct pend {
-	bool active;
-	double limit;              /* ACKs seen up to this time still count */
-	double t_rst;
-	uint64_t rst_packet;
-	uint32_t rst_seq;
-	bool rst_has_ack;
-	uint32_t data_end, acked_cap, sender_acked, recv_acked;
-	uint32_t sender_acked_surely; /* <= sender_acked: they differ when the
-	                                 ACK history was merged around the time
-	                                 that counts (see acked_at()) */
-	enum az_basis basis;
-	bool seq_evidence;
-	enum az_cause cause;
-};
-
 /* The part of a connection needed only while it can still change much. */
 /* A list of connections linked through conn.prev/next, oldest first.
  * deadline caches when the head expires (its last_time + grace, or +
@@ -152,77 +79,6 @@ struct dlist {
 
 enum { L_NONE = 0, L_EMBRYO };
 
-struct conn_ext {
-	uint32_t self, next_free;
-	struct http_dir hd[2];
-	struct xdir x[2];
-	struct pend pend[2];       /* [d]: the first RST sent in direction d */
-	/* timeline: head array, then a ring for the tail (buffers survive
-	 * reuse of this slot while they are small) */
-	struct az_tl_pkt *tl_head;
-	uint32_t n_head, cap_head;
-	struct az_tl_pkt *tl_tail;
-	uint32_t cap_tail;
-	uint64_t n_tail;           /* tail packets seen (kept: min(n, cap)) */
-	uint64_t tl_lost;          /* not recorded for lack of memory */
-};
-
-struct __attribute__((aligned(64))) conn {
-	/* lines 0 and 1: what a lookup and the expiry of a tomb read */
-	struct flow_key key;
-	uint32_t hash;
-	uint32_t self;             /* slot index, or tomb reference */
-	uint32_t prev, next;       /* links in the embryo list */
-	double last_time;
-
-	bool in_use;
-	bool finished;             /* both FINs ACKed, or a RST */
-	uint8_t list;              /* L_NONE or L_EMBRYO */
-	bool client_is_lo;         /* the client is the key's lo endpoint */
-	bool role_inferred;
-	bool syn_seen, synack_seen, hsack_seen, rtt_known;
-	bool flagged;
-	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
-	uint32_t next_free;
-	int32_t finding_idx;
-	double grace;
-	uint64_t id;
-	struct conn_ext *x;        /* NULL once released */
-
-	double t_syn, t_synack, t_hsack, h_s, h_c;
-	double first_time;
-	uint64_t first_packet, last_packet;
-	struct cdir d[2];
-
-	int8_t first_close;        /* enum az_side of the first FIN/RST, -1 */
-	bool first_close_rst;
-	bool simultaneous;
-	int8_t first_rst;          /* enum az_side of the first RST, -1 */
-	bool rst_after_both_fins, rst_sender_had_fin, rst_refused_syn;
-
-	bool linger_armed;
-	bool linger_from_start;    /* the client had sent nothing yet */
-	uint32_t linger_acked0;
-	double linger_last;
-
-	struct az_fw2_interval fw2[2];
-
-	int8_t finding_side;
-	bool tl_dropped;           /* the timeline went with the extension */
-	/* both FINs ACKed and no RST: final but for a late RST (see struct
-	 * ring); lingering as it was then */
-	bool ended_gracefully;
-	bool g_lingered;
-	uint64_t g_linger_bytes;
-	double g_linger_seconds;
-	/* last: conn_new clears everything before it; http_init() sets what
-	 * it needs (its response table is read only below n_resp) */
-	struct http_conn http;
-};
-_Static_assert(offsetof(struct conn, grace) + sizeof(double) <= 128,
-               "struct conn: what expiry reads must fit lines 0 and 1");
-_Static_assert(offsetof(struct conn, http.resp) > 128 &&
-               sizeof(struct conn) % 16 == 0, "struct conn: see tomb_copy()");
 
 /* Finished connections wait out their grace period in rings, in the
  * order of their last packet, and their slots are reused at once: the
@@ -303,6 +159,7 @@ struct az {
 	struct flowtab fs;         /* seals */
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
+	struct pool rps;           /* struct rstpair */
 	struct ring tombs;         /* struct conn, finished, by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity */
@@ -318,10 +175,16 @@ struct az {
 	bool retained_sorted;
 
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
+
+	/* the memory bound (see az_new in analyzer.h) */
+	size_t mem_limit;          /* SIZE_MAX: none */
+	size_t mem_peak;
+	size_t tl_bytes;           /* timeline buffers of the extensions */
 };
 
 static void ring_free(struct ring *R);
-static bool linger_of(const struct conn *c, uint64_t *bytes, double *seconds);
+static bool ring_may_grow(struct az *az, const struct ring *R);
+static void make_room(struct az *az);
 
 static inline void *pool_at(const struct pool *p, uint32_t i)
 {
@@ -447,9 +310,6 @@ static void pool_free(struct pool *p)
 	p->n_slabs = p->cap_slabs = 0;
 }
 
-/* side of the sender of direction d: c2s is the client */
-static inline enum az_side side_of(int d) { return d == AZ_C2S ? AZ_CLIENT : AZ_SERVER; }
-static inline int dir_of(enum az_side s) { return s == AZ_CLIENT ? AZ_C2S : AZ_S2C; }
 
 /* ------------------------------------------------------------------ */
 /* creation and teardown                                               */
@@ -490,6 +350,7 @@ struct az *az_new(const struct az_config *cfg)
 		az->cfg.max_retained = 10000;
 	if (!az->cfg.max_series)
 		az->cfg.max_series = (size_t)1 << 20;
+	az->mem_limit = az->cfg.max_memory ? az->cfg.max_memory : AZ_DEFAULT_MAX_MEMORY;
 	pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
@@ -498,6 +359,7 @@ struct az *az_new(const struct az_config *cfg)
 		goto err;
 	}
 	pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
+	pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
 	az->tombs.esize = sizeof(struct conn);
@@ -531,6 +393,7 @@ void az_free(struct az *az)
 		x->tl_tail = NULL;
 	}
 	pool_free(&az->exts);
+	pool_free(&az->rps);
 	pool_free(&az->conns);
 	ring_free(&az->tombs);
 	ring_free(&az->seals);
@@ -575,6 +438,7 @@ static struct conn_ext *ext_get(struct az *az)
 	x->n_head = 0;
 	x->n_tail = 0;
 	x->tl_lost = 0;
+	x->rp = NULL;
 	return x;
 }
 
@@ -587,17 +451,42 @@ static void ext_release(struct az *az, struct conn *c)
 	/* small buffers stay for the next connection, so a stream of short
 	 * connections allocates nothing at all */
 	if (x->cap_head > TL_KEEP) {
+		az->tl_bytes -= x->cap_head * sizeof(*x->tl_head);
 		free(x->tl_head);
 		x->tl_head = NULL;
 		x->cap_head = 0;
 	}
 	if (x->cap_tail > TL_KEEP) {
+		az->tl_bytes -= x->cap_tail * sizeof(*x->tl_tail);
 		free(x->tl_tail);
 		x->tl_tail = NULL;
 		x->cap_tail = 0;
 	}
+	if (x->rp) {
+		pool_put(&az->rps, x->rp->self);
+		x->rp = NULL;
+	}
 	pool_put(&az->exts, x->self);
 	c->x = NULL;
+}
+
+/* Set up x's RST fates from their pool (left NULL without memory: the
+ * RSTs then go unjudged at their receiver). */
+static void rp_get(struct az *az, struct conn_ext *x)
+{
+	uint32_t i = pool_get(&az->rps);
+	int d;
+
+	if (i == NONE)
+		return;
+	x->rp = pool_at(&az->rps, i);
+	x->rp->self = i;
+	for (d = 0; d < 2; d++) {
+		x->rp->rf[d].q_n = x->rp->rf[d].q_head = 0;
+		x->rp->rf[d].accepted = false;
+		x->rp->rf[d].challenged = false;
+		x->rp->rf[d].n_fates = 0;
+	}
 }
 
 static struct dlist *list_of(struct az *az, const struct conn *c)
@@ -693,8 +582,7 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 	c->first_time = c->last_time = t;
 	c->first_packet = c->last_packet = idx;
 	c->first_close = c->first_rst = -1;
-	c->finding_idx = -1;
-	c->finding_side = -1;
+	c->finding_idx[0] = c->finding_idx[1] = -1;
 	dir_init(&c->d[0]);
 	dir_init(&c->d[1]);
 	http_init(&c->http);
@@ -825,143 +713,20 @@ static void fw2_close(struct az *az, struct conn *c, enum az_side holder,
 /* ------------------------------------------------------------------ */
 /* rst_before_ack                                                      */
 
-static uint32_t unacked(uint32_t data_end, uint32_t acked)
+/* Keep the finding f of direction d's sender (the RST's judging is
+ * judge.c's): one per sender and connection. */
+static void record_finding(struct az *az, struct conn *c, int d,
+                           const struct az_rst_finding *f)
 {
-	return seq_after(data_end, acked) ? data_end - acked : 0;
-}
+	enum az_side side = side_of(d);
 
-/* Lowest "acked" value of direction D: nothing but the SYN acknowledged. */
-static uint32_t acked_floor(const struct cdir *D) { return D->base + 1; }
-
-static uint32_t acked_now(const struct cdir *D)
-{
-	uint32_t lo = acked_floor(D);
-	return D->acked_seen ? seq_max(D->acked, lo) : lo;
-}
-
-/* Highest ACK for D seen at capture time <= lim (X: D's history, or NULL
- * once released: then the ACK seen so far is all we know). Exact unless
- * lim falls inside a merged run of the history: then the true value lies
- * between *surely (the run's first ACK, certainly seen by lim) and the
- * value returned (its last, not seen by lim), and using the returned one
- * can only understate the risk. *surely equals the result otherwise. */
-static uint32_t acked_at(const struct cdir *D, const struct xdir *X, double lim,
-                         uint32_t *surely)
-{
-	uint32_t lo = acked_floor(D);
-	int k;
-
-	if (!X) {
-		*surely = acked_now(D);
-		return *surely;
-	}
-	for (k = (int)X->ack_n - 1; k >= 0; k--) {
-		const struct ackev *e = &X->acks[k];
-
-		if (e->t1 <= lim) {
-			*surely = seq_max(e->ack1, lo);
-			return *surely;
-		}
-		if (e->t0 <= lim) {
-			*surely = seq_max(e->ack0, lo);
-			return seq_max(e->ack1, lo);
-		}
-	}
-	*surely = lo;
-	return lo;
-}
-
-static enum az_vantage vantage_of(const struct conn *c)
-{
-	if (!c->rtt_known)
-		return AZ_VANTAGE_UNKNOWN;
-	if (c->h_s < 0.001 && c->h_c < 0.001)
-		return AZ_VANTAGE_MIDDLE; /* both ends within a millisecond */
-	if (c->h_c * 4 < c->h_s)
-		return AZ_VANTAGE_CLIENT;
-	if (c->h_s * 4 < c->h_c)
-		return AZ_VANTAGE_SERVER;
-	return AZ_VANTAGE_MIDDLE;
-}
-
-/* Decide the RST described by pd, sent in direction d; record a finding
- * if either view has bytes at risk. */
-static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
-{
-	const struct cdir *D = &c->d[d];
-	const struct xdir *X = c->x ? &c->x->x[d] : NULL;
-	struct az_rst_finding f;
-	uint32_t risk_s, risk_r, risk_s_max, lo, base = D->base;
-	int k;
-
-	if (!pd->active)
+	if (c->flagged_sides & (1u << side))
 		return;
-	pd->active = false;
-	risk_s = unacked(pd->data_end, pd->sender_acked);
-	risk_r = unacked(pd->data_end, pd->recv_acked);
-	risk_s_max = unacked(pd->data_end, pd->sender_acked_surely);
-	if (risk_s == 0 && risk_r == 0)
-		return;
-	if (c->flagged && !(c->finding_side == AZ_CLIENT && d == AZ_S2C))
-		return; /* one finding per connection; the server's wins */
-
-	memset(&f, 0, sizeof(f));
-	f.conn_id = c->id;
-	f.sender = side_of(d);
-	f.rst_packet = pd->rst_packet;
-	f.rst_time = pd->t_rst;
-	f.rst_seq = pd->rst_seq - base;
-	f.rst_has_ack = pd->rst_has_ack;
-	f.data_end = pd->data_end - base;
-	f.acked_at_capture = pd->acked_cap - base;
-	f.bytes_at_risk_at_server = risk_s;
-	f.bytes_at_risk_at_server_max = risk_s_max > risk_s ? risk_s_max : risk_s;
-	f.bytes_at_risk_at_client = risk_r;
-	f.basis = pd->basis;
-	f.seq_evidence = pd->seq_evidence;
-	f.cause = pd->cause;
-	f.vantage = vantage_of(c);
-
-	/* the data segments carrying bytes from the lower view on */
-	lo = seq_min(pd->sender_acked, pd->recv_acked);
-	for (k = 0; X && k < X->d_n && f.n_risk_packets < AZ_MAX_RISK_PACKETS; k++) {
-		const struct dseg *g = &X->dring[(X->d_head + k) % DATA_RING];
-		uint32_t j;
-		bool dup = false;
-
-		if (!seq_after(g->end, lo) || !seq_before(g->start, pd->data_end) ||
-		    g->idx > pd->rst_packet)
-			continue;
-		for (j = 0; j < f.n_risk_packets; j++)
-			dup |= f.risk_packets[j] == g->idx;
-		if (!dup)
-			f.risk_packets[f.n_risk_packets++] = g->idx;
-	}
-	if (d == AZ_S2C) {
-		for (k = 0; k < c->http.n_resp; k++) {
-			const struct az_http_response *r = &c->http.resp[k];
-			bool ends_after = r->seq_end == 0 || seq_after(r->seq_end, lo);
-
-			if (ends_after && seq_before(r->seq_start, pd->data_end)) {
-				f.response_index = (uint32_t)k + 1;
-				f.response_status = r->status;
-				break;
-			}
-		}
-	}
-	f.unanswered_requests = c->http.requests > c->http.responses ?
-	                        c->http.requests - c->http.responses : 0;
-
-	if (c->flagged) {
-		/* a server finding replaces the client's */
-		c->finding_side = (int8_t)f.sender;
-		if (c->finding_idx >= 0)
-			az->findings[c->finding_idx] = f;
-		return;
-	}
+	c->flagged_sides |= (uint8_t)(1u << side);
 	c->flagged = true;
-	c->finding_side = (int8_t)f.sender;
 	az->totals.rst_before_ack++;
+	az->totals.rst_before_ack_by_sender[side]++;
+	az->totals.by_basis[f->basis]++;
 	if (az->n_findings >= az->cfg.max_retained)
 		return;
 	if (az->n_findings == az->cap_findings) {
@@ -972,8 +737,22 @@ static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
 		az->findings = nf;
 		az->cap_findings = ncap;
 	}
-	c->finding_idx = (int32_t)az->n_findings;
-	az->findings[az->n_findings++] = f;
+	c->finding_idx[side] = (int32_t)az->n_findings;
+	az->findings[az->n_findings] = *f;
+	az->findings[az->n_findings].conn_id = c->id;
+	az->n_findings++;
+}
+
+/* Decide the RST pd describes (sent in direction d), once. */
+static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
+{
+	struct az_rst_finding f;
+
+	if (!pd->active)
+		return;
+	pd->active = false;
+	if (judge_rst(c, d, pd, &f))
+		record_finding(az, c, d, &f);
 }
 
 static void pend_finalize(struct az *az, struct conn *c, int d)
@@ -987,7 +766,7 @@ static bool has_pending(const struct conn *c)
 	return c->x && (c->x->pend[0].active || c->x->pend[1].active);
 }
 
-/* The first RST in direction d: record what each end could know. */
+/* The first RST in direction d: what each end could know (judge.c). */
 static void pend_start(struct az *az, struct conn *c, int d,
                        const struct dec_tcp *s, double t, uint64_t idx)
 {
@@ -995,59 +774,27 @@ static void pend_start(struct az *az, struct conn *c, int d,
 	/* without the extension (a RST long after a graceful end) the RST is
 	 * judged at once on what is known now */
 	struct pend *pd = c->x ? &c->x->pend[d] : &local;
-	const struct cdir *D = &c->d[d], *P = &c->d[!d];
-	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
-	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
-	uint32_t lo = acked_floor(D);
 
-	memset(pd, 0, sizeof(*pd));
-	pd->t_rst = t;
-	pd->rst_packet = idx;
-	pd->rst_seq = s->seq;
-	pd->rst_has_ack = (s->flags & LL_TH_ACK) != 0;
-	pd->data_end = D->data_end;
-	pd->acked_cap = acked_now(D);
-	pd->recv_acked = pd->acked_cap;
-	if (c->rtt_known) {
-		/* an ACK seen at t_a reached the sender by t_a + h/2; the RST
-		 * left it at t - h/2: only ACKs with t_a <= t - h count */
-		pd->basis = AZ_BASIS_TIMING;
-		pd->sender_acked = acked_at(D, c->x ? &c->x->x[d] : NULL, t - h_send,
-		                            &pd->sender_acked_surely);
-		pd->limit = t + h_recv;
-	} else {
-		pd->basis = AZ_BASIS_CAPTURE_ORDER;
-		pd->sender_acked = pd->sender_acked_surely = pd->acked_cap;
-		pd->limit = t;
-	}
-	/* A RST for a connection its sender no longer holds takes its seq
-	 * from the ACK field of the segment that provoked it (RFC 9293 3.5.2,
-	 * reset generation): the sender had seen ACKs only up to there. */
-	if (seq_geq(s->seq, lo) && seq_before(s->seq, D->data_end)) {
-		pd->seq_evidence = true;
-		pd->sender_acked = seq_min(pd->sender_acked, s->seq);
-		pd->sender_acked_surely = seq_min(pd->sender_acked_surely, s->seq);
-	}
-	if (D->fin_seen) {
-		/* peer data the sender had not taken in when it sent its FIN
-		 * (beyond the FIN's ACK field) reached it after its close: a
-		 * close with unread data sends RST, not FIN */
-		bool after = P->data_after_peer_fin ||
-		    (D->fin_ack_valid && P->base_known &&
-		     seq_after(P->data_end, seq_max(D->fin_ack, P->base + 1)));
-		pd->cause = after ? AZ_CAUSE_DATA_AFTER_FIN : AZ_CAUSE_ABORT;
-	} else {
-		/* peer data not ACKed yet, or not answered: it arrived after
-		 * the RST sender last sent data */
-		bool peer_data = P->base_known && seq_after(P->data_end, P->base + 1);
-		bool unread = peer_data &&
-		    (seq_after(P->data_end, acked_now(P)) ||
-		     P->last_data_time >= D->last_data_time);
-		pd->cause = unread ? AZ_CAUSE_UNREAD_AT_CLOSE : AZ_CAUSE_ABORT;
-	}
-	pd->active = true;
+	judge_rst_open(c, d, s, t, idx, pd);
 	if (!c->rtt_known || !c->x)
 		judge(az, c, d, pd);
+}
+
+/* Each side's finding gets its receiver's side (client_impact), now that
+ * every RST and ACK of the connection is in; counted in the totals. */
+static void finish_findings(struct az *az, struct conn *c)
+{
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		struct az_rst_finding tmp, *f;
+
+		if (!(c->flagged_sides & (1u << side)))
+			continue;
+		f = c->finding_idx[side] >= 0 ? &az->findings[c->finding_idx[side]] : &tmp;
+		judge_impact(c, dir_of((enum az_side)side), f);
+		az->totals.by_impact[side][f->impact]++;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1071,6 +818,7 @@ static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s
 				c->tl_lost++;
 				return;
 			}
+			az->tl_bytes += (ncap - c->cap_head) * sizeof(*nb);
 			c->tl_head = nb;
 			c->cap_head = ncap;
 		}
@@ -1090,6 +838,7 @@ static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s
 				c->tl_lost++;
 				return;
 			}
+			az->tl_bytes += (ncap - c->cap_tail) * sizeof(*nb);
 			c->tl_tail = nb;
 			c->cap_tail = ncap;
 		}
@@ -1196,9 +945,12 @@ static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
 	D->timestamps = s->has_ts;
 	if (!(s->flags & LL_TH_ACK)) {
 		if (d == AZ_C2S) {
+			/* the SYN the SYN-ACK answers; a SYN captured after its
+			 * SYN-ACK (reordered at the capture point) gives no
+			 * timing: h_s comes out negative */
+			if (!c->synack_seen || !c->syn_seen)
+				c->t_syn = t;
 			c->syn_seen = true;
-			if (!c->synack_seen)
-				c->t_syn = t; /* the SYN the SYN-ACK answers */
 		}
 		side_ev(c, side_of(d), EV_SND_SYN);
 	} else {
@@ -1226,6 +978,11 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 			D->retrans_packets++;
 			D->retrans_bytes += len - fresh;
 		}
+		/* a hole: this segment begins past everything seen so far */
+		if (!D->gap && seq_after(start, D->data_end)) {
+			D->gap = true;
+			D->gap_start = D->data_end;
+		}
 		D->data_end = end;
 		D->bytes += fresh;
 		D->last_data_time = t;
@@ -1235,6 +992,9 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		D->retrans_packets++;
 		D->retrans_bytes += len;
 	}
+	/* a retransmission that covers the hole's start fills it */
+	if (D->gap && seq_leq(start, D->gap_start) && seq_after(end, D->gap_start))
+		D->gap = false;
 	if (c->x) {
 		ring_push_data(&c->x->x[d], start, end, idx);
 		http_segment(&c->http, &c->x->hd[d], d, start, s->payload,
@@ -1256,6 +1016,9 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		P->first_ack = a;
 	P->acked_seen = true;
 	P->acked = a;
+	/* the receiver had what the capture point missed */
+	if (P->gap && seq_after(a, P->gap_start))
+		P->gap = false;
 	if (c->x)
 		/* ACKs for direction !d: its sender is the side this ACK
 		 * came to, whose round trip is h_c for the client */
@@ -1279,6 +1042,13 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		c->h_c = c->t_hsack - c->t_synack;
 		c->rtt_known = c->h_s >= 0 && c->h_c >= 0;
 	}
+	if (P->fin_seen && seq_geq(a, P->fin_seq + 1)) {
+		/* this side accepted the peer's FIN: a FIN that came beyond a
+		 * hole ends this side's FIN_WAIT_2 (and a linger) only now */
+		fw2_close(az, c, side_of(d), AZ_FW2_CLIENT_FIN, t);
+		if (d == AZ_S2C && c->t_client_fin_in == 0)
+			c->t_client_fin_in = t;
+	}
 	if (P->fin_seen && !P->fin_acked && seq_geq(a, P->fin_seq + 1)) {
 		P->fin_acked = true;
 		side_ev(c, side_of(!d), EV_FIN_ACKED);
@@ -1289,8 +1059,12 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		    !D->rst_seen && !P->rst_seen && !(s->flags & LL_TH_RST))
 			fw2_open(az, c, side_of(!d), t);
 	}
-	if (d == AZ_S2C && c->linger_armed)
-		c->linger_last = t;
+	/* the server ACKs client data after its FIN: lingering (an ACK in
+	 * a RST drains nothing) */
+	if (d == AZ_S2C && c->linger_armed && !(s->flags & LL_TH_RST)) {
+		c->linger_upto_seen = true;
+		c->linger_upto = a;
+	}
 }
 
 static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -1325,9 +1099,14 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 		c->linger_armed = true;
 		c->linger_from_start = !P->base_known && !P->acked_seen;
 		c->linger_acked0 = acked_now(P);
-		c->linger_last = t;
 	}
-	fw2_close(az, c, side_of(!d), AZ_FW2_CLIENT_FIN, t);
+	/* a FIN in order ends the peer's FIN_WAIT_2 when it passes; one
+	 * beyond a hole only when the peer ACKs it (on_ack) */
+	if (!D->gap) {
+		fw2_close(az, c, side_of(!d), AZ_FW2_CLIENT_FIN, t);
+		if (d == AZ_C2S && c->t_client_fin_in == 0)
+			c->t_client_fin_in = t;
+	}
 }
 
 static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -1379,9 +1158,15 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	int k;
 
 	/* a RST's receiver view is final once a later packet shows up */
-	for (k = 0; c->x && k < 2; k++)
-		if (c->x->pend[k].active && t > c->x->pend[k].limit)
-			judge(az, c, k, &c->x->pend[k]);
+	if (c->finished && c->x) {
+		/* only a RST has these waiting (and a RST finishes it) */
+		for (k = 0; k < 2; k++) {
+			if (c->x->pend[k].active && t > c->x->pend[k].limit)
+				judge(az, c, k, &c->x->pend[k]);
+			if (c->x->rp && c->x->rp->rf[k].q_n > 0)
+				judge_rst_due(c, k, t);
+		}
+	}
 	c->last_time = t;
 	c->last_packet = idx;
 	D->packets++;
@@ -1408,6 +1193,11 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		on_data(c, s, d, t, idx, start);
 	if (fl & LL_TH_RST) {
 		D->rst_count++;
+		if (!c->ended_gracefully) {
+			if (c->x && !c->x->rp)
+				rp_get(az, c->x);
+			judge_note_rst(c, d, s, t, idx);
+		}
 		if (!D->rst_seen)
 			on_rst_first(az, c, s, d, t, idx);
 	}
@@ -1434,8 +1224,10 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		 * it any more; its history and parser state can go now */
 		if (!c->d[0].rst_seen && !c->d[1].rst_seen &&
 		    !has_pending(c)) {
-			c->g_lingered = linger_of(c, &c->g_linger_bytes,
-			                          &c->g_linger_seconds);
+			enum az_linger_end how;
+
+			c->g_lingered = judge_linger(c, &c->g_linger_bytes,
+			                             &c->g_linger_seconds, &how);
 			c->ended_gracefully = true;
 			c->tl_dropped = true;
 			ext_release(az, c);
@@ -1511,36 +1303,6 @@ static void fill_dir(struct az_dir *o, const struct cdir *D, uint32_t http_msgs)
 	o->http_messages = http_msgs;
 }
 
-/* Lingering: client bytes the server ACKed after its own FIN, with no RST
- * from the server; it lasted from the FIN to the server's last ACK of
- * client data (or of the client's FIN). False (outputs untouched) if not. */
-static bool linger_of(const struct conn *c, uint64_t *bytes, double *seconds)
-{
-	const struct cdir *cs = &c->d[AZ_C2S], *sc = &c->d[AZ_S2C];
-	uint32_t upto, from, drained;
-
-	if (c->ended_gracefully) {
-		/* what came after cannot have been lingering */
-		if (c->g_lingered) {
-			*bytes = c->g_linger_bytes;
-			*seconds = c->g_linger_seconds;
-		}
-		return c->g_lingered;
-	}
-	if (!c->linger_armed || sc->rst_seen || !cs->base_known)
-		return false;
-	upto = seq_min(acked_now(cs), cs->data_end);
-	from = c->linger_from_start ? cs->base + 1 : c->linger_acked0;
-	drained = unacked(upto, from);
-	if (drained == 0)
-		return false;
-	*bytes = drained;
-	*seconds = c->linger_last - sc->fin_time;
-	if (*seconds < 0)
-		*seconds = 0;
-	return true;
-}
-
 static void fill_pub(const struct conn *c, struct az_conn *o)
 {
 	const struct flow_key *k = &c->key;
@@ -1570,7 +1332,8 @@ static void fill_pub(const struct conn *c, struct az_conn *o)
 	o->client_end = cs->state;
 	o->server_end = sc->state;
 
-	o->lingered = linger_of(c, &o->linger_bytes, &o->linger_seconds);
+	o->lingered = judge_linger(c, &o->linger_bytes, &o->linger_seconds,
+	                           &o->linger_end);
 	o->server_fw2 = c->fw2[AZ_SERVER];
 	o->client_fw2 = c->fw2[AZ_CLIENT];
 
@@ -1586,10 +1349,11 @@ static void fill_pub(const struct conn *c, struct az_conn *o)
 		if (o->responses[i].seq_end)
 			o->responses[i].seq_end -= b;
 	}
-	o->finding = c->finding_idx;
-	o->finding_of[AZ_CLIENT] = o->finding_of[AZ_SERVER] = -1;
-	if (c->finding_idx >= 0 && c->finding_side >= 0)
-		o->finding_of[c->finding_side] = c->finding_idx;
+	o->evicted = c->evicted;
+	o->finding_of[AZ_CLIENT] = c->finding_idx[AZ_CLIENT];
+	o->finding_of[AZ_SERVER] = c->finding_idx[AZ_SERVER];
+	o->finding = c->finding_idx[AZ_SERVER] >= 0 ? c->finding_idx[AZ_SERVER] :
+	             c->finding_idx[AZ_CLIENT];
 }
 
 /* Copy a timeline entry, made relative. */
@@ -1649,13 +1413,15 @@ static void retain(struct az *az, const struct conn *c, const struct az_conn *pu
 
 /* One connection more in the totals (a seal's, or conn_close()'s). */
 static void count_conn(struct az *az, enum az_kind kind, enum az_initiator init,
-                       bool lingered, bool role_inferred)
+                       bool lingered, enum az_linger_end how, bool role_inferred)
 {
 	az->totals.connections++;
 	az->totals.by_kind[kind]++;
 	az->totals.by_initiator[init]++;
-	if (lingered)
+	if (lingered) {
 		az->totals.lingered++;
+		az->totals.linger_ends[how]++;
+	}
 	if (role_inferred)
 		az->totals.role_inferred++;
 }
@@ -1666,22 +1432,28 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 	bool lingered;
 	int k;
 
+	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
+
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
+	if (c->flagged)
+		finish_findings(az, c);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
 	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
 	if (az->cfg.on_conn || c->flagged) {
 		struct az_conn pub;
 
 		fill_pub(c, &pub);
-		if (c->finding_idx >= 0)
-			az->findings[c->finding_idx].unanswered_requests =
-				pub.http_unanswered;
+		for (k = 0; k < 2; k++)
+			if (c->finding_idx[k] >= 0)
+				az->findings[c->finding_idx[k]].unanswered_requests =
+					pub.http_unanswered;
 		if (az->cfg.on_conn)
 			az->cfg.on_conn(&pub, az->cfg.arg);
 		lingered = pub.lingered;
+		how = pub.linger_end;
 		if (c->flagged) {
-			if (c->finding_idx >= 0)
+			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
 				retain(az, c, &pub);
 			else
 				az->totals.not_retained++;
@@ -1692,9 +1464,9 @@ static void conn_close(struct az *az, struct conn *c, double end_time)
 		uint64_t lb;
 		double ls;
 
-		lingered = linger_of(c, &lb, &ls);
+		lingered = judge_linger(c, &lb, &ls, &how);
 	}
-	count_conn(az, kind_of(c), initiator_of(c), lingered, c->role_inferred);
+	count_conn(az, kind_of(c), initiator_of(c), lingered, how, c->role_inferred);
 	list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)
@@ -1782,6 +1554,185 @@ static void ring_free(struct ring *R)
 	R->spare = NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* the memory bound (see az_new in analyzer.h)                         */
+
+static size_t pool_bytes(const struct pool *p)
+{
+	return p->n_slabs * SLAB_SIZE * p->esize + p->cap_slabs * sizeof(char *);
+}
+
+static size_t ring_bytes(const struct ring *R)
+{
+	size_t chunks = 0;
+
+	if (R->tail != R->head)
+		chunks = (size_t)(((R->tail - 1) >> RING_SHIFT) - (R->head >> RING_SHIFT) + 1);
+	if (R->spare)
+		chunks++;
+	return chunks * RING_CHUNK * R->esize + R->cap_chunks * sizeof(char *);
+}
+
+/* Bytes the store holds now. */
+static size_t mem_used(const struct az *az)
+{
+	return pool_bytes(&az->conns) + pool_bytes(&az->exts) + pool_bytes(&az->rps) +
+	       ring_bytes(&az->tombs) + ring_bytes(&az->seals) +
+	       (az->ft.mask + 1 + az->fs.mask + 1) * sizeof(struct ft_slot) +
+	       az->tl_bytes;
+}
+
+/* True if growing the store by grow bytes keeps it within the bound
+ * (and notes the peak it would reach). */
+static bool mem_may_grow(struct az *az, size_t grow)
+{
+	size_t now = mem_used(az);
+
+	if (az->mem_limit != SIZE_MAX && now + grow > az->mem_limit)
+		return false;
+	if (now + grow > az->mem_peak)
+		az->mem_peak = now + grow;
+	return true;
+}
+
+/* What one more connection in progress would add to the store. */
+static size_t growth_for_new(const struct az *az)
+{
+	size_t g = 0;
+
+	if (az->conns.free_head == NONE)
+		g += SLAB_SIZE * az->conns.esize;
+	if (az->exts.free_head == NONE)
+		/* and the small timeline buffers each one keeps */
+		g += SLAB_SIZE * (az->exts.esize + 2 * TL_MIN * sizeof(struct az_tl_pkt));
+	if ((az->ft.used + 1) * 2 > az->ft.mask + 1)
+		g += 2 * (az->ft.mask + 1) * sizeof(struct ft_slot);
+	return g;
+}
+
+/* May ring R take one more entry (a new chunk only within the bound)? */
+static bool ring_may_grow(struct az *az, const struct ring *R)
+{
+	if ((R->tail & (RING_CHUNK - 1)) != 0 || R->spare)
+		return true;
+	return mem_may_grow(az, RING_CHUNK * R->esize);
+}
+
+/* Nothing of c's can still be at risk: every byte each side sent is
+ * acknowledged and no RST waits to be judged. */
+static bool settled(const struct conn *c)
+{
+	int d;
+
+	if (has_pending(c))
+		return false;
+	for (d = 0; d < 2; d++) {
+		const struct cdir *D = &c->d[d];
+		if (D->base_known && seq_after(D->data_end, acked_now(D)))
+			return false;
+	}
+	return true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* End c, in progress, for the memory bound. */
+static void evict(struct az *az, struct conn *c)
+{
+	az->totals.evicted++;
+	if (c->fw2_open[0] || c->fw2_open[1])
+		az->totals.evicted_fin_wait_2++;
+	c->evicted = true;
+	conn_close(az, c, c->last_time);
+}
+
+/* End up to n connections in progress, least recently active first: in
+ * pass 0 only settled ones without FIN_WAIT_2, in pass 1 any but
+ * FIN_WAIT_2 holders, in pass 2 any. Returns how many. */
+static size_t evict_live(struct az *az, size_t n)
+{
+	enum { SAMPLE = 4096 };
+	double *smp, thr;
+	size_t cap = pool_capacity(&az->conns), step, i, k = 0, done = 0;
+	int pass;
+
+	if (az->live == 0 || n == 0)
+		return 0;
+	smp = malloc(SAMPLE * sizeof(*smp));
+	if (!smp)
+		return 0;
+	/* the last activity below which about n of them lie, from a sample */
+	step = cap / SAMPLE + 1;
+	for (i = 0; i < cap && k < SAMPLE; i += step) {
+		const struct conn *c = slot(az, (uint32_t)i);
+		if (c->in_use)
+			smp[k++] = c->last_time;
+	}
+	if (k == 0) {
+		free(smp);
+		return 0;
+	}
+	qsort(smp, k, sizeof(*smp), cmp_double);
+	i = (size_t)((double)k * (double)n / (double)az->live);
+	thr = smp[i < k ? i : k - 1];
+	free(smp);
+	for (pass = 0; pass < 3 && done < n; pass++) {
+		for (i = 0; i < cap && done < n; i++) {
+			struct conn *c = slot(az, (uint32_t)i);
+			bool fw2 = c->fw2_open[0] || c->fw2_open[1];
+
+			if (!c->in_use || c->last_time > thr)
+				continue;
+			if (pass < 2 && fw2)
+				continue;
+			if (pass == 0 && !settled(c))
+				continue;
+			evict(az, c);
+			done++;
+		}
+		thr = INFINITY; /* later passes: whatever it takes */
+	}
+	return done;
+}
+
+/*
+ * A new connection is about to be made and the store would have to grow
+ * past the bound: end a batch of others (a sixteenth of those in
+ * progress, at least one), so that their slots serve the next ones
+ * without growing; in the order az_new's comment gives.
+ */
+static void make_room(struct az *az)
+{
+	size_t want = az->live / 16 + 1, done = 0, g = growth_for_new(az);
+	struct ring *R = &az->tombs;
+
+	if (g == 0 || mem_may_grow(az, g))
+		return; /* (most of the time: a free slot is waiting) */
+	while (done < want && az->embryo.head != NONE) {
+		az->totals.evicted_embryos++;
+		conn_close(az, slot(az, az->embryo.head), slot(az, az->embryo.head)->last_time);
+		done++;
+	}
+	/* finished connections hold an extension until their grace ends */
+	while (done < want && R->head != R->tail) {
+		struct conn *c = tomb_at(az, R->head);
+
+		if (c->in_use) {
+			az->totals.grace_cut++;
+			conn_close(az, c, c->last_time);
+			done++;
+		}
+		ring_pop(R);
+	}
+	R->deadline = R->head == R->tail ? INFINITY : -INFINITY;
+	if (done < want)
+		evict_live(az, want - done);
+}
+
 /* Copy n bytes (a multiple of 16, both ends 16-byte aligned) to memory
  * not touched for seconds. With SSE2 the stores are non-temporal: plain
  * stores would first read every line in, doubling the memory traffic that
@@ -1840,9 +1791,13 @@ static int seal_put(struct az *az, struct conn *c)
 	struct seal e;
 	uint64_t lb;
 	double ls;
+	enum az_linger_end how;
 	uint32_t ref;
 
-	if (ring_room(R) < 0)
+	if (!ring_may_grow(az, R) || ring_room(R) < 0)
+		return -1;
+	if ((az->fs.used + 1) * 2 > az->fs.mask + 1 &&
+	    !mem_may_grow(az, 2 * (az->fs.mask + 1) * sizeof(struct ft_slot)))
 		return -1;
 	ref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
 	if (ft_insert(&az->fs, c->hash, ref) < 0)
@@ -1853,7 +1808,7 @@ static int seal_put(struct az *az, struct conn *c)
 	e.flags = SEAL_LIVE |
 	          (c->d[AZ_C2S].isn_known ? SEAL_ISN_KNOWN : 0) |
 	          (c->client_is_lo ? SEAL_CLIENT_LO : 0) |
-	          (linger_of(c, &lb, &ls) ? SEAL_LINGERED : 0) |
+	          (judge_linger(c, &lb, &ls, &how) ? SEAL_LINGERED : 0) |
 	          (c->role_inferred ? SEAL_ROLE_INFERRED : 0);
 	e.initiator = (uint8_t)initiator_of(c);
 	e.last_time = c->last_time;
@@ -1886,7 +1841,10 @@ static void tomb_put(struct az *az, struct conn *c)
 	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged &&
 	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
 		return;
-	if (ring_room(R) < 0) {
+	if (!ring_may_grow(az, R) || ring_room(R) < 0) {
+		/* no room to wait out its grace period: summarized now */
+		if (az->mem_limit != SIZE_MAX)
+			az->totals.grace_cut++;
 		conn_close(az, c, c->last_time);
 		return;
 	}
@@ -1907,6 +1865,7 @@ static void seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t has
 {
 	count_conn(az, (e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL,
 	           (enum az_initiator)e->initiator, (e->flags & SEAL_LINGERED) != 0,
+	           AZ_LINGER_CLIENT_FIN,
 	           (e->flags & SEAL_ROLE_INFERRED) != 0);
 	ft_remove(&az->fs, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
 	e->flags &= (uint8_t)~SEAL_LIVE;
@@ -1926,7 +1885,7 @@ static void seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash
 	if (s->flags & LL_TH_RST)
 		e->flags |= SEAL_LATE_RST;
 	e->last_time = t;
-	if (ring_room(R) < 0)
+	if (!ring_may_grow(az, R) || ring_room(R) < 0)
 		return; /* stays where it is: it is only counted a little later */
 	nref = REF_SEAL | (uint32_t)(R->tail & REF_POS_MASK);
 	*seal_at(az, R->tail) = *e;
@@ -2035,6 +1994,11 @@ static bool starts_new(const struct conn *c, const struct dec_tcp *s, int d)
 		return false;
 	if (d == AZ_C2S && C->isn_known && s->seq == C->base)
 		return false;
+	/* the SYN of a SYN-ACK captured before it (reordered at the capture
+	 * point): the SYN-ACK acknowledged exactly this SYN */
+	if (d == AZ_C2S && !c->syn_seen && c->synack_seen && C->acked_seen &&
+	    C->first_ack == s->seq + 1 && c->d[AZ_C2S].packets == 0)
+		return false;
 	ended = c->d[0].rst_seen || c->d[1].rst_seen ||
 	        (c->d[0].fin_seen && c->d[1].fin_seen);
 	if (ended || !c->syn_seen)
@@ -2110,6 +2074,7 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		}
 	}
 	if (!c) {
+		make_room(az);
 		c = conn_new(az, k, hash, src_is_lo, s, ts, idx);
 		if (!c) {
 			az->dropped++;
@@ -2231,6 +2196,17 @@ void az_finish(struct az *az)
 const struct az_stats *az_stats(const struct az *az) { return &az->stats; }
 const struct az_totals *az_totals(const struct az *az) { return &az->totals; }
 uint64_t az_dropped(const struct az *az) { return az->dropped; }
+
+size_t az_memory_limit(const struct az *az) { return az->mem_limit; }
+
+size_t az_memory(const struct az *az, size_t *peak)
+{
+	size_t now = mem_used(az);
+
+	if (peak)
+		*peak = now > az->mem_peak ? now : az->mem_peak;
+	return now;
+}
 size_t az_n_findings(const struct az *az) { return az->n_findings; }
 
 const struct az_rst_finding *az_finding(const struct az *az, size_t i)

@@ -249,6 +249,8 @@ struct az_conn {
 	                              client's */
 	int32_t finding_of[2];     /* [enum az_side of the RST sender]: each
 	                              side's finding, or -1 */
+	bool evicted;              /* ended early by the memory bound: what
+	                              came after is not in this record */
 
 	/* timeline: the first n_head and the last n_tail packets; omitted
 	 * packets between them (0 if the whole connection fits). Set only on
@@ -353,6 +355,16 @@ struct az_totals {
 	uint64_t role_inferred;
 	uint64_t retained;         /* flagged connections kept for the report */
 	uint64_t not_retained;     /* flagged beyond max_retained */
+	/* the memory bound (az_config.max_memory): connections ended early so
+	 * that the store stayed under it, oldest activity first, in this
+	 * order (see az_new) */
+	uint64_t evicted_embryos;  /* SYN-only flows */
+	uint64_t grace_cut;        /* finished ones whose grace period was cut
+	                              short (a late packet then starts anew) */
+	uint64_t evicted;          /* connections in progress, not tracked to
+	                              the end (counted in connections) */
+	uint64_t evicted_fin_wait_2; /* of those, FIN_WAIT_2 holders (their
+	                              interval ends early, as capture_end) */
 };
 
 struct az_fw2_point {
@@ -389,9 +401,25 @@ struct az_config {
 	size_t max_retained;       /* flagged connections kept (0: 10000) */
 	size_t max_series;         /* fin_wait_2 series points per side
 	                              (0: 1<<20) */
+	size_t max_memory;         /* bytes the connection store may hold
+	                              (0: AZ_DEFAULT_MAX_MEMORY; SIZE_MAX: no
+	                              bound) */
 };
 
-/* Create an analyzer. Returns NULL on allocation failure. cfg may be NULL. */
+#define AZ_DEFAULT_MAX_MEMORY ((size_t)256 << 20)
+
+/*
+ * Create an analyzer. Returns NULL on allocation failure. cfg may be NULL.
+ *
+ * The memory bound: the connection store (connections, their extensions,
+ * the rings of finished ones, the flow tables, timelines) stays under
+ * max_memory. When a new connection would make it grow past the bound,
+ * connections are ended early instead, a batch at a time, in this order:
+ * SYN-only flows (oldest first); finished connections still in their
+ * grace period; connections in progress with nothing unacknowledged and
+ * no FIN_WAIT_2 (least recently active first); any other but FIN_WAIT_2
+ * holders; FIN_WAIT_2 holders last. Each is counted in az_totals.
+ */
 struct az *az_new(const struct az_config *cfg);
 
 /*
@@ -420,6 +448,10 @@ void az_finish(struct az *az);
 const struct az_stats *az_stats(const struct az *az);
 const struct az_totals *az_totals(const struct az *az);
 uint64_t az_dropped(const struct az *az); /* segments lost to OOM */
+/* Bytes the store holds now, and the most it held; the bound in force
+ * (SIZE_MAX: none). */
+size_t az_memory(const struct az *az, size_t *peak);
+size_t az_memory_limit(const struct az *az);
 
 size_t az_n_findings(const struct az *az);
 const struct az_rst_finding *az_finding(const struct az *az, size_t i);

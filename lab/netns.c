@@ -453,6 +453,41 @@ static int sysctl_in(const char *ns, const char *path, const char *value, bool o
 	return rc;
 }
 
+int labnet_sysctl(const char *ns, const char *path, const char *value,
+                  char *old, size_t oldlen, char *err, size_t errlen)
+{
+	int saved, rc;
+
+	if (old && oldlen) {
+		rc = labnet_enter(ns, &saved, err, errlen);
+		if (rc != LABNET_OK)
+			return rc;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = -1;
+		if (fd >= 0) {
+			n = read(fd, old, oldlen - 1);
+			close(fd);
+		}
+		if (n < 0) {
+			errmsg_set(err, errlen, "sysctl %s in %s: %s", path, ns, strerror(errno));
+			rc = LABNET_ERR;
+		} else {
+			while (n > 0 && (old[n - 1] == '\n' || old[n - 1] == ' '))
+				n--;
+			old[n] = '\0';
+		}
+		char lerr[200];
+		if (labnet_leave(&saved, lerr, sizeof lerr) != LABNET_OK) {
+			if (rc == LABNET_OK)
+				errmsg_set(err, errlen, "%s", lerr);
+			rc = LABNET_ERR;
+		}
+		if (rc != LABNET_OK)
+			return rc;
+	}
+	return sysctl_in(ns, path, value, false, err, errlen);
+}
+
 /* Read MAC and ifindex of interface ifname inside namespace ns. */
 static int if_info_in(const char *ns, const char *ifname, uint8_t mac[6], int *ifindex,
                       char *err, size_t errlen)

@@ -152,6 +152,16 @@ int labnet_leave(int *saved, char *err, size_t errlen);
 int labnet_run_in(const char *ns, int (*fn)(void *arg), void *arg,
                   char *err, size_t errlen);
 
+/*
+ * Set a sysctl of namespace ns: path is its /proc/sys file (e.g.
+ * "/proc/sys/net/ipv4/tcp_fin_timeout", a per-namespace one). When old is
+ * not NULL it first receives the current value (trailing newline cut), so
+ * the caller can put it back with a second call. Returns LABNET_OK, or
+ * LABNET_ERR/LABNET_ENV with "sysctl PATH in NS: reason".
+ */
+int labnet_sysctl(const char *ns, const char *path, const char *value,
+                  char *old, size_t oldlen, char *err, size_t errlen);
+
 /* How labnet_spawn sets the child up; zero/NULL fields mean "inherit". */
 struct labnet_spawn_opts {
 	int stdin_fd;     /* -1: /dev/null; otherwise dup2'ed to 0 */

@@ -1721,6 +1721,20 @@ void rawtcp_consume(struct rawtcp_conn *k, size_t n)
 	}
 }
 
+void rawtcp_conn_release_noted(struct rawtcp_conn *k, struct rawtcp_rst_note *note)
+{
+	memset(note, 0, sizeof *note);
+	note->local_port = k->lport;
+	if (k->state != RAWTCP_CLOSED && !k->silent) {
+		/* the RST rawtcp_abort is about to emit */
+		note->sent = true;
+		note->seq = k->state == RAWTCP_SYN_SENT
+		            ? k->iss + 1 : snd_seq(k, k->tx_max + (k->fin_sent ? 1 : 0));
+		note->out_us = rawtcp_now_us() + k->half_us;
+	}
+	rawtcp_conn_release(k);
+}
+
 void rawtcp_conn_release(struct rawtcp_conn *k)
 {
 	struct rawtcp *c = k->c;

@@ -312,6 +312,19 @@ void rawtcp_consume(struct rawtcp_conn *k, size_t n);
  */
 void rawtcp_conn_release(struct rawtcp_conn *k);
 
+/* The RST rawtcp_conn_release_noted sent, for reports that must tell a
+ * runner's own clean-up RSTs from a client's aborts in the capture. */
+struct rawtcp_rst_note {
+	bool sent;          /* false: the connection was CLOSED or silenced */
+	uint16_t local_port;
+	uint32_t seq;       /* raw sequence number of the RST */
+	uint64_t out_us;    /* when it leaves the delay queue (rawtcp_now_us
+	                       clock): about its capture time */
+};
+
+/* rawtcp_conn_release, saying in *note which RST (if any) it sent. */
+void rawtcp_conn_release_noted(struct rawtcp_conn *k, struct rawtcp_rst_note *note);
+
 /* RFC 9293 section 3.3.2 names; only active-open states occur. */
 enum rawtcp_state {
 	RAWTCP_SYN_SENT = 0,

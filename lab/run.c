@@ -1,7 +1,9 @@
 /*
  * run.c - the runner (see run.h): lab, target, raw client, one event loop
- * interpreting every connection's steps, kernel sampling, then analysis
- * and judgement.
+ * interpreting every connection's steps, kernel sampling (counts per state,
+ * and the target port's FIN_WAIT_2 sockets followed one by one), the
+ * scenario's sysctls and its clean-up RSTs. The analysis of the capture is
+ * in runanalysis.c, the judgement of the expectations in expect.c.
  *
  * Each connection of a scenario is a small state machine (struct rconn):
  * PENDING until its start time, RUNNING while it executes steps that take
@@ -40,8 +42,6 @@
 #define SEND_RETRY_US       10000    /* send buffer full: try again */
 #define LOOP_SLICE_US       1000000  /* rawtcp_run deadline per call */
 #define SNDBUF_CAP          (1u << 20)
-#define MAX_SERIES          16384    /* fin_wait_2 points (as reports use) */
-#define MATCH_SLACK         1.0      /* seconds around a scenario's window */
 
 enum { COOKIE_SAMPLER = 1, COOKIE_DEADLINE = 2, COOKIE_PHASE = 3 };
 #define COOKIE_KIND(c)  ((c) & 0xff)
@@ -113,6 +113,19 @@ struct runner {
 	bool window_open;              /* kernel samples count for rs */
 	uint32_t seq;                  /* scenario number, from 1 (cookies) */
 	uint64_t leaked_at_start;
+	const char *server_ns;         /* for the scenario's sysctls */
+	char fin_timeout_old[32];      /* tcp_fin_timeout to put back, "" none */
+	/* the kernel's FIN_WAIT_2 sockets, followed one by one: client ports
+	 * are never reused within a run, so a port names one connection */
+	struct in_addr raw_addr;       /* the raw client's address */
+	struct run_conn **by_port;     /* [client port] -> its connection */
+	uint32_t *port_mark;           /* [client port] -> last sample seen */
+	uint32_t sample_no;
+	struct run_conn **ktrack;      /* seen in FIN_WAIT_2, not yet gone */
+	size_t n_ktrack, cap_ktrack;
+	uint16_t *kports;              /* this sample's FIN_WAIT_2 peers */
+	size_t n_kports, cap_kports;
+	bool kports_oom;
 	/* trouble */
 	bool fatal, interrupted;
 	char err[256];
@@ -203,6 +216,83 @@ static const int kstate_diag[SCN_NKSTATES] = {
 	[SCN_K_CLOSING] = SOCKDIAG_CLOSING,
 };
 
+/* During a dump: a target-port socket in FIN_WAIT_2; keep its peer port
+ * when the peer is the raw client. */
+static void on_fw2_sock(const struct sockdiag_sock *k, void *arg)
+{
+	struct runner *R = arg;
+	if (k->family != AF_INET || memcmp(k->remote_addr, &R->raw_addr, 4))
+		return;
+	if (R->n_kports == R->cap_kports) {
+		size_t nc = R->cap_kports ? 2 * R->cap_kports : 256;
+		uint16_t *nv = realloc(R->kports, nc * sizeof *nv);
+		if (!nv) {
+			R->kports_oom = true;
+			return;
+		}
+		R->kports = nv;
+		R->cap_kports = nc;
+	}
+	R->kports[R->n_kports++] = k->remote_port;
+}
+
+/*
+ * Follow the server sockets one by one (see run.h, run_conn.kfw2_*): a
+ * socket is seen when a sample shows it in FIN_WAIT_2 and gone at the
+ * first sample after that which does not. t is the sample's time, taken
+ * after the dump, so a packet that moved the socket on was captured before
+ * t (the capture's and the samples' clocks are both CLOCK_REALTIME).
+ */
+static void follow_fw2(struct runner *R, double t)
+{
+	uint32_t mark = ++R->sample_no;
+	for (size_t i = 0; i < R->n_kports; i++) {
+		uint16_t port = R->kports[i];
+		struct run_conn *c = R->by_port[port];
+		if (!c)
+			continue;
+		R->port_mark[port] = mark;
+		/* seen again after a sample missed it: that sample was wrong
+		 * (the kernel's dump is per hash bucket, so this should not
+		 * happen; if it does, the later word wins) */
+		bool back = c->kfw2_seen && c->kfw2_gone > 0;
+		if (!c->kfw2_seen || back) {
+			if (R->n_ktrack == R->cap_ktrack) {
+				size_t nc = R->cap_ktrack ? 2 * R->cap_ktrack : 256;
+				struct run_conn **nv = realloc(R->ktrack, nc * sizeof *nv);
+				if (!nv) {
+					fatal(R, "kernel sampler: out of memory");
+					return;
+				}
+				R->ktrack = nv;
+				R->cap_ktrack = nc;
+			}
+			R->ktrack[R->n_ktrack++] = c;
+			if (!back)
+				c->kfw2_first = t;
+			c->kfw2_seen = true;
+			c->kfw2_gone = 0;
+		}
+		c->kfw2_last = t;
+	}
+	for (size_t i = 0; i < R->n_ktrack;) {
+		struct run_conn *c = R->ktrack[i];
+		if (R->port_mark[c->port] == mark) {
+			i++;
+			continue;
+		}
+		c->kfw2_gone = t;
+		R->ktrack[i] = R->ktrack[--R->n_ktrack];
+	}
+}
+
+static double realtime_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Take one sample: keep it, update the run's peaks and, while a scenario's
  * window is open, the scenario's peaks beyond its baseline. baseline (may
  * be NULL) receives the counts. */
@@ -210,13 +300,20 @@ static void take_sample(struct runner *R, uint32_t *baseline)
 {
 	unsigned counts[SOCKDIAG_MAX_STATES];
 	char err[200];
-	if (sockdiag_sample(R->sd, counts, R->port, err, sizeof err) < 0) {
+	R->n_kports = 0;
+	if (sockdiag_sample_each(R->sd, counts, R->port, 1u << SOCKDIAG_FIN_WAIT_2,
+	                         on_fw2_sock, R, err, sizeof err) < 0) {
 		fatal(R, "kernel sampler: %s", err);
+		return;
+	}
+	if (R->kports_oom) {
+		fatal(R, "kernel sampler: out of memory");
 		return;
 	}
 	struct run_outcome *o = R->o;
 	struct run_sample s;
-	s.t = epoch_now(R);
+	s.t = realtime_now();
+	follow_fw2(R, s.t);
 	for (int k = 0; k < SCN_NKSTATES; k++)
 		s.n[k] = counts[kstate_diag[k]];
 	if (o->n_samples < RUN_MAX_SAMPLES)
@@ -626,6 +723,7 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 			return;
 		}
 		rc->out->port = rawtcp_conn_local_port(rc->k);
+		R->by_port[rc->out->port] = rc->out;
 		block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
 		      ? st->u.connect.timeout_us : SCN_DEFAULT_WAIT_US);
 		return;
@@ -785,9 +883,17 @@ static void phase_next(struct runner *R)
 			struct rconn *rc = &R->rc[i];
 			conn_timer_cancel(R, rc);
 			if (rc->k) {
-				/* resets what is still open (see run.h) */
-				rawtcp_conn_release(rc->k);
+				/* resets what is still open (see run.h); the RST is a
+				 * lab artefact the report labels */
+				struct rawtcp_rst_note rn;
+				rawtcp_conn_release_noted(rc->k, &rn);
 				rc->k = NULL;
+				if (rn.sent) {
+					rc->out->cleanup_rst = true;
+					rc->out->cleanup_rst_seq = rn.seq;
+					rc->out->cleanup_rst_time = epoch_of(R, rn.out_us);
+					R->rs->cleanup_rsts++;
+				}
 			}
 		}
 		R->phase = PH_CLEANUP;
@@ -890,6 +996,35 @@ static bool loop_cb(struct rawtcp *c, void *arg)
 
 /* ---- one scenario -------------------------------------------------------- */
 
+#define FIN_TIMEOUT_SYSCTL "/proc/sys/net/ipv4/tcp_fin_timeout"
+
+/* `tcp_fin_timeout`: the server namespace's own (per-netns) sysctl, for
+ * this scenario only; restore_fin_timeout puts the old value back. */
+static int set_fin_timeout(struct runner *R, struct run_scenario *rs)
+{
+	char v[16], err[256];
+	snprintf(v, sizeof v, "%u", rs->scn->tcp_fin_timeout);
+	if (labnet_sysctl(R->server_ns, FIN_TIMEOUT_SYSCTL, v, R->fin_timeout_old,
+	                  sizeof R->fin_timeout_old, err, sizeof err) != LABNET_OK) {
+		R->fin_timeout_old[0] = '\0';
+		fatal(R, "%s", err);
+		return -1;
+	}
+	rs->tcp_fin_timeout = rs->scn->tcp_fin_timeout;
+	return 0;
+}
+
+static void restore_fin_timeout(struct runner *R)
+{
+	char err[256];
+	if (!R->fin_timeout_old[0])
+		return;
+	if (labnet_sysctl(R->server_ns, FIN_TIMEOUT_SYSCTL, R->fin_timeout_old, NULL, 0,
+	                  err, sizeof err) != LABNET_OK)
+		fatal(R, "%s", err);
+	R->fin_timeout_old[0] = '\0';
+}
+
 static int play(struct runner *R, struct run_scenario *rs)
 {
 	const struct scn_scenario *scn = rs->scn;
@@ -912,6 +1047,9 @@ static int play(struct runner *R, struct run_scenario *rs)
 	struct rawtcp_stats stats;
 	rawtcp_stats(R->c, &stats);
 	R->leaked_at_start = stats.leaked_rsts;
+
+	if (scn->tcp_fin_timeout)
+		set_fin_timeout(R, rs); /* a failure is fatal: nothing starts */
 
 	rs->start = epoch_now(R);
 	take_sample(R, rs->kernel_baseline);
@@ -974,447 +1112,8 @@ static int play(struct runner *R, struct run_scenario *rs)
 	R->n_rc = 0;
 	R->rs = NULL;
 	R->window_open = false;
+	restore_fin_timeout(R);
 	return R->fatal || R->interrupted ? -1 : 0;
-}
-
-/* ---- analysis ------------------------------------------------------------ */
-
-struct seen_conn {
-	uint64_t id;
-	uint16_t port;
-	double first_time;
-	enum az_kind kind;
-	enum az_initiator initiator;
-	bool lingered;
-	double linger_seconds;
-	uint64_t linger_bytes;
-	struct az_fw2_interval fw2[2];
-};
-
-struct collect {
-	struct in_addr raw;
-	uint16_t port;          /* target port */
-	struct seen_conn *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void on_conn(const struct az_conn *c, void *arg)
-{
-	struct collect *col = arg;
-	if (c->af != 4 || c->server_port != col->port ||
-	    memcmp(c->client_addr, &col->raw, 4))
-		return;
-	if (col->n == col->cap) {
-		size_t nc = col->cap ? col->cap * 2 : 256;
-		struct seen_conn *nv = realloc(col->v, nc * sizeof *nv);
-		if (!nv) {
-			col->oom = true;
-			return;
-		}
-		col->v = nv;
-		col->cap = nc;
-	}
-	struct seen_conn *s = &col->v[col->n++];
-	s->id = c->id;
-	s->port = c->client_port;
-	s->first_time = c->first_time;
-	s->kind = c->kind;
-	s->initiator = c->initiator;
-	s->lingered = c->lingered;
-	s->linger_seconds = c->linger_seconds;
-	s->linger_bytes = c->linger_bytes;
-	s->fw2[AZ_CLIENT] = c->client_fw2;
-	s->fw2[AZ_SERVER] = c->server_fw2;
-}
-
-static int cmp_seen(const void *a, const void *b)
-{
-	const struct seen_conn *x = a, *y = b;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	return x->first_time < y->first_time ? -1 : x->first_time > y->first_time;
-}
-
-struct fw2_ev {
-	double t;
-	int d;
-};
-
-static int cmp_fw2_ev(const void *a, const void *b)
-{
-	const struct fw2_ev *x = a, *y = b;
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	return x->d - y->d; /* ends before starts at the same instant */
-}
-
-/* FIN_WAIT_2 aggregate of one side over a scenario's connections. */
-static int fw2_sweep(struct run_scenario *rs, int side)
-{
-	struct run_fw2 *f = &rs->fw2[side];
-	memset(f, 0, sizeof *f);
-	struct fw2_ev *ev = malloc(2 * (rs->n_conns + 1) * sizeof *ev);
-	if (!ev)
-		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < rs->n_conns; i++) {
-		const struct run_conn *c = &rs->conns[i];
-		const struct az_fw2_interval *iv = &c->fw2[side];
-		if (!c->az_id || !iv->present)
-			continue;
-		f->count++;
-		if (iv->end - iv->start > f->max)
-			f->max = iv->end - iv->start;
-		ev[n++] = (struct fw2_ev){ iv->start, +1 };
-		ev[n++] = (struct fw2_ev){ iv->end, -1 };
-	}
-	qsort(ev, n, sizeof *ev, cmp_fw2_ev);
-	int64_t cur = 0;
-	for (size_t i = 0; i < n; i++) {
-		cur += ev[i].d;
-		/* at equal times, judge after the last event of the instant */
-		if (i + 1 < n && ev[i + 1].t == ev[i].t)
-			continue;
-		if (cur > (int64_t)f->peak) {
-			f->peak = (uint32_t)cur;
-			f->peak_time = ev[i].t;
-		}
-	}
-	free(ev);
-	return 0;
-}
-
-static int analyze(struct runner *R, struct in_addr raw)
-{
-	struct run_outcome *o = R->o;
-	char err[256];
-	int rc = -1;
-	struct collect col = { .raw = raw, .port = R->port };
-	struct cap *cap = NULL;
-	int64_t *owner = NULL;   /* az id -> scenario index */
-	size_t *owner_conn = NULL;
-
-	struct az_config ac;
-	memset(&ac, 0, sizeof ac);
-	ac.server_ports = &R->port;
-	ac.n_server_ports = 1;
-	ac.on_conn = on_conn;
-	ac.arg = &col;
-	ac.max_series = MAX_SERIES;
-	o->az = az_new(&ac);
-	if (!o->az) {
-		fatal(R, "analyzer: out of memory");
-		goto out;
-	}
-	cap = cap_open_offline(o->capture_path, err, sizeof err);
-	if (!cap) {
-		fatal(R, "%s", err);
-		goto out;
-	}
-	snprintf(o->link_type, sizeof o->link_type, "%s", cap_datalink_name(cap));
-	if (cap_run(cap, o->az, NULL, err, sizeof err) < 0)
-		snprintf(o->read_error, sizeof o->read_error, "%s", err);
-	az_finish(o->az);
-	if (col.oom) {
-		fatal(R, "analyzer: out of memory");
-		goto out;
-	}
-	qsort(col.v, col.n, sizeof *col.v, cmp_seen);
-
-	uint64_t max_id = 0;
-	for (size_t i = 0; i < col.n; i++)
-		if (col.v[i].id > max_id)
-			max_id = col.v[i].id;
-	owner = malloc((max_id + 1) * sizeof *owner);
-	owner_conn = malloc((max_id + 1) * sizeof *owner_conn);
-	if (!owner || !owner_conn) {
-		fatal(R, "analyzer: out of memory");
-		goto out;
-	}
-	for (uint64_t i = 0; i <= max_id; i++)
-		owner[i] = -1;
-
-	for (size_t s = 0; s < o->n_scenarios; s++) {
-		struct run_scenario *rs = &o->scenarios[s];
-		for (size_t i = 0; i < rs->n_conns; i++) {
-			struct run_conn *c = &rs->conns[i];
-			if (!c->port)
-				continue;
-			/* first entry with this port (binary search), then by time */
-			size_t lo = 0, hi = col.n;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (col.v[mid].port < c->port)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (size_t j = lo; j < col.n && col.v[j].port == c->port; j++) {
-				const struct seen_conn *sc = &col.v[j];
-				if (sc->first_time < rs->start - MATCH_SLACK ||
-				    sc->first_time > rs->end + MATCH_SLACK || owner[sc->id] >= 0)
-					continue;
-				c->az_id = sc->id;
-				c->kind = sc->kind;
-				c->initiator = sc->initiator;
-				c->lingered = sc->lingered;
-				c->linger_seconds = sc->linger_seconds;
-				c->linger_bytes = sc->linger_bytes;
-				c->fw2[0] = sc->fw2[0];
-				c->fw2[1] = sc->fw2[1];
-				owner[sc->id] = (int64_t)s;
-				owner_conn[sc->id] = i;
-				break;
-			}
-			if (c->lingered) {
-				rs->lingered++;
-				rs->linger_bytes += c->linger_bytes;
-				if (c->linger_seconds > rs->linger_max)
-					rs->linger_max = c->linger_seconds;
-			}
-		}
-		if (fw2_sweep(rs, AZ_SERVER) < 0 || fw2_sweep(rs, AZ_CLIENT) < 0) {
-			fatal(R, "analyzer: out of memory");
-			goto out;
-		}
-	}
-
-	size_t nf = az_n_findings(o->az);
-	for (size_t i = 0; i < nf; i++) {
-		const struct az_rst_finding *f = az_finding(o->az, i);
-		if (f->conn_id > max_id || owner[f->conn_id] < 0)
-			continue;
-		struct run_scenario *rs = &o->scenarios[owner[f->conn_id]];
-		size_t *nv = realloc(rs->findings, (rs->n_findings + 1) * sizeof *nv);
-		if (!nv) {
-			fatal(R, "analyzer: out of memory");
-			goto out;
-		}
-		rs->findings = nv;
-		rs->findings[rs->n_findings++] = i;
-		int side = f->sender == AZ_SERVER ? AZ_SERVER : AZ_CLIENT;
-		rs->rst_before_ack[side]++;
-		if (f->bytes_at_risk_at_server > rs->bytes_at_risk_max[side])
-			rs->bytes_at_risk_max[side] = f->bytes_at_risk_at_server;
-	}
-	rc = 0;
-out:
-	free(owner);
-	free(owner_conn);
-	free(col.v);
-	if (cap)
-		cap_close(cap);
-	return rc;
-}
-
-/* ---- judgement ----------------------------------------------------------- */
-
-static bool bare(const struct scn_expect *x, uint64_t count)
-{
-	return x->negated ? count == 0 : count >= 1;
-}
-
-static void conn_name(const struct run_conn *c, char *buf, size_t cap)
-{
-	if (c->az_id)
-		snprintf(buf, cap, "connection %llu (port %u)",
-		         (unsigned long long)c->az_id, c->port);
-	else if (c->port)
-		snprintf(buf, cap, "client port %u", c->port);
-	else
-		snprintf(buf, cap, "connection %u of set %u", c->index + 1, c->group);
-}
-
-static bool judge_response(const struct run_scenario *rs, const struct scn_expect *x,
-                           char *d, size_t cap)
-{
-	char who[64];
-	uint32_t n = x->response;
-	if (rs->n_conns == 0) {
-		snprintf(d, cap, "no connections");
-		return false;
-	}
-	for (size_t i = 0; i < rs->n_conns; i++) {
-		const struct run_conn *c = &rs->conns[i];
-		conn_name(c, who, sizeof who);
-		if (x->negated) {
-			if (c->responses_started >= n) {
-				snprintf(d, cap, "%s received response %u (status %u)", who, n,
-				         n <= c->n_records ? (unsigned)c->rec[n - 1].status : 0u);
-				return false;
-			}
-			continue;
-		}
-		if (c->responses_started < n) {
-			snprintf(d, cap, "%s received %llu response%s", who,
-			         (unsigned long long)c->responses_started,
-			         c->responses_started == 1 ? "" : "s");
-			return false;
-		}
-		const struct rsp_record *r = &c->rec[n - 1];
-		if (x->status && r->status != x->status) {
-			snprintf(d, cap, "%s: response %u has status %u", who, n, r->status);
-			return false;
-		}
-		if (x->check == SCN_RC_COMPLETE && !r->complete) {
-			snprintf(d, cap, "%s: response %u (status %u) is incomplete (%llu bytes)",
-			         who, n, r->status, (unsigned long long)r->bytes);
-			return false;
-		}
-		if (x->check == SCN_RC_INCOMPLETE && r->complete) {
-			snprintf(d, cap, "%s: response %u (status %u) is complete", who, n,
-			         r->status);
-			return false;
-		}
-	}
-	if (x->negated)
-		snprintf(d, cap, "no connection received a response %u", n);
-	else if (rs->n_conns == 1)
-		snprintf(d, cap, "response %u: status %u, %s, %llu bytes", n,
-		         rs->conns[0].rec[n - 1].status,
-		         rs->conns[0].rec[n - 1].complete ? "complete" : "incomplete",
-		         (unsigned long long)rs->conns[0].rec[n - 1].bytes);
-	else
-		snprintf(d, cap, "all %zu connections received it as stated", rs->n_conns);
-	return true;
-}
-
-static bool judge_one(const struct run_scenario *rs, const struct scn_expect *x,
-                      char *d, size_t cap)
-{
-	int side = x->side == SCN_SIDE_CLIENT ? AZ_CLIENT : AZ_SERVER;
-	const char *sname = side == AZ_CLIENT ? "client" : "server";
-	int64_t v = 0;
-	char a[32], b[32];
-	switch (x->subject) {
-	case SCN_X_RST_BEFORE_ACK: {
-		uint64_t n = rs->rst_before_ack[side];
-		uint64_t risk = rs->bytes_at_risk_max[side];
-		if (n)
-			snprintf(d, cap, "%llu rst_before_ack finding%s (%s RST), up to %llu bytes at risk",
-			         (unsigned long long)n, n == 1 ? "" : "s", sname,
-			         (unsigned long long)risk);
-		else
-			snprintf(d, cap, "no rst_before_ack finding (%s RST)", sname);
-		if (x->metric == SCN_M_NONE)
-			return bare(x, n);
-		v = x->metric == SCN_M_COUNT ? (int64_t)n : (int64_t)risk;
-		return scn_compare(v, x->op, x->value);
-	}
-	case SCN_X_LINGERED:
-		snprintf(d, cap, "%llu connection%s lingered, %llu bytes drained, longest %.3f s",
-		         (unsigned long long)rs->lingered, rs->lingered == 1 ? "" : "s",
-		         (unsigned long long)rs->linger_bytes, rs->linger_max);
-		switch (x->metric) {
-		case SCN_M_NONE:  return bare(x, rs->lingered);
-		case SCN_M_COUNT: v = (int64_t)rs->lingered; break;
-		case SCN_M_BYTES: v = (int64_t)rs->linger_bytes; break;
-		default:          v = (int64_t)(rs->linger_max * 1e6 + 0.5); break;
-		}
-		return scn_compare(v, x->op, x->value);
-	case SCN_X_FIN_WAIT_2: {
-		const struct run_fw2 *f = &rs->fw2[side];
-		snprintf(d, cap, "%s fin_wait_2 (analyzer): %llu socket%s, peak %u, longest %.3f s",
-		         sname, (unsigned long long)f->count, f->count == 1 ? "" : "s",
-		         f->peak, f->max);
-		switch (x->metric) {
-		case SCN_M_NONE:  return bare(x, f->count);
-		case SCN_M_COUNT: v = (int64_t)f->count; break;
-		case SCN_M_PEAK:  v = f->peak; break;
-		default:          v = (int64_t)(f->max * 1e6 + 0.5); break;
-		}
-		return scn_compare(v, x->op, x->value);
-	}
-	case SCN_X_KERNEL: {
-		uint32_t p = rs->kernel_peak[x->kstate];
-		snprintf(d, cap, "kernel %s peak %u (sampled; %u there at the start)",
-		         scn_kstate_name(x->kstate), p, rs->kernel_baseline[x->kstate]);
-		if (x->metric == SCN_M_NONE)
-			return bare(x, p);
-		return scn_compare(p, x->op, x->value);
-	}
-	case SCN_X_RESPONSE:
-		return judge_response(rs, x, d, cap);
-	case SCN_X_RESPONSES: {
-		if (rs->n_conns == 0) {
-			snprintf(d, cap, "no connections");
-			return false;
-		}
-		uint64_t lo = UINT64_MAX, hi = 0;
-		bool ok = true;
-		char who[64] = "";
-		for (size_t i = 0; i < rs->n_conns; i++) {
-			const struct run_conn *c = &rs->conns[i];
-			uint64_t n = c->responses_complete;
-			lo = n < lo ? n : lo;
-			hi = n > hi ? n : hi;
-			bool good = x->negated ? n == 0 : scn_compare((int64_t)n, x->op, x->value);
-			if (!good && ok) {
-				ok = false;
-				conn_name(c, who, sizeof who);
-			}
-		}
-		if (lo == hi)
-			snprintf(a, sizeof a, "%llu", (unsigned long long)lo);
-		else
-			snprintf(a, sizeof a, "%llu to %llu", (unsigned long long)lo,
-			         (unsigned long long)hi);
-		if (ok)
-			snprintf(d, cap, "%s complete response%s per connection", a,
-			         hi == 1 ? "" : "s");
-		else
-			snprintf(d, cap, "%s complete responses per connection; %s does not match",
-			         a, who);
-		return ok;
-	}
-	case SCN_X_RESET: {
-		uint64_t n = 0;
-		for (size_t i = 0; i < rs->n_conns; i++)
-			n += rs->conns[i].reset_seen;
-		snprintf(d, cap, "%llu of %zu connection%s received a RST",
-		         (unsigned long long)n, rs->n_conns, rs->n_conns == 1 ? "" : "s");
-		return bare(x, n);
-	}
-	case SCN_X_LEAKED_RST:
-		snprintf(d, cap, "%llu leaked RST%s", (unsigned long long)rs->leaked_rst,
-		         rs->leaked_rst == 1 ? "" : "s");
-		if (x->metric == SCN_M_NONE)
-			return bare(x, rs->leaked_rst);
-		return scn_compare((int64_t)rs->leaked_rst, x->op, x->value);
-	}
-	(void)b;
-	snprintf(d, cap, "unknown expectation");
-	return false;
-}
-
-int run_judge(struct run_scenario *rs)
-{
-	const struct scn_scenario *scn = rs->scn;
-	free(rs->results);
-	rs->results = NULL;
-	rs->n_results = 0;
-	rs->passed = true;
-	/* the client side, over all connections */
-	rs->reset_seen = false;
-	rs->bytes_received = 0;
-	for (size_t i = 0; i < rs->n_conns; i++) {
-		rs->reset_seen |= rs->conns[i].reset_seen;
-		rs->bytes_received += rs->conns[i].bytes_received;
-	}
-	if (!scn->n_expects)
-		return 0;
-	rs->results = calloc(scn->n_expects, sizeof *rs->results);
-	if (!rs->results)
-		return -1;
-	for (size_t i = 0; i < scn->n_expects; i++) {
-		struct run_expect_result *r = &rs->results[i];
-		r->x = &scn->expects[i];
-		r->passed = judge_one(rs, r->x, r->detail, sizeof r->detail);
-		rs->passed &= r->passed;
-	}
-	rs->n_results = scn->n_expects;
-	return 0;
 }
 
 /* ---- the whole run ------------------------------------------------------- */
@@ -1430,6 +1129,7 @@ void run_outcome_free(struct run_outcome *o)
 	}
 	free(o->scenarios);
 	free(o->samples);
+	free(o->cleanup_rst_packets);
 	free(o->command);
 	free(o->capture_path);
 	az_free(o->az);
@@ -1557,6 +1257,14 @@ enum run_status run_execute(const struct run_config *cfg,
 		goto out;
 	}
 
+	R.server_ns = ln.server_ns;
+	R.raw_addr = ln.raw_addr;
+	R.by_port = calloc(65536, sizeof *R.by_port);
+	R.port_mark = calloc(65536, sizeof *R.port_mark);
+	if (!R.by_port || !R.port_mark) {
+		snprintf(err, errlen, "run: out of memory");
+		goto out;
+	}
 	R.sd = sockdiag_open_in(ln.server_ns, msg, sizeof msg);
 	if (!R.sd) {
 		snprintf(err, errlen, "%s", msg);
@@ -1650,11 +1358,14 @@ out:
 		snprintf(o->lab_error, sizeof o->lab_error, "%s", msg);
 	}
 	free(R.scratch);
+	free(R.by_port);
+	free(R.port_mark);
+	free(R.ktrack);
+	free(R.kports);
 
 	if (status == RUN_OK) {
 		struct in_addr raw_in = ln.raw_addr;
-		if (analyze(&R, raw_in) < 0) {
-			snprintf(err, errlen, "%s", R.err);
+		if (run_analyze(o, raw_in, R.port, err, errlen) < 0) {
 			status = RUN_ERR;
 		}
 	}

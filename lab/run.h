@@ -22,8 +22,11 @@
  *      *cfg->stop, which a SIGINT/SIGTERM handler sets);
  *   5. feed the saved capture to the analyzer (analyzer/capture.h), map
  *      each scenario's connections to analyzer connection ids by client
- *      port and time, and evaluate the expectations against the analyzer's
- *      results, the kernel samples and what the client received.
+ *      port and time, let the kernel samples end the FIN_WAIT_2 intervals
+ *      the wire did not (kernel_timeout), set the runner's clean-up RSTs
+ *      apart as lab artefacts, and evaluate the expectations against the
+ *      analyzer's results, the kernel samples and what the client received
+ *      (run_analyze, lab/runanalysis.c; run_judge, lab/expect.c).
  *
  * The lab knows nothing about JSON: the outcome is the plain structs
  * below; reports/labreport.h turns it into the report's `lab` and
@@ -92,6 +95,31 @@ struct run_config {
 	pid_t lab_tag;              /* lab names' pid (0: getpid()) */
 };
 
+/*
+ * How a server (or client) FIN_WAIT_2 interval ended in a lab report: the
+ * analyzer's four endings (enum az_fw2_end, same numbers), then two only a
+ * lab run can tell:
+ *   RUN_FW2_KERNEL_TIMEOUT  the kernel samples showed the server socket gone
+ *                           from FIN_WAIT_2 before anything on the wire
+ *                           ended it: an orphan whose net.ipv4.tcp_fin_timeout
+ *                           ran out (tcp_fin_time(), the FIN_WAIT2 timewait
+ *                           socket's timer in net/ipv4/tcp.c / tcp_minisocks.c)
+ *                           sends nothing. The interval ends at the first
+ *                           sample without the socket.
+ *   RUN_FW2_LAB_CLEANUP     the RST that ended it is the runner's own
+ *                           clean-up RST after the scenario's window.
+ * Names as in the scenario language (enum scn_fw2_ending, same order).
+ */
+enum run_fw2_end {
+	RUN_FW2_CLIENT_FIN = AZ_FW2_CLIENT_FIN,
+	RUN_FW2_CLIENT_RST = AZ_FW2_CLIENT_RST,
+	RUN_FW2_SERVER_RST = AZ_FW2_SERVER_RST,
+	RUN_FW2_CAPTURE_END = AZ_FW2_CAPTURE_END,
+	RUN_FW2_KERNEL_TIMEOUT,
+	RUN_FW2_LAB_CLEANUP,
+};
+#define RUN_NFW2_ENDS 6
+
 /* One kernel sample: counts of the target port's sockets by state. */
 struct run_sample {
 	double t;                   /* absolute (epoch) seconds */
@@ -126,7 +154,32 @@ struct run_conn {
 	bool lingered;
 	double linger_seconds;
 	uint64_t linger_bytes;
-	struct az_fw2_interval fw2[2];  /* [AZ_CLIENT], [AZ_SERVER] */
+	enum az_linger_end linger_end;  /* when lingered */
+	struct az_fw2_interval fw2[2];  /* [AZ_CLIENT], [AZ_SERVER]; the
+	                               server's re-ended at kfw2_gone when
+	                               fw2_ending says kernel_timeout */
+	enum run_fw2_end fw2_ending[2]; /* how each interval ended (above) */
+	struct az_fw2_interval fw2_wire;/* the server's interval as the wire
+	                               showed it (before any re-ending) */
+	/* the kernel's view of this connection's server socket: the sampler
+	 * looks for the target-port socket whose peer is this client port */
+	bool kfw2_seen;             /* some sample showed it in FIN_WAIT_2 */
+	double kfw2_first, kfw2_last; /* first and last such sample (absolute) */
+	double kfw2_gone;           /* first sample after kfw2_first without it
+	                               in FIN_WAIT_2; 0: still there at the end */
+	bool client_rst;            /* the capture shows a RST from the client */
+	/* the runner's clean-up RST after the window (a lab artefact) */
+	bool cleanup_rst;           /* the runner reset it */
+	uint32_t cleanup_rst_seq;   /* its raw sequence number */
+	double cleanup_rst_time;    /* when it left (absolute, estimated) */
+	uint64_t cleanup_rst_packet;/* its index in the capture, 0: not found */
+};
+
+/* A finding (az_finding index) of a scenario's connection. */
+struct run_finding {
+	size_t index;               /* for az_finding() */
+	bool lab_artefact;          /* its rst_packet is a clean-up RST: listed,
+	                               but counted nowhere and never judged */
 };
 
 struct run_expect_result {
@@ -151,14 +204,28 @@ struct run_scenario {
 	bool timed_out;             /* the scenario's timeout cut it short */
 	struct run_conn *conns;
 	size_t n_conns;
+	uint32_t tcp_fin_timeout;   /* seconds set in the server namespace for
+	                               the scenario, 0: left alone */
 	/* analyzer findings about this scenario's connections */
-	size_t *findings;           /* indexes for az_finding() */
+	struct run_finding *findings;
 	size_t n_findings;
+	/* the counts below leave lab artefacts out */
 	uint64_t rst_before_ack[2];     /* by sender: [AZ_CLIENT], [AZ_SERVER] */
 	uint64_t bytes_at_risk_max[2];  /* largest, by sender */
+	uint64_t client_impact[AZ_NIMPACTS]; /* server findings by impact */
+	uint64_t lab_artefacts;         /* findings left out as lab artefacts */
+	uint64_t cleanup_rsts;          /* connections the runner reset */
+	uint64_t client_aborts;         /* connections the client itself reset
+	                                   (`abort`, ...), clean-up RSTs not
+	                                   counted */
 	uint64_t lingered, linger_bytes;
 	double linger_max;
+	uint64_t linger_ended_by[AZ_NLINGER_ENDS];
 	struct run_fw2 fw2[2];          /* [AZ_CLIENT], [AZ_SERVER] */
+	uint64_t fw2_endings[2][RUN_NFW2_ENDS];
+	/* server sockets the kernel samples showed in FIN_WAIT_2 */
+	uint64_t kernel_fw2_count;
+	double kernel_fw2_max;          /* longest, seconds (see run_kernel_fw2) */
 	/* kernel samples during the window, beyond the start's baseline */
 	uint32_t kernel_peak[SCN_NKSTATES];
 	double kernel_peak_time[SCN_NKSTATES];
@@ -185,6 +252,10 @@ struct run_outcome {
 	char server_ns[16], client_ns[16];
 	int64_t rtt_us;             /* the run's default */
 	uint64_t leaked_rst;        /* whole run */
+	uint64_t *cleanup_rst_packets; /* capture indexes of the runner's
+	                               clean-up RSTs, ascending */
+	size_t n_cleanup_rst_packets;
+	uint64_t fin_wait_2_timeouts; /* kernel_timeout endings, whole run */
 	uint64_t pcap_drops;
 	double sample_interval;     /* seconds */
 	struct run_sample *samples; /* whole run, at most RUN_MAX_SAMPLES */
@@ -218,6 +289,42 @@ enum run_status run_execute(const struct run_config *cfg,
                             struct run_outcome **out, char *err, size_t errlen);
 
 void run_outcome_free(struct run_outcome *o);
+
+/*
+ * Step 5 of run_execute (lab/runanalysis.c): analyze o->capture_path into
+ * o->az, match every scenario's connections (client address raw, target
+ * port) to analyzer connections, take in their findings (a finding whose
+ * RST is the runner's clean-up RST is a lab artefact), run run_kernel_fw2
+ * and run_tally on each scenario. Returns 0, or -1 with err set.
+ */
+struct in_addr;
+int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+                char *err, size_t errlen);
+
+/* "client_fin", ..., "kernel_timeout", "lab_cleanup" */
+const char *run_fw2_end_name(enum run_fw2_end e);
+
+/*
+ * The kernel's word on one connection's server FIN_WAIT_2 interval: when
+ * c->kfw2_gone is set and comes before the interval's end on the wire,
+ * nothing on the wire ended it (the orphan timed out, see enum
+ * run_fw2_end): the interval is re-ended at kfw2_gone with
+ * RUN_FW2_KERNEL_TIMEOUT (fw2_wire keeps what the wire showed). Else the
+ * ending stays the analyzer's, except that a client RST at or after the
+ * runner's clean-up RST is RUN_FW2_LAB_CLEANUP. Sets c->fw2_ending[]. Idempotent.
+ * The kernel's own FIN_WAIT_2 duration of the socket is returned in
+ * *kernel_seconds (from the interval's start on the wire, else the first
+ * sample, to kfw2_gone, else the last sample); -1 if the kernel never
+ * showed it.
+ */
+void run_kernel_fw2(struct run_conn *c, double *kernel_seconds);
+
+/*
+ * The scenario's aggregates from its connections (calling run_kernel_fw2
+ * on each): fw2[] (count, peak, max), fw2_endings, kernel_fw2_count/max,
+ * lingering, client_aborts. Returns 0, or -1 when memory runs out.
+ */
+int run_tally(struct run_scenario *rs);
 
 /* "builtin", "serve", "remote" */
 const char *run_target_kind_name(enum run_target_kind k);

@@ -63,7 +63,7 @@ struct parser {
 	size_t total_steps;
 	size_t exp_cap;
 	bool have_scenario, have_about, have_host, have_rtt, have_conns,
-	     have_timeout;
+	     have_timeout, have_fin_timeout;
 	unsigned conns_line, conns_col;
 };
 
@@ -703,6 +703,26 @@ static bool st_timeout(struct parser *ps, const struct tok *kw)
 	return expect_end(ps);
 }
 
+/* tcp_fin_timeout DURATION: net.ipv4.tcp_fin_timeout of the server
+ * namespace while the scenario runs; the sysctl counts whole seconds. */
+static bool st_fin_timeout(struct parser *ps, const struct tok *kw)
+{
+	if (!once(ps, kw, &ps->have_fin_timeout))
+		return false;
+	const struct tok *t = next(ps);
+	int64_t us;
+	if (!get_duration(ps, t, 0, &us))
+		return false;
+	if (us % 1000000 || us < SCN_MIN_FIN_TIMEOUT_S * 1000000LL ||
+	    us > SCN_MAX_FIN_TIMEOUT_S * 1000000LL) {
+		fail_tok(ps, t, "a tcp_fin_timeout in whole seconds from %ds to %ds",
+		         SCN_MIN_FIN_TIMEOUT_S, SCN_MAX_FIN_TIMEOUT_S);
+		return false;
+	}
+	ps->s->tcp_fin_timeout = (uint32_t)(us / 1000000);
+	return expect_end(ps);
+}
+
 static bool get_count(struct parser *ps, uint32_t *out)
 {
 	uint64_t v;
@@ -1250,14 +1270,38 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		static const struct metric_def d[] = {
 			{ "count", SCN_M_COUNT, V_COUNT }, { "peak", SCN_M_PEAK, V_COUNT },
 			{ "max", SCN_M_MAX, V_DURATION }, { NULL, 0, 0 } };
+		static const struct metric_def de[] = {
+			{ "count", SCN_M_COUNT, V_COUNT },
+			{ "max", SCN_M_MAX, V_DURATION }, { NULL, 0, 0 } };
 		x->subject = SCN_X_FIN_WAIT_2;
-		ok = get_metric(ps, x, d, "count, peak or max");
+		if (tok_is(peek(ps), "ending")) {
+			ps->cur++;
+			t = next(ps);
+			int e;
+			for (e = 0; e < SCN_NFW2_ENDINGS; e++)
+				if (tok_is(t, scn_fw2_ending_name((enum scn_fw2_ending)e)))
+					break;
+			if (e == SCN_NFW2_ENDINGS) {
+				fail_tok(ps, t, "a fin_wait_2 ending (client_fin, client_rst, server_rst, "
+				         "capture_end, kernel_timeout, lab_cleanup)");
+				return false;
+			}
+			x->has_ending = true;
+			x->ending = (enum scn_fw2_ending)e;
+			ok = get_metric(ps, x, de, "count or max");
+		} else {
+			ok = get_metric(ps, x, d, "count, peak, max or ending");
+		}
 	} else if (tok_is(t, "kernel") && !sided) {
 		static const char *states[SCN_NKSTATES] = {
 			"established", "syn_recv", "fin_wait_1", "fin_wait_2",
 			"time_wait", "close_wait", "last_ack", "closing" };
 		static const struct metric_def d[] = {
 			{ "peak", SCN_M_PEAK, V_COUNT }, { NULL, 0, 0 } };
+		/* the sampler follows FIN_WAIT_2 sockets one by one (run.h) */
+		static const struct metric_def dfw2[] = {
+			{ "peak", SCN_M_PEAK, V_COUNT }, { "count", SCN_M_COUNT, V_COUNT },
+			{ "max", SCN_M_MAX, V_DURATION }, { NULL, 0, 0 } };
 		x->subject = SCN_X_KERNEL;
 		t = next(ps);
 		int k;
@@ -1270,7 +1314,10 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 			return false;
 		}
 		x->kstate = (enum scn_kstate)k;
-		ok = get_metric(ps, x, d, "peak");
+		if (x->kstate == SCN_K_FIN_WAIT_2)
+			ok = get_metric(ps, x, dfw2, "peak, count or max");
+		else
+			ok = get_metric(ps, x, d, "peak");
 	} else if (tok_is(t, "response") && !sided) {
 		x->subject = SCN_X_RESPONSE;
 		uint64_t v;
@@ -1311,6 +1358,21 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		if (tok_is(peek(ps), "seen"))
 			ps->cur++;
 		ok = expect_end(ps);
+	} else if (tok_is(t, "client_impact") && !sided) {
+		static const struct metric_def d[] = {
+			{ "count", SCN_M_COUNT, V_COUNT }, { NULL, 0, 0 } };
+		x->subject = SCN_X_CLIENT_IMPACT;
+		t = next(ps);
+		int k;
+		for (k = 0; k < SCN_NIMPACTS; k++)
+			if (tok_is(t, scn_impact_name((enum scn_impact)k)))
+				break;
+		if (k == SCN_NIMPACTS) {
+			fail_tok(ps, t, "a client_impact (reset_before_ack, reset_after_ack, no_reset)");
+			return false;
+		}
+		x->impact = (enum scn_impact)k;
+		ok = get_metric(ps, x, d, "count");
 	} else if (tok_is(t, "leaked_rst") && !sided) {
 		static const struct metric_def d[] = {
 			{ "count", SCN_M_COUNT, V_COUNT }, { NULL, 0, 0 } };
@@ -1318,7 +1380,7 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		ok = get_metric(ps, x, d, "count");
 	} else {
 		fail_tok(ps, t, "an expectation (rst_before_ack, lingered, fin_wait_2, "
-		         "kernel, response, responses, reset, leaked_rst)");
+		         "kernel, client_impact, response, responses, reset, leaked_rst)");
 		return false;
 	}
 	if (!ok)
@@ -1345,7 +1407,7 @@ static bool statement(struct parser *ps)
 	                    ? "repeat" : "parallel";
 
 	static const char *top_only[] = { "scenario", "about", "host", "rtt",
-		"connections", "timeout", "expect", "parallel", NULL };
+		"connections", "timeout", "tcp_fin_timeout", "expect", "parallel", NULL };
 	for (size_t i = 0; !top && top_only[i]; i++)
 		if (tok_is(kw, top_only[i])) {
 			fail_tok(ps, kw, "a step inside \"%s\"", block);
@@ -1358,6 +1420,7 @@ static bool statement(struct parser *ps)
 	if (tok_is(kw, "rtt"))         return st_rtt(ps, kw);
 	if (tok_is(kw, "connections")) return st_connections(ps, kw);
 	if (tok_is(kw, "timeout"))     return st_timeout(ps, kw);
+	if (tok_is(kw, "tcp_fin_timeout")) return st_fin_timeout(ps, kw);
 	if (tok_is(kw, "expect"))      return st_expect(ps, kw);
 	if (tok_is(kw, "parallel"))    return st_parallel(ps, kw);
 	if (tok_is(kw, "repeat"))      return st_repeat(ps, kw);
@@ -1735,6 +1798,20 @@ const char *scn_step_name(enum scn_step_kind k)
 		"window", "fin", "after", "shutdown", "abort", "wait", "sleep",
 		"hold", "repeat", "vanish" };
 	return (unsigned)k < sizeof n / sizeof n[0] ? n[k] : "?";
+}
+
+const char *scn_fw2_ending_name(enum scn_fw2_ending e)
+{
+	static const char *n[SCN_NFW2_ENDINGS] = { "client_fin", "client_rst",
+		"server_rst", "capture_end", "kernel_timeout", "lab_cleanup" };
+	return (unsigned)e < SCN_NFW2_ENDINGS ? n[e] : "?";
+}
+
+const char *scn_impact_name(enum scn_impact i)
+{
+	static const char *n[SCN_NIMPACTS] = { "reset_before_ack", "reset_after_ack",
+		"no_reset" };
+	return (unsigned)i < SCN_NIMPACTS ? n[i] : "?";
 }
 
 bool scn_compare(int64_t a, enum scn_op op, int64_t v)

@@ -152,6 +152,8 @@ enum scn_subject {
 	SCN_X_RESPONSES,           /* client: complete responses per connection */
 	SCN_X_RESET,               /* client: a RST arrived on some connection */
 	SCN_X_LEAKED_RST,          /* lab: leaked RSTs while the scenario ran */
+	SCN_X_CLIENT_IMPACT,       /* analyzer: server findings by client_impact;
+	                              impact + metric count */
 };
 
 enum scn_metric {
@@ -161,7 +163,8 @@ enum scn_metric {
 	SCN_M_BYTES,               /* lingered: bytes drained, summed */
 	SCN_M_SECONDS,             /* lingered: longest linger (value in us) */
 	SCN_M_PEAK,
-	SCN_M_MAX,                 /* fin_wait_2: longest interval (value in us) */
+	SCN_M_MAX,                 /* fin_wait_2, kernel fin_wait_2: longest
+	                              interval (value in us) */
 };
 
 enum scn_op { SCN_OP_EQ = 0, SCN_OP_NE, SCN_OP_LT, SCN_OP_LE, SCN_OP_GT, SCN_OP_GE };
@@ -175,6 +178,25 @@ enum scn_kstate {
 
 enum scn_side { SCN_SIDE_SERVER = 0, SCN_SIDE_CLIENT };
 
+/* How a FIN_WAIT_2 interval ended, as `expect fin_wait_2 ending NAME`
+ * names it: the analyzer's four endings (in enum az_fw2_end's order), then
+ * the two a lab run adds (lab/run.h: enum run_fw2_end, same order). */
+enum scn_fw2_ending {
+	SCN_END_CLIENT_FIN = 0, SCN_END_CLIENT_RST, SCN_END_SERVER_RST,
+	SCN_END_CAPTURE_END, SCN_END_KERNEL_TIMEOUT, SCN_END_LAB_CLEANUP,
+};
+#define SCN_NFW2_ENDINGS 6
+
+/* client_impact, in enum az_impact's order. */
+enum scn_impact {
+	SCN_IMPACT_RESET_BEFORE_ACK = 0, SCN_IMPACT_RESET_AFTER_ACK, SCN_IMPACT_NO_RESET,
+};
+#define SCN_NIMPACTS 3
+
+/* `tcp_fin_timeout`: whole seconds, in this range. */
+#define SCN_MIN_FIN_TIMEOUT_S 1
+#define SCN_MAX_FIN_TIMEOUT_S 3600
+
 enum scn_response_check { SCN_RC_ANY = 0, SCN_RC_COMPLETE, SCN_RC_INCOMPLETE };
 
 struct scn_expect {
@@ -184,6 +206,9 @@ struct scn_expect {
 	bool negated;              /* `expect no ...` */
 	enum scn_side side;        /* rst_before_ack, fin_wait_2 */
 	enum scn_kstate kstate;    /* SCN_X_KERNEL */
+	bool has_ending;           /* fin_wait_2 ending NAME */
+	enum scn_fw2_ending ending;
+	enum scn_impact impact;    /* SCN_X_CLIENT_IMPACT */
 	enum scn_metric metric;
 	enum scn_op op;
 	int64_t value;             /* count, bytes, or microseconds */
@@ -199,6 +224,7 @@ struct scn_scenario {
 	char *host;                /* `host "..."`, NULL: the runner's default */
 	int64_t rtt_us;            /* `rtt`, -1 if none (the run's default) */
 	int64_t timeout_us;        /* `timeout`, SCN_DEFAULT_TIMEOUT_US if none */
+	uint32_t tcp_fin_timeout;  /* `tcp_fin_timeout`, seconds; 0 if none */
 	struct scn_group groups[SCN_MAX_GROUPS]; /* [0] = top-level steps */
 	size_t n_groups;
 	uint32_t total_connections;
@@ -239,6 +265,8 @@ int scn_parse_duration(const char *text, int64_t *us);
 const char *scn_kstate_name(enum scn_kstate k);    /* "FIN_WAIT_2", ... */
 const char *scn_op_name(enum scn_op op);           /* ">=", ... */
 const char *scn_step_name(enum scn_step_kind k);   /* "connect", ... */
+const char *scn_fw2_ending_name(enum scn_fw2_ending e); /* "kernel_timeout", ... */
+const char *scn_impact_name(enum scn_impact i);    /* "reset_before_ack", ... */
 
 /* Compare a value with an expectation's operator. */
 bool scn_compare(int64_t actual, enum scn_op op, int64_t value);

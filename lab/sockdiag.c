@@ -184,8 +184,29 @@ static int send_dump(struct sockdiag *sd, int family, uint32_t states, int port,
  * Messages of older sequence numbers (a dump abandoned by an earlier error)
  * are skipped.
  */
-static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
-                     char *err, size_t errlen)
+struct each {
+	uint32_t states;
+	sockdiag_sock_fn fn;
+	void *arg;
+};
+
+static void report_sock(const struct inet_diag_msg *m, const struct each *e)
+{
+	struct sockdiag_sock s;
+	if (!e || !e->fn || m->idiag_state >= 32 || !(e->states & (1u << m->idiag_state)))
+		return;
+	memset(&s, 0, sizeof s);
+	s.family = m->idiag_family;
+	s.state = m->idiag_state;
+	memcpy(s.local_addr, m->id.idiag_src, 16);
+	memcpy(s.remote_addr, m->id.idiag_dst, 16);
+	s.local_port = ntohs(m->id.idiag_sport);
+	s.remote_port = ntohs(m->id.idiag_dport);
+	e->fn(&s, e->arg);
+}
+
+static int read_dump(struct sockdiag *sd, unsigned *counts, const struct each *each,
+                     int *nl_errno, char *err, size_t errlen)
 {
 	int total = 0;
 
@@ -242,6 +263,7 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
 
 				if (counts && m->idiag_state < SOCKDIAG_MAX_STATES)
 					counts[m->idiag_state]++;
+				report_sock(m, each);
 				total++;
 			}
 		}
@@ -253,7 +275,7 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, int *nl_errno,
 }
 
 static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int port,
-                     char *err, size_t errlen)
+                     const struct each *each, char *err, size_t errlen)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int total = 0;
@@ -269,7 +291,7 @@ static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int
 
 		if (send_dump(sd, families[i], states, port, err, errlen) != 0)
 			return -1;
-		n = read_dump(sd, counts, &nl_errno, err, errlen);
+		n = read_dump(sd, counts, each, &nl_errno, err, errlen);
 		/* A kernel without IPv6 has no AF_INET6 handler: no sockets. */
 		if (n < 0 && families[i] == AF_INET6 && (nl_errno == ENOENT || nl_errno == EAFNOSUPPORT))
 			n = 0;
@@ -284,12 +306,21 @@ int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
                     int port, char *err, size_t errlen)
 {
 	memset(counts, 0, SOCKDIAG_MAX_STATES * sizeof counts[0]);
-	return dump_both(sd, counts, ~0u, port, err, errlen);
+	return dump_both(sd, counts, ~0u, port, NULL, err, errlen);
+}
+
+int sockdiag_sample_each(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
+                         int port, uint32_t states, sockdiag_sock_fn fn, void *arg,
+                         char *err, size_t errlen)
+{
+	struct each e = { states, fn, arg };
+	memset(counts, 0, SOCKDIAG_MAX_STATES * sizeof counts[0]);
+	return dump_both(sd, counts, ~0u, port, &e, err, errlen);
 }
 
 int sockdiag_listening(struct sockdiag *sd, int port, char *err, size_t errlen)
 {
-	int n = dump_both(sd, NULL, 1u << SOCKDIAG_LISTEN, port, err, errlen);
+	int n = dump_both(sd, NULL, 1u << SOCKDIAG_LISTEN, port, NULL, err, errlen);
 
 	return n < 0 ? -1 : n > 0;
 }

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Counts are indexed by the kernel's TCP state number (include/net/tcp_states.h):
@@ -71,6 +72,26 @@ struct sockdiag *sockdiag_open_in(const char *ns, char *err, size_t errlen);
  */
 int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
                     int port, char *err, size_t errlen);
+
+/* One socket of a dump, for callers that follow sockets one by one. */
+struct sockdiag_sock {
+	int family;                 /* AF_INET or AF_INET6 */
+	int state;                  /* kernel state number, as counts[] */
+	uint8_t local_addr[16], remote_addr[16]; /* IPv4: first 4 bytes */
+	uint16_t local_port, remote_port;        /* host order */
+};
+typedef void (*sockdiag_sock_fn)(const struct sockdiag_sock *s, void *arg);
+
+/*
+ * sockdiag_sample, and fn(s, arg) for every socket counted whose state
+ * bit is set in states (1u << SOCKDIAG_FIN_WAIT_2, ...), during the dump
+ * (s is valid only during the call; fn must not call into sd). A FIN_WAIT_2
+ * orphan the kernel keeps as a timewait socket (tcp_time_wait(sk,
+ * TCP_FIN_WAIT2, tmo)) is reported, and counted, in FIN_WAIT_2.
+ */
+int sockdiag_sample_each(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
+                         int port, uint32_t states, sockdiag_sock_fn fn, void *arg,
+                         char *err, size_t errlen);
 
 /*
  * True when some socket listens on port (any address, either family):

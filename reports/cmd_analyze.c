@@ -46,6 +46,7 @@ struct analyze_opts {
 	size_t n_ports;
 	uint64_t count;
 	double duration;
+	size_t max_memory;         /* 0: the analyzer's default */
 	char *filter;              /* trailing words joined, or NULL; freed */
 };
 
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: lingerlab analyze (-r FILE | -i IFACE) [-o REPORT.json] [--server-port N]...\n"
 	        "                         [--connections FILE.jsonl] [-c COUNT] [--duration SECONDS]\n"
-	        "                         [BPF FILTER...]\n"
+	        "                         [--max-memory SIZE] [BPF FILTER...]\n"
 	        "\n"
 	        "Follow every TCP connection in a capture and report how each one ended:\n"
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
@@ -68,6 +69,9 @@ static void usage(FILE *f)
 	        "  --connections FILE   every connection as one JSON line (JSON Lines)\n"
 	        "  -c COUNT             stop after COUNT frames\n"
 	        "  --duration SECONDS   live: stop after SECONDS\n"
+	        "  --max-memory SIZE    bound the connection store (default 256MiB; units\n"
+	        "                       KiB, MiB, GiB; \"none\": no bound). Past it the oldest\n"
+	        "                       connections are ended early and the report says so\n"
 	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80\n"
 	        "  -h, --help           this text\n"
 	        "\n"
@@ -142,7 +146,41 @@ static char *join_words(int argc, char **argv, int from)
 	return s;
 }
 
-enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION };
+/* A size: digits with an optional KiB, MiB or GiB (or "none": no bound),
+ * at least 1 MiB, so that a few connections always fit. */
+static int parse_memory(const char *s, size_t *out)
+{
+	static const struct { const char *unit; unsigned shift; } units[] = {
+		{ "", 0 }, { "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 },
+	};
+	char *end;
+	unsigned long long v;
+
+	if (strcmp(s, "none") == 0) {
+		*out = SIZE_MAX;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (v > (SIZE_MAX >> units[i].shift))
+			return -1;
+		v <<= units[i].shift;
+		if (v < (1u << 20))
+			return -1;
+		*out = (size_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION, OPT_MAX_MEMORY };
 
 /* Returns -1 to go on, else the exit code (help or a usage error). */
 static int parse_args(int argc, char **argv, struct analyze_opts *o)
@@ -151,6 +189,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		{ "server-port", required_argument, NULL, OPT_SERVER_PORT },
 		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -172,6 +211,11 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 				return fail("--duration: expected seconds > 0, found '%s'", optarg);
 			break;
 		case OPT_CONNECTIONS: o->conns_path = optarg; break;
+		case OPT_MAX_MEMORY:
+			if (parse_memory(optarg, &o->max_memory))
+				return fail("--max-memory: expected a size of at least 1MiB "
+				            "(e.g. 64MiB, 2GiB) or none, found '%s'", optarg);
+			break;
 		case OPT_SERVER_PORT: {
 			uint16_t p;
 			if (parse_port(optarg, &p))
@@ -327,6 +371,7 @@ int cmd_analyze(int argc, char **argv)
 		.on_conn = sink.f ? on_conn : NULL,
 		.arg = &sink,
 		.max_series = REPORT_MAX_SERIES,
+		.max_memory = o.max_memory,
 	};
 	az = az_new(&cfg);
 	if (!az) {

@@ -2,8 +2,9 @@
  * cmd_audit.c - `lingerlab audit TARGET [-o DIR]`: every shipped scenario
  * against one target in one lab run; DIR/report.json, DIR/report.html,
  * DIR/capture.pcap, and a table a person reads in ten seconds: scenario x
- * (rst_before_ack, bytes at risk, lingered, fin_wait_2 peak, expectations)
- * and a one-line verdict.
+ * (rst_before_ack, bytes at risk, client (the worst client_impact of the
+ * server's RSTs), lingered, fin_wait_2 peak, expectations) and a one-line
+ * verdict.
  *
  * TARGET is as in `lingerlab run` (--builtin POLICY | --serve 'CMD' --port
  * N | --target HOST:PORT). The scenarios come from ./scenarios, else from
@@ -43,7 +44,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "Run every scenario against TARGET in one lab run, write DIR/report.json,\n"
 	        "DIR/report.html and DIR/capture.pcap, and print one row per scenario:\n"
-	        "rst_before_ack, bytes at risk, lingered, fin_wait_2 peak, expectations.\n"
+	        "rst_before_ack, bytes at risk, client (the worst client_impact: what\n"
+	        "the client's TCP lived through), lingered, fin_wait_2 peak, expectations.\n"
 	        "\n"
 	        "  --builtin POLICY     the reference target with close policy POLICY\n"
 	        "                       (close, linger, abort, never)\n"
@@ -181,13 +183,40 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * The client's side of a scenario's server findings: the worst
+ * client_impact among them (reset_before_ack, then reset_after_ack, then
+ * no_reset), "-" when the server reset nothing. Counts every grade into
+ * graded[] for the verdict.
+ */
+static enum az_impact worst_impact(const struct run_outcome *out, const struct run_scenario *rs,
+                                   uint64_t graded[AZ_NIMPACTS], bool *any)
+{
+	enum az_impact w = AZ_IMPACT_NO_RESET;
+
+	*any = false;
+	for (size_t j = 0; out->az && j < rs->n_findings; j++) {
+		const struct az_rst_finding *f = az_finding(out->az, rs->findings[j].index);
+		/* the runner's own clean-up RSTs are no finding of the server's */
+		if (!f || rs->findings[j].lab_artefact || f->sender != AZ_SERVER ||
+		    f->impact >= AZ_NIMPACTS)
+			continue;
+		graded[f->impact]++;
+		if (!*any || f->impact < w)
+			w = f->impact;
+		*any = true;
+	}
+	return w;
+}
+
 static void table(const struct tout *o, const struct run_outcome *out)
 {
 	size_t i, j, failed = 0, hazardous = 0;
-	uint64_t worst = 0;
+	uint64_t worst = 0, graded[AZ_NIMPACTS] = { 0 };
 
-	tout_printf(o, TOUT_BOLD, "%-26s %14s %14s %-18s %-16s %s\n", "scenario", "rst_before_ack",
-	            "bytes at risk", "lingered", "fin_wait_2 peak", "expectations");
+	tout_printf(o, TOUT_BOLD, "%-26s %14s %14s %-17s %-18s %-16s %s\n", "scenario",
+	            "rst_before_ack", "bytes at risk", "client", "lingered", "fin_wait_2 peak",
+	            "expectations");
 	for (i = 0; i < out->n_scenarios; i++) {
 		const struct run_scenario *rs = &out->scenarios[i];
 		uint64_t rst = rs->rst_before_ack[AZ_SERVER] + rs->rst_before_ack[AZ_CLIENT];
@@ -195,6 +224,8 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		                ? rs->bytes_at_risk_max[AZ_SERVER] : rs->bytes_at_risk_max[AZ_CLIENT];
 		size_t held = 0;
 		char lg[64], fw[64], ex[64];
+		bool graded_any;
+		enum az_impact wi = worst_impact(out, rs, graded, &graded_any);
 
 		for (j = 0; j < rs->n_results; j++)
 			held += rs->results[j].passed;
@@ -208,6 +239,9 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		fprintf(o->f, "%-26s ", rs->scn->name);
 		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14llu", (unsigned long long)rst);
 		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14llu", (unsigned long long)risk);
+		tout_printf(o, graded_any && wi == AZ_IMPACT_RESET_BEFORE_ACK ? TOUT_BOLD_RED :
+		            graded_any && wi == AZ_IMPACT_RESET_AFTER_ACK ? TOUT_YELLOW : TOUT_PLAIN,
+		            " %-17s", graded_any ? az_impact_name(wi) : "-");
 		fprintf(o->f, " %-18s %-16s ", lg, fw);
 		tout_printf(o, rs->passed ? TOUT_GREEN : TOUT_RED, "%s\n", ex);
 		failed += !rs->passed;
@@ -217,12 +251,17 @@ static void table(const struct tout *o, const struct run_outcome *out)
 	}
 	fputc('\n', o->f);
 	fputs("verdict: ", o->f);
-	if (hazardous)
+	if (hazardous) {
 		tout_printf(o, TOUT_BOLD_RED, "HAZARD: in %zu of %zu scenarios the server reset a "
 		            "connection with up to %llu response bytes unacknowledged",
 		            hazardous, out->n_scenarios, (unsigned long long)worst);
-	else
+		fputs("; at the client:", o->f);
+		for (j = 0; j < AZ_NIMPACTS; j++)
+			fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
+			        az_impact_name((enum az_impact)j));
+	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
+	}
 	if (failed)
 		fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
 	else

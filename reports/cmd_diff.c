@@ -23,8 +23,9 @@ static void usage(FILE *f)
 	        "                      [--color=auto|always|never]\n"
 	        "\n"
 	        "Compare two reports of the same scenarios (or two analyze reports) and\n"
-	        "print what got better or worse: findings by type, bytes at risk,\n"
-	        "expectations, what the client saw, lingering, FIN_WAIT_2 peak and durations.\n"
+	        "print what got better or worse: findings by type, bytes at risk, the\n"
+	        "client's grade (client_impact), expectations, what the client saw,\n"
+	        "lingering, FIN_WAIT_2 peak and durations.\n"
 	        "\n"
 	        "  -j, --json                print the comparison as JSON\n"
 	        "  -t, --tolerance KEY=VALUE how much KEY may get worse and still pass:\n"
@@ -34,8 +35,8 @@ static void usage(FILE *f)
 	        "  -h, --help                show this help\n"
 	        "\n"
 	        "Keys: %s.\n"
-	        "Defaults: 0 for findings, bytes_at_risk, expectations, reset_seen,\n"
-	        "responses_complete and leaked_rst; the larger of 1 and 10%% for\n"
+	        "Defaults: 0 for findings, bytes_at_risk, client_impact, expectations,\n"
+	        "reset_seen, responses_complete and leaked_rst; the larger of 1 and 10%% for\n"
 	        "fin_wait_2_peak and kernel_fin_wait_2_peak; inf for the rest.\n"
 	        "\n"
 	        "Exit status: 0 nothing regressed beyond its tolerance, 1 something did,\n"
@@ -75,10 +76,14 @@ static void seconds_text(char *buf, size_t len, double v)
 	snprintf(p, len - (size_t)(p - buf), " %s", unit);
 }
 
-static void value_text(char *buf, size_t len, const struct dr_item *it, bool has, double v)
+/* One side's value; word is the side's grade name (client_impact) or "". */
+static void value_text(char *buf, size_t len, const struct dr_item *it, bool has, double v,
+                       const char *word)
 {
 	if (!has)
 		snprintf(buf, len, "n/a");
+	else if (word[0])
+		snprintf(buf, len, "%s", word);
 	else if (!strcmp(it->metric, "expectations"))
 		snprintf(buf, len, "%s", v > 0.5 ? "held" : "failed");
 	else if (it->boolean)
@@ -134,8 +139,8 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 			same++;
 			continue;
 		}
-		value_text(vb, sizeof vb, it, it->has_base, it->base);
-		value_text(vn, sizeof vn, it, it->has_new, it->new_);
+		value_text(vb, sizeof vb, it, it->has_base, it->base, it->base_word);
+		value_text(vn, sizeof vn, it, it->has_new, it->new_, it->new_word);
 		tout_printf(o, it->change == DR_WORSE ? (it->regression ? TOUT_BOLD_RED : TOUT_YELLOW)
 		                                      : it->change == DR_BETTER ? TOUT_GREEN : TOUT_PLAIN,
 		            "  %-8s", dr_change_name(it->change));
@@ -163,8 +168,8 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 			const struct dr_item *it = &r->items[i];
 			if (!it->regression)
 				continue;
-			value_text(vb, sizeof vb, it, it->has_base, it->base);
-			value_text(vn, sizeof vn, it, it->has_new, it->new_);
+			value_text(vb, sizeof vb, it, it->has_base, it->base, it->base_word);
+			value_text(vn, sizeof vn, it, it->has_new, it->new_, it->new_word);
 			fprintf(o->f, "%s %s %s %s -> %s", listed ? ";" : "",
 			        strcmp(it->scope, "report") ? it->scope : r->lab ? "whole report" : "whole capture",
 			        it->text[0] ? it->text : it->metric, vb, vn);
@@ -177,10 +182,12 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 	}
 }
 
-static json_t *jvalue(const struct dr_item *it, bool has, double v)
+static json_t *jvalue(const struct dr_item *it, bool has, double v, const char *word)
 {
 	if (!has)
 		return json_null();
+	if (word[0])
+		return json_string(word);
 	if (it->boolean)
 		return json_boolean(v > 0.5);
 	if (v == floor(v) && fabs(v) < 9e15)
@@ -209,8 +216,8 @@ static int print_json(const struct dr_result *r, const char *bn, const char *nn)
 		if (json_object_set_new(o, "scope", json_string(it->scope)) ||
 		    json_object_set_new(o, "metric", json_string(it->metric)) ||
 		    json_object_set_new(o, "text", it->text[0] ? json_string(it->text) : json_null()) ||
-		    json_object_set_new(o, "base", jvalue(it, it->has_base, it->base)) ||
-		    json_object_set_new(o, "new", jvalue(it, it->has_new, it->new_)) ||
+		    json_object_set_new(o, "base", jvalue(it, it->has_base, it->base, it->base_word)) ||
+		    json_object_set_new(o, "new", jvalue(it, it->has_new, it->new_, it->new_word)) ||
 		    json_object_set_new(o, "unit", json_string(it->unit)) ||
 		    json_object_set_new(o, "change", json_string(dr_change_name(it->change))) ||
 		    json_object_set_new(o, "regression", json_boolean(it->regression)) ||

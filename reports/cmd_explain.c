@@ -18,12 +18,11 @@
 #include "reports/cli.h"
 #include "reports/pcaptl.h"
 #include "reports/reportfile.h"
+#include "reports/explain.h"
 #include "reports/textout.h"
 
 /* Connections explained when no --connection is given; the rest are listed. */
 #define EXPLAIN_MAX_CONNS 3
-
-#define NOTE_PREFIX "             | "
 
 static void usage(FILE *f)
 {
@@ -42,39 +41,6 @@ static void usage(FILE *f)
 	        "Exit status: 0 explained, 2 bad usage or unreadable report.\n");
 }
 
-/* What we know about one connection before walking its packets. */
-struct story {
-	const json_t *root, *conn, *finding;
-	struct rf_timeline tl;
-	double t0;                  /* first timeline packet */
-	bool have_rtt;
-	double to_server, to_client;
-
-	bool s_fin_known;           /* s2c.fin_seq is a number */
-	uint32_t s_fin_seq;
-	bool c_fin_known;
-	uint32_t c_fin_seq;
-	uint32_t s_data_end;        /* s2c.data_end */
-	int status;                 /* HTTP status of the response at risk or
-	                               the last one seen, 0 if none */
-	long long resp_index;
-	long long rst_packet;       /* the finding's RST, -1 if none */
-	const char *finding_sender; /* "server" / "client" */
-	bool lingered;
-	double linger_seconds;
-	long long linger_bytes;
-	const json_t *fw2_server, *fw2_client;
-
-	/* walk state */
-	bool seen_s_fin, seen_c_fin, seen_rst_note, seen_other_rst;
-	bool noted_handshake, noted_response, noted_late_data, noted_fw2,
-	     noted_linger, noted_all_acked, noted_client_fin, noted_s_fin;
-	double s_fin_t, last_s_data_t;
-	bool seen_s_data;
-	long long late_bytes;       /* client payload after the server FIN */
-	long long late_packets;
-};
-
 static const char *dir_arrow(enum rf_dir d)
 {
 	return d == RF_C2S ? "C --> S" : "C <-- S";
@@ -92,354 +58,6 @@ static void endpoint(char *buf, size_t len, const json_t *ep)
 		snprintf(buf, len, "[%s]:%lld", a, port);
 	else
 		snprintf(buf, len, "%s:%lld", a, port);
-}
-
-static const char *ms(double s, char *buf, size_t len)
-{
-	if (s < 0.001)
-		snprintf(buf, len, "%.0f µs", s * 1e6);
-	else if (s < 1.0)
-		snprintf(buf, len, "%.1f ms", s * 1e3);
-	else
-		snprintf(buf, len, "%.3f s", s);
-	return buf;
-}
-
-static void note(const struct tout *o, const char *text)
-{
-	tout_para(o, NOTE_PREFIX, TOUT_CYAN, TOUT_PLAIN, text);
-}
-
-static void story_init(struct story *s, const json_t *root, const json_t *conn)
-{
-	json_t *rtt = rf_obj(conn, "rtt"), *s2c = rf_obj(conn, "s2c"), *c2s = rf_obj(conn, "c2s");
-	json_t *http = rf_obj(conn, "http"), *resp, *lg, *fw2;
-
-	memset(s, 0, sizeof *s);
-	s->root = root;
-	s->conn = conn;
-	s->finding = rf_finding_for(root, rf_int(conn, "id", -1));
-	s->have_rtt = rf_is_num(rtt, "to_server") && rf_is_num(rtt, "to_client");
-	s->to_server = rf_num(rtt, "to_server", 0);
-	s->to_client = rf_num(rtt, "to_client", 0);
-	s->s_fin_known = rf_is_num(s2c, "fin_seq");
-	s->s_fin_seq = (uint32_t)rf_int(s2c, "fin_seq", 0);
-	s->c_fin_known = rf_is_num(c2s, "fin_seq");
-	s->c_fin_seq = (uint32_t)rf_int(c2s, "fin_seq", 0);
-	s->s_data_end = (uint32_t)rf_int(s2c, "data_end", 0);
-	s->rst_packet = s->finding ? rf_int(s->finding, "rst_packet", -1) : -1;
-	s->finding_sender = rf_str(s->finding, "sender");
-	resp = rf_obj(s->finding, "response");
-	if (resp) {
-		s->status = (int)rf_int(resp, "status", 0);
-		s->resp_index = rf_int(resp, "index", 0);
-	} else {
-		json_t *rs = rf_arr(http, "responses");
-		size_t n = rs ? json_array_size(rs) : 0;
-		if (n) {
-			s->status = (int)rf_int(json_array_get(rs, n - 1), "status", 0);
-			s->resp_index = rf_int(json_array_get(rs, n - 1), "index", 0);
-		}
-	}
-	s->lingered = rf_bool(conn, "lingered", false);
-	lg = rf_obj(conn, "linger");
-	s->linger_seconds = rf_num(lg, "seconds", 0);
-	s->linger_bytes = rf_int(lg, "bytes_drained", 0);
-	fw2 = rf_obj(conn, "fin_wait_2");
-	s->fw2_server = rf_obj(fw2, "server");
-	s->fw2_client = rf_obj(fw2, "client");
-}
-
-static void response_words(const struct story *s, struct sbuf *b)
-{
-	if (s->status >= 400)
-		sb_add(b, "its HTTP %d error response", s->status);
-	else if (s->status > 0)
-		sb_add(b, "its HTTP %d response", s->status);
-	else
-		sb_add(b, "its response");
-}
-
-static void fw2_ending_words(const json_t *fw2, struct sbuf *b, const char *peer)
-{
-	const char *ending = rf_str(fw2, "ending");
-	char d[32];
-
-	ms(rf_num(fw2, "duration", 0), d, sizeof d);
-	if (!ending)
-		sb_add(b, " The report does not say how this ended.");
-	else if (!strcmp(ending, "capture_end"))
-		sb_add(b, " Here it never came: the socket was still in FIN_WAIT_2 when the "
-		          "capture ended, %s later. A socket that waits for a FIN that never "
-		          "comes holds kernel memory until a timeout (Linux: tcp_fin_timeout, "
-		          "60 s by default) frees it; many such clients can pile them up.", d);
-	else if (strstr(ending, "_fin"))
-		sb_add(b, " Here the %s's FIN came %s later, which ends it.", peer, d);
-	else if (strstr(ending, "_rst"))
-		sb_add(b, " Here a RST ended it %s later.", d);
-}
-
-/*
- * Client data seen before the server's FIN (packet k) at the capture point
- * may still reach the server after the server sent that FIN: with the
- * round trip to the server known, a client packet seen at t arrives at
- * t + to_server/2, and the FIN left at fin_t - to_server/2.
- */
-static bool in_flight(struct story *s, size_t k, struct sbuf *b)
-{
-	double fin_t = s->tl.pkts[k].t, late = 0;
-	long long bytes = 0, pkts = 0, first = 0;
-	char d[32];
-	size_t j;
-
-	if (!s->have_rtt || s->to_server <= 0)
-		return false;
-	for (j = 0; j < k; j++) {
-		const struct rf_pkt *p = &s->tl.pkts[j];
-		if (p->dir != RF_C2S || p->len == 0 || p->t <= fin_t - s->to_server)
-			continue;
-		if (!pkts)
-			first = p->i;
-		pkts++;
-		bytes += p->len;
-		if (p->t - fin_t + s->to_server > late)
-			late = p->t - fin_t + s->to_server;
-	}
-	if (!pkts)
-		return false;
-	s->noted_late_data = true;
-	s->late_packets += pkts;
-	sb_add(b, "Meanwhile client data is still on its way: %lld byte%s in %lld "
-	          "packet%s (from #%lld on) reach the server only after it sent this FIN, "
-	          "up to %s after, because the client sent them before it could know the "
-	          "server was closing. That is legal TCP: the FIN closed only the server's "
-	          "direction. ", bytes, bytes == 1 ? "" : "s", pkts,
-	       pkts == 1 ? "" : "s", first, ms(late, d, sizeof d));
-	return true;
-}
-
-/* Notes that belong after packet k; printed right under its line. */
-static void packet_notes(const struct tout *o, struct story *s, size_t k)
-{
-	const struct rf_pkt *p = &s->tl.pkts[k];
-	struct sbuf b;
-	char d1[32], d2[32];
-
-	/* handshake complete: say where the capture point sits */
-	if (!s->noted_handshake && p->dir == RF_C2S && p->ack && !p->syn && k >= 2 &&
-	    s->tl.pkts[0].syn && s->have_rtt) {
-		const char *v = rf_str(s->finding, "vantage");
-		/* no finding, no analyzer estimate: one round trip ten times the
-		 * other puts the capture point next to the short one's end */
-		if (!v && s->to_server > 0 && s->to_client > 0)
-			v = s->to_server * 10 <= s->to_client ? "server" :
-			    s->to_client * 10 <= s->to_server ? "client" : "middle";
-		s->noted_handshake = true;
-		sb_init(&b);
-		sb_add(&b, "Handshake done. Seen from the capture point, a round trip to the "
-		           "server takes %s and to the client %s",
-		       ms(s->to_server, d1, sizeof d1), ms(s->to_client, d2, sizeof d2));
-		if (v && !strcmp(v, "client"))
-			sb_add(&b, ", so this capture was taken next to the client");
-		else if (v && !strcmp(v, "server"))
-			sb_add(&b, ", so this capture was taken next to the server");
-		else if (v && !strcmp(v, "middle"))
-			sb_add(&b, ", so this capture was taken somewhere in between");
-		sb_add(&b, ". Keep these delays in mind: a packet seen here has not yet "
-		           "reached the other end.");
-		note(o, b.s);
-	}
-
-	if (p->dir == RF_S2C && p->len > 0) {
-		s->last_s_data_t = p->t;
-		s->seen_s_data = true;
-		if (!s->noted_response && s->finding && rf_at_risk(s->finding, p->i)) {
-			s->noted_response = true;
-			sb_init(&b);
-			sb_add(&b, "The server answers: ");
-			response_words(s, &b);
-			sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
-			           "the server had no acknowledgement for when it later sent its RST.");
-			note(o, b.s);
-		}
-	}
-
-	/* the server's FIN */
-	if (p->dir == RF_S2C && p->fin && !s->seen_s_fin) {
-		s->seen_s_fin = true;
-		s->s_fin_t = p->t;
-		if (!s->noted_s_fin) {
-			double gap = p->len > 0 ? 0 : p->t - s->last_s_data_t;
-			s->noted_s_fin = true;
-			sb_init(&b);
-			sb_add(&b, "The server closes: FIN means \"I will send nothing more\". ");
-			if (s->seen_s_data || p->len > 0) {
-				sb_add(&b, "It comes ");
-				if (p->len > 0)
-					sb_add(&b, "in the same packet as the last response bytes");
-				else
-					sb_add(&b, "%s after the last response bytes", ms(gap, d1, sizeof d1));
-				sb_add(&b, ": the server closed right after sending ");
-				response_words(s, &b);
-				sb_add(&b, ". ");
-			}
-			bool flying = in_flight(s, k, &b);
-			if (s->lingered)
-				sb_add(&b, "This server only shut down its sending half; it keeps "
-				           "reading what the client still sends (lingering close).");
-			else if (flying && s->finding)
-				sb_add(&b, "But a server that called close() has stopped reading too: "
-				           "its kernel will answer that data with RST.");
-			else
-				sb_add(&b, "If the server called close(), it has also stopped reading: "
-				           "anything the client sends from now on will be answered with RST.");
-			note(o, b.s);
-		}
-	}
-
-	/* client data after the server's FIN */
-	if (p->dir == RF_C2S && p->len > 0 && s->seen_s_fin) {
-		s->late_bytes += p->len;
-		s->late_packets++;
-		if (!s->noted_late_data) {
-			s->noted_late_data = true;
-			sb_init(&b);
-			sb_add(&b, "Client data is still arriving after the server's FIN, %s later. "
-			           "That is legal TCP: the FIN closed only the server's direction, "
-			           "and the client is still sending (a request body, or a pipelined "
-			           "request it sent before it could see the FIN). ",
-			       ms(p->t - s->s_fin_t, d1, sizeof d1));
-			if (s->lingered)
-				sb_add(&b, "A lingering server reads it and throws it away.");
-			else if (s->finding)
-				sb_add(&b, "But this server is no longer reading, so its kernel "
-				           "treats the data as an error and answers with RST.");
-			note(o, b.s);
-		}
-	}
-
-	/* the server drains while lingering */
-	if (s->lingered && !s->noted_linger && s->seen_s_fin && p->dir == RF_S2C &&
-	    !p->fin && !p->rst && p->ack && p->len == 0 && s->late_packets > 0) {
-		s->noted_linger = true;
-		sb_init(&b);
-		sb_add(&b, "The server acknowledges the late data without a RST: it is "
-		           "lingering, reading and discarding until the client closes or a "
-		           "timeout ends it. ");
-		sb_add(&b, "It lingered %s and drained %lld bytes this way. Because it "
-		           "never reset, the client keeps the whole response.",
-		       ms(s->linger_seconds, d1, sizeof d1), s->linger_bytes);
-		note(o, b.s);
-	}
-
-	/* the client has acknowledged the whole response */
-	if (!s->noted_all_acked && s->finding && p->dir == RF_C2S && p->ack &&
-	    s->s_data_end > 1 && seq_geq(p->ack_no, s->s_data_end) &&
-	    (s->rst_packet < 0 || p->i < s->rst_packet)) {
-		s->noted_all_acked = true;
-		sb_init(&b);
-		sb_add(&b, "The client acknowledges all %u response bytes (ack %u). What "
-		           "matters is whether this ACK reaches the server before the server "
-		           "sends a RST: a RST carries the last acknowledgement its sender had "
-		           "seen, and the client may throw away what lies after it.",
-		       s->s_data_end - 1, p->ack_no);
-		note(o, b.s);
-	}
-
-	/* the client's ACK of the server's FIN: FIN_WAIT_2 */
-	if (!s->noted_fw2 && s->fw2_server && s->s_fin_known && p->dir == RF_C2S && p->ack &&
-	    !p->rst && seq_after(p->ack_no, s->s_fin_seq)) {
-		s->noted_fw2 = true;
-		sb_init(&b);
-		sb_add(&b, "The client acknowledges the server's FIN (ack %u). The server's "
-		           "socket is now in FIN_WAIT_2: its own half is closed and "
-		           "acknowledged, and it waits for the client's FIN.",
-		       s->s_fin_seq + 1);
-		fw2_ending_words(s->fw2_server, &b, "client");
-		note(o, b.s);
-	}
-
-	/* the client's FIN */
-	if (p->dir == RF_C2S && p->fin && !s->seen_c_fin) {
-		s->seen_c_fin = true;
-		if (s->seen_s_fin && !s->noted_client_fin) {
-			s->noted_client_fin = true;
-			sb_init(&b);
-			sb_add(&b, "The client closes its half too. ");
-			if (s->noted_fw2)
-				sb_add(&b, "This ends the server's FIN_WAIT_2; the server side "
-				           "goes on to TIME_WAIT.");
-			else
-				sb_add(&b, "Both directions are now closed.");
-			note(o, b.s);
-		}
-	}
-
-	/* RSTs */
-	if (p->rst) {
-		if (p->i == s->rst_packet && !s->seen_rst_note) {
-			json_t *f = (json_t *)s->finding;
-			long long at_s = rf_int(f, "bytes_at_risk_at_server", 0);
-			long long at_c = rf_int(f, "bytes_at_risk_at_client", 0);
-			long long data_end = rf_int(f, "data_end", 0);
-			long long rseq = rf_int(f, "rst_seq", 0);
-			const char *cause = rf_str(f, "cause");
-			const char *basis = rf_str(f, "basis");
-			long long risk = at_s > at_c ? at_s : at_c;
-			bool server = s->finding_sender && !strcmp(s->finding_sender, "server");
-
-			s->seen_rst_note = true;
-			sb_init(&b);
-			sb_add(&b, "RST from the %s: the connection is torn down at once. ",
-			       server ? "server" : "client");
-			if (cause && !strcmp(cause, "data_after_fin"))
-				sb_add(&b, "Cause: the client kept sending after the server's FIN, "
-				           "and a server that has called close() no longer reads, so "
-				           "its kernel answers the late data with RST. ");
-			else if (cause && !strcmp(cause, "unread_at_close"))
-				sb_add(&b, "Cause: the server closed while client data sat unread "
-				           "in its socket; closing a socket with unread data makes the "
-				           "kernel send RST instead of a polite FIN. ");
-			else if (cause && !strcmp(cause, "abort"))
-				sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
-				           "SO_LINGER with a zero timeout). ");
-			if (rf_bool(f, "seq_evidence", false))
-				sb_add(&b, "Look at its sequence number, %lld: a socket that is "
-				           "already gone builds its RST from the ACK of the segment it "
-				           "answers, so this RST answers a client segment that had "
-				           "acknowledged only up to %lld. ", rseq, rseq);
-			if (at_s > 0)
-				sb_add(&b, "When the %s sent it, %lld of its %lld bytes (sequence "
-				           "%lld to %lld) were not yet acknowledged as far as it could "
-				           "know. ", server ? "server" : "client", at_s,
-				       data_end > 0 ? data_end - 1 : 0, data_end - at_s, data_end - 1);
-			if (at_c > 0)
-				sb_add(&b, "When it reached the %s, %lld bytes were still "
-				           "unacknowledged there. ", server ? "client" : "server", at_c);
-			if (basis && !strcmp(basis, "capture_order"))
-				sb_add(&b, "(No handshake timing here, so this is judged in capture "
-				           "order.) ");
-			if (server && risk > 0) {
-				sb_add(&b, "\nWhy it matters: a client TCP that receives a RST may throw away data it "
-				           "has received but the application has not read yet: BSD "
-				           "stacks flush everything after the RST's sequence number. "
-				           "Up to %lld bytes of ", risk);
-				response_words(s, &b);
-				sb_add(&b, " can vanish this way, and the user sees \"connection reset "
-				           "by peer\" instead of the %s. ",
-				       s->status >= 400 ? "error page" : "response");
-				sb_add(&b, "The cure is a lingering close: shut down only the sending "
-				           "half, read and discard until the client closes or a timeout "
-				           "passes, then close.");
-			}
-			note(o, b.s);
-		} else if (!s->seen_other_rst && p->dir == RF_S2C) {
-			s->seen_other_rst = true;
-			if (s->seen_rst_note)
-				note(o, "Another RST: the server's kernel answers each late client "
-				        "segment the same way.");
-		}
-	}
 }
 
 static const char *scenario_of(const json_t *root, long long id)
@@ -465,7 +83,7 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	const char *sc = scenario_of(root, id);
 	size_t k;
 
-	story_init(&s, root, conn);
+	ex_story_init(&s, root, conn);
 	if (rf_timeline(conn, &s.tl, err, errlen) < 0)
 		return -1;
 	endpoint(cl, sizeof cl, rf_obj(conn, "client"));
@@ -476,11 +94,14 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	if (sc)
 		fprintf(o->f, "  (scenario %s)", sc);
 	fputc('\n', o->f);
-	if (s.finding && rf_str(s.finding, "summary")) {
+	for (int j = 0; j < 2; j++) {
+		const json_t *f = j ? s.other : s.finding;
+		if (!f || !rf_str(f, "summary"))
+			continue;
 		fputs("  finding: ", o->f);
-		tout_printf(o, TOUT_BOLD_RED, "%s", rf_str(s.finding, "type"));
+		tout_printf(o, TOUT_BOLD_RED, "%s", rf_str(f, "type"));
 		fputc('\n', o->f);
-		tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, rf_str(s.finding, "summary"));
+		tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, rf_str(f, "summary"));
 	}
 	fprintf(o->f, "  closed first by %s, %s; the wire leaves the client %s and the server %s\n",
 	        rf_str(conn, "close_initiator") ? rf_str(conn, "close_initiator") : "?",
@@ -491,7 +112,7 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 		fputs("  (no handshake showed who is who: the roles are guessed from the ports)\n", o->f);
 	if (s.have_rtt)
 		fprintf(o->f, "  round trip from the capture point: %s to the server, %s to the client\n",
-		        ms(s.to_server, d1, sizeof d1), ms(s.to_client, d2, sizeof d2));
+		        ex_ms(s.to_server, d1, sizeof d1), ex_ms(s.to_client, d2, sizeof d2));
 	fputc('\n', o->f);
 
 	if (s.tl.n == 0) {
@@ -523,31 +144,17 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 		        p->t - s.t0, dir_arrow(p->dir), p->flags, seqs, acks, p->win, p->i);
 		if (risk)
 			fputs("  at risk", o->f);
-		if (p->i == s.rst_packet)
-			fputs("  <- the RST", o->f);
+		fputs(ex_packet_mark(&s, p->i), o->f);
 		if (st != TOUT_PLAIN)
 			tout_style(o, TOUT_PLAIN);
 		fputc('\n', o->f);
-		packet_notes(o, &s, k);
+		ex_packet_notes(o, &s, k);
 		if ((long long)k == s.tl.omitted_after)
 			tout_printf(o, TOUT_DIM, "  %9s  ... %lld packets of this connection are not "
 			            "in the report (it keeps the first and the last ones) ...\n",
 			            "", s.tl.omitted);
 	}
-	if (s.lingered && !s.noted_linger) {
-		char buf[200];
-		snprintf(buf, sizeof buf, "The server lingered after its FIN for %s and drained %lld bytes.",
-		         ms(s.linger_seconds, d1, sizeof d1), s.linger_bytes);
-		note(o, buf);
-	}
-	if (s.fw2_server && !s.noted_fw2) {
-		struct sbuf b;
-		sb_init(&b);
-		sb_add(&b, "The server socket went into FIN_WAIT_2 at %.6f s (the client "
-		           "had acknowledged its FIN).", rf_num(s.fw2_server, "start", 0) - s.t0);
-		fw2_ending_words(s.fw2_server, &b, "client");
-		note(o, b.s);
-	}
+	ex_closing_notes(o, &s);
 	fputc('\n', o->f);
 	rf_timeline_free(&s.tl);
 	return 0;

@@ -70,6 +70,9 @@ static const char *CSS =
 	".pkt.at-risk polyline{stroke:#ea580c;stroke-width:3.2}.pkt.at-risk .head{fill:#ea580c}.pkt.at-risk .lbl{fill:#c2410c;font-weight:700}"
 	".pkt.rst polyline{stroke:#dc2626;stroke-width:2}.pkt.rst .head{fill:#dc2626}.pkt.rst .lbl{fill:#b91c1c}"
 	".pkt.the-rst polyline{stroke-width:3.5}.pkt.the-rst .lbl{font-weight:700}"
+	".pkt.rst-ignored polyline{stroke-dasharray:5 4;opacity:.55}.pkt.rst-reset polyline{stroke-width:4}"
+	".pkt.rst-challenge_ack polyline{stroke-dasharray:2 3}"
+	".client-impact{font-weight:600}.client-impact.reset_before_ack{color:#b91c1c}"
 	".fw2 rect{fill:#7c3aed;fill-opacity:.18;stroke:#7c3aed;stroke-opacity:.5}.fw2 text{fill:#6d28d9;font-size:11px}"
 	".risk-window rect{fill:#ea580c;fill-opacity:.3}.risk-window text{fill:#c2410c;font-weight:700;font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
 	".gap rect{fill:#f3f4f6;stroke:#d1d5db;stroke-dasharray:3 3}.gap text{fill:#6b7280;font-size:11px}"
@@ -171,21 +174,36 @@ static void section_verdict(FILE *f, const json_t *root)
 		html_esc(f, rf_str(verdict, "text"));
 		fputs("</p>\n", f);
 	}
+	{
+		const json_t *sum = rf_obj(root, "summary"), *ci = rf_obj(sum, "client_impact");
+		if (ci && rf_int(sum, "rst_before_ack_server", 0) > 0)
+			fprintf(f, "<p class=\"client-impact-summary\">The server's RSTs at the client "
+			           "(RFC 5961): %lld reset it before it acknowledged the response "
+			           "(reset_before_ack), %lld only after (reset_after_ack), %lld were never "
+			           "accepted (no_reset).</p>\n", rf_int(ci, "reset_before_ack", 0),
+			        rf_int(ci, "reset_after_ack", 0), rf_int(ci, "no_reset", 0));
+	}
 	if (rf_is_lab(root)) {
 		fputs("<p>Target: ", f);
 		target_words(f, root);
 		fprintf(f, ". Leaked client-side RSTs: %lld.</p>\n", rf_int(rf_obj(root, "lab"), "leaked_rst", 0));
 		fputs("<table class=\"scenarios\"><tr><th>scenario</th><th>rst_before_ack</th>"
-		      "<th>bytes at risk</th><th>lingered</th><th>fin_wait_2 peak<br><small>analyzer"
+		      "<th>bytes at risk</th><th>at the client<br><small>worst client_impact</small></th><th>lingered</th><th>fin_wait_2 peak<br><small>analyzer"
 		      " / kernel</small></th><th>expectations</th><th>result</th></tr>\n", f);
 		json_array_foreach(sc, i, s) {
 			const json_t *ids = rf_arr(s, "connections"), *ex = rf_arr(s, "expectations"), *e;
 			const json_t *sum = rf_obj(s, "summary");
 			long long n = 0, risk = 0, held = 0;
+			int worst = -1; /* 0 no_reset, 1 reset_after_ack, 2 reset_before_ack */
+			static const char *const grades[] = { "no_reset", "reset_after_ack", "reset_before_ack" };
 			json_array_foreach(findings, j, fd)
 				if (id_in(ids, rf_int(fd, "connection", -1))) {
+					const char *g = rf_str(fd, "client_impact");
 					n++;
 					risk += risk_of(fd);
+					for (int k = 0; g && k < 3; k++)
+						if (!strcmp(g, grades[k]) && k > worst)
+							worst = k;
 				}
 			json_array_foreach(ex, j, e)
 				held += rf_bool(e, "passed", false);
@@ -200,6 +218,10 @@ static void section_verdict(FILE *f, const json_t *root)
 				fputs("</small>", f);
 			}
 			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>", n, risk);
+			if (worst >= 0)
+				fprintf(f, "<td class=\"client-impact %s\">%s</td>", grades[worst], grades[worst]);
+			else
+				fputs("<td>&ndash;</td>", f);
 			/* the runner's own per-scenario figures, when the report has them */
 			if (sum && rf_is_num(sum, "lingered"))
 				fprintf(f, "<td class=\"num\">%lld</td>", rf_int(sum, "lingered", 0));
@@ -284,6 +306,39 @@ static void cause_words(FILE *f, const char *cause)
 		      "timeout).", f);
 }
 
+/* The client's side of a server RST (client_impact), in plain words. */
+static void client_words(FILE *f, const json_t *fd, long long status)
+{
+	const json_t *im = rf_obj(fd, "impact");
+	const char *g = rf_str(fd, "client_impact");
+	const char *what = status >= 400 ? "error page" : "response";
+
+	if (!g || !strcmp(g, "reset_before_ack")) {
+		if (g)
+			fprintf(f, " <span class=\"client-impact reset_before_ack\">At the client: "
+			           "it accepted a RST (packet %lld) while %lld response bytes were still "
+			           "unacknowledged by it (reset_before_ack).</span>",
+			        rf_int(im, "accepted_rst_packet", 0), rf_int(im, "unacked_at_accept", 0));
+		fprintf(f, " A client TCP that receives a RST may discard the data it has not yet "
+		           "handed to the application, so the user can see \"connection reset by "
+		           "peer\" instead of the %s.", what);
+	} else if (!strcmp(g, "reset_after_ack")) {
+		fprintf(f, " <span class=\"client-impact reset_after_ack\">At the client: it had "
+		           "acknowledged the whole response before any RST it would accept "
+		           "(reset_after_ack; it accepts packet %lld).</span> A Linux or BSD "
+		           "application can still read the %s from its receive buffer; a Windows "
+		           "one loses it, and one still writing its request body sees ECONNRESET "
+		           "or EPIPE first.", rf_int(im, "accepted_rst_packet", 0), what);
+	} else if (!strcmp(g, "no_reset")) {
+		fprintf(f, " <span class=\"client-impact no_reset\">At the client: it would accept "
+		           "none of the server's %lld RST%s (no_reset).</span> It keeps the %s, by "
+		           "luck rather than design: the server could not know the client had it.",
+		        rf_int(im, "rsts_total", 0), rf_int(im, "rsts_total", 0) == 1 ? "" : "s", what);
+	}
+	if (g && rf_bool(im, "estimated", false))
+		fputs(" (The client's side is estimated: the capture was not taken next to it.)", f);
+}
+
 static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 {
 	const json_t *resp = rf_obj(fd, "response");
@@ -309,10 +364,13 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
 	cause_words(f, rf_str(fd, "cause"));
-	if (server)
-		fprintf(f, " A client TCP that receives a RST may discard the data it has not yet "
-		           "handed to the application, so the user can see \"connection reset by "
-		           "peer\" instead of the %s.", status >= 400 ? "error page" : "response");
+	if (server) {
+		client_words(f, fd, status);
+	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {
+		fputs(" <span class=\"peer-impact\">At the server: ", f);
+		html_esc(f, rf_str(rf_obj(fd, "impact"), "grade"));
+		fputs(".</span>", f);
+	}
 	if (rf_int(fd, "unanswered_requests", 0) > 0)
 		fprintf(f, " %lld pipelined request(s) got no answer.", rf_int(fd, "unanswered_requests", 0));
 	if (rf_bool(conn, "lingered", false))
@@ -361,6 +419,34 @@ static void evidence(FILE *f, const json_t *root, const json_t *fd)
 	dd_num(f, "bytes at risk, server's view", fd, "bytes_at_risk_at_server");
 	dd_num(f, "bytes at risk, client's view", fd, "bytes_at_risk_at_client");
 	dd_num(f, "judged by", fd, "basis");
+	if (rf_obj(fd, "evidence")) {
+		const json_t *ev = rf_obj(fd, "evidence");
+		long long pk = rf_int(ev, "packet", 0), peer = rf_int(ev, "peer_packet", 0);
+		fputs("<dt>evidence</dt><dd>", f);
+		if (pk == rf_int(fd, "rst_packet", -1))
+			fputs("the RST's seq is the ACK field of ", f);
+		else
+			fprintf(f, "packet %lld acknowledges ", pk);
+		if (peer > 0)
+			fprintf(f, "packet %lld", peer);
+		else
+			fputs("a peer segment", f);
+		fprintf(f, ", which acknowledged up to %lld</dd>", rf_int(ev, "acked", 0));
+	}
+	if (rf_obj(fd, "impact")) {
+		const json_t *im = rf_obj(fd, "impact"), *r;
+		const char *at = rf_str(im, "at");
+		size_t k;
+		fprintf(f, "<dt>impact at the %s</dt><dd class=\"impact-grade\">", at ? (strcmp(at, "server") ? "client" : "server") : "peer");
+		html_esc(f, rf_str(im, "grade") ? rf_str(im, "grade") : "?");
+		fprintf(f, "%s</dd>", rf_bool(im, "estimated", false) ? " (estimated)" : " (read off the capture)");
+		fprintf(f, "<dt>the sender's RSTs, as the receiver takes them</dt><dd>%lld in all", rf_int(im, "rsts_total", 0));
+		json_array_foreach(rf_arr(im, "rsts"), k, r) {
+			fprintf(f, "%s#%lld seq %lld: ", k ? "; " : ": ", rf_int(r, "packet", 0), rf_int(r, "seq", 0));
+			html_esc(f, rf_str(r, "accept") ? rf_str(r, "accept") : "?");
+		}
+		fputs("</dd>", f);
+	}
 	dd_num(f, "RST seq shows the ACK it answered", fd, "seq_evidence");
 	dd_num(f, "cause", fd, "cause");
 	dd_num(f, "capture vantage", fd, "vantage");
@@ -381,7 +467,9 @@ static const char *LEGEND =
 	"<span class=\"key\" style=\"border-color:#059669\"></span>server to client"
 	"<span class=\"key\" style=\"border-color:#ea580c\"></span>response bytes at risk"
 	"<span class=\"key\" style=\"border-color:#7c3aed\"></span>FIN"
-	"<span class=\"key\" style=\"border-color:#dc2626\"></span>RST. "
+	"<span class=\"key\" style=\"border-color:#dc2626\"></span>RST (solid and thick: the "
+	"RST its receiver accepts; dashed and faint: one it ignores under RFC 5961; dotted: one "
+	"it answers with a challenge ACK). "
 	"The purple band on the server column is the server's FIN_WAIT_2 time; the "
 	"orange bar on the client column is how long the at-risk bytes sat "
 	"unacknowledged at the client before the RST arrived. Grey bands are idle "
@@ -435,12 +523,14 @@ static int section_findings(FILE *f, const json_t *root, char *err, size_t errle
 		fprintf(f, "<p>%zu more findings, without diagrams (<code>lingerlab explain "
 		           "--connection ID</code> tells each one's story):</p>\n"
 		           "<table class=\"more-findings\"><tr><th>connection</th><th>RST packet</th>"
-		           "<th>bytes at risk</th><th>cause</th></tr>\n", rest);
+		           "<th>bytes at risk</th><th>client_impact</th><th>cause</th></tr>\n", rest);
 		json_array_foreach(findings, i, fd) {
 			if (i < drawn)
 				continue;
 			fprintf(f, "<tr><td>%lld</td><td>%lld</td><td class=\"num\">%lld</td><td>",
 			        rf_int(fd, "connection", 0), rf_int(fd, "rst_packet", 0), risk_of(fd));
+			html_esc(f, rf_str(fd, "client_impact") ? rf_str(fd, "client_impact") : "-");
+			fputs("</td><td>", f);
 			html_esc(f, rf_str(fd, "cause"));
 			fputs("</td></tr>\n", f);
 		}

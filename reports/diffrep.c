@@ -26,6 +26,7 @@ struct metric {
 static const struct metric METRICS[] = {
 	{ "rst_before_ack",         HIGHER_WORSE, { 0, 0, false },  "",        false },
 	{ "bytes_at_risk",          HIGHER_WORSE, { 0, 0, false },  "bytes",   false },
+	{ "client_impact",          HIGHER_WORSE, { 0, 0, false },  "",        false },
 	{ "expectations",           HIGHER_WORSE, { 0, 0, false },  "",        false },
 	{ "reset_seen",             HIGHER_WORSE, { 0, 0, false },  "",        true },
 	{ "responses_complete",     LOWER_WORSE,  { 0, 0, false },  "",        false },
@@ -43,7 +44,7 @@ static const struct metric METRICS[] = {
 
 const char *dr_known_keys(void)
 {
-	return "rst_before_ack, bytes_at_risk, expectations, reset_seen, responses_complete, "
+	return "rst_before_ack, bytes_at_risk, client_impact, expectations, reset_seen, responses_complete, "
 	       "lingered, linger_seconds, fin_wait_2_count, fin_wait_2_peak, fin_wait_2_p50, "
 	       "fin_wait_2_p90, fin_wait_2_max, kernel_fin_wait_2_peak, leaked_rst";
 }
@@ -214,6 +215,36 @@ static double bytes_at_risk(const struct scope *s)
 		if (in_scope(s, rf_int(f, "connection", -1)))
 			n += fmax(rf_num(f, "bytes_at_risk_at_server", 0), rf_num(f, "bytes_at_risk_at_client", 0));
 	return n;
+}
+
+/*
+ * client_impact of a scope: the worst grade among its server findings, as
+ * a rank (see diffrep.h) and a word. False when a server finding does not
+ * grade it (a report from before client_impact existed).
+ */
+static bool client_impact(const struct scope *s, double *rank, char *word, size_t len)
+{
+	static const char *const grades[] = { "no_reset", "reset_after_ack", "reset_before_ack" };
+	json_t *fs = rf_arr(s->root, "findings"), *f;
+	size_t i;
+	int worst = -1;
+
+	json_array_foreach(fs, i, f) {
+		const char *g = rf_str(f, "client_impact");
+		const char *sender = rf_str(f, "sender");
+		int k;
+		if (!sender || strcmp(sender, "server") || !in_scope(s, rf_int(f, "connection", -1)))
+			continue;
+		for (k = 0; g && k < 3 && strcmp(g, grades[k]); k++)
+			;
+		if (!g || k == 3)
+			return false;
+		if (k > worst)
+			worst = k;
+	}
+	*rank = worst > 0 ? worst : 0;
+	snprintf(word, len, "%s", worst >= 0 ? grades[worst] : "none");
+	return true;
 }
 
 /* Per-connection figures need a record for every connection of the scope. */
@@ -547,6 +578,26 @@ static int compare_scope(struct dr_result *r, const char *name, const struct sco
 			return -1;
 	}
 	for (i = 1; i < NMETRICS; i++) {
+		if (!strcmp(METRICS[i].key, "client_impact")) {
+			char wb[24], wn[24];
+			size_t at = r->n;
+			hb = client_impact(b, &vb, wb, sizeof wb);
+			hn = client_impact(n, &vn, wn, sizeof wn);
+			if (judge(r, name, METRICS[i].key, &METRICS[i], hb, vb, hn, vn, tols, ntols) < 0)
+				return -1;
+			if (r->n > at) {
+				struct dr_item *it = &r->items[at];
+				snprintf(it->base_word, sizeof it->base_word, "%s", wb);
+				snprintf(it->new_word, sizeof it->new_word, "%s", wn);
+				/* a finding that comes or goes is rst_before_ack's
+				 * figure; the grade compares two graded scopes */
+				if (strcmp(wb, wn) && (!strcmp(wb, "none") || !strcmp(wn, "none"))) {
+					it->change = DR_CHANGED;
+					it->regression = false;
+				}
+			}
+			continue;
+		}
 		if (!strcmp(METRICS[i].key, "expectations")) {
 			if (b->scn && compare_expectations(r, name, b->scn, n->scn, tols, ntols) < 0)
 				return -1;

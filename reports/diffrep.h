@@ -12,14 +12,19 @@
  * Figures (the tolerance keys), per scope (a scenario, or "report" for the
  * whole-report figures):
  *   rst_before_ack (and any other finding type, by its name), bytes_at_risk,
+ *   client_impact (the worst grade of the server's RSTs at the client:
+ *   no_reset, then reset_after_ack, then reset_before_ack; judged only
+ *   between two scopes that both have server findings: from or to "none",
+ *   no server finding, it is shown as changed, since a finding that comes
+ *   or goes is rst_before_ack's figure),
  *   expectations (expectations that held in BASE and fail in NEW),
  *   reset_seen, responses_complete, lingered, linger_seconds,
  *   fin_wait_2_count, fin_wait_2_peak, fin_wait_2_p50, fin_wait_2_p90,
  *   fin_wait_2_max, kernel_fin_wait_2_peak, leaked_rst.
  * A tolerance is the most a figure may get worse and still pass: an absolute
  * amount ("2", "0.5"), a share of the BASE value ("10%"), or "inf" (shown,
- * never a regression). Defaults: 0 for findings, bytes at risk,
- * expectations, reset_seen, responses_complete and leaked_rst; the larger
+ * never a regression); for client_impact the amount counts grade steps.
+ * Defaults: 0 for findings, bytes at risk, client_impact, expectations, reset_seen, responses_complete and leaked_rst; the larger
  * of 1 and 10% for the FIN_WAIT_2 peaks; "inf" for lingered, lingering time,
  * the FIN_WAIT_2 count and durations (lingering close trades FIN_WAIT_2 time
  * for safety, so those change by design when a server starts lingering).
@@ -52,7 +57,11 @@ struct dr_item {
 	char metric[40];    /* tolerance key */
 	char text[200];     /* expectation text, else "" */
 	bool has_base, has_new;
-	double base, new_;  /* for expectations: 1 held, 0 failed */
+	double base, new_;  /* for expectations: 1 held, 0 failed; for
+	                       client_impact the grade's rank (0 no_reset or
+	                       none, 1 reset_after_ack, 2 reset_before_ack) */
+	char base_word[24], new_word[24]; /* client_impact: the grade's name
+	                       ("none": no server finding), else "" */
 	bool boolean;       /* reset_seen, expectations: yes/no values */
 	enum dr_change change;
 	bool regression;    /* worse beyond tolerance */

@@ -74,6 +74,15 @@ static json_t *kernel_counts(const uint32_t n[SCN_NKSTATES])
 	return done(o, bad);
 }
 
+static json_t *packet_list(const uint64_t *v, size_t n)
+{
+	json_t *a = json_array();
+	int bad = 0;
+	for (size_t i = 0; i < n && !bad; i++)
+		bad |= push(a, jint(v[i]));
+	return done(a, bad);
+}
+
 json_t *labreport_lab(const struct run_outcome *o, double t0)
 {
 	json_t *lab = json_object();
@@ -93,6 +102,8 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 	nb |= set(ns, "client", jstr(o->client_ns));
 	bad |= set(lab, "namespaces", done(ns, nb));
 	bad |= set(lab, "leaked_rst", jint(o->leaked_rst));
+	bad |= set(lab, "cleanup_rst_packets",
+	           packet_list(o->cleanup_rst_packets, o->n_cleanup_rst_packets));
 	bad |= set(lab, "emulated_rtt", jsec(o->rtt_us / 1e6));
 
 	json_t *k = json_object();
@@ -113,6 +124,7 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 		sb |= push(samples, done(e, eb));
 	}
 	kb |= set(k, "samples", done(samples, sb));
+	kb |= set(k, "fin_wait_2_timeouts", jint(o->fin_wait_2_timeouts));
 	bad |= set(lab, "kernel", done(k, kb));
 	return done(lab, bad);
 }
@@ -151,14 +163,99 @@ static json_t *summary_member(const struct run_scenario *rs)
 	int bad = set(s, "rst_before_ack", jint(rs->rst_before_ack[AZ_SERVER]));
 	bad |= set(s, "bytes_at_risk", jint(rs->bytes_at_risk_max[AZ_SERVER]));
 	bad |= set(s, "client_rst_before_ack", jint(rs->rst_before_ack[AZ_CLIENT]));
+	json_t *ci = json_object();
+	int cb = 0;
+	for (int i = 0; i < AZ_NIMPACTS; i++)
+		cb |= set(ci, az_impact_name((enum az_impact)i), jint(rs->client_impact[i]));
+	bad |= set(s, "client_impact", done(ci, cb));
 	bad |= set(s, "lingered", jint(rs->lingered));
 	bad |= set(s, "bytes_drained", jint(rs->linger_bytes));
+	json_t *le = json_object();
+	int lb = 0;
+	for (int i = 0; i < AZ_NLINGER_ENDS; i++)
+		lb |= set(le, az_linger_end_name((enum az_linger_end)i), jint(rs->linger_ended_by[i]));
+	bad |= set(s, "linger_ended_by", done(le, lb));
 	bad |= set(s, "fin_wait_2_count", jint(rs->fw2[AZ_SERVER].count));
 	bad |= set(s, "fin_wait_2_peak", jint(rs->fw2[AZ_SERVER].peak));
+	json_t *fe = json_object();
+	int fb = 0;
+	for (int i = 0; i < RUN_NFW2_ENDS; i++)
+		fb |= set(fe, run_fw2_end_name((enum run_fw2_end)i),
+		          jint(rs->fw2_endings[AZ_SERVER][i]));
+	bad |= set(s, "fin_wait_2_endings", done(fe, fb));
+	bad |= set(s, "fin_wait_2_timeouts",
+	           jint(rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT]));
+	bad |= set(s, "kernel_fin_wait_2_count", jint(rs->kernel_fw2_count));
+	bad |= set(s, "kernel_fin_wait_2_max", jsec(rs->kernel_fw2_max));
+	bad |= set(s, "cleanup_rsts", jint(rs->cleanup_rsts));
+	bad |= set(s, "client_aborts", jint(rs->client_aborts));
+	bad |= set(s, "lab_artefacts", jint(rs->lab_artefacts));
 	bad |= set(s, "kernel_peak", kernel_counts(rs->kernel_peak));
 	bad |= set(s, "leaked_rst", jint(rs->leaked_rst));
 	bad |= set(s, "timed_out", json_boolean(rs->timed_out));
 	return done(s, bad);
+}
+
+/* The scenario's findings as the lab sees them: lab artefacts flagged. */
+static json_t *findings_member(const struct run_outcome *o, const struct run_scenario *rs)
+{
+	json_t *a = json_array();
+	int bad = 0;
+	for (size_t i = 0; i < rs->n_findings && !bad; i++) {
+		const struct az_rst_finding *f = az_finding(o->az, rs->findings[i].index);
+		json_t *e = json_object();
+		int eb = set(e, "connection", jint(f->conn_id));
+		eb |= set(e, "sender", json_string(f->sender == AZ_SERVER ? "server" : "client"));
+		eb |= set(e, "rst_packet", jint(f->rst_packet));
+		eb |= set(e, "bytes_at_risk", jint(f->bytes_at_risk_at_server));
+		eb |= set(e, "impact", json_string(az_impact_name(f->impact)));
+		eb |= set(e, "lab_artefact", json_boolean(rs->findings[i].lab_artefact));
+		bad |= push(a, done(e, eb));
+	}
+	return done(a, bad);
+}
+
+/* Per connection: the server socket as the kernel samples showed it in
+ * FIN_WAIT_2, beside the interval the report keeps and the wire's. */
+static json_t *kernel_fw2_member(const struct run_scenario *rs, double t0)
+{
+	json_t *a = json_array();
+	int bad = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->n_conns && !bad && n < LABREPORT_MAX_RESPONSES; i++) {
+		struct run_conn c = rs->conns[i]; /* run_kernel_fw2 is idempotent */
+		double ks;
+		run_kernel_fw2(&c, &ks);
+		if (ks < 0)
+			continue;
+		n++;
+		json_t *e = json_object();
+		int eb = set(e, "connection", c.az_id ? jint(c.az_id) : json_null());
+		eb |= set(e, "port", jint(c.port));
+		eb |= set(e, "first_seen", jrel(c.kfw2_first, t0));
+		eb |= set(e, "gone", c.kfw2_gone > 0 ? jrel(c.kfw2_gone, t0) : json_null());
+		eb |= set(e, "seconds", jsec(ks));
+		const struct az_fw2_interval *iv = &c.fw2[AZ_SERVER];
+		eb |= set(e, "start", iv->present ? jrel(iv->start, t0) : json_null());
+		eb |= set(e, "end", iv->present ? jrel(iv->end, t0) : json_null());
+		eb |= set(e, "ending", iv->present
+		          ? json_string(run_fw2_end_name(c.fw2_ending[AZ_SERVER])) : json_null());
+		eb |= set(e, "wire_end", c.fw2_wire.present ? jrel(c.fw2_wire.end, t0) : json_null());
+		eb |= set(e, "wire_ending", c.fw2_wire.present
+		          ? json_string(az_fw2_end_name(c.fw2_wire.ending)) : json_null());
+		bad |= push(a, done(e, eb));
+	}
+	return done(a, bad);
+}
+
+static json_t *cleanup_member(const struct run_scenario *rs)
+{
+	json_t *a = json_array();
+	int bad = 0;
+	for (size_t i = 0; i < rs->n_conns && !bad; i++)
+		if (rs->conns[i].cleanup_rst_packet)
+			bad |= push(a, jint(rs->conns[i].cleanup_rst_packet));
+	return done(a, bad);
 }
 
 static json_t *notes_member(const struct run_scenario *rs)
@@ -229,7 +326,12 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 		b |= set(s, "rtt", jsec(rs->rtt_us / 1e6));
 		b |= set(s, "start", jrel(rs->start, t0));
 		b |= set(s, "end", jrel(rs->end, t0));
+		b |= set(s, "tcp_fin_timeout", rs->tcp_fin_timeout ? jint(rs->tcp_fin_timeout)
+		                                                  : json_null());
 		b |= set(s, "summary", summary_member(rs));
+		b |= set(s, "findings", findings_member(o, rs));
+		b |= set(s, "kernel_fin_wait_2", kernel_fw2_member(rs, t0));
+		b |= set(s, "cleanup_rst_packets", cleanup_member(rs));
 		b |= set(s, "notes", notes_member(rs));
 		bad |= push(arr, done(s, b));
 	}
@@ -337,6 +439,12 @@ void labreport_print_summary(FILE *f, const struct run_outcome *o)
 		}
 		if (rs->timed_out)
 			fprintf(f, "    (cut short by its timeout)\n");
+		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];
+		if (kt)
+			fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
+			        "(tcp_fin_timeout%s), longest %.3f s\n", (unsigned long long)kt,
+			        kt == 1 ? "" : "s", rs->tcp_fin_timeout ? " set by the scenario" : "",
+			        rs->kernel_fw2_max);
 	}
 	if (o->leaked_rst)
 		fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "

@@ -115,6 +115,24 @@ static double median_gap(const struct rf_pkt *p, size_t n)
 	return m;
 }
 
+/* What the receiver does with RST packet i (the finding's impact.rsts):
+ * "reset", "challenge_ack", "ignored", or NULL when the report does not
+ * say. Only those three words reach the class attribute. */
+static const char *rst_accept(const json_t *finding, long long i)
+{
+	const json_t *r;
+	size_t k;
+
+	json_array_foreach(rf_arr(rf_obj(finding, "impact"), "rsts"), k, r) {
+		const char *a = rf_str(r, "accept");
+		if (rf_int(r, "packet", -1) != i || !a)
+			continue;
+		if (!strcmp(a, "reset") || !strcmp(a, "challenge_ack") || !strcmp(a, "ignored"))
+			return a;
+	}
+	return NULL;
+}
+
 int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, char *err,
                size_t errlen)
 {
@@ -359,17 +377,26 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, char *err,
 		double x0 = c2s ? COL_C : COL_S, x1 = c2s ? COL_S : COL_C;
 		double px, py, dx, dy, len;
 		bool risk = finding && rf_at_risk(finding, p->i);
+		const char *acc = p->rst ? rst_accept(finding, p->i) : NULL;
 
-		fprintf(f, "<g class=\"pkt %s%s%s%s%s%s%s\" data-i=\"%lld\">",
+		fprintf(f, "<g class=\"pkt %s%s%s%s%s%s%s%s%s\" data-i=\"%lld\">",
 		        c2s ? "c2s" : "s2c", p->len ? " data" : "", p->syn ? " syn" : "",
 		        p->fin ? " fin" : "", p->rst ? " rst" : "", risk ? " at-risk" : "",
-		        p->i == rst_pkt ? " the-rst" : "", p->i);
+		        p->i == rst_pkt ? " the-rst" : "", acc ? " rst-" : "", acc ? acc : "", p->i);
 		fprintf(f, "<title>packet %lld, %s, flags ", p->i, c2s ? "client to server" : "server to client");
 		html_esc(f, p->flags);
 		fprintf(f, ", seq %u:%u(%u)", p->seq, p->seq + p->len, p->len);
 		if (p->ack)
 			fprintf(f, " ack %u", p->ack_no);
-		fprintf(f, " win %u%s</title>", p->win, risk ? " - response bytes at risk" : "");
+		fprintf(f, " win %u%s", p->win, risk ? " - response bytes at risk" : "");
+		if (acc) {
+			fprintf(f, " - the %s ", rf_str(rf_obj(finding, "impact"), "at") &&
+			        !strcmp(rf_str(rf_obj(finding, "impact"), "at"), "server") ? "server" : "client");
+			fputs(!strcmp(acc, "reset") ? "accepts it: reset" :
+			      !strcmp(acc, "challenge_ack") ? "answers with a challenge ACK" :
+			      "ignores it (RFC 5961)", f);
+		}
+		fputs("</title>", f);
 		fputs("<polyline points=\"", f);
 		pt(f, x0, send_y[k]);
 		if (have_rtt)

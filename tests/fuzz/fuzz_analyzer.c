@@ -216,7 +216,27 @@ static void check_results(struct az *az, uint64_t fed)
 		check(az_cause_name(f->cause) != NULL);
 		check(az_vantage_name(f->vantage) != NULL);
 		check(az_basis_name(f->basis) != NULL);
+		/* issue 8: the sender's own view decides; the fates are the
+		 * sender's RSTs in capture order, the accepted one among them */
+		check(f->bytes_at_risk_at_server > 0);
+		check(f->n_fates <= AZ_MAX_RST_FATES && f->n_fates <= f->rsts_total);
+		check(az_impact_name(f->impact) != NULL);
+		check((f->accepted_rst_packet == 0) == (f->impact == AZ_IMPACT_NO_RESET));
+		check(f->impact != AZ_IMPACT_RESET_AFTER_ACK || f->unacked_at_accept == 0);
+		check(f->impact != AZ_IMPACT_RESET_BEFORE_ACK || f->unacked_at_accept > 0);
+		check(f->basis != AZ_BASIS_EVIDENCE ||
+		      (f->evidence_packet >= 1 && f->evidence_packet <= f->rst_packet));
+		for (uint32_t k = 0; k < f->n_fates; k++) {
+			check(f->fates[k].packet >= f->rst_packet && f->fates[k].packet <= fed);
+			check(k == 0 || f->fates[k].packet > f->fates[k - 1].packet);
+			check(az_accept_name(f->fates[k].accept) != NULL);
+		}
+		if (f->n_fates > 0)
+			check(f->fates[0].packet == f->rst_packet);
 	}
+	check(tot->rst_before_ack_by_sender[0] + tot->rst_before_ack_by_sender[1] ==
+	      tot->rst_before_ack);
+	check(tot->by_basis[0] + tot->by_basis[1] + tot->by_basis[2] == tot->rst_before_ack);
 	for (size_t i = 0; i < az_n_retained(az); i++) {
 		const struct az_conn *c = az_retained(az, i);
 		char fl[12];

@@ -104,12 +104,39 @@ fi
 check_eq "--connections: one line per connection" 1 "$(wc -l <p.jsonl)"
 check "--connections lines match the schema" "$REPO/$VALIDATE" --lines connection "$REPO/$SCHEMA" p.jsonl
 check_jq "--connections lines carry no timeline" p.jsonl 'has("timeline") | not'
+check_jq "--connections: the connection lists its finding, as in the report" p.jsonl \
+	'.finding == 0 and .findings == [0]'
+check_jq "report: the connection lists its finding" p.json '.connections[0].findings == [0]'
+# pipelined-404 was captured next to the client: its ACK of the whole 404
+# (packet 8) left before the server's first RST (seq 1, now below its
+# window: ignored) arrived; the second RST (seq 121 = RCV.NXT) resets it.
+check_jq "pipelined-404: the client's side grades the finding reset_after_ack, read off the capture" p.json \
+	'.findings[0] | .client_impact == "reset_after_ack" and .impact.at == "client"
+	 and (.impact.estimated | not) and .impact.accepted_rst_packet == 10
+	 and ([.impact.rsts[] | .accept] == ["ignored", "reset"])'
+check_jq "pipelined-404: the summary counts it by grade, sender and basis" p.json \
+	'.summary | .client_impact == {"reset_before_ack": 0, "reset_after_ack": 1, "no_reset": 0}
+	 and .rst_before_ack_server == 1 and .rst_before_ack_client == 0
+	 and .by_basis == {"evidence": 0, "timing": 1, "capture_order": 0}'
+check_eq "pipelined-404: the verdict says how the client fared" \
+	"1 rst_before_ack: the server reset 1 connection with up to 119 response bytes unacknowledged; at the client: 1 reset only after it had acknowledged all of it (reset_after_ack); server FIN_WAIT_2: 1 socket, peak 1" \
+	"$(jq -r .verdict.text p.json)"
+check_eq "pipelined-404: the finding's summary says both views" \
+	"server RST (packet 9) while 119 response bytes were unacknowledged as far as the server could know; the client had acknowledged all of it before any RST it would accept (reset_after_ack)" \
+	"$(jq -r '.findings[0].summary' p.json)"
 "$LINGERLAB" analyze -r "$SEED" -o sp.json --server-port 1125
 check_jq "--server-port names the server of a handshake-less capture" sp.json \
 	'.options.server_ports == [1125] and .connections[0].server.port == 1125
 	 and .connections[0].role_inferred'
 check_jq "--server-port: the same RST is now the client's" sp.json \
 	'.findings[0].sender == "client" and .summary.by_initiator.client == 1'
+check_jq "--server-port: a client RST has no client_impact; its impact is at the server" sp.json \
+	'.findings[0].client_impact == null and .findings[0].impact.at == "server"
+	 and .summary.rst_before_ack_client == 1 and .summary.rst_before_ack_server == 0
+	 and .summary.client_impact == {"reset_before_ack": 0, "reset_after_ack": 0, "no_reset": 0}'
+check_eq "--server-port: the verdict names the client's reset only" \
+	"1 rst_before_ack: the client reset 1 connection with request bytes unacknowledged" \
+	"$(jq -r .verdict.text sp.json)"
 
 
 # Progress: only when stderr is a terminal and the file is a few MB.
@@ -132,4 +159,42 @@ check_eq "no progress when stderr is not a terminal" "" "$(cat err.txt)"
 script -qec "$LINGERLAB analyze -r big.pcap -o big-tty.json" tty.log >/dev/null 2>&1
 check "progress on a terminal: share read and packets/s" grep -q '% read, .* packets/s' tty.log
 check_jq "progress does not disturb the report" big-tty.json '.input.packets == 80000'
+# --max-memory (issue 13): the bound on the connection store. 30,000 SYN
+# flows nobody answers (raw IP frames) under the 1 MiB minimum: the oldest
+# SYN-only flows are ended early, every one is still counted, the report
+# and the verdict say so; without a bound nothing is ended early.
+python3 - synflood.pcap <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+    for i in range(30000):
+        tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 80, i * 7, 0, 0x50, 0x02, 65535, 0, 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                         bytes([10, 1 + (i >> 16), (i >> 8) & 255, i & 255]), bytes([10, 255, 0, 1]))
+        f.write(struct.pack("<IIII", 1700000000 + i // 100000, (i % 100000) * 10, 40, 40))
+        f.write(ip + tcp)
+PY
+"$LINGERLAB" analyze -r synflood.pcap --max-memory 1MiB -o flood.json --connections flood.jsonl 2>err.txt
+check_eq "--max-memory 1MiB: exit 0" 0 $?
+check_jq "--max-memory: every flow counted" flood.json '.summary.connections == 30000'
+check_jq "--max-memory: the bound and the peak under it" flood.json \
+	'.summary.memory.limit == 1048576 and .summary.memory.peak <= 1048576'
+check_jq "--max-memory: SYN-only flows ended early, counted" flood.json \
+	'.summary.memory.evicted_embryos > 25000 and .summary.memory.evicted == 0'
+check "--max-memory: the verdict says it" \
+	grep -q 'SYN-only flows ended early (memory bound 1 MiB)' <(jq -r .verdict.text flood.json)
+check_eq "--max-memory: one JSON line per flow" 30000 "$(wc -l <flood.jsonl)"
+check "--max-memory: the report matches the schema" "$REPO/$VALIDATE" "$REPO/$SCHEMA" flood.json
+"$LINGERLAB" analyze -r synflood.pcap --max-memory none -o flood-none.json 2>err.txt
+check_jq "--max-memory none: nothing ended early, no limit" flood-none.json \
+	'.summary.memory.limit == null and .summary.memory.evicted_embryos == 0 and .summary.memory.peak > 1048576'
+check_jq "--max-memory none: every flow counted" flood-none.json '.summary.connections == 30000'
+"$LINGERLAB" analyze -r synflood.pcap -o flood-default.json 2>err.txt
+check_jq "default bound: 256 MiB, nothing ended early here" flood-default.json \
+	'.summary.memory.limit == 268435456 and .summary.memory.evicted_embryos == 0'
+for bad in 0 12 1GB -5MiB 512KiB MiB; do
+	expect_error "--max-memory $bad" \
+		"lingerlab analyze: --max-memory: expected a size of at least 1MiB (e.g. 64MiB, 2GiB) or none, found '$bad'" \
+		-r synflood.pcap --max-memory "$bad"
+done
 finish

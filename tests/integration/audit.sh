@@ -50,17 +50,28 @@ check "page: the FIN_WAIT_2 chart with the kernel's samples" grep -q '<path clas
 
 # the table: a header, one row per scenario agreeing with the report, a verdict
 table=$(cat "$TEST_TMP/table.txt")
-check "table: header" grep -qE '^scenario +rst_before_ack +bytes at risk +lingered +fin_wait_2 peak +expectations$' <<<"$table"
+check "table: header" grep -qE '^scenario +rst_before_ack +bytes at risk +client +lingered +fin_wait_2 peak +expectations$' <<<"$table"
+# the client column: the worst client_impact of the scenario's server
+# findings (reset_before_ack worst), "-" when the server reset nothing
 for i in $(seq 0 $((n_scn - 1))); do
-	read -r name rst risk peak kpeak held total < <(jq -r --argjson i "$i" '.scenarios[$i] |
-		[.name, .summary.rst_before_ack, .summary.bytes_at_risk, .summary.fin_wait_2_peak,
+	read -r name rst risk client peak kpeak held total < <(jq -r --argjson i "$i" '
+		. as $r | .scenarios[$i] | .connections as $ids |
+		([$r.findings[] | select(.sender == "server" and (.connection as $c | $ids | index($c)))
+		  | .client_impact] as $g |
+		 if ($g | index("reset_before_ack")) then "reset_before_ack"
+		 elif ($g | index("reset_after_ack")) then "reset_after_ack"
+		 elif ($g | length) > 0 then "no_reset" else "-" end) as $client |
+		[.name, .summary.rst_before_ack, .summary.bytes_at_risk, $client, .summary.fin_wait_2_peak,
 		 .summary.kernel_peak.FIN_WAIT_2, ([.expectations[] | select(.passed)] | length),
 		 (.expectations | length)] | @tsv' "$out/report.json")
-	check "table: $name row agrees with the report" grep -qE \
-		"^$name +$rst +$risk +.* $peak \(kernel $kpeak\) +$held/$total hold\$" <<<"$table"
+	check "table: $name row agrees with the report (client: $client)" grep -qE \
+		"^$name +$rst +$risk +$client +.* $peak \(kernel $kpeak\) +$held/$total hold\$" <<<"$table"
 done
-check "table: one-line verdict naming the hazard" \
-	grep -qE '^verdict: HAZARD: in [0-9]+ of [0-9]+ scenarios the server reset a connection with up to [0-9]+ response bytes unacknowledged; [0-9]+ scenarios? failed an expectation\.$' <<<"$table"
+check "table: the close policy's resets are graded at the client" \
+	grep -qE '^(pipelined-404|put-unauthorized) +1 +[0-9]+ +(reset_before_ack|reset_after_ack|no_reset) ' <<<"$table"
+read -r rba raa nor < <(jq -r '.summary.client_impact | [.reset_before_ack, .reset_after_ack, .no_reset] | @tsv' "$out/report.json")
+check "table: one-line verdict naming the hazard and how the clients fared" \
+	grep -qE "^verdict: HAZARD: in [0-9]+ of [0-9]+ scenarios the server reset a connection with up to [0-9]+ response bytes unacknowledged; at the client: $rba reset_before_ack, $raa reset_after_ack, $nor no_reset; [0-9]+ scenarios? failed an expectation\.\$" <<<"$table"
 check "table: says where the reports are" grep -q "^page:   $out/report.html\$" <<<"$table"
 check "table: plain text when stdout is not a terminal" bash -c '! grep -q $'"'"'\033'"'"' "$1"' _ "$TEST_TMP/table.txt"
 

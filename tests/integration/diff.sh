@@ -77,6 +77,35 @@ out=$("$LINGERLAB" diff "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
 check "durations: microseconds shown" grep -qE '^  better +fin_wait_2_p50 +28 µs -> 27 µs$' <<<"$out"
 check "durations: milliseconds shown" grep -qE '^  worse +fin_wait_2_p90 +10.5 ms -> 10.501 ms' <<<"$out"
 check "durations: seconds shown" grep -qE '^  worse +fin_wait_2_max +2.5 s -> 2.500001 s' <<<"$out"
+# client_impact: the worst grade of the server's RSTs at the client. A
+# finding that appears is rst_before_ack's regression; the grade shows as
+# changed beside it.
+out=$("$LINGERLAB" diff "$base" "$close")
+check "linger -> close: the client's grade shows as changed, not a second regression" \
+	grep -qE '^  changed +client_impact +none -> reset_after_ack$' <<<"$out"
+# Between two graded reports it is judged: copies of the seed's report with
+# the grade edited (the analyzer grades it reset_after_ack: the client had
+# ACKed the 401 before any RST it would accept)
+check_jq "put-seed: graded reset_after_ack" "$close" '.findings[0].client_impact == "reset_after_ack"'
+jq '.findings[0].client_impact = "no_reset"' "$close" >"$TEST_TMP/ci-none.json"
+jq '.findings[0].client_impact = "reset_before_ack"' "$close" >"$TEST_TMP/ci-rba.json"
+out=$("$LINGERLAB" diff "$TEST_TMP/ci-none.json" "$TEST_TMP/ci-rba.json")
+check_eq "no_reset -> reset_before_ack: exit 1" 1 "$?"
+check "no_reset -> reset_before_ack: a regression" \
+	grep -qE '^  worse +client_impact +no_reset -> reset_before_ack +REGRESSION \(tolerance 0\)$' <<<"$out"
+check "no_reset -> reset_before_ack: the verdict names it" \
+	grep -q '^REGRESSION: 1 figure got worse beyond its tolerance: whole capture client_impact no_reset -> reset_before_ack$' <<<"$out"
+out=$("$LINGERLAB" diff "$TEST_TMP/ci-none.json" "$close")
+check_eq "no_reset -> reset_after_ack: a regression too (exit 1)" 1 "$?"
+out=$("$LINGERLAB" diff "$TEST_TMP/ci-rba.json" "$close")
+check_eq "reset_before_ack -> reset_after_ack: exit 0" 0 "$?"
+check "reset_before_ack -> reset_after_ack: better" \
+	grep -qE '^  better +client_impact +reset_before_ack -> reset_after_ack$' <<<"$out"
+"$LINGERLAB" diff -t client_impact=1 "$TEST_TMP/ci-none.json" "$close" >/dev/null
+check_eq "--tolerance client_impact=1 allows one grade step" 0 "$?"
+"$LINGERLAB" diff --json "$TEST_TMP/ci-none.json" "$TEST_TMP/ci-rba.json" >"$TEST_TMP/ci.json"
+check_jq "--json: the grades by name" "$TEST_TMP/ci.json" \
+	'.items[] | select(.metric == "client_impact") | .base == "no_reset" and .new == "reset_before_ack" and .regression'
 err=$("$LINGERLAB" diff -t nosuch=1 "$base" "$close" 2>&1)
 check_eq "unknown tolerance key: exit 2" 2 "$?"
 check "unknown tolerance key: exact error" \
@@ -103,6 +132,15 @@ if need_root; then
 				grep -qE "^  worse +expectation \"expect no rst_before_ack\": held -> failed +REGRESSION"' _ "$s" "$out"
 	done
 	check "run linger -> close: verdict line" grep -qE "^REGRESSION: [0-9]+ figures got worse" <<<"$out"
+	for s in pipelined-404 put-unauthorized; do
+		g=$(jq -r --arg s "$s" '(.scenarios[] | select(.name == $s) | .connections) as $ids |
+			[.findings[] | select(.sender == "server" and (.connection as $c | $ids | index($c))) |
+			 .client_impact] | if index("reset_before_ack") then "reset_before_ack"
+			 elif index("reset_after_ack") then "reset_after_ack" else .[0] end' "$TEST_TMP/run-close.json")
+		check "run linger -> close: $s client_impact none -> $g, shown as changed" \
+			bash -c 'sed -n "/^scenario $1\$/,/^\$/p" <<<"$2" |
+				grep -qE "^  changed +client_impact +none -> $3\$"' _ "$s" "$out" "$g"
+	done
 	out=$("$LINGERLAB" diff "$TEST_TMP/run-close.json" "$TEST_TMP/run-linger.json")
 	check_eq "run close -> run linger: exit 0" 0 "$?"
 	check "run close -> linger: the lingering is reported" \

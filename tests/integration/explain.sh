@@ -37,8 +37,27 @@ check "put-seed: the RST note counts the response bytes not yet acknowledged" \
 	grep -q "337 of its 337 bytes (sequence 1 to 337) were not yet acknowledged" <<<"$flat"
 check "put-seed: the RST note reads the RST's sequence number as evidence" \
 	grep -q "this RST answers a client segment that had acknowledged only up to 1" <<<"$flat"
-check "put-seed: the RST note says what a client TCP may do with them" \
-	grep -q 'the user sees "connection reset by peer" instead of the error page' <<<"$flat"
+# The client had ACKed the whole 401 (packet 4) before any RST reached it:
+# the first RST's seq 1 is the server's stale view of its ACK, below the
+# client's window (RFC 5961: dropped); packet 9's seq 338 is RCV.NXT-1
+# after the server's FIN, which Linux's tcp_reset_check() accepts; later
+# RSTs find nothing left to reset. No handshake: estimated in capture order.
+check "put-seed: the first RST is out of the client's window and ignored" \
+	grep -q "RST seq 1 reaches the client after it has ACKed up to 339: out of its window, ignored (RFC 5961)\." <<<"$flat"
+check "put-seed: the client's state is an estimate, in capture order" \
+	grep -q "The capture point is not next to the client, so its state when the RST arrived is estimated in capture order\." <<<"$flat"
+check "put-seed: the grade at the client, reset only after it had ACKed the response" \
+	grep -q "At the client: it had acknowledged all of its HTTP 401 error response before any RST it would accept (reset_after_ack)\. A Linux or BSD application can still read it from its receive buffer; a Windows one loses it" <<<"$flat"
+check "put-seed: no 'connection reset by peer' instead of the error page: the client had it" \
+	bash -c '! grep -q "connection reset by peer" <<<"$1"' _ "$flat"
+check "put-seed: the RST the client accepts is marked on its line" \
+	grep -qE "R +338:338\(0\) .*#9  <- the client accepts it: reset\$" <<<"$out"
+check "put-seed: RCV.NXT-1 after the server's FIN is accepted (tcp_reset_check)" \
+	grep -q "RST seq 338 reaches the client after it has ACKed up to 339: accepted: the connection is reset, but only after the client had acknowledged all of the response. (Its seq is one short of the next byte the client expects, 339: Linux accepts that once the sender's FIN is in, tcp_reset_check().)" <<<"$flat"
+check "put-seed: later RSTs find the connection gone" \
+	grep -q "RST seq 339 reaches the client after it has ACKed up to 339: its connection is already reset by packet 9, nothing is left to reset; ignored\." <<<"$flat"
+check "put-seed: ignored RSTs are marked as such" \
+	grep -qE "R +339:339\(0\) .*#11  <- the client ignores it\$" <<<"$out"
 check "put-seed: note on the client's ACK of the FIN and FIN_WAIT_2" \
 	grep -q "The client acknowledges the server's FIN (ack 339). The server's socket is now in FIN_WAIT_2" <<<"$flat"
 check "put-seed: no handshake, so judged in capture order" \
@@ -47,15 +66,24 @@ check "put-seed: the verdict closes the story" \
 	grep -q "^verdict: 1 rst_before_ack" <<<"$out"
 
 # --- pipelined-404: the second request crosses the server's FIN ----------
-flat=$("$LINGERLAB" explain "$TEST_TMP/pipelined-404.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+p404=$("$LINGERLAB" explain "$TEST_TMP/pipelined-404.json")
+flat=$(tr '\n' ' ' <<<"$p404" | sed 's/ *| */ /g; s/  */ /g')
 check "pipelined-404: client data still arriving after the FIN, judged at the server" \
 	grep -q "Meanwhile client data is still on its way: 41 bytes in 1 packet (from #5 on) reach the server only after it sent this FIN" <<<"$flat"
 check "pipelined-404: the close()d server will answer it with RST" \
 	grep -q "its kernel will answer that data with RST" <<<"$flat"
 check "pipelined-404: the handshake places the capture point next to the client" \
 	grep -q "so this capture was taken next to the client" <<<"$flat"
-check "pipelined-404: 119 bytes of the 404 at risk" \
-	grep -q "Up to 119 bytes of its HTTP 404 error response can vanish" <<<"$flat"
+check "pipelined-404: 119 bytes of the 404 at risk at the server" \
+	grep -q "When the server sent it, 119 of its 119 bytes (sequence 1 to 119) were not yet acknowledged as far as it could know" <<<"$flat"
+# captured next to the client: its state is read, not estimated
+check "pipelined-404: the RST's fate at the client, read off the capture" \
+	grep -q "RST seq 1 reaches the client after it has ACKed up to 121: out of its window, ignored (RFC 5961)\. At the client: it had acknowledged all of its HTTP 404 error response before any RST it would accept (reset_after_ack)" <<<"$flat"
+check "pipelined-404: not an estimate" bash -c '! grep -q "is estimated" <<<"$1"' _ "$flat"
+check "pipelined-404: the second RST (seq 121 = RCV.NXT) resets the client" \
+	grep -q "RST seq 121 reaches the client after it has ACKed up to 121: accepted: the connection is reset, but only after the client had acknowledged all of the response\." <<<"$flat"
+check "pipelined-404: the verdict grades the finding at the client" \
+	grep -q "^verdict: 1 rst_before_ack: the server reset 1 connection with up to 119 response bytes unacknowledged; at the client: 1 reset only after it had acknowledged all of it (reset_after_ack); server FIN_WAIT_2: 1 socket, peak 1\$" <<<"$p404"
 
 # --- a lingering server: nothing flagged --------------------------------
 out=$("$LINGERLAB" explain "$TEST_TMP/linger.json")
@@ -63,6 +91,83 @@ check_eq "linger: exit 0" 0 "$?"
 check "linger: says nothing was flagged" grep -q "^No flagged connection\.$" <<<"$out"
 check "linger: summarizes the lingering close" \
 	grep -q "lingering closes (the server kept reading after its FIN): 1" <<<"$out"
+
+# --- evidence: the RST answers a client segment (tests/support/mkpcap evidence)
+tests/support/mkpcap evidence "$TEST_TMP/evidence.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/evidence.pcap" -o "$TEST_TMP/evidence.json" 2>/dev/null ||
+	not_ok "analyze evidence.pcap"
+check "evidence: the report matches the schema" \
+	tests/support/validate-json reports/schema/report.schema.json "$TEST_TMP/evidence.json"
+check_jq "evidence: judged on the RST's own evidence, ungraded at the client (no_reset)" \
+	"$TEST_TMP/evidence.json" '.findings[0] | .basis == "evidence" and .evidence.packet == 10
+	 and .evidence.acked == 101 and .bytes_at_risk_at_server == 100 and .client_impact == "no_reset"
+	 and (.impact.estimated | not) and .impact.accepted_rst_packet == null'
+check_jq "evidence: the summary counts it by basis and grade" "$TEST_TMP/evidence.json" \
+	'.summary.by_basis.evidence == 1 and .summary.client_impact.no_reset == 1'
+out=$("$LINGERLAB" explain "$TEST_TMP/evidence.json")
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check "evidence: the note names the proof" \
+	grep -q "Evidence: this RST carries no ACK flag, and its sequence number 101 is the ACK field of a client segment: it answers that segment, so the server had the client's ACK up to 101\." <<<"$flat"
+check "evidence: the RST is below the client's window, ignored" \
+	grep -q "RST seq 101 reaches the client after it has ACKed up to 201: out of its window, ignored (RFC 5961)\." <<<"$flat"
+check "evidence: no_reset, said as luck rather than design" \
+	grep -q "At the client: it would accept none of the server's RSTs (no_reset), so it keeps its response\. That is luck, not design" <<<"$flat"
+check "evidence: the verdict" grep -q "^verdict: 1 rst_before_ack: the server reset 1 connection with up to 100 response bytes unacknowledged; at the client: 1 never reset: it would accept none of the server's RSTs (no_reset)\$" <<<"$out"
+
+# --- two findings on one connection: RSTs that cross (mkpcap crossed) -----
+tests/support/mkpcap crossed "$TEST_TMP/crossed.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/crossed.pcap" -o "$TEST_TMP/crossed.json" 2>/dev/null ||
+	not_ok "analyze crossed.pcap"
+check_jq "crossed: one connection, both findings, the server's first" "$TEST_TMP/crossed.json" \
+	'(.connections | length) == 1 and .connections[0].findings == [1, 0]
+	 and .findings[1].sender == "server" and .findings[0].sender == "client"
+	 and .summary.rst_before_ack_server == 1 and .summary.rst_before_ack_client == 1'
+out=$("$LINGERLAB" explain "$TEST_TMP/crossed.json")
+flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+check_eq "crossed: both findings head the connection, the server's first" \
+	"server RST (packet 7)|client RST (packet 6)" \
+	"$(grep -A1 '^  finding: rst_before_ack$' <<<"$out" | grep -oE '(server|client) RST \(packet [0-9]+\)' | paste -sd'|')"
+check "crossed: both RSTs are marked" \
+	bash -c 'grep -qE "#6  <- the RST\$" <<<"$1" && grep -qE "#7  <- the RST\$" <<<"$1"' _ "$out"
+check "crossed: the client's RST told from the client's side" \
+	grep -q "RST from the client: the connection is torn down at once. Cause: the client closed while server data sat unread in its socket" <<<"$flat"
+check "crossed: the server's RST finds the client's end already reset" \
+	grep -q "RST seq 201 reaches the client before it has ACKed any of the response: in its window, but the client had already reset its own end (packet 6), so nothing is left to reset; ignored (RFC 9293 3.10.7.1)\." <<<"$flat"
+check "crossed: and the other way round" \
+	grep -q "RST seq 101 reaches the server before it has ACKed any of the request: in its window, but the server had already reset its own end, so nothing is left to reset; ignored" <<<"$flat"
+
+# --- a server that aborts: the client accepts the RST before its ACK -----
+# The reference target's abort policy resets (SO_LINGER 0) right after its
+# 200 response; the client holds its ACKs (ack never), so the RST's seq is
+# RCV.NXT at a client that has not ACKed the response: reset_before_ack,
+# the seed's hazard in full.
+if need_root; then
+	cat >"$TEST_TMP/abort.scn" <<'SCN'
+scenario abort-unacked
+about "The client holds its ACKs; an aborting server resets before any."
+rtt 50ms
+connect
+ack never
+request GET /index.html close
+wait response 5s
+wait closed 5s
+SCN
+	"$LINGERLAB" run -q --builtin abort -o "$TEST_TMP/abort.json" "$TEST_TMP/abort.scn" 2>"$TEST_TMP/abort.err"
+	[ "$?" -le 1 ] || { not_ok "run --builtin abort"; diag "$(head -3 "$TEST_TMP/abort.err")"; }
+	read -r cid unacked acc < <(jq -r '[.findings[] | select(.client_impact == "reset_before_ack")][0] |
+		[.connection, .impact.unacked_at_accept, .impact.accepted_rst_packet] | @tsv' "$TEST_TMP/abort.json")
+	check "abort: the analyzer grades a finding reset_before_ack" test -n "$cid" -a "$cid" != null
+	out=$("$LINGERLAB" explain --connection "$cid" "$TEST_TMP/abort.json")
+	flat=$(tr '\n' ' ' <<<"$out" | sed 's/ *| */ /g; s/  */ /g')
+	check "abort: the RST reaches the client before its ACK and is accepted" \
+		grep -qE "RST seq [0-9]+ reaches the client before it has ACKed any of the response: accepted: the connection is reset while $unacked response bytes are unacknowledged\." <<<"$flat"
+	check "abort: the accepted RST is the finding's own" \
+		grep -qE "#$acc  <- the RST\$" <<<"$out"
+	check "abort: why it matters, in full" \
+		grep -q "the user sees \"connection reset by peer\" instead of the response" <<<"$flat"
+else
+	skip "abort: lab runs need root"
+fi
 
 # --- colour --------------------------------------------------------------
 check "--color=always colours the RST line" \
@@ -101,6 +206,9 @@ check "linger --connection 1: the lingering server draining the body" \
 drained=$(jq -r '.linger.bytes_drained' "$TEST_TMP/linger.jsonl")
 check "linger --connection 1: how much it drained, as the analyzer counted" \
 	grep -q "It lingered [0-9.]* [mµ]*s and drained $drained bytes this way" <<<"$flat"
+check_jq "linger: the lingering ended with the client's FIN" "$TEST_TMP/linger.jsonl" '.linger.ended_by == "client_fin"'
+check "linger --connection 1: how the lingering ended, and that the client keeps its response" \
+	grep -q "drained $drained bytes this way. The lingering ended with the client's FIN. Because it never reset, the client keeps the whole response." <<<"$flat"
 "$LINGERLAB" analyze -r "$TEST_TMP/idle-client.pcap" -o "$TEST_TMP/idle.json" 2>/dev/null
 flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
 check "idle client: FIN_WAIT_2 until the capture ended" \

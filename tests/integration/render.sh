@@ -42,6 +42,22 @@ check_eq "page: the only URL is the SVG namespace" "http://www.w3.org/2000/svg" 
 "$LINGERLAB" render "$TEST_TMP/put-seed.json" -o - >"$TEST_TMP/stdout.html" 2>/dev/null
 check "-o - writes the same page to stdout" cmp -s "$page" "$TEST_TMP/stdout.html"
 
+# the client's side of other grades, and evidence (tests/support/mkpcap)
+tests/support/mkpcap evidence "$TEST_TMP/evidence.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/evidence.pcap" -o "$TEST_TMP/evidence.json" 2>/dev/null
+"$LINGERLAB" render "$TEST_TMP/evidence.json" -o "$TEST_TMP/evidence.html" 2>/dev/null
+check "page: no_reset in the finding's words" \
+	grep -q '<span class="client-impact no_reset">At the client: it would accept none of the server.s 1 RST (no_reset).</span> It keeps the response, by luck rather than design' "$TEST_TMP/evidence.html"
+check "page: the evidence the finding rests on" \
+	grep -q "<dt>judged by</dt><dd>evidence</dd><dt>evidence</dt><dd>the RST's seq is the ACK field of a peer segment, which acknowledged up to 101</dd>" "$TEST_TMP/evidence.html"
+tests/support/mkpcap crossed "$TEST_TMP/crossed.pcap"
+"$LINGERLAB" analyze -r "$TEST_TMP/crossed.pcap" -o "$TEST_TMP/crossed.json" 2>/dev/null
+"$LINGERLAB" render "$TEST_TMP/crossed.json" -o "$TEST_TMP/crossed.html" 2>/dev/null
+check_eq "page: a connection with two findings shows both" 2 \
+	"$(grep -c '<article class="finding" id="finding-[12]" data-connection="1">' "$TEST_TMP/crossed.html")"
+check "page: the client's RST is graded at the server" \
+	grep -q '<span class="peer-impact">At the server: no_reset.</span>' "$TEST_TMP/crossed.html"
+
 if [ -z "$CHROMIUM" ]; then
 	not_ok "chromium is installed (make deps installs it)"
 	finish
@@ -57,8 +73,23 @@ n_pkts=$(jq '.connections[0].timeline.packets | length' "$TEST_TMP/put-seed.json
 check_eq "browser: one arrow per timeline packet" "$n_pkts" \
 	"$(grep -o '<g class="pkt [^"]*" data-i="[0-9]*"><title>[^<]*</title><polyline ' "$TEST_TMP/put.dom" | wc -l)"
 rst=$(jq '.findings[0].rst_packet' "$TEST_TMP/put-seed.json")
-check "browser: the finding's RST is picked out" \
-	grep -q "<g class=\"pkt s2c rst the-rst\" data-i=\"$rst\">" "$TEST_TMP/put.dom"
+# the finding's RST (seq 1) is below the client's window by the time it
+# arrives: dropped under RFC 5961; packet 9 (seq 338 = RCV.NXT-1 after the
+# server's FIN) is the one the client accepts
+check "browser: the finding's RST is picked out, and drawn as ignored by the client" \
+	grep -q "<g class=\"pkt s2c rst the-rst rst-ignored\" data-i=\"$rst\"><title>[^<]* - the client ignores it (RFC 5961)</title>" "$TEST_TMP/put.dom"
+acc=$(jq '.findings[0].impact.accepted_rst_packet' "$TEST_TMP/put-seed.json")
+check_eq "report: the client accepts the seed's second RST" 9 "$acc"
+check "browser: the RST the client accepts is drawn apart" \
+	grep -q "<g class=\"pkt s2c rst rst-reset\" data-i=\"$acc\"><title>[^<]* - the client accepts it: reset</title>" "$TEST_TMP/put.dom"
+check "browser: the finding says what reached the client beside the server's view" \
+	grep -q '<span class="client-impact reset_after_ack">At the client: it had acknowledged the whole response before any RST it would accept (reset_after_ack; it accepts packet 9).</span> A Linux or BSD application can still read the error page from its receive buffer; a Windows one loses it' "$TEST_TMP/put.dom"
+check "browser: an estimate is called one" \
+	grep -q "(The client's side is estimated: the capture was not taken next to it.)" "$TEST_TMP/put.dom"
+check "browser: every RST of the server's with its fate" \
+	grep -q '<dd>4 in all: #8 seq 1: ignored; #9 seq 338: reset; #10 seq 338: ignored; #11 seq 339: ignored</dd>' "$TEST_TMP/put.dom"
+check "browser: the summary grades the server's RSTs at the client" \
+	grep -q '<p class="client-impact-summary">The server.s RSTs at the client (RFC 5961): 0 reset it before it acknowledged the response (reset_before_ack), 1 only after (reset_after_ack), 0 were never accepted (no_reset).</p>' "$TEST_TMP/put.dom"
 risk=$(jq '.findings[0].at_risk_packets[0]' "$TEST_TMP/put-seed.json")
 check "browser: the at-risk response is picked out" \
 	grep -q "<g class=\"pkt s2c data at-risk\" data-i=\"$risk\">" "$TEST_TMP/put.dom"
@@ -132,6 +163,13 @@ if need_root; then
 		"\(.summary.fin_wait_2_peak) / \(.summary.kernel_peak.FIN_WAIT_2)"' "$TEST_TMP/lab.json")
 	check "lab: the idle clients' FIN_WAIT_2 peak, analyzer and kernel, in their row ($fw)" \
 		grep -q "<tr class=\"scenario\" data-scenario=\"idle-client-fin-wait-2\">.*<td class=\"num\">$fw</td>" "$TEST_TMP/lab.dom"
+	g=$(jq -r '(.scenarios[] | select(.name == "hostile-about") | .connections) as $ids |
+		[.findings[] | select(.sender == "server" and (.connection as $c | $ids | index($c))) |
+		 .client_impact][0]' "$TEST_TMP/lab.json")
+	check "lab: the client's side of the close()d server's RST in its row ($g)" \
+		grep -q "<tr class=\"scenario\" data-scenario=\"hostile-about\">.*<td class=\"client-impact $g\">$g</td>" "$TEST_TMP/lab.dom"
+	check "lab: no grade where the server reset nothing" \
+		grep -q '<tr class="scenario" data-scenario="idle-client-fin-wait-2"><td>.*</td><td class="num">0</td><td class="num">0</td><td>–</td>' "$TEST_TMP/lab.dom"
 	check "lab: the failed expectation is shown failed" \
 		grep -q '<span class="fail">✗</span> <code>expect no rst_before_ack</code>' "$TEST_TMP/lab.dom"
 	check "escaping: the scenario's about text stays text" \

@@ -15,8 +15,9 @@ for f in scenarios/*.scn; do
 	check "$base: has an about line" grep -q '^about "' "$f"
 	check "$base: checks for leaked RSTs" grep -qx "expect no leaked_rst" "$f"
 done
-check "at least the five required scenarios ship" test "$n" -ge 5
-for s in pipelined-404 put-unauthorized idle-client-fin-wait-2 vanishing-client clean-close; do
+check "at least the six required scenarios ship" test "$n" -ge 6
+for s in pipelined-404 put-unauthorized idle-client-fin-wait-2 vanishing-client clean-close \
+         fin-wait-2-timeout; do
 	check "$s ships" test -f "scenarios/$s.scn"
 done
 

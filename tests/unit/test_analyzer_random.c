@@ -158,23 +158,45 @@ static void test_random_segments(void **state)
 	for (sum = 0, k = 0; k < AZ_NINITIATORS; k++)
 		sum += tot->by_initiator[k];
 	assert_int_equal(sum, tot->connections);
-	assert_int_equal(tot->retained + tot->not_retained, tot->rst_before_ack);
+	/* a connection carries up to one finding per sender */
+	assert_int_equal(tot->rst_before_ack_by_sender[0] + tot->rst_before_ack_by_sender[1],
+	                 tot->rst_before_ack);
+	assert_true(tot->retained + tot->not_retained <= tot->rst_before_ack);
+	assert_true(2 * (tot->retained + tot->not_retained) >= tot->rst_before_ack);
+	for (side = 0; side < 2; side++) {
+		for (sum = 0, k = 0; k < AZ_NIMPACTS; k++)
+			sum += tot->by_impact[side][k];
+		assert_int_equal(sum, tot->rst_before_ack_by_sender[side]);
+	}
 	assert_true(az_n_retained(az) <= 50);
-	assert_int_equal(az_n_findings(az), az_n_retained(az));
-	for (k = 0; k < az_n_retained(az); k++) {
+	for (sum = 0, k = 0; k < az_n_retained(az); k++) {
 		const struct az_conn *c = az_retained(az, k);
 		const struct az_rst_finding *f;
+		int q;
 		assert_true(c->finding >= 0);
+		assert_true(c->finding == c->finding_of[AZ_SERVER] ||
+		            (c->finding_of[AZ_SERVER] < 0 && c->finding == c->finding_of[AZ_CLIENT]));
+		for (q = 0; q < 2; q++) {
+			if (c->finding_of[q] < 0)
+				continue;
+			sum++;
+			f = az_finding(az, (size_t)c->finding_of[q]);
+			assert_non_null(f);
+			assert_int_equal(f->conn_id, c->id);
+			assert_int_equal(f->sender, q);
+			/* the sender's own view decides a finding */
+			assert_true(f->bytes_at_risk_at_server > 0);
+			assert_true(f->n_fates <= AZ_MAX_RST_FATES && f->n_fates <= f->rsts_total);
+			assert_true(f->accepted_rst_packet == 0 || f->impact != AZ_IMPACT_NO_RESET);
+		}
 		f = az_finding(az, (size_t)c->finding);
-		assert_non_null(f);
-		assert_int_equal(f->conn_id, c->id);
-		assert_true(f->bytes_at_risk_at_server > 0 || f->bytes_at_risk_at_client > 0);
 		assert_true(f->n_risk_packets <= AZ_MAX_RISK_PACKETS);
 		assert_true(c->n_head <= 5 && c->n_tail <= 7);
 		if (k > 0)
 			assert_true(az_retained(az, k - 1)->id < c->id);
 		assert_ptr_equal(az_retained_by_id(az, c->id), c);
 	}
+	assert_int_equal(sum, az_n_findings(az));
 	for (side = 0; side < 2; side++) {
 		fs = az_fw2(az, (enum az_side)side);
 		for (sum = 0, k = 0; k < AZ_NFW2_ENDS; k++)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyzer.h"
+#include "reports/findings.h"
 #include "reports/report.h"
 #include "tests/support/pktbuild.h"
 
@@ -202,6 +203,11 @@ static void test_conn_record(void **state)
 	                    az_kind_name(c->kind));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(with, "client"), "addr")),
 	                    "10.1.1.2");
+	/* the server's finding, the only one, in both members */
+	assert_int_equal(json_integer_value(json_object_get(with, "finding")), 0);
+	json_t *fl = json_object_get(with, "findings");
+	assert_int_equal(json_array_size(fl), 1);
+	assert_int_equal(json_integer_value(json_array_get(fl, 0)), 0);
 	json_decref(with);
 	json_decref(without);
 	az_free(az);
@@ -294,6 +300,16 @@ static void test_line_equals_jansson(void **state)
 		c.linger_seconds = times[i] * 7;
 		c.server_fw2 = (struct az_fw2_interval){ true, T0 + times[i], T0 + times[i] * 4,
 		                                         AZ_FW2_CAPTURE_END };
+		c.linger_end = (enum az_linger_end)(i % AZ_NLINGER_ENDS);
+		check_line_equals_jansson(&c, T0);
+	}
+	/* a connection with two findings (client's and server's), one, none */
+	static const int32_t fx[][3] = { { 0, 0, 1 }, { 1, 1, 0 }, { 2, 2, -1 },
+	                                 { 3, -1, 3 }, { -1, -1, -1 } };
+	for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+		c.finding = fx[i][0];
+		c.finding_of[AZ_SERVER] = fx[i][1];
+		c.finding_of[AZ_CLIENT] = fx[i][2];
 		check_line_equals_jansson(&c, T0);
 	}
 	/* IPv4 addresses written by hand: every octet value in each place */
@@ -345,6 +361,200 @@ static void test_conn_line(void **state)
 	az_free(az);
 }
 
+
+/* A server finding as the analyzer hands it over for seed case 2 when the
+ * client had ACKed the whole response before the RST reached it: the
+ * server's view flags it, the client ignores the first RST (stale seq) and
+ * accepts the second only after its ACK of all 338 bytes. */
+static struct az_rst_finding graded_finding(void)
+{
+	struct az_rst_finding f;
+	memset(&f, 0, sizeof f);
+	f.conn_id = 3;
+	f.sender = AZ_SERVER;
+	f.rst_packet = 17;
+	f.rst_time = T0 + 0.6115;
+	f.rst_seq = 1;
+	f.data_end = 338;
+	f.acked_at_capture = 339;
+	f.bytes_at_risk_at_server = 337;
+	f.bytes_at_risk_at_server_max = 337;
+	f.basis = AZ_BASIS_EVIDENCE;
+	f.seq_evidence = true;
+	f.evidence_packet = 9;
+	f.evidence_peer_packet = 8;
+	f.evidence_acked = 339;
+	f.cause = AZ_CAUSE_DATA_AFTER_FIN;
+	f.vantage = AZ_VANTAGE_CLIENT;
+	f.n_risk_packets = 1;
+	f.risk_packets[0] = 5;
+	f.response_index = 1;
+	f.response_status = 401;
+	f.impact = AZ_IMPACT_RESET_AFTER_ACK;
+	f.impact_estimated = false;
+	f.accepted_rst_packet = 19;
+	f.unacked_at_accept = 0;
+	f.rsts_total = 2;
+	f.n_fates = 2;
+	f.fates[0] = (struct az_rst_fate){ 17, T0 + 0.6116, 1, 339, 339, AZ_ACCEPT_IGNORED };
+	f.fates[1] = (struct az_rst_fate){ 19, T0 + 0.7, 339, 339, 339, AZ_ACCEPT_RESET };
+	return f;
+}
+
+static const char *jstr_at(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	assert_non_null(s);
+	return s;
+}
+
+static json_int_t jint_at(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+/* findings[]: the server's view stays, the client's grading comes beside
+ * it with every RST's fate, and the sentence says both. */
+static void test_finding_client_impact(void **state)
+{
+	(void)state;
+	struct az_rst_finding f = graded_finding();
+	json_t *o = report_finding(&f, T0);
+	assert_non_null(o);
+	assert_string_equal(jstr_at(o, "basis"), "evidence");
+	json_t *ev = json_object_get(o, "evidence");
+	assert_int_equal(jint_at(ev, "packet"), 9);
+	assert_int_equal(jint_at(ev, "peer_packet"), 8);
+	assert_int_equal(jint_at(ev, "acked"), 339);
+	assert_int_equal(jint_at(o, "bytes_at_risk_at_server"), 337);
+	assert_string_equal(jstr_at(o, "client_impact"), "reset_after_ack");
+	json_t *im = json_object_get(o, "impact");
+	assert_string_equal(jstr_at(im, "at"), "client");
+	assert_string_equal(jstr_at(im, "grade"), "reset_after_ack");
+	assert_true(json_is_false(json_object_get(im, "estimated")));
+	assert_int_equal(jint_at(im, "accepted_rst_packet"), 19);
+	assert_int_equal(jint_at(im, "unacked_at_accept"), 0);
+	assert_int_equal(jint_at(im, "rsts_total"), 2);
+	json_t *rs = json_object_get(im, "rsts");
+	assert_int_equal(json_array_size(rs), 2);
+	assert_string_equal(jstr_at(json_array_get(rs, 0), "accept"), "ignored");
+	assert_string_equal(jstr_at(json_array_get(rs, 1), "accept"), "reset");
+	assert_int_equal(jint_at(json_array_get(rs, 0), "rcv_nxt"), 339);
+	assert_true(json_real_value(json_object_get(json_array_get(rs, 0), "time")) == 0.6116);
+	assert_string_equal(jstr_at(o, "summary"),
+	                    "server RST (packet 17) while 337 response bytes were unacknowledged "
+	                    "as far as the server could know; the client had acknowledged all of "
+	                    "it before any RST it would accept (reset_after_ack)");
+	/* the summary is the last member, as before */
+	const char *key, *last = NULL;
+	json_t *v;
+	json_object_foreach(o, key, v)
+		last = key;
+	assert_string_equal(last, "summary");
+	json_decref(o);
+}
+
+/* Each grade in words; an estimate says so; the client's own RST has no
+ * client_impact, its impact is at the server; no evidence gives null. */
+static void test_finding_grades(void **state)
+{
+	(void)state;
+	char buf[400];
+	struct az_rst_finding f = graded_finding();
+
+	f.impact = AZ_IMPACT_RESET_BEFORE_ACK;
+	f.impact_estimated = true;
+	f.accepted_rst_packet = 17;
+	f.unacked_at_accept = 77;
+	report_finding_summary(&f, buf, sizeof buf);
+	assert_string_equal(buf, "server RST (packet 17) while 337 response bytes were "
+	                    "unacknowledged as far as the server could know; by estimate, the "
+	                    "client accepted a RST (packet 17) while it had not acknowledged 77 "
+	                    "of them (reset_before_ack)");
+
+	f.impact = AZ_IMPACT_NO_RESET;
+	f.impact_estimated = false;
+	f.accepted_rst_packet = 0;
+	f.rsts_total = 1;
+	report_finding_summary(&f, buf, sizeof buf);
+	assert_string_equal(buf, "server RST (packet 17) while 337 response bytes were "
+	                    "unacknowledged as far as the server could know; the client would "
+	                    "accept no RST of the server's (no_reset)");
+	json_t *o = report_finding(&f, T0);
+	assert_string_equal(jstr_at(o, "client_impact"), "no_reset");
+	assert_true(json_is_null(json_object_get(json_object_get(o, "impact"), "accepted_rst_packet")));
+	json_decref(o);
+
+	/* a RST that answers one of several segments with the same ACK names
+	 * no peer packet */
+	f.evidence_peer_packet = 0;
+	o = report_finding(&f, T0);
+	assert_true(json_is_null(json_object_get(json_object_get(o, "evidence"), "peer_packet")));
+	assert_int_equal(jint_at(json_object_get(o, "evidence"), "packet"), 9);
+	json_decref(o);
+
+	/* a cut buffer stays terminated */
+	report_finding_summary(&f, buf, 20);
+	assert_string_equal(buf, "server RST (packet ");
+
+	f.sender = AZ_CLIENT;
+	f.basis = AZ_BASIS_TIMING;
+	f.impact = AZ_IMPACT_RESET_BEFORE_ACK;
+	f.accepted_rst_packet = 17;
+	f.unacked_at_accept = 12;
+	o = report_finding(&f, T0);
+	assert_true(json_is_null(json_object_get(o, "client_impact")));
+	assert_true(json_is_null(json_object_get(o, "evidence")));
+	assert_string_equal(jstr_at(json_object_get(o, "impact"), "at"), "server");
+	assert_string_equal(jstr_at(o, "summary"),
+	                    "client RST (packet 17) while 337 request bytes were unacknowledged "
+	                    "as far as the client could know; the server accepted a RST (packet "
+	                    "17) while it had not acknowledged 12 of them (reset_before_ack)");
+	json_decref(o);
+}
+
+/* summary: the new counts sit beside the old ones, named by the
+ * analyzer's words, and hazard stays last. */
+static void test_summary_members(void **state)
+{
+	(void)state;
+	static const char *const order[] = {
+		"connections", "by_kind", "by_initiator", "lingered", "linger_ended_by",
+		"role_inferred", "rst_before_ack", "rst_before_ack_server",
+		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "hazard",
+	};
+	struct az *az = analyze_sample();
+	json_t *s = report_summary(az);
+	assert_non_null(s);
+	size_t i = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(s, key, v) {
+		assert_true(i < sizeof order / sizeof order[0]);
+		assert_string_equal(key, order[i]);
+		i++;
+	}
+	assert_int_equal(i, sizeof order / sizeof order[0]);
+	const struct az_totals *t = az_totals(az);
+	json_t *ci = json_object_get(s, "client_impact");
+	assert_int_equal(json_object_size(ci), 3);
+	assert_int_equal(jint_at(ci, "reset_before_ack"), t->by_impact[AZ_SERVER][AZ_IMPACT_RESET_BEFORE_ACK]);
+	assert_int_equal(jint_at(ci, "reset_after_ack"), t->by_impact[AZ_SERVER][AZ_IMPACT_RESET_AFTER_ACK]);
+	assert_int_equal(jint_at(ci, "no_reset"), t->by_impact[AZ_SERVER][AZ_IMPACT_NO_RESET]);
+	json_t *bb = json_object_get(s, "by_basis");
+	assert_int_equal(jint_at(bb, "evidence") + jint_at(bb, "timing") + jint_at(bb, "capture_order"),
+	                 (json_int_t)t->rst_before_ack);
+	assert_int_equal(jint_at(s, "rst_before_ack_server") + jint_at(s, "rst_before_ack_client"),
+	                 jint_at(s, "rst_before_ack"));
+	json_t *le = json_object_get(s, "linger_ended_by");
+	assert_int_equal(json_object_size(le), 4);
+	assert_non_null(json_object_get(le, "server_rst"));
+	json_decref(s);
+	az_free(az);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +564,9 @@ int main(void)
 		cmocka_unit_test(test_atomic_write_and_errors),
 		cmocka_unit_test(test_conn_line),
 		cmocka_unit_test(test_line_equals_jansson),
+		cmocka_unit_test(test_finding_client_impact),
+		cmocka_unit_test(test_finding_grades),
+		cmocka_unit_test(test_summary_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

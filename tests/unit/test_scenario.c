@@ -338,13 +338,101 @@ static void test_expectations(void **state)
 	assert_string_equal(scn_step_name(SCN_VANISH), "vanish");
 }
 
+/* Issue 8: kernel FIN_WAIT_2 durations, fin_wait_2 endings (the lab's
+ * kernel_timeout and lab_cleanup among them), client_impact, and the
+ * server namespace's tcp_fin_timeout. */
+static void test_expectations_issue8(void **state)
+{
+	(void)state;
+	char err[256];
+	const char *text =
+		"scenario t\n"
+		"tcp_fin_timeout 2s\n"
+		"fin never\n"
+		"connect\n"
+		"expect kernel fin_wait_2 max <= 3s\n"
+		"expect kernel fin_wait_2 count == 4\n"
+		"expect fin_wait_2 ending kernel_timeout count == 4\n"
+		"expect no fin_wait_2 ending lab_cleanup\n"
+		"expect client fin_wait_2 ending client_fin max < 1s\n"
+		"expect client_impact reset_before_ack\n"
+		"expect client_impact reset_after_ack count >= 2\n"
+		"expect no client_impact reset_before_ack\n"
+		"expect client_impact no_reset count == 0\n";
+	struct scn_scenario *s = scn_parse("t.scn", text, strlen(text), err, sizeof err);
+	if (!s)
+		fail_msg("%s", err);
+	assert_int_equal(s->tcp_fin_timeout, 2);
+	const struct scn_expect *x = s->expects;
+	assert_int_equal(s->n_expects, 9);
+	assert_int_equal(x[0].subject, SCN_X_KERNEL);
+	assert_int_equal(x[0].kstate, SCN_K_FIN_WAIT_2);
+	assert_int_equal(x[0].metric, SCN_M_MAX);
+	assert_int_equal(x[0].value, 3000000);
+	assert_int_equal(x[1].metric, SCN_M_COUNT);
+	assert_int_equal(x[1].value, 4);
+	assert_int_equal(x[2].subject, SCN_X_FIN_WAIT_2);
+	assert_true(x[2].has_ending);
+	assert_int_equal(x[2].ending, SCN_END_KERNEL_TIMEOUT);
+	assert_int_equal(x[2].metric, SCN_M_COUNT);
+	assert_true(x[3].negated);
+	assert_int_equal(x[3].ending, SCN_END_LAB_CLEANUP);
+	assert_int_equal(x[3].metric, SCN_M_NONE);
+	assert_int_equal(x[4].side, SCN_SIDE_CLIENT);
+	assert_int_equal(x[4].ending, SCN_END_CLIENT_FIN);
+	assert_int_equal(x[4].metric, SCN_M_MAX);
+	assert_int_equal(x[5].subject, SCN_X_CLIENT_IMPACT);
+	assert_int_equal(x[5].impact, SCN_IMPACT_RESET_BEFORE_ACK);
+	assert_int_equal(x[5].metric, SCN_M_NONE);
+	assert_int_equal(x[6].impact, SCN_IMPACT_RESET_AFTER_ACK);
+	assert_int_equal(x[6].op, SCN_OP_GE);
+	assert_int_equal(x[6].value, 2);
+	assert_true(x[7].negated);
+	assert_int_equal(x[8].impact, SCN_IMPACT_NO_RESET);
+	assert_string_equal(x[2].text, "expect fin_wait_2 ending kernel_timeout count == 4");
+	scn_free(s);
+	assert_string_equal(scn_fw2_ending_name(SCN_END_KERNEL_TIMEOUT), "kernel_timeout");
+	assert_string_equal(scn_fw2_ending_name(SCN_END_CAPTURE_END), "capture_end");
+	assert_string_equal(scn_impact_name(SCN_IMPACT_NO_RESET), "no_reset");
+}
+
+static void test_fin_timeout_option(void **state)
+{
+	(void)state;
+	check_error("scenario x\ntcp_fin_timeout 500ms\nconnect\n",
+	            "s.scn:2:17: expected a tcp_fin_timeout in whole seconds from 1s to 3600s, found \"500ms\"");
+	check_error("scenario x\ntcp_fin_timeout 1.5s\nconnect\n",
+	            "s.scn:2:17: expected a tcp_fin_timeout in whole seconds from 1s to 3600s, found \"1.5s\"");
+	check_error("scenario x\ntcp_fin_timeout 7200s\nconnect\n",
+	            "s.scn:2:17: expected a tcp_fin_timeout in whole seconds from 1s to 3600s, found \"7200s\"");
+	check_error("scenario x\ntcp_fin_timeout 2\nconnect\n",
+	            "s.scn:2:17: expected a duration (e.g. 250ms, 2s, 100us), found \"2\"");
+	check_error("scenario x\ntcp_fin_timeout 1s\ntcp_fin_timeout 2s\nconnect\n",
+	            "s.scn:3:1: expected one \"tcp_fin_timeout\" per scenario, found \"tcp_fin_timeout\"");
+	check_error("scenario x\nparallel 2 {\ntcp_fin_timeout 2s\n",
+	            "s.scn:3:1: expected a step inside \"parallel\", found \"tcp_fin_timeout\"");
+	check_error("scenario x\ntcp_fin_timeout 2s now\nconnect\n",
+	            "s.scn:2:20: expected end of line, found \"now\"");
+	char err[256];
+	const char *ok = "scenario x\ntcp_fin_timeout 3600s\nconnect\n";
+	struct scn_scenario *s = scn_parse("s.scn", ok, strlen(ok), err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(s->tcp_fin_timeout, 3600);
+	scn_free(s);
+	const char *none = "scenario x\nconnect\n";
+	s = scn_parse("s.scn", none, strlen(none), err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(s->tcp_fin_timeout, 0);
+	scn_free(s);
+}
+
 static void test_shipped_scenarios(void **state)
 {
 	(void)state;
 	static const char *files[] = {
 		"scenarios/pipelined-404.scn", "scenarios/put-unauthorized.scn",
 		"scenarios/idle-client-fin-wait-2.scn", "scenarios/vanishing-client.scn",
-		"scenarios/clean-close.scn",
+		"scenarios/clean-close.scn", "scenarios/fin-wait-2-timeout.scn",
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char err[512] = "";
@@ -355,6 +443,8 @@ static void test_shipped_scenarios(void **state)
 			fail_msg("%s", err);
 		assert_non_null(s->about);
 		assert_true(s->n_expects > 0);
+		if (strstr(files[i], "fin-wait-2-timeout")) /* its whole point */
+			assert_int_equal(s->tcp_fin_timeout, 1);
 		scn_free(s);
 	}
 }
@@ -587,9 +677,9 @@ static void test_errors_expect(void **state)
 {
 	(void)state;
 	check_error("scenario x\nconnect\nexpect\n",
-	            "s.scn:3:7: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, response, responses, reset, leaked_rst), found end of line");
+	            "s.scn:3:7: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst), found end of line");
 	check_error("scenario x\nconnect\nexpect rst\n",
-	            "s.scn:3:8: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, response, responses, reset, leaked_rst), found \"rst\"");
+	            "s.scn:3:8: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst), found \"rst\"");
 	check_error("scenario x\nconnect\nexpect rst_before_ack bytes_at_risk => 0\n",
 	            "s.scn:3:37: expected a comparison (==, !=, <, <=, >, >=), found \"=>\"");
 	check_error("scenario x\nconnect\nexpect rst_before_ack size > 0\n",
@@ -604,8 +694,31 @@ static void test_errors_expect(void **state)
 	            "s.scn:3:15: expected rst_before_ack or fin_wait_2, found \"lingered\"");
 	check_error("scenario x\nconnect\nexpect kernel listen peak >= 1\n",
 	            "s.scn:3:15: expected a TCP state (established, syn_recv, fin_wait_1, fin_wait_2, time_wait, close_wait, last_ack, closing), found \"listen\"");
-	check_error("scenario x\nconnect\nexpect kernel fin_wait_2 count >= 1\n",
-	            "s.scn:3:26: expected peak, found \"count\"");
+	check_error("scenario x\nconnect\nexpect kernel established max >= 1s\n",
+	            "s.scn:3:27: expected peak, found \"max\"");
+	check_error("scenario x\nconnect\nexpect kernel fin_wait_2 total >= 1\n",
+	            "s.scn:3:26: expected peak, count or max, found \"total\"");
+	check_error("scenario x\nconnect\nexpect kernel fin_wait_2 max <= 3\n",
+	            "s.scn:3:33: expected a duration (e.g. 250ms, 2s, 100us), found \"3\"");
+	check_error("scenario x\nconnect\nexpect fin_wait_2 size >= 1\n",
+	            "s.scn:3:19: expected count, peak, max or ending, found \"size\"");
+	check_error("scenario x\nconnect\nexpect fin_wait_2 ending timeout count == 1\n",
+	            "s.scn:3:26: expected a fin_wait_2 ending (client_fin, client_rst, server_rst, capture_end, kernel_timeout, lab_cleanup), found \"timeout\"");
+	check_error("scenario x\nconnect\nexpect fin_wait_2 ending\n",
+	            "s.scn:3:25: expected a fin_wait_2 ending (client_fin, client_rst, server_rst, "
+	            "capture_end, kernel_timeout, lab_cleanup), found end of line");
+	check_error("scenario x\nconnect\nexpect fin_wait_2 ending kernel_timeout peak >= 1\n",
+	            "s.scn:3:41: expected count or max, found \"peak\"");
+	check_error("scenario x\nconnect\nexpect no fin_wait_2 ending kernel_timeout count == 1\n",
+	            "s.scn:3:44: expected end of line, found \"count\"");
+	check_error("scenario x\nconnect\nexpect client_impact reset count == 1\n",
+	            "s.scn:3:22: expected a client_impact (reset_before_ack, reset_after_ack, no_reset), found \"reset\"");
+	check_error("scenario x\nconnect\nexpect no client_impact reset_before_ack count == 0\n",
+	            "s.scn:3:42: expected end of line, found \"count\"");
+	check_error("scenario x\nconnect\nexpect client_impact no_reset bytes > 0\n",
+	            "s.scn:3:31: expected count, found \"bytes\"");
+	check_error("scenario x\nconnect\nexpect server client_impact no_reset\n",
+	            "s.scn:3:15: expected rst_before_ack or fin_wait_2, found \"client_impact\"");
 	check_error("scenario x\nconnect\nexpect response 0 status 200\n",
 	            "s.scn:3:17: expected a response number from 1 to 16, found \"0\"");
 	check_error("scenario x\nconnect\nexpect response 1 status 99\n",
@@ -665,6 +778,8 @@ int main(void)
 		cmocka_unit_test(test_request_and_format),
 		cmocka_unit_test(test_groups_and_repeat),
 		cmocka_unit_test(test_expectations),
+		cmocka_unit_test(test_expectations_issue8),
+		cmocka_unit_test(test_fin_timeout_option),
 		cmocka_unit_test(test_shipped_scenarios),
 		cmocka_unit_test(test_errors_structure),
 		cmocka_unit_test(test_errors_connect),

@@ -105,6 +105,65 @@ static void test_counts_follow_a_server_close(void **state)
 	sockdiag_close(sd);
 }
 
+struct seen {
+	int n;
+	struct sockdiag_sock s;
+};
+
+static void on_sock(const struct sockdiag_sock *k, void *arg)
+{
+	struct seen *v = arg;
+	v->n++;
+	v->s = *k;
+}
+
+/* sockdiag_sample_each names the sockets of the states asked for, with
+ * their peer: the server end of a pair closed first (an orphan in
+ * FIN_WAIT_2, which the kernel keeps as a timewait socket) is reported as
+ * FIN_WAIT_2 with the client end's port as its remote port. */
+static void test_each_names_fin_wait_2_sockets(void **state)
+{
+	unsigned counts[SOCKDIAG_MAX_STATES];
+	struct sockdiag *sd;
+	struct pair p;
+	struct seen v = { 0 };
+	struct sockaddr_in a;
+	socklen_t alen = sizeof a;
+	char err[256] = "";
+
+	(void)state;
+	sd = sockdiag_open(err, sizeof err);
+	assert_non_null(sd);
+	make_pair(&p);
+	assert_int_equal(getsockname(p.cfd, (struct sockaddr *)&a, &alen), 0);
+
+	/* established: nothing in FIN_WAIT_2 to name */
+	assert_int_equal(sockdiag_sample_each(sd, counts, p.port, 1u << SOCKDIAG_FIN_WAIT_2,
+	                                      on_sock, &v, err, sizeof err), 2);
+	assert_int_equal(v.n, 0);
+	/* ... but every state asked for is named */
+	assert_int_equal(sockdiag_sample_each(sd, counts, p.port, ~0u, on_sock, &v, err,
+	                                      sizeof err), 2);
+	assert_int_equal(v.n, 2);
+
+	assert_int_equal(close(p.sfd), 0); /* an orphan, once its FIN is ACKed */
+	assert_int_equal(wait_state(sd, counts, p.port, SOCKDIAG_FIN_WAIT_2, 1), 1);
+	v.n = 0;
+	assert_int_equal(sockdiag_sample_each(sd, counts, p.port, 1u << SOCKDIAG_FIN_WAIT_2,
+	                                      on_sock, &v, err, sizeof err), 2);
+	assert_int_equal(counts[SOCKDIAG_FIN_WAIT_2], 1);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.s.state, SOCKDIAG_FIN_WAIT_2);
+	assert_int_equal(v.s.family, AF_INET);
+	assert_int_equal(v.s.local_port, p.port);
+	assert_int_equal(v.s.remote_port, ntohs(a.sin_port));
+	assert_memory_equal(v.s.remote_addr, &a.sin_addr, 4);
+
+	close(p.cfd);
+	close(p.lfd);
+	sockdiag_close(sd);
+}
+
 static void test_many_sockets_across_receive_buffers(void **state)
 {
 	/* 300 accepted connections: the dump spans several netlink reads. */
@@ -187,6 +246,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_follow_a_server_close),
+		cmocka_unit_test(test_each_names_fin_wait_2_sockets),
 		cmocka_unit_test(test_many_sockets_across_receive_buffers),
 		cmocka_unit_test(test_bad_port_is_an_error),
 		cmocka_unit_test(test_open_in_missing_namespace),

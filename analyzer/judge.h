@@ -1,0 +1,78 @@
+/*
+ * judge.h - the rules: when a RST is flagged (rst_before_ack), what it did
+ * at its receiver (client_impact), when a close lingered. Internal to
+ * analyzer/; analyzer.c tracks the packets, judge.c decides. The rules are
+ * written out in judge.c's opening comment and in docs/report-format.md.
+ *
+ * Nothing here allocates or keeps state of its own: every function reads
+ * (and the bookkeeping ones update) the connection it is given.
+ */
+#ifndef LL_ANALYZER_JUDGE_H
+#define LL_ANALYZER_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/conn.h"
+#include "analyzer/decode.h"
+
+/* Where the capture point sat, from the handshake's two half round trips. */
+enum az_vantage judge_vantage(const struct conn *c);
+
+/*
+ * Highest ACK for direction D captured at time <= lim (X: D's history, or
+ * NULL once released: then the ACK seen so far is all that is known).
+ * Exact unless lim falls inside a merged run of the history: then the true
+ * value lies between *surely and the value returned.
+ */
+uint32_t judge_acked_at(const struct cdir *D, const struct xdir *X, double lim,
+                        uint32_t *surely);
+
+/*
+ * The first RST sent in direction d (segment s, captured at t as frame
+ * idx): fill pd with what its sender knew was acknowledged and why, and
+ * with the receiver's view so far (pd->recv_acked keeps rising with ACKs
+ * captured up to pd->limit). Sets pd->active.
+ */
+void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
+                    double t, uint64_t idx, struct pend *pd);
+
+/*
+ * Decide the RST pd describes: true (and f filled, impact fields left for
+ * judge_impact()) if its sender reset while some of its own data was not
+ * yet acknowledged as far as it could know: an rst_before_ack.
+ */
+bool judge_rst(const struct conn *c, int d, const struct pend *pd,
+               struct az_rst_finding *f);
+
+/* Every RST sent in direction d: its fate at the receiver is judged once
+ * the ACKs that left the receiver before it arrived are in (judge_rst_due,
+ * or judge_impact at the end). Needs c->x->rp (the caller sets it up at
+ * the connection's first RST); without it nothing is recorded. */
+void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
+                    uint64_t idx);
+
+/* A packet of the connection came at t: judge direction d's RSTs whose
+ * time is up. */
+void judge_rst_due(struct conn *c, int d, double t);
+
+/*
+ * The receiver's side of direction d's RSTs (client_impact for a server
+ * RST): the fate of each under RFC 5961 and the impact. Call when the
+ * connection is summarized (every RST and ACK is in): it judges those
+ * still waiting. Fills f's impact,
+ * impact_estimated, accepted_rst_packet, unacked_at_accept, fates,
+ * n_fates and rsts_total.
+ */
+void judge_impact(struct conn *c, int d, struct az_rst_finding *f);
+
+/*
+ * Lingering close: the server, after its FIN, kept ACKing client data.
+ * False (outputs untouched) if it did not; else the bytes drained, the
+ * seconds from the server's FIN to the end, and what ended it.
+ */
+bool judge_linger(const struct conn *c, uint64_t *bytes, double *seconds,
+                  enum az_linger_end *end);
+
+#endif

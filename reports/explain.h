@@ -1,0 +1,87 @@
+/*
+ * explain.h - the story `lingerlab explain` tells about one connection:
+ * what is known before walking its packets, and the notes printed under
+ * the packets that matter (reports/explain_notes.c). cmd_explain.c lays the
+ * connection out and runs the walk.
+ *
+ * Nothing here decides anything the analyzer has not decided: every note
+ * reads the report's findings, their impact and the connection record.
+ * Everything borrowed from the report lives as long as its root.
+ */
+#ifndef LL_REPORTS_EXPLAIN_H
+#define LL_REPORTS_EXPLAIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reports/reportfile.h"
+#include "reports/textout.h"
+
+#define NOTE_PREFIX "             | "
+
+/* What we know about one connection before walking its packets. */
+struct story {
+	const json_t *root, *conn;
+	const json_t *finding;      /* the connection's first finding (the
+	                               server's, if any), NULL if none */
+	const json_t *other;        /* its second (the client's RST), or NULL */
+	struct rf_timeline tl;
+	double t0;                  /* first timeline packet */
+	bool have_rtt;
+	double to_server, to_client;
+
+	bool s_fin_known;           /* s2c.fin_seq is a number */
+	uint32_t s_fin_seq;
+	bool c_fin_known;
+	uint32_t c_fin_seq;
+	uint32_t s_data_end;        /* s2c.data_end */
+	int status;                 /* HTTP status of the response at risk or
+	                               the last one seen, 0 if none */
+	long long resp_index;
+	long long rst_packet;       /* the finding's RST, -1 if none */
+	const char *finding_sender; /* "server" / "client" */
+	bool lingered;
+	const char *linger_end;     /* linger.ended_by, NULL if not given */
+	double linger_seconds;
+	long long linger_bytes;
+	const json_t *fw2_server, *fw2_client;
+
+	/* walk state */
+	bool seen_s_fin, seen_c_fin, seen_other_rst;
+	bool noted_rst[2];          /* finding's, other's RST note printed */
+	bool noted_estimate;
+	const json_t *last_fate_f;  /* the last RST fate told: its finding, */
+	long long last_fate_key;    /* seq and peer ACK, */
+	bool last_before_accept;    /* before the accepted RST, */
+	const char *last_fate_acc;  /* and accept */
+	bool noted_handshake, noted_response, noted_late_data, noted_fw2,
+	     noted_linger, noted_all_acked, noted_client_fin, noted_s_fin;
+	double s_fin_t, last_s_data_t;
+	bool seen_s_data;
+	long long late_bytes;       /* client payload after the server FIN */
+	long long late_packets;
+};
+
+
+/* s as a duration a person reads: "250 µs", "12.5 ms", "1.250 s". */
+const char *ex_ms(double s, char *buf, size_t len);
+
+/* One note, wrapped under the packet lines. */
+void ex_note(const struct tout *o, const char *text);
+
+/* Fill s from connection conn of report root (s->tl is left empty). */
+void ex_story_init(struct story *s, const json_t *root, const json_t *conn);
+
+/* Notes that belong after timeline packet k; printed right under its line. */
+void ex_packet_notes(const struct tout *o, struct story *s, size_t k);
+
+/* Notes after the last packet: lingering and FIN_WAIT_2 not told yet. */
+void ex_closing_notes(const struct tout *o, struct story *s);
+
+/* What to print at the end of packet i's line ("  <- the RST", how the
+ * peer takes another RST), or "". */
+const char *ex_packet_mark(const struct story *s, long long i);
+
+#endif
