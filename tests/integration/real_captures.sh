@@ -332,4 +332,17 @@ conn lab-apache2 1 "lingered" '.lingered == true'
 conn lab-apache2 1 "drained 470 bytes (552 - 82)" '.linger.bytes_drained == 470'
 conn lab-apache2 1 "linger ended by the client's RST" '.linger.ended_by == "client_rst"'
 conn lab-apache2 33 "PUT 401, no server FIN: not lingered" '.lingered == false'
+
+analyze lab-client-abort
+report lab-client-abort "1 rst_before_ack finding (the client's)" '.summary.rst_before_ack == 1'
+# The client's RST+ACK (8) left it 10 ms after its GET (4), 40 ms before
+# nginx's ACK of the GET (5) could reach it: its 39 bytes at risk.
+finding lab-client-abort 8 "client RST" '.sender == "client"'
+finding lab-client-abort 8 "39 bytes at risk in the client's view" '.bytes_at_risk_at_server == 39'
+finding lab-client-abort 8 "basis timing (no proof either way)" '.basis == "timing"'
+finding lab-client-abort 8 "no client_impact for a client RST" '.client_impact == null'
+# At the server, seq 40 == RCV.NXT: accepted.
+finding lab-client-abort 8 "the server accepts it" '.impact.accepted_rst_packet == 8'
+fate lab-client-abort 8 8 40 reset "seq == the server's RCV.NXT"
+report lab-client-abort "no server finding" '([.findings[] | select(.sender == "server")] | length) == 0'
 finish
