@@ -72,6 +72,16 @@ no_server_finding nginx-off
 # Conn 35-68: 413, nginx reads the whole body, FINs after it: no lingering.
 conn nginx-off 35 "413 then the body read before the FIN: not lingered" '.lingered == false'
 
+# nginx-off-delack: the client's kernel delays its ACKs; the only ACK of
+# the 404 and FIN rides on GET #3 (8, 17), which nginx's orphaned socket
+# answers with a RST 16 / 30 us later (seq 305 = that GET's ACK field).
+# Evidence says the server had ACK 305: nothing at risk, whatever the
+# timing estimate says of so short a gap.
+analyze nginx-off-delack
+no_finding nginx-off-delack 9 "answers GET 8, which carried the only ACK of the 404 (evidence)"
+no_finding nginx-off-delack 18 "answers GET 17, which carried the only ACK of the 404 (evidence)"
+no_server_finding nginx-off-delack
+
 # nginx-on: lingering_close on, lingering_time 3s
 analyze nginx-on
 no_server_finding nginx-on

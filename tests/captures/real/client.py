@@ -9,15 +9,22 @@
       a PUT of SIZE bytes to PATH (default /protected/upload.bin), the body
       written CHUNK bytes at a time, GAP_MS apart, reading as it goes.
 
+pipeline-delack and put-delack do the same with TCP_QUICKACK off, so the
+client's kernel delays its pure ACKs (they wait or ride on the next write).
+
 It closes (FIN) once the server's EOF has come and it has nothing left to
 send, or at once on an error.  It prints what the application saw: bytes
 received, the first status line, and how the connection ended for it.
 """
 import socket, sys, time, select, errno
 
+DELACK = False
+
 def run(host, port, writes, gap, late=None):
     s = socket.create_connection((host, port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if DELACK:  # delayed-ACK (pingpong) mode: ACKs wait, or ride on data
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
     s.setblocking(False)
     got = b""
     eof = False
@@ -75,7 +82,11 @@ def run(host, port, writes, gap, late=None):
     s.close()
 
 def main():
+    global DELACK
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode.endswith("-delack"):
+        DELACK = True
+        mode = mode[:-len("-delack")]
     if mode == "pipeline":
         n = int(sys.argv[4]) if len(sys.argv) > 4 else 10
         gap = (int(sys.argv[5]) if len(sys.argv) > 5 else 20) / 1000
