@@ -355,4 +355,22 @@ finding lab-client-abort 8 "no client_impact for a client RST" '.client_impact =
 finding lab-client-abort 8 "the server accepts it" '.impact.accepted_rst_packet == 8'
 fate lab-client-abort 8 8 40 reset "seq == the server's RCV.NXT"
 report lab-client-abort "no server finding" '([.findings[] | select(.sender == "server")] | length) == 0'
+
+analyze lab-node
+report lab-node "1 rst_before_ack finding" '.summary.rst_before_ack == 1'
+# Conn 1-33 (pipelined-404, RTT 250 ms): RST 9 answers frame 8 (ACK 1); the
+# client's ACK of the 155-byte 404 is captured only at 0.527 s.
+finding lab-node 9 "server RST" '.sender == "server"'
+finding lab-node 9 "155 bytes at risk at the server" '.bytes_at_risk_at_server == 155'
+finding lab-node 9 "basis timing (frame 8's ACK 1 proves nothing)" '.basis == "timing"'
+# The client ACKed the 404 and FIN (RCV.WUP 157) before RSTs 9-19 (seq 1)
+# came: stale. RST 21 (seq 156 = RCV.NXT - 1, LAST_ACK) resets it.
+finding lab-node 9 "client_impact reset_after_ack" '.client_impact == "reset_after_ack"'
+finding lab-node 9 "the client accepts RST 21" '.impact.accepted_rst_packet == 21'
+for p in 9 11 13 15 17 19; do
+	fate lab-node 9 $p 1 ignored "below RCV.WUP 157 (the client had ACKed past it)"
+done
+fate lab-node 9 21 156 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
+# Conn 34-344: 401 kept alive, the body read, the lab's RST from the client.
+conn lab-node 34 "PUT 401, no server FIN: not lingered" '.lingered == false'
 finish

@@ -1,6 +1,6 @@
 // A tiny Node http server for the lingerlab real-server captures:
 // 404 + Connection: close for /not_here.html, 401 (body unread) for
-// /protected/, 200 otherwise.  node nodesrv.js PORT
+// /protected/, 200 otherwise.  node nodesrv.js PORT [ADDRESS]
 const http = require('http');
 http.createServer((req, res) => {
   if (req.url === '/not_here.html') {
@@ -13,4 +13,4 @@ http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     res.end('<html><body>lab</body></html>\n');
   }
-}).listen(+process.argv[2], '127.0.0.1');
+}).listen(+process.argv[2], process.argv[3] || '127.0.0.1');
