@@ -373,4 +373,16 @@ done
 fate lab-node 9 21 156 reset "RCV.NXT - 1 after the server's FIN, client in LAST_ACK"
 # Conn 34-344: 401 kept alive, the body read, the lab's RST from the client.
 conn lab-node 34 "PUT 401, no server FIN: not lingered" '.lingered == false'
+
+analyze lab-lighttpd
+# No RST in the file.
+no_server_finding lab-lighttpd
+# Conn 1-26: FIN (7, ACK 82), GETs ACKed up to 552, client FIN (25).
+conn lab-lighttpd 1 "pipelined 404: lingered" '.lingered == true'
+conn lab-lighttpd 1 "drained 470 bytes (552 - 82)" '.linger.bytes_drained == 470'
+conn lab-lighttpd 1 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
+# Conn 27-339: 413 and FIN (98, ACK 65161), the rest of the body read.
+conn lab-lighttpd 27 "PUT 413: lingered" '.lingered == true'
+conn lab-lighttpd 27 "drained 197065 bytes (262226 - 65161)" '.linger.bytes_drained == 197065'
+conn lab-lighttpd 27 "linger ended by the client's FIN" '.linger.ended_by == "client_fin"'
 finish
