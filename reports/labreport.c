@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reports/report.h"
+#include "reports/textout.h"
 
 static int set(json_t *o, const char *key, json_t *v)
 {
@@ -408,11 +409,13 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 
 /* ---- the terminal summary ------------------------------------------------ */
 
-void labreport_print_summary(FILE *f, const struct run_outcome *o)
+void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 {
-	fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
+	FILE *f = t->f;
+
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
 	        "lingered", "fin_wait_2 peak", "expectations");
-	fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
 		size_t failed = 0;
@@ -427,37 +430,39 @@ void labreport_print_summary(FILE *f, const struct run_outcome *o)
 			snprintf(ex, sizeof ex, "FAIL (%zu of %zu failed)", failed, rs->n_results);
 		else
 			snprintf(ex, sizeof ex, "pass (%zu)", rs->n_results);
-		fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
+		tout_fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
 		        (unsigned long long)rs->rst_before_ack[AZ_SERVER],
 		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
 		        (unsigned long long)rs->lingered, fw2, ex);
 		for (size_t j = 0; j < rs->n_results; j++) {
 			const struct run_expect_result *r = &rs->results[j];
 			if (!r->passed)
-				fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
+				tout_fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
 				        r->detail);
 		}
 		if (rs->timed_out)
-			fprintf(f, "    (cut short by its timeout)\n");
+			tout_fprintf(f, "    (cut short by its timeout)\n");
 		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];
 		if (kt)
-			fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
+			tout_fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
 			        "(tcp_fin_timeout%s), longest %.3f s\n", (unsigned long long)kt,
 			        kt == 1 ? "" : "s", rs->tcp_fin_timeout ? " set by the scenario" : "",
 			        rs->kernel_fw2_max);
 	}
 	if (o->leaked_rst)
-		fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
+		tout_fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
 		        "client: the run is not valid)\n", (unsigned long long)o->leaked_rst);
 	if (o->pcap_drops)
-		fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
+		tout_fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
 		        (unsigned long long)o->pcap_drops);
-	if (o->target_exited)
-		fprintf(f, "the target exited during the run; its output ends:\n%s\n",
-		        o->target_log_tail);
+	if (o->target_exited) {
+		/* the target's own lines: the filter escapes all but their newlines */
+		tout_fprintf(f, "the target exited during the run; its output ends:\n");
+		fprintf(f, "%s\n", o->target_log_tail);
+	}
 	if (o->read_error[0])
-		fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
+		tout_fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
 	if (o->lab_error[0])
-		fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
+		tout_fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
 		        o->lab_error);
 }
