@@ -12,6 +12,7 @@
 #include "reports/cli.h"
 #include "reports/diffrep.h"
 #include "reports/reportfile.h"
+#include "reports/safetext.h"
 #include "reports/textout.h"
 
 #define MAX_TOLS 64
@@ -187,7 +188,7 @@ static json_t *jvalue(const struct dr_item *it, bool has, double v, const char *
 	if (!has)
 		return json_null();
 	if (word[0])
-		return json_string(word);
+		return safe_jstring(word);
 	if (it->boolean)
 		return json_boolean(v > 0.5);
 	if (v == floor(v) && fabs(v) < 9e15)
@@ -213,9 +214,9 @@ static int print_json(const struct dr_result *r, const char *bn, const char *nn)
 		else
 			tol = json_pack("{s:f,s:f}", "abs", it->tol.abs, "pct", it->tol.pct);
 		/* json_object_set_new takes ownership of each fresh value */
-		if (json_object_set_new(o, "scope", json_string(it->scope)) ||
-		    json_object_set_new(o, "metric", json_string(it->metric)) ||
-		    json_object_set_new(o, "text", it->text[0] ? json_string(it->text) : json_null()) ||
+		if (json_object_set_new(o, "scope", safe_jstring(it->scope)) ||
+		    json_object_set_new(o, "metric", safe_jstring(it->metric)) ||
+		    json_object_set_new(o, "text", it->text[0] ? safe_jstring(it->text) : json_null()) ||
 		    json_object_set_new(o, "base", jvalue(it, it->has_base, it->base, it->base_word)) ||
 		    json_object_set_new(o, "new", jvalue(it, it->has_new, it->new_, it->new_word)) ||
 		    json_object_set_new(o, "unit", json_string(it->unit)) ||
@@ -225,8 +226,8 @@ static int print_json(const struct dr_result *r, const char *bn, const char *nn)
 		    json_array_append_new(items, o))
 			goto out;
 	}
-	if (json_object_set_new(root, "base", json_string(bn)) ||
-	    json_object_set_new(root, "new", json_string(nn)) ||
+	if (json_object_set_new(root, "base", safe_jstring(bn)) ||
+	    json_object_set_new(root, "new", safe_jstring(nn)) ||
 	    json_object_set_new(root, "compared", json_string(r->lab ? "scenarios" : "capture")) ||
 	    json_object_set_new(root, "regression", json_boolean(r->regressions > 0)) ||
 	    json_object_set_new(root, "regressions", json_integer((json_int_t)r->regressions)) ||

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reports/report.h"
+#include "reports/safetext.h"
 #include "reports/textout.h"
 
 static int set(json_t *o, const char *key, json_t *v)
@@ -53,9 +54,11 @@ static json_t *jint(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* Strings from outside (scenario files, the command line, what the server
+ * sent): safe_jstring() keeps a report possible when they are not UTF-8. */
 static json_t *jstr(const char *s)
 {
-	return s && *s ? json_string(s) : json_null();
+	return s && *s ? safe_jstring(s) : json_null();
 }
 
 double labreport_t0(const struct run_outcome *o)
@@ -282,7 +285,7 @@ static json_t *notes_member(const struct run_scenario *rs)
 		snprintf(line, sizeof line, "%s: %s%s%s", who, c->note,
 		         c->note[0] && c->http_failed ? "; " : "",
 		         c->http_failed ? "the server's bytes stopped looking like HTTP" : "");
-		bad |= push(a, json_string(line));
+		bad |= push(a, safe_jstring(line));   /* c->note: the server's bytes */
 		n++;
 	}
 	if (noted > n) {
@@ -301,7 +304,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 		const struct run_scenario *rs = &o->scenarios[i];
 		const struct scn_scenario *scn = rs->scn;
 		json_t *s = json_object();
-		int b = set(s, "name", json_string(scn->name));
+		int b = set(s, "name", safe_jstring(scn->name));
 		b |= set(s, "file", jstr(scn->file));
 		b |= set(s, "about", jstr(scn->about));
 		json_t *ids = json_array();
@@ -317,7 +320,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 			const struct run_expect_result *r = &rs->results[j];
 			json_t *e = json_object();
 			int eb = set(e, "line", jint(r->x->line));
-			eb |= set(e, "text", json_string(r->x->text));
+			eb |= set(e, "text", safe_jstring(r->x->text));
 			eb |= set(e, "passed", json_boolean(r->passed));
 			eb |= set(e, "detail", jstr(r->detail));
 			xb |= push(ex, done(e, eb));
