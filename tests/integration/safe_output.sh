@@ -42,6 +42,7 @@ check "  the report matches the schema" "$REPO/$VALIDATE" "$REPO/$SCHEMA" hostil
 check_jq "  input.source: invalid bytes as their Latin-1 characters" hostile.json \
 	'.input.source == "x\u001b[2J\u001b]8;;https:x\u0007\u009b\u202eevil\u00e9.pcap"'
 "$LINGERLAB" analyze -r "$name" --connections hostile.jsonl -o hostile2.json 2>/dev/null
+check "  --connections wrote its line" test -s hostile.jsonl
 check "  --connections lines match the schema too" "$REPO/$VALIDATE" --lines connection "$REPO/$SCHEMA" hostile.jsonl
 
 # explain of that report on a terminal
@@ -87,14 +88,13 @@ check "edited report: the summary paragraph, escaped" grep -qF 'summary \x1b]8;;
 check "edited report: the client address, escaped" grep -qF 'client 10.0.0.1\x1b[5m:' <<<"$out"
 check "edited report: the packet flags, escaped" grep -qF 'S\x1b[1A' <<<"$out"
 
-# diff of the edited report against the real one, on a pty
-script -qec "$LINGERLAB diff --color=always put-seed.json edited.json" /dev/null </dev/null >tty-diff.log 2>&1
-check "diff on a pty: compared" grep -qa 'lingerlab diff: base' tty-diff.log
-check_eq "diff on a pty: no ESC, C1 or bidi control from the reports" 0 "$(hostile_bytes tty-diff.log)"
 lab=$REPO/tests/fixtures/reports/handmade-lab-close.json
 jq '.scenarios[0].name = "sc\u001b]8;;http://x\u0007ene\u202e"' "$lab" >scn-a.json
 jq '.scenarios[0].name = "sc\u001b]8;;http://x\u0007ene\u202e" |
     .scenarios[0].expectations[0].text = "expect \u001b[2J"' "$lab" >scn-b.json
+script -qec "$LINGERLAB diff --color=always scn-a.json scn-b.json" /dev/null </dev/null >tty-diff.log 2>&1
+check "diff on a pty: the scenario is compared" grep -qa 'changed' tty-diff.log
+check_eq "diff on a pty: no ESC, C1 or bidi control from the reports" 0 "$(hostile_bytes tty-diff.log)"
 dout=$("$LINGERLAB" diff scn-a.json scn-b.json 2>&1)
 check "diff: a scenario name from a report, escaped" grep -qxF 'scenario sc\x1b]8;;http://x\x07ene\u202e' <<<"$dout"
 check "diff: an expectation's text from a report, escaped" \
