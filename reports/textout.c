@@ -69,13 +69,18 @@ static ssize_t filt_write(void *cookie, const char *buf, size_t size)
 	struct filt *fl = cookie;
 	size_t i = 0, tail;
 
-	/* finish a character the last write cut */
+	/* finish a character the last write cut: continuation bytes join it;
+	 * anything else shows it was cut for good (escaped), and is read anew */
 	while (fl->npend > 0 && i < size) {
-		fl->pend[fl->npend++] = (unsigned char)buf[i++];
-		if (!utf8_prefix(fl->pend, fl->npend) || fl->npend == 4) {
-			filt_put(fl, (const char *)fl->pend, fl->npend);
-			fl->npend = 0;
+		unsigned char c = (unsigned char)buf[i];
+		if ((c & 0xC0) == 0x80) {
+			fl->pend[fl->npend++] = c;
+			i++;
+			if (utf8_prefix(fl->pend, fl->npend))
+				continue;       /* still cut */
 		}
+		filt_put(fl, (const char *)fl->pend, fl->npend);
+		fl->npend = 0;
 	}
 	/* keep a cut character at the end for the next write */
 	for (tail = 1; tail < 4 && tail <= size - i; tail++)
@@ -378,7 +383,7 @@ int tout_close(struct tout *t)
 		fclose(t->f);   /* frees t->fl */
 	t->f = NULL;
 	t->fl = NULL;
-	return ferror(t->raw) ? EOF : 0;
+	return t->raw && ferror(t->raw) ? EOF : 0;
 }
 
 void tout_style(const struct tout *t, enum tout_style s)

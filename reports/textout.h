@@ -61,7 +61,8 @@ int tout_parse_color(const char *s, enum tout_color_mode *mode, char *err, size_
  */
 int tout_init(struct tout *t, FILE *f, enum tout_color_mode mode);
 
-/* Close the filter (not the stream under it). Returns 0, or EOF when the
+/* Close the filter (not the stream under it; a zeroed struct tout is left
+ * as it is). Returns 0, or EOF when the
  * stream under it has seen a write error (its errno is kept). */
 int tout_close(struct tout *t);
 

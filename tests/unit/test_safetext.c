@@ -93,6 +93,9 @@ static void write_cut(struct tout *t)
 	fputs("\xae" "b\xc3", t->f);
 	fputc(0xa9, t->f);
 	fputs("\x1b[2J\x9b\n", t->f);
+	fputs("\xe2", t->f);          /* cut for good by a new character */
+	fputs("\xc3", t->f);
+	fputs("\xa9|", t->f);
 	fputs("end\xe2\x80", t->f); /* never finished */
 }
 
@@ -100,7 +103,7 @@ static void test_filter(void **state)
 {
 	(void)state;
 	assert_string_equal(through_tout(write_cut, TOUT_NEVER),
-	                    "a\\u202eb\xc3\xa9\\x1b[2J\\x9b\nend\\xe2\\x80");
+	                    "a\\u202eb\xc3\xa9\\x1b[2J\\x9b\n\\xe2\xc3\xa9|end\\xe2\\x80");
 }
 
 static void write_colour(struct tout *t)
