@@ -523,7 +523,7 @@ static void test_summary_members(void **state)
 	static const char *const order[] = {
 		"connections", "by_kind", "by_initiator", "lingered", "linger_ended_by",
 		"role_inferred", "rst_before_ack", "rst_before_ack_server",
-		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "hazard",
+		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "memory", "hazard",
 	};
 	struct az *az = analyze_sample();
 	json_t *s = report_summary(az);
