@@ -23,6 +23,7 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
 #include "reports/cli.h"
+#include "reports/textout.h"
 #include "reports/report.h"
 
 #define PROG "lingerlab analyze"
@@ -84,7 +85,7 @@ static int fail(const char *fmt, ...)
 	va_list ap;
 	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	tout_vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return LL_EXIT_USAGE;
@@ -392,7 +393,7 @@ int cmd_analyze(int argc, char **argv)
 		}
 		lim.stop = &stop_requested;
 		/* as tcpdump does: the capture is open, traffic from now on counts */
-		fprintf(stderr, PROG ": listening on %s, link-type %s; stop with Ctrl-C\n",
+		tout_fprintf(stderr, PROG ": listening on %s, link-type %s; stop with Ctrl-C\n",
 		        o.iface, cap_datalink_name(cap));
 	} else if (isatty(STDERR_FILENO) && cap_file_size(cap) > PROGRESS_MIN_FILE &&
 	           clock_gettime(CLOCK_MONOTONIC, &prog.start) == 0) {

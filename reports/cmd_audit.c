@@ -236,13 +236,13 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		snprintf(fw, sizeof fw, "%u (kernel %u)", rs->fw2[AZ_SERVER].peak,
 		         rs->kernel_peak[SCN_K_FIN_WAIT_2]);
 		snprintf(ex, sizeof ex, "%zu/%zu hold", held, rs->n_results);
-		fprintf(o->f, "%-26s ", rs->scn->name);
+		tout_fprintf(o->f, "%-26s ", rs->scn->name);
 		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14llu", (unsigned long long)rst);
 		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14llu", (unsigned long long)risk);
 		tout_printf(o, graded_any && wi == AZ_IMPACT_RESET_BEFORE_ACK ? TOUT_BOLD_RED :
 		            graded_any && wi == AZ_IMPACT_RESET_AFTER_ACK ? TOUT_YELLOW : TOUT_PLAIN,
 		            " %-17s", graded_any ? az_impact_name(wi) : "-");
-		fprintf(o->f, " %-18s %-16s ", lg, fw);
+		tout_fprintf(o->f, " %-18s %-16s ", lg, fw);
 		tout_printf(o, rs->passed ? TOUT_GREEN : TOUT_RED, "%s\n", ex);
 		failed += !rs->passed;
 		hazardous += rs->rst_before_ack[AZ_SERVER] > 0;
@@ -257,17 +257,17 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		            hazardous, out->n_scenarios, (unsigned long long)worst);
 		fputs("; at the client:", o->f);
 		for (j = 0; j < AZ_NIMPACTS; j++)
-			fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
+			tout_fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
 			        az_impact_name((enum az_impact)j));
 	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
 	}
 	if (failed)
-		fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
+		tout_fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
 	else
 		fputs("; every expectation holds", o->f);
 	if (out->leaked_rst)
-		fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
+		tout_fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
 		        (unsigned long long)out->leaked_rst, out->leaked_rst == 1 ? "" : "s");
 	fputs(".\n", o->f);
 }
@@ -321,7 +321,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_TARGET:
 			if (labcli_parse_hostport(optarg, host, sizeof host, &cfg.target.port) < 0) {
-				fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			cfg.target.kind = RUN_TARGET_REMOTE;
@@ -331,14 +331,14 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_PORT:
 			if (labcli_parse_port(optarg, &cfg.target.port) < 0) {
-				fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			port_set = true;
 			break;
 		case OPT_TARGET_ARG:
 			if (ntargs == MAX_TARGET_ARGS) {
-				fprintf(stderr, PROG ": more than %d --target-arg\n", MAX_TARGET_ARGS);
+				tout_fprintf(stderr, PROG ": more than %d --target-arg\n", MAX_TARGET_ARGS);
 				return LL_EXIT_USAGE;
 			}
 			targs[ntargs++] = optarg;
@@ -348,7 +348,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_RTT:
 			if (scn_parse_duration(optarg, &cfg.rtt_us) < 0) {
-				fprintf(stderr, PROG ": --rtt: expected a duration (e.g. 250ms, 2s), found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --rtt: expected a duration (e.g. 250ms, 2s), found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -357,7 +357,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_COLOR:
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
-				fprintf(stderr, PROG ": %s\n", err);
+				tout_fprintf(stderr, PROG ": %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -370,17 +370,17 @@ int cmd_audit(int argc, char **argv)
 		}
 	}
 	if (kinds != 1) {
-		fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
+		tout_fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
 		        : "no TARGET: give --builtin POLICY, --serve COMMAND --port N or --target HOST:PORT");
 		return LL_EXIT_USAGE;
 	}
 	if (optind != argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
+		tout_fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
 		        "directory; `lingerlab run` takes scenario files)\n", argv[optind]);
 		return LL_EXIT_USAGE;
 	}
 	if (labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
@@ -388,23 +388,23 @@ int cmd_audit(int argc, char **argv)
 	/* the scenarios, parsed before anything is built */
 	if (!scdir) {
 		if (find_scenario_dir(scbuf, sizeof scbuf, err, sizeof err) < 0) {
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
 		scdir = scbuf;
 	}
 	if (list_scenarios(scdir, &files, &nscn, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	for (i = 0; i < nscn; i++)
 		if (!(scns[i] = scn_load(files[i], err, sizeof err))) {
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
 
 	if (mkdir_p(dir) < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
+		tout_fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
 		goto out;
 	}
 	snprintf(cap, sizeof cap, "%s/capture.pcap", dir);
@@ -412,42 +412,47 @@ int cmd_audit(int argc, char **argv)
 	snprintf(html, sizeof html, "%s/report.html", dir);
 	cfg.capture_path = cap;
 	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 
-	fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
+	tout_fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
 	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
-			fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
+			tout_fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
 		else
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}
 
 	if (!(report = labcli_report("audit", cap, out))) {
-		fprintf(stderr, PROG ": out of memory building the report\n");
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 	if (report_write(report, rep, err, sizeof err) < 0 ||
 	    render_to_file(report, rep, html, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	tout_init(&o, stdout, mode);
+	if (tout_init(&o, stdout, mode) < 0) {
+		tout_fprintf(stderr, PROG ": out of memory\n");
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
 	if (out->kind == RUN_TARGET_BUILTIN)
-		printf("audit of the reference target, close policy %s, at %s:%u\n\n",
-		       out->policy, out->address, out->port);
+		tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
+		             out->policy, out->address, out->port);
 	else
-		printf("audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-		       out->address, out->port);
+		tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
+		             out->address, out->port);
 	table(&o, out);
-	printf("report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+	tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+	tout_close(&o);
 	rc = labreport_exit_code(out);
 out:
 	json_decref(report);

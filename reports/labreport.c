@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "reports/report.h"
+#include "reports/safetext.h"
+#include "reports/textout.h"
 
 static int set(json_t *o, const char *key, json_t *v)
 {
@@ -52,9 +54,11 @@ static json_t *jint(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* Strings from outside (scenario files, the command line, what the server
+ * sent): safe_jstring() keeps a report possible when they are not UTF-8. */
 static json_t *jstr(const char *s)
 {
-	return s && *s ? json_string(s) : json_null();
+	return s && *s ? safe_jstring(s) : json_null();
 }
 
 double labreport_t0(const struct run_outcome *o)
@@ -281,7 +285,7 @@ static json_t *notes_member(const struct run_scenario *rs)
 		snprintf(line, sizeof line, "%s: %s%s%s", who, c->note,
 		         c->note[0] && c->http_failed ? "; " : "",
 		         c->http_failed ? "the server's bytes stopped looking like HTTP" : "");
-		bad |= push(a, json_string(line));
+		bad |= push(a, safe_jstring(line));   /* c->note: the server's bytes */
 		n++;
 	}
 	if (noted > n) {
@@ -300,7 +304,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 		const struct run_scenario *rs = &o->scenarios[i];
 		const struct scn_scenario *scn = rs->scn;
 		json_t *s = json_object();
-		int b = set(s, "name", json_string(scn->name));
+		int b = set(s, "name", safe_jstring(scn->name));
 		b |= set(s, "file", jstr(scn->file));
 		b |= set(s, "about", jstr(scn->about));
 		json_t *ids = json_array();
@@ -316,7 +320,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 			const struct run_expect_result *r = &rs->results[j];
 			json_t *e = json_object();
 			int eb = set(e, "line", jint(r->x->line));
-			eb |= set(e, "text", json_string(r->x->text));
+			eb |= set(e, "text", safe_jstring(r->x->text));
 			eb |= set(e, "passed", json_boolean(r->passed));
 			eb |= set(e, "detail", jstr(r->detail));
 			xb |= push(ex, done(e, eb));
@@ -408,11 +412,13 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 
 /* ---- the terminal summary ------------------------------------------------ */
 
-void labreport_print_summary(FILE *f, const struct run_outcome *o)
+void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 {
-	fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
+	FILE *f = t->f;
+
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
 	        "lingered", "fin_wait_2 peak", "expectations");
-	fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
 		size_t failed = 0;
@@ -427,37 +433,39 @@ void labreport_print_summary(FILE *f, const struct run_outcome *o)
 			snprintf(ex, sizeof ex, "FAIL (%zu of %zu failed)", failed, rs->n_results);
 		else
 			snprintf(ex, sizeof ex, "pass (%zu)", rs->n_results);
-		fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
+		tout_fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
 		        (unsigned long long)rs->rst_before_ack[AZ_SERVER],
 		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
 		        (unsigned long long)rs->lingered, fw2, ex);
 		for (size_t j = 0; j < rs->n_results; j++) {
 			const struct run_expect_result *r = &rs->results[j];
 			if (!r->passed)
-				fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
+				tout_fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
 				        r->detail);
 		}
 		if (rs->timed_out)
-			fprintf(f, "    (cut short by its timeout)\n");
+			tout_fprintf(f, "    (cut short by its timeout)\n");
 		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];
 		if (kt)
-			fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
+			tout_fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
 			        "(tcp_fin_timeout%s), longest %.3f s\n", (unsigned long long)kt,
 			        kt == 1 ? "" : "s", rs->tcp_fin_timeout ? " set by the scenario" : "",
 			        rs->kernel_fw2_max);
 	}
 	if (o->leaked_rst)
-		fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
+		tout_fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
 		        "client: the run is not valid)\n", (unsigned long long)o->leaked_rst);
 	if (o->pcap_drops)
-		fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
+		tout_fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
 		        (unsigned long long)o->pcap_drops);
-	if (o->target_exited)
-		fprintf(f, "the target exited during the run; its output ends:\n%s\n",
-		        o->target_log_tail);
+	if (o->target_exited) {
+		/* the target's own lines: the filter escapes all but their newlines */
+		tout_fprintf(f, "the target exited during the run; its output ends:\n");
+		fprintf(f, "%s\n", o->target_log_tail);
+	}
 	if (o->read_error[0])
-		fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
+		tout_fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
 	if (o->lab_error[0])
-		fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
+		tout_fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
 		        o->lab_error);
 }
