@@ -283,6 +283,17 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		if (rs->bytes_at_risk_max[AZ_SERVER] > worst)
 			worst = rs->bytes_at_risk_max[AZ_SERVER];
 	}
+	/* The rows know only the findings the analyzer kept (its retention
+	 * cap); its totals count every one: the verdict's figures are those. */
+	const struct az_totals *t = out->az ? az_totals(out->az) : NULL;
+	uint64_t unlisted = t ? t->not_retained : 0;
+	if (unlisted) {
+		for (j = 0; j < AZ_NIMPACTS; j++)
+			if (t->by_impact[AZ_SERVER][j] > graded[j])
+				graded[j] = t->by_impact[AZ_SERVER][j];
+		if (t->bytes_at_risk_max[AZ_SERVER] > worst)
+			worst = t->bytes_at_risk_max[AZ_SERVER];
+	}
 	fputc('\n', o->f);
 	fputs("verdict: ", o->f);
 	if (hazardous) {
@@ -293,6 +304,11 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		for (j = 0; j < AZ_NIMPACTS; j++)
 			fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
 			        az_impact_name((enum az_impact)j));
+		if (unlisted)
+			fprintf(o->f, "; %llu more flagged connection%s beyond the retention cap %s "
+			        "counted here but in no row (summary.not_retained)",
+			        (unsigned long long)unlisted, unlisted == 1 ? "" : "s",
+			        unlisted == 1 ? "is" : "are");
 	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
 	}

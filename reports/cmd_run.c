@@ -363,7 +363,7 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = labreport_exit_code(out);
 	if (!o.quiet) {
-		char text[512];
+		char text[1024];
 		if (out->kind == RUN_TARGET_BUILTIN)
 			fprintf(sum, "lingerlab run: reference target, policy %s, at %s:%u",
 			        out->policy, out->address, out->port);

@@ -288,7 +288,7 @@ static json_t *joptions(const struct report_input *in)
 /* The analyze verdict, one sentence a person can act on. */
 static int set_analysis_verdict(json_t *root, const struct az *az)
 {
-	char text[768];
+	char text[1024];
 	report_verdict_text(az, text, sizeof text);
 	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, 0, text);
 }
