@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "Needs root. Exit status: 0 every expectation holds, 1 some failed or a\n"
 	        "client-side RST leaked, 2 bad usage or script, 3 environment problem\n"
-	        "(not root, no network namespaces).\n");
+	        "(not root, no network namespaces, a capture or report that cannot be\n"
+	        "written: full disk); nothing is created when the lab cannot be built.\n");
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -57,7 +57,8 @@ static void usage(FILE *f)
 "The scenario language is described in docs/scenario-language.md.\n"
 "exit codes: 0 every expectation holds, 1 some failed (or a leaked RST),\n"
 "2 bad usage or script, 3 environment problem (not root, no network\n"
-"namespaces, the target would not start, remote target).\n");
+"namespaces, the target would not start, remote target, a capture or\n"
+"report that cannot be written: full disk).\n");
 }
 
 struct opts {
