@@ -523,7 +523,8 @@ static void test_summary_members(void **state)
 	static const char *const order[] = {
 		"connections", "by_kind", "by_initiator", "lingered", "linger_ended_by",
 		"role_inferred", "rst_before_ack", "rst_before_ack_server",
-		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "hazard",
+		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "memory",
+		"hazard",
 	};
 	struct az *az = analyze_sample();
 	json_t *s = report_summary(az);
@@ -551,6 +552,11 @@ static void test_summary_members(void **state)
 	json_t *le = json_object_get(s, "linger_ended_by");
 	assert_int_equal(json_object_size(le), 4);
 	assert_non_null(json_object_get(le, "server_rst"));
+	json_t *mem = json_object_get(s, "memory");
+	assert_int_equal(json_object_size(mem), 6);
+	assert_int_equal(jint_at(mem, "limit"), (json_int_t)AZ_DEFAULT_MAX_MEMORY);
+	assert_true(jint_at(mem, "peak") > 0 && jint_at(mem, "peak") <= jint_at(mem, "limit"));
+	assert_int_equal(jint_at(mem, "evicted") + jint_at(mem, "evicted_embryos"), 0);
 	json_decref(s);
 	az_free(az);
 }
