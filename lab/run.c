@@ -1100,6 +1100,10 @@ static int play(struct runner *R, struct run_scenario *rs)
 	}
 	rawtcp_stats(R->c, &stats);
 	rs->leaked_rst = stats.leaked_rsts - R->leaked_at_start;
+	/* a capture that cannot be written (a full disk) cannot judge the
+	 * scenarios still to come: stop here; run_execute names it */
+	if (stats.dump_errno)
+		fatal(R, "write capture: %s: %s", R->cfg->capture_path, strerror(stats.dump_errno));
 
 	/* leftovers of an interrupted or failed scenario */
 	for (size_t i = 0; i < R->n_rc; i++)
