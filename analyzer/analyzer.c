@@ -727,6 +727,10 @@ static void record_finding(struct az *az, struct conn *c, int d,
 	az->totals.rst_before_ack++;
 	az->totals.rst_before_ack_by_sender[side]++;
 	az->totals.by_basis[f->basis]++;
+	uint32_t risk = f->bytes_at_risk_at_server > f->bytes_at_risk_at_client
+	                ? f->bytes_at_risk_at_server : f->bytes_at_risk_at_client;
+	if (risk > az->totals.bytes_at_risk_max[side])
+		az->totals.bytes_at_risk_max[side] = risk;
 	if (az->n_findings >= az->cfg.max_retained)
 		return;
 	if (az->n_findings == az->cap_findings) {

@@ -153,6 +153,7 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct cap *c;
 	int rc;
+	bool denied = false;
 
 	if (!iface) {
 		snprintf(err, errlen, "capture: no interface name");
@@ -183,6 +184,7 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 			detail = pcap_statustostr(rc);
 		snprintf(err, errlen, "%s: %s", iface,
 		         strip_name(detail, iface));
+		denied = rc == PCAP_ERROR_PERM_DENIED;
 		goto err;
 	}
 	/* rc > 0 is a warning (e.g. promiscuous mode not supported): the
@@ -202,6 +204,7 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	return c;
 err:
 	cap_close(c);
+	errno = denied ? EPERM : 0;
 	return NULL;
 }
 

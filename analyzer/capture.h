@@ -25,7 +25,9 @@ struct cap; /* opaque */
  * dec_linktype_supported() refuses. */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 
-/* Open a live interface (promiscuous off, snaplen 262144, immediate mode). */
+/* Open a live interface (promiscuous off, snaplen 262144, immediate mode).
+ * On failure errno is EPERM when the process may not capture there
+ * (libpcap's PCAP_ERROR_PERM_DENIED: not root, no CAP_NET_RAW), else 0. */
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen);
 
 /* Compile a BPF filter expression (tcpdump syntax): installed in the

@@ -7,6 +7,10 @@
  * The report goes to stdout unless -o names a file; --connections streams
  * one JSON line per connection as the analyzer finishes it, so nothing
  * about finished connections stays in memory.
+ *
+ * A live capture gives up root once the capture handle, the filter and the
+ * output files are open (-Z USER, default nobody; reports/privdrop.h):
+ * what decodes packets from the wire runs with no capability at all.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +27,7 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
 #include "reports/cli.h"
+#include "reports/privdrop.h"
 #include "reports/textout.h"
 #include "reports/report.h"
 
@@ -43,6 +48,7 @@ static void on_stop_signal(int sig)
 
 struct analyze_opts {
 	const char *rfile, *iface, *out, *conns_path;
+	const char *user;          /* -Z: NULL for the default (nobody) */
 	uint16_t ports[MAX_SERVER_PORTS];
 	size_t n_ports;
 	uint64_t count;
@@ -56,7 +62,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: lingerlab analyze (-r FILE | -i IFACE) [-o REPORT.json] [--server-port N]...\n"
 	        "                         [--connections FILE.jsonl] [-c COUNT] [--duration SECONDS]\n"
-	        "                         [--max-memory SIZE] [BPF FILTER...]\n"
+	        "                         [--max-memory SIZE] [-Z USER] [BPF FILTER...]\n"
 	        "\n"
 	        "Follow every TCP connection in a capture and report how each one ended:\n"
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
@@ -73,10 +79,15 @@ static void usage(FILE *f)
 	        "  --max-memory SIZE    bound the connection store (default 256MiB; units\n"
 	        "                       KiB, MiB, GiB; \"none\": no bound). Past it the oldest\n"
 	        "                       connections are ended early and the report says so\n"
+	        "  -Z USER              live, started as root: once the capture and the output\n"
+	        "                       files are open, run as USER with no capability\n"
+	        "                       (default nobody; \"root\" keeps root)\n"
 	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80\n"
 	        "  -h, --help           this text\n"
 	        "\n"
-	        "exit codes: 0 report written, 2 bad usage or unreadable input.\n");
+	        "exit codes: 0 report written, 2 bad usage or unreadable input, 3 environment\n"
+	        "problem (no permission to capture, an output that cannot be written: full\n"
+	        "disk, I/O error).\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -198,11 +209,12 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at the first filter word, like tcpdump's own use */
-	while ((c = getopt_long(argc, argv, "+:r:i:o:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:i:o:c:Z:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rfile = optarg; break;
 		case 'i': o->iface = optarg; break;
 		case 'o': o->out = optarg; break;
+		case 'Z': o->user = optarg; break;
 		case 'c':
 			if (parse_count(optarg, &o->count))
 				return fail("-c: expected a packet count > 0, found '%s'", optarg);
@@ -250,6 +262,8 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		return fail("input: give -r FILE or -i IFACE (try " PROG " --help)");
 	if (o->duration > 0 && !o->iface)
 		return fail("--duration: only with -i (a live capture)");
+	if (o->user && !o->iface)
+		return fail("-Z: only with -i (a live capture)");
 	const char *out = o->out ? o->out : "-";
 	if (o->conns_path && !strcmp(o->conns_path, "-") && !strcmp(out, "-"))
 		return fail("--connections: standard output already carries the report; give -o FILE");
@@ -338,6 +352,8 @@ int cmd_analyze(int argc, char **argv)
 	struct conn_sink sink = { 0 };
 	struct progress prog = { 0 };
 	char err[512] = "", read_err[512] = "";
+	struct privdrop pd = { 0 };
+	FILE *early = NULL;        /* the report, opened before root goes */
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		goto out;
@@ -345,10 +361,19 @@ int cmd_analyze(int argc, char **argv)
 
 	if (check_out_path(o.out ? o.out : "-") != 0)
 		goto out;
+	if (o.iface && privdrop_init(&pd, o.user, err, sizeof err) != 0) {
+		fail("%s", err);
+		goto out;
+	}
 	cap = o.rfile ? cap_open_offline(o.rfile, err, sizeof err)
 	              : cap_open_live(o.iface, err, sizeof err);
 	if (!cap) {
-		fail("%s", err);
+		if (o.iface && errno == EPERM) {
+			fail("%s (capturing needs root or CAP_NET_RAW)", err);
+			rc = LL_EXIT_ENV;
+		} else {
+			fail("%s", err);
+		}
 		goto out;
 	}
 	if (o.filter && cap_set_filter(cap, o.filter, err, sizeof err) != 0) {
@@ -364,6 +389,21 @@ int cmd_analyze(int argc, char **argv)
 		/* one line per connection: a larger buffer means fewer writes */
 		if (sink.f != stdout)
 			setvbuf(sink.f, NULL, _IOFBF, 1 << 16);
+	}
+	if (o.iface) {
+		/* everything that needs root is open: the report too, when the
+		 * user changes (it could not be created in a root-owned
+		 * directory afterwards) */
+		if (privdrop_changes_user(&pd) &&
+		    !(early = report_open_early(o.out ? o.out : "-", err, sizeof err))) {
+			fail("%s", err);
+			goto out;
+		}
+		if (privdrop_apply(&pd, err, sizeof err) != 0) {
+			fail("%s", err);
+			rc = LL_EXIT_ENV;
+			goto out;
+		}
 	}
 
 	struct az_config cfg = {
@@ -422,6 +462,7 @@ int cmd_analyze(int argc, char **argv)
 	}
 	if (sink.err) {
 		fail("--connections: %s: %s", o.conns_path, strerror(sink.err));
+		rc = LL_EXIT_ENV;
 		goto out;
 	}
 
@@ -437,8 +478,15 @@ int cmd_analyze(int argc, char **argv)
 		.duration = o.duration,
 		.read_error = read_err[0] ? read_err : NULL,
 	};
-	if (report_write_analysis(az, &in, o.out ? o.out : "-", err, sizeof err) != 0) {
+	/* the path was checked (or opened) before reading: a failure now is
+	 * the disk's (ENOSPC, EIO), an environment problem */
+	int wrc = early ? report_write_analysis_to(early, az, &in, o.out ? o.out : "-",
+	                                           err, sizeof err)
+	                : report_write_analysis(az, &in, o.out ? o.out : "-", err, sizeof err);
+	early = NULL;  /* closed by report_write_analysis_to */
+	if (wrc != 0) {
 		fail("%s", err);
+		rc = LL_EXIT_ENV;
 		goto out;
 	}
 	/* the report covers what was readable; the error still decides the
@@ -451,6 +499,9 @@ int cmd_analyze(int argc, char **argv)
 out:
 	if (sink.f && sink.f != stdout)
 		fclose(sink.f);
+	if (early && early != stdout)
+		fclose(early);
+	early = NULL;
 	if (az)
 		az_free(az);
 	az = NULL;

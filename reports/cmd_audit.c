@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "Needs root. Exit status: 0 every expectation holds, 1 some failed or a\n"
 	        "client-side RST leaked, 2 bad usage or script, 3 environment problem\n"
-	        "(not root, no network namespaces).\n");
+	        "(not root, no network namespaces, a capture or report that cannot be\n"
+	        "written: full disk); nothing is created when the lab cannot be built.\n");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -157,8 +158,10 @@ fail:
 	return -1;
 }
 
-/* mkdir -p: every missing component of path, mode 0755. -1 with errno. */
-static int mkdir_p(const char *path)
+/* mkdir -p: every missing component of path, mode 0755. -1 with errno.
+ * *made is the length of the first component it created (0: none), so
+ * that a failed audit can remove exactly what it made. */
+static int mkdir_p(const char *path, size_t *made)
 {
 	char buf[PATH_MAX];
 	size_t n = strlen(path), i;
@@ -168,12 +171,17 @@ static int mkdir_p(const char *path)
 		return -1;
 	}
 	memcpy(buf, path, n + 1);
+	*made = 0;
 	for (i = 1; i <= n; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0755) == 0) {
+			if (!*made)
+				*made = i;
+		} else if (errno != EEXIST) {
 			return -1;
+		}
 		buf[i] = path[i];
 	}
 	if (!is_dir(path)) {
@@ -181,6 +189,33 @@ static int mkdir_p(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* Undo mkdir_p when it made dir: remove files (an empty or partial
+ * capture) from it, then every directory mkdir_p made, deepest first; a
+ * directory that is not empty stays. */
+static void unmake_dir(const char *dir, size_t made, const char *const files[], size_t nfiles)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	/* a directory that was there before holds nothing of ours to undo */
+	if (!made || n >= sizeof buf)
+		return;
+	for (size_t i = 0; i < nfiles; i++)
+		unlink(files[i]);
+	memcpy(buf, dir, n + 1);
+	while (n >= made) {
+		while (n > 1 && buf[n - 1] == '/')  /* "out/" */
+			buf[--n] = '\0';
+		if (rmdir(buf) < 0)
+			return;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+		n = (size_t)(slash - buf);
+	}
 }
 
 /*
@@ -249,6 +284,17 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		if (rs->bytes_at_risk_max[AZ_SERVER] > worst)
 			worst = rs->bytes_at_risk_max[AZ_SERVER];
 	}
+	/* The rows know only the findings the analyzer kept (its retention
+	 * cap); its totals count every one: the verdict's figures are those. */
+	const struct az_totals *t = out->az ? az_totals(out->az) : NULL;
+	uint64_t unlisted = t ? t->not_retained : 0;
+	if (unlisted) {
+		for (j = 0; j < AZ_NIMPACTS; j++)
+			if (t->by_impact[AZ_SERVER][j] > graded[j])
+				graded[j] = t->by_impact[AZ_SERVER][j];
+		if (t->bytes_at_risk_max[AZ_SERVER] > worst)
+			worst = t->bytes_at_risk_max[AZ_SERVER];
+	}
 	fputc('\n', o->f);
 	fputs("verdict: ", o->f);
 	if (hazardous) {
@@ -259,6 +305,11 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		for (j = 0; j < AZ_NIMPACTS; j++)
 			tout_fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
 			        az_impact_name((enum az_impact)j));
+		if (unlisted)
+			fprintf(o->f, "; %llu more flagged connection%s beyond the retention cap %s "
+			        "counted here but in no row (summary.not_retained)",
+			        (unsigned long long)unlisted, unlisted == 1 ? "" : "s",
+			        unlisted == 1 ? "is" : "are");
 	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
 	}
@@ -304,6 +355,8 @@ int cmd_audit(int argc, char **argv)
 	json_t *report = NULL;
 	struct tout o;
 	enum run_status st;
+	size_t made = 0;           /* mkdir_p: what to remove if no report */
+	bool have_dir = false, wrote = false;
 
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
@@ -403,14 +456,23 @@ int cmd_audit(int argc, char **argv)
 			goto out;
 		}
 
-	if (mkdir_p(dir) < 0) {
-		tout_fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
-		goto out;
-	}
 	snprintf(cap, sizeof cap, "%s/capture.pcap", dir);
 	snprintf(rep, sizeof rep, "%s/report.json", dir);
 	snprintf(html, sizeof html, "%s/report.html", dir);
 	cfg.capture_path = cap;
+	/* not root, no namespaces, a remote target: say so before creating
+	 * anything (an empty DIR left behind would look like an audit) */
+	st = run_preflight(&cfg, scns, nscn, err, sizeof err);
+	if (st != RUN_OK) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = labcli_exit_code(st);
+		goto out;
+	}
+	if (mkdir_p(dir, &made) < 0) {
+		tout_fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	have_dir = true;
 	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
@@ -433,8 +495,13 @@ int cmd_audit(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	if (report_write(report, rep, err, sizeof err) < 0 ||
-	    render_to_file(report, rep, html, err, sizeof err) < 0) {
+	if (report_write(report, rep, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	wrote = true;
+	if (render_to_file(report, rep, html, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
@@ -455,6 +522,10 @@ int cmd_audit(int argc, char **argv)
 	tout_close(&o);
 	rc = labreport_exit_code(out);
 out:
+	if (have_dir && !wrote) {
+		const char *const left[] = { cap };
+		unmake_dir(dir, made, left, 1);
+	}
 	json_decref(report);
 	run_outcome_free(out);
 	for (i = 0; i < nscn; i++) {

@@ -58,7 +58,8 @@ static void usage(FILE *f)
 "The scenario language is described in docs/scenario-language.md.\n"
 "exit codes: 0 every expectation holds, 1 some failed (or a leaked RST),\n"
 "2 bad usage or script, 3 environment problem (not root, no network\n"
-"namespaces, the target would not start, remote target).\n");
+"namespaces, the target would not start, remote target, a capture or\n"
+"report that cannot be written: full disk).\n");
 }
 
 struct opts {
@@ -364,7 +365,7 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = labreport_exit_code(out);
 	if (!o.quiet) {
-		char text[512];
+		char text[1024];
 		struct tout t;
 		if (tout_init(&t, sum, TOUT_NEVER) < 0) {
 			tout_fprintf(stderr, "lingerlab run: out of memory\n");

@@ -357,14 +357,27 @@ bool labreport_hazard(const struct run_outcome *o)
 
 void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
 {
-	size_t failed = 0, findings = 0;
-	uint64_t risk = 0;
+	size_t failed = 0, findings = 0, listed;
+	uint64_t risk = 0, unlisted = 0;
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
 		failed += !rs->passed;
 		findings += rs->rst_before_ack[AZ_SERVER];
 		if (rs->bytes_at_risk_max[AZ_SERVER] > risk)
 			risk = rs->bytes_at_risk_max[AZ_SERVER];
+	}
+	/* The scenarios know only the findings the analyzer kept (its
+	 * retention cap, summary.not_retained); its totals count them all.
+	 * The server's findings are never lab artefacts (those are the
+	 * runner's own RSTs), so its total is the run's. */
+	listed = findings;
+	if (o->az && az_totals(o->az)->not_retained) {
+		const struct az_totals *t = az_totals(o->az);
+		unlisted = t->not_retained;
+		if (t->rst_before_ack_by_sender[AZ_SERVER] > findings)
+			findings = (size_t)t->rst_before_ack_by_sender[AZ_SERVER];
+		if (t->bytes_at_risk_max[AZ_SERVER] > risk)
+			risk = t->bytes_at_risk_max[AZ_SERVER];
 	}
 	int n;
 	if (failed)
@@ -382,7 +395,13 @@ void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
 		        "; %zu rst_before_ack: the server reset %zu connection%s with up to %llu "
 		        "response bytes unacknowledged", findings, findings,
 		        findings == 1 ? "" : "s", (unsigned long long)risk);
-	else if (len < cap)
+	if (unlisted && findings && len < cap)
+		len += (size_t)snprintf(buf + len, cap - len,
+		        "; the scenarios list %zu of them; %llu more flagged connection%s %s "
+		        "counted here but listed nowhere (summary.not_retained)", listed,
+		        (unsigned long long)unlisted, unlisted == 1 ? "" : "s",
+		        unlisted == 1 ? "is" : "are");
+	else if (!findings && len < cap)
 		len += (size_t)snprintf(buf + len, cap - len, "; no rst_before_ack");
 	if (o->leaked_rst && len < cap)
 		len += (size_t)snprintf(buf + len, cap - len,
@@ -405,7 +424,7 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 	if (json_object_set_new(report, "lab", lab) ||
 	    json_object_set_new(report, "scenarios", scn))
 		return -1;
-	char text[512];
+	char text[1024];
 	labreport_verdict_text(o, text, sizeof text);
 	return report_set_verdict(report, labreport_hazard(o), labreport_exit_code(o), text);
 }

@@ -288,7 +288,7 @@ static json_t *joptions(const struct report_input *in)
 /* The analyze verdict, one sentence a person can act on. */
 static int set_analysis_verdict(json_t *root, const struct az *az)
 {
-	char text[768];
+	char text[1024];
 	report_verdict_text(az, text, sizeof text);
 	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, 0, text);
 }
@@ -497,13 +497,11 @@ static FILE *open_out(const char *path, char *tmp, size_t tmplen, char *err, siz
 	return f;
 }
 
-static int write_common(const json_t *root, const struct az *az, double t0,
+/* Dump into f and close it (flush only, for stdout). Returns 0, or -1
+ * with "write report: PATH: why" in err. */
+static int write_stream(FILE *f, const json_t *root, const struct az *az, double t0,
                         const char *path, char *err, size_t errlen)
 {
-	char tmp[4096];
-	FILE *f = open_out(path, tmp, sizeof tmp, err, errlen);
-	if (!f)
-		return -1;
 	int rc = dump_report(f, root, az, t0);
 	int e = errno;
 	if (f == stdout) {
@@ -514,11 +512,22 @@ static int write_common(const json_t *root, const struct az *az, double t0,
 			e = errno;
 		rc = -1;
 	}
-	f = NULL;
-	if (rc) {
+	if (rc)
 		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(e ? e : EIO));
+	return rc;
+}
+
+static int write_common(const json_t *root, const struct az *az, double t0,
+                        const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f = open_out(path, tmp, sizeof tmp, err, errlen);
+	if (!f)
+		return -1;
+	int rc = write_stream(f, root, az, t0, path, err, errlen);
+	f = NULL;
+	if (rc)
 		goto out;
-	}
 	if (tmp[0] && rename(tmp, path) != 0) {
 		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		rc = -1;
@@ -527,6 +536,16 @@ out:
 	if (rc && tmp[0])
 		unlink(tmp);
 	return rc;
+}
+
+FILE *report_open_early(const char *path, char *err, size_t errlen)
+{
+	if (!strcmp(path, "-"))
+		return stdout;
+	FILE *f = fopen(path, "we");
+	if (!f)
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
+	return f;
 }
 
 int report_write(const json_t *report, const char *path, char *err, size_t errlen)
@@ -548,6 +567,22 @@ int report_write_analysis(const struct az *az, const struct report_input *in,
 		return -1;
 	}
 	int rc = write_common(head, az, t0, path, err, errlen);
+	json_decref(head);
+	return rc;
+}
+
+int report_write_analysis_to(FILE *f, const struct az *az, const struct report_input *in,
+                             const char *path, char *err, size_t errlen)
+{
+	double t0;
+	json_t *head = analysis_head(az, in, &t0);
+	if (!head) {
+		errmsg_set(err, errlen, "write report: out of memory");
+		if (f != stdout)
+			fclose(f);
+		return -1;
+	}
+	int rc = write_stream(f, head, az, t0, path, err, errlen);
 	json_decref(head);
 	return rc;
 }

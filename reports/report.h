@@ -95,6 +95,22 @@ int report_write(const json_t *report, const char *path, char *err,
 int report_write_analysis(const struct az *az, const struct report_input *in,
                           const char *path, char *err, size_t errlen);
 
+/*
+ * For a caller that must open its report before it gives up root
+ * (`analyze -i`, reports/privdrop.h): open path for writing now, in place
+ * (created or truncated, as tcpdump -w does; "-" is standard output).
+ * No temporary file and rename here: a process that is no longer root may
+ * not rename in a root-owned directory. Returns NULL with "write report:
+ * PATH: why" in err.
+ */
+FILE *report_open_early(const char *path, char *err, size_t errlen);
+
+/* report_write_analysis() into f from report_open_early(); closes f
+ * (standard output is only flushed), also on failure. path is for
+ * messages. */
+int report_write_analysis_to(FILE *f, const struct az *az, const struct report_input *in,
+                             const char *path, char *err, size_t errlen);
+
 /* One compact JSON line for `--connections`. Returns 0, -1 on a write or
  * memory error (errno set). */
 int report_conn_line(FILE *f, const struct az_conn *c, double t0);
