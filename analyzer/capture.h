@@ -32,8 +32,9 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 #define CAP_BUFFER_DEFAULT (32ull << 20)
 #define CAP_BUFFER_MAX     ((1ull << 31) - 1) /* pcap_set_buffer_size's int */
 
-/* Open a live interface (promiscuous off, snaplen 262144, immediate mode)
- * with the kernel's capture buffer at CAP_BUFFER_DEFAULT. */
+/* Open a live interface (promiscuous off, snaplen 262144, frames handed
+ * over by the kernel within 10 ms) with the kernel's capture buffer at
+ * CAP_BUFFER_DEFAULT. */
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen);
 
 /* The same, with a capture buffer of buffer_bytes (tcpdump's -B; 0: the

@@ -93,6 +93,11 @@ load() {
 	sleep 0.5   # the last teardowns
 	awk '/requests in/ { print $1 }' "$TMP/$1.wrk"
 }
+# cpu_of PID: its CPU time so far (user+sys, all threads), in seconds
+cpu_of() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+		"/proc/$1/stat" 2>/dev/null || echo "?"
+}
 # stop_capture: SIGINT, then wait for it to write its figures. (The
 # captures are started with `ip netns exec`, which execs them: the signal
 # reaches the program itself, not a shell that ignores it.)
@@ -111,6 +116,7 @@ ip netns exec "$NS" tcpdump -i lo -Z root -w /dev/null "tcp port $PORT" 2>"$TMP/
 CAP_PID=$!
 wait_for "$TMP/tcpdump.err" 'listening on' || { say "tcpdump did not start"; exit 1; }
 req_t=$(load tcpdump)
+cpu_t=$(cpu_of "$CAP_PID")
 stop_capture
 t_cap=$(awk '/packets captured/ { print $1 }' "$TMP/tcpdump.err")
 t_drop=$(awk '/dropped by kernel/ { print $1 }' "$TMP/tcpdump.err")
@@ -122,6 +128,7 @@ ip netns exec "$NS" "$LINGERLAB" analyze -i lo -o "$TMP/report.json" "${EXTRA[@]
 CAP_PID=$!
 wait_for "$TMP/analyze.err" 'listening on' || { say "lingerlab did not start: $(cat "$TMP/analyze.err")"; exit 1; }
 req_l=$(load lingerlab)
+cpu_l=$(cpu_of "$CAP_PID")
 stop_capture
 if ! jq -e . "$TMP/report.json" >/dev/null 2>&1; then
 	say "lingerlab wrote no report: $(cat "$TMP/analyze.err")"; exit 1
@@ -129,7 +136,7 @@ fi
 read -r l_pk l_conn l_drop l_ifdrop < <(jq -r '[.input.packets, .summary.connections,
 	(.input.kernel_dropped // "n/a"), (.input.interface_dropped // "n/a")] | @tsv' "$TMP/report.json")
 
-f='live: %-34s %8s requests %9s packets %7s connections  kernel dropped %s, interface dropped %s\n'
-printf "$f" "tcpdump -i lo -w /dev/null" "${req_t:-?}" "${t_cap:-?}" "-" "${t_drop:-?}" "${t_ifdrop:-?}"
-printf "$f" "lingerlab analyze -i lo ${EXTRA[*]}" "${req_l:-?}" "$l_pk" "$l_conn" "$l_drop" "$l_ifdrop"
+f='live: %-28s %7s requests %8s packets %6s connections, kernel dropped %s, interface dropped %s, cpu %s s\n'
+printf "$f" "tcpdump -i lo -w /dev/null" "${req_t:-?}" "${t_cap:-?}" "-" "${t_drop:-?}" "${t_ifdrop:--}" "$cpu_t"
+printf "$f" "lingerlab analyze -i lo ${EXTRA[*]}" "${req_l:-?}" "$l_pk" "$l_conn" "$l_drop" "$l_ifdrop" "$cpu_l"
 say "(a request is a whole connection of some 10 packets; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs)"
