@@ -92,6 +92,20 @@ if start_analyze duration --duration 1 "tcp port $PORT"; then
 else
 	not_ok "live: analyze -i lo --duration started listening"
 fi
+# --- progress on a terminal ---------------------------------------------------
+# once a second: packets so far and the kernel's drops (never on a file)
+if command -v script >/dev/null; then
+	script -qec "$LINGERLAB analyze -i lo --duration 1.6 -o $TEST_TMP/tty.json 'tcp port $PORT'" \
+		"$TEST_TMP/tty.log" >/dev/null 2>&1
+	check "live: progress on a terminal: packets, packets/s, kernel drops" \
+		grep -qE 'lingerlab analyze: [0-9]+ packets, [0-9]+ packets/s, kernel dropped 0' "$TEST_TMP/tty.log"
+	check_jq "live: progress does not disturb the report" "$TEST_TMP/tty.json" '.input.kernel_dropped == 0'
+	check_eq "live: no progress when stderr is not a terminal" 0 \
+		"$(grep -c 'packets/s' "$TEST_TMP/sigint.err")"
+else
+	skip "live: progress on a terminal (needs script)"
+fi
+
 # --- frames the kernel dropped ---------------------------------------------
 # Deterministic: the analyzer is stopped (SIGSTOP, every thread seen
 # stopped) while N UDP datagrams go to a closed port on lo; with -B 1 (one
