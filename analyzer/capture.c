@@ -369,8 +369,8 @@ static void record_err(char *err, size_t errlen, const struct cap *c,
 	         (unsigned long long)n, why);
 }
 
-/* The single-threaded loop: live captures, and saved ones when the reader
- * thread cannot be started. */
+/* The single-threaded loop: for live and saved captures alike, when the
+ * reader thread cannot be started. */
 static int run_direct(struct cap *c, struct az *az,
                       const struct cap_limits *lim, char *err, size_t errlen)
 {
@@ -797,6 +797,13 @@ static void *reader_fast(struct cap_pipe *pp)
  */
 #define CAP_LIVE_HOLD_MS 10 /* a frame waits at most this long in a batch
                                the analyzer has not asked for yet */
+
+/* capture.h promises this bound; a frame never needs more than a batch's
+ * arena (CAP_SNAPLEN), so no live arena ever grows. */
+_Static_assert(CAP_LIVE_QUEUE_BYTES ==
+               CAP_LIVE_NBATCH * (CAP_ARENA + CAP_BATCH_RECS * sizeof(struct cap_rec)),
+               "CAP_LIVE_QUEUE_BYTES and the live batches disagree");
+_Static_assert(CAP_SNAPLEN <= CAP_ARENA, "a live frame may not fit a batch");
 
 struct live_fill {
 	struct cap_pipe *pp;
