@@ -412,32 +412,23 @@ static json_t *jsummary(const struct az *az)
 	return done(o, bad);
 }
 
-/* The end of the verdict when a live capture lost frames before the
- * analyzer saw them: nothing above can be vouched for. Appends to text
- * (len bytes used of size) and returns the new length. */
-static size_t verdict_capture_losses(char *text, size_t size, size_t len,
-                                     const struct report_input *in)
+/* The end of the verdict (text, a NUL-terminated string in size bytes)
+ * when a live capture lost frames before the analyzer saw them: nothing
+ * the verdict says can be vouched for. Cut short if text is full. */
+static void verdict_capture_losses(char *text, size_t size, const struct report_input *in)
 {
-	int n = 0;
-	if (!in->kernel_stats || len >= size ||
-	    (in->kernel_dropped == 0 && in->interface_dropped == 0))
-		return len;
-	if (in->kernel_dropped && in->interface_dropped)
-		n = snprintf(text + len, size - len, "; analysis incomplete: the kernel dropped "
-		             "%llu packet%s and the interface %llu",
-		             (unsigned long long)in->kernel_dropped,
-		             in->kernel_dropped == 1 ? "" : "s",
-		             (unsigned long long)in->interface_dropped);
+	size_t len = strlen(text);
+	uint64_t k = in->kernel_dropped, i = in->interface_dropped;
+	if (!in->kernel_stats || (k == 0 && i == 0) || len + 1 >= size)
+		return;
+	if (k && i)
+		snprintf(text + len, size - len, "; analysis incomplete: the kernel dropped "
+		         "%llu packet%s and the interface %llu", (unsigned long long)k,
+		         k == 1 ? "" : "s", (unsigned long long)i);
 	else
-		n = snprintf(text + len, size - len, "; analysis incomplete: the %s dropped "
-		             "%llu packet%s", in->kernel_dropped ? "kernel" : "interface",
-		             (unsigned long long)(in->kernel_dropped ? in->kernel_dropped
-		                                                     : in->interface_dropped),
-		             (in->kernel_dropped ? in->kernel_dropped : in->interface_dropped) == 1
-		             ? "" : "s");
-	if (n > 0)
-		len += (size_t)n < size - len ? (size_t)n : size - len - 1;
-	return len;
+		snprintf(text + len, size - len, "; analysis incomplete: the %s dropped %llu packet%s",
+		         k ? "kernel" : "interface", (unsigned long long)(k ? k : i),
+		         (k ? k : i) == 1 ? "" : "s");
 }
 
 /* The analyze verdict, one sentence a person can act on. */
@@ -479,13 +470,10 @@ static int set_analysis_verdict(json_t *root, const struct az *az,
 			len += (size_t)n < sizeof text - len ? (size_t)n : sizeof text - len - 1;
 	}
 	const struct az_fw2_summary *fw = az_fw2(az, AZ_SERVER);
-	if (fw && fw->count && len < sizeof text) {
-		n = snprintf(text + len, sizeof text - len, "; server FIN_WAIT_2: %llu socket%s, peak %u",
-		             (unsigned long long)fw->count, fw->count == 1 ? "" : "s", fw->peak);
-		if (n > 0)
-			len += (size_t)n < sizeof text - len ? (size_t)n : sizeof text - len - 1;
-	}
-	len = verdict_capture_losses(text, sizeof text, len, in);
+	if (fw && fw->count && len < sizeof text)
+		snprintf(text + len, sizeof text - len, "; server FIN_WAIT_2: %llu socket%s, peak %u",
+		         (unsigned long long)fw->count, fw->count == 1 ? "" : "s", fw->peak);
+	verdict_capture_losses(text, sizeof text, in);
 	/* exit_code: frames the capture lost (verdict_capture_losses) leave
 	 * the analysis unvouched; once the CI exit codes exist (issue 10, exit
 	 * 4), this argument and cmd_analyze()'s return are where it is mapped. */
