@@ -54,6 +54,23 @@ expect_error "bad --server-port" \
 	-r "$SEED" --server-port 70000
 expect_error "--duration on a file" \
 	"lingerlab analyze: --duration: only with -i (a live capture)" -r "$SEED" --duration 2
+# -B SIZE: KiB as tcpdump's -B, or KiB/MiB/GiB; at most what libpcap takes
+# (an int of bytes). A size it accepts gets as far as the -r check.
+for b in 65536 64MiB 1GiB 512KiB 2097151; do
+	expect_error "-B $b is a size" "lingerlab analyze: -B: only with -i (a live capture)" \
+		-r "$SEED" -B "$b"
+done
+for b in 0 0MiB abc 64MB 64mib -5 +64 " 64" 64MiB/s 1.5MiB MiB 99999999999999999999; do
+	expect_error "-B '$b' refused" \
+		"lingerlab analyze: -B: expected a buffer size > 0 in KiB or with a unit (e.g. 65536, 64MiB), found '$b'" \
+		-i lo -B "$b"
+done
+for b in 2GiB 2048MiB 2097152 17179869184GiB; do
+	expect_error "-B $b too large" \
+		"lingerlab analyze: -B: at most 2147483647 bytes (libpcap's limit), found '$b'" \
+		-i lo -B "$b"
+done
+expect_error "-B without a size" "lingerlab analyze: -B: option needs an argument" -i lo -B
 expect_error "report into a missing directory" \
 	"lingerlab analyze: write report: nodir/r.json: No such file or directory" \
 	-r "$SEED" -o nodir/r.json
