@@ -33,7 +33,6 @@
  * stderr); what the commands print on stderr for a broken timeline is left
  * visible, it is rare.
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
