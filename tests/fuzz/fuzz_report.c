@@ -23,7 +23,8 @@
  * of: for any other id it opens the capture the report names (pcaptl.h),
  * which a fuzzer must not steer to arbitrary files.
  *
- * Invariants: a message is one non-empty line naming the file; a loaded
+ * Invariants: a message is one non-empty line naming the file, with no
+ * control byte (rf_load() writes the parser's quote of the input \xHH); a loaded
  * root has the skeleton rf_load() promises; a timeline's packets are
  * NUL-terminated and its cut index inside it; a report compared with
  * itself has no change and no regression, and any comparison's counters
@@ -112,7 +113,9 @@ static void check_message(const char *err, const char *path)
 	check(memchr(err, '\0', ERR_LEN) != NULL);
 	check(err[0] != '\0');
 	check(strncmp(err, path, strlen(path)) == 0);
-	check(strchr(err, '\n') == NULL);
+	/* one line, and nothing that drives a terminal (C0, DEL) */
+	for (const char *p = err; *p; p++)
+		check((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
 
 /* Walk what explain and render walk, through the accessors. Returns false
