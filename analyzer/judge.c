@@ -549,20 +549,23 @@ bool judge_linger(const struct conn *c, uint64_t *bytes, double *seconds,
 	drained = unacked(upto, from);
 	if (drained == 0)
 		return false;
-	/* the first of the events that end it */
+	/* the first of the events that end it (at one time: the client's
+	 * FIN, then the server's RST, then the client's); none: the capture
+	 * ended first */
 	t_end = c->last_time;
 	how = AZ_LINGER_CAPTURE_END;
-	if (c->t_client_fin_in > 0) {
-		t_end = c->t_client_fin_in;
-		how = AZ_LINGER_CLIENT_FIN;
+	if (cs->rst_seen) {
+		t_end = cs->rst_time;
+		how = AZ_LINGER_CLIENT_RST;
 	}
-	if (sc->rst_seen && sc->rst_time <= t_end) {
+	if (sc->rst_seen && (how == AZ_LINGER_CAPTURE_END || sc->rst_time <= t_end)) {
 		t_end = sc->rst_time;
 		how = AZ_LINGER_SERVER_RST;
 	}
-	if (cs->rst_seen && cs->rst_time < t_end) {
-		t_end = cs->rst_time;
-		how = AZ_LINGER_CLIENT_RST;
+	if (c->t_client_fin_in > 0 &&
+	    (how == AZ_LINGER_CAPTURE_END || c->t_client_fin_in <= t_end)) {
+		t_end = c->t_client_fin_in;
+		how = AZ_LINGER_CLIENT_FIN;
 	}
 	*bytes = drained;
 	*seconds = t_end - sc->fin_time;

@@ -390,6 +390,45 @@ static void test_linger_ends_in_reset(void **state)
 }
 
 /*
+ * A linger that the client ends with its RST, the last packet of the
+ * capture (Apache in the lab, tests/captures/real/lab-apache2.pcap): the
+ * server ACKed 2000 late bytes after its FIN; the client's RST, with
+ * nothing of its own unACKed, ends the linger (client_rst, not
+ * capture_end) and is no finding.
+ */
+static void test_linger_ended_by_client_rst(void **state)
+{
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_conn *k;
+	(void)state;
+
+	pb_list_init(&l, PB_DLT_EN10MB);
+	assert_int_equal(pb_conn_init(&c, CLI, 40000, SRV, 80, 1000, 5000), 0);
+	pb_syn(&l, &c, 1.000);
+	pb_synack(&l, &c, 1.010);
+	pb_ack(&l, &c, PB_C2S, 1.020, PB_NEXT, PB_NEXT);
+	pb_data(&l, &c, PB_C2S, 1.030, PB_NEXT, PB_NEXT, NULL, 80);
+	pb_data(&l, &c, PB_S2C, 1.040, PB_NEXT, PB_NEXT, NULL, 250);
+	pb_fin(&l, &c, PB_S2C, 1.041, PB_NEXT, PB_NEXT);
+	pb_data(&l, &c, PB_C2S, 1.050, PB_NEXT, PB_NEXT, NULL, 1000);
+	pb_ack(&l, &c, PB_S2C, 1.055, PB_NEXT, PB_NEXT);
+	pb_data(&l, &c, PB_C2S, 1.060, PB_NEXT, PB_NEXT, NULL, 1000);
+	pb_ack(&l, &c, PB_S2C, 1.065, PB_NEXT, PB_NEXT);
+	pb_rstack(&l, &c, PB_C2S, 1.800, PB_NEXT, PB_NEXT);
+	run_list(&r, &l, NULL);
+	k = run_conn(&r, 1);
+	assert_true(k->lingered);
+	assert_int_equal(k->linger_bytes, 2000);
+	assert_int_equal(k->linger_end, AZ_LINGER_CLIENT_RST);
+	ASSERT_CLOSE(k->linger_seconds, 1.800 - 1.041);
+	assert_int_equal(az_n_findings(r.az), 0);
+	az_free(r.az);
+	pb_list_free(&l);
+}
+
+/*
  * FIN_WAIT_2 and a FIN beyond a hole. The server closes first; the client
  * ACKs the FIN (server in FIN_WAIT_2 from 1.050). The client's next 100
  * bytes are lost before the capture point; its following 100 bytes and its
@@ -474,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_reset_before_ack_and_challenge),
 		cmocka_unit_test(test_two_findings),
 		cmocka_unit_test(test_linger_ends_in_reset),
+		cmocka_unit_test(test_linger_ended_by_client_rst),
 		cmocka_unit_test(test_fin_beyond_hole),
 		cmocka_unit_test(test_synack_before_syn),
 	};
