@@ -100,26 +100,52 @@ asan:
 	  EXTRA_LDLIBS="-fsanitize=address,undefined" tests
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
-# libFuzzer over the decoder and the analyzer; bounded time per target.
+# libFuzzer over everything that parses untrusted bytes: the decoder, the
+# analyzer and the pcap reader (fuzz_decode, fuzz_analyzer, fuzz_pcapread),
+# the scenario parser (fuzz_scenario) and the report readers of explain,
+# render and diff (fuzz_report); bounded time per target.
+# Per target NAME (tests/fuzz/NAME.c):
+#   FUZZ_DEPS_NAME   the sources it links (default: the analyzer),
+#   FUZZ_LIBS_NAME   extra libraries,
+#   FUZZ_SEEDS_NAME  seed folders (default: tests/fuzz/seeds),
+#   and -dict=tests/fuzz/X.dict when NAME is fuzz_X and that file exists.
+# `make fuzz FUZZ_TARGETS="fuzz_scenario"` runs a subset.
 # UBSan findings abort (so libFuzzer keeps them as crashes); crash inputs go
 # to $(FUZZ_BUILD)/<target>-crash-*, not the working directory. Every target
 # runs even if an earlier one crashed; the rule fails at the end.
 FUZZ_TIME ?= 60
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_DEPS_DEFAULT := $(wildcard analyzer/*.c)
+FUZZ_DEPS_fuzz_scenario := lab/scenario.c
+FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
+# cmd_explain/cmd_diff sit in one object list with the rest of the CLI
+# (cmd_run needs the lab, cmd_audit libnet): link it all but main.c.
+FUZZ_DEPS_fuzz_report := $(LIB_SRC)
+FUZZ_LIBS_fuzz_report := $(NET_LIBS)
+FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
+FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
+               -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined
+fuzz_dict = $(firstword $(wildcard tests/fuzz/$(1).dict tests/fuzz/$(patsubst fuzz_%,%,$(1)).dict))
+# One target's shell commands: build (a build failure stops the rule), run.
+define fuzz_one
+n=$(1); \
+clang $(FUZZ_CFLAGS) -o $(FUZZ_BUILD)/$$n tests/fuzz/$$n.c \
+  $(or $(FUZZ_DEPS_$(1)),$(FUZZ_DEPS_DEFAULT)) $(PKG_LIBS) $(FUZZ_LIBS_$(1)) -lm || exit 1; \
+mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+  $(if $(call fuzz_dict,$(1)),-dict=$(call fuzz_dict,$(1))) \
+  -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/corpus-$$n \
+  $(or $(FUZZ_SEEDS_$(1)),tests/fuzz/seeds) \
+  || failed="$$failed $$n";
+endef
+
 fuzz:
 	@mkdir -p $(FUZZ_BUILD)
-	@failed=""; for f in $(FUZZ_SRC); do \
-	  n=$$(basename $$f .c); \
-	  clang -pthread -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined \
-	    -o $(FUZZ_BUILD)/$$n $$f $(wildcard analyzer/*.c) $(PKG_LIBS) -lm || exit 1; \
-	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
-	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_BUILD)/$$n- $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds \
-	    || failed="$$failed $$n"; \
-	done; \
+	@failed=""; \
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_one,$(t))) \
 	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed (inputs in $(FUZZ_BUILD)/)"; exit 1; fi
 
 bench: deps

@@ -352,6 +352,9 @@ struct az_totals {
 	uint64_t rst_before_ack_by_sender[2]; /* [enum az_side] */
 	uint64_t by_basis[3];      /* findings by enum az_basis */
 	uint64_t by_impact[2][AZ_NIMPACTS]; /* [sender][enum az_impact] */
+	uint32_t bytes_at_risk_max[2]; /* [sender]: the largest bytes at risk
+	                              of either view (at_server, at_client)
+	                              over every finding, kept or not */
 	uint64_t role_inferred;
 	uint64_t retained;         /* flagged connections kept for the report */
 	uint64_t not_retained;     /* flagged beyond max_retained */

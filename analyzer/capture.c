@@ -20,6 +20,10 @@
  * an error can name the record's position in the file, and a rejected
  * frame goes to az_skip_frame() so that the analyzer's packet indexes
  * count every frame of the file (tcpdump -r numbers them the same way).
+ *
+ * A live interface is read by a thread of its own too ("live captures"
+ * below): it empties the kernel's ring into batches while the analyzer
+ * works, and reads the kernel's drop counters once a second.
  */
 #include "analyzer/capture.h"
 
@@ -39,9 +43,13 @@
 #include "analyzer/pcapread.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
+#define CAP_BLOCK_MS     10     /* live: a frame waits at most this long in
+                                   the kernel's ring on a quiet link */
 #define CAP_TIMEOUT_MS   100    /* live: limits are looked at this often, so
                                    a stop flag or --duration acts promptly */
 #define CAP_PROGRESS_MASK 0xffffu /* progress every 64 Ki frames */
+#define CAP_KSTATS_SECONDS 1.0  /* live: the kernel's counters are read
+                                   this often while capturing */
 #define PCAP_FILE_HDR    24     /* pcap file header, for the byte estimate */
 #define PCAP_REC_HDR     16     /* pcap record header */
 
@@ -56,6 +64,13 @@ struct cap {
 	int fd;                  /* live: descriptor to poll() */
 	bool from_stdin;         /* "-": read only through libpcap */
 	char dlt_name[32];       /* "EN10MB", or "DLT_n" if libpcap has none */
+	/* live: the kernel's counters in 64 bits (kst), summed from libpcap's
+	 * 32-bit ones (kst_last); written by whichever thread owns p (the
+	 * reader while cap_run() runs), read by cap_kernel_stats() */
+	pthread_mutex_t kst_mu;
+	bool kst_valid;
+	struct cap_kstats kst;
+	struct pcap_stat kst_last;
 };
 
 /* libpcap often starts its message with "NAME: "; we add the name
@@ -76,6 +91,11 @@ static struct cap *cap_alloc(const char *name, bool live, char *err,
 	struct cap *c = calloc(1, sizeof(*c));
 
 	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	if (pthread_mutex_init(&c->kst_mu, NULL) != 0) {
+		free(c);
 		snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
@@ -150,12 +170,28 @@ err:
 
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 {
+	return cap_open_live_buffer(iface, 0, err, errlen);
+}
+
+struct cap *cap_open_live_buffer(const char *iface, uint64_t buffer_bytes,
+                                 char *err, size_t errlen)
+{
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct cap *c;
 	int rc;
+	bool denied = false;
 
 	if (!iface) {
 		snprintf(err, errlen, "capture: no interface name");
+		return NULL;
+	}
+	if (buffer_bytes == 0)
+		buffer_bytes = CAP_BUFFER_DEFAULT;
+	if (buffer_bytes > CAP_BUFFER_MAX) {
+		snprintf(err, errlen, "%s: capture buffer: %llu bytes is more "
+		         "than the %llu libpcap takes", iface,
+		         (unsigned long long)buffer_bytes,
+		         (unsigned long long)CAP_BUFFER_MAX);
 		return NULL;
 	}
 	c = cap_alloc(iface, true, err, errlen);
@@ -168,9 +204,13 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	}
 	if (pcap_set_snaplen(c->p, CAP_SNAPLEN) != 0 ||
 	    pcap_set_promisc(c->p, 0) != 0 ||
-	    pcap_set_timeout(c->p, CAP_TIMEOUT_MS) != 0 ||
-	    pcap_set_immediate_mode(c->p, 1) != 0) {
+	    pcap_set_timeout(c->p, CAP_BLOCK_MS) != 0 ||
+	    pcap_set_immediate_mode(c->p, 0) != 0) {
 		snprintf(err, errlen, "%s: cannot set capture options", iface);
+		goto err;
+	}
+	if (pcap_set_buffer_size(c->p, (int)buffer_bytes) != 0) {
+		snprintf(err, errlen, "%s: capture buffer: cannot set it", iface);
 		goto err;
 	}
 	rc = pcap_activate(c->p);
@@ -183,10 +223,18 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 			detail = pcap_statustostr(rc);
 		snprintf(err, errlen, "%s: %s", iface,
 		         strip_name(detail, iface));
+		denied = rc == PCAP_ERROR_PERM_DENIED;
 		goto err;
 	}
 	/* rc > 0 is a warning (e.g. promiscuous mode not supported): the
-	 * capture works, nothing to report. */
+	 * capture works, nothing to report.
+	 * Not immediate mode: libpcap on Linux then falls back to TPACKET_V2,
+	 * whose ring has one slot per frame, each as large as the biggest
+	 * frame the link can carry (64 KiB on loopback): a 32 MiB buffer
+	 * held some 500 frames, and a busy second lost half of them.
+	 * TPACKET_V3 packs frames into 256 KiB blocks the kernel hands over
+	 * when full or CAP_BLOCK_MS after their first frame: as many frames
+	 * as fit in the bytes, and one wakeup per block, not per frame. */
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
 	/* libpcap's own blocking read keeps polling through its timeouts
@@ -202,6 +250,7 @@ struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
 	return c;
 err:
 	cap_close(c);
+	errno = denied ? EPERM : 0;
 	return NULL;
 }
 
@@ -258,6 +307,48 @@ uint64_t cap_file_size(const struct cap *c)
 	return c->file_size;
 }
 
+/* Read the kernel's counters into c->kst; only the thread that owns c->p
+ * (the live reader while cap_run() runs) calls this. libpcap's counters
+ * are 32-bit and cumulative: the first read is taken as is, later ones
+ * add what changed, modulo 2^32, so a wrap is no loss. */
+static void kstats_read(struct cap *c)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || pcap_stats(c->p, &ps) != 0)
+		return;
+	pthread_mutex_lock(&c->kst_mu);
+	if (!c->kst_valid) {
+		c->kst.received = ps.ps_recv;
+		c->kst.kernel_dropped = ps.ps_drop;
+		c->kst.interface_dropped = ps.ps_ifdrop;
+		c->kst_valid = true;
+	} else {
+		c->kst.received += (uint32_t)(ps.ps_recv - c->kst_last.ps_recv);
+		c->kst.kernel_dropped +=
+			(uint32_t)(ps.ps_drop - c->kst_last.ps_drop);
+		c->kst.interface_dropped +=
+			(uint32_t)(ps.ps_ifdrop - c->kst_last.ps_ifdrop);
+	}
+	c->kst_last = ps;
+	pthread_mutex_unlock(&c->kst_mu);
+}
+
+int cap_kernel_stats(struct cap *c, struct cap_kstats *st)
+{
+	int rc = -1;
+
+	if (!c->live)
+		return -1;
+	pthread_mutex_lock(&c->kst_mu);
+	if (c->kst_valid) {
+		*st = c->kst;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&c->kst_mu);
+	return rc;
+}
+
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -281,17 +372,17 @@ static void record_err(char *err, size_t errlen, const struct cap *c,
 	         (unsigned long long)n, why);
 }
 
-/* The single-threaded loop: live captures, and saved ones when the reader
- * thread cannot be started. */
+/* The single-threaded loop: for live and saved captures alike, when the
+ * reader thread cannot be started. */
 static int run_direct(struct cap *c, struct az *az,
                       const struct cap_limits *lim, char *err, size_t errlen)
 {
 	uint64_t records = 0, fed = 0, est_bytes = PCAP_FILE_HDR;
-	double t0 = 0;
+	double t0 = 0, next_kst = 0;
 	FILE *f = c->live ? NULL : pcap_file(c->p);
 
-	if (c->live && lim->duration > 0)
-		t0 = now_mono();
+	if (c->live)
+		t0 = next_kst = now_mono();
 
 	for (;;) {
 		struct pcap_pkthdr *h;
@@ -302,9 +393,16 @@ static int run_direct(struct cap *c, struct az *az,
 			break;
 		if (lim->count && fed >= lim->count)
 			break;
-		if (c->live && lim->duration > 0 &&
-		    now_mono() - t0 >= lim->duration)
-			break;
+		if (c->live) {
+			double now = now_mono();
+
+			if (lim->duration > 0 && now - t0 >= lim->duration)
+				break;
+			if (now >= next_kst) {
+				kstats_read(c);
+				next_kst = now + CAP_KSTATS_SECONDS;
+			}
+		}
 
 		rc = pcap_next_ex(c->p, &h, &data);
 		if (rc == 0) {
@@ -375,6 +473,9 @@ static int run_direct(struct cap *c, struct az *az,
                                         1 MiB measured the same (with the
                                         in-place reader, 256 KiB is one
                                         pread() of 256 KiB per batch) */
+#define CAP_LIVE_NBATCH 64           /* live: the queue that lets the
+                                        analyzer fall behind for a while
+                                        (capture.h: CAP_LIVE_QUEUE_BYTES) */
 #define CAP_ARENA       (256u << 10) /* frame bytes per batch (grows for a
                                         bigger record) */
 #define CAP_BATCH_RECS  4096u        /* records per batch at most */
@@ -422,7 +523,15 @@ struct cap_pipe {
 	bool reader_waits;         /* the reader sleeps until half the ring is
 	                              free again (mu) */
 	atomic_bool quit;          /* the analyzer is done: reader, stop */
-	struct cap_batch b[CAP_NBATCH];
+	size_t nbatch;             /* batches in the ring: CAP_NBATCH, or
+	                              CAP_LIVE_NBATCH for a live capture */
+	/* live only */
+	double duration;           /* lim->duration */
+	atomic_bool stop_reading;  /* the analyzer saw *stop: reader, hand
+	                              over what you have and end */
+	atomic_bool hungry;        /* the analyzer waits for a batch: reader,
+	                              hand over one as soon as it holds a frame */
+	struct cap_batch b[CAP_LIVE_NBATCH];
 	/* "FILE: record N: reason", written before the CAP_ERROR batch is
 	 * handed over (pcap_geterr's buffer belongs to the reader) */
 	char err[sizeof(((struct cap *)0)->name) + PCAP_ERRBUF_SIZE + 48];
@@ -448,7 +557,7 @@ static void pipe_free(struct cap_pipe *pp)
 {
 	if (!pp)
 		return;
-	for (size_t i = 0; i < CAP_NBATCH; i++) {
+	for (size_t i = 0; i < pp->nbatch; i++) {
 		free(pp->b[i].recs);
 		pp->b[i].recs = NULL;
 		free(pp->b[i].a.mem);
@@ -486,8 +595,12 @@ static struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim)
 	pp->c = c;
 	pp->count = lim->count;
 	pp->want_pos = lim->progress != NULL;
+	pp->nbatch = c->live ? CAP_LIVE_NBATCH : CAP_NBATCH;
+	pp->duration = lim->duration;
 	atomic_init(&pp->quit, false);
-	for (size_t i = 0; i < CAP_NBATCH; i++) {
+	atomic_init(&pp->stop_reading, false);
+	atomic_init(&pp->hungry, false);
+	for (size_t i = 0; i < pp->nbatch; i++) {
 		pp->b[i].recs = malloc(CAP_BATCH_RECS * sizeof(struct cap_rec));
 		pp->b[i].a.mem = malloc(CAP_ARENA);
 		pp->b[i].a.size = CAP_ARENA;
@@ -509,12 +622,12 @@ static struct cap_batch *reader_take(struct cap_pipe *pp, uint64_t w)
 	 * every batch given back, and a wakeup costs the analyzer's thread a
 	 * futex call and the sleeping core an interrupt: wait for half the
 	 * ring instead. */
-	if (pp->nfull == CAP_NBATCH)
+	if (pp->nfull == pp->nbatch)
 		pp->reader_waits = true;
 	while (pp->reader_waits && !atomic_load(&pp->quit))
 		pthread_cond_wait(&pp->freed, &pp->mu);
 	if (!atomic_load(&pp->quit))
-		b = &pp->b[w % CAP_NBATCH];
+		b = &pp->b[w % pp->nbatch];
 	pthread_mutex_unlock(&pp->mu);
 	if (b) {
 		b->n = 0;
@@ -663,6 +776,150 @@ static void *reader_fast(struct cap_pipe *pp)
 	return NULL;
 }
 
+/* ---- live captures: a reader thread ------------------------------------------
+ *
+ * Measured before it: nginx and wrk (Connection: close) on loopback at
+ * some 25,000 connections a second, on two cores busy with them; the
+ * analyzer read frames itself, between two packets' analysis, from
+ * libpcap's default 2 MiB ring, which filled whenever the analyzer (or
+ * the core it ran on) was busy for a few milliseconds: it saw fewer than
+ * half the frames, and said nothing. tcpdump, doing nothing per frame,
+ * lost none.
+ *
+ * So the reader empties the kernel's ring into the batches of the saved
+ * capture's pipe (a copy per frame: libpcap's ring must be given back to
+ * the kernel), CAP_LIVE_NBATCH of them, while the analyzer catches up. A
+ * batch is handed over when it is full, or as soon as it holds a frame
+ * while the analyzer waits (hungry): on a quiet link a frame reaches the
+ * analyzer at once, on a busy one batches stay large and the handovers
+ * few. Only the reader touches the pcap handle while cap_run() runs,
+ * including pcap_stats() once a second (libpcap's handle is not shared
+ * between threads). With the queue full the reader waits; the kernel's
+ * ring then fills and the kernel counts what it drops, which is what
+ * cap_kernel_stats() reports: nothing is lost silently.
+ */
+#define CAP_LIVE_HOLD_MS 10 /* a frame waits at most this long in a batch
+                               the analyzer has not asked for yet */
+
+/* capture.h promises this bound; a frame never needs more than a batch's
+ * arena (CAP_SNAPLEN), so no live arena ever grows. */
+_Static_assert(CAP_LIVE_QUEUE_BYTES ==
+               CAP_LIVE_NBATCH * (CAP_ARENA + CAP_BATCH_RECS * sizeof(struct cap_rec)),
+               "CAP_LIVE_QUEUE_BYTES and the live batches disagree");
+_Static_assert(CAP_SNAPLEN <= CAP_ARENA, "a live frame may not fit a batch");
+
+struct live_fill {
+	struct cap_pipe *pp;
+	struct cap_batch *b;       /* being filled; NULL once the analyzer quit */
+	uint64_t w;                /* its number */
+	uint64_t got;              /* frames put into batches */
+	bool oom;
+};
+
+/* Reader, live: pcap_dispatch()'s callback, one frame into the batch
+ * (into the next one when its bytes do not fit; the dispatch is never
+ * asked for more frames than the batch has records free). */
+static void live_put(u_char *user, const struct pcap_pkthdr *h,
+                     const u_char *data)
+{
+	struct live_fill *lf = (struct live_fill *)(void *)user;
+	struct cap_batch *b = lf->b;
+	size_t need = h->caplen;
+
+	if (!b || lf->oom)
+		return;
+	if (b->a.pos + need > b->a.size) {
+		if (b->n > 0) {
+			reader_give(lf->pp, b, CAP_MORE);
+			b = lf->b = reader_take(lf->pp, ++lf->w);
+			if (!b) {
+				pcap_breakloop(lf->pp->c->p);
+				return;
+			}
+		}
+		if (need > b->a.size) {
+			size_t sz = align_up(need);
+			uint8_t *a = realloc(b->a.mem, sz);
+
+			if (!a) {
+				lf->oom = true;
+				pcap_breakloop(lf->pp->c->p);
+				return;
+			}
+			b->a.mem = a;
+			b->a.size = sz;
+		}
+	}
+	put_rec(&b->recs[b->n++], h, false, b->a.pos);
+	memcpy(b->a.mem + b->a.pos, data, need);
+	b->a.pos = align_up(b->a.pos + need);
+	lf->got++;
+}
+
+static void *reader_live(struct cap_pipe *pp)
+{
+	struct cap *c = pp->c;
+	struct live_fill lf = { .pp = pp };
+	double t0 = now_mono(), next_kst = t0;
+	enum cap_end end = CAP_EOF;
+
+	lf.b = reader_take(pp, 0);
+	while (lf.b) {
+		double now = now_mono();
+		int max, rc;
+
+		if (atomic_load(&pp->stop_reading))
+			break;
+		if (pp->count && lf.got >= pp->count)
+			break;
+		if (pp->duration > 0 && now - t0 >= pp->duration)
+			break;
+		if (now >= next_kst) {
+			kstats_read(c);
+			next_kst = now + CAP_KSTATS_SECONDS;
+		}
+		max = (int)(CAP_BATCH_RECS - lf.b->n);
+		if (pp->count && pp->count - lf.got < (uint64_t)max)
+			max = (int)(pp->count - lf.got);
+		rc = pcap_dispatch(c->p, max, live_put, (u_char *)&lf);
+		if (!lf.b)
+			return NULL;    /* the analyzer quit */
+		if (lf.oom) {
+			snprintf(pp->err, sizeof(pp->err), "%s: out of memory",
+			         c->name);
+			end = CAP_ERROR;
+			break;
+		}
+		if (rc < 0 && rc != PCAP_ERROR_BREAK) {
+			snprintf(pp->err, sizeof(pp->err), "%s: %s", c->name,
+			         pcap_geterr(c->p));
+			end = CAP_ERROR;
+			break;
+		}
+		if (lf.b->n == CAP_BATCH_RECS ||
+		    (lf.b->n > 0 && atomic_load(&pp->hungry))) {
+			reader_give(pp, lf.b, CAP_MORE);
+			lf.b = reader_take(pp, ++lf.w);
+			continue;
+		}
+		if (rc == 0) {
+			/* nothing ready: wait for the kernel (EINTR is fine) */
+			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+			int ms = lf.b->n > 0 ? CAP_LIVE_HOLD_MS : CAP_TIMEOUT_MS;
+
+			if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+				snprintf(pp->err, sizeof(pp->err), "%s: poll: %s",
+				         c->name, strerror(errno));
+				end = CAP_ERROR;
+				break;
+			}
+		}
+	}
+	if (lf.b)
+		reader_give(pp, lf.b, end);
+	return NULL;
+}
+
 static void *reader_main(void *arg)
 {
 	struct cap_pipe *pp = arg;
@@ -672,6 +929,8 @@ static void *reader_main(void *arg)
 	enum cap_end end = CAP_EOF;
 	struct cap_batch *b;
 
+	if (c->live)
+		return reader_live(pp);
 	if (pp->rd)
 		return reader_fast(pp);
 	b = reader_take(pp, w);
@@ -768,7 +1027,7 @@ static struct cap_batch *analyzer_take(struct cap_pipe *pp, uint64_t r,
 		pthread_cond_timedwait(&pp->filled, &pp->mu, &ts);
 	}
 	pthread_mutex_unlock(&pp->mu);
-	return stopped ? NULL : &pp->b[r % CAP_NBATCH];
+	return stopped ? NULL : &pp->b[r % pp->nbatch];
 }
 
 /* Analyzer: give a batch it has finished with back to the reader. */
@@ -776,7 +1035,7 @@ static void analyzer_give(struct cap_pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
 	pp->nfull--;
-	if (pp->reader_waits && pp->nfull <= CAP_NBATCH / 2) {
+	if (pp->reader_waits && pp->nfull <= pp->nbatch / 2) {
 		pp->reader_waits = false;
 		pthread_cond_signal(&pp->freed);
 	}
@@ -879,6 +1138,90 @@ out:
 	return ret;
 }
 
+/* Analyzer, live: batch number r, or NULL if none came within
+ * CAP_TIMEOUT_MS. While it waits it is hungry (see above). */
+static struct cap_batch *analyzer_poll_live(struct cap_pipe *pp, uint64_t r)
+{
+	struct cap_batch *b = NULL;
+	struct timespec ts;
+
+	pthread_mutex_lock(&pp->mu);
+	if (pp->nfull == 0) {
+		atomic_store(&pp->hungry, true);
+		if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+			ts.tv_nsec += CAP_TIMEOUT_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&pp->filled, &pp->mu, &ts);
+		} else {
+			pthread_cond_wait(&pp->filled, &pp->mu);
+		}
+	}
+	if (pp->nfull > 0)
+		b = &pp->b[r % pp->nbatch];
+	atomic_store(&pp->hungry, false);
+	pthread_mutex_unlock(&pp->mu);
+	return b;
+}
+
+/* Live capture through the reader thread. Returns 0, -1 (err set), or 1
+ * if the thread could not be started (nothing was read). The reader ends
+ * the capture (count, duration, *stop passed on as stop_reading); every
+ * frame it read is analyzed, in the order read. */
+static int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
+                    char *err, size_t errlen)
+{
+	struct cap_pipe *pp = pipe_new(c, lim);
+	uint64_t records = 0, bytes = 0, r = 0;
+	bool stopping = false;
+	int ret = 0;
+
+	if (!pp)
+		return 1;
+	if (pipe_start(pp) != 0) {
+		pipe_free(pp);
+		return 1;
+	}
+	for (;;) {
+		struct cap_batch *b;
+
+		if (!stopping && lim->stop && *lim->stop) {
+			stopping = true;
+			atomic_store(&pp->stop_reading, true);
+		}
+		b = analyzer_poll_live(pp, r);
+		if (!b) {
+			if (lim->progress)
+				lim->progress(records, bytes, 0, lim->progress_arg);
+			continue;
+		}
+		for (size_t i = 0; i < b->n; i++) {
+			const struct cap_rec *rec = &b->recs[i];
+
+			records++;
+			bytes += rec->caplen;
+			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
+			          rec->caplen, rec->len);
+		}
+		if (lim->progress)
+			lim->progress(records, bytes, 0, lim->progress_arg);
+		if (b->end != CAP_MORE) {
+			if (b->end == CAP_ERROR) {
+				snprintf(err, errlen, "%s", pp->err);
+				ret = -1;
+			}
+			break;
+		}
+		analyzer_give(pp);
+		r++;
+	}
+	pipe_stop(pp);
+	pipe_free(pp);
+	return ret;
+}
+
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen)
 {
@@ -887,11 +1230,17 @@ int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
 
 	if (!lim)
 		lim = &none;
-	if (!c->live) {
-		rc = run_piped(c, az, lim, err, errlen);
-		if (rc <= 0)
-			return rc;
+	if (c->live) {
+		rc = run_live(c, az, lim, err, errlen);
+		if (rc > 0)
+			rc = run_direct(c, az, lim, err, errlen);
+		/* the reader is gone: this thread owns the handle again */
+		kstats_read(c);
+		return rc;
 	}
+	rc = run_piped(c, az, lim, err, errlen);
+	if (rc <= 0)
+		return rc;
 	return run_direct(c, az, lim, err, errlen);
 }
 
@@ -904,5 +1253,6 @@ void cap_close(struct cap *c)
 	if (c->p)
 		pcap_close(c->p);
 	c->p = NULL;
+	pthread_mutex_destroy(&c->kst_mu);
 	free(c);
 }

@@ -545,6 +545,9 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 	if (c->dumper) {
 		pcap_dump((u_char *)c->dumper, h, bytes);
 		c->st.frames_dumped++;
+		/* stdio keeps the error: one flag test per frame */
+		if (!c->st.dump_errno && ferror(pcap_dump_file(c->dumper)))
+			c->st.dump_errno = errno ? errno : EIO;
 	}
 	r = dec_packet(c->dlt, bytes, h->caplen, h->len, &d, NULL);
 	if (r != DEC_OK || d.af != 4) {
@@ -1461,6 +1464,8 @@ int rawtcp_dump_open(struct rawtcp *c, const char *path, char *err, size_t errle
 int rawtcp_dump_flush(struct rawtcp *c, char *err, size_t errlen)
 {
 	if (c->dumper && pcap_dump_flush(c->dumper) != 0) {
+		if (!c->st.dump_errno)
+			c->st.dump_errno = errno ? errno : EIO;
 		errmsg_set(err, errlen, "rawtcp_dump_flush: %s", strerror(errno));
 		return -1;
 	}
@@ -1489,6 +1494,11 @@ void rawtcp_dump_close(struct rawtcp *c)
 	if (!c || !c->dumper)
 		return;
 	(void)drain_capture(c, rawtcp_now_us(), NULL, 0);
+	/* pcap_dump_close() says nothing of a failed write: flush first */
+	errno = 0;
+	if ((pcap_dump_flush(c->dumper) != 0 || ferror(pcap_dump_file(c->dumper))) &&
+	    !c->st.dump_errno)
+		c->st.dump_errno = errno ? errno : EIO;
 	pcap_dump_close(c->dumper);
 	c->dumper = NULL;
 }

@@ -151,7 +151,9 @@ uint64_t rawtcp_now_us(void);
  * Returns 0, or -1 with err set ("rawtcp_dump_open: <path>: <why>").
  */
 int rawtcp_dump_open(struct rawtcp *c, const char *path, char *err, size_t errlen);
-/* Flush the dump file to disk (the runner may read it while open). */
+/* Flush the dump file to disk (the runner may read it while open).
+ * A write that fails, here, while frames are dumped or at
+ * rawtcp_dump_close, is kept in rawtcp_stats' dump_errno. */
 int rawtcp_dump_flush(struct rawtcp *c, char *err, size_t errlen);
 /* Drain frames still queued in the kernel into the dump, then close it.
  * Safe to call when no dump is open. */
@@ -489,6 +491,9 @@ struct rawtcp_stats {
 	uint32_t conns_peak;       /* highest conns_live */
 	uint64_t conns_total;      /* rawtcp_connect calls that succeeded */
 	uint32_t delayq_len, delayq_peak; /* packets held for latency */
+	int dump_errno;            /* the first failed write of the dump
+	                              (ENOSPC on a full disk...), 0 if none:
+	                              then the saved capture is incomplete */
 };
 
 void rawtcp_stats(struct rawtcp *c, struct rawtcp_stats *out);

@@ -1100,6 +1100,10 @@ static int play(struct runner *R, struct run_scenario *rs)
 	}
 	rawtcp_stats(R->c, &stats);
 	rs->leaked_rst = stats.leaked_rsts - R->leaked_at_start;
+	/* a capture that cannot be written (a full disk) cannot judge the
+	 * scenarios still to come: stop here; run_execute names it */
+	if (stats.dump_errno)
+		fatal(R, "write capture: %s: %s", R->cfg->capture_path, strerror(stats.dump_errno));
 
 	/* leftovers of an interrupted or failed scenario */
 	for (size_t i = 0; i < R->n_rc; i++)
@@ -1141,25 +1145,10 @@ static enum run_status from_labnet(int st)
 	return st == LABNET_ENV ? RUN_ENV : RUN_ERR;
 }
 
-enum run_status run_execute(const struct run_config *cfg,
-                            struct scn_scenario *const *scns, size_t n,
-                            struct run_outcome **out, char *err, size_t errlen)
+enum run_status run_preflight(const struct run_config *cfg,
+                              struct scn_scenario *const *scns, size_t n,
+                              char *err, size_t errlen)
 {
-	enum run_status status = RUN_ERR;
-	struct runner R;
-	struct labnet ln;
-	char msg[512] = "";
-	char addr[INET_ADDRSTRLEN], raw[INET_ADDRSTRLEN];
-	int saved_ns = -1;
-	bool lab_made = false;
-
-	memset(&R, 0, sizeof R);
-	memset(&ln, 0, sizeof ln);
-	*out = NULL;
-	if (errlen)
-		err[0] = '\0';
-	R.cfg = cfg;
-
 	if (cfg->target.kind == RUN_TARGET_REMOTE) {
 		snprintf(err, errlen,
 		         "--target %s:%u: remote targets are not supported in raw mode yet: "
@@ -1181,15 +1170,41 @@ enum run_status run_execute(const struct run_config *cfg,
 		         (unsigned long long)total, RUN_MAX_CONNECTIONS);
 		return RUN_USAGE;
 	}
-	R.port = cfg->target.port ? cfg->target.port : 80;
-	R.interval_us = cfg->sample_interval_us ? cfg->sample_interval_us
-	                                        : DEFAULT_INTERVAL_US;
-
+	char msg[512];
 	int st = labnet_check_env(msg, sizeof msg);
 	if (st != LABNET_OK) {
 		snprintf(err, errlen, "%s", msg);
 		return from_labnet(st);
 	}
+	return RUN_OK;
+}
+
+enum run_status run_execute(const struct run_config *cfg,
+                            struct scn_scenario *const *scns, size_t n,
+                            struct run_outcome **out, char *err, size_t errlen)
+{
+	enum run_status status = RUN_ERR;
+	struct runner R;
+	struct labnet ln;
+	char msg[512] = "";
+	char addr[INET_ADDRSTRLEN], raw[INET_ADDRSTRLEN];
+	int saved_ns = -1;
+	bool lab_made = false;
+
+	memset(&R, 0, sizeof R);
+	memset(&ln, 0, sizeof ln);
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	R.cfg = cfg;
+
+	status = run_preflight(cfg, scns, n, err, errlen);
+	if (status != RUN_OK)
+		return status;
+	status = RUN_ERR;
+	R.port = cfg->target.port ? cfg->target.port : 80;
+	R.interval_us = cfg->sample_interval_us ? cfg->sample_interval_us
+	                                        : DEFAULT_INTERVAL_US;
 
 	struct run_outcome *o = calloc(1, sizeof *o);
 	R.o = o;
@@ -1216,7 +1231,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	o->sample_interval = R.interval_us / 1e6;
 
 	struct labnet_opts lo = { .tag = cfg->lab_tag };
-	st = labnet_setup(&ln, &lo, msg, sizeof msg);
+	int st = labnet_setup(&ln, &lo, msg, sizeof msg);
 	if (st != LABNET_OK) {
 		snprintf(err, errlen, "%s", msg);
 		status = from_labnet(st);
@@ -1326,6 +1341,14 @@ enum run_status run_execute(const struct run_config *cfg,
 	o->pcap_drops = stats.pcap_drops;
 	rawtcp_free(R.c);
 	R.c = NULL;
+	if (stats.dump_errno && !R.interrupted) {
+		/* a full disk is the environment's failure, not the server's:
+		 * an incomplete capture would judge it wrongly */
+		snprintf(err, errlen, "write capture: %s: %s", cfg->capture_path,
+		         strerror(stats.dump_errno));
+		status = RUN_ENV;
+		goto out;
+	}
 
 	if (R.interrupted) {
 		status = RUN_INTERRUPTED;

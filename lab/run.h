@@ -288,6 +288,18 @@ enum run_status run_execute(const struct run_config *cfg,
                             struct scn_scenario *const *scns, size_t n,
                             struct run_outcome **out, char *err, size_t errlen);
 
+/*
+ * The checks run_execute makes before it builds anything, for a caller
+ * that is about to create files (`audit -o DIR`) and would rather not
+ * when the run cannot happen: a remote target (RUN_UNSUPPORTED), no
+ * capture path or too many connections (RUN_USAGE), not root, no network
+ * namespaces or no `ip` (RUN_ENV). Returns RUN_OK, or the status with
+ * err set, exactly as run_execute would.
+ */
+enum run_status run_preflight(const struct run_config *cfg,
+                              struct scn_scenario *const *scns, size_t n,
+                              char *err, size_t errlen);
+
 void run_outcome_free(struct run_outcome *o);
 
 /*

@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	        "\n"
 	        "Needs root. Exit status: 0 every expectation holds, 1 some failed or a\n"
 	        "client-side RST leaked, 2 bad usage or script, 3 environment problem\n"
-	        "(not root, no network namespaces).\n");
+	        "(not root, no network namespaces, a capture or report that cannot be\n"
+	        "written: full disk); nothing is created when the lab cannot be built.\n");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -157,8 +158,10 @@ fail:
 	return -1;
 }
 
-/* mkdir -p: every missing component of path, mode 0755. -1 with errno. */
-static int mkdir_p(const char *path)
+/* mkdir -p: every missing component of path, mode 0755. -1 with errno.
+ * *made is the length of the first component it created (0: none), so
+ * that a failed audit can remove exactly what it made. */
+static int mkdir_p(const char *path, size_t *made)
 {
 	char buf[PATH_MAX];
 	size_t n = strlen(path), i;
@@ -168,12 +171,17 @@ static int mkdir_p(const char *path)
 		return -1;
 	}
 	memcpy(buf, path, n + 1);
+	*made = 0;
 	for (i = 1; i <= n; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0755) == 0) {
+			if (!*made)
+				*made = i;
+		} else if (errno != EEXIST) {
 			return -1;
+		}
 		buf[i] = path[i];
 	}
 	if (!is_dir(path)) {
@@ -181,6 +189,33 @@ static int mkdir_p(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* Undo mkdir_p when it made dir: remove files (an empty or partial
+ * capture) from it, then every directory mkdir_p made, deepest first; a
+ * directory that is not empty stays. */
+static void unmake_dir(const char *dir, size_t made, const char *const files[], size_t nfiles)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	/* a directory that was there before holds nothing of ours to undo */
+	if (!made || n >= sizeof buf)
+		return;
+	for (size_t i = 0; i < nfiles; i++)
+		unlink(files[i]);
+	memcpy(buf, dir, n + 1);
+	while (n >= made) {
+		while (n > 1 && buf[n - 1] == '/')  /* "out/" */
+			buf[--n] = '\0';
+		if (rmdir(buf) < 0)
+			return;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+		n = (size_t)(slash - buf);
+	}
 }
 
 /*
@@ -236,18 +271,29 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		snprintf(fw, sizeof fw, "%u (kernel %u)", rs->fw2[AZ_SERVER].peak,
 		         rs->kernel_peak[SCN_K_FIN_WAIT_2]);
 		snprintf(ex, sizeof ex, "%zu/%zu hold", held, rs->n_results);
-		fprintf(o->f, "%-26s ", rs->scn->name);
+		tout_fprintf(o->f, "%-26s ", rs->scn->name);
 		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14llu", (unsigned long long)rst);
 		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14llu", (unsigned long long)risk);
 		tout_printf(o, graded_any && wi == AZ_IMPACT_RESET_BEFORE_ACK ? TOUT_BOLD_RED :
 		            graded_any && wi == AZ_IMPACT_RESET_AFTER_ACK ? TOUT_YELLOW : TOUT_PLAIN,
 		            " %-17s", graded_any ? az_impact_name(wi) : "-");
-		fprintf(o->f, " %-18s %-16s ", lg, fw);
+		tout_fprintf(o->f, " %-18s %-16s ", lg, fw);
 		tout_printf(o, rs->passed ? TOUT_GREEN : TOUT_RED, "%s\n", ex);
 		failed += !rs->passed;
 		hazardous += rs->rst_before_ack[AZ_SERVER] > 0;
 		if (rs->bytes_at_risk_max[AZ_SERVER] > worst)
 			worst = rs->bytes_at_risk_max[AZ_SERVER];
+	}
+	/* The rows know only the findings the analyzer kept (its retention
+	 * cap); its totals count every one: the verdict's figures are those. */
+	const struct az_totals *t = out->az ? az_totals(out->az) : NULL;
+	uint64_t unlisted = t ? t->not_retained : 0;
+	if (unlisted) {
+		for (j = 0; j < AZ_NIMPACTS; j++)
+			if (t->by_impact[AZ_SERVER][j] > graded[j])
+				graded[j] = t->by_impact[AZ_SERVER][j];
+		if (t->bytes_at_risk_max[AZ_SERVER] > worst)
+			worst = t->bytes_at_risk_max[AZ_SERVER];
 	}
 	fputc('\n', o->f);
 	fputs("verdict: ", o->f);
@@ -257,17 +303,22 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		            hazardous, out->n_scenarios, (unsigned long long)worst);
 		fputs("; at the client:", o->f);
 		for (j = 0; j < AZ_NIMPACTS; j++)
-			fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
+			tout_fprintf(o->f, "%s %llu %s", j ? "," : "", (unsigned long long)graded[j],
 			        az_impact_name((enum az_impact)j));
+		if (unlisted)
+			fprintf(o->f, "; %llu more flagged connection%s beyond the retention cap %s "
+			        "counted here but in no row (summary.not_retained)",
+			        (unsigned long long)unlisted, unlisted == 1 ? "" : "s",
+			        unlisted == 1 ? "is" : "are");
 	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no rst_before_ack in %zu scenarios", out->n_scenarios);
 	}
 	if (failed)
-		fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
+		tout_fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
 	else
 		fputs("; every expectation holds", o->f);
 	if (out->leaked_rst)
-		fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
+		tout_fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
 		        (unsigned long long)out->leaked_rst, out->leaked_rst == 1 ? "" : "s");
 	fputs(".\n", o->f);
 }
@@ -304,6 +355,8 @@ int cmd_audit(int argc, char **argv)
 	json_t *report = NULL;
 	struct tout o;
 	enum run_status st;
+	size_t made = 0;           /* mkdir_p: what to remove if no report */
+	bool have_dir = false, wrote = false;
 
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
@@ -321,7 +374,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_TARGET:
 			if (labcli_parse_hostport(optarg, host, sizeof host, &cfg.target.port) < 0) {
-				fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --target: expected HOST:PORT, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			cfg.target.kind = RUN_TARGET_REMOTE;
@@ -331,14 +384,14 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_PORT:
 			if (labcli_parse_port(optarg, &cfg.target.port) < 0) {
-				fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --port: expected a port number 1-65535, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			port_set = true;
 			break;
 		case OPT_TARGET_ARG:
 			if (ntargs == MAX_TARGET_ARGS) {
-				fprintf(stderr, PROG ": more than %d --target-arg\n", MAX_TARGET_ARGS);
+				tout_fprintf(stderr, PROG ": more than %d --target-arg\n", MAX_TARGET_ARGS);
 				return LL_EXIT_USAGE;
 			}
 			targs[ntargs++] = optarg;
@@ -348,7 +401,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_RTT:
 			if (scn_parse_duration(optarg, &cfg.rtt_us) < 0) {
-				fprintf(stderr, PROG ": --rtt: expected a duration (e.g. 250ms, 2s), found '%s'\n", optarg);
+				tout_fprintf(stderr, PROG ": --rtt: expected a duration (e.g. 250ms, 2s), found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -357,7 +410,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case OPT_COLOR:
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
-				fprintf(stderr, PROG ": %s\n", err);
+				tout_fprintf(stderr, PROG ": %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -370,17 +423,17 @@ int cmd_audit(int argc, char **argv)
 		}
 	}
 	if (kinds != 1) {
-		fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
+		tout_fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
 		        : "no TARGET: give --builtin POLICY, --serve COMMAND --port N or --target HOST:PORT");
 		return LL_EXIT_USAGE;
 	}
 	if (optind != argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
+		tout_fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
 		        "directory; `lingerlab run` takes scenario files)\n", argv[optind]);
 		return LL_EXIT_USAGE;
 	}
 	if (labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
@@ -388,68 +441,91 @@ int cmd_audit(int argc, char **argv)
 	/* the scenarios, parsed before anything is built */
 	if (!scdir) {
 		if (find_scenario_dir(scbuf, sizeof scbuf, err, sizeof err) < 0) {
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
 		scdir = scbuf;
 	}
 	if (list_scenarios(scdir, &files, &nscn, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	for (i = 0; i < nscn; i++)
 		if (!(scns[i] = scn_load(files[i], err, sizeof err))) {
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
 
-	if (mkdir_p(dir) < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
-		goto out;
-	}
 	snprintf(cap, sizeof cap, "%s/capture.pcap", dir);
 	snprintf(rep, sizeof rep, "%s/report.json", dir);
 	snprintf(html, sizeof html, "%s/report.html", dir);
 	cfg.capture_path = cap;
+	/* not root, no namespaces, a remote target: say so before creating
+	 * anything (an empty DIR left behind would look like an audit) */
+	st = run_preflight(&cfg, scns, nscn, err, sizeof err);
+	if (st != RUN_OK) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = labcli_exit_code(st);
+		goto out;
+	}
+	if (mkdir_p(dir, &made) < 0) {
+		tout_fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	have_dir = true;
 	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 
-	fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
+	tout_fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
 	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
-			fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
+			tout_fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
 		else
-			fprintf(stderr, PROG ": %s\n", err);
+			tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}
 
 	if (!(report = labcli_report("audit", cap, out))) {
-		fprintf(stderr, PROG ": out of memory building the report\n");
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	if (report_write(report, rep, err, sizeof err) < 0 ||
-	    render_to_file(report, rep, html, err, sizeof err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	if (report_write(report, rep, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	tout_init(&o, stdout, mode);
+	wrote = true;
+	if (render_to_file(report, rep, html, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	if (tout_init(&o, stdout, mode) < 0) {
+		tout_fprintf(stderr, PROG ": out of memory\n");
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
 	if (out->kind == RUN_TARGET_BUILTIN)
-		printf("audit of the reference target, close policy %s, at %s:%u\n\n",
-		       out->policy, out->address, out->port);
+		tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
+		             out->policy, out->address, out->port);
 	else
-		printf("audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-		       out->address, out->port);
+		tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
+		             out->address, out->port);
 	table(&o, out);
-	printf("report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+	tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+	tout_close(&o);
 	rc = labreport_exit_code(out);
 out:
+	if (have_dir && !wrote) {
+		const char *const left[] = { cap };
+		unmake_dir(dir, made, left, 1);
+	}
 	json_decref(report);
 	run_outcome_free(out);
 	for (i = 0; i < nscn; i++) {

@@ -12,6 +12,7 @@
 #include "reports/cli.h"
 #include "reports/diffrep.h"
 #include "reports/reportfile.h"
+#include "reports/safetext.h"
 #include "reports/textout.h"
 
 #define MAX_TOLS 64
@@ -117,7 +118,7 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 	size_t i, same = 0, listed;
 	char vb[64], vn[64], tt[64];
 
-	fprintf(o->f, "lingerlab diff: base %s -> new %s\n", bn, nn);
+	tout_fprintf(o->f, "lingerlab diff: base %s -> new %s\n", bn, nn);
 	for (i = 0; i <= r->n; i++) {
 		const struct dr_item *it = i < r->n ? &r->items[i] : NULL;
 		if (!it || !scope || strcmp(scope, it->scope)) {
@@ -145,23 +146,23 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 		                                      : it->change == DR_BETTER ? TOUT_GREEN : TOUT_PLAIN,
 		            "  %-8s", dr_change_name(it->change));
 		if (it->text[0])
-			fprintf(o->f, " expectation \"%s\": %s -> %s", it->text, vb, vn);
+			tout_fprintf(o->f, " expectation \"%s\": %s -> %s", it->text, vb, vn);
 		else
-			fprintf(o->f, " %-24s %s -> %s", it->metric, vb, vn);
+			tout_fprintf(o->f, " %-24s %s -> %s", it->metric, vb, vn);
 		if (it->regression) {
 			tol_text(tt, sizeof tt, &it->tol);
 			tout_printf(o, TOUT_BOLD_RED, "   REGRESSION");
-			fprintf(o->f, " (%s)", tt);
+			tout_fprintf(o->f, " (%s)", tt);
 		} else if (it->change == DR_WORSE) {
 			tol_text(tt, sizeof tt, &it->tol);
-			fprintf(o->f, it->tol.off ? "   (%s)" : "   (within %s)", tt);
+			tout_fprintf(o->f, it->tol.off ? "   (%s)" : "   (within %s)", tt);
 		}
 		fputc('\n', o->f);
 	}
 	fputc('\n', o->f);
 	if (r->regressions) {
 		tout_printf(o, TOUT_BOLD_RED, "REGRESSION:");
-		fprintf(o->f, " %zu figure%s got worse beyond %s tolerance:", r->regressions,
+		tout_fprintf(o->f, " %zu figure%s got worse beyond %s tolerance:", r->regressions,
 		        r->regressions == 1 ? "" : "s", r->regressions == 1 ? "its" : "their");
 		listed = 0;
 		for (i = 0; i < r->n && listed < 6; i++) {
@@ -170,15 +171,15 @@ static void print_text(const struct tout *o, const struct dr_result *r, const ch
 				continue;
 			value_text(vb, sizeof vb, it, it->has_base, it->base, it->base_word);
 			value_text(vn, sizeof vn, it, it->has_new, it->new_, it->new_word);
-			fprintf(o->f, "%s %s %s %s -> %s", listed ? ";" : "",
+			tout_fprintf(o->f, "%s %s %s %s -> %s", listed ? ";" : "",
 			        strcmp(it->scope, "report") ? it->scope : r->lab ? "whole report" : "whole capture",
 			        it->text[0] ? it->text : it->metric, vb, vn);
 			listed++;
 		}
-		fprintf(o->f, "%s\n", r->regressions > listed ? "; ..." : "");
+		tout_fprintf(o->f, "%s\n", r->regressions > listed ? "; ..." : "");
 	} else {
 		tout_printf(o, TOUT_BOLD_GREEN, "no regression:");
-		fprintf(o->f, " %zu better, %zu worse within tolerance\n", r->better, r->worse);
+		tout_fprintf(o->f, " %zu better, %zu worse within tolerance\n", r->better, r->worse);
 	}
 }
 
@@ -187,7 +188,7 @@ static json_t *jvalue(const struct dr_item *it, bool has, double v, const char *
 	if (!has)
 		return json_null();
 	if (word[0])
-		return json_string(word);
+		return safe_jstring(word);
 	if (it->boolean)
 		return json_boolean(v > 0.5);
 	if (v == floor(v) && fabs(v) < 9e15)
@@ -213,9 +214,9 @@ static int print_json(const struct dr_result *r, const char *bn, const char *nn)
 		else
 			tol = json_pack("{s:f,s:f}", "abs", it->tol.abs, "pct", it->tol.pct);
 		/* json_object_set_new takes ownership of each fresh value */
-		if (json_object_set_new(o, "scope", json_string(it->scope)) ||
-		    json_object_set_new(o, "metric", json_string(it->metric)) ||
-		    json_object_set_new(o, "text", it->text[0] ? json_string(it->text) : json_null()) ||
+		if (json_object_set_new(o, "scope", safe_jstring(it->scope)) ||
+		    json_object_set_new(o, "metric", safe_jstring(it->metric)) ||
+		    json_object_set_new(o, "text", it->text[0] ? safe_jstring(it->text) : json_null()) ||
 		    json_object_set_new(o, "base", jvalue(it, it->has_base, it->base, it->base_word)) ||
 		    json_object_set_new(o, "new", jvalue(it, it->has_new, it->new_, it->new_word)) ||
 		    json_object_set_new(o, "unit", json_string(it->unit)) ||
@@ -225,8 +226,8 @@ static int print_json(const struct dr_result *r, const char *bn, const char *nn)
 		    json_array_append_new(items, o))
 			goto out;
 	}
-	if (json_object_set_new(root, "base", json_string(bn)) ||
-	    json_object_set_new(root, "new", json_string(nn)) ||
+	if (json_object_set_new(root, "base", safe_jstring(bn)) ||
+	    json_object_set_new(root, "new", safe_jstring(nn)) ||
 	    json_object_set_new(root, "compared", json_string(r->lab ? "scenarios" : "capture")) ||
 	    json_object_set_new(root, "regression", json_boolean(r->regressions > 0)) ||
 	    json_object_set_new(root, "regressions", json_integer((json_int_t)r->regressions)) ||
@@ -273,18 +274,18 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 't':
 			if (ntols == MAX_TOLS) {
-				fprintf(stderr, "lingerlab diff: more than %d --tolerance options\n", MAX_TOLS);
+				tout_fprintf(stderr, "lingerlab diff: more than %d --tolerance options\n", MAX_TOLS);
 				return LL_EXIT_USAGE;
 			}
 			if (dr_parse_tol(optarg, &tols[ntols], err, sizeof err) < 0) {
-				fprintf(stderr, "lingerlab diff: %s\n", err);
+				tout_fprintf(stderr, "lingerlab diff: %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			ntols++;
 			break;
 		case 'C':
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
-				fprintf(stderr, "lingerlab diff: %s\n", err);
+				tout_fprintf(stderr, "lingerlab diff: %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -297,27 +298,31 @@ int cmd_diff(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "lingerlab diff: expected two reports, BASE.json and NEW.json\n");
+		tout_fprintf(stderr, "lingerlab diff: expected two reports, BASE.json and NEW.json\n");
 		usage(stderr);
 		return LL_EXIT_USAGE;
 	}
 	if (!(base = rf_load(argv[optind], err, sizeof err)) ||
 	    !(cand = rf_load(argv[optind + 1], err, sizeof err))) {
-		fprintf(stderr, "lingerlab diff: %s\n", err);
+		tout_fprintf(stderr, "lingerlab diff: %s\n", err);
 		goto out;
 	}
 	if (dr_compare(base, cand, argv[optind], argv[optind + 1], tols, ntols, &res, err, sizeof err) < 0) {
-		fprintf(stderr, "lingerlab diff: %s\n", err);
+		tout_fprintf(stderr, "lingerlab diff: %s\n", err);
 		goto out;
 	}
 	if (as_json) {
 		if (print_json(&res, argv[optind], argv[optind + 1]) < 0) {
-			fprintf(stderr, "lingerlab diff: cannot write the JSON comparison\n");
+			tout_fprintf(stderr, "lingerlab diff: cannot write the JSON comparison\n");
 			goto out;
 		}
 	} else {
-		tout_init(&o, stdout, mode);
+		if (tout_init(&o, stdout, mode) < 0) {
+			tout_fprintf(stderr, "lingerlab diff: out of memory\n");
+			goto out;
+		}
 		print_text(&o, &res, argv[optind], argv[optind + 1]);
+		tout_close(&o);
 	}
 	if (fflush(stdout) != 0) {
 		perror("lingerlab diff: stdout");

@@ -90,9 +90,9 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	endpoint(sv, sizeof sv, rf_obj(conn, "server"));
 
 	tout_printf(o, TOUT_BOLD, "connection %lld", id);
-	fprintf(o->f, "  client %s  ->  server %s", cl, sv);
+	tout_fprintf(o->f, "  client %s  ->  server %s", cl, sv);
 	if (sc)
-		fprintf(o->f, "  (scenario %s)", sc);
+		tout_fprintf(o->f, "  (scenario %s)", sc);
 	fputc('\n', o->f);
 	for (int j = 0; j < 2; j++) {
 		const json_t *f = j ? s.other : s.finding;
@@ -101,9 +101,15 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 		fputs("  finding: ", o->f);
 		tout_printf(o, TOUT_BOLD_RED, "%s", rf_str(f, "type"));
 		fputc('\n', o->f);
-		tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, rf_str(f, "summary"));
+		{
+			/* from the report: its newlines are escaped too */
+			struct sbuf b;
+			sb_init(&b);
+			sb_add(&b, "%s", rf_str(f, "summary"));
+			tout_para(o, "    ", TOUT_PLAIN, TOUT_PLAIN, b.s);
+		}
 	}
-	fprintf(o->f, "  closed first by %s, %s; the wire leaves the client %s and the server %s\n",
+	tout_fprintf(o->f, "  closed first by %s, %s; the wire leaves the client %s and the server %s\n",
 	        rf_str(conn, "close_initiator") ? rf_str(conn, "close_initiator") : "?",
 	        rf_str(conn, "kind") ? rf_str(conn, "kind") : "?",
 	        rf_str(conn, "client_end") ? rf_str(conn, "client_end") : "?",
@@ -111,7 +117,7 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 	if (rf_bool(conn, "role_inferred", false))
 		fputs("  (no handshake showed who is who: the roles are guessed from the ports)\n", o->f);
 	if (s.have_rtt)
-		fprintf(o->f, "  round trip from the capture point: %s to the server, %s to the client\n",
+		tout_fprintf(o->f, "  round trip from the capture point: %s to the server, %s to the client\n",
 		        ex_ms(s.to_server, d1, sizeof d1), ex_ms(s.to_client, d2, sizeof d2));
 	fputc('\n', o->f);
 
@@ -140,7 +146,7 @@ static int explain_conn(const struct tout *o, const json_t *root, const json_t *
 		else
 			acks[0] = '\0';
 		tout_style(o, st);
-		fprintf(o->f, "  %9.6f  %s  %-5s  %-22s %-12s win %-8u #%lld",
+		tout_fprintf(o->f, "  %9.6f  %s  %-5s  %-22s %-12s win %-8u #%lld",
 		        p->t - s.t0, dir_arrow(p->dir), p->flags, seqs, acks, p->win, p->i);
 		if (risk)
 			fputs("  at risk", o->f);
@@ -166,20 +172,20 @@ static void print_origin(const struct tout *o, const char *path, const json_t *r
 	const json_t *tg = rf_obj(lab, "target");
 
 	tout_printf(o, TOUT_BOLD, "%s", path);
-	fprintf(o->f, ": lingerlab %s report", rf_str(root, "command"));
+	tout_fprintf(o->f, ": lingerlab %s report", rf_str(root, "command"));
 	if (tg) {
 		const char *kind = rf_str(tg, "kind");
 		if (kind && !strcmp(kind, "builtin"))
-			fprintf(o->f, " against the reference target, close policy %s",
+			tout_fprintf(o->f, " against the reference target, close policy %s",
 			        rf_str(tg, "policy") ? rf_str(tg, "policy") : "?");
 		else if (rf_str(tg, "command"))
-			fprintf(o->f, " against `%s`", rf_str(tg, "command"));
+			tout_fprintf(o->f, " against `%s`", rf_str(tg, "command"));
 		else if (rf_str(tg, "address"))
-			fprintf(o->f, " against %s:%lld", rf_str(tg, "address"), rf_int(tg, "port", 0));
+			tout_fprintf(o->f, " against %s:%lld", rf_str(tg, "address"), rf_int(tg, "port", 0));
 	} else if (rf_str(in, "source")) {
-		fprintf(o->f, " of %s", rf_str(in, "source"));
+		tout_fprintf(o->f, " of %s", rf_str(in, "source"));
 	}
-	fprintf(o->f, "\n\n");
+	tout_fprintf(o->f, "\n\n");
 }
 
 /* Nothing flagged: say so, and what the report does show. */
@@ -199,13 +205,13 @@ static void summarize(const struct tout *o, const json_t *root)
 	          "Nobody reset a connection while some of its own data was still "
 	          "unacknowledged, so no client can have lost a response to a RST.");
 	fputc('\n', o->f);
-	fprintf(o->f, "  connections: %lld", rf_int(sum, "connections", 0));
+	tout_fprintf(o->f, "  connections: %lld", rf_int(sum, "connections", 0));
 	first = true;
 	if (by_kind) {
 		json_object_foreach((json_t *)by_kind, k, v) {
 			if (rf_val_num(v, 0) <= 0)
 				continue;
-			fprintf(o->f, "%s%s %lld", first ? " (" : ", ", k, rf_val_int(v, 0));
+			tout_fprintf(o->f, "%s%s %lld", first ? " (" : ", ", k, rf_val_int(v, 0));
 			first = false;
 		}
 	}
@@ -215,22 +221,22 @@ static void summarize(const struct tout *o, const json_t *root)
 		fputs("  closed first by:", o->f);
 		json_object_foreach((json_t *)by_init, k, v)
 			if (rf_val_num(v, 0) > 0) {
-				fprintf(o->f, "%s %s %lld", first ? "" : ",", k, rf_val_int(v, 0));
+				tout_fprintf(o->f, "%s %s %lld", first ? "" : ",", k, rf_val_int(v, 0));
 				first = false;
 			}
 		fputs(first ? " nobody\n" : "\n", o->f);
 	}
-	fprintf(o->f, "  lingering closes (the server kept reading after its FIN): %lld\n",
+	tout_fprintf(o->f, "  lingering closes (the server kept reading after its FIN): %lld\n",
 	        rf_int(sum, "lingered", 0));
 	for (i = 0; i < 2; i++) {
 		const json_t *side = rf_obj(fw, sides[i]);
 		const json_t *dur = rf_obj(side, "duration");
 		if (!side)
 			continue;
-		fprintf(o->f, "  fin_wait_2 (%s closed first): %lld socket%s", sides[i],
+		tout_fprintf(o->f, "  fin_wait_2 (%s closed first): %lld socket%s", sides[i],
 		        rf_int(side, "count", 0), rf_int(side, "count", 0) == 1 ? "" : "s");
 		if (rf_int(side, "count", 0) > 0)
-			fprintf(o->f, ", peak %lld at %.3f s, durations p50 %.3f s, p90 %.3f s, max %.3f s",
+			tout_fprintf(o->f, ", peak %lld at %.3f s, durations p50 %.3f s, p90 %.3f s, max %.3f s",
 			        rf_int(side, "peak", 0), rf_num(side, "peak_time", 0),
 			        rf_num(dur, "p50", 0), rf_num(dur, "p90", 0), rf_num(dur, "max", 0));
 		fputc('\n', o->f);
@@ -246,7 +252,7 @@ static void summarize(const struct tout *o, const json_t *root)
 	json_array_foreach(sc, i, v) {
 		if (i == 0)
 			fputc('\n', o->f);
-		fprintf(o->f, "  scenario %-28s ", rf_str(v, "name"));
+		tout_fprintf(o->f, "  scenario %-28s ", rf_str(v, "name"));
 		if (rf_bool(v, "passed", false))
 			tout_printf(o, TOUT_GREEN, "passed\n");
 		else
@@ -265,7 +271,7 @@ int cmd_explain(int argc, char **argv)
 	};
 	enum tout_color_mode mode = TOUT_AUTO;
 	long long want = -1;
-	struct tout o;
+	struct tout o = { 0 };
 	json_t *root = NULL, *conns, *c, *rebuilt = NULL;
 	char err[512];
 	int opt, rc = LL_EXIT_USAGE;
@@ -279,14 +285,14 @@ int cmd_explain(int argc, char **argv)
 			errno = 0;
 			want = strtoll(optarg, &end, 10);
 			if (errno || *end || end == optarg || want < 1) {
-				fprintf(stderr, "lingerlab explain: --connection: expected a connection id, found '%s'\n", optarg);
+				tout_fprintf(stderr, "lingerlab explain: --connection: expected a connection id, found '%s'\n", optarg);
 				return LL_EXIT_USAGE;
 			}
 			break;
 		}
 		case 'C':
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
-				fprintf(stderr, "lingerlab explain: %s\n", err);
+				tout_fprintf(stderr, "lingerlab explain: %s\n", err);
 				return LL_EXIT_USAGE;
 			}
 			break;
@@ -299,17 +305,20 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "lingerlab explain: %s\n",
+		tout_fprintf(stderr, "lingerlab explain: %s\n",
 		        argc - optind < 1 ? "no report given" : "one report at a time");
 		usage(stderr);
 		return LL_EXIT_USAGE;
 	}
 	root = rf_load(argv[optind], err, sizeof err);
 	if (!root) {
-		fprintf(stderr, "lingerlab explain: %s\n", err);
+		tout_fprintf(stderr, "lingerlab explain: %s\n", err);
 		return LL_EXIT_USAGE;
 	}
-	tout_init(&o, stdout, mode);
+	if (tout_init(&o, stdout, mode) < 0) {
+		tout_fprintf(stderr, "lingerlab explain: out of memory\n");
+		goto out;
+	}
 	conns = rf_arr(root, "connections");
 
 	if (want > 0) {
@@ -322,7 +331,7 @@ int cmd_explain(int argc, char **argv)
 				sb_init(&b);
 				json_array_foreach(conns, i, c)
 					sb_add(&b, "%s%lld", i ? ", " : "", rf_int(c, "id", 0));
-				fprintf(stderr, "lingerlab explain: connection %lld is not in %s (it has "
+				tout_fprintf(stderr, "lingerlab explain: connection %lld is not in %s (it has "
 				        "records for %s), and the capture cannot tell: %s\n",
 				        want, argv[optind], b.n ? b.s : "no connection", err);
 				goto out;
@@ -336,7 +345,7 @@ int cmd_explain(int argc, char **argv)
 		if (rebuilt)
 			fputc('\n', o.f);
 		if (explain_conn(&o, root, c, err, sizeof err) < 0) {
-			fprintf(stderr, "lingerlab explain: %s: %s\n", argv[optind], err);
+			tout_fprintf(stderr, "lingerlab explain: %s: %s\n", argv[optind], err);
 			goto out;
 		}
 		rc = LL_EXIT_OK;
@@ -352,7 +361,7 @@ int cmd_explain(int argc, char **argv)
 		if (shown >= EXPLAIN_MAX_CONNS)
 			continue;
 		if (explain_conn(&o, root, c, err, sizeof err) < 0) {
-			fprintf(stderr, "lingerlab explain: %s: %s\n", argv[optind], err);
+			tout_fprintf(stderr, "lingerlab explain: %s: %s\n", argv[optind], err);
 			goto out;
 		}
 		shown++;
@@ -375,7 +384,7 @@ int cmd_explain(int argc, char **argv)
 			}
 			sb_add(&b, "%s%lld", listed == shown + 1 ? "" : ", ", id);
 		}
-		fprintf(o.f, "%zu more flagged connections (%s); pick one with --connection ID.\n",
+		tout_fprintf(o.f, "%zu more flagged connections (%s); pick one with --connection ID.\n",
 		        flagged - shown, b.s);
 	}
 	if (rf_str(rf_obj(root, "verdict"), "text")) {
@@ -387,6 +396,7 @@ int cmd_explain(int argc, char **argv)
 	}
 	rc = LL_EXIT_OK;
 out:
+	tout_close(&o);
 	if (fflush(stdout) != 0 && rc == LL_EXIT_OK) {
 		perror("lingerlab explain: stdout");
 		rc = LL_EXIT_USAGE;

@@ -19,6 +19,7 @@
 #include "lab/launch.h"
 #include "lab/netns.h"
 #include "reports/cli.h"
+#include "reports/textout.h"
 
 static volatile sig_atomic_t lab_stop;
 
@@ -65,17 +66,17 @@ static int lab_clean(int argc, char **argv)
 			usage_lab(stdout);
 			return LL_EXIT_OK;
 		}
-		fprintf(stderr, "lingerlab lab clean: unexpected argument '%s'\n", argv[1]);
+		tout_fprintf(stderr, "lingerlab lab clean: unexpected argument '%s'\n", argv[1]);
 		return LL_EXIT_USAGE;
 	}
 	rc = labnet_clean_stale(report, sizeof report, &removed, err, sizeof err);
 	fputs(report, stdout);
 	if (rc == LABNET_ENV) {
-		fprintf(stderr, "lingerlab lab clean: %s\n", err);
+		tout_fprintf(stderr, "lingerlab lab clean: %s\n", err);
 		return LL_EXIT_ENV;
 	}
 	if (rc != LABNET_OK) {
-		fprintf(stderr, "lingerlab lab clean: %s\n", err);
+		tout_fprintf(stderr, "lingerlab lab clean: %s\n", err);
 		return LL_EXIT_FAIL;
 	}
 	if (removed == 0)
@@ -129,7 +130,7 @@ static int lab_up(int argc, char **argv)
 		if (!strcmp(o, "--hold"))   /* holding is what `up` does; accepted for clarity */
 			continue;
 		if (!v) {
-			fprintf(stderr, "lingerlab lab up: %s needs a value (try --help)\n", o);
+			tout_fprintf(stderr, "lingerlab lab up: %s needs a value (try --help)\n", o);
 			return LL_EXIT_USAGE;
 		}
 		i++;
@@ -139,13 +140,13 @@ static int lab_up(int argc, char **argv)
 			serve = v;
 		} else if (!strcmp(o, "--target-arg")) {
 			if (ntargs >= 64) {
-				fprintf(stderr, "lingerlab lab up: too many --target-arg\n");
+				tout_fprintf(stderr, "lingerlab lab up: too many --target-arg\n");
 				return LL_EXIT_USAGE;
 			}
 			targs[ntargs++] = (char *)v;
 		} else if (!strcmp(o, "--port")) {
 			if (parse_port(v, &port) != 0) {
-				fprintf(stderr, "lingerlab lab up: --port: expected a port number, found '%s'\n", v);
+				tout_fprintf(stderr, "lingerlab lab up: --port: expected a port number, found '%s'\n", v);
 				return LL_EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--ready-timeout")) {
@@ -154,17 +155,17 @@ static int lab_up(int argc, char **argv)
 			errno = 0;
 			ready_timeout = strtod(v, &end);
 			if (*end || errno || !(ready_timeout > 0 && ready_timeout < 3600)) {
-				fprintf(stderr, "lingerlab lab up: --ready-timeout: expected seconds, found '%s'\n", v);
+				tout_fprintf(stderr, "lingerlab lab up: --ready-timeout: expected seconds, found '%s'\n", v);
 				return LL_EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "lingerlab lab up: unknown option '%s' (try --help)\n", o);
+			tout_fprintf(stderr, "lingerlab lab up: unknown option '%s' (try --help)\n", o);
 			return LL_EXIT_USAGE;
 		}
 	}
 	targs[ntargs] = NULL;
 	if (policy && serve) {
-		fprintf(stderr, "lingerlab lab up: --builtin and --serve exclude each other\n");
+		tout_fprintf(stderr, "lingerlab lab up: --builtin and --serve exclude each other\n");
 		return LL_EXIT_USAGE;
 	}
 
@@ -179,7 +180,7 @@ static int lab_up(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
 	    sigaction(SIGHUP, &sa, NULL) != 0 || sigprocmask(SIG_BLOCK, &block, &wait_mask) != 0) {
-		fprintf(stderr, "lingerlab lab up: signals: %s\n", strerror(errno));
+		tout_fprintf(stderr, "lingerlab lab up: signals: %s\n", strerror(errno));
 		return LL_EXIT_ENV;
 	}
 	sigdelset(&wait_mask, SIGINT);
@@ -188,7 +189,7 @@ static int lab_up(int argc, char **argv)
 
 	rc = labnet_setup(&ln, NULL, err, sizeof err);
 	if (rc != LABNET_OK) {
-		fprintf(stderr, "lingerlab lab up: %s\n", err);
+		tout_fprintf(stderr, "lingerlab lab up: %s\n", err);
 		exit_code = rc == LABNET_ENV ? LL_EXIT_ENV : LL_EXIT_FAIL;
 		goto out;
 	}
@@ -202,7 +203,7 @@ static int lab_up(int argc, char **argv)
 		spec.ready_timeout = ready_timeout;
 		rc = launch_start(&ln, &spec, &target, err, sizeof err);
 		if (rc != LABNET_OK) {
-			fprintf(stderr, "lingerlab lab up: %s\n", err);
+			tout_fprintf(stderr, "lingerlab lab up: %s\n", err);
 			exit_code = rc == LABNET_ENV ? LL_EXIT_ENV : LL_EXIT_FAIL;
 			goto out;
 		}
@@ -215,7 +216,7 @@ static int lab_up(int argc, char **argv)
 	print_mac("server_mac", ln.server_mac);
 	print_mac("client_mac", ln.client_mac);
 	if (target) {
-		printf("port=%u\ntarget_pid=%d\ntarget_command=%s\ntarget_log=%s\n", port,
+		tout_fprintf(stdout, "port=%u\ntarget_pid=%d\ntarget_command=%s\ntarget_log=%s\n", port,
 		       (int)launch_pid(target), launch_command(target), launch_log_path(target));
 	}
 	printf("ready\n");
@@ -226,7 +227,7 @@ static int lab_up(int argc, char **argv)
 		int st;
 
 		if (ppoll(NULL, 0, &ts, &wait_mask) < 0 && errno != EINTR) {
-			fprintf(stderr, "lingerlab lab up: ppoll: %s\n", strerror(errno));
+			tout_fprintf(stderr, "lingerlab lab up: ppoll: %s\n", strerror(errno));
 			exit_code = LL_EXIT_FAIL;
 			break;
 		}
@@ -234,7 +235,7 @@ static int lab_up(int argc, char **argv)
 			char tail[400];
 
 			launch_log_tail(target, tail, sizeof tail);
-			fprintf(stderr, "lingerlab lab up: the target %s %d%s%s\n",
+			tout_fprintf(stderr, "lingerlab lab up: the target %s %d%s%s\n",
 			        WIFEXITED(st) ? "exited with status" : "was killed by signal",
 			        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
 			        tail[0] ? "; its output ends:\n" : "", tail);
@@ -245,14 +246,14 @@ static int lab_up(int argc, char **argv)
 out:
 	if (target) {
 		if (launch_stop(target, NULL, err, sizeof err) != LABNET_OK) {
-			fprintf(stderr, "lingerlab lab up: %s\n", err);
+			tout_fprintf(stderr, "lingerlab lab up: %s\n", err);
 			exit_code = LL_EXIT_FAIL;
 		}
 		launch_free(target);
 		target = NULL;
 	}
 	if (labnet_teardown(&ln, err, sizeof err) != LABNET_OK) {
-		fprintf(stderr, "lingerlab lab up: teardown: %s\n", err);
+		tout_fprintf(stderr, "lingerlab lab up: teardown: %s\n", err);
 		exit_code = LL_EXIT_FAIL;
 	}
 	return exit_code;
@@ -272,6 +273,6 @@ int cmd_lab(int argc, char **argv)
 		return lab_clean(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "up"))
 		return lab_up(argc - 1, argv + 1);
-	fprintf(stderr, "lingerlab lab: unknown subcommand '%s' (try lingerlab lab --help)\n", argv[1]);
+	tout_fprintf(stderr, "lingerlab lab: unknown subcommand '%s' (try lingerlab lab --help)\n", argv[1]);
 	return LL_EXIT_USAGE;
 }

@@ -727,7 +727,7 @@ int cmd_render(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "lingerlab render: %s\n",
+		tout_fprintf(stderr, "lingerlab render: %s\n",
 		        argc - optind < 1 ? "no report given" : "one report at a time");
 		usage(stderr);
 		return LL_EXIT_USAGE;
@@ -737,22 +737,22 @@ int cmd_render(int argc, char **argv)
 	} else if (!out) {
 		dflt = default_output(argv[optind]);
 		if (!dflt) {
-			fprintf(stderr, "lingerlab render: out of memory\n");
+			tout_fprintf(stderr, "lingerlab render: out of memory\n");
 			return LL_EXIT_USAGE;
 		}
 		out = dflt;
 	}
 	root = rf_load(argv[optind], err, sizeof err);
 	if (!root) {
-		fprintf(stderr, "lingerlab render: %s\n", err);
+		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}
 	if (render_to_file(root, argv[optind], out, err, sizeof err) < 0) {
-		fprintf(stderr, "lingerlab render: %s\n", err);
+		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}
 	if (strcmp(out, "-"))
-		fprintf(stderr, "lingerlab render: wrote %s\n", out);
+		tout_fprintf(stderr, "lingerlab render: wrote %s\n", out);
 	rc = LL_EXIT_OK;
 out:
 	json_decref(root);

@@ -16,6 +16,7 @@
 #include "lab/run.h"
 #include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/textout.h"
 #include "reports/labcli.h"
 #include "reports/labreport.h"
 #include "reports/report.h"
@@ -57,7 +58,8 @@ static void usage(FILE *f)
 "The scenario language is described in docs/scenario-language.md.\n"
 "exit codes: 0 every expectation holds, 1 some failed (or a leaked RST),\n"
 "2 bad usage or script, 3 environment problem (not root, no network\n"
-"namespaces, the target would not start, remote target).\n");
+"namespaces, the target would not start, remote target, a capture or\n"
+"report that cannot be written: full disk).\n");
 }
 
 struct opts {
@@ -77,9 +79,9 @@ static int bad_usage(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "lingerlab run: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n(lingerlab run --help shows the usage)\n");
+	tout_fprintf(stderr, "lingerlab run: ");
+	tout_vfprintf(stderr, fmt, ap);
+	tout_fprintf(stderr, "\n(lingerlab run --help shows the usage)\n");
 	va_end(ap);
 	return LL_EXIT_USAGE;
 }
@@ -89,7 +91,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	o->scripts = calloc((size_t)argc, sizeof *o->scripts);
 	if (!o->scripts) {
-		fprintf(stderr, "lingerlab run: out of memory\n");
+		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		return LL_EXIT_ENV;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -192,11 +194,11 @@ static char *fresh_dir(void)
 		if (mkdir(path, 0755) == 0)
 			return strdup(path);
 		if (errno != EEXIST) {
-			fprintf(stderr, "lingerlab run: %s: %s\n", path, strerror(errno));
+			tout_fprintf(stderr, "lingerlab run: %s: %s\n", path, strerror(errno));
 			return NULL;
 		}
 	}
-	fprintf(stderr, "lingerlab run: %s: too many runs this second\n", base);
+	tout_fprintf(stderr, "lingerlab run: %s: too many runs this second\n", base);
 	return NULL;
 }
 
@@ -214,7 +216,7 @@ static bool parent_dir_ok(const char *path)
 		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
 	struct stat sb;
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "lingerlab run: cannot write %s: %s: %s\n", path, dir,
+		tout_fprintf(stderr, "lingerlab run: cannot write %s: %s: %s\n", path, dir,
 		        stat(dir, &sb) < 0 ? strerror(errno) : "not a directory");
 		return false;
 	}
@@ -249,14 +251,14 @@ int cmd_run(int argc, char **argv)
 
 	scns = calloc(o.n_scripts, sizeof *scns);
 	if (!scns) {
-		fprintf(stderr, "lingerlab run: out of memory\n");
+		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
 	for (size_t i = 0; i < o.n_scripts; i++) {
 		scns[i] = scn_load(o.scripts[i], err, sizeof err);
 		if (!scns[i]) {
-			fprintf(stderr, "%s\n", err);
+			tout_fprintf(stderr, "%s\n", err);
 			goto done;
 		}
 		n_scns++;
@@ -264,7 +266,7 @@ int cmd_run(int argc, char **argv)
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)
-				printf("%s: scenario %s: %u connection%s, %zu expectation%s\n",
+				tout_fprintf(stdout, "%s: scenario %s: %u connection%s, %zu expectation%s\n",
 				       o.scripts[i], scns[i]->name, scns[i]->total_connections,
 				       scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
 				       scns[i]->n_expects == 1 ? "" : "s");
@@ -321,7 +323,7 @@ int cmd_run(int argc, char **argv)
 			snprintf(output, cap, "%s/report.json", dir);
 	}
 	if (!capture || !output) {
-		fprintf(stderr, "lingerlab run: out of memory\n");
+		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
@@ -335,7 +337,7 @@ int cmd_run(int argc, char **argv)
 	cfg.target_log = o.target_log;
 	cfg.rtt_us = o.rtt_us;
 	if (labcli_install_signals(&cfg.stop, err, sizeof err) < 0) {
-		fprintf(stderr, "lingerlab run: %s\n", err);
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
@@ -343,41 +345,48 @@ int cmd_run(int argc, char **argv)
 	enum run_status st = run_execute(&cfg, scns, n_scns, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
-			fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
+			tout_fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
 		else
-			fprintf(stderr, "lingerlab run: %s\n", err);
+			tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = labcli_exit_code(st);
 		goto done;
 	}
 
 	report = labcli_report("run", capture, out);
 	if (!report) {
-		fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
 	if (report_write(report, output, err, sizeof err) < 0) {
-		fprintf(stderr, "lingerlab run: %s\n", err);
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
 	rc = labreport_exit_code(out);
 	if (!o.quiet) {
-		char text[512];
+		char text[1024];
+		struct tout t;
+		if (tout_init(&t, sum, TOUT_NEVER) < 0) {
+			tout_fprintf(stderr, "lingerlab run: out of memory\n");
+			rc = LL_EXIT_ENV;
+			goto done;
+		}
 		if (out->kind == RUN_TARGET_BUILTIN)
-			fprintf(sum, "lingerlab run: reference target, policy %s, at %s:%u",
-			        out->policy, out->address, out->port);
+			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s:%u",
+			             out->policy, out->address, out->port);
 		else
-			fprintf(sum, "lingerlab run: %s at %s:%u", out->command, out->address,
-			        out->port);
-		fprintf(sum, "; %zu scenario%s\n\n", out->n_scenarios,
-		        out->n_scenarios == 1 ? "" : "s");
-		labreport_print_summary(sum, out);
+			tout_fprintf(t.f, "lingerlab run: %s at %s:%u", out->command, out->address,
+			             out->port);
+		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
+		             out->n_scenarios == 1 ? "" : "s");
+		labreport_print_summary(&t, out);
 		labreport_verdict_text(out, text, sizeof text);
-		fprintf(sum, "\n%s: %s\n", rc == 0 ? "PASS" : "FAIL", text);
+		tout_fprintf(t.f, "\n%s: %s\n", rc == 0 ? "PASS" : "FAIL", text);
 		if (!to_stdout)
-			fprintf(sum, "report:  %s\n", output);
-		fprintf(sum, "capture: %s\n", capture);
+			tout_fprintf(t.f, "report:  %s\n", output);
+		tout_fprintf(t.f, "capture: %s\n", capture);
+		tout_close(&t);
 	}
 
 done:

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "reports/jhelp.h"
+#include "reports/safetext.h"
 
 /*
  * `--connections` writes every connection of a capture, so this is a hot
@@ -46,20 +47,38 @@ static void jw_lit(struct jw *w, const char *s)
 	jw_raw(w, s, strlen(s));
 }
 
-/* A string, escaped as jansson does for what reaches here (names,
- * addresses: ASCII); runs of plain bytes are copied at once. */
+/* A string, escaped as jansson does; runs of plain ASCII are copied at
+ * once. Today only names and addresses (ASCII) reach here; should a string
+ * from outside ever do, it is written by safetext.h's JSON rule, as
+ * safe_jstring() gives it to jansson: valid UTF-8 as it is, any other byte
+ * as the character of its Latin-1 reading. */
 static void jw_str(struct jw *w, const char *s)
 {
 	jw_raw(w, "\"", 1);
 	for (;;) {
 		size_t run = 0;
-		while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20)
+		while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20 &&
+		       (unsigned char)s[run] < 0x80)
 			run++;
 		jw_raw(w, s, run);
 		s += run;
 		if (!*s)
 			break;
 		char esc[8];
+		if ((unsigned char)*s >= 0x80) {
+			uint32_t cp;
+			size_t len = safe_utf8_decode((const unsigned char *)s, strnlen(s, 4), &cp);
+			if (len) {
+				jw_raw(w, s, len);
+				s += len;
+			} else {
+				esc[0] = (char)(0xC0 | ((unsigned char)*s >> 6));
+				esc[1] = (char)(0x80 | (*s & 0x3F));
+				jw_raw(w, esc, 2);
+				s++;
+			}
+			continue;
+		}
 		if (*s == '"' || *s == '\\') {
 			esc[0] = '\\';
 			esc[1] = *s;

@@ -255,20 +255,13 @@ void report_verdict_text(const struct az *az, char *buf, size_t len)
 	const struct az_totals *t = az_totals(az);
 	unsigned long long srv = t->rst_before_ack_by_sender[AZ_SERVER];
 	unsigned long long cli = t->rst_before_ack_by_sender[AZ_CLIENT];
-	uint32_t most = 0;
+	/* over every finding: the report keeps only the first max_retained */
+	uint32_t most = t->bytes_at_risk_max[AZ_SERVER];
 	size_t n = 0;
 
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	/* the largest figure of either view among the retained server findings */
-	for (size_t i = 0; i < az_n_findings(az); i++) {
-		const struct az_rst_finding *f = az_finding(az, i);
-		uint32_t risk = f->bytes_at_risk_at_server > f->bytes_at_risk_at_client
-		                ? f->bytes_at_risk_at_server : f->bytes_at_risk_at_client;
-		if (f->sender == AZ_SERVER && risk > most)
-			most = risk;
-	}
 	if (t->rst_before_ack == 0)
 		add(buf, len, &n, "no rst_before_ack in %llu connection%s",
 		    (unsigned long long)t->connections, t->connections == 1 ? "" : "s");
@@ -282,6 +275,13 @@ void report_verdict_text(const struct az *az, char *buf, size_t len)
 	if (cli)
 		add(buf, len, &n, "%sthe client reset %llu%s with request bytes unacknowledged",
 		    srv ? "; " : "", cli, srv ? "" : cli == 1 ? " connection" : " connections");
+	/* the retention cap limits what is listed, never what is counted */
+	if (t->not_retained)
+		add(buf, len, &n, "; the report lists the first %zu finding%s (findings[]); %llu "
+		    "more flagged connection%s %s counted above but not listed "
+		    "(summary.not_retained)", az_n_findings(az), az_n_findings(az) == 1 ? "" : "s",
+		    (unsigned long long)t->not_retained, t->not_retained == 1 ? "" : "s",
+		    t->not_retained == 1 ? "is" : "are");
 	const struct az_fw2_summary *fw = az_fw2(az, AZ_SERVER);
 	if (fw && fw->count)
 		add(buf, len, &n, "; server FIN_WAIT_2: %llu socket%s, peak %u",

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "analyzer/analyzer.h"
+#include "reports/safetext.h"
 
 /* Reals print with 15 significant digits (microsecond times, see report.c);
  * the JSON Lines writer (connline.c) prints them the same way. */
@@ -45,9 +46,11 @@ static inline json_t *jint(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* A string that may come from outside (a file name, a filter, an error
+ * naming either): never refused for not being UTF-8 (safetext.h). */
 static inline json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return safe_jstring(s);
 }
 
 /* Finish a container: NULL (and freed) when any member failed. */

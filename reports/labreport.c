@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "reports/report.h"
+#include "reports/safetext.h"
+#include "reports/textout.h"
 
 static int set(json_t *o, const char *key, json_t *v)
 {
@@ -52,9 +54,11 @@ static json_t *jint(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* Strings from outside (scenario files, the command line, what the server
+ * sent): safe_jstring() keeps a report possible when they are not UTF-8. */
 static json_t *jstr(const char *s)
 {
-	return s && *s ? json_string(s) : json_null();
+	return s && *s ? safe_jstring(s) : json_null();
 }
 
 double labreport_t0(const struct run_outcome *o)
@@ -281,7 +285,7 @@ static json_t *notes_member(const struct run_scenario *rs)
 		snprintf(line, sizeof line, "%s: %s%s%s", who, c->note,
 		         c->note[0] && c->http_failed ? "; " : "",
 		         c->http_failed ? "the server's bytes stopped looking like HTTP" : "");
-		bad |= push(a, json_string(line));
+		bad |= push(a, safe_jstring(line));   /* c->note: the server's bytes */
 		n++;
 	}
 	if (noted > n) {
@@ -300,7 +304,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 		const struct run_scenario *rs = &o->scenarios[i];
 		const struct scn_scenario *scn = rs->scn;
 		json_t *s = json_object();
-		int b = set(s, "name", json_string(scn->name));
+		int b = set(s, "name", safe_jstring(scn->name));
 		b |= set(s, "file", jstr(scn->file));
 		b |= set(s, "about", jstr(scn->about));
 		json_t *ids = json_array();
@@ -316,7 +320,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 			const struct run_expect_result *r = &rs->results[j];
 			json_t *e = json_object();
 			int eb = set(e, "line", jint(r->x->line));
-			eb |= set(e, "text", json_string(r->x->text));
+			eb |= set(e, "text", safe_jstring(r->x->text));
 			eb |= set(e, "passed", json_boolean(r->passed));
 			eb |= set(e, "detail", jstr(r->detail));
 			xb |= push(ex, done(e, eb));
@@ -353,14 +357,27 @@ bool labreport_hazard(const struct run_outcome *o)
 
 void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
 {
-	size_t failed = 0, findings = 0;
-	uint64_t risk = 0;
+	size_t failed = 0, findings = 0, listed;
+	uint64_t risk = 0, unlisted = 0;
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
 		failed += !rs->passed;
 		findings += rs->rst_before_ack[AZ_SERVER];
 		if (rs->bytes_at_risk_max[AZ_SERVER] > risk)
 			risk = rs->bytes_at_risk_max[AZ_SERVER];
+	}
+	/* The scenarios know only the findings the analyzer kept (its
+	 * retention cap, summary.not_retained); its totals count them all.
+	 * The server's findings are never lab artefacts (those are the
+	 * runner's own RSTs), so its total is the run's. */
+	listed = findings;
+	if (o->az && az_totals(o->az)->not_retained) {
+		const struct az_totals *t = az_totals(o->az);
+		unlisted = t->not_retained;
+		if (t->rst_before_ack_by_sender[AZ_SERVER] > findings)
+			findings = (size_t)t->rst_before_ack_by_sender[AZ_SERVER];
+		if (t->bytes_at_risk_max[AZ_SERVER] > risk)
+			risk = t->bytes_at_risk_max[AZ_SERVER];
 	}
 	int n;
 	if (failed)
@@ -378,7 +395,13 @@ void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
 		        "; %zu rst_before_ack: the server reset %zu connection%s with up to %llu "
 		        "response bytes unacknowledged", findings, findings,
 		        findings == 1 ? "" : "s", (unsigned long long)risk);
-	else if (len < cap)
+	if (unlisted && findings && len < cap)
+		len += (size_t)snprintf(buf + len, cap - len,
+		        "; the scenarios list %zu of them; %llu more flagged connection%s %s "
+		        "counted here but listed nowhere (summary.not_retained)", listed,
+		        (unsigned long long)unlisted, unlisted == 1 ? "" : "s",
+		        unlisted == 1 ? "is" : "are");
+	else if (!findings && len < cap)
 		len += (size_t)snprintf(buf + len, cap - len, "; no rst_before_ack");
 	if (o->leaked_rst && len < cap)
 		len += (size_t)snprintf(buf + len, cap - len,
@@ -401,18 +424,20 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 	if (json_object_set_new(report, "lab", lab) ||
 	    json_object_set_new(report, "scenarios", scn))
 		return -1;
-	char text[512];
+	char text[1024];
 	labreport_verdict_text(o, text, sizeof text);
 	return report_set_verdict(report, labreport_hazard(o), labreport_exit_code(o), text);
 }
 
 /* ---- the terminal summary ------------------------------------------------ */
 
-void labreport_print_summary(FILE *f, const struct run_outcome *o)
+void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 {
-	fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
+	FILE *f = t->f;
+
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s  %s\n", "scenario", "rst", "at risk",
 	        "lingered", "fin_wait_2 peak", "expectations");
-	fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
+	tout_fprintf(f, "%-26s %5s %9s %8s %15s\n", "", "", "(bytes)", "", "analyzer/kernel");
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
 		size_t failed = 0;
@@ -427,37 +452,39 @@ void labreport_print_summary(FILE *f, const struct run_outcome *o)
 			snprintf(ex, sizeof ex, "FAIL (%zu of %zu failed)", failed, rs->n_results);
 		else
 			snprintf(ex, sizeof ex, "pass (%zu)", rs->n_results);
-		fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
+		tout_fprintf(f, "%-26.26s %5llu %9llu %8llu %15s  %s\n", rs->scn->name,
 		        (unsigned long long)rs->rst_before_ack[AZ_SERVER],
 		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
 		        (unsigned long long)rs->lingered, fw2, ex);
 		for (size_t j = 0; j < rs->n_results; j++) {
 			const struct run_expect_result *r = &rs->results[j];
 			if (!r->passed)
-				fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
+				tout_fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
 				        r->detail);
 		}
 		if (rs->timed_out)
-			fprintf(f, "    (cut short by its timeout)\n");
+			tout_fprintf(f, "    (cut short by its timeout)\n");
 		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];
 		if (kt)
-			fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
+			tout_fprintf(f, "    %llu FIN_WAIT_2 socket%s ended by the kernel's timeout "
 			        "(tcp_fin_timeout%s), longest %.3f s\n", (unsigned long long)kt,
 			        kt == 1 ? "" : "s", rs->tcp_fin_timeout ? " set by the scenario" : "",
 			        rs->kernel_fw2_max);
 	}
 	if (o->leaked_rst)
-		fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
+		tout_fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
 		        "client: the run is not valid)\n", (unsigned long long)o->leaked_rst);
 	if (o->pcap_drops)
-		fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
+		tout_fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
 		        (unsigned long long)o->pcap_drops);
-	if (o->target_exited)
-		fprintf(f, "the target exited during the run; its output ends:\n%s\n",
-		        o->target_log_tail);
+	if (o->target_exited) {
+		/* the target's own lines: the filter escapes all but their newlines */
+		tout_fprintf(f, "the target exited during the run; its output ends:\n");
+		fprintf(f, "%s\n", o->target_log_tail);
+	}
 	if (o->read_error[0])
-		fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
+		tout_fprintf(f, "reading the capture stopped early: %s\n", o->read_error);
 	if (o->lab_error[0])
-		fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
+		tout_fprintf(f, "removing the lab failed (`lingerlab lab clean` removes the rest): %s\n",
 		        o->lab_error);
 }

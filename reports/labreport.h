@@ -51,7 +51,10 @@ int labreport_add(json_t *report, const struct run_outcome *o);
 
 /* The human summary: per scenario findings, bytes at risk, lingering,
  * fin_wait_2 peak (analyzer and kernel) and expectations; failed
- * expectations with their detail. */
-void labreport_print_summary(FILE *f, const struct run_outcome *o);
+ * expectations with their detail. Written to t->f, the escaping filter:
+ * scenario names, expectation texts and the target's output come from
+ * outside. */
+struct tout;
+void labreport_print_summary(const struct tout *t, const struct run_outcome *o);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reports/cli.h"
+#include "reports/textout.h"
 
 struct command {
 	const char *name;
@@ -51,6 +52,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "lingerlab: unknown command '%s' (try lingerlab --help)\n", argv[1]);
+	tout_fprintf(stderr, "lingerlab: unknown command '%s' (try lingerlab --help)\n", argv[1]);
 	return LL_EXIT_USAGE;
 }

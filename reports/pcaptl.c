@@ -3,10 +3,15 @@
  */
 #include "reports/pcaptl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
@@ -100,6 +105,68 @@ static bool same(const uint8_t *a, const uint8_t *b, uint8_t af)
 	return !memcmp(a, b, af == 4 ? 4 : 16);
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
+	     : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a plain file";
+}
+
+/* 0 when path is a regular file (after symbolic links), else -1 and err. */
+static int check_regular(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open a capture named by a report, refusing what is not a regular file.
+ * O_NONBLOCK: should path have become a FIFO since check_regular(), the
+ * open does not wait for a writer, and fstat() then refuses it.
+ */
+static pcap_t *open_regular(const char *path, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct stat st;
+	FILE *f = NULL;
+	pcap_t *p;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 || !(f = fdopen(fd, "rb"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!(p = pcap_fopen_offline(f, perr))) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		fclose(f);
+		return NULL;
+	}
+	return p;       /* pcap_close() closes f */
+}
+
 static json_t *tl_packet(const struct want *w, const struct dec_tcp *d, int dir,
                          uint64_t index, double t)
 {
@@ -122,7 +189,6 @@ static json_t *tl_packet(const struct want *w, const struct dec_tcp *d, int dir,
 static json_t *read_timeline(const char *path, const char *filter, const struct want *w,
                              char *err, size_t errlen)
 {
-	char perr[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
 	bool have_prog = false;
 	pcap_t *p = NULL;
@@ -133,10 +199,8 @@ static json_t *read_timeline(const char *path, const char *filter, const struct 
 	size_t ntail = 0, k;
 	int r, dlt;
 
-	if (!(p = pcap_open_offline(path, perr))) {
-		snprintf(err, errlen, "%s: %s", path, perr);
+	if (!(p = open_regular(path, err, errlen)))
 		goto out;
-	}
 	if (filter) {
 		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
 		    (have_prog = true, pcap_setfilter(p, &prog) < 0)) {
@@ -230,6 +294,9 @@ json_t *ptl_connection(const json_t *report, long long id, char *err, size_t err
 		         "no capture file to read it from", id);
 		return NULL;
 	}
+	/* pass 1 opens it through the analyzer's capture reader */
+	if (check_regular(path, err, errlen) < 0)
+		return NULL;
 	memset(&w, 0, sizeof w);
 	w.id = (uint64_t)id;
 	w.t0 = rf_num(in, "start_time", 0);

@@ -27,7 +27,10 @@
  * Returns a new connection record with a "timeline" member (json_decref()
  * it), or NULL with a one-line reason in err: the report names no capture
  * file (live or stdin input), the capture cannot be read, or it holds no
- * connection id ("PATH has no connection ID (it holds N)").
+ * connection id ("PATH has no connection ID (it holds N)"). A report is
+ * untrusted: the capture it names is read only when it is a regular file
+ * ("PATH: not a regular file (a FIFO)"; a FIFO would hang the reader, a
+ * device would feed it forever).
  */
 json_t *ptl_connection(const json_t *report, long long id, char *err, size_t errlen);
 

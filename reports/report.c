@@ -269,6 +269,10 @@ static json_t *jinput(const struct az *az, const struct report_input *in)
 	bad |= set(o, "dropped", jint(az_dropped(az)));
 	bad |= set(o, "filter", jstr(in->filter));
 	bad |= set(o, "read_error", jstr(in->read_error));
+	bad |= set(o, "kernel_dropped",
+	           in->kernel_stats ? jint(in->kernel_dropped) : json_null());
+	bad |= set(o, "interface_dropped",
+	           in->kernel_stats ? jint(in->interface_dropped) : json_null());
 	return done(o, bad);
 }
 
@@ -285,11 +289,35 @@ static json_t *joptions(const struct report_input *in)
 	return done(o, bad);
 }
 
-/* The analyze verdict, one sentence a person can act on. */
-static int set_analysis_verdict(json_t *root, const struct az *az)
+/* The end of the verdict (text, a NUL-terminated string in size bytes)
+ * when a live capture lost frames before the analyzer saw them: nothing
+ * the verdict says can be vouched for. Cut short if text is full. */
+static void verdict_capture_losses(char *text, size_t size, const struct report_input *in)
 {
-	char text[768];
+	size_t len = strlen(text);
+	uint64_t k = in->kernel_dropped, i = in->interface_dropped;
+	if (!in->kernel_stats || (k == 0 && i == 0) || len + 1 >= size)
+		return;
+	if (k && i)
+		snprintf(text + len, size - len, "; analysis incomplete: the kernel dropped "
+		         "%llu packet%s and the interface %llu", (unsigned long long)k,
+		         k == 1 ? "" : "s", (unsigned long long)i);
+	else
+		snprintf(text + len, size - len, "; analysis incomplete: the %s dropped %llu packet%s",
+		         k ? "kernel" : "interface", (unsigned long long)(k ? k : i),
+		         (k ? k : i) == 1 ? "" : "s");
+}
+
+/* The analyze verdict, one sentence a person can act on. */
+static int set_analysis_verdict(json_t *root, const struct az *az,
+                                const struct report_input *in)
+{
+	char text[1024];
 	report_verdict_text(az, text, sizeof text);
+	verdict_capture_losses(text, sizeof text, in);
+	/* exit_code: frames the capture lost (verdict_capture_losses) leave
+	 * the analysis unvouched; once the CI exit codes exist (issue 10, exit
+	 * 4), this argument and cmd_analyze()'s return are where it is mapped. */
 	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, 0, text);
 }
 
@@ -321,7 +349,7 @@ static json_t *analysis_head(const struct az *az, const struct report_input *in,
 	/* a placeholder keeps the member order; filled or streamed later */
 	bad |= set(o, "connections", json_array());
 	if (!bad)
-		bad |= set_analysis_verdict(o, az) ? 1 : 0;
+		bad |= set_analysis_verdict(o, az, in) ? 1 : 0;
 	return done(o, bad);
 }
 
@@ -497,13 +525,11 @@ static FILE *open_out(const char *path, char *tmp, size_t tmplen, char *err, siz
 	return f;
 }
 
-static int write_common(const json_t *root, const struct az *az, double t0,
+/* Dump into f and close it (flush only, for stdout). Returns 0, or -1
+ * with "write report: PATH: why" in err. */
+static int write_stream(FILE *f, const json_t *root, const struct az *az, double t0,
                         const char *path, char *err, size_t errlen)
 {
-	char tmp[4096];
-	FILE *f = open_out(path, tmp, sizeof tmp, err, errlen);
-	if (!f)
-		return -1;
 	int rc = dump_report(f, root, az, t0);
 	int e = errno;
 	if (f == stdout) {
@@ -514,11 +540,22 @@ static int write_common(const json_t *root, const struct az *az, double t0,
 			e = errno;
 		rc = -1;
 	}
-	f = NULL;
-	if (rc) {
+	if (rc)
 		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(e ? e : EIO));
+	return rc;
+}
+
+static int write_common(const json_t *root, const struct az *az, double t0,
+                        const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f = open_out(path, tmp, sizeof tmp, err, errlen);
+	if (!f)
+		return -1;
+	int rc = write_stream(f, root, az, t0, path, err, errlen);
+	f = NULL;
+	if (rc)
 		goto out;
-	}
 	if (tmp[0] && rename(tmp, path) != 0) {
 		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
 		rc = -1;
@@ -527,6 +564,16 @@ out:
 	if (rc && tmp[0])
 		unlink(tmp);
 	return rc;
+}
+
+FILE *report_open_early(const char *path, char *err, size_t errlen)
+{
+	if (!strcmp(path, "-"))
+		return stdout;
+	FILE *f = fopen(path, "we");
+	if (!f)
+		errmsg_set(err, errlen, "write report: %s: %s", path, strerror(errno));
+	return f;
 }
 
 int report_write(const json_t *report, const char *path, char *err, size_t errlen)
@@ -548,6 +595,22 @@ int report_write_analysis(const struct az *az, const struct report_input *in,
 		return -1;
 	}
 	int rc = write_common(head, az, t0, path, err, errlen);
+	json_decref(head);
+	return rc;
+}
+
+int report_write_analysis_to(FILE *f, const struct az *az, const struct report_input *in,
+                             const char *path, char *err, size_t errlen)
+{
+	double t0;
+	json_t *head = analysis_head(az, in, &t0);
+	if (!head) {
+		errmsg_set(err, errlen, "write report: out of memory");
+		if (f != stdout)
+			fclose(f);
+		return -1;
+	}
+	int rc = write_stream(f, head, az, t0, path, err, errlen);
 	json_decref(head);
 	return rc;
 }

@@ -49,6 +49,11 @@ struct report_input {
 	double duration;            /* --duration limit, 0: none */
 	const char *read_error;     /* set when reading stopped on an error:
 	                               the report covers the frames before it */
+	bool kernel_stats;          /* live: the kernel's counters below were
+	                               read (else they are written as null) */
+	uint64_t kernel_dropped;    /* frames the kernel dropped, its capture
+	                               buffer full (pcap_stats ps_drop) */
+	uint64_t interface_dropped; /* frames the interface dropped (ps_ifdrop) */
 	time_t generated_at;        /* 0: now */
 };
 
@@ -56,7 +61,9 @@ struct report_input {
  * The whole report object for `analyze` after az_finish(): report_version,
  * tool, generated_at, command, input, options, summary, findings,
  * fin_wait_2, connections (every retained connection, with its timeline)
- * and verdict (hazard = any rst_before_ack finding, exit_code 0).
+ * and verdict (hazard = any rst_before_ack finding, exit_code 0; the text
+ * says the analysis is incomplete when the kernel or the interface
+ * dropped frames of a live capture).
  * Lab reports add "lab" and "scenarios" and call report_set_verdict().
  */
 json_t *report_analysis(const struct az *az, const struct report_input *in);
@@ -94,6 +101,22 @@ int report_write(const json_t *report, const char *path, char *err,
  */
 int report_write_analysis(const struct az *az, const struct report_input *in,
                           const char *path, char *err, size_t errlen);
+
+/*
+ * For a caller that must open its report before it gives up root
+ * (`analyze -i`, reports/privdrop.h): open path for writing now, in place
+ * (created or truncated, as tcpdump -w does; "-" is standard output).
+ * No temporary file and rename here: a process that is no longer root may
+ * not rename in a root-owned directory. Returns NULL with "write report:
+ * PATH: why" in err.
+ */
+FILE *report_open_early(const char *path, char *err, size_t errlen);
+
+/* report_write_analysis() into f from report_open_early(); closes f
+ * (standard output is only flushed), also on failure. path is for
+ * messages. */
+int report_write_analysis_to(FILE *f, const struct az *az, const struct report_input *in,
+                             const char *path, char *err, size_t errlen);
 
 /* One compact JSON line for `--connections`. Returns 0, -1 on a write or
  * memory error (errno set). */

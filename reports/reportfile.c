@@ -139,12 +139,33 @@ static int check_skeleton(const json_t *r, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Copy jansson's error text with control bytes (C0, DEL) written \xHH.
+ * Its "near '...'" quotes the input around the error, raw: a report with a
+ * backslash before a line break gave a message of two lines, and an ESC
+ * there would reach the terminal (found by tests/fuzz/fuzz_report.c; the
+ * header promises a one-line message).
+ */
+static void visible(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < cap; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 json_t *rf_load(const char *path, char *err, size_t errlen)
 {
 	const char *name = strcmp(path, "-") ? path : "stdin";
 	json_error_t je;
 	json_t *root = NULL;
-	char why[200];
+	char why[200], text[4 * JSON_ERROR_TEXT_LENGTH + 1];
 	size_t len = 0, k;
 	char *buf = slurp(path, &len, err, errlen);
 
@@ -162,8 +183,9 @@ json_t *rf_load(const char *path, char *err, size_t errlen)
 		 * document was cut short, whatever token it was inside. */
 		bool truncated = json_error_code(&je) == json_error_premature_end_of_input ||
 		                 (je.position >= 0 && (size_t)je.position >= len);
+		visible(je.text, text, sizeof text);
 		snprintf(err, errlen, "%s:%d:%d: %s JSON: %s", name, je.line, je.column,
-		         truncated ? "truncated" : "invalid", je.text);
+		         truncated ? "truncated" : "invalid", text);
 		goto out;
 	}
 	if (check_skeleton(root, why, sizeof why) < 0) {

@@ -54,14 +54,35 @@ expect_error "bad --server-port" \
 	-r "$SEED" --server-port 70000
 expect_error "--duration on a file" \
 	"lingerlab analyze: --duration: only with -i (a live capture)" -r "$SEED" --duration 2
+# -B SIZE: KiB as tcpdump's -B, or KiB/MiB/GiB; at most what libpcap takes
+# (an int of bytes). A size it accepts gets as far as the -r check.
+for b in 65536 64MiB 1GiB 512KiB 2097151; do
+	expect_error "-B $b is a size" "lingerlab analyze: -B: only with -i (a live capture)" \
+		-r "$SEED" -B "$b"
+done
+for b in 0 0MiB abc 64MB 64mib -5 +64 " 64" 64MiB/s 1.5MiB MiB 99999999999999999999; do
+	expect_error "-B '$b' refused" \
+		"lingerlab analyze: -B: expected a buffer size > 0 in KiB or with a unit (e.g. 65536, 64MiB), found '$b'" \
+		-i lo -B "$b"
+done
+for b in 2GiB 2048MiB 2097152 17179869184GiB; do
+	expect_error "-B $b too large" \
+		"lingerlab analyze: -B: at most 2147483647 bytes (libpcap's limit), found '$b'" \
+		-i lo -B "$b"
+done
+expect_error "-B without a size" "lingerlab analyze: -B: option needs an argument" -i lo -B
 expect_error "report into a missing directory" \
 	"lingerlab analyze: write report: nodir/r.json: No such file or directory" \
 	-r "$SEED" -o nodir/r.json
 expect_error "--connections on stdout with the report" \
 	"lingerlab analyze: --connections: standard output already carries the report; give -o FILE" \
 	-r "$SEED" --connections -
-expect_error "report write fails" \
-	"lingerlab analyze: write report: /dev/full: No space left on device" -r "$SEED" -o /dev/full
+# a write that fails once begun is the disk's fault, not the user's: exit 3
+# (a real full file system: tests/integration/full_disk.sh)
+"$LINGERLAB" analyze -r "$SEED" -o /dev/full >out.txt 2>err.txt
+check_eq "report write fails: exit 3 (environment)" 3 "$?"
+check_eq "report write fails: message" \
+	"lingerlab analyze: write report: /dev/full: No space left on device" "$(cat err.txt)"
 
 # A capture cut inside its first record: the report is still written (and
 # says why reading stopped), the exit code tells scripts.

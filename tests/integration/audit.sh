@@ -32,6 +32,24 @@ check "a broken script: nothing written" test ! -e "$TEST_TMP/badout"
 
 if ! need_root; then skip "audit builds network namespaces: needs root"; finish; fi
 
+# not root: exit 3 before anything is created (not even -o DIR, nor the
+# parents mkdir -p would make)
+if command -v setpriv >/dev/null; then
+	mkdir -m 0777 "$TEST_TMP/nobody"
+	chmod 0755 "$TEST_TMP"
+	(cd "$TEST_TMP/nobody" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$LINGERLAB" audit --builtin close --scenarios "$OLDPWD/scenarios" -o out/a/b \
+		>"$TEST_TMP/nobody.out" 2>"$TEST_TMP/nobody.err")
+	check_eq "not root: exit 3" 3 "$?"
+	check_eq "not root: message" \
+		"lingerlab audit: lab: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to make network namespaces); run as root" \
+		"$(cat "$TEST_TMP/nobody.err")"
+	check_eq "not root: no output directory left behind" "" "$(ls -A "$TEST_TMP/nobody")"
+	chmod 0700 "$TEST_TMP"
+else
+	skip "not root: exit 3 (setpriv missing)"
+fi
+
 out=$TEST_TMP/audit
 "$LINGERLAB" audit --builtin close -o "$out" >"$TEST_TMP/table.txt" 2>"$TEST_TMP/audit.err"
 rc=$?

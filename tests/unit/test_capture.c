@@ -1205,6 +1205,26 @@ static void test_live_errors(void **state)
 	(void)state;
 	assert_null(cap_open_live("llnope0", err, sizeof(err)));
 	assert_string_equal(err, "llnope0: No such device exists");
+	assert_null(cap_open_live_buffer("llnope0", 1 << 20, err, sizeof(err)));
+	assert_string_equal(err, "llnope0: No such device exists");
+	/* pcap_set_buffer_size() takes an int: more is refused, not cut */
+	assert_null(cap_open_live_buffer("lo", CAP_BUFFER_MAX + 1, err, sizeof(err)));
+	assert_string_equal(err, "lo: capture buffer: 2147483648 bytes is more "
+	                         "than the 2147483647 libpcap takes");
+}
+
+/* A saved capture has no kernel counters. */
+static void test_kernel_stats_offline(void **state)
+{
+	struct cap_kstats ks;
+	char err[256];
+	struct cap *c;
+
+	(void)state;
+	c = cap_open_offline(FIX "good.pcap", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(cap_kernel_stats(c, &ks), -1);
+	cap_close(c);
 }
 
 /* On loopback: a handshake made after the capture opened is read back,
@@ -1260,6 +1280,18 @@ static void test_live_loopback(void **state)
 	assert_true(mono() - t0 < 1.5);
 	assert_int_equal(az_stats(az)->packets, 3);
 
+	/* the kernel's counters, read when the run ended: the three frames
+	 * went through the filter (on loopback the kernel counts each twice,
+	 * going out and coming in; libpcap drops the outgoing copy), none was
+	 * dropped */
+	{
+		struct cap_kstats ks;
+
+		assert_int_equal(cap_kernel_stats(c, &ks), 0);
+		assert_true(ks.received >= 3);
+		assert_int_equal(ks.kernel_dropped, 0);
+	}
+
 	az_finish(az);
 	az_free(az);
 	cap_close(c);
@@ -1272,6 +1304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_pcap),
+		cmocka_unit_test(test_kernel_stats_offline),
 		cmocka_unit_test(test_good_pcapng),
 		cmocka_unit_test(test_nanosecond),
 		cmocka_unit_test(test_header_only),

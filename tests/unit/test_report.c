@@ -561,11 +561,77 @@ static void test_summary_members(void **state)
 	az_free(az);
 }
 
+/* The verdict text of report_analysis(az, in); the caller frees it. */
+static char *verdict_text(const struct az *az, const struct report_input *in)
+{
+	json_t *rep = report_analysis(az, in);
+	assert_non_null(rep);
+	const char *t = json_string_value(json_object_get(json_object_get(rep, "verdict"), "text"));
+	assert_non_null(t);
+	char *copy = strdup(t);
+	assert_non_null(copy);
+	json_decref(rep);
+	return copy;
+}
+
+/* A live capture whose kernel (or interface) dropped frames says so in
+ * input and at the end of the verdict; a saved capture has no such
+ * counters (null) and a live one without drops shows 0 and no clause. */
+static void test_capture_losses(void **state)
+{
+	(void)state;
+	static const struct {
+		bool kstats;
+		uint64_t kernel, iface;
+		const char *clause;
+	} cases[] = {
+		{ false, 0, 0, "" },
+		{ true, 0, 0, "" },
+		{ true, 1234, 0, "; analysis incomplete: the kernel dropped 1234 packets" },
+		{ true, 1, 0, "; analysis incomplete: the kernel dropped 1 packet" },
+		{ true, 0, 1, "; analysis incomplete: the interface dropped 1 packet" },
+		{ true, 1, 7, "; analysis incomplete: the kernel dropped 1 packet and the interface 7" },
+	};
+	struct az *az = analyze_sample();
+	char *base = verdict_text(az, &sample_input);
+	assert_null(strstr(base, "incomplete"));
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct report_input in = sample_input;
+		in.live = cases[i].kstats;
+		in.kernel_stats = cases[i].kstats;
+		in.kernel_dropped = cases[i].kernel;
+		in.interface_dropped = cases[i].iface;
+		json_t *rep = report_analysis(az, &in);
+		assert_non_null(rep);
+		json_t *input = json_object_get(rep, "input");
+		json_t *kd = json_object_get(input, "kernel_dropped");
+		json_t *id = json_object_get(input, "interface_dropped");
+		if (cases[i].kstats) {
+			assert_int_equal(json_integer_value(kd), cases[i].kernel);
+			assert_int_equal(json_integer_value(id), cases[i].iface);
+		} else {
+			assert_true(json_is_null(kd));
+			assert_true(json_is_null(id));
+		}
+		/* a lost frame is no hazard found, just nothing vouched for */
+		assert_true(json_is_true(json_object_get(json_object_get(rep, "verdict"), "hazard")));
+		json_decref(rep);
+		char want[512];
+		snprintf(want, sizeof want, "%s%s", base, cases[i].clause);
+		char *got = verdict_text(az, &in);
+		assert_string_equal(got, want);
+		free(got);
+	}
+	free(base);
+	az_free(az);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stream_equals_object),
 		cmocka_unit_test(test_order_and_verdict),
+		cmocka_unit_test(test_capture_losses),
 		cmocka_unit_test(test_conn_record),
 		cmocka_unit_test(test_atomic_write_and_errors),
 		cmocka_unit_test(test_conn_line),

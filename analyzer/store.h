@@ -1,0 +1,279 @@
+/*
+ * store.h - where the analyzer keeps its connections (internal to
+ * analyzer/; the public contract is analyzer.h): the slab pools of
+ * connections in progress and their extensions, the rings where finished
+ * ones wait out their grace period (seals and tombs), the embryo list,
+ * expiry, and the memory bound. store.c does the keeping; analyzer.c
+ * tracks packets on what it is handed and summarizes connections.
+ *
+ * struct az is here so that both rooms can reach the store's parts
+ * directly on the per-packet path (the lookups below are inline).
+ */
+#ifndef LL_ANALYZER_STORE_H
+#define LL_ANALYZER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/conn.h"
+#include "analyzer/flowtab.h"
+#include "analyzer/fw2.h"
+
+#define SLAB_SHIFT 8
+#define SLAB_SIZE (1u << SLAB_SHIFT)
+#define TL_MIN 8             /* first timeline allocation */
+#define TL_KEEP 16           /* buffers up to this size survive slot reuse */
+#define GRACE_MIN 2.0        /* seconds a finished connection stays */
+#define GRACE_MAX 60.0
+#define EMBRYO_IDLE 130.0    /* a SYN nobody answered: past Linux's SYN
+                                retries (tcp_syn_retries 6: 127 s) */
+#define SEQ_SANE (1u << 30)  /* a jump further than this is not TCP */
+#define NONE FT_NONE
+
+/* The part of a connection needed only while it can still change much. */
+/* A list of connections linked through conn.prev/next, oldest first.
+ * deadline caches when the head expires (its last_time + grace, or +
+ * EMBRYO_IDLE) so that a packet need not read the head to know nothing
+ * expires: -INFINITY means "not known, look", +INFINITY an empty list. */
+struct dlist {
+	uint32_t head, tail;
+	double deadline;
+};
+
+enum { L_NONE = 0, L_EMBRYO };
+
+
+/* Finished connections wait out their grace period in rings, in the
+ * order of their last packet, and their slots are reused at once: the
+ * pool holds only the connections still in progress, which stay in cache,
+ * and expiry reads a ring front to back, which the hardware prefetcher
+ * follows (with a slot per finished connection a long capture kept
+ * thousands of cold slots and paid a cache miss for nearly every line).
+ *
+ * Two rings. A connection that ended gracefully (both FINs ACKed, no RST)
+ * is final: every byte was acknowledged, so it can no longer be flagged,
+ * and its summary no longer changes, except that a late RST makes it
+ * "reset". Unless someone wants its record (on_conn), it waits as a
+ * 64-byte seal (struct seal): the key, what tells a repeated SYN from a
+ * new connection, and the summary. Anything else (a RST, a finding, a
+ * record wanted) waits as a whole copy of its struct conn, a "tomb": a
+ * late packet is tracked on the copy, which then moves to the tail again
+ * (the old place is left dead). Copying whole connections to cold memory
+ * cost about 400 ns each; a seal is one cache line.
+ *
+ * Positions count up forever. The table refers to a slot by its index
+ * and to a ring entry by a tag and 30 bits of its position (REF_*), which
+ * stays unambiguous while fewer than 2^30 entries are in a ring. */
+#define RING_SHIFT 8
+#define RING_CHUNK (1u << RING_SHIFT)
+#define REF_POS_MASK 0x3fffffffu
+#define REF_SEAL 0x40000000u       /* 01: a seal */
+#define REF_TOMB 0x80000000u       /* 10: a tomb; 00: a slot; 11: NONE */
+
+struct ring {
+	char **chunks;             /* circular, cap_chunks (a power of two) */
+	size_t cap_chunks;
+	size_t esize;              /* bytes per entry, a multiple of 64 */
+	uint64_t head, tail;       /* live positions: [head, tail) */
+	char *spare;               /* an emptied chunk kept for the next one */
+	double deadline;           /* as struct dlist's, for the head */
+};
+
+enum {
+	SEAL_LIVE = 1,             /* not yet summarized or moved on */
+	SEAL_ISN_KNOWN = 2,        /* base is the client's ISN */
+	SEAL_CLIENT_LO = 4,        /* the client is the key's lo endpoint */
+	SEAL_LINGERED = 8,
+	SEAL_ROLE_INFERRED = 16,
+	SEAL_LATE_RST = 32,        /* a RST came after the graceful end */
+};
+
+struct __attribute__((aligned(64))) seal {
+	struct flow_key key;
+	uint32_t base;             /* c2s: a SYN with this seq is a repeat */
+	uint8_t flags;             /* SEAL_* */
+	uint8_t initiator;         /* enum az_initiator */
+	double last_time;
+	double grace;
+};
+_Static_assert(sizeof(struct seal) == 64, "struct seal: one cache line");
+
+/* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
+ * with a free list threaded through a uint32_t at next_off. */
+struct pool {
+	char **slabs;
+	size_t n_slabs, cap_slabs;
+	size_t esize, next_off;
+	uint32_t free_head;
+};
+
+struct az {
+	struct az_config cfg;
+	uint16_t *server_ports;
+	struct az_stats stats;
+	struct az_totals totals;
+	uint64_t dropped;
+	bool finished;
+
+	/* two tables: the seals, which are most entries of a capture of
+	 * short connections, apart, so that the lookup every packet makes in
+	 * ft stays in cache; only a tuple not in ft is looked up in fs */
+	struct flowtab ft;         /* slots and tombs */
+	struct flowtab fs;         /* seals */
+	struct pool conns;         /* struct conn */
+	struct pool exts;          /* struct conn_ext */
+	struct pool rps;           /* struct rstpair */
+	struct ring tombs;         /* struct conn, finished, by last activity */
+	struct ring seals;         /* struct seal, ended gracefully, likewise */
+	struct dlist embryo;       /* SYN only, in order of last activity */
+	uint64_t next_id;
+	size_t live;
+	uint32_t last;             /* connection of the previous segment: the
+	                              next one is often of the same */
+
+	struct az_rst_finding *findings;
+	size_t n_findings, cap_findings;
+	struct az_conn *retained;
+	size_t n_retained, cap_retained;
+	bool retained_sorted;
+
+	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
+
+	/* the memory bound (see az_new in analyzer.h) */
+	size_t mem_limit;          /* SIZE_MAX: none */
+	size_t mem_peak;
+	size_t tl_bytes;           /* timeline buffers of the extensions */
+};
+
+static inline void *pool_at(const struct pool *p, uint32_t i)
+{
+	return p->slabs[i >> SLAB_SHIFT] + (size_t)(i & (SLAB_SIZE - 1)) * p->esize;
+}
+
+/* The same with the element type known, so no multiply by esize. */
+static inline struct conn *slot(const struct az *az, uint32_t i)
+{
+	return (struct conn *)az->conns.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
+}
+
+static inline void *ring_at(const struct ring *R, uint64_t pos)
+{
+	return R->chunks[(pos >> RING_SHIFT) & (R->cap_chunks - 1)] +
+	       (size_t)(pos & (RING_CHUNK - 1)) * R->esize;
+}
+
+static inline struct conn *tomb_at(const struct az *az, uint64_t pos)
+{
+	return ring_at(&az->tombs, pos);
+}
+
+static inline struct seal *seal_at(const struct az *az, uint64_t pos)
+{
+	return ring_at(&az->seals, pos);
+}
+
+static inline bool is_tomb(uint32_t ref) { return (ref >> 30) == 2; }
+static inline bool is_seal(uint32_t ref) { return (ref >> 30) == 1; }
+
+/* The position in R that a ring reference names (see struct ring). */
+static inline uint64_t ref_pos(const struct ring *R, uint32_t ref)
+{
+	uint64_t h = R->head;
+
+	return h + (((ref & REF_POS_MASK) - (uint32_t)h) & REF_POS_MASK);
+}
+
+static inline uint64_t tomb_pos(const struct az *az, uint32_t ref)
+{
+	return ref_pos(&az->tombs, ref);
+}
+
+/* The connection a table value names: a slot or a tomb (not a seal). */
+static inline struct conn *conn_at(const struct az *az, uint32_t ref)
+{
+	return is_tomb(ref) ? tomb_at(az, tomb_pos(az, ref)) : slot(az, ref);
+}
+
+/* ---- the store (store.c) ---- */
+
+/* Close whatever finished waiting by capture time now. */
+void store_expire(struct az *az, double now);
+
+/* A fresh extension from the pool (NULL without memory). */
+struct conn_ext *store_ext_get(struct az *az);
+
+/* Give c's extension back (c->x becomes NULL). */
+void store_ext_release(struct az *az, struct conn *c);
+
+/* Put c at the tail of list which (L_EMBRYO). */
+void store_list_append(struct az *az, struct conn *c, uint8_t which);
+
+/* Take c off the list it is on (if any). */
+void store_list_unlink(struct az *az, struct conn *c);
+
+/* A new connection is about to be made: keep the store under its bound
+ * (see az_new in analyzer.h). */
+void store_make_room(struct az *az);
+
+/* Bytes the store holds now. */
+size_t store_mem_used(const struct az *az);
+
+/* Elements the pool has room for without growing. */
+size_t store_pool_capacity(const struct pool *p);
+
+/* Free the pool's slabs. */
+void store_pool_free(struct pool *p);
+
+/* A free element index, growing the pool by one zeroed slab if needed;
+ * NONE on allocation failure. */
+uint32_t store_pool_get(struct pool *p);
+
+/* An empty pool of esize-byte elements whose free list runs through the
+ * uint32_t at next_off. */
+void store_pool_init(struct pool *p, size_t esize, size_t next_off);
+
+/* Give element i back to the pool. */
+void store_pool_put(struct pool *p, uint32_t i);
+
+/* Free a ring's chunks. */
+void store_ring_free(struct ring *R);
+
+/* Set up x's RST fates from their pool (left NULL without memory). */
+void store_rp_get(struct az *az, struct conn_ext *x);
+
+/* Count the seal at position pos (live) and forget it. */
+void store_seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t hash);
+
+/* A packet that is not a new connection came for a seal. */
+void store_seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash,
+                     const struct dec_tcp *s, double t);
+
+/* A SYN on a sealed tuple that starts a new connection. */
+bool store_seal_starts_new(const struct seal *e, const struct dec_tcp *s, int d);
+
+/* c is finished: it waits out its grace period as a seal or a tomb (or is
+ * summarized at once when no ring can take it). */
+void store_finished(struct az *az, struct conn *c);
+
+/* ---- what the store calls back in analyzer.c and summary.c ---- */
+
+/* Summarize c, hand it out (on_conn, retained), count it, free its slot. */
+void azi_conn_close(struct az *az, struct conn *c, double end_time);
+/* ---- a connection's record and the totals (summary.c) ---- */
+
+/* The teardown kind, as analyzer.h's enum az_kind says it. */
+enum az_kind azi_kind_of(const struct conn *c);
+/* Fill the public record o of c (relative numbers, no timeline). */
+void azi_fill_pub(const struct conn *c, struct az_conn *o);
+/* Keep pub, with c's timeline, among the retained (flagged) connections. */
+void azi_retain(struct az *az, const struct conn *c, const struct az_conn *pub);
+/* One connection more in the totals. */
+void azi_count_conn(struct az *az, enum az_kind kind, enum az_initiator init,
+                    bool lingered, enum az_linger_end how, bool role_inferred);
+/* A RST of c's still waits to be judged. */
+bool azi_has_pending(const struct conn *c);
+enum az_initiator azi_initiator_of(const struct conn *c);
+
+#endif
