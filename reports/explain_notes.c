@@ -11,16 +11,11 @@
 
 #include "analyzer/seq.h"
 #include "reports/explain.h"
+#include "reports/units.h"
 
 const char *ex_ms(double s, char *buf, size_t len)
 {
-	if (s < 0.001)
-		snprintf(buf, len, "%.0f µs", s * 1e6);
-	else if (s < 1.0)
-		snprintf(buf, len, "%.1f ms", s * 1e3);
-	else
-		snprintf(buf, len, "%.3f s", s);
-	return buf;
+	return units_duration(s, buf, len);
 }
 
 void ex_note(const struct tout *o, const char *text)

@@ -11,6 +11,7 @@
  * slope.
  */
 #include "reports/svg.h"
+#include "reports/units.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -76,15 +77,6 @@ static void endpoint_text(FILE *f, const json_t *ep)
 	html_endpoint(f, rf_str(ep, "addr"), rf_int(ep, "port", 0));
 }
 
-static void human_dt(char *buf, size_t len, double s)
-{
-	if (s < 0.001)
-		snprintf(buf, len, "%.0f µs", s * 1e6);
-	else if (s < 1)
-		snprintf(buf, len, "%.1f ms", s * 1e3);
-	else
-		snprintf(buf, len, "%.3f s", s);
-}
 
 /* Median of the positive gaps between consecutive capture times. */
 static double median_gap(const struct rf_pkt *p, size_t n)
@@ -280,7 +272,7 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, char *err,
 	/* idle gaps cut from the time axis */
 	for (k = 0; k < ngap; k++) {
 		char d[32];
-		human_dt(d, sizeof d, gaps[k].dt);
+		units_duration(gaps[k].dt, d, sizeof d);
 		fputs("<g class=\"gap\"><rect x=\"", f);
 		html_coord(f, COL_C - 30);
 		fputs("\" y=\"", f);
