@@ -58,6 +58,7 @@ struct analyze_opts {
 	uint64_t count;
 	double duration;
 	size_t max_memory;         /* 0: the analyzer's default */
+	bool fail_on_hazard;       /* exit 1 when there is a rst_before_ack */
 	uint64_t buffer_bytes;     /* -B, 0: CAP_BUFFER_DEFAULT */
 	char *filter;              /* trailing words joined, or NULL; freed */
 };
@@ -67,7 +68,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: lingerlab analyze (-r FILE | -i IFACE) [-o REPORT.json] [--server-port N]...\n"
 	        "                         [--connections FILE.jsonl] [-c COUNT] [--duration SECONDS]\n"
-	        "                         [--max-memory SIZE] [-Z USER] [-B SIZE] [BPF FILTER...]\n"
+	        "                         [--max-memory SIZE] [-Z USER] [-B SIZE] [--fail-on-hazard]\n"
+	        "                         [BPF FILTER...]\n"
 	        "\n"
 	        "Follow every TCP connection in a capture and report how each one ended:\n"
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
@@ -89,7 +91,9 @@ static void usage(FILE *f)
 	        "                       (default nobody; \"root\" keeps root)\n"
 	        "  -B SIZE              live: the kernel's capture buffer, in KiB as tcpdump's -B\n"
 	        "                       or with a unit (KiB, MiB, GiB); default 32MiB\n"
-	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80\n"
+	        "  --fail-on-hazard     exit 1 when there is a rst_before_ack (CI on captures)\n"
+	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80; options may\n"
+	        "                       stand before or after it, as with tcpdump\n"
 	        "  -h, --help           this text\n"
 	        "\n"
 	        "exit codes: 0 report written, 2 bad usage or unreadable input, 3 environment\n"
@@ -230,7 +234,8 @@ static int parse_memory(const char *s, size_t *out)
 	return -1;
 }
 
-enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION, OPT_MAX_MEMORY };
+enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION, OPT_MAX_MEMORY,
+       OPT_FAIL_ON_HAZARD };
 
 /* Returns -1 to go on, else the exit code (help or a usage error). */
 static int parse_args(int argc, char **argv, struct analyze_opts *o)
@@ -240,6 +245,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+		{ "fail-on-hazard", no_argument, NULL, OPT_FAIL_ON_HAZARD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -248,7 +254,11 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	optind = 1;
 	/* "+": options end at the first filter word, like tcpdump's own use */
 	char msg[256];
-	while ((c = getopt_long(argc, argv, "+:r:i:o:c:Z:B:h", longopts, NULL)) != -1) {
+	/* no leading '+': getopt permutes, so options may follow the filter
+	 * words as tcpdump on Linux takes them (`-r f.pcap tcp port 443 -o
+	 * r.json`); "--" ends the options for a filter word that starts with
+	 * '-' */
+	while ((c = getopt_long(argc, argv, ":r:i:o:c:Z:B:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rfile = optarg; break;
 		case 'i': o->iface = optarg; break;
@@ -267,6 +277,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 				return fail("%s", msg);
 			break;
 		case OPT_CONNECTIONS: o->conns_path = optarg; break;
+		case OPT_FAIL_ON_HAZARD: o->fail_on_hazard = true; break;
 		case OPT_MAX_MEMORY:
 			if (parse_memory(optarg, &o->max_memory))
 				return fail("--max-memory: expected a size of at least 1MiB "
@@ -571,6 +582,9 @@ int cmd_analyze(int argc, char **argv)
 		.kernel_stats = have_ks,
 		.kernel_dropped = ks.kernel_dropped,
 		.interface_dropped = ks.interface_dropped,
+		/* the report's verdict says the exit code the process returns */
+		.exit_code = read_err[0] ? LL_EXIT_USAGE :
+		             (o.fail_on_hazard && az_totals(az)->rst_before_ack > 0) ? 1 : 0,
 	};
 	/* the path was checked (or opened) before reading: a failure now is
 	 * the disk's (ENOSPC, EIO), an environment problem */
@@ -592,7 +606,7 @@ int cmd_analyze(int argc, char **argv)
 	/* Frames the kernel dropped leave the verdict unvouched, but exit 0
 	 * until the CI exit codes exist (issue 10): this line is where
 	 * have_ks && (ks.kernel_dropped || ks.interface_dropped) maps to exit 4. */
-	rc = LL_EXIT_OK;
+	rc = in.exit_code;
 out:
 	if (sink.f && sink.f != stdout)
 		fclose(sink.f);

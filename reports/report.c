@@ -318,7 +318,7 @@ static int set_analysis_verdict(json_t *root, const struct az *az,
 	/* exit_code: frames the capture lost (verdict_capture_losses) leave
 	 * the analysis unvouched; once the CI exit codes exist (issue 10, exit
 	 * 4), this argument and cmd_analyze()'s return are where it is mapped. */
-	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, 0, text);
+	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, in->exit_code, text);
 }
 
 /* Everything but the connection records, which the callers add (in one

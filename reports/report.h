@@ -54,6 +54,9 @@ struct report_input {
 	uint64_t kernel_dropped;    /* frames the kernel dropped, its capture
 	                               buffer full (pcap_stats ps_drop) */
 	uint64_t interface_dropped; /* frames the interface dropped (ps_ifdrop) */
+	int exit_code;              /* what the command exits with, written as
+	                               verdict.exit_code (0, 1 with
+	                               --fail-on-hazard, 2 after a read error) */
 	time_t generated_at;        /* 0: now */
 };
 
@@ -61,7 +64,7 @@ struct report_input {
  * The whole report object for `analyze` after az_finish(): report_version,
  * tool, generated_at, command, input, options, summary, findings,
  * fin_wait_2, connections (every retained connection, with its timeline)
- * and verdict (hazard = any rst_before_ack finding, exit_code 0; the text
+ * and verdict (hazard = any rst_before_ack finding, exit_code in->exit_code; the text
  * says the analysis is incomplete when the kernel or the interface
  * dropped frames of a live capture).
  * Lab reports add "lab" and "scenarios" and call report_set_verdict().

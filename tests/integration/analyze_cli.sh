@@ -94,6 +94,29 @@ check_eq "truncated capture: message" \
 	"$(cat err.txt)"
 check_jq "truncated capture: the report names the read error" trunc.json \
 	'.input.read_error == "trunc.pcap: record 1: truncated dump file; tried to read 566 captured bytes, only got 460" and .input.packets == 0'
+check_jq "truncated capture: the verdict's exit code is the process's (2)" trunc.json '.verdict.exit_code == 2'
+
+# tcpdump's habit (issue 10): options may follow the filter words
+"$LINGERLAB" analyze -r "$SEED" tcp port 80 -o after.json 2>err.txt
+check_eq "options after the filter: exit 0" 0 "$?"
+check_jq "options after the filter: -o is an option, not filter words" after.json \
+	'.input.filter == "tcp port 80" and .summary.connections == 1'
+"$LINGERLAB" analyze -r "$SEED" -o dashdash.json -- tcp port 80 2>err.txt
+check_jq "-- ends the options before the filter" dashdash.json '.input.filter == "tcp port 80"'
+
+# --fail-on-hazard (CI on captures): exit 1 with a rst_before_ack, and the
+# report's verdict.exit_code says the same; without a finding, 0
+"$LINGERLAB" analyze -r "$SEED" --fail-on-hazard -o hz.json 2>err.txt
+check_eq "--fail-on-hazard with a rst_before_ack: exit 1" 1 "$?"
+check_jq "--fail-on-hazard: verdict.exit_code 1, hazard" hz.json \
+	'.verdict.exit_code == 1 and .verdict.hazard == true'
+"$LINGERLAB" analyze -r "$SEED" -o nohz.json 2>err.txt
+check_eq "without --fail-on-hazard a hazard still exits 0" 0 "$?"
+check_jq "without --fail-on-hazard: verdict.exit_code 0" nohz.json '.verdict.exit_code == 0'
+"$LINGERLAB" analyze -r linger.pcap --fail-on-hazard -o lin.json 2>err.txt
+check_eq "--fail-on-hazard without a finding: exit 0" 0 "$?"
+check_jq "--fail-on-hazard without a finding: verdict.exit_code 0" lin.json \
+	'.verdict.exit_code == 0 and .verdict.hazard == false'
 
 "$LINGERLAB" analyze --help >help.txt 2>err.txt
 check_eq "--help exits 0" 0 "$?"
