@@ -26,6 +26,7 @@
 #include "lab/scenario.h"
 #include "reports/cli.h"
 #include "reports/labcli.h"
+#include "reports/junit.h"
 #include "reports/labreport.h"
 #include "reports/render.h"
 #include "reports/report.h"
@@ -38,7 +39,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: lingerlab audit TARGET [-o DIR] [--scenarios DIR] [--color=WHEN]\n"
+	        "usage: lingerlab audit TARGET [-o DIR] [--scenarios DIR] [--junit FILE]\n"
+	        "                       [--color=WHEN]\n"
 	        "  TARGET: --builtin POLICY [--target-arg ARG]... | --serve COMMAND --port N\n"
 	        "          | --target HOST:PORT\n"
 	        "\n"
@@ -60,6 +62,8 @@ static void usage(FILE *f)
 	        "  --scenarios DIR      the scenario scripts (*.scn) to run (default:\n"
 	        "                       ./scenarios, else share/lingerlab/scenarios beside\n"
 	        "                       the installed binary)\n"
+	        "  --junit FILE         also write the results as JUnit XML (CI systems: one\n"
+	        "                       testcase per scenario, a failure per expectation)\n"
 	        "  --color=WHEN         auto (default), always, never\n"
 	        "  -h, --help           show this help\n"
 	        "\n"
@@ -326,7 +330,7 @@ static void table(const struct tout *o, const struct run_outcome *out)
 int cmd_audit(int argc, char **argv)
 {
 	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
-	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT };
+	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT };
 	static const struct option longopts[] = {
 		{ "builtin", required_argument, NULL, OPT_BUILTIN },
 		{ "serve", required_argument, NULL, OPT_SERVE },
@@ -335,6 +339,7 @@ int cmd_audit(int argc, char **argv)
 		{ "target-arg", required_argument, NULL, OPT_TARGET_ARG },
 		{ "scenarios", required_argument, NULL, OPT_SCENARIOS },
 		{ "rtt", required_argument, NULL, OPT_RTT },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -346,7 +351,7 @@ int cmd_audit(int argc, char **argv)
 	char *targs[MAX_TARGET_ARGS + 1] = { 0 };
 	size_t ntargs = 0, nscn = 0, i;
 	char **files = NULL;
-	const char *dir = "lingerlab-audit", *scdir = NULL;
+	const char *dir = "lingerlab-audit", *scdir = NULL, *junit = NULL;
 	char scbuf[PATH_MAX], err[1024], cap[PATH_MAX], rep[PATH_MAX], html[PATH_MAX];
 	char host[256];
 	enum tout_color_mode mode = TOUT_AUTO;
@@ -407,6 +412,9 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'o':
 			dir = optarg;
+			break;
+		case OPT_JUNIT:
+			junit = optarg;
 			break;
 		case OPT_COLOR:
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
@@ -502,6 +510,11 @@ int cmd_audit(int argc, char **argv)
 	}
 	wrote = true;
 	if (render_to_file(report, rep, html, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	if (junit && junit_write(out, junit, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;

@@ -18,6 +18,7 @@
 #include "reports/cli.h"
 #include "reports/textout.h"
 #include "reports/labcli.h"
+#include "reports/junit.h"
 #include "reports/labreport.h"
 #include "reports/report.h"
 
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 "  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
 "                              one word each; lingerlab-target --help lists them)\n"
 "  --target-log FILE           keep the target's output in FILE\n"
+"  --junit FILE                also write the results as JUnit XML (CI systems)\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
@@ -63,7 +65,7 @@ static void usage(FILE *f)
 }
 
 struct opts {
-	const char *output, *capture, *builtin, *serve, *remote, *target_log;
+	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit;
 	int64_t rtt_us;
 	uint16_t port;
 	bool check, quiet;
@@ -121,7 +123,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--builtin") || !strcmp(name, "--serve") ||
 		             !strcmp(name, "--target") || !strcmp(name, "--port") ||
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
-		             !strcmp(name, "--target-log");
+		             !strcmp(name, "--target-log") || !strcmp(name, "--junit");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -154,6 +156,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->target_args[o->n_target_args++] = val;
 		} else if (!strcmp(name, "--target-log")) {
 			o->target_log = val;
+		} else if (!strcmp(name, "--junit")) {
+			o->junit = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
@@ -359,6 +363,11 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	if (report_write(report, output, err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	if (o.junit && junit_write(out, o.junit, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
