@@ -348,6 +348,25 @@ static void test_two_findings(void **state)
 	pb_list_free(&l);
 }
 
+/* A request of req bytes, a 250-byte response and the server's FIN
+ * (1.041), then 2000 late client bytes that the server ACKs (lingering);
+ * the caller adds how it ends. */
+static void build_lingering(struct pb_list *l, struct pb_conn *c, uint32_t req)
+{
+	pb_list_init(l, PB_DLT_EN10MB);
+	assert_int_equal(pb_conn_init(c, CLI, 40000, SRV, 80, 1000, 5000), 0);
+	pb_syn(l, c, 1.000);
+	pb_synack(l, c, 1.010);
+	pb_ack(l, c, PB_C2S, 1.020, PB_NEXT, PB_NEXT);
+	pb_data(l, c, PB_C2S, 1.030, PB_NEXT, PB_NEXT, NULL, req);
+	pb_data(l, c, PB_S2C, 1.040, PB_NEXT, PB_NEXT, NULL, 250);
+	pb_fin(l, c, PB_S2C, 1.041, PB_NEXT, PB_NEXT);
+	pb_data(l, c, PB_C2S, 1.050, PB_NEXT, PB_NEXT, NULL, 1000);
+	pb_ack(l, c, PB_S2C, 1.055, PB_NEXT, PB_NEXT);
+	pb_data(l, c, PB_C2S, 1.060, PB_NEXT, PB_NEXT, NULL, 1000);
+	pb_ack(l, c, PB_S2C, 1.065, PB_NEXT, PB_NEXT);
+}
+
 /*
  * Lingering that ends in a reset (lighttpd, Go's rstAvoidanceDelay): the
  * server answers 401, sends FIN, ACKs 2000 body bytes as they come, then
@@ -363,18 +382,7 @@ static void test_linger_ends_in_reset(void **state)
 	const struct az_conn *k;
 	(void)state;
 
-	pb_list_init(&l, PB_DLT_EN10MB);
-	assert_int_equal(pb_conn_init(&c, CLI, 40000, SRV, 80, 1000, 5000), 0);
-	pb_syn(&l, &c, 1.000);
-	pb_synack(&l, &c, 1.010);
-	pb_ack(&l, &c, PB_C2S, 1.020, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.030, PB_NEXT, PB_NEXT, NULL, 300);
-	pb_data(&l, &c, PB_S2C, 1.040, PB_NEXT, PB_NEXT, NULL, 250);
-	pb_fin(&l, &c, PB_S2C, 1.041, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.050, PB_NEXT, PB_NEXT, NULL, 1000);
-	pb_ack(&l, &c, PB_S2C, 1.055, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.060, PB_NEXT, PB_NEXT, NULL, 1000);
-	pb_ack(&l, &c, PB_S2C, 1.065, PB_NEXT, PB_NEXT);
+	build_lingering(&l, &c, 300);
 	pb_rstack(&l, &c, PB_S2C, 1.541, PB_NEXT, PB_NEXT);
 	run_list(&r, &l, NULL);
 	k = run_conn(&r, 1);
@@ -404,18 +412,7 @@ static void test_linger_ended_by_client_rst(void **state)
 	const struct az_conn *k;
 	(void)state;
 
-	pb_list_init(&l, PB_DLT_EN10MB);
-	assert_int_equal(pb_conn_init(&c, CLI, 40000, SRV, 80, 1000, 5000), 0);
-	pb_syn(&l, &c, 1.000);
-	pb_synack(&l, &c, 1.010);
-	pb_ack(&l, &c, PB_C2S, 1.020, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.030, PB_NEXT, PB_NEXT, NULL, 80);
-	pb_data(&l, &c, PB_S2C, 1.040, PB_NEXT, PB_NEXT, NULL, 250);
-	pb_fin(&l, &c, PB_S2C, 1.041, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.050, PB_NEXT, PB_NEXT, NULL, 1000);
-	pb_ack(&l, &c, PB_S2C, 1.055, PB_NEXT, PB_NEXT);
-	pb_data(&l, &c, PB_C2S, 1.060, PB_NEXT, PB_NEXT, NULL, 1000);
-	pb_ack(&l, &c, PB_S2C, 1.065, PB_NEXT, PB_NEXT);
+	build_lingering(&l, &c, 80);
 	pb_rstack(&l, &c, PB_C2S, 1.800, PB_NEXT, PB_NEXT);
 	run_list(&r, &l, NULL);
 	k = run_conn(&r, 1);
