@@ -337,7 +337,6 @@ static void record_finding(struct az *az, struct conn *c, int d,
 	if (c->flagged_sides & (1u << side))
 		return;
 	c->flagged_sides |= (uint8_t)(1u << side);
-	c->flagged = true;
 	az->totals.rst_before_ack++;
 	az->totals.rst_before_ack_by_sender[side]++;
 	az->totals.by_basis[f->basis]++;
@@ -863,11 +862,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
-	if (c->flagged)
+	if (c->flagged_sides)
 		finish_findings(az, c);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
 	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
-	if (az->cfg.on_conn || c->flagged) {
+	if (az->cfg.on_conn || c->flagged_sides) {
 		struct az_conn pub;
 
 		azi_fill_pub(c, &pub);
@@ -879,7 +878,7 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 			az->cfg.on_conn(&pub, az->cfg.arg);
 		lingered = pub.lingered;
 		how = pub.linger_end;
-		if (c->flagged) {
+		if (c->flagged_sides) {
 			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
 				azi_retain(az, c, &pub);
 			else

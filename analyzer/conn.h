@@ -173,8 +173,8 @@ struct __attribute__((aligned(64))) conn {
 	bool client_is_lo;         /* the client is the key's lo endpoint */
 	bool role_inferred;
 	bool syn_seen, synack_seen, hsack_seen, rtt_known;
-	bool flagged;
-	uint8_t flagged_sides;     /* bit (1 << enum az_side): a finding */
+	uint8_t flagged_sides;     /* bit (1 << enum az_side): a finding;
+	                              nonzero: the connection is flagged */
 	bool evicted;              /* ended early for the memory bound */
 	bool fw2_open[2];          /* [AZ_SERVER], [AZ_CLIENT] */
 	uint32_t next_free;

@@ -589,7 +589,7 @@ void store_finished(struct az *az, struct conn *c)
 	struct conn *t;
 	uint32_t ref;
 
-	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged &&
+	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged_sides &&
 	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
 		return;
 	if (!ring_may_grow(az, R) || ring_room(R) < 0) {
