@@ -54,6 +54,16 @@ enum az_initiator {
 };
 #define AZ_NINITIATORS 4
 
+/* Zeek's conn.log conn_state, computed as Zeek computes it (zeek.c). */
+enum az_zeek_state {
+	AZ_ZK_S0 = 0, AZ_ZK_S1, AZ_ZK_SF, AZ_ZK_REJ, AZ_ZK_S2, AZ_ZK_S3,
+	AZ_ZK_RSTO, AZ_ZK_RSTR, AZ_ZK_RSTOS0, AZ_ZK_RSTRH, AZ_ZK_SH,
+	AZ_ZK_SHR, AZ_ZK_OTH,
+};
+#define AZ_NZEEK_STATES 13
+/* Room for a Zeek history string and its NUL. */
+#define AZ_ZEEK_HISTORY_SIZE 24
+
 enum az_kind {
 	AZ_KIND_OPEN = 0,        /* no FIN or RST seen */
 	AZ_KIND_GRACEFUL,        /* both FINs, no RST */
@@ -252,6 +262,12 @@ struct az_conn {
 	bool evicted;              /* ended early by the memory bound: what
 	                              came after is not in this record */
 
+	/* the connection in Zeek's conn.log words (zeek.c): its conn_state,
+	 * its history, and whether Zeek's originator is our client */
+	enum az_zeek_state zeek_state;
+	char zeek_history[AZ_ZEEK_HISTORY_SIZE];
+	bool zeek_orig_is_client;
+
 	/* timeline: the first n_head and the last n_tail packets; omitted
 	 * packets between them (0 if the whole connection fits). Set only on
 	 * retained (flagged) connections; NULL/0 in on_conn callbacks. */
@@ -356,6 +372,7 @@ struct az_totals {
 	                              of either view (at_server, at_client)
 	                              over every finding, kept or not */
 	uint64_t role_inferred;
+	uint64_t by_zeek_state[AZ_NZEEK_STATES];
 	uint64_t retained;         /* flagged connections kept for the report */
 	uint64_t not_retained;     /* flagged beyond max_retained */
 	/* the memory bound (az_config.max_memory): connections ended early so
@@ -481,6 +498,7 @@ const char *az_basis_name(enum az_basis b);        /* "timing", ... */
 const char *az_accept_name(enum az_accept a);      /* "reset", "challenge_ack", "ignored" */
 const char *az_impact_name(enum az_impact i);      /* "reset_before_ack", ... */
 const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
+const char *az_zeek_state_name(enum az_zeek_state z); /* "SF", "RSTR", ... */
 /* flags as tcpdump letters: "S", "S.", "F.", "R", "P.", ... into buf */
 const char *az_flags_str(uint8_t flags, char buf[12]);
 

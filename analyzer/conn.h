@@ -17,6 +17,7 @@
 #include "analyzer/flowtab.h"
 #include "analyzer/http.h"
 #include "analyzer/seq.h"
+#include "analyzer/zeek.h"
 
 #define ACK_RING 16          /* ACK advances (or runs) kept per direction */
 #define DATA_RING 16         /* data segments kept per direction */
@@ -186,6 +187,8 @@ struct __attribute__((aligned(64))) conn {
 	double first_time;
 	uint64_t first_packet, last_packet;
 	struct cdir d[2];
+	struct zk zk;              /* Zeek's view of it (zeek.c), next to the
+	                              directions that every packet touches too */
 
 	int8_t first_close;        /* enum az_side of the first FIN/RST, -1 */
 	bool first_close_rst;

@@ -142,3 +142,12 @@ const char *az_linger_end_name(enum az_linger_end e)
 	}
 	return "unknown";
 }
+
+const char *az_zeek_state_name(enum az_zeek_state z)
+{
+	static const char *const names[AZ_NZEEK_STATES] = {
+		"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR",
+		"RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+	};
+	return (unsigned)z < AZ_NZEEK_STATES ? names[z] : "unknown";
+}

@@ -562,6 +562,7 @@ static int seal_put(struct az *az, struct conn *c)
 	          (judge_linger(c, &lb, &ls, &how) ? SEAL_LINGERED : 0) |
 	          (c->role_inferred ? SEAL_ROLE_INFERRED : 0);
 	e.initiator = (uint8_t)azi_initiator_of(c);
+	e.zeek_state = (uint8_t)zk_state(&c->zk);
 	e.last_time = c->last_time;
 	e.grace = c->grace;
 	/* a plain store: the ring's memory was in use a grace period ago
@@ -617,7 +618,8 @@ void store_seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t hash
 	azi_count_conn(az, (e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL,
 	           (enum az_initiator)e->initiator, (e->flags & SEAL_LINGERED) != 0,
 	           AZ_LINGER_CLIENT_FIN,
-	           (e->flags & SEAL_ROLE_INFERRED) != 0);
+	           (e->flags & SEAL_ROLE_INFERRED) != 0,
+	           (enum az_zeek_state)e->zeek_state);
 	ft_remove(&az->fs, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
 	e->flags &= (uint8_t)~SEAL_LIVE;
 	if (pos == az->seals.head)

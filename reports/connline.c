@@ -346,6 +346,9 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 	jw_string(w, "kind", az_kind_name(c->kind));
 	jw_string(w, "client_end", az_state_name(c->client_end));
 	jw_string(w, "server_end", az_state_name(c->server_end));
+	jw_string(w, "zeek_conn_state", az_zeek_state_name(c->zeek_state));
+	jw_string(w, "zeek_history", c->zeek_history);
+	jw_string(w, "zeek_orig", c->zeek_orig_is_client ? "client" : "server");
 	jw_dir(w, "c2s", &c->c2s);
 	jw_dir(w, "s2c", &c->s2c);
 	jw_bool(w, "lingered", c->lingered);

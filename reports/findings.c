@@ -166,6 +166,7 @@ static json_t *jcounts(const uint64_t *v, int n, const char *(*name)(int))
 }
 
 static const char *kind_name(int i) { return az_kind_name((enum az_kind)i); }
+static const char *zeek_name(int i) { return az_zeek_state_name((enum az_zeek_state)i); }
 static const char *initiator_name(int i) { return az_initiator_name((enum az_initiator)i); }
 static const char *impact_name(int i) { return az_impact_name((enum az_impact)i); }
 static const char *linger_end_name(int i) { return az_linger_end_name((enum az_linger_end)i); }
@@ -210,6 +211,7 @@ json_t *report_summary(const struct az *az)
 	bad |= set(o, "lingered", jint(t->lingered));
 	bad |= set(o, "linger_ended_by", jcounts(t->linger_ends, AZ_NLINGER_ENDS, linger_end_name));
 	bad |= set(o, "role_inferred", jint(t->role_inferred));
+	bad |= set(o, "by_zeek_conn_state", jcounts(t->by_zeek_state, AZ_NZEEK_STATES, zeek_name));
 	bad |= set(o, "rst_before_ack", jint(t->rst_before_ack));
 	bad |= set(o, "rst_before_ack_server", jint(t->rst_before_ack_by_sender[AZ_SERVER]));
 	bad |= set(o, "rst_before_ack_client", jint(t->rst_before_ack_by_sender[AZ_CLIENT]));
