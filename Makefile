@@ -78,7 +78,8 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 # Debian packages the build, the tests and the benchmark need.
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
-            libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base
+            libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
+            tshark
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -124,6 +125,7 @@ FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)
 FUZZ_LIBS_fuzz_report := $(NET_LIBS)
 FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
+FUZZ_SEEDS_fuzz_tls := tests/fuzz/seeds-tls
 FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
                -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined

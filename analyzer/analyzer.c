@@ -542,8 +542,10 @@ static void set_base(struct conn *c, int d, uint32_t base)
 	D->base_known = true;
 	D->base = base;
 	D->data_end = base + 1;
-	if (c->x)
+	if (c->x) {
 		http_begin(&c->x->hd[d], base + 1);
+		tls_begin(&c->x->td[d], base + 1);
+	}
 }
 
 static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
@@ -617,6 +619,7 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		ring_push_data(&c->x->x[d], start, end, idx);
 		http_segment(&c->http, &c->x->hd[d], d, start, s->payload,
 		             s->payload_caplen, len);
+		tls_segment(&c->x->td[d], start, s->payload, s->payload_caplen, len);
 	}
 }
 

@@ -129,6 +129,7 @@ struct conn_ext *store_ext_get(struct az *az)
 	x->self = i;
 	for (d = 0; d < 2; d++) {
 		http_dir_init(&x->hd[d]);
+		tls_dir_init(&x->td[d]);
 		x->x[d].ack_n = 0;
 		x->x[d].d_n = x->x[d].d_head = 0;
 		x->pend[d].active = false;
@@ -146,6 +147,11 @@ void store_ext_release(struct az *az, struct conn *c)
 
 	if (!x)
 		return;
+	/* what the record says about TLS outlives the parser */
+	c->tls_version = x->td[AZ_S2C].version;
+	for (int d = 0; d < 2; d++)
+		c->tls_records[d] = x->td[d].records > UINT16_MAX ? UINT16_MAX
+		                                                  : (uint16_t)x->td[d].records;
 	/* small buffers stay for the next connection, so a stream of short
 	 * connections allocates nothing at all */
 	if (x->cap_head > TL_KEEP) {

@@ -104,6 +104,15 @@ void azi_fill_pub(const struct conn *c, struct az_conn *o)
 	o->kind = azi_kind_of(c);
 	o->client_end = cs->state;
 	o->server_end = sc->state;
+	if (c->x) {
+		o->tls_records_c2s = c->x->td[AZ_C2S].records;
+		o->tls_records_s2c = c->x->td[AZ_S2C].records;
+		o->tls_version = c->x->td[AZ_S2C].version;
+	} else {
+		o->tls_records_c2s = c->tls_records[AZ_C2S];
+		o->tls_records_s2c = c->tls_records[AZ_S2C];
+		o->tls_version = c->tls_version;
+	}
 	o->zeek_state = zk_state(&c->zk);
 	memcpy(o->zeek_history, c->zk.h, sizeof o->zeek_history);
 	o->zeek_orig_is_client = zk_orig_is_client(&c->zk, c->client_is_lo);

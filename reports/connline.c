@@ -339,6 +339,21 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 	jw_name(w, "kind", az_kind_name(c->kind));
 	jw_name(w, "client_end", az_state_name(c->client_end));
 	jw_name(w, "server_end", az_state_name(c->server_end));
+	if (c->tls_records_c2s || c->tls_records_s2c) {
+		const char *v = az_tls_version_name(c->tls_version);
+		jw_open(w, "tls", '{');
+		if (v)
+			jw_name(w, "version", v);
+		else
+			jw_null(w, "version");
+		jw_open(w, "records", '{');
+		jw_u64(w, "c2s", c->tls_records_c2s);
+		jw_u64(w, "s2c", c->tls_records_s2c);
+		jw_close(w, '}');
+		jw_close(w, '}');
+	} else {
+		jw_null(w, "tls");
+	}
 	jw_name(w, "zeek_conn_state", az_zeek_state_name(c->zeek_state));
 	jw_name(w, "zeek_history", c->zeek_history);
 	jw_name(w, "zeek_orig", c->zeek_orig_is_client ? "client" : "server");
