@@ -11,7 +11,7 @@ DESTDIR    ?=
 CC         ?= cc
 BUILD      ?= build
 
-PKGS       := libpcap jansson
+PKGS       := libpcap jansson openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 NET_CFLAGS := $(shell libnet-config --cflags 2>/dev/null)
@@ -79,6 +79,7 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
             libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
+            libssl-dev openssl \
             tshark
 
 deps:
