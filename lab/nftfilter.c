@@ -26,7 +26,7 @@ void nftfilter_table_name(pid_t owner, char *buf, size_t buflen)
 	snprintf(buf, buflen, "ll%ldrst", (long)(owner ? owner : getpid()));
 }
 
-static void rule_text(const struct nftfilter_spec *s, char *buf, size_t buflen)
+void nftfilter_rule(const struct nftfilter_spec *s, char *buf, size_t buflen)
 {
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 
@@ -43,7 +43,7 @@ void nftfilter_describe(const struct nftfilter_spec *s, char *buf, size_t buflen
 	char name[32], rule[256];
 
 	nftfilter_table_name(s->owner, name, sizeof name);
-	rule_text(s, rule, sizeof rule);
+	nftfilter_rule(s, rule, sizeof rule);
 	snprintf(buf, buflen, "table ip %s, chain out (hook output, policy accept): %s", name, rule);
 }
 
@@ -105,7 +105,7 @@ int nftfilter_install(const struct nftfilter_spec *s, char *err, size_t errlen)
 		return -1;
 	}
 	nftfilter_table_name(owner, name, sizeof name);
-	rule_text(s, rule, sizeof rule);
+	nftfilter_rule(s, rule, sizeof rule);
 	snprintf(comment, sizeof comment, COMMENT_FMT, (long)owner, s->sport_lo, s->sport_hi);
 	/* "add table" then "delete table" empties a table a dead run of our
 	 * pid left behind; the whole buffer is one transaction. */

@@ -58,7 +58,10 @@ struct nftfilter_spec {
 /* "ll<pid>rst" into buf (>= 32 bytes). */
 void nftfilter_table_name(pid_t owner, char *buf, size_t buflen);
 
-/* The rule as the user reads it (see above), one line, into buf. */
+/* The rule alone, as nft lists it (without the counter's values). */
+void nftfilter_rule(const struct nftfilter_spec *s, char *buf, size_t buflen);
+
+/* Table, chain and rule as the user reads it (see above), one line. */
 void nftfilter_describe(const struct nftfilter_spec *s, char *buf, size_t buflen);
 
 /* Install the table (replacing a table of the same name: only a dead run
