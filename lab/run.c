@@ -1338,6 +1338,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	spec.policy = cfg->target.policy;
 	spec.extra_args = cfg->target.extra_args;
 	spec.command = cfg->target.command;
+	spec.user = cfg->target.user;
 	spec.port = R.port;
 	spec.log_path = cfg->target_log;
 	st = launch_start(&ln, &spec, &R.target, msg, sizeof msg);
