@@ -1055,6 +1055,7 @@ static int play(struct runner *R, struct run_scenario *rs)
 		set_fin_timeout(R, rs); /* a failure is fatal: nothing starts */
 
 	rs->start = epoch_now(R);
+	rs->kernel_unsampled = R->sd == NULL;
 	take_sample(R, rs->kernel_baseline);
 	R->window_open = true;
 

@@ -245,6 +245,8 @@ struct run_scenario {
 	double kernel_peak_time[SCN_NKSTATES];
 	uint32_t kernel_baseline[SCN_NKSTATES];
 	uint64_t leaked_rst;
+	bool kernel_unsampled;      /* no kernel samples: a --target on another
+	                               host (kernel expectations then fail) */
 	/* the client side, over all connections */
 	bool reset_seen;
 	uint64_t bytes_received;

@@ -119,6 +119,20 @@ leaked=$(jq '.lab.leaked_rst' "$TEST_TMP/leak.json")
 check_eq "without the filter: each leaked RST reached the server host" "$leaked" "$(count leak)"
 check_eq "nothing left after the negative control" "$before" "$(snapshot)"
 
+# kernel expectations cannot be judged from another host: they fail, saying why
+cat >"$TEST_TMP/kernel.scn" <<'SCN'
+scenario kernel-view
+connect
+request GET /index.html close
+wait closed 3s
+expect kernel established peak >= 1
+SCN
+ip netns exec $C "$LINGERLAB" run --target $SADDR:80 --filter-kernel-rst -o "$TEST_TMP/kernel.json" \
+	"$TEST_TMP/kernel.scn" >/dev/null 2>&1
+check_eq "a kernel expectation against another host: exit 1" 1 $?
+check_jq "... it fails and says the kernel was not sampled" "$TEST_TMP/kernel.json" \
+	'.scenarios[0].expectations[0].passed == false and (.scenarios[0].expectations[0].detail | test("no kernel samples"))'
+
 # 3. a directed broadcast is refused by what the kernel's route says
 ip netns exec $C "$LINGERLAB" run --target 10.201.1.255:80 --filter-kernel-rst -o "$TEST_TMP/bc.json" \
 	scenarios/pipelined-404.scn >/dev/null 2>"$TEST_TMP/bc.err"
