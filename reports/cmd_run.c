@@ -343,8 +343,8 @@ int cmd_run(int argc, char **argv)
 	}
 	/* missing directories are made, as `audit -o DIR` does (and removed
 	 * again when no report comes of the run) */
-	if (labcli_mkdir_parent(capture, &made_cap, err, sizeof err) < 0 ||
-	    (!to_stdout && labcli_mkdir_parent(output, &made_out, err, sizeof err) < 0)) {
+	if ((!to_stdout && labcli_mkdir_parent(output, &made_out, err, sizeof err) < 0) ||
+	    labcli_mkdir_parent(capture, &made_cap, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_USAGE;
 		goto done;
@@ -424,14 +424,12 @@ done:
 			unlink(capture);
 		rmdir(dir);
 	}
-	if (!report && (made_cap || made_out)) {
-		if (capture)
-			unlink(capture);
-		if (made_cap)
-			labcli_unmake_parent(capture, made_cap);
-		if (made_out)
-			labcli_unmake_parent(output, made_out);
+	if (!report && made_cap) {  /* only what sits in a directory we made */
+		unlink(capture);
+		labcli_unmake_parent(capture, made_cap);
 	}
+	if (!report && made_out)
+		labcli_unmake_parent(output, made_out);
 	json_decref(report);
 	run_outcome_free(out);
 	for (size_t i = 0; i < n_scns; i++)
