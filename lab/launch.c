@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +42,7 @@ struct launch {
 	char ns[LABNET_NAMELEN];   /* the server namespace: what the target's
 	                              processes live in */
 	pid_t watchdog;            /* stops the target if we die (0: none) */
-	int watch_fd;              /* its pipe: a byte = stand down, EOF = act */
+	int watch_fd;              /* its socket: a byte = stand down, EOF = act */
 };
 
 static double now_mono(void)
@@ -323,7 +324,7 @@ static int stop_procs(struct launch *l, pid_t pgid, const char *ns, double grace
 
 /*
  * The watchdog: a child of ours, outside the target's group and
- * namespace, that blocks on a pipe. A byte from us means "stopped, stand
+ * namespace, that blocks on a socket pair. A byte from us means "stopped, stand
  * down"; end-of-file means we died without stopping the target (SIGKILL,
  * a crash): it stops the target as launch_stop would, then exits. The
  * leader also has PR_SET_PDEATHSIG (SIGTERM), but only the watchdog
@@ -335,7 +336,9 @@ static void start_watchdog(struct launch *l)
 	pid_t pid;
 
 	l->watch_fd = -1;
-	if (pipe2(p, O_CLOEXEC) != 0)
+	/* A socket pair rather than a pipe: send() with MSG_NOSIGNAL cannot
+	 * raise SIGPIPE in us should the watchdog be gone already. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0)
 		return;
 	pid = fork();
 	if (pid == 0) {
@@ -349,8 +352,21 @@ static void start_watchdog(struct launch *l)
 		(void)setpgid(0, 0);
 		(void)prctl(PR_SET_NAME, "lingerlab-watch");
 		close(p[1]);
+		/* Hold nothing of ours open (a reader of our stdout must see
+		 * EOF when we die): /dev/null on 0-2, the socket on 3, no more. */
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			(void)dup2(dn, 0);
+			(void)dup2(dn, 1);
+			(void)dup2(dn, 2);
+		}
+		int rfd = p[0];
+		if (p[0] == 3 || dup2(p[0], 3) == 3) {
+			rfd = 3;
+			(void)close_range(4, ~0u, 0);
+		}
 		do
-			n = read(p[0], &c, 1);
+			n = read(rfd, &c, 1);
 		while (n < 0 && errno == EINTR);
 		if (n != 1)
 			(void)stop_procs(NULL, l->pid, l->ns, l->grace);
@@ -368,7 +384,7 @@ static void start_watchdog(struct launch *l)
 static void stop_watchdog(struct launch *l)
 {
 	if (l->watch_fd >= 0) {
-		ssize_t n = write(l->watch_fd, "q", 1);
+		ssize_t n = send(l->watch_fd, "q", 1, MSG_NOSIGNAL);
 		(void)n;
 		close(l->watch_fd);
 		l->watch_fd = -1;
