@@ -94,7 +94,7 @@ out:
 	return rc;
 }
 
-int nftfilter_install(const struct nftfilter_spec *s, char *err, size_t errlen)
+int nftfilter_install(const struct nftfilter_spec *s, bool with_rule, char *err, size_t errlen)
 {
 	char name[32], rule[256], comment[96], cmd[1024];
 	pid_t owner = s->owner ? s->owner : getpid();
@@ -109,17 +109,26 @@ int nftfilter_install(const struct nftfilter_spec *s, char *err, size_t errlen)
 	snprintf(comment, sizeof comment, COMMENT_FMT, (long)owner, s->sport_lo, s->sport_hi);
 	/* "add table" then "delete table" empties a table a dead run of our
 	 * pid left behind; the whole buffer is one transaction. */
-	snprintf(cmd, sizeof cmd,
-	         "add table ip %s\n"
-	         "delete table ip %s\n"
-	         "table ip %s {\n"
-	         "  comment \"%s\"\n"
-	         "  chain out {\n"
-	         "    type filter hook output priority filter; policy accept;\n"
-	         "    %s\n"
-	         "  }\n"
-	         "}\n",
-	         name, name, name, comment, rule);
+	if (with_rule)
+		snprintf(cmd, sizeof cmd,
+		         "add table ip %s\n"
+		         "delete table ip %s\n"
+		         "table ip %s {\n"
+		         "  comment \"%s\"\n"
+		         "  chain out {\n"
+		         "    type filter hook output priority filter; policy accept;\n"
+		         "    %s\n"
+		         "  }\n"
+		         "}\n",
+		         name, name, name, comment, rule);
+	else    /* no chain, so no hook: a record of the ports, nothing more */
+		snprintf(cmd, sizeof cmd,
+		         "add table ip %s\n"
+		         "delete table ip %s\n"
+		         "table ip %s {\n"
+		         "  comment \"%s\"\n"
+		         "}\n",
+		         name, name, name, comment);
 	return run_nft(cmd, NULL, "install table", err, errlen);
 }
 
@@ -134,7 +143,12 @@ int nftfilter_dropped(pid_t owner, uint64_t *dropped, char *err, size_t errlen)
 	if (run_nft(cmd, &out, "read counter", err, errlen) < 0)
 		return -1;
 	p = strstr(out, "counter packets ");
-	if (!p || sscanf(p, "counter packets %" SCNu64, dropped) != 1) {
+	if (!p) {          /* a table without the rule dropped nothing */
+		*dropped = 0;
+		free(out);
+		return 0;
+	}
+	if (sscanf(p, "counter packets %" SCNu64, dropped) != 1) {
 		errmsg_set(err, errlen, "nftables: table ip %s has no counter", name);
 		free(out);
 		return -1;

@@ -40,6 +40,7 @@
 #define LL_LAB_NFTFILTER_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -65,8 +66,10 @@ void nftfilter_rule(const struct nftfilter_spec *s, char *buf, size_t buflen);
 void nftfilter_describe(const struct nftfilter_spec *s, char *buf, size_t buflen);
 
 /* Install the table (replacing a table of the same name: only a dead run
- * with our pid could have left it). */
-int nftfilter_install(const struct nftfilter_spec *s, char *err, size_t errlen);
+ * with our pid could have left it). with_rule false (--allow-kernel-rst):
+ * the table and its comment only, no chain, so it filters nothing and
+ * only records the reserved ports for `lab clean`. */
+int nftfilter_install(const struct nftfilter_spec *s, bool with_rule, char *err, size_t errlen);
 
 /*
  * Read the rule's counter (packets dropped so far) into *dropped. Returns

@@ -86,13 +86,19 @@ enum run_status run_remote_apply(const struct run_config *cfg, struct run_remote
 	char before[256], after[256], rule[512];
 
 	/* The table first: its comment names the ports, so `lab clean` can
-	 * give them back if this process dies before it does. */
+	 * give them back if this process dies before it does. Without the
+	 * filter the table has no chain: it records the ports and does
+	 * nothing else. */
+	if (nftfilter_install(&rr->filter, cfg->filter_kernel_rst, err, errlen) < 0)
+		return RUN_ENV;
+	rr->table_installed = true;
 	if (cfg->filter_kernel_rst) {
-		if (nftfilter_install(&rr->filter, err, errlen) < 0)
-			return RUN_ENV;
-		rr->table_installed = true;
 		nftfilter_describe(&rr->filter, rule, sizeof rule);
 		say(cfg, "installed nftables %s", rule);
+	} else {
+		nftfilter_table_name(rr->filter.owner, rule, sizeof rule);
+		say(cfg, "installed nftables table ip %s without a chain (it filters nothing; it "
+		    "records the reserved ports for lingerlab lab clean)", rule);
 	}
 	if (target_ports_reserve(rr->filter.sport_lo, rr->filter.sport_hi, before, sizeof before,
 	                         after, sizeof after, err, errlen) < 0) {
@@ -137,8 +143,11 @@ int run_remote_undo(const struct run_config *cfg, struct run_remote *rr,
 			rc = -1;
 		} else {
 			rr->table_installed = false;
-			say(cfg, "removed nftables table ip %s (it dropped %llu RST%s)", name,
-			    (unsigned long long)rr->dropped, rr->dropped == 1 ? "" : "s");
+			if (cfg->filter_kernel_rst)
+				say(cfg, "removed nftables table ip %s (it dropped %llu RST%s)", name,
+				    (unsigned long long)rr->dropped, rr->dropped == 1 ? "" : "s");
+			else
+				say(cfg, "removed nftables table ip %s", name);
 		}
 	}
 	return rc;

@@ -6,7 +6,9 @@
  *
  * The two changes, and nothing else (see lab/target.h, lab/nftfilter.h):
  *   1. the raw client's ports are added to net.ipv4.ip_local_reserved_ports;
- *   2. with cfg->filter_kernel_rst, the nftables table ll<pid>rst.
+ *   2. the nftables table ll<pid>rst: with cfg->filter_kernel_rst its
+ *      chain and rule; without (allow_kernel_rst) only its comment, which
+ *      records the ports for `lab clean` and filters nothing.
  * Each is announced through cfg->say as it is made and as it is undone,
  * e.g. "reserved ports 40000-40063 (net.ipv4.ip_local_reserved_ports:
  * '' -> '40000-40063')".

@@ -105,6 +105,28 @@ check "the summary says the run is not valid" grep -q "leaked RST" "$TEST_TMP/le
 check "the kernel's RSTs are on the wire, from the client's ports" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "src host 127.0.0.1 and dst port $2 and tcp[tcpflags] & tcp-rst != 0" 2>/dev/null | wc -l)" -gt 0 ]' _ "$TEST_TMP/leak/report.pcap" $PORT
 check_eq "reserved ports as before after the negative control" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check "the negative control's table had no chain (it filtered nothing)" \
+	grep -q "installed nftables table ip ll[0-9]*rst without a chain (it filters nothing" "$TEST_TMP/leak.err"
+check_eq "no table left after the negative control" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+
+# 3b. every exit path removes the table and gives the ports back
+ip netns exec "$NS" "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TMP/int/report.json" \
+	scenarios/idle-client-fin-wait-2.scn >"$TEST_TMP/int.out" 2>"$TEST_TMP/int.err" &
+ipid=$!; bg_pids+=($ipid)
+for ((i = 0; i < 100; i++)); do grep -q "reserved ports" "$TEST_TMP/int.err" 2>/dev/null && break; sleep 0.05; done
+sleep 0.5
+kill -INT "$ipid"; wait "$ipid"
+check_eq "SIGINT mid-run: exit 130" 130 $?
+check_eq "SIGINT mid-run: no table, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "SIGINT mid-run: reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+# an error after the table is in: the capture cannot be created
+in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -w /proc/sys/lingerlab.pcap -o "$TEST_TMP/err.json" \
+	scenarios/pipelined-404.scn >"$TEST_TMP/err.out" 2>"$TEST_TMP/err.err"
+err_rc=$?
+check "an error after the table was installed: exit 3, naming the capture ($(head -c 100 "$TEST_TMP/err.err" | tail -1))" \
+	bash -c '[ "$1" = 3 ] && grep -q "installed nftables" "$2" && grep -q "/proc/sys/lingerlab.pcap" "$2"' _ "$err_rc" "$TEST_TMP/err.err"
+check_eq "... and no table left, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "... and reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
 
 # 4. the filter's scope, while it is installed
 cat >"$TEST_TMP/slow.scn" <<'SCN'
