@@ -62,27 +62,31 @@ check "the refusal names the option and the rule it would install" \
 check_eq "the refusal changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
 check "the refusal made no report directory" test ! -e "$TEST_TMP/refused"
 
-# 2. with the filter: the same judgement as --builtin close
+# 2. with the filter: the same judgement as --builtin close, for every
+# shipped scenario but fin-wait-2-timeout (it sets tcp_fin_timeout, a
+# sysctl of the server's host that --target never touches)
+shipped=(scenarios/clean-close.scn scenarios/idle-client-fin-wait-2.scn scenarios/pipelined-404.scn
+         scenarios/put-unauthorized.scn scenarios/vanishing-client.scn)
 in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TMP/lo/new/report.json" \
-	scenarios/pipelined-404.scn >"$TEST_TMP/lo.out" 2>"$TEST_TMP/lo.err"
+	"${shipped[@]}" >"$TEST_TMP/lo.out" 2>"$TEST_TMP/lo.err"
 lo_rc=$?
 R=$TEST_TMP/lo/new/report.json
-"$LINGERLAB" run --builtin close -o "$TEST_TMP/builtin.json" scenarios/pipelined-404.scn \
+"$LINGERLAB" run --builtin close -o "$TEST_TMP/builtin.json" "${shipped[@]}" \
 	>"$TEST_TMP/builtin.out" 2>&1
 b_rc=$?
 check_eq "--target loopback exits as --builtin close does" "$b_rc" "$lo_rc"
 judged() { jq -c '[.scenarios[] | {name, rst: .summary.rst_before_ack, x: [.expectations[] | [.line, .passed]]}]' "$1"; }
-check_eq "pipelined-404: same findings and expectations as --builtin close" \
+check_eq "every scenario: same findings and expectations as --builtin close" \
 	"$(judged "$TEST_TMP/builtin.json")" "$(judged "$R")"
 check_jq "the server's RST before the 404 was acknowledged is flagged" "$R" \
-	'.scenarios[0].summary.rst_before_ack == 1 and .scenarios[0].findings[0].sender == "server"'
-check_jq "0 leaked RSTs" "$R" '.lab.leaked_rst == 0 and .scenarios[0].summary.leaked_rst == 0'
+	'.scenarios[] | select(.name == "pipelined-404") | .summary.rst_before_ack == 1 and .findings[0].sender == "server"'
+check_jq "0 leaked RSTs" "$R" '.lab.leaked_rst == 0 and ([.scenarios[].summary.leaked_rst] | add) == 0'
 check_jq "the report says interface lo and source 127.0.0.1" "$R" \
 	'.lab.target.kind == "remote" and .lab.target.route.interface == "lo" and .lab.target.route.source == "127.0.0.1" and .lab.target.route.local == true'
 check_jq "the report names the table and its rule, which dropped the kernel's RSTs" "$R" \
 	'(.lab.target.route.kernel_rst_filter.table | test("^ll[0-9]+rst$")) and .lab.target.route.kernel_rst_filter.dropped > 0'
 check_jq "the kernel sampler saw the server's sockets (the target is on this host)" "$R" \
-	'(.lab.kernel.samples | length) > 0'
+	'(.lab.kernel.samples | length) > 0 and .lab.kernel.peak.FIN_WAIT_2 >= 49'
 check "the report is valid against the schema" "$VALIDATE" "$SCHEMA" "$R"
 check "-o into a missing directory made it (capture beside the report)" test -s "$TEST_TMP/lo/new/report.pcap"
 check "it printed the table it installed and removed" \
@@ -193,6 +197,11 @@ for bad in 0.0.0.0 224.0.0.1 255.255.255.255 239.1.2.3; do
 	check "--target $bad:80 is refused (exit 2: $(head -c 120 "$TEST_TMP/bad.err"))" \
 		bash -c '[ "$1" = 2 ] && grep -Eq "unspecified|multicast|broadcast" "$2"' _ "$rc" "$TEST_TMP/bad.err"
 done
-check_eq "refused targets changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TMP/fw2t/report.json" \
+	scenarios/fin-wait-2-timeout.scn >/dev/null 2>"$TEST_TMP/fw2t.err"
+check_eq "a scenario that sets tcp_fin_timeout is refused with --target (exit 2)" 2 $?
+check "... saying that sysctl is not --target's to change" \
+	grep -q "scenario fin-wait-2-timeout sets tcp_fin_timeout, a sysctl of the server's host; --target never changes it" "$TEST_TMP/fw2t.err"
+check_eq "refused targets and scenarios changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
 
 finish
