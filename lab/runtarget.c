@@ -7,10 +7,12 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lab/errmsg.h"
+#include "lab/sockdiag.h"
 
 /* Fewer ports than this are never reserved: room for a scenario's
  * connections and a few spare. */
@@ -29,6 +31,34 @@ static void say(const struct run_config *cfg, const char *fmt, ...)
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	cfg->say(cfg->say_arg, line);
+}
+
+static void mark_busy(const struct sockdiag_sock *k, void *arg)
+{
+	target_ports_add(arg, k->local_port, k->local_port);
+}
+
+/* Every local port a TCP socket of this namespace holds now, either
+ * family (one port space): a reservation keeps new sockets off the
+ * client's ports, not the ones already there. NULL with err on failure. */
+static struct target_portset *busy_ports(char *err, size_t errlen)
+{
+	struct target_portset *busy = calloc(1, sizeof *busy);
+	unsigned counts[SOCKDIAG_MAX_STATES];
+	struct sockdiag *sd;
+
+	if (!busy) {
+		errmsg_set(err, errlen, "ports: out of memory");
+		return NULL;
+	}
+	sd = sockdiag_open(err, errlen);
+	if (!sd || sockdiag_sample_each(sd, counts, 0, ~0u, mark_busy, busy, err, errlen) < 0) {
+		sockdiag_close(sd);
+		free(busy);
+		return NULL;
+	}
+	sockdiag_close(sd);
+	return busy;
 }
 
 enum run_status run_remote_plan(const struct run_config *cfg,
@@ -59,8 +89,14 @@ enum run_status run_remote_plan(const struct run_config *cfg,
 		return RUN_USAGE;
 	if (target_route(a, &rr->route, err, errlen) < 0)
 		return RUN_USAGE;
-	if (target_ports_pick(conns > MIN_PORTS ? conns : MIN_PORTS, t->port, (uint32_t)getpid(),
-	                      &rr->filter.sport_lo, &rr->filter.sport_hi, err, errlen) < 0)
+	struct target_portset *busy = busy_ports(err, errlen);
+	if (!busy)
+		return RUN_ENV;
+	int picked = target_ports_pick(conns > MIN_PORTS ? conns : MIN_PORTS, t->port,
+	                               (uint32_t)getpid(), busy, &rr->filter.sport_lo,
+	                               &rr->filter.sport_hi, err, errlen);
+	free(busy);
+	if (picked < 0)
 		return RUN_USAGE;
 	rr->filter.owner = getpid();
 	rr->filter.src = rr->route.src;

@@ -389,6 +389,7 @@ int target_ports_release(uint16_t lo, uint16_t hi, char *after, size_t afterlen,
 }
 
 int target_ports_pick(uint32_t n, uint16_t avoid, uint32_t seed,
+                      const struct target_portset *busy,
                       uint16_t *lo, uint16_t *hi, char *err, size_t errlen)
 {
 	struct target_portset *set = malloc(sizeof *set);
@@ -420,13 +421,14 @@ int target_ports_pick(uint32_t n, uint16_t avoid, uint32_t seed,
 		           n, elo, ehi);
 		goto out;
 	}
-	/* Candidate starts in steps of n from a seeded place; the first
+	/* Every start from a seeded place on, wrapping once: the first
 	 * whose n ports are all free wins. */
-	start = (unsigned)((seed * 2654435761u) % (span - n + 1));
-	for (unsigned tries = 0; tries <= span; tries++) {
-		unsigned s = elo + (start + tries * n) % (span - n + 1), p;
+	unsigned starts = span - n + 1;
+	start = (unsigned)((seed * 2654435761u) % starts);
+	for (unsigned tries = 0; tries < starts; tries++) {
+		unsigned s = elo + (start + tries) % starts, p;
 		for (p = s; p < s + n; p++)
-			if (has(set, p) || p == avoid)
+			if (has(set, p) || p == avoid || (busy && has(busy, p)))
 				break;
 		if (p == s + n) {
 			*lo = (uint16_t)s;

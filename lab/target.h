@@ -93,12 +93,15 @@ void target_ports_remove(struct target_portset *set, uint16_t lo, uint16_t hi);
 /*
  * A range of n ports (1..30000) for the raw client: inside the kernel's
  * ephemeral range (net.ipv4.ip_local_port_range, where a reservation
- * matters), clear of already reserved ports and of avoid (the target's
- * port), starting at a place derived from seed (the pid) so parallel runs
- * differ. Returns 0 with *lo..*hi, or -1 ("ports: no free range of 40000
- * ports in the ephemeral range 32768-60999").
+ * matters), clear of already reserved ports, of busy (may be NULL: ports
+ * some socket of this host holds now, which a reservation does not
+ * evict) and of avoid (the target's port), starting at a place derived
+ * from seed (the pid) so parallel runs differ. Returns 0 with *lo..*hi,
+ * or -1 ("ports: no free range of 40000 ports in the ephemeral range
+ * 32768-60999").
  */
 int target_ports_pick(uint32_t n, uint16_t avoid, uint32_t seed,
+                      const struct target_portset *busy,
                       uint16_t *lo, uint16_t *hi, char *err, size_t errlen);
 
 /*

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lab/nftfilter.h"
@@ -75,6 +76,34 @@ static void test_format_too_small(void **state)
 	assert_int_equal(target_ports_parse("1,3,5,7,9", &set, err, sizeof err), 0);
 	assert_int_equal(target_ports_format(&set, buf, sizeof buf), -1);
 	assert_true(strlen(buf) < sizeof buf);
+}
+
+/* The range avoids busy ports and the target's port: only 50000-50099
+ * is free, and 50010 is the target's, so 64 ports fit only at 50011. */
+static void test_pick_avoids_busy_ports(void **state)
+{
+	static struct target_portset busy;
+	char err[200];
+	uint16_t lo = 0, hi = 0;
+
+	(void)state;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned elo = 0, ehi = 0;
+	if (!f || fscanf(f, "%u %u", &elo, &ehi) != 2 || elo > 50000 || ehi < 50100) {
+		if (f)
+			fclose(f);
+		skip();   /* the ephemeral range is not the default one here */
+	}
+	fclose(f);
+	memset(&busy, 0xff, sizeof busy);
+	target_ports_remove(&busy, 50000, 50099);
+	for (uint32_t seed = 1; seed < 2000; seed += 97) {
+		assert_int_equal(target_ports_pick(64, 50010, seed, &busy, &lo, &hi, err, sizeof err), 0);
+		assert_int_equal(lo, 50011);
+		assert_int_equal(hi, 50074);
+	}
+	assert_int_equal(target_ports_pick(101, 0, 1, &busy, &lo, &hi, err, sizeof err), -1);
+	assert_non_null(strstr(err, "ports: no free range of 101 ports in the ephemeral range"));
 }
 
 static void test_refused_addresses(void **state)
@@ -147,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_ports_add_remove),
 		cmocka_unit_test(test_ports_bad_items),
 		cmocka_unit_test(test_format_too_small),
+		cmocka_unit_test(test_pick_avoids_busy_ports),
 		cmocka_unit_test(test_refused_addresses),
 		cmocka_unit_test(test_route_to_loopback),
 		cmocka_unit_test(test_filter_rule_text),
