@@ -133,8 +133,7 @@ json_t *labcli_report(const char *command, const char *capture,
 
 void labcli_say(void *arg, const char *line)
 {
-	(void)arg;
-	tout_fprintf(stderr, "lingerlab run: %s\n", line);
+	tout_fprintf(stderr, "%s: %s\n", arg ? (const char *)arg : "lingerlab run", line);
 }
 
 /* The directory part of file ("." when none) into buf. */

@@ -55,8 +55,9 @@ void labcli_reraise(void);
 json_t *labcli_report(const char *command, const char *capture,
                       const struct run_outcome *out);
 
-/* run_config.say for `run`: prints "lingerlab run: LINE" on stderr
- * (arg: unused). What --target changes on the host is always shown. */
+/* run_config.say: prints "PROG: LINE" on stderr, PROG being arg (a
+ * string, e.g. "lingerlab audit"; NULL: "lingerlab run"). What --target
+ * changes on the host is always shown. */
 void labcli_say(void *arg, const char *line);
 
 /*
