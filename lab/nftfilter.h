@@ -85,8 +85,9 @@ int nftfilter_remove(pid_t owner, char *err, size_t errlen);
  * not a live process, and give its reserved ports back (from its
  * comment). report gets one line per table ("removed nftables table ip
  * ll1234rst; ports 40000-40063 no longer reserved\n"); *removed counts
- * them. Returns 0, or -1 (err names the first failure; the others are
- * still tried).
+ * them. Returns 0 (also when nftables cannot be listed at all: then no
+ * run can have made a table), or -1 (err names the first failure; the
+ * others are still tried).
  */
 int nftfilter_clean_stale(char *report, size_t reportlen, int *removed,
                           char *err, size_t errlen);
