@@ -18,12 +18,25 @@
  * a ring grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
- * Connections that are only a client's SYNs leave after EMBRYO_IDLE
- * seconds without a packet, so a scan cannot fill memory either. Other
- * idle connections stay to the end: a socket parked in FIN_WAIT_2 is
- * exactly what the fin_wait_2 detector must see.
+ * A client's SYN that a free slot cannot take (the pools would have to
+ * grow: a SYN flood, a scan) is kept as an 80-byte embryo (struct embryo,
+ * in a pool of its own) instead of a slot and an extension (about 3 KB):
+ * what that SYN said, from which its next packet rebuilds the connection
+ * exactly as if it had been tracked whole (2 million SYN-only flows take
+ * about 190 MiB with the table). Connections that are only a client's
+ * SYNs (embryos, and slots whose SYN came again) leave after EMBRYO_IDLE
+ * seconds without a packet, oldest first, both kinds read as one list in
+ * packet order. Other idle connections stay to the end: a socket parked
+ * in FIN_WAIT_2 is exactly what the fin_wait_2 detector must see (it
+ * still costs a slot and an extension, about 3 KB: if a RST comes later,
+ * the judge reads its timeline and ACK history).
  * Past the memory bound (az_config.max_memory) connections are ended
- * early rather than the store growing: see store_make_room().
+ * early rather than the store growing, in this order: SYN-only flows
+ * (embryos and slots alike, oldest first); finished connections still in
+ * their grace period; connections in progress with nothing unacknowledged
+ * and no FIN_WAIT_2 (least recently active first: they can no longer be
+ * flagged); any other but FIN_WAIT_2 holders; FIN_WAIT_2 holders last.
+ * See store_make_room().
  */
 #include "analyzer/store.h"
 
