@@ -259,6 +259,78 @@ static void test_promoted_same_as_whole(void **state)
 	pb_list_free(&l);
 }
 
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: deterministic, so a failure reproduces */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* 40,000 random segments over 300 tuples, a third of them a client's SYN
+ * alone (a new ISN now and then, the same one again, with or without
+ * options), the rest any flags, sequence numbers near the ISNs, payload,
+ * time steps with jumps past EMBRYO_IDLE and small steps back: both ways
+ * give the same. */
+static void test_random_same_as_whole(void **state)
+{
+	enum { TUPLES = 300, PACKETS = 40000 };
+	static struct pb_conn cs[TUPLES];
+	static uint32_t isn[TUPLES][2];
+	struct az_config cfg = { .max_retained = 100, .timeline_head = 6, .timeline_tail = 5 };
+	struct pb_list l;
+	double t = 1000.0;
+	size_t i, n;
+	(void)state;
+
+	for (i = 0; i < TUPLES; i++) {
+		conn(&cs[i], (unsigned)i, 0, 0);
+		isn[i][0] = rnd();
+		isn[i][1] = rnd();
+		cs[i].timestamps = i % 4 == 0;
+		cs[i].sack_permitted = i % 3 != 0;
+	}
+	pb_list_init(&l, PB_DLT_RAW);
+	for (i = 0; i < PACKETS; i++) {
+		size_t tu = rnd() % TUPLES;
+		uint32_t r = rnd();
+		struct pb_seg s;
+
+		memset(&s, 0, sizeof(s));
+		t += r % 1000 == 0 ? EMBRYO_IDLE * 0.6 : r % 89 == 0 ? -0.002 : 0.0005;
+		s.t = t;
+		s.absolute = true;
+		s.win = -1;
+		if (rnd() % 3 == 0) {
+			/* a client's SYN: a new ISN sometimes, else the same */
+			if (rnd() % 4 == 0)
+				isn[tu][0] = rnd();
+			s.dir = PB_C2S;
+			s.flags = PB_SYN | (rnd() % 8 == 0 ? 0xc0 : 0);
+			s.seq = isn[tu][0];
+		} else {
+			int side = (int)(rnd() & 1);
+
+			s.dir = side ? PB_S2C : PB_C2S;
+			s.flags = (uint8_t)(rnd() & 0x1f);
+			if (rnd() % 4)
+				s.flags = (uint8_t)((s.flags & ~PB_RST) | PB_ACK);
+			s.seq = isn[tu][side] + rnd() % 3000;
+			s.ack = isn[tu][!side] + rnd() % 3000;
+			if (rnd() % 2)
+				s.len = rnd() % 400;
+		}
+		assert_int_equal(pb_seg(&l, &cs[tu], &s), 0);
+	}
+	n = same_both_ways(&l, &cfg);
+	print_message("# %zu connections the same both ways\n", n);
+	assert_true(n > 1000);
+	pb_list_free(&l);
+}
+
 /* SYNs nobody answers leave after EMBRYO_IDLE, oldest activity first,
  * whether they were embryos or slots (a SYN repeated): the records come
  * out in the same order both ways, before the packet that is past them. */
@@ -369,6 +441,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_promoted_same_as_whole),
+		cmocka_unit_test(test_random_same_as_whole),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_embryos_evicted_first),
 		cmocka_unit_test(test_embryos_fit),
