@@ -2,8 +2,9 @@
  * store.h - where the analyzer keeps its connections (internal to
  * analyzer/; the public contract is analyzer.h): the slab pools of
  * connections in progress and their extensions, the rings where finished
- * ones wait out their grace period (seals and tombs), the embryo list,
- * expiry, and the memory bound. store.c does the keeping; analyzer.c
+ * ones wait out their grace period (seals and tombs), the SYN-only flows
+ * (embryos: a client's SYN in 80 bytes, and the list of them), expiry,
+ * and the memory bound. store.c does the keeping; analyzer.c
  * tracks packets on what it is handed and summarizes connections.
  *
  * struct az is here so that both rooms can reach the store's parts
