@@ -70,7 +70,7 @@ $(BUILD)/tests/tiny_server: $(BUILD)/tests/golden/tiny_server.o
 # linked with only what it uses, so it builds while other modules are half-done.
 HELPER_BIN += $(BUILD)/tests/rawtcp_probe
 $(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o \
-                             $(BUILD)/analyzer/decode.o
+                             $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(HELPER_BIN)

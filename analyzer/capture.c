@@ -53,8 +53,21 @@
 #define PCAP_FILE_HDR    24     /* pcap file header, for the byte estimate */
 #define PCAP_REC_HDR     16     /* pcap record header */
 
+#define CAP_MAX_UNSUP 32 /* kinds of unsupported frames named one by one */
+
+struct cap_unsup_ent {
+	uint8_t kind;            /* enum dec_unsup */
+	uint32_t value;
+	uint64_t count;
+};
+
 struct cap {
 	pcap_t *p;
+	/* unsupported frames by what they carried; the analyzer's thread
+	 * writes them */
+	struct cap_unsup_ent unsup[CAP_MAX_UNSUP];
+	size_t n_unsup;
+	uint64_t unsup_other;    /* past CAP_MAX_UNSUP kinds */
 	bool live;
 	int dlt;
 	char name[256];          /* file name or interface, for messages */
@@ -105,25 +118,75 @@ static struct cap *cap_alloc(const char *name, bool live, char *err,
 	return c;
 }
 
-/* Name the link type, and refuse one the decoder cannot read: every frame
- * would be "unsupported" and the report empty. */
+/* Name the link type. One the decoder cannot read is no error: its
+ * frames are counted as unsupported and named (cap_unsupported()), and the
+ * report is still written. */
 static int check_linktype(struct cap *c, char *err, size_t errlen)
 {
 	const char *n;
 
+	(void)err;
+	(void)errlen;
 	c->dlt = pcap_datalink(c->p);
 	n = pcap_datalink_val_to_name(c->dlt);
 	if (n)
 		snprintf(c->dlt_name, sizeof(c->dlt_name), "%s", n);
 	else
 		snprintf(c->dlt_name, sizeof(c->dlt_name), "DLT_%d", c->dlt);
-	if (dec_linktype_supported(c->dlt))
-		return 0;
-	snprintf(err, errlen,
-	         "%s: link type %s (%d) is not supported (Ethernet, Linux "
-	         "cooked, BSD loopback and raw IP are)",
-	         c->name, c->dlt_name, c->dlt);
-	return -1;
+	return 0;
+}
+
+/* A frame the decoder called unsupported: decode it again (rare, so the
+ * common path pays nothing) to learn what it carried, and count that. */
+static void unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
+                       uint32_t caplen, uint32_t len)
+{
+	struct dec_tcp d;
+
+	if (dec_packet(dlt, bytes, caplen, len, &d, NULL) != DEC_UNSUPPORTED)
+		return;
+	for (size_t i = 0; i < c->n_unsup; i++) {
+		if (c->unsup[i].kind == d.unsup_kind &&
+		    c->unsup[i].value == d.unsup_value) {
+			c->unsup[i].count++;
+			return;
+		}
+	}
+	if (c->n_unsup < CAP_MAX_UNSUP) {
+		c->unsup[c->n_unsup++] = (struct cap_unsup_ent){
+			.kind = d.unsup_kind, .value = d.unsup_value, .count = 1,
+		};
+		return;
+	}
+	c->unsup_other++;
+}
+
+/* Hand one frame to the analyzer. */
+static inline void feed(struct cap *c, struct az *az, int dlt, double t,
+                        const uint8_t *bytes, uint32_t caplen, uint32_t len)
+{
+	if (__builtin_expect(az_packet(az, dlt, t, bytes, caplen, len) ==
+	                     DEC_UNSUPPORTED, 0))
+		unsup_note(c, dlt, bytes, caplen, len);
+}
+
+size_t cap_unsupported(const struct cap *c, size_t i, char *text,
+                       size_t len, uint64_t *count)
+{
+	if (i < c->n_unsup) {
+		struct dec_tcp d = { .unsup_kind = c->unsup[i].kind,
+		                     .unsup_value = c->unsup[i].value };
+
+		dec_unsupported_text(&d, text, (unsigned)len);
+		*count = c->unsup[i].count;
+		return c->n_unsup + (c->unsup_other ? 1 : 0);
+	}
+	if (i == c->n_unsup && c->unsup_other) {
+		snprintf(text, len, "other");
+		*count = c->unsup_other;
+		return c->n_unsup + 1;
+	}
+	return c->n_unsup + (c->unsup_other ? 1 : 0);
 }
 
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
@@ -436,7 +499,7 @@ static int run_direct(struct cap *c, struct az *az,
 			continue;
 		}
 		fed++;
-		az_packet(az, c->dlt, pkt_time(h), data, h->caplen, h->len);
+		feed(c, az, c->dlt, pkt_time(h), data, h->caplen, h->len);
 
 		if (lim->progress && (records & CAP_PROGRESS_MASK) == 0) {
 			long pos = f ? ftell(f) : -1;
@@ -1109,8 +1172,8 @@ static int run_piped(struct cap *c, struct az *az,
 				continue;
 			}
 			fed++;
-			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
-			          rec->caplen, rec->len);
+			feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
+			     rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)
 				lim->progress(records, b->pos, c->file_size,
 				              lim->progress_arg);
@@ -1202,8 +1265,8 @@ static int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
 
 			records++;
 			bytes += rec->caplen;
-			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
-			          rec->caplen, rec->len);
+			feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
+			     rec->caplen, rec->len);
 		}
 		if (lim->progress)
 			lim->progress(records, bytes, 0, lim->progress_arg);

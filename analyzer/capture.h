@@ -21,8 +21,9 @@
 struct cap; /* opaque */
 
 /* Open a saved capture; path "-" reads standard input. Fails (NULL, err
- * "FILE: reason") for an unreadable file, an unknown format, or a link type
- * dec_linktype_supported() refuses. */
+ * "FILE: reason") for an unreadable file or an unknown format. A link type
+ * the decoder does not know is no failure: its frames count as
+ * unsupported (cap_unsupported()). */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 
 /* The kernel's capture buffer of a live interface when none is asked for:
@@ -136,6 +137,13 @@ struct cap_limits {
  */
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen);
+
+/* What unsupported frames carried (decode.h's dec_unsupported_text()),
+ * after cap_run(): entry i's text into text (len bytes) and its frame
+ * count into *count. Returns the number of entries (so i past it fills
+ * nothing); at most 32 are named, the rest are one entry "other". */
+size_t cap_unsupported(const struct cap *c, size_t i, char *text,
+                       size_t len, uint64_t *count);
 
 /* Size of the input file in bytes, 0 if unknown (stdin, live). */
 uint64_t cap_file_size(const struct cap *c);

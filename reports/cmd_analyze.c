@@ -424,6 +424,39 @@ static void on_conn(const struct az_conn *c, void *arg)
 		s->err = errno ? errno : EIO;
 }
 
+/* ---- what the reader knows beyond the analyzer ------------------------- */
+
+/* input.unsupported_kinds: what the unsupported frames carried, so that
+ * a link type or an encapsulation not decoded is never silent. NULL when
+ * memory runs out (the report then goes without it). */
+static json_t *input_extra(const struct cap *cap)
+{
+	json_t *o = json_object(), *kinds = json_array();
+	char text[96];
+	uint64_t n;
+	size_t total = cap_unsupported(cap, 0, text, sizeof text, &n);
+
+	if (!o || !kinds)
+		goto err;
+	for (size_t i = 0; i < total; i++) {
+		json_t *k = json_object();
+
+		cap_unsupported(cap, i, text, sizeof text, &n);
+		if (!k || json_object_set_new(k, "what", json_string(text)) ||
+		    json_object_set_new(k, "packets", json_integer((json_int_t)n)) ||
+		    json_array_append_new(kinds, k))
+			goto err;
+	}
+	if (json_object_set_new(o, "unsupported_kinds", kinds))
+		goto err_o;
+	return o;
+err:
+	json_decref(kinds);
+err_o:
+	json_decref(o);
+	return NULL;
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 int cmd_analyze(int argc, char **argv)
@@ -568,7 +601,9 @@ int cmd_analyze(int argc, char **argv)
 		goto out;
 	}
 
+	json_t *extra = input_extra(cap);
 	struct report_input in = {
+		.input_extra = extra,
 		.command = "analyze",
 		.source = o.rfile ? o.rfile : o.iface,
 		.live = cap_is_live(cap),
@@ -592,6 +627,8 @@ int cmd_analyze(int argc, char **argv)
 	                                           err, sizeof err)
 	                : report_write_analysis(az, &in, o.out ? o.out : "-", err, sizeof err);
 	early = NULL;  /* closed by report_write_analysis_to */
+	json_decref(extra);
+	extra = NULL;
 	if (wrc != 0) {
 		fail("%s", err);
 		rc = LL_EXIT_ENV;
