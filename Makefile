@@ -11,7 +11,7 @@ DESTDIR    ?=
 CC         ?= cc
 BUILD      ?= build
 
-PKGS       := libpcap jansson
+PKGS       := libpcap jansson zlib libzstd liblzma
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 NET_CFLAGS := $(shell libnet-config --cflags 2>/dev/null)

@@ -36,11 +36,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/decode.h"
 #include "analyzer/pcapread.h"
+#include "analyzer/zread.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
 #define CAP_BLOCK_MS     10     /* live: a frame waits at most this long in
@@ -76,6 +79,10 @@ struct cap {
 	struct bpf_program prog;
 	int fd;                  /* live: descriptor to poll() */
 	bool from_stdin;         /* "-": read only through libpcap */
+	enum zr_kind zkind;      /* the file's compression (ZR_NONE: none) */
+	struct zr *zr;           /* its reader when libpcap reads through
+	                            zread.h's FILE (compressed, or stdin);
+	                            freed by pcap_close() */
 	char dlt_name[32];       /* "EN10MB", or "DLT_n" if libpcap has none */
 	/* live: the kernel's counters in 64 bits (kst), summed from libpcap's
 	 * 32-bit ones (kst_last); written by whichever thread owns p (the
@@ -189,11 +196,57 @@ size_t cap_unsupported(const struct cap *c, size_t i, char *text,
 	return c->n_unsup + (c->unsup_other ? 1 : 0);
 }
 
+/* The first bytes of fd, up to ZR_MAGIC_LEN (fewer at the end of the
+ * input), read from where fd is. Returns how many, or -1. */
+static ssize_t peek_magic(int fd, uint8_t *buf)
+{
+	size_t got = 0;
+
+	while (got < ZR_MAGIC_LEN) {
+		ssize_t n = read(fd, buf + got, ZR_MAGIC_LEN - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* libpcap's message for an open that failed, in our words. */
+static void open_err(struct cap *c, const char *path, const char *ebuf,
+                     char *err, size_t errlen)
+{
+	const char *why = strip_name(ebuf, path);
+	struct stat st;
+
+	if (c->zr && zr_error(c->zr))
+		why = zr_error(c->zr);
+	else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	         st.st_size == 0)
+		why = "empty file (not a pcap or pcapng capture)";
+	else if (strcmp(why, "unknown file format") == 0)
+		why = "unknown file format (not a pcap or pcapng capture)";
+	snprintf(err, errlen, "%s: %s", c->name, why);
+}
+
+/*
+ * A regular file that is not compressed goes to libpcap by name (and so
+ * to the in-place reader, pcapread.h). A compressed file, and standard
+ * input whatever it holds, go through zread.h's FILE: its first bytes
+ * were read to tell the compression, so libpcap must be handed them again.
+ */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	uint8_t magic[ZR_MAGIC_LEN];
 	struct cap *c;
 	struct stat st;
+	ssize_t nmagic = 0;
+	int fd = -1;
 	FILE *f;
 
 	if (!path) {
@@ -205,30 +258,75 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 	if (!c)
 		return NULL;
 	c->from_stdin = strcmp(path, "-") == 0;
+	if (c->from_stdin) {
+		fd = dup(STDIN_FILENO);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", c->name, strerror(errno));
+			goto err;
+		}
+	}
+	if (fd < 0 || (nmagic = peek_magic(fd, magic)) < 0) {
+		/* a directory: let libpcap say it as it always has */
+		if (fd >= 0 && !c->from_stdin && errno == EISDIR) {
+			close(fd);
+			fd = -1;
+		} else {
+			snprintf(err, errlen, "%s: %s", c->name, strerror(errno));
+			goto err;
+		}
+	}
+	c->zkind = fd >= 0 ? zr_detect(magic, (size_t)nmagic) : ZR_NONE;
 	/* Microsecond precision: nanosecond files are scaled by libpcap, so
-	 * timestamps always mean the same thing. "-" is standard input. */
-	c->p = pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	 * timestamps always mean the same thing. */
+	if (!c->from_stdin && c->zkind == ZR_NONE) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		c->p = pcap_open_offline_with_tstamp_precision(
+			path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	} else {
+		f = zr_fopen(fd, magic, (size_t)nmagic, c->zkind, &c->zr, ebuf,
+		             sizeof(ebuf));
+		fd = -1;        /* the FILE's now, or closed */
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", c->name, ebuf);
+			goto err;
+		}
+		c->p = pcap_fopen_offline_with_tstamp_precision(
+			f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		if (!c->p) {
+			open_err(c, path, ebuf, err, errlen);
+			fclose(f);      /* libpcap leaves a FILE it refused open */
+			c->zr = NULL;
+			goto err;
+		}
+	}
 	if (!c->p) {
-		const char *why = strip_name(ebuf, path);
-
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_size == 0)
-			why = "empty file (not a pcap or pcapng capture)";
-		else if (strcmp(why, "unknown file format") == 0)
-			why = "unknown file format (not a pcap or pcapng capture)";
-		snprintf(err, errlen, "%s: %s", c->name, why);
+		open_err(c, path, ebuf, err, errlen);
 		goto err;
 	}
-	f = pcap_file(c->p);
-	if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
-		c->file_size = (uint64_t)st.st_size;
+	if (c->zkind == ZR_NONE && !c->from_stdin) {
+		f = pcap_file(c->p);
+		if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+			c->file_size = (uint64_t)st.st_size;
+	} else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		c->file_size = (uint64_t)st.st_size; /* compressed bytes */
+	}
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
 	return c;
 err:
+	if (fd >= 0)
+		close(fd);
 	cap_close(c);
 	return NULL;
+}
+
+const char *cap_compression(const struct cap *c)
+{
+	return zr_kind_name(c->zkind);
 }
 
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
@@ -427,10 +525,14 @@ static double pkt_time(const struct pcap_pkthdr *h)
 	return (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
 }
 
-/* "FILE: record N: why", the error that ends reading a saved capture. */
+/* "FILE: record N: why", the error that ends reading a saved capture;
+ * for a compressed file, the decompressor's reason when it had one
+ * (libpcap would only say "Input/output error"). */
 static void record_err(char *err, size_t errlen, const struct cap *c,
                        uint64_t n, const char *why)
 {
+	if (c->zr && zr_error(c->zr))
+		why = zr_error(c->zr);
 	snprintf(err, errlen, "%s: record %llu: %s", c->name,
 	         (unsigned long long)n, why);
 }
@@ -502,9 +604,10 @@ static int run_direct(struct cap *c, struct az *az,
 		feed(c, az, c->dlt, pkt_time(h), data, h->caplen, h->len);
 
 		if (lim->progress && (records & CAP_PROGRESS_MASK) == 0) {
-			long pos = f ? ftell(f) : -1;
+			long pos = f && !c->zr ? ftell(f) : -1;
 
-			lim->progress(records, pos >= 0 ? (uint64_t)pos : est_bytes,
+			lim->progress(records, c->zr ? zr_bytes_in(c->zr) :
+			              pos >= 0 ? (uint64_t)pos : est_bytes,
 			              c->file_size, lim->progress_arg);
 		}
 	}
@@ -1053,9 +1156,10 @@ static void *reader_main(void *arg)
 			b->a.pos = align_up(b->a.pos + need);
 		}
 		if (pp->want_pos && (records & CAP_PROGRESS_MASK) == 0) {
-			long pos = f ? ftell(f) : -1;
+			long pos = f && !c->zr ? ftell(f) : -1;
 
-			b->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
+			b->pos = c->zr ? zr_bytes_in(c->zr) :
+			         pos >= 0 ? (uint64_t)pos : est_bytes;
 		}
 	}
 	if (b)
@@ -1147,7 +1251,7 @@ static int run_piped(struct cap *c, struct az *az,
 		return 1;
 	/* NULL (libpcap reads every record) for standard input, pcapng and
 	 * the rarer pcap variants */
-	pp->rd = c->from_stdin ? NULL : prd_open(c->p);
+	pp->rd = c->from_stdin || c->zr ? NULL : prd_open(c->p);
 	if (pipe_start(pp) != 0) {
 		/* nothing read yet, so libpcap's FILE is where it was */
 		(void)prd_close(pp->rd);

@@ -20,8 +20,12 @@
 
 struct cap; /* opaque */
 
-/* Open a saved capture; path "-" reads standard input. Fails (NULL, err
- * "FILE: reason") for an unreadable file or an unknown format. A link type
+/* Open a saved capture; path "-" reads standard input. A capture
+ * compressed with gzip, zstd or xz (told by its first bytes, zread.h) is
+ * decompressed as it is read, from a file or standard input alike; an
+ * uncompressed regular file is read in place (pcapread.h). Fails (NULL,
+ * err "FILE: reason", "FILE, gzip: reason") for an unreadable file or an
+ * unknown format. A link type
  * the decoder does not know is no failure: its frames count as
  * unsupported (cap_unsupported()). */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
@@ -70,6 +74,7 @@ int cap_kernel_stats(struct cap *c, struct cap_kstats *st);
 int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
 
 int cap_datalink(const struct cap *c);            /* pcap DLT number */
+const char *cap_compression(const struct cap *c); /* "none", "gzip", "zstd", "xz" */
 const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
 bool cap_is_live(const struct cap *c);
 
