@@ -71,6 +71,7 @@ struct cap {
 	struct cap_unsup_ent unsup[CAP_MAX_UNSUP];
 	size_t n_unsup;
 	uint64_t unsup_other;    /* past CAP_MAX_UNSUP kinds */
+	uint64_t records;        /* read by cap_next() */
 	bool live;
 	int dlt;
 	char name[256];          /* file name or interface, for messages */
@@ -80,6 +81,7 @@ struct cap {
 	int fd;                  /* live: descriptor to poll() */
 	bool from_stdin;         /* "-": read only through libpcap */
 	enum zr_kind zkind;      /* the file's compression (ZR_NONE: none) */
+	bool pcapng;             /* the (decompressed) file is pcapng */
 	struct zr *zr;           /* its reader when libpcap reads through
 	                            zread.h's FILE (compressed, or stdin);
 	                            freed by pcap_close() */
@@ -242,11 +244,12 @@ static void open_err(struct cap *c, const char *path, const char *ebuf,
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	uint8_t magic[ZR_MAGIC_LEN];
+	uint8_t magic[ZR_MAGIC_LEN] = { 0 };
 	struct cap *c;
 	struct stat st;
 	ssize_t nmagic = 0;
 	int fd = -1;
+	bool regular;
 	FILE *f;
 
 	if (!path) {
@@ -278,9 +281,12 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 		}
 	}
 	c->zkind = fd >= 0 ? zr_detect(magic, (size_t)nmagic) : ZR_NONE;
+	/* A pipe or FIFO by name (bash's <(...)) cannot be opened again
+	 * for libpcap: its first bytes are read. */
+	regular = fd < 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode));
 	/* Microsecond precision: nanosecond files are scaled by libpcap, so
 	 * timestamps always mean the same thing. */
-	if (!c->from_stdin && c->zkind == ZR_NONE) {
+	if (!c->from_stdin && c->zkind == ZR_NONE && regular) {
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -307,12 +313,21 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 		open_err(c, path, ebuf, err, errlen);
 		goto err;
 	}
-	if (c->zkind == ZR_NONE && !c->from_stdin) {
+	if (!c->zr) {
 		f = pcap_file(c->p);
 		if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
 			c->file_size = (uint64_t)st.st_size;
 	} else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 		c->file_size = (uint64_t)st.st_size; /* compressed bytes */
+	}
+	{
+		/* pcapng's section header block type, in either byte order */
+		uint8_t h[4] = { 0 };
+		size_t nh = c->zr ? zr_head(c->zr, h)
+		                  : (memcpy(h, magic, 4),
+		                     nmagic > 0 ? (size_t)nmagic : 0);
+
+		c->pcapng = nh >= 4 && memcmp(h, "\x0a\x0d\x0d\x0a", 4) == 0;
 	}
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
@@ -322,6 +337,11 @@ err:
 		close(fd);
 	cap_close(c);
 	return NULL;
+}
+
+const char *cap_format(const struct cap *c)
+{
+	return c->pcapng ? "pcapng" : "pcap";
 }
 
 const char *cap_compression(const struct cap *c)
@@ -535,6 +555,37 @@ static void record_err(char *err, size_t errlen, const struct cap *c,
 		why = zr_error(c->zr);
 	snprintf(err, errlen, "%s: record %llu: %s", c->name,
 	         (unsigned long long)n, why);
+}
+
+/* ---- one record at a time, for merge.c ----------------------------------- */
+
+int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc = pcap_next_ex(c->p, &h, &data);
+
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc != 1) {
+		record_err(err, errlen, c, c->records + 1, pcap_geterr(c->p));
+		return -1;
+	}
+	c->records++;
+	fr->h = *h;
+	fr->data = data;
+	fr->record = c->records;
+	fr->skip = c->have_filter && pcap_offline_filter(&c->prog, h, data) == 0;
+	return 1;
+}
+
+void cap_feed(struct cap *c, struct az *az, const struct cap_frame *fr)
+{
+	if (fr->skip)
+		az_skip_frame(az);
+	else
+		feed(c, az, c->dlt, pkt_time(&fr->h), fr->data, fr->h.caplen,
+		     fr->h.len);
 }
 
 /* The single-threaded loop: for live and saved captures alike, when the

@@ -11,6 +11,7 @@
 #ifndef LL_ANALYZER_CAPTURE_H
 #define LL_ANALYZER_CAPTURE_H
 
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,6 +76,7 @@ int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
 
 int cap_datalink(const struct cap *c);            /* pcap DLT number */
 const char *cap_compression(const struct cap *c); /* "none", "gzip", "zstd", "xz" */
+const char *cap_format(const struct cap *c);      /* "pcap", "pcapng" */
 const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
 bool cap_is_live(const struct cap *c);
 
@@ -149,6 +151,25 @@ int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
  * nothing); at most 32 are named, the rest are one entry "other". */
 size_t cap_unsupported(const struct cap *c, size_t i, char *text,
                        size_t len, uint64_t *count);
+
+/* One record of a saved capture, for a caller that reads several at once
+ * (merge.h): the record as libpcap gives it, its data valid until the
+ * next cap_next() on the same capture, its number in the file, and
+ * whether the filter rejected it. */
+struct cap_frame {
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	uint64_t record;
+	bool skip;
+};
+
+/* The next record through libpcap: 1, 0 at the end of the file, -1 with
+ * "FILE: record N: why" in err. Not while cap_run() runs on c. */
+int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen);
+
+/* Hand fr to the analyzer (az_skip_frame() if the filter rejected it),
+ * counting what an unsupported frame carried as cap_run() does. */
+void cap_feed(struct cap *c, struct az *az, const struct cap_frame *fr);
 
 /* Size of the input file in bytes, 0 if unknown (stdin, live). */
 uint64_t cap_file_size(const struct cap *c);

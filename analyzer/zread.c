@@ -30,6 +30,8 @@ struct zr {
 	bool done;               /* the stream ended cleanly, nothing follows */
 	uint64_t bytes_in;
 	const char *err;         /* static text, or NULL */
+	uint8_t head[4];         /* the first bytes handed out */
+	size_t n_head;
 	union {
 		z_stream gz;
 		lzma_stream xz;
@@ -213,15 +215,25 @@ static ssize_t rd_xz(struct zr *z, char *buf, size_t size)
 static ssize_t zr_read(void *cookie, char *buf, size_t size)
 {
 	struct zr *z = cookie;
+	ssize_t n;
 
 	if (size == 0)
 		return 0;
 	switch (z->kind) {
-	case ZR_GZIP: return rd_gzip(z, buf, size);
-	case ZR_ZSTD: return rd_zstd(z, buf, size);
-	case ZR_XZ:   return rd_xz(z, buf, size);
-	default:      return rd_none(z, buf, size);
+	case ZR_GZIP: n = rd_gzip(z, buf, size); break;
+	case ZR_ZSTD: n = rd_zstd(z, buf, size); break;
+	case ZR_XZ:   n = rd_xz(z, buf, size); break;
+	default:      n = rd_none(z, buf, size); break;
 	}
+	for (ssize_t i = 0; i < n && z->n_head < sizeof(z->head); i++)
+		z->head[z->n_head++] = (uint8_t)buf[i];
+	return n;
+}
+
+size_t zr_head(const struct zr *z, uint8_t out[4])
+{
+	memcpy(out, z->head, z->n_head);
+	return z->n_head;
 }
 
 static void zr_free(struct zr *z)

@@ -50,6 +50,11 @@ FILE *zr_fopen(int fd, const uint8_t *peek, size_t npeek, enum zr_kind kind,
  * NULL if none did. */
 const char *zr_error(const struct zr *z);
 
+/* The first (up to 4) bytes of the decompressed stream handed out so
+ * far, into out; returns how many (a capture's magic number, once libpcap
+ * has read its header). */
+size_t zr_head(const struct zr *z, uint8_t out[4]);
+
 /* Compressed bytes read from fd so far (for progress against the file's
  * size). */
 uint64_t zr_bytes_in(const struct zr *z);
