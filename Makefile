@@ -125,6 +125,8 @@ FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)
 FUZZ_LIBS_fuzz_report := $(NET_LIBS)
 FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
+FUZZ_DEPS_fuzz_pngmeta := analyzer/pngmeta.c
+FUZZ_SEEDS_fuzz_pngmeta := tests/fuzz/seeds-pngmeta
 FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
                -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined

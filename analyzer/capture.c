@@ -43,6 +43,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/pcapread.h"
+#include "analyzer/pngmeta.h"
 #include "analyzer/zread.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
@@ -82,6 +83,7 @@ struct cap {
 	bool from_stdin;         /* "-": read only through libpcap */
 	enum zr_kind zkind;      /* the file's compression (ZR_NONE: none) */
 	bool pcapng;             /* the (decompressed) file is pcapng */
+	struct png_meta *meta;   /* its descriptions, or NULL */
 	struct zr *zr;           /* its reader when libpcap reads through
 	                            zread.h's FILE (compressed, or stdin);
 	                            freed by pcap_close() */
@@ -235,6 +237,56 @@ static void open_err(struct cap *c, const char *path, const char *ebuf,
 	snprintf(err, errlen, "%s: %s", c->name, why);
 }
 
+/* pcapng: its section and interface descriptions, from the file's first
+ * bytes (the decompressed ones, as zread.c kept them; or read again from
+ * a regular file). Nothing is an error here: a file libpcap opened is
+ * read all the same, with what could be learned. */
+static void read_meta(struct cap *c, const char *path, const uint8_t *magic,
+                      size_t nmagic)
+{
+	const uint8_t *head = magic;
+	uint8_t *buf = NULL;
+	size_t n = nmagic;
+
+	if (c->zr)
+		n = zr_head(c->zr, &head);
+	/* the section header block's type reads the same in both orders */
+	c->pcapng = n >= 4 && memcmp(head, "\x0a\x0d\x0d\x0a", 4) == 0;
+	if (!c->pcapng)
+		return;
+	if (!c->zr) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = -1;
+
+		buf = malloc(ZR_HEAD_MAX);
+		if (fd >= 0 && buf) {
+			do
+				got = pread(fd, buf, ZR_HEAD_MAX, 0);
+			while (got < 0 && errno == EINTR);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (got <= 0) {
+			free(buf);
+			return;
+		}
+		head = buf;
+		n = (size_t)got;
+	}
+	c->meta = malloc(sizeof(*c->meta));
+	if (c->meta && png_meta_parse(head, n, c->meta) != 0 &&
+	    c->meta->n_ifs == 0 && c->meta->n_comments == 0) {
+		free(c->meta);
+		c->meta = NULL;
+	}
+	free(buf);
+}
+
+const struct png_meta *cap_pcapng_meta(const struct cap *c)
+{
+	return c->meta;
+}
+
 /*
  * A regular file that is not compressed goes to libpcap by name (and so
  * to the in-place reader, pcapread.h). A compressed file, and standard
@@ -320,15 +372,7 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 	} else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 		c->file_size = (uint64_t)st.st_size; /* compressed bytes */
 	}
-	{
-		/* pcapng's section header block type, in either byte order */
-		uint8_t h[4] = { 0 };
-		size_t nh = c->zr ? zr_head(c->zr, h)
-		                  : (memcpy(h, magic, 4),
-		                     nmagic > 0 ? (size_t)nmagic : 0);
-
-		c->pcapng = nh >= 4 && memcmp(h, "\x0a\x0d\x0d\x0a", 4) == 0;
-	}
+	read_meta(c, path, magic, nmagic > 0 ? (size_t)nmagic : 0);
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
 	return c;
@@ -1471,6 +1515,8 @@ void cap_close(struct cap *c)
 	if (c->p)
 		pcap_close(c->p);
 	c->p = NULL;
+	free(c->meta);
+	c->meta = NULL;
 	pthread_mutex_destroy(&c->kst_mu);
 	free(c);
 }

@@ -77,6 +77,10 @@ int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
 int cap_datalink(const struct cap *c);            /* pcap DLT number */
 const char *cap_compression(const struct cap *c); /* "none", "gzip", "zstd", "xz" */
 const char *cap_format(const struct cap *c);      /* "pcap", "pcapng" */
+/* A pcapng file's section and interface descriptions (pngmeta.h), or
+ * NULL (not pcapng, or none could be read). */
+struct png_meta;
+const struct png_meta *cap_pcapng_meta(const struct cap *c);
 const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
 bool cap_is_live(const struct cap *c);
 

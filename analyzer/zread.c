@@ -30,7 +30,7 @@ struct zr {
 	bool done;               /* the stream ended cleanly, nothing follows */
 	uint64_t bytes_in;
 	const char *err;         /* static text, or NULL */
-	uint8_t head[4];         /* the first bytes handed out */
+	uint8_t *head;           /* the first ZR_HEAD_MAX bytes handed out */
 	size_t n_head;
 	union {
 		z_stream gz;
@@ -225,14 +225,20 @@ static ssize_t zr_read(void *cookie, char *buf, size_t size)
 	case ZR_XZ:   n = rd_xz(z, buf, size); break;
 	default:      n = rd_none(z, buf, size); break;
 	}
-	for (ssize_t i = 0; i < n && z->n_head < sizeof(z->head); i++)
-		z->head[z->n_head++] = (uint8_t)buf[i];
+	if (n > 0 && z->n_head < ZR_HEAD_MAX && z->head) {
+		size_t k = ZR_HEAD_MAX - z->n_head;
+
+		if ((size_t)n < k)
+			k = (size_t)n;
+		memcpy(z->head + z->n_head, buf, k);
+		z->n_head += k;
+	}
 	return n;
 }
 
-size_t zr_head(const struct zr *z, uint8_t out[4])
+size_t zr_head(const struct zr *z, const uint8_t **p)
 {
-	memcpy(out, z->head, z->n_head);
+	*p = z->head;
 	return z->n_head;
 }
 
@@ -251,6 +257,8 @@ static void zr_free(struct zr *z)
 		close(z->fd);
 	free(z->in);
 	z->in = NULL;
+	free(z->head);
+	z->head = NULL;
 	free(z);
 }
 
@@ -276,7 +284,8 @@ FILE *zr_fopen(int fd, const uint8_t *peek, size_t npeek, enum zr_kind kind,
 	z->kind = kind;
 	z->fd = fd;
 	z->in = malloc(ZR_INBUF);
-	if (!z->in || npeek > ZR_INBUF)
+	z->head = malloc(ZR_HEAD_MAX);
+	if (!z->in || !z->head || npeek > ZR_INBUF)
 		goto err_z;
 	memcpy(z->in, peek, npeek);
 	z->len = npeek;

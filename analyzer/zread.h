@@ -50,10 +50,12 @@ FILE *zr_fopen(int fd, const uint8_t *peek, size_t npeek, enum zr_kind kind,
  * NULL if none did. */
 const char *zr_error(const struct zr *z);
 
-/* The first (up to 4) bytes of the decompressed stream handed out so
- * far, into out; returns how many (a capture's magic number, once libpcap
- * has read its header). */
-size_t zr_head(const struct zr *z, uint8_t out[4]);
+/* The first bytes of the (decompressed) stream, kept as they were handed
+ * out: at most ZR_HEAD_MAX, so a capture's magic number and, for pcapng,
+ * its section and interface blocks (pngmeta.h) can be read once libpcap
+ * has read its header. *p points into the reader (valid until fclose). */
+#define ZR_HEAD_MAX (64u << 10)
+size_t zr_head(const struct zr *z, const uint8_t **p);
 
 /* Compressed bytes read from fd so far (for progress against the file's
  * size). */

@@ -32,6 +32,7 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
 #include "analyzer/merge.h"
+#include "analyzer/pngmeta.h"
 #include "reports/cli.h"
 #include "reports/privdrop.h"
 #include "reports/textout.h"
@@ -557,6 +558,71 @@ err:
 	return NULL;
 }
 
+/* A string from a capture file, as JSON: as it is when it is UTF-8 (what
+ * pcapng requires), else with every byte that is not printable ASCII
+ * shown as '?'. NULL only when memory runs out. */
+static json_t *jfile_str(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *t = strdup(s);
+	if (!t)
+		return NULL;
+	for (char *q = t; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+			*q = '?';
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+static json_t *jpng(const struct png_str *s)
+{
+	return s->present ? jfile_str(s->s) : json_null();
+}
+
+static json_t *jcomments(const struct png_str *list, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, jfile_str(list[i].s))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* A pcapng file's section and interfaces, into its input.files entry. */
+static int add_pcapng(json_t *f, const struct png_meta *m)
+{
+	json_t *ifs = json_array();
+	if (!ifs || set_new(f, "comments", jcomments(m->comments, m->n_comments)) ||
+	    set_new(f, "hardware", jpng(&m->hardware)) || set_new(f, "os", jpng(&m->os)) ||
+	    set_new(f, "application", jpng(&m->application))) {
+		json_decref(ifs);
+		return -1;
+	}
+	if (set_new(f, "interfaces", ifs))
+		return -1;
+	for (size_t i = 0; i < m->n_ifs; i++) {
+		const struct png_if *ifc = &m->ifs[i];
+		const char *lt = pcap_datalink_val_to_name(ifc->link_type);
+		char ltbuf[16];
+		json_t *o = json_object();
+		snprintf(ltbuf, sizeof ltbuf, "DLT_%u", ifc->link_type);
+		if (!o || json_array_append_new(ifs, o) ||
+		    set_new(o, "name", jpng(&ifc->name)) ||
+		    set_new(o, "description", jpng(&ifc->description)) ||
+		    set_new(o, "link_type", json_string(lt ? lt : ltbuf)) ||
+		    set_new(o, "os", jpng(&ifc->os)) ||
+		    set_new(o, "hardware", jpng(&ifc->hardware)) ||
+		    set_new(o, "comments", jcomments(ifc->comments, ifc->n_comments)))
+			return -1;
+	}
+	return 0;
+}
+
 /* input.files: each -r file, its format and compression, how many of its
  * records were read, and where they sit in the merged packet numbering. */
 static json_t *files_json(const struct ms *ms)
@@ -592,7 +658,8 @@ static json_t *files_json(const struct ms *ms)
 		    set_new(f, "link_type", json_string(cap_datalink_name(c))) ||
 		    set_new(f, "packets", json_integer((json_int_t)ms_records(ms, i))) ||
 		    set_new(f, "runs", jr) ||
-		    set_new(f, "runs_truncated", json_boolean(cut)))
+		    set_new(f, "runs_truncated", json_boolean(cut)) ||
+		    (cap_pcapng_meta(c) && add_pcapng(f, cap_pcapng_meta(c))))
 			goto err;
 	}
 	return files;

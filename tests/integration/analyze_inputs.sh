@@ -8,6 +8,7 @@
 source tests/lib.sh
 REAL=$PWD/tests/captures/real
 SPLIT=$PWD/tests/support/pcapsplit
+MKNG=$PWD/tests/support/mkpcapng
 VALIDATE=$PWD/tests/support/validate-json
 SCHEMA=$PWD/reports/schema/report.schema.json
 cd "$TEST_TMP" || exit 1
@@ -98,6 +99,24 @@ same_analysis "concatenated gzip members: one capture" ref.json multi.json
 # a compressed file among several
 "$LINGERLAB" analyze -r set/trace.pcap -r <(cat set/trace.pcap1) -r <(xz -c set/trace.pcap2) -o mix.json
 same_analysis "plain, a pipe and xz merged: the same analysis" ref.json mix.json
+
+# -- pcapng: the section's and the interfaces' descriptions ---------------------
+for order in little big; do
+	"$MKNG" hap.pcap "ng-$order.pcapng" $([ $order = big ] && echo big)
+	"$LINGERLAB" analyze -r "ng-$order.pcapng" -o ng.json
+	same_analysis "pcapng ($order-endian): the same analysis" ref.json ng.json
+	check_eq "pcapng ($order-endian): section comments, hardware, OS, application" \
+		'[["captured at the lab bench","second comment: café"],"x86_64 test box","Linux 6.1","mkpcapng 1"]' \
+		"$(jq -c '.input.files[0] | [.comments, .hardware, .os, .application]' ng.json)"
+	check_eq "pcapng ($order-endian): interface names, description and comments" \
+		'[["eth0","uplink to the server rack","EN10MB","virtio-net",["mirror port 7"]],["lo",null,"EN10MB",null,[]]]' \
+		"$(jq -c '[.input.files[0].interfaces[] | [.name, .description, .link_type, .hardware, .comments]]' ng.json)"
+done
+check "pcapng report validates against the schema" "$VALIDATE" "$SCHEMA" ng.json
+# compressed pcapng: the descriptions come through the decompressor
+zstd -q -c ng-little.pcapng | "$LINGERLAB" analyze -r - -o ngz.json
+check_eq "zstd pcapng on a pipe: format, compression, interface name" "pcapng zstd eth0" \
+	"$(jq -r '.input.files[0] | [.format, .compression, .interfaces[0].name] | join(" ")' ngz.json)"
 
 # -- errors ----------------------------------------------------------------------
 "$LINGERLAB" analyze -r 'nosuch*.pcap' >/dev/null 2>err.txt
