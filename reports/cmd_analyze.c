@@ -4,6 +4,9 @@
  *
  * tcpdump's habits: -r FILE (pcap or pcapng, "-" for standard input) or
  * -i IFACE, -c COUNT, and the words after the options are a BPF filter.
+ * -r may be repeated or given a quoted pattern: the files are merged by
+ * timestamp (analyzer/merge.h), compressed ones decompressed as read
+ * (analyzer/zread.h); input.files says what each file was.
  * The report goes to stdout unless -o names a file; --connections streams
  * one JSON line per connection as the analyzer finishes it, so nothing
  * about finished connections stays in memory. A live capture's buffer is
@@ -81,7 +84,10 @@ static void usage(FILE *f)
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
 	        "and fin_wait_2 (server sockets left waiting for the client's FIN).\n"
 	        "\n"
-	        "  -r FILE              read a pcap or pcapng file; \"-\" reads standard input\n"
+	        "  -r FILE              read a pcap or pcapng file, also gzip, zstd or xz\n"
+	        "                       compressed; \"-\" reads standard input. Repeat -r, or\n"
+	        "                       quote a pattern (-r 'ring.pcap*'), to read several\n"
+	        "                       files merged by timestamp (a tcpdump -C/-G set)\n"
 	        "  -i IFACE             capture live on IFACE until -c, --duration or Ctrl-C\n"
 	        "  -o REPORT.json       write the JSON report there (default: standard output)\n"
 	        "  --server-port N      N names the server when no handshake shows who is who\n"
