@@ -4,9 +4,12 @@
  * a thread of its own, see "reader thread" below).
  *
  * libpcap opens every capture and does the file formats (pcap in both
- * byte orders and timestamp precisions, pcapng). The records of a classic
- * pcap file are read by pcapread.c straight into the reader thread's
- * batches, exactly as libpcap would give them; it hands every record that
+ * byte orders and timestamp precisions, pcapng). A compressed capture
+ * (gzip, zstd, xz) and standard input reach libpcap through zread.c's
+ * FILE, which decompresses as it is read. The records of a classic pcap
+ * file, compressed or not, from a file or a pipe, are read by pcapread.c
+ * straight into the reader thread's batches (pread() on a file, zread's
+ * decompressor on a stream), exactly as libpcap would give them; it hands every record that
  * is not plainly well-formed back to libpcap, so libpcap still does the
  * record-level sanity checks and their messages: a record whose
  * caplen is beyond the snapshot limit, or that the end of the file cuts
@@ -1333,6 +1336,19 @@ static void pipe_stop(struct cap_pipe *pp)
 	(void)pthread_join(pp->reader, NULL);
 }
 
+/* The in-place reader over a decompressed stream or standard input
+ * (pcapread.h's stream mode), when libpcap has read no more than the file
+ * header (zread.h hands those 24 bytes out on their own); else NULL. */
+static struct prd *stream_reader(struct cap *c)
+{
+	const uint8_t *head;
+	FILE *f = pcap_file(c->p);
+
+	if (!f || !zr_nothing_buffered(f) || zr_head(c->zr, &head) < PCAP_FILE_HDR)
+		return NULL;
+	return prd_open_stream(c->p, head, zr_read_raw, c->zr);
+}
+
 /* Saved capture through the reader thread. Returns 0, -1 (err set), or 1
  * if the thread could not be started (nothing was read). */
 static int run_piped(struct cap *c, struct az *az,
@@ -1346,7 +1362,7 @@ static int run_piped(struct cap *c, struct az *az,
 		return 1;
 	/* NULL (libpcap reads every record) for standard input, pcapng and
 	 * the rarer pcap variants */
-	pp->rd = c->from_stdin || c->zr ? NULL : prd_open(c->p);
+	pp->rd = c->zr ? stream_reader(c) : prd_open(c->p);
 	if (pipe_start(pp) != 0) {
 		/* nothing read yet, so libpcap's FILE is where it was */
 		(void)prd_close(pp->rd);

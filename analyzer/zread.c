@@ -120,6 +120,8 @@ static ssize_t rd_none(struct zr *z, char *buf, size_t size)
 	while (n < 0 && errno == EINTR);
 	if (n > 0)
 		z->bytes_in += (uint64_t)n;
+	if (n < 0)
+		z->err = "read error";
 	return n;
 }
 
@@ -220,6 +222,12 @@ static ssize_t zr_read(void *cookie, char *buf, size_t size)
 
 	if (size == 0)
 		return 0;
+	/* The first ZR_FIRST_READ bytes come on their own, so that libpcap,
+	 * reading a classic pcap file's header, leaves nothing behind in
+	 * stdio's buffer and the records can be read past stdio
+	 * (zr_read_raw(), pcapread.h's stream mode). */
+	if (z->n_head < ZR_FIRST_READ && size > ZR_FIRST_READ - z->n_head)
+		size = ZR_FIRST_READ - z->n_head;
 	switch (z->kind) {
 	case ZR_GZIP: n = rd_gzip(z, buf, size); break;
 	case ZR_ZSTD: n = rd_zstd(z, buf, size); break;
@@ -235,6 +243,17 @@ static ssize_t zr_read(void *cookie, char *buf, size_t size)
 		z->n_head += k;
 	}
 	return n;
+}
+
+ssize_t zr_read_raw(void *z, void *buf, size_t n)
+{
+	return zr_read(z, buf, n);
+}
+
+bool zr_nothing_buffered(FILE *f)
+{
+	/* glibc's FILE: the bytes read ahead and not yet handed out */
+	return f->_IO_read_ptr == f->_IO_read_end;
 }
 
 size_t zr_head(const struct zr *z, const uint8_t **p)

@@ -19,9 +19,11 @@
 #ifndef LL_ANALYZER_ZREAD_H
 #define LL_ANALYZER_ZREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum zr_kind { ZR_NONE = 0, ZR_GZIP, ZR_ZSTD, ZR_XZ };
 
@@ -56,6 +58,16 @@ const char *zr_error(const struct zr *z);
  * has read its header. *p points into the reader (valid until fclose). */
 #define ZR_HEAD_MAX (64u << 10)
 size_t zr_head(const struct zr *z, const uint8_t **p);
+
+/* The FILE hands out the stream's first ZR_FIRST_READ bytes (a classic
+ * pcap file header) in reads of their own, so that libpcap's open leaves
+ * nothing read ahead; after it, when zr_nothing_buffered(f), the rest can
+ * be read with zr_read_raw(z, ...) instead of through f (pcapread.h's
+ * stream mode). zr_read_raw() returns bytes read, 0 at the end, -1 with
+ * zr_error() set. */
+#define ZR_FIRST_READ 24u
+ssize_t zr_read_raw(void *z, void *buf, size_t n);
+bool zr_nothing_buffered(FILE *f);
 
 /* Compressed bytes read from fd so far (for progress against the file's
  * size). */
