@@ -38,6 +38,7 @@
 #include "analyzer/pngmeta.h"
 #include "reports/cli.h"
 #include "reports/privdrop.h"
+#include "reports/safetext.h"
 #include "reports/textout.h"
 #include "reports/report.h"
 
@@ -552,9 +553,9 @@ static json_t *unsupported_kinds(const struct cap *cap, const struct ms *ms)
 				continue;
 			}
 			e = json_object();
-			if (!e || set_new(e, "what", json_string(text)) ||
-			    set_new(e, "packets", json_integer((json_int_t)n)) ||
-			    json_array_append_new(kinds, e))
+			if (!e || json_array_append_new(kinds, e) ||
+			    set_new(e, "what", json_string(text)) ||
+			    set_new(e, "packets", json_integer((json_int_t)n)))
 				goto err;
 		}
 	}
@@ -564,23 +565,12 @@ err:
 	return NULL;
 }
 
-/* A string from a capture file, as JSON: as it is when it is UTF-8 (what
- * pcapng requires), else with every byte that is not printable ASCII
- * shown as '?'. NULL only when memory runs out. */
+/* A string from a capture file or the command line, as JSON: by the
+ * report's rule for strings from outside (reports/safetext.h: invalid
+ * bytes as their Latin-1 characters, as input.source). */
 static json_t *jfile_str(const char *s)
 {
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *t = strdup(s);
-	if (!t)
-		return NULL;
-	for (char *q = t; *q; q++)
-		if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
-			*q = '?';
-	j = json_string(t);
-	free(t);
-	return j;
+	return safe_jstring(s);
 }
 
 static json_t *jpng(const struct png_str *s)
@@ -641,31 +631,26 @@ static json_t *files_json(const struct ms *ms)
 		const struct ms_run *runs;
 		bool cut;
 		size_t nr = ms_runs(ms, i, &runs, &cut);
-		json_t *f = json_object(), *jr = json_array();
-		if (!f || !jr) {
-			json_decref(f);
-			json_decref(jr);
+		json_t *f = json_object(), *jr = NULL;
+		/* each value goes into its parent as it is made, so an error
+		 * leaves nothing behind but files itself */
+		if (!f || json_array_append_new(files, f))
 			goto err;
-		}
-		for (size_t k = 0; k < nr; k++) {
-			json_t *t = json_pack("[III]", (json_int_t)runs[k].first_packet,
-			                      (json_int_t)runs[k].first_record,
-			                      (json_int_t)runs[k].count);
-			if (!t || json_array_append_new(jr, t)) {
-				json_decref(jr);
-				json_decref(f);
-				goto err;
-			}
-		}
-		if (json_array_append_new(files, f) ||
-		    set_new(f, "path", json_string(ms_path(ms, i))) ||
+		if (set_new(f, "path", jfile_str(ms_path(ms, i))) ||
 		    set_new(f, "format", json_string(cap_format(c))) ||
 		    set_new(f, "compression", json_string(cap_compression(c))) ||
 		    set_new(f, "link_type", json_string(cap_datalink_name(c))) ||
 		    set_new(f, "packets", json_integer((json_int_t)ms_records(ms, i))) ||
-		    set_new(f, "runs", jr) ||
-		    set_new(f, "runs_truncated", json_boolean(cut)) ||
-		    (cap_pcapng_meta(c) && add_pcapng(f, cap_pcapng_meta(c))))
+		    set_new(f, "runs", (jr = json_array())) ||
+		    set_new(f, "runs_truncated", json_boolean(cut)))
+			goto err;
+		for (size_t k = 0; k < nr; k++)
+			if (json_array_append_new(jr, json_pack("[III]",
+			                          (json_int_t)runs[k].first_packet,
+			                          (json_int_t)runs[k].first_record,
+			                          (json_int_t)runs[k].count)))
+				goto err;
+		if (cap_pcapng_meta(c) && add_pcapng(f, cap_pcapng_meta(c)))
 			goto err;
 	}
 	return files;

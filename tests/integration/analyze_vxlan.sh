@@ -55,7 +55,7 @@ for i in range(3):
         assert len(r.read()) == 3000
 PY
 check_eq "three GETs through the tunnel" 0 "$?"
-sleep 0.5
+sleep 1   # the last FIN and ACK reach both captures
 for p in "${PIDS[@]:1}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 PIDS=("${PIDS[0]}")
 
@@ -64,6 +64,7 @@ check_eq "underlay capture: exit 0" 0 "$?"
 "$LINGERLAB" analyze -r "$TEST_TMP/inner.pcap" -o "$TEST_TMP/inner.json" --connections "$TEST_TMP/inner.jsonl"
 check_eq "overlay capture: exit 0" 0 "$?"
 n=$(jq '.summary.connections' "$TEST_TMP/inner.json")
+diag "overlay: $n connections, $(jq '.input.tcp_packets' "$TEST_TMP/inner.json") segments"
 check "overlay: at least the three GETs" test "$n" -ge 3
 check_eq "underlay: as many connections as the overlay" "$n" "$(jq '.summary.connections' "$TEST_TMP/outer.json")"
 check_eq "underlay: as many TCP segments as the overlay" \
