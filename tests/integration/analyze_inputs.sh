@@ -118,6 +118,14 @@ zstd -q -c ng-little.pcapng | "$LINGERLAB" analyze -r - -o ngz.json
 check_eq "zstd pcapng on a pipe: format, compression, interface name" "pcapng zstd eth0" \
 	"$(jq -r '.input.files[0] | [.format, .compression, .interfaces[0].name] | join(" ")' ngz.json)"
 
+# a file name with control and invalid bytes: kept in input.files as in
+# input.source (the report's rule for strings from outside)
+name=$(printf 'x\033[2J\x9b\xe9.pcap')
+cp hap.pcap "$name"
+"$LINGERLAB" analyze -r "$name" -o hostile.json
+check_eq "hostile file name: input.files[0].path written as input.source" true \
+	"$(jq '.input.files[0].path == .input.source and (.input.files | length) == 1' hostile.json)"
+
 # -- errors ----------------------------------------------------------------------
 "$LINGERLAB" analyze -r 'nosuch*.pcap' >/dev/null 2>err.txt
 check_eq "pattern matching nothing: exit 2" 2 "$?"
