@@ -61,6 +61,7 @@
 #define PCAP_REC_HDR     16     /* pcap record header */
 
 #define CAP_MAX_UNSUP 32 /* kinds of unsupported frames named one by one */
+#define CAP_NEXT_BUF (256u << 10) /* cap_next()'s in-place buffer */
 
 struct cap_unsup_ent {
 	uint8_t kind;            /* enum dec_unsup */
@@ -76,6 +77,9 @@ struct cap {
 	size_t n_unsup;
 	uint64_t unsup_other;    /* past CAP_MAX_UNSUP kinds */
 	uint64_t records;        /* read by cap_next() */
+	bool nx_tried;           /* cap_next() looked for an in-place reader */
+	struct prd *nx_rd;       /* ... and found this one, or NULL */
+	struct prd_buf nx_buf;
 	bool live;
 	int dlt;
 	char name[256];          /* file name or interface, for messages */
@@ -606,12 +610,77 @@ static void record_err(char *err, size_t errlen, const struct cap *c,
 
 /* ---- one record at a time, for merge.c ----------------------------------- */
 
+static struct prd *stream_reader(struct cap *c);
+
+/* cap_next()'s in-place reader (pcapread.h) and its one buffer, reused:
+ * a record handed out is done with when the next is asked for, so the
+ * unparsed rest moves to the buffer's start (in place) when it is full. */
+static int next_in_place(struct cap *c, struct cap_frame *fr, char *err,
+                         size_t errlen)
+{
+	struct prd_rec rec;
+
+	for (;;) {
+		enum prd_status st = prd_next(c->nx_rd, &c->nx_buf, &rec);
+
+		if (st == PRD_EOF)
+			return 0;
+		if (st == PRD_ERROR) {
+			record_err(err, errlen, c, c->records + 1,
+			           prd_error(c->nx_rd));
+			return -1;
+		}
+		if (st == PRD_FULL) {
+			size_t need = prd_need(c->nx_rd);
+
+			if (need > c->nx_buf.size) {
+				uint8_t *m = realloc(c->nx_buf.mem, need);
+
+				if (!m) {
+					record_err(err, errlen, c, c->records + 1,
+					           "out of memory");
+					return -1;
+				}
+				c->nx_buf.mem = m;
+				c->nx_buf.size = need;
+			}
+			prd_carry(&c->nx_buf, &c->nx_buf);
+			continue;
+		}
+		break;
+	}
+	c->records++;
+	fr->h = rec.h;
+	fr->data = c->nx_buf.mem + rec.off;
+	fr->record = c->records;
+	fr->skip = c->have_filter &&
+	           pcap_offline_filter(&c->prog, &rec.h, fr->data) == 0;
+	return 1;
+}
+
 int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int rc = pcap_next_ex(c->p, &h, &data);
+	int rc;
 
+	if (!c->nx_tried) {
+		/* classic pcap, from a file or a stream: in place, as
+		 * cap_run() reads it; else libpcap */
+		c->nx_tried = true;
+		c->nx_rd = c->zr ? stream_reader(c) : prd_open(c->p);
+		if (c->nx_rd) {
+			c->nx_buf = (struct prd_buf){ .mem = malloc(CAP_NEXT_BUF),
+			                              .size = CAP_NEXT_BUF };
+			if (!c->nx_buf.mem) {
+				(void)prd_close(c->nx_rd);
+				c->nx_rd = NULL;
+			}
+		}
+	}
+	if (c->nx_rd)
+		return next_in_place(c, fr, err, errlen);
+	rc = pcap_next_ex(c->p, &h, &data);
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
 	if (rc != 1) {
@@ -1528,6 +1597,10 @@ void cap_close(struct cap *c)
 		return;
 	if (c->have_filter)
 		pcap_freecode(&c->prog);
+	(void)prd_close(c->nx_rd);  /* before the handle it reads through */
+	c->nx_rd = NULL;
+	free(c->nx_buf.mem);
+	c->nx_buf.mem = NULL;
 	if (c->p)
 		pcap_close(c->p);
 	c->p = NULL;
