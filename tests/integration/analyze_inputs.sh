@@ -44,6 +44,16 @@ mergecap -F pcap -w merged.pcap set/trace.pcap2 set/trace.pcap set/trace.pcap1
 "$LINGERLAB" analyze -r merged.pcap -o merged.json
 same_analysis "mergecap's merge: the same analysis, the same packet indexes" merged.json glob.json
 
+# a file of the set cut inside a record: the error names that file and
+# record (libpcap's words), the report covers what came before
+cp set/trace.pcap1 cut1.pcap
+truncate -s -7 cut1.pcap
+"$LINGERLAB" analyze -r set/trace.pcap -r cut1.pcap -r set/trace.pcap2 -o cutset.json 2>err.txt
+check_eq "a cut file among several: exit 2" 2 "$?"
+check_eq "a cut file among several: its name and record" \
+	"lingerlab analyze: cut1.pcap: record 44: truncated dump file; tried to read 54 captured bytes, only got 47" "$(cat err.txt)"
+check_eq "a cut file among several: the records before it analyzed" 87 "$(jq '.input.packets' cutset.json)"
+
 # -- two link types, interleaved ---------------------------------------------
 "$SPLIT" alternate hap.pcap odd.pcap even.pcap
 "$LINGERLAB" analyze -r even.pcap -r odd.pcap -o alt.json
