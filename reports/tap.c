@@ -1,0 +1,151 @@
+/*
+ * tap.c - a lab run as TAP version 13 (contract in tap.h).
+ *
+ *   TAP version 13
+ *   1..3
+ *   # lingerlab: builtin close
+ *   ok 1 - clean-close
+ *   not ok 2 - pipelined-404
+ *     ---
+ *     message: "line 25: expect no rst_before_ack"
+ *     severity: fail
+ *     file: "scenarios/pipelined-404.scn"
+ *     duration_ms: 812
+ *     failures:
+ *       - "scenarios/pipelined-404.scn:25:1: expect no rst_before_ack: 1 rst_before_ack ..."
+ *     ...
+ *   ok 3 - vanishing-client
+ *   # 1 of 3 scenarios failed its expectations; ...
+ *
+ * Strings from outside are made printable by safetext.h's terminal rule
+ * (no control characters, so no line breaks inside a value), then quoted
+ * as YAML double-quoted scalars ('\' and '"' escaped). A description
+ * cannot start a directive: '#' in it is written "\#" as the
+ * specification asks, and '\' as "\\".
+ */
+#include "reports/tap.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/scenario.h"
+#include "reports/citest.h"
+#include "reports/labreport.h"
+#include "reports/safetext.h"
+
+/* s made printable; a fresh string or NULL (out of memory). */
+static char *printable(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, need = safe_escape(NULL, 0, s ? s : "", n, false);
+	char *p = malloc(need + 1);
+
+	if (p)
+		safe_escape(p, need + 1, s ? s : "", n, false);
+	return p;
+}
+
+/* s as a YAML double-quoted scalar. */
+static void yaml_put(FILE *f, const char *s)
+{
+	char *p = printable(s);
+
+	fputc('"', f);
+	for (const char *q = p ? p : ""; *q; q++) {
+		if (*q == '"' || *q == '\\')
+			fputc('\\', f);
+		fputc(*q, f);
+	}
+	fputc('"', f);
+	free(p);
+}
+
+/* s as a test point's description. */
+static void desc_put(FILE *f, const char *s)
+{
+	char *p = printable(s);
+
+	for (const char *q = p ? p : ""; *q; q++) {
+		if (*q == '#' || *q == '\\')
+			fputc('\\', f);
+		fputc(*q, f);
+	}
+	free(p);
+}
+
+static void point(FILE *f, bool ok, size_t n, const char *name)
+{
+	fprintf(f, "%sok %zu - ", ok ? "" : "not ", n);
+	desc_put(f, name);
+	fputc('\n', f);
+}
+
+int tap_write(FILE *f, const struct run_outcome *o, const struct dr_result *cmp)
+{
+	char target[320], line[1024], verdict[1024];
+	size_t n = 0, regressions = ci_regression(cmp, 0, line, sizeof line);
+	bool unvouched = ci_lab_error(o, line, sizeof line);
+
+	ci_target_name(o, target, sizeof target);
+	fputs("TAP version 13\n", f);
+	fprintf(f, "1..%zu\n", o->n_scenarios + unvouched + (cmp != NULL));
+	fputs("# lingerlab: ", f);
+	desc_put(f, target);
+	fputc('\n', f);
+	for (size_t i = 0; i < o->n_scenarios; i++) {
+		const struct run_scenario *rs = &o->scenarios[i];
+		size_t failed = ci_case_failures(rs);
+		bool first = true;
+
+		point(f, failed == 0, ++n, rs->scn->name);
+		if (!failed)
+			continue;
+		fputs("  ---\n", f);
+		for (size_t j = 0; j < rs->n_results; j++) {
+			const struct run_expect_result *r = &rs->results[j];
+			if (r->passed)
+				continue;
+			if (first) {
+				ci_failure_message(r, line, sizeof line);
+				fputs("  message: ", f);
+				yaml_put(f, line);
+				fputs("\n  severity: fail\n  file: ", f);
+				yaml_put(f, rs->scn->file);
+				fprintf(f, "\n  duration_ms: %.0f\n  failures:\n", ci_case_seconds(rs) * 1e3);
+				first = false;
+			}
+			ci_failure_text(rs, r, line, sizeof line);
+			fputs("    - ", f);
+			yaml_put(f, line);
+			fputc('\n', f);
+		}
+		fputs("  ...\n", f);
+	}
+	if (unvouched) {
+		ci_lab_error(o, line, sizeof line);
+		point(f, false, ++n, "lab");
+		fputs("  ---\n  message: ", f);
+		yaml_put(f, line);
+		fputs("\n  severity: error\n  ...\n", f);
+	}
+	if (cmp) {
+		point(f, regressions == 0, ++n, "baseline");
+		if (regressions) {
+			fprintf(f, "  ---\n  message: \"%zu figure%s regressed against the baseline\"\n"
+			        "  severity: fail\n  regressions:\n", regressions,
+			        regressions == 1 ? "" : "s");
+			for (size_t i = 0; i < regressions; i++) {
+				ci_regression(cmp, i, line, sizeof line);
+				fputs("    - ", f);
+				yaml_put(f, line);
+				fputc('\n', f);
+			}
+			fputs("  ...\n", f);
+		}
+	}
+	labreport_verdict_text(o, verdict, sizeof verdict);
+	fputs("# ", f);
+	desc_put(f, verdict);
+	fputc('\n', f);
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
