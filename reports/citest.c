@@ -61,23 +61,23 @@ bool ci_lab_error(const struct run_outcome *o, char *buf, size_t cap)
 	return true;
 }
 
-size_t ci_regression(const struct dr_result *cmp, size_t i, char *buf, size_t cap)
+size_t ci_regression(const struct dr_result *cmp, size_t i, struct ci_regression *out)
 {
 	size_t k = 0;
 
 	if (!cmp)
 		return 0;
-	for (size_t j = 0; j < cmp->n; j++) {
+	for (size_t j = 0; j < cmp->n && out; j++) {
 		const struct dr_item *it = &cmp->items[j];
-		if (!it->regression)
+		if (!it->regression || k++ != i)
 			continue;
-		if (k++ != i)
-			continue;
-		char vb[64], vn[64];
-		diffout_value_text(vb, sizeof vb, it, it->has_base, it->base, it->base_word);
-		diffout_value_text(vn, sizeof vn, it, it->has_new, it->new_, it->new_word);
-		snprintf(buf, cap, "%s: %s %s -> %s", strcmp(it->scope, "report") ? it->scope
-		         : "whole report", it->text[0] ? it->text : it->metric, vb, vn);
+		snprintf(out->scope, sizeof out->scope, "%s",
+		         strcmp(it->scope, "report") ? it->scope : "whole report");
+		snprintf(out->figure, sizeof out->figure, "%s", it->text[0] ? it->text : it->metric);
+		diffout_value_text(out->base, sizeof out->base, it, it->has_base, it->base, it->base_word);
+		diffout_value_text(out->new_, sizeof out->new_, it, it->has_new, it->new_, it->new_word);
+		snprintf(out->text, sizeof out->text, "%s: %s %s -> %s", out->scope, out->figure,
+		         out->base, out->new_);
 	}
 	return cmp->regressions;
 }

@@ -47,9 +47,17 @@ void ci_failure_text(const struct run_scenario *rs, const struct run_expect_resu
  * message ("the lab could not vouch for this result: 2 leaked RSTs ..."). */
 bool ci_lab_error(const struct run_outcome *o, char *buf, size_t cap);
 
-/* The regressions of a baseline comparison (cmp may be NULL: none), the
- * i-th as "SCOPE: FIGURE BASE -> NEW" in buf. Returns how many there are;
- * buf is set only when i is below that. */
-size_t ci_regression(const struct dr_result *cmp, size_t i, char *buf, size_t cap);
+/* One regression of a baseline comparison, in words. */
+struct ci_regression {
+	char scope[140];    /* scenario name, or "whole report" */
+	char figure[200];   /* the figure, or the expectation's text */
+	char base[64], new_[64];   /* its values ("0", "412 bytes", "held") */
+	char text[600];     /* "SCOPE: FIGURE BASE -> NEW" */
+};
+
+/* The regressions of a baseline comparison (cmp may be NULL: none): fills
+ * *out with the i-th when out is not NULL and i is below their number.
+ * Returns how many there are. */
+size_t ci_regression(const struct dr_result *cmp, size_t i, struct ci_regression *out);
 
 #endif

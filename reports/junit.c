@@ -72,7 +72,7 @@ int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const 
 {
 	char target[320], verdict[1024], lab[640], line[1024];
 	size_t tests = o->n_scenarios, failures = 0, errors = 0;
-	size_t regressions = ci_regression(cmp, 0, line, sizeof line);
+	size_t regressions = ci_regression(cmp, 0, NULL);
 	bool unvouched = ci_lab_error(o, lab, sizeof lab);
 	double total = 0;
 	FILE *f;
@@ -130,9 +130,10 @@ int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const 
 	if (cmp) {
 		open_case(f, target, "baseline", NULL, 0);
 		for (size_t i = 0; i < regressions; i++) {
-			ci_regression(cmp, i, line, sizeof line);
+			struct ci_regression g;
+			ci_regression(cmp, i, &g);
 			fputs("      <failure type=\"regression\" message=\"", f);
-			xml_put(f, line);
+			xml_put(f, g.text);
 			fputs("\"/>\n", f);
 		}
 		fputs("    </testcase>\n", f);

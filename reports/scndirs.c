@@ -110,7 +110,11 @@ static int default_dir(char *out, size_t len, char *err, size_t errlen)
 				char path[PATH_MAX + 40], real[PATH_MAX];
 				snprintf(path, sizeof path, "%s/%s", bindir, rel[i]);
 				if (is_dir(path) && realpath(path, real)) {
-					snprintf(out, len, "%s", real);
+					/* the build tree's own, from inside it: as short
+					 * as the user would write it */
+					char here[PATH_MAX];
+					bool same = realpath("scenarios", here) && !strcmp(here, real);
+					snprintf(out, len, "%s", same ? "scenarios" : real);
 					return 0;
 				}
 			}
