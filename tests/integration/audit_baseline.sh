@@ -65,6 +65,8 @@ check_jq "diff.json: the regression of pipelined-404, compared scenario by scena
 "$LINGERLAB" diff "$B" "$TEST_TMP/new/report.json" | sed "s|^lingerlab diff: base .*|HEAD|" >"$TEST_TMP/d1.txt"
 sed "s|^lingerlab diff: base .*|HEAD|" "$TEST_TMP/new/diff.txt" >"$TEST_TMP/d2.txt"
 check "diff.txt says what \`lingerlab diff BASE NEW\` says" cmp -s "$TEST_TMP/d1.txt" "$TEST_TMP/d2.txt"
+check "the report matches the schema" \
+	tests/support/validate-json reports/schema/report.schema.json "$TEST_TMP/new/report.json"
 n=$(jq .regressions "$TEST_TMP/new/diff.json")
 check_jq "the report's verdict: exit_code 1, the regressions named" "$TEST_TMP/new/report.json" \
 	".verdict.exit_code == 1 and (.verdict.text | endswith(\"; against the baseline $B: $n figures regressed\"))"

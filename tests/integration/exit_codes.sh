@@ -68,6 +68,8 @@ run_wait leak 60
 check_eq "leaked RSTs: exit 4" 4 "$leak_rc"
 check_jq "leaked RSTs: counted, and verdict.exit_code 4" "$TEST_TMP/leak.json" \
 	'.lab.leaked_rst > 0 and .verdict.exit_code == 4'
+check "leaked RSTs: the report matches the schema (exit_code 4, lab.capture_dropped, lab.cleanup_error)" \
+	tests/support/validate-json reports/schema/report.schema.json "$TEST_TMP/leak.json"
 n=$(jq .lab.leaked_rst "$TEST_TMP/leak.json")
 check_jq "leaked RSTs: the verdict says why it cannot vouch" "$TEST_TMP/leak.json" \
 	".verdict.text | endswith(\"; the lab cannot vouch for this result: $n leaked RST$( [ "$n" = 1 ] || echo s) from the client side\")"

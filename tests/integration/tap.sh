@@ -65,4 +65,19 @@ PY
 )
 check_eq "run --tap and --junit say the same" "$junit" "${got##* | }"
 
+# a script's file name is the user's: quotes, a backslash, a '#' and a line
+# break stay inside their YAML and XML values, printable (\x0a)
+odd=$TEST_TMP/$'a"b\\c#d\ne.scn'
+cp scenarios/pipelined-404.scn "$odd"
+"$LINGERLAB" run --builtin close "${targs[@]}" -q -o "$TEST_TMP/odd.json" --tap --junit "$TEST_TMP/odd.xml" \
+	"$odd" >"$TEST_TMP/odd.tap" 2>"$TEST_TMP/odd.err"
+check_eq "an odd file name: exit 1" 1 "$?"
+want="$TEST_TMP/a\"b\\c#d\\x0ae.scn"
+got=$(perl -MTAP::Parser -e '
+	open(my $fh, "<", $ARGV[0]) or die; my $p = TAP::Parser->new({ tap => do { local $/; <$fh> } });
+	while (my $r = $p->next) { print $r->data->{file}, "\n" if $r->is_yaml }' "$TEST_TMP/odd.tap" 2>&1)
+check_eq "an odd file name: TAP's YAML keeps it, printable" "$want" "$got"
+got=$(python3 -c 'import sys, xml.etree.ElementTree as ET; print(next(ET.parse(sys.argv[1]).getroot().iter("testcase")).get("file"))' "$TEST_TMP/odd.xml" 2>&1)
+check_eq "an odd file name: JUnit's attribute keeps it, printable" "$want" "$got"
+
 finish
