@@ -594,6 +594,8 @@ int cmd_audit(int argc, char **argv)
 	st = run_preflight(&cfg, scns, nscn, err, sizeof err);
 	if (st != RUN_OK) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
+		if (tap)
+			tap_bail_out(stdout, err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}
@@ -616,6 +618,8 @@ int cmd_audit(int argc, char **argv)
 			tout_fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
 		else
 			tout_fprintf(stderr, PROG ": %s\n", err);
+		if (tap)
+			tap_bail_out(stdout, st == RUN_INTERRUPTED ? "interrupted" : err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}

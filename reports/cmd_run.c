@@ -363,6 +363,8 @@ int cmd_run(int argc, char **argv)
 			tout_fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
 		else
 			tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		if (o.tap)
+			tap_bail_out(stdout, st == RUN_INTERRUPTED ? "interrupted" : err);
 		rc = labcli_exit_code(st);
 		goto done;
 	}

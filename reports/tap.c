@@ -168,3 +168,11 @@ int tap_write(FILE *f, const struct run_outcome *o, const struct dr_result *cmp)
 	fputc('\n', f);
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
+
+void tap_bail_out(FILE *f, const char *why)
+{
+	fputs("TAP version 13\nBail out! ", f);
+	desc_put(f, why);
+	fputc('\n', f);
+	fflush(f);
+}

@@ -21,4 +21,10 @@ struct dr_result;
  * -1 when f reports a write error (errno kept). */
 int tap_write(FILE *f, const struct run_outcome *o, const struct dr_result *cmp);
 
+/* When the run could not happen (exit 2 or 3 after the options were
+ * taken: not root, a target that would not start, an interrupt): the TAP
+ * way to say the tests could not run, "TAP version 13\nBail out! WHY\n",
+ * WHY made printable. */
+void tap_bail_out(FILE *f, const char *why);
+
 #endif

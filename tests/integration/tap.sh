@@ -19,6 +19,20 @@ check_eq "run --help names --tap" 0 "$?"
 "$LINGERLAB" audit --help | grep -q -- "--tap  .*TAP version 13"
 check_eq "audit --help names --tap" 0 "$?"
 
+# a run that cannot happen (not root): TAP's "Bail out!", exit 3
+if need_root && command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$LINGERLAB" run --builtin close --tap \
+		-o "/tmp/lingerlab-tap-nonroot-$$.json" scenarios/clean-close.scn >"$TEST_TMP/b.tap" 2>/dev/null
+	check_eq "not root: exit 3" 3 "$?"
+	check_eq "not root: TAP says Bail out! and why" "TAP version 13
+Bail out! lab: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to make network namespaces); run as root" \
+		"$(cat "$TEST_TMP/b.tap")"
+	got=$(perl -MTAP::Parser -e 'open(my $fh, "<", $ARGV[0]) or die;
+		my $p = TAP::Parser->new({ tap => do { local $/; <$fh> } });
+		while (my $r = $p->next) { print "bailout\n" if $r->is_bailout }' "$TEST_TMP/b.tap")
+	check_eq "not root: the TAP parser sees the bail-out" "bailout" "$got"
+fi
+
 need_lab "run --tap"
 mapfile -t targs < <(run_target_args)
 
