@@ -11,7 +11,7 @@ DESTDIR    ?=
 CC         ?= cc
 BUILD      ?= build
 
-PKGS       := libpcap jansson
+PKGS       := libpcap jansson openssl libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 NET_CFLAGS := $(shell libnet-config --cflags 2>/dev/null)
@@ -79,6 +79,7 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
             libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
+            libssl-dev openssl tshark libnftables-dev apache2 \
             perl python3-yaml
 
 deps:
@@ -120,11 +121,14 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_DEFAULT := $(wildcard analyzer/*.c)
 FUZZ_DEPS_fuzz_scenario := lab/scenario.c
 FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
+FUZZ_DEPS_fuzz_ports := lab/target.c
+FUZZ_SEEDS_fuzz_ports := tests/fuzz/seeds-ports
 # cmd_explain/cmd_diff sit in one object list with the rest of the CLI
 # (cmd_run needs the lab, cmd_audit libnet): link it all but main.c.
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)
 FUZZ_LIBS_fuzz_report := $(NET_LIBS)
 FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
+FUZZ_SEEDS_fuzz_tls := tests/fuzz/seeds-tls
 FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
                -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined

@@ -219,6 +219,7 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 		c->d[0].state = c->d[1].state = AZ_ST_ESTABLISHED;
 	}
 	c->client_is_lo = src_client == src_is_lo;
+	zk_init(&c->zk, s, src_is_lo);
 	az->live++;
 	return c;
 }
@@ -541,8 +542,10 @@ static void set_base(struct conn *c, int d, uint32_t base)
 	D->base_known = true;
 	D->base = base;
 	D->data_end = base + 1;
-	if (c->x)
+	if (c->x) {
 		http_begin(&c->x->hd[d], base + 1);
+		tls_begin(&c->x->td[d], base + 1);
+	}
 }
 
 static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
@@ -616,6 +619,7 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		ring_push_data(&c->x->x[d], start, end, idx);
 		http_segment(&c->http, &c->x->hd[d], d, start, s->payload,
 		             s->payload_caplen, len);
+		tls_segment(&c->x->td[d], start, s->payload, s->payload_caplen, len);
 	}
 }
 
@@ -787,6 +791,7 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	c->last_time = t;
 	c->last_packet = idx;
 	D->packets++;
+	zk_packet(&c->zk, s, (d == AZ_C2S) == c->client_is_lo);
 	if (c->x)
 		tl_append(az, c->x, s, d, t, idx);
 	/* keep the embryo list in order of last activity; a connection
@@ -892,7 +897,8 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 
 		lingered = judge_linger(c, &lb, &ls, &how);
 	}
-	azi_count_conn(az, azi_kind_of(c), azi_initiator_of(c), lingered, how, c->role_inferred);
+	azi_count_conn(az, azi_kind_of(c), azi_initiator_of(c), lingered, how, c->role_inferred,
+	               zk_state(&c->zk));
 	store_list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)

@@ -54,6 +54,16 @@ enum az_initiator {
 };
 #define AZ_NINITIATORS 4
 
+/* Zeek's conn.log conn_state, computed as Zeek computes it (zeek.c). */
+enum az_zeek_state {
+	AZ_ZK_S0 = 0, AZ_ZK_S1, AZ_ZK_SF, AZ_ZK_REJ, AZ_ZK_S2, AZ_ZK_S3,
+	AZ_ZK_RSTO, AZ_ZK_RSTR, AZ_ZK_RSTOS0, AZ_ZK_RSTRH, AZ_ZK_SH,
+	AZ_ZK_SHR, AZ_ZK_OTH,
+};
+#define AZ_NZEEK_STATES 13
+/* Room for a Zeek history string and its NUL. */
+#define AZ_ZEEK_HISTORY_SIZE 24
+
 enum az_kind {
 	AZ_KIND_OPEN = 0,        /* no FIN or RST seen */
 	AZ_KIND_GRACEFUL,        /* both FINs, no RST */
@@ -252,6 +262,18 @@ struct az_conn {
 	bool evicted;              /* ended early by the memory bound: what
 	                              came after is not in this record */
 
+	/* the connection in Zeek's conn.log words (zeek.c): its conn_state,
+	 * its history, and whether Zeek's originator is our client */
+	/* TLS records seen per direction (0 and 0: not TLS, or not from
+	 * the first byte), and the version the server's ServerHello chose
+	 * (0x0304: 1.3; 0: not seen) */
+	uint32_t tls_records_c2s, tls_records_s2c;
+	uint16_t tls_version;
+
+	enum az_zeek_state zeek_state;
+	char zeek_history[AZ_ZEEK_HISTORY_SIZE];
+	bool zeek_orig_is_client;
+
 	/* timeline: the first n_head and the last n_tail packets; omitted
 	 * packets between them (0 if the whole connection fits). Set only on
 	 * retained (flagged) connections; NULL/0 in on_conn callbacks. */
@@ -263,6 +285,12 @@ struct az_conn {
 };
 
 #define AZ_MAX_RISK_PACKETS 16
+/* TLS record content types (RFC 8446 5.1) */
+enum az_tls_type {
+	AZ_TLS_CHANGE_CIPHER_SPEC = 20, AZ_TLS_ALERT = 21, AZ_TLS_HANDSHAKE = 22,
+	AZ_TLS_APPLICATION_DATA = 23, AZ_TLS_HEARTBEAT = 24,
+};
+#define AZ_MAX_TLS_AT_RISK 8
 #define AZ_MAX_RST_FATES 8
 /* One RST of the finding's sender and its fate at the peer. */
 struct az_rst_fate {
@@ -308,6 +336,15 @@ struct az_rst_finding {
 	uint32_t response_index;   /* 1-based HTTP response at risk, 0 if none */
 	uint16_t response_status;
 	uint32_t unanswered_requests;
+
+	/* TLS, when the sender's direction carried TLS records: the version
+	 * its ServerHello chose (0x0304: 1.3; 0 unknown), and the records
+	 * with bytes at risk (from the lower view of the peer's ACK to
+	 * data_end), the first AZ_MAX_TLS_AT_RISK of them by type */
+	bool tls;
+	uint16_t tls_version;
+	uint32_t tls_records_at_risk;
+	uint8_t tls_types[AZ_MAX_TLS_AT_RISK];
 
 	/* the evidence, when basis is AZ_BASIS_EVIDENCE: the sender's packet
 	 * that proves it (its ACK of a peer segment, or the RST itself) and
@@ -356,6 +393,7 @@ struct az_totals {
 	                              of either view (at_server, at_client)
 	                              over every finding, kept or not */
 	uint64_t role_inferred;
+	uint64_t by_zeek_state[AZ_NZEEK_STATES];
 	uint64_t retained;         /* flagged connections kept for the report */
 	uint64_t not_retained;     /* flagged beyond max_retained */
 	/* the memory bound (az_config.max_memory): connections ended early so
@@ -481,6 +519,9 @@ const char *az_basis_name(enum az_basis b);        /* "timing", ... */
 const char *az_accept_name(enum az_accept a);      /* "reset", "challenge_ack", "ignored" */
 const char *az_impact_name(enum az_impact i);      /* "reset_before_ack", ... */
 const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
+const char *az_zeek_state_name(enum az_zeek_state z); /* "SF", "RSTR", ... */
+const char *az_tls_type_name(int type);             /* "alert", ... */
+const char *az_tls_version_name(uint16_t v);        /* "1.3", ...; NULL if unknown */
 /* flags as tcpdump letters: "S", "S.", "F.", "R", "P.", ... into buf */
 const char *az_flags_str(uint8_t flags, char buf[12]);
 

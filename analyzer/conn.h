@@ -17,6 +17,8 @@
 #include "analyzer/flowtab.h"
 #include "analyzer/http.h"
 #include "analyzer/seq.h"
+#include "analyzer/tls.h"
+#include "analyzer/zeek.h"
 
 #define ACK_RING 16          /* ACK advances (or runs) kept per direction */
 #define DATA_RING 16         /* data segments kept per direction */
@@ -145,6 +147,7 @@ struct pend {
 struct conn_ext {
 	uint32_t self, next_free;
 	struct http_dir hd[2];
+	struct tls_dir td[2];      /* TLS record boundaries, per direction */
 	struct xdir x[2];
 	struct pend pend[2];       /* [d]: the first RST sent in direction d */
 	/* timeline: head array, then a ring for the tail (buffers survive
@@ -186,6 +189,10 @@ struct __attribute__((aligned(64))) conn {
 	double first_time;
 	uint64_t first_packet, last_packet;
 	struct cdir d[2];
+	uint16_t tls_version;      /* kept from the extension when it goes */
+	uint16_t tls_records[2];   /* (saturating) */
+	struct zk zk;              /* Zeek's view of it (zeek.c), next to the
+	                              directions that every packet touches too */
 
 	int8_t first_close;        /* enum az_side of the first FIN/RST, -1 */
 	bool first_close_rst;

@@ -350,6 +350,12 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 	}
 	f->unanswered_requests = c->http.requests > c->http.responses ?
 	                         c->http.requests - c->http.responses : 0;
+	if (c->x && tls_seen(&c->x->td[d])) {
+		f->tls = true;
+		f->tls_version = c->x->td[AZ_S2C].version;
+		f->tls_records_at_risk = tls_records_in(&c->x->td[d], lo, pd->data_end,
+		                                        f->tls_types, AZ_MAX_TLS_AT_RISK);
+	}
 	return true;
 }
 

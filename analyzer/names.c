@@ -142,3 +142,36 @@ const char *az_linger_end_name(enum az_linger_end e)
 	}
 	return "unknown";
 }
+
+const char *az_zeek_state_name(enum az_zeek_state z)
+{
+	static const char *const names[AZ_NZEEK_STATES] = {
+		"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR",
+		"RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+	};
+	return (unsigned)z < AZ_NZEEK_STATES ? names[z] : "unknown";
+}
+
+const char *az_tls_type_name(int type)
+{
+	switch (type) {
+	case AZ_TLS_CHANGE_CIPHER_SPEC: return "change_cipher_spec";
+	case AZ_TLS_ALERT: return "alert";
+	case AZ_TLS_HANDSHAKE: return "handshake";
+	case AZ_TLS_APPLICATION_DATA: return "application_data";
+	case AZ_TLS_HEARTBEAT: return "heartbeat";
+	}
+	return "unknown";
+}
+
+const char *az_tls_version_name(uint16_t v)
+{
+	switch (v) {
+	case 0x0304: return "1.3";
+	case 0x0303: return "1.2";
+	case 0x0302: return "1.1";
+	case 0x0301: return "1.0";
+	case 0x0300: return "ssl3";
+	}
+	return NULL;
+}

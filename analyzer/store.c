@@ -129,6 +129,7 @@ struct conn_ext *store_ext_get(struct az *az)
 	x->self = i;
 	for (d = 0; d < 2; d++) {
 		http_dir_init(&x->hd[d]);
+		tls_dir_init(&x->td[d]);
 		x->x[d].ack_n = 0;
 		x->x[d].d_n = x->x[d].d_head = 0;
 		x->pend[d].active = false;
@@ -146,6 +147,11 @@ void store_ext_release(struct az *az, struct conn *c)
 
 	if (!x)
 		return;
+	/* what the record says about TLS outlives the parser */
+	c->tls_version = x->td[AZ_S2C].version;
+	for (int d = 0; d < 2; d++)
+		c->tls_records[d] = x->td[d].records > UINT16_MAX ? UINT16_MAX
+		                                                  : (uint16_t)x->td[d].records;
 	/* small buffers stay for the next connection, so a stream of short
 	 * connections allocates nothing at all */
 	if (x->cap_head > TL_KEEP) {
@@ -562,6 +568,7 @@ static int seal_put(struct az *az, struct conn *c)
 	          (judge_linger(c, &lb, &ls, &how) ? SEAL_LINGERED : 0) |
 	          (c->role_inferred ? SEAL_ROLE_INFERRED : 0);
 	e.initiator = (uint8_t)azi_initiator_of(c);
+	e.zeek_state = (uint8_t)zk_state(&c->zk);
 	e.last_time = c->last_time;
 	e.grace = c->grace;
 	/* a plain store: the ring's memory was in use a grace period ago
@@ -617,7 +624,8 @@ void store_seal_close(struct az *az, struct seal *e, uint64_t pos, uint32_t hash
 	azi_count_conn(az, (e->flags & SEAL_LATE_RST) ? AZ_KIND_RESET : AZ_KIND_GRACEFUL,
 	           (enum az_initiator)e->initiator, (e->flags & SEAL_LINGERED) != 0,
 	           AZ_LINGER_CLIENT_FIN,
-	           (e->flags & SEAL_ROLE_INFERRED) != 0);
+	           (e->flags & SEAL_ROLE_INFERRED) != 0,
+	           (enum az_zeek_state)e->zeek_state);
 	ft_remove(&az->fs, hash, REF_SEAL | (uint32_t)(pos & REF_POS_MASK));
 	e->flags &= (uint8_t)~SEAL_LIVE;
 	if (pos == az->seals.head)

@@ -95,6 +95,8 @@ struct __attribute__((aligned(64))) seal {
 	uint32_t base;             /* c2s: a SYN with this seq is a repeat */
 	uint8_t flags;             /* SEAL_* */
 	uint8_t initiator;         /* enum az_initiator */
+	uint8_t zeek_state;        /* enum az_zeek_state (a late RST after both
+	                              FINs leaves it as it was: zeek.c) */
 	double last_time;
 	double grace;
 };
@@ -271,7 +273,8 @@ void azi_fill_pub(const struct conn *c, struct az_conn *o);
 void azi_retain(struct az *az, const struct conn *c, const struct az_conn *pub);
 /* One connection more in the totals. */
 void azi_count_conn(struct az *az, enum az_kind kind, enum az_initiator init,
-                    bool lingered, enum az_linger_end how, bool role_inferred);
+                    bool lingered, enum az_linger_end how, bool role_inferred,
+                    enum az_zeek_state zeek);
 /* A RST of c's still waits to be judged. */
 bool azi_has_pending(const struct conn *c);
 enum az_initiator azi_initiator_of(const struct conn *c);

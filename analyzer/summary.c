@@ -104,6 +104,18 @@ void azi_fill_pub(const struct conn *c, struct az_conn *o)
 	o->kind = azi_kind_of(c);
 	o->client_end = cs->state;
 	o->server_end = sc->state;
+	if (c->x) {
+		o->tls_records_c2s = c->x->td[AZ_C2S].records;
+		o->tls_records_s2c = c->x->td[AZ_S2C].records;
+		o->tls_version = c->x->td[AZ_S2C].version;
+	} else {
+		o->tls_records_c2s = c->tls_records[AZ_C2S];
+		o->tls_records_s2c = c->tls_records[AZ_S2C];
+		o->tls_version = c->tls_version;
+	}
+	o->zeek_state = zk_state(&c->zk);
+	memcpy(o->zeek_history, c->zk.h, sizeof o->zeek_history);
+	o->zeek_orig_is_client = zk_orig_is_client(&c->zk, c->client_is_lo);
 
 	o->lingered = judge_linger(c, &o->linger_bytes, &o->linger_seconds,
 	                           &o->linger_end);
@@ -186,9 +198,12 @@ void azi_retain(struct az *az, const struct conn *c, const struct az_conn *pub)
 
 /* One connection more in the totals (a seal's, or azi_conn_close()'s). */
 void azi_count_conn(struct az *az, enum az_kind kind, enum az_initiator init,
-                    bool lingered, enum az_linger_end how, bool role_inferred)
+                    bool lingered, enum az_linger_end how, bool role_inferred,
+                    enum az_zeek_state zeek)
 {
 	az->totals.connections++;
+	if ((unsigned)zeek < AZ_NZEEK_STATES)
+		az->totals.by_zeek_state[zeek]++;
 	az->totals.by_kind[kind]++;
 	az->totals.by_initiator[init]++;
 	if (lingered) {

@@ -157,6 +157,10 @@ static bool judge_one(const struct run_scenario *rs, const struct scn_expect *x,
 		return scn_compare(v, x->op, x->value);
 	}
 	case SCN_X_KERNEL: {
+		if (rs->kernel_unsampled) {
+			snprintf(d, cap, "no kernel samples: the target's host is not this one (--target)");
+			return false;
+		}
 		if (x->kstate == SCN_K_FIN_WAIT_2 &&
 		    (x->metric == SCN_M_COUNT || x->metric == SCN_M_MAX)) {
 			snprintf(d, cap, "kernel FIN_WAIT_2: %llu server socket%s, longest %.3f s "

@@ -4,14 +4,19 @@
  */
 #include "lab/launch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +26,9 @@
 #include "lab/errmsg.h"
 
 #define MAX_EXTRA 64
+#define MAX_GROUPS 64
+
+extern char **environ;
 
 struct launch {
 	pid_t pid;
@@ -31,6 +39,10 @@ struct launch {
 	char *command;
 	char log_path[PATH_MAX];
 	bool log_temp;
+	char ns[LABNET_NAMELEN];   /* the server namespace: what the target's
+	                              processes live in */
+	pid_t watchdog;            /* stops the target if we die (0: none) */
+	int watch_fd;              /* its socket: a byte = stand down, EOF = act */
 };
 
 static double now_mono(void)
@@ -217,6 +229,173 @@ int launch_poll(struct launch *l, int *wstatus, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * The target's processes: those of its process group, and any other in
+ * the server namespace (a daemon that left the group with setsid is still
+ * there, as a service manager's cgroup would hold it). Zombies do not
+ * count: they are gone, only not reaped. sig != 0 is sent to each.
+ * Returns how many live ones there are (-1: /proc unreadable).
+ */
+static int target_procs(pid_t pgid, const char *ns, int sig)
+{
+	struct stat nst;
+	bool have_ns = false;
+	DIR *d;
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (ns && *ns) {
+		char path[64 + LABNET_NAMELEN];
+		snprintf(path, sizeof path, "/run/netns/%s", ns);
+		have_ns = stat(path, &nst) == 0;
+	}
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char path[64], buf[512], state = '?';
+		char *end, *rp;
+		long pid, pgrp = 0;
+		ssize_t got;
+		int fd;
+		bool ours = false;
+
+		errno = 0;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || errno || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		/* "pid (comm) S ppid pgrp ...": comm may hold anything, so
+		 * the fields start after the LAST ')' */
+		rp = strrchr(buf, ')');
+		if (!rp || sscanf(rp + 1, " %c %*d %ld", &state, &pgrp) != 2)
+			continue;
+		if (state == 'Z' || state == 'X')
+			continue;
+		ours = pgrp == (long)pgid;
+		if (!ours && have_ns) {
+			struct stat pst;
+			snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+			ours = stat(path, &pst) == 0 && pst.st_dev == nst.st_dev && pst.st_ino == nst.st_ino;
+		}
+		if (!ours)
+			continue;
+		n++;
+		if (sig)
+			(void)kill((pid_t)pid, sig);
+	}
+	closedir(d);
+	return n;
+}
+
+/* SIGTERM to every process of the target, up to grace seconds for all of
+ * them to end (reaping the leader when l is given), SIGKILL to what is
+ * left. Returns the number SIGKILLed. */
+static int stop_procs(struct launch *l, pid_t pgid, const char *ns, double grace)
+{
+	double end = now_mono() + grace;
+	int left;
+
+	(void)kill(-pgid, SIGTERM);
+	(void)target_procs(pgid, ns, SIGTERM);
+	for (;;) {
+		if (l)
+			(void)reap_nohang(l);
+		left = target_procs(pgid, ns, 0);
+		if (left <= 0 || now_mono() >= end)
+			break;
+		sleep_ms(10);
+	}
+	if (left > 0) {
+		(void)kill(-pgid, SIGKILL);
+		(void)target_procs(pgid, ns, SIGKILL);
+	}
+	return left > 0 ? left : 0;
+}
+
+/*
+ * The watchdog: a child of ours, outside the target's group and
+ * namespace, that blocks on a socket pair. A byte from us means "stopped, stand
+ * down"; end-of-file means we died without stopping the target (SIGKILL,
+ * a crash): it stops the target as launch_stop would, then exits. The
+ * leader also has PR_SET_PDEATHSIG (SIGTERM), but only the watchdog
+ * reaches its workers and what left the group.
+ */
+static void start_watchdog(struct launch *l)
+{
+	int p[2];
+	pid_t pid;
+
+	l->watch_fd = -1;
+	/* A socket pair rather than a pipe: send() with MSG_NOSIGNAL cannot
+	 * raise SIGPIPE in us should the watchdog be gone already. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		ssize_t n;
+
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		(void)setpgid(0, 0);
+		(void)prctl(PR_SET_NAME, "lingerlab-watch");
+		close(p[1]);
+		/* Hold nothing of ours open (a reader of our stdout must see
+		 * EOF when we die): /dev/null on 0-2, the socket on 3, no more. */
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			(void)dup2(dn, 0);
+			(void)dup2(dn, 1);
+			(void)dup2(dn, 2);
+		}
+		int rfd = p[0];
+		if (p[0] == 3 || dup2(p[0], 3) == 3) {
+			rfd = 3;
+			(void)close_range(4, ~0u, 0);
+		}
+		do
+			n = read(rfd, &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			(void)stop_procs(NULL, l->pid, l->ns, l->grace);
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return;
+	}
+	l->watchdog = pid;
+	l->watch_fd = p[1];
+}
+
+static void stop_watchdog(struct launch *l)
+{
+	if (l->watch_fd >= 0) {
+		ssize_t n = send(l->watch_fd, "q", 1, MSG_NOSIGNAL);
+		(void)n;
+		close(l->watch_fd);
+		l->watch_fd = -1;
+	}
+	if (l->watchdog > 0) {
+		while (waitpid(l->watchdog, NULL, 0) < 0 && errno == EINTR)
+			;
+		l->watchdog = 0;
+	}
+}
+
 int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 {
 	double end;
@@ -232,17 +411,12 @@ int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 		return LABNET_OK;
 	}
 	l->stopped = true;
-	if (!l->reaped) {
-		if (kill(-l->pid, SIGTERM) != 0)
-			(void)kill(l->pid, SIGTERM);
-		end = now_mono() + l->grace;
-		while (reap_nohang(l) == 0 && now_mono() < end)
-			sleep_ms(10);
-	}
-	/* Whatever is left of the group (workers, the leader if it ignored
-	 * SIGTERM) gets SIGKILL. */
-	if (kill(-l->pid, SIGKILL) != 0 && errno != ESRCH && errno != EPERM)
-		rc = LABNET_ERR;
+	/* As a service manager stops a unit: SIGTERM to all of it, the grace
+	 * period for ALL of it to end (not only the leader: Apache's parent
+	 * waits for its children, then removes its pid file), then SIGKILL
+	 * to what is left. */
+	(void)stop_procs(l, l->pid, l->ns, l->grace);
+	stop_watchdog(l);
 	if (!l->reaped)
 		(void)kill(l->pid, SIGKILL);
 	if (!l->reaped) {
@@ -256,8 +430,6 @@ int launch_stop(struct launch *l, int *wstatus, char *err, size_t errlen)
 	}
 	if (wstatus)
 		*wstatus = l->wstatus;
-	if (rc != LABNET_OK)
-		errmsg_set(err, errlen, "target: kill process group %d: %s", (int)l->pid, strerror(errno));
 	return rc;
 }
 
@@ -266,6 +438,7 @@ void launch_free(struct launch *l)
 	if (!l)
 		return;
 	(void)launch_stop(l, NULL, NULL, 0);
+	stop_watchdog(l);
 	if (l->log_temp)
 		(void)unlink(l->log_path);
 	free(l->command);
@@ -308,6 +481,78 @@ static char *join_command(char *const argv[])
 	return s;
 }
 
+/* Our environment without LINGERLAB_ADDR/PORT, then those two set to
+ * where the target must listen (launch.h). */
+static int make_env(const char *addr, uint16_t port, char ***out)
+{
+	size_t n = 0, k = 0;
+	char **e;
+
+	while (environ && environ[n])
+		n++;
+	e = calloc(n + 3, sizeof *e);
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(environ[i], "LINGERLAB_ADDR=", 15) || !strncmp(environ[i], "LINGERLAB_PORT=", 15))
+			continue;
+		e[k++] = environ[i];   /* borrowed */
+	}
+	if (asprintf(&e[k], "LINGERLAB_ADDR=%s", addr) < 0) {
+		free(e);
+		return -1;
+	}
+	if (asprintf(&e[k + 1], "LINGERLAB_PORT=%u", (unsigned)port) < 0) {
+		free(e[k]);
+		free(e);
+		return -1;
+	}
+	e[k + 2] = NULL;
+	*out = e;
+	return 0;
+}
+
+/* Free what make_env made (the two strings it owns are the last two). */
+static void free_env(char **e)
+{
+	size_t n = 0;
+
+	if (!e)
+		return;
+	while (e[n])
+		n++;
+	if (n >= 2) {
+		free(e[n - 1]);
+		free(e[n - 2]);
+	}
+	free(e);
+}
+
+/* --serve-user: uid, gid and supplementary groups of user into so. */
+static int lookup_user(const char *user, struct labnet_spawn_opts *so, gid_t *groups,
+                       char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int ng = MAX_GROUPS, r;
+
+	r = getpwnam_r(user, &pw, buf, sizeof buf, &res);
+	if (r != 0 || !res) {
+		errmsg_set(err, errlen, "--serve-user %s: %s", user, r ? strerror(r) : "no such user");
+		return LABNET_ERR;
+	}
+	if (getgrouplist(user, pw.pw_gid, groups, &ng) < 0) {
+		errmsg_set(err, errlen, "--serve-user %s: in more than %d groups", user, MAX_GROUPS);
+		return LABNET_ERR;
+	}
+	so->set_ids = true;
+	so->uid = pw.pw_uid;
+	so->gid = pw.pw_gid;
+	so->groups = groups;
+	so->ngroups = (size_t)ng;
+	return LABNET_OK;
+}
+
 int launch_start(const struct labnet *ln, const struct launch_spec *spec,
                  struct launch **out, char *err, size_t errlen)
 {
@@ -316,6 +561,8 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	char *argv[MAX_EXTRA + 8];
 	struct sockdiag *sd = NULL;
 	struct launch *l = NULL;
+	char **envp = NULL;
+	gid_t groups[MAX_GROUPS];
 	double timeout, end;
 	int argc = 0, logfd = -1, rc;
 	pid_t pid;
@@ -373,6 +620,18 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	}
 	l->grace = spec->stop_grace > 0 ? spec->stop_grace : 3.0;
 	l->reaped = true;   /* nothing to stop until the spawn succeeds */
+	l->watch_fd = -1;
+	snprintf(l->ns, sizeof l->ns, "%s", ln->server_ns);
+	if (make_env(addr, spec->port, &envp) < 0) {
+		errmsg_set(err, errlen, "target: out of memory");
+		rc = LABNET_ERR;
+		goto fail;
+	}
+	if (spec->user && *spec->user) {
+		rc = lookup_user(spec->user, &so, groups, err, errlen);
+		if (rc != LABNET_OK)
+			goto fail;
+	}
 	l->command = spec->kind == LAUNCH_BUILTIN ? join_command(argv) : strdup(spec->command);
 	if (!l->command) {
 		errmsg_set(err, errlen, "target: out of memory");
@@ -407,6 +666,8 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	so.stdout_fd = logfd;
 	so.stderr_fd = logfd;
 	so.new_pgrp = true;
+	so.envp = envp;
+	so.pdeathsig = SIGTERM;
 	pid = labnet_spawn(ln->server_ns, argv, &so, err, errlen);
 	close(logfd);
 	logfd = -1;
@@ -416,6 +677,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	}
 	l->pid = pid;
 	l->reaped = false;
+	start_watchdog(l);
 
 	timeout = spec->ready_timeout > 0 ? spec->ready_timeout : 10.0;
 	end = now_mono() + timeout;
@@ -449,12 +711,14 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		sleep_ms(10);
 	}
 	sockdiag_close(sd);
+	free_env(envp);
 	*out = l;
 	return LABNET_OK;
 fail:
 	if (logfd >= 0)
 		close(logfd);
 	sockdiag_close(sd);
+	free_env(envp);
 	launch_free(l);
 	return rc;
 }

@@ -10,8 +10,19 @@
  *  - command: any shell command line, run as /bin/sh -c COMMAND inside the
  *    server namespace (e.g. "nginx -c /tmp/x/nginx.conf -g 'daemon off;'").
  *
- * The target leads its own process group; launch_stop signals the whole
- * group (SIGTERM, then SIGKILL after a grace period) and reaps the leader.
+ * The target leads its own process group; launch_stop stops it as a
+ * service manager stops a unit: SIGTERM to the whole group and to any
+ * other process in the server namespace (one that left the group with
+ * setsid), up to the grace period for ALL of them to end, SIGKILL to
+ * what is left, then it reaps the leader. If lingerlab itself dies
+ * without stopping it (SIGKILL), the leader gets SIGTERM
+ * (PR_SET_PDEATHSIG) and a watchdog child ("lingerlab-watch", outside
+ * the group and namespace) sees its pipe close and stops the whole
+ * target the same way, so no target keeps serving.
+ *
+ * Environment: the target gets ours plus LINGERLAB_ADDR (the address it
+ * must listen on) and LINGERLAB_PORT. With spec->user it runs as that
+ * user (setgroups/setgid/setuid before exec).
  * Being its own group also keeps a terminal's Ctrl-C away from it: only
  * lingerlab gets SIGINT, and stops the target in order from its main loop.
  * Processes that escaped the group (daemonized) are still inside the
@@ -56,6 +67,9 @@ struct launch_spec {
 	const char *target_path;
 	/* command: the shell command line (run by /bin/sh -c). */
 	const char *command;
+	/* Run the target as this user (its uid, gid and groups), not root;
+	 * NULL: as we are. */
+	const char *user;
 	/* The port the target must listen on (builtin: also its --listen port,
 	 * on ln->server_addr). */
 	uint16_t port;

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -213,7 +215,7 @@ static int child_dup(int from, int to)
 
 /* What a child reports through its close-on-exec pipe when it fails. */
 struct child_fail {
-	int stage;   /* 0 setns, 1 fd set-up, 2 exec */
+	int stage;   /* 0 setns, 1 fd set-up, 2 user switch, 3 exec */
 	int err;
 };
 
@@ -223,7 +225,7 @@ pid_t labnet_spawn(const char *ns, char *const argv[],
 	struct labnet_spawn_opts def = LABNET_SPAWN_OPTS_INIT;
 	struct child_fail cf;
 	int nsfd = -1, pfd[2] = { -1, -1 };
-	pid_t pid;
+	pid_t pid, parent;
 	ssize_t n;
 
 	if (!o)
@@ -241,6 +243,7 @@ pid_t labnet_spawn(const char *ns, char *const argv[],
 		errmsg_set(err, errlen, "spawn %s: pipe: %s", argv[0], strerror(errno));
 		goto fail;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		errmsg_set(err, errlen, "spawn %s: fork: %s", argv[0], strerror(errno));
@@ -282,7 +285,17 @@ pid_t labnet_spawn(const char *ns, char *const argv[],
 		if (o->keep_fd >= 0 && child_dup(o->keep_fd, o->keep_fd) != 0)
 			goto child_fail;
 		cf.stage = 2;
-		execvp(argv[0], argv);
+		if (o->set_ids && (setgroups(o->ngroups, o->groups) != 0 || setgid(o->gid) != 0 ||
+		                   setuid(o->uid) != 0))
+			goto child_fail;
+		/* After the drop: a change of credentials clears it. */
+		if (o->pdeathsig && (prctl(PR_SET_PDEATHSIG, o->pdeathsig) != 0 || getppid() != parent))
+			_exit(127);
+		cf.stage = 3;
+		if (o->envp)
+			execvpe(argv[0], argv, o->envp);
+		else
+			execvp(argv[0], argv);
 child_fail:
 		cf.err = errno;
 		n = write(pfd[1], &cf, sizeof cf);
@@ -305,14 +318,14 @@ child_fail:
 	close(pfd[0]);
 	pfd[0] = -1;
 	if (n == (ssize_t)sizeof cf) {
-		static const char *const stage[] = { "setns", "set up fds", "exec" };
+		static const char *const stage[] = { "setns", "set up fds", "switch user for", "exec" };
 		int st;
 
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		errmsg_set(err, errlen, "%s %s: %s", stage[cf.stage < 0 || cf.stage > 2 ? 2 : cf.stage],
+		errmsg_set(err, errlen, "%s %s: %s", stage[cf.stage < 0 || cf.stage > 3 ? 3 : cf.stage],
 		       argv[0], strerror(cf.err));
-		if (cf.stage == 2 && (cf.err == ENOENT || cf.err == EACCES))
+		if (cf.stage == 3 && (cf.err == ENOENT || cf.err == EACCES))
 			return LABNET_ENV;
 		return cf.stage == 0 ? status_for_errno(cf.err) : LABNET_ERR;
 	}

@@ -171,9 +171,21 @@ struct labnet_spawn_opts {
 	                     same number, e.g. for a --ready-fd pipe */
 	bool new_pgrp;    /* setpgid(0, 0): the child leads its own process
 	                     group, so the whole group can be signalled */
+	/* Fields below: zero means "inherit" (the initializer leaves them 0). */
+	char *const *envp;/* the child's whole environment (NULL: ours) */
+	bool set_ids;     /* drop to uid/gid with these supplementary groups
+	                     (setgroups, setgid, setuid) before exec */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+	int pdeathsig;    /* PR_SET_PDEATHSIG after the drop: the child gets
+	                     this signal when the spawning thread dies (a
+	                     SIGKILLed run); if the parent is already gone,
+	                     it exits at once */
 };
 /* Initializer for the options: every fd -1, no new group. */
-#define LABNET_SPAWN_OPTS_INIT { -1, -1, -1, -1, false }
+#define LABNET_SPAWN_OPTS_INIT { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .keep_fd = -1 }
 
 /*
  * fork + execvp(argv[0], argv) with the child inside namespace ns (ns NULL:

@@ -197,6 +197,7 @@ struct rawtcp {
 	uint32_t local_ip, peer_ip;      /* network order */
 	uint32_t rtt_us;
 	uint16_t port_min, port_max, next_port;
+	uint16_t peer_port;              /* target mode (config), 0: lab */
 	uint32_t max_conns, max_events;
 	rawtcp_out_fn out;
 	void *out_arg;
@@ -526,6 +527,18 @@ static bool addr_is(const uint8_t *a, uint32_t ip)
 	return x == ip;
 }
 
+/* Target mode: the frame belongs to local:[port_min, port_max] <->
+ * peer:peer_port. On loopback local == peer, so the ports, not the
+ * addresses, tell the directions apart. */
+static bool target_frame(const struct rawtcp *c, const struct dec_tcp *d)
+{
+	if (addr_is(d->src, c->local_ip) && addr_is(d->dst, c->peer_ip) &&
+	    d->sport >= c->port_min && d->sport <= c->port_max && d->dport == c->peer_port)
+		return true;
+	return addr_is(d->src, c->peer_ip) && addr_is(d->dst, c->local_ip) &&
+	       d->sport == c->peer_port && d->dport >= c->port_min && d->dport <= c->port_max;
+}
+
 struct frame_ctx {
 	struct rawtcp *c;
 	uint64_t now, real;
@@ -554,7 +567,14 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 		c->st.frames_undecoded++;
 		return;
 	}
-	if (addr_is(d.src, c->peer_ip) && addr_is(d.dst, c->local_ip)) {
+	if (c->peer_port && !target_frame(c, &d)) {
+		/* not our conversation (the BPF filter should have kept it
+		 * out): neither processed nor counted */
+		c->st.frames_undecoded++;
+		return;
+	}
+	if (addr_is(d.src, c->peer_ip) && addr_is(d.dst, c->local_ip) &&
+	    (!c->peer_port || d.sport == c->peer_port)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
 		if (d.payload_caplen < d.seg_len) {
@@ -1257,7 +1277,7 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	char lerr[LIBNET_ERRBUF_SIZE] = "";
-	char filter[128], la[INET_ADDRSTRLEN], pa[INET_ADDRSTRLEN];
+	char filter[320], la[INET_ADDRSTRLEN], pa[INET_ADDRSTRLEN];
 	struct bpf_program prog;
 	struct in_addr a;
 	int r;
@@ -1302,7 +1322,14 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	inet_ntop(AF_INET, &a, la, sizeof la);
 	a.s_addr = c->peer_ip;
 	inet_ntop(AF_INET, &a, pa, sizeof pa);
-	snprintf(filter, sizeof filter, "tcp and (host %s or host %s)", la, pa);
+	if (c->peer_port)
+		snprintf(filter, sizeof filter,
+		         "tcp and ((src host %s and src portrange %u-%u and dst host %s and dst port %u) or "
+		         "(src host %s and src port %u and dst host %s and dst portrange %u-%u))",
+		         la, c->port_min, c->port_max, pa, c->peer_port,
+		         pa, c->peer_port, la, c->port_min, c->port_max);
+	else
+		snprintf(filter, sizeof filter, "tcp and (host %s or host %s)", la, pa);
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
 		return -1;
@@ -1327,6 +1354,11 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	if (setsockopt(libnet_getfd(c->ln), SOL_SOCKET, SO_BINDTODEVICE, cfg->iface,
 	               (socklen_t)strlen(cfg->iface)) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: libnet: bind to %s: %s", cfg->iface, strerror(errno));
+		return -1;
+	}
+	if (cfg->mark && setsockopt(libnet_getfd(c->ln), SOL_SOCKET, SO_MARK, &cfg->mark,
+	                            sizeof cfg->mark) != 0) {
+		errmsg_set(err, errlen, "rawtcp_open: libnet: SO_MARK: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1361,6 +1393,7 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	c->rtt_us = cfg->rtt_us;
 	c->port_min = cfg->port_min;
 	c->port_max = cfg->port_max;
+	c->peer_port = cfg->peer_port;
 	c->max_conns = cfg->max_conns ? cfg->max_conns : 60000;
 	c->max_events = cfg->max_events ? cfg->max_events : 1u << 20;
 	c->out = cfg->out;

@@ -115,6 +115,15 @@ struct rawtcp_config {
 	                            default 1 Mi */
 	rawtcp_out_fn out;       /* offline mode only */
 	void *out_arg;
+	/* A target outside the lab (run --target), where local_addr is the
+	 * host kernel's own: peer_port != 0 narrows the capture and the leak
+	 * check to local_addr:[port_min, port_max] <-> peer_addr:peer_port,
+	 * so the host's other traffic is neither saved nor counted, and on
+	 * loopback (local == peer) the direction is told by the ports. mark
+	 * != 0 is set as SO_MARK on the raw socket, so the RST filter
+	 * (lab/nftfilter.h) can let the client's own RSTs pass. */
+	uint16_t peer_port;
+	uint32_t mark;
 };
 
 /* Fill cfg with the defaults above; iface/local_addr/peer_addr NULL. */

@@ -34,6 +34,7 @@
 #include "lab/launch.h"
 #include "lab/netns.h"
 #include "lab/rawtcp.h"
+#include "lab/runtarget.h"
 #include "lab/sockdiag.h"
 
 #define DEFAULT_INTERVAL_US 50000
@@ -300,6 +301,8 @@ static void take_sample(struct runner *R, uint32_t *baseline)
 {
 	unsigned counts[SOCKDIAG_MAX_STATES];
 	char err[200];
+	if (!R->sd)
+		return;   /* a target on another host: its kernel is not ours */
 	R->n_kports = 0;
 	if (sockdiag_sample_each(R->sd, counts, R->port, 1u << SOCKDIAG_FIN_WAIT_2,
 	                         on_fw2_sock, R, err, sizeof err) < 0) {
@@ -1052,6 +1055,7 @@ static int play(struct runner *R, struct run_scenario *rs)
 		set_fin_timeout(R, rs); /* a failure is fatal: nothing starts */
 
 	rs->start = epoch_now(R);
+	rs->kernel_unsampled = R->sd == NULL;
 	take_sample(R, rs->kernel_baseline);
 	R->window_open = true;
 
@@ -1150,13 +1154,10 @@ enum run_status run_preflight(const struct run_config *cfg,
                               char *err, size_t errlen)
 {
 	if (cfg->target.kind == RUN_TARGET_REMOTE) {
-		snprintf(err, errlen,
-		         "--target %s:%u: remote targets are not supported in raw mode yet: "
-		         "the host kernel would answer the raw client's packets with RSTs of its own, "
-		         "and suppressing them needs an explicit opt-in a later version adds; "
-		         "run the server inside the lab with --serve 'COMMAND' --port N",
-		         cfg->target.host ? cfg->target.host : "?", cfg->target.port);
-		return RUN_UNSUPPORTED;
+		struct run_remote rr;
+		enum run_status st = run_remote_plan(cfg, scns, n, &rr, err, errlen);
+		if (st != RUN_OK)
+			return st;
 	}
 	if (!cfg->capture_path || !*cfg->capture_path) {
 		snprintf(err, errlen, "run: no capture path");
@@ -1179,6 +1180,71 @@ enum run_status run_preflight(const struct run_config *cfg,
 	return RUN_OK;
 }
 
+/* A target outside the lab (lab/runtarget.h): make the host changes, open
+ * the sampler when the target is this host's, and the raw client on the
+ * route's interface from the kernel's source address and reserved ports.
+ * What it opened, run_execute's `out:` closes. */
+static enum run_status run_remote_open(const struct run_config *cfg, struct run_remote *rr,
+                                       struct runner *R, char *err, size_t errlen)
+{
+	struct run_outcome *o = R->o;
+	char addr[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN], msg[512];
+	enum run_status st;
+
+	inet_ntop(AF_INET, &rr->filter.dst, addr, sizeof addr);
+	inet_ntop(AF_INET, &rr->route.src, src, sizeof src);
+	snprintf(o->address, sizeof o->address, "%s", addr);
+	snprintf(o->iface, sizeof o->iface, "%s", rr->route.iface);
+	snprintf(o->source, sizeof o->source, "%s", src);
+	if (rr->route.gateway.s_addr)
+		inet_ntop(AF_INET, &rr->route.gateway, o->gateway, sizeof o->gateway);
+	o->target_local = rr->route.local;
+	o->client_port_lo = rr->filter.sport_lo;
+	o->client_port_hi = rr->filter.sport_hi;
+	if (R->port == 80)
+		snprintf(R->host, sizeof R->host, "%s", cfg->target.host);
+	else
+		snprintf(R->host, sizeof R->host, "%s:%u", cfg->target.host, R->port);
+	st = run_remote_apply(cfg, rr, msg, sizeof msg);
+	if (st != RUN_OK) {
+		snprintf(err, errlen, "%s", msg);
+		return st;
+	}
+	if (cfg->filter_kernel_rst) {
+		o->kernel_rst_filter = true;
+		nftfilter_table_name(rr->filter.owner, o->filter_table, sizeof o->filter_table);
+		nftfilter_rule(&rr->filter, o->filter_rule, sizeof o->filter_rule);
+	}
+	R->raw_addr = rr->route.src;
+	if (rr->route.local) {
+		R->sd = sockdiag_open(msg, sizeof msg);
+		if (!R->sd) {
+			snprintf(err, errlen, "%s", msg);
+			return RUN_ERR;
+		}
+	}
+	struct rawtcp_config rcfg;
+	rawtcp_config_init(&rcfg);
+	rcfg.iface = rr->route.iface;
+	rcfg.local_addr = src;
+	rcfg.peer_addr = addr;
+	rcfg.peer_port = R->port;
+	rcfg.port_min = rr->filter.sport_lo;
+	rcfg.port_max = rr->filter.sport_hi;
+	rcfg.mark = NFTFILTER_MARK;
+	rcfg.rtt_us = cfg->rtt_us > 0 ? (uint32_t)cfg->rtt_us : 0;
+	R->c = rawtcp_open(&rcfg, msg, sizeof msg);
+	if (R->c && rawtcp_dump_open(R->c, cfg->capture_path, msg, sizeof msg) < 0) {
+		rawtcp_free(R->c);
+		R->c = NULL;
+	}
+	if (!R->c) {
+		snprintf(err, errlen, "%s", msg);
+		return RUN_ERR;
+	}
+	return RUN_OK;
+}
+
 enum run_status run_execute(const struct run_config *cfg,
                             struct scn_scenario *const *scns, size_t n,
                             struct run_outcome **out, char *err, size_t errlen)
@@ -1190,15 +1256,20 @@ enum run_status run_execute(const struct run_config *cfg,
 	char addr[INET_ADDRSTRLEN], raw[INET_ADDRSTRLEN];
 	int saved_ns = -1;
 	bool lab_made = false;
+	bool remote = cfg->target.kind == RUN_TARGET_REMOTE;
+	struct run_remote rr;
 
 	memset(&R, 0, sizeof R);
 	memset(&ln, 0, sizeof ln);
+	memset(&rr, 0, sizeof rr);
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
 	R.cfg = cfg;
 
 	status = run_preflight(cfg, scns, n, err, errlen);
+	if (status == RUN_OK && remote)
+		status = run_remote_plan(cfg, scns, n, &rr, err, errlen);
 	if (status != RUN_OK)
 		return status;
 	status = RUN_ERR;
@@ -1230,6 +1301,20 @@ enum run_status run_execute(const struct run_config *cfg,
 	o->rtt_us = cfg->rtt_us;
 	o->sample_interval = R.interval_us / 1e6;
 
+	R.by_port = calloc(65536, sizeof *R.by_port);
+	R.port_mark = calloc(65536, sizeof *R.port_mark);
+	if (!R.by_port || !R.port_mark) {
+		snprintf(err, errlen, "run: out of memory");
+		goto out;
+	}
+	if (remote) {
+		status = run_remote_open(cfg, &rr, &R, err, errlen);
+		if (status != RUN_OK)
+			goto out;
+		status = RUN_ERR;
+		goto opened;
+	}
+
 	struct labnet_opts lo = { .tag = cfg->lab_tag };
 	int st = labnet_setup(&ln, &lo, msg, sizeof msg);
 	if (st != LABNET_OK) {
@@ -1254,6 +1339,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	spec.policy = cfg->target.policy;
 	spec.extra_args = cfg->target.extra_args;
 	spec.command = cfg->target.command;
+	spec.user = cfg->target.user;
 	spec.port = R.port;
 	spec.log_path = cfg->target_log;
 	st = launch_start(&ln, &spec, &R.target, msg, sizeof msg);
@@ -1274,12 +1360,6 @@ enum run_status run_execute(const struct run_config *cfg,
 
 	R.server_ns = ln.server_ns;
 	R.raw_addr = ln.raw_addr;
-	R.by_port = calloc(65536, sizeof *R.by_port);
-	R.port_mark = calloc(65536, sizeof *R.port_mark);
-	if (!R.by_port || !R.port_mark) {
-		snprintf(err, errlen, "run: out of memory");
-		goto out;
-	}
 	R.sd = sockdiag_open_in(ln.server_ns, msg, sizeof msg);
 	if (!R.sd) {
 		snprintf(err, errlen, "%s", msg);
@@ -1314,6 +1394,7 @@ enum run_status run_execute(const struct run_config *cfg,
 		goto out;
 	}
 
+opened:;
 	struct timespec rt;
 	if (clock_gettime(CLOCK_REALTIME, &rt) < 0) {
 		snprintf(err, errlen, "clock_gettime: %s", strerror(errno));
@@ -1326,7 +1407,7 @@ enum run_status run_execute(const struct run_config *cfg,
 		play(&R, &o->scenarios[i]);
 		int ws = 0;
 		char perr[200];
-		if (!o->target_exited && launch_poll(R.target, &ws, perr, sizeof perr) == 1) {
+		if (R.target && !o->target_exited && launch_poll(R.target, &ws, perr, sizeof perr) == 1) {
 			o->target_exited = true;
 			o->target_status = ws;
 			launch_log_tail(R.target, o->target_log_tail, sizeof o->target_log_tail);
@@ -1380,6 +1461,12 @@ out:
 		/* the run itself is fine; the leftover is named for `lab clean` */
 		snprintf(o->lab_error, sizeof o->lab_error, "%s", msg);
 	}
+	if (remote) {
+		if (run_remote_undo(cfg, &rr, msg, sizeof msg) < 0 && status == RUN_OK)
+			snprintf(o->lab_error, sizeof o->lab_error, "%s", msg);
+		if (o)
+			o->filter_dropped = rr.dropped;
+	}
 	free(R.scratch);
 	free(R.by_port);
 	free(R.port_mark);
@@ -1387,7 +1474,7 @@ out:
 	free(R.kports);
 
 	if (status == RUN_OK) {
-		struct in_addr raw_in = ln.raw_addr;
+		struct in_addr raw_in = remote ? rr.route.src : ln.raw_addr;
 		if (run_analyze(o, raw_in, R.port, err, errlen) < 0) {
 			status = RUN_ERR;
 		}

@@ -32,10 +32,15 @@
  * below; reports/labreport.h turns it into the report's `lab` and
  * `scenarios` members.
  *
- * Remote targets (RUN_TARGET_REMOTE, `--target HOST:PORT`) are part of the
- * interface, but raw mode against them is refused (RUN_UNSUPPORTED): the
- * host kernel would answer the raw client's packets with RSTs of its own,
- * and suppressing those is a later, explicit opt-in.
+ * Targets outside the lab (RUN_TARGET_REMOTE, `--target ADDR:PORT`, on
+ * loopback or another host; lab/runtarget.h): no namespaces and no
+ * launch; the raw client speaks from the source address the host's
+ * routing picks, on the interface the route leaves by, from ports
+ * reserved for the run, and the host kernel's RSTs to the target are
+ * dropped by a table of the run's own when cfg->filter_kernel_rst (else
+ * RUN_UNSUPPORTED, unless cfg->allow_kernel_rst asks to run unfiltered,
+ * when the leak check fails the run). The kernel sampler runs when the
+ * target is an address of this host (its sockets are ours to see).
  *
  * Errors: run_execute returns a status and writes a one-line "what:
  * detail" message into err.
@@ -76,6 +81,7 @@ struct run_target {
 	char *const *extra_args;    /* builtin: more lingerlab-target arguments
 	                               (NULL-terminated; may be NULL) */
 	const char *command;        /* serve: shell command line */
+	const char *user;           /* serve: run it as this user (NULL: root) */
 	const char *host;           /* remote: address or name */
 	uint16_t port;              /* serve, remote: required; builtin: 0 = 80 */
 };
@@ -93,6 +99,14 @@ struct run_config {
 	uint32_t sample_interval_us;/* 0: 50 ms */
 	volatile sig_atomic_t *stop;/* may be NULL; non-zero: stop soon */
 	pid_t lab_tag;              /* lab names' pid (0: getpid()) */
+	/* remote targets (above) */
+	bool filter_kernel_rst;     /* install the RST filter */
+	bool allow_kernel_rst;      /* run without it (the leak check will
+	                               fail the run: a negative control) */
+	/* what the run changes on the host, one line each, as it happens
+	 * (remote targets); NULL: silent */
+	void (*say)(void *arg, const char *line);
+	void *say_arg;
 };
 
 /*
@@ -231,6 +245,8 @@ struct run_scenario {
 	double kernel_peak_time[SCN_NKSTATES];
 	uint32_t kernel_baseline[SCN_NKSTATES];
 	uint64_t leaked_rst;
+	bool kernel_unsampled;      /* no kernel samples: a --target on another
+	                               host (kernel expectations then fail) */
 	/* the client side, over all connections */
 	bool reset_seen;
 	uint64_t bytes_received;
@@ -247,6 +263,16 @@ struct run_outcome {
 	char *command;              /* launch command line, NULL for remote */
 	char address[64];           /* where the target listened */
 	uint16_t port;
+	/* remote targets: how the raw client reached it */
+	char iface[16];             /* the interface ("lo" on loopback) */
+	char source[64];            /* the raw client's (kernel-owned) address */
+	char gateway[64];           /* the next hop, "" when on link */
+	bool target_local;          /* an address of this host */
+	uint16_t client_port_lo, client_port_hi; /* reserved for the run */
+	bool kernel_rst_filter;     /* the table was installed */
+	char filter_table[32];      /* its name */
+	char filter_rule[320];      /* its rule, as nft lists it */
+	uint64_t filter_dropped;    /* RSTs it dropped */
 	/* lab */
 	char *capture_path;
 	char server_ns[16], client_ns[16];

@@ -33,6 +33,7 @@
 #include "reports/cli.h"
 #include "reports/privdrop.h"
 #include "reports/textout.h"
+#include "reports/connwriter.h"
 #include "reports/report.h"
 
 #define PROG "lingerlab analyze"
@@ -412,6 +413,7 @@ static void on_live_progress(uint64_t packets, uint64_t bytes, uint64_t file_siz
 
 struct conn_sink {
 	FILE *f;
+	struct connwriter *cw;     /* writes the records (connwriter.c) */
 	const struct az *az;       /* for input.start_time */
 	int err;                   /* first errno of a failed write */
 };
@@ -419,10 +421,8 @@ struct conn_sink {
 static void on_conn(const struct az_conn *c, void *arg)
 {
 	struct conn_sink *s = arg;
-	if (!s->f || s->err)
-		return;
-	if (report_conn_line(s->f, c, az_stats(s->az)->first_time) != 0)
-		s->err = errno ? errno : EIO;
+	if (s->cw)
+		connwriter_push(s->cw, c, az_stats(s->az)->first_time);
 }
 
 /* ---- the command ------------------------------------------------------ */
@@ -474,6 +474,10 @@ int cmd_analyze(int argc, char **argv)
 		/* one line per connection: a larger buffer means fewer writes */
 		if (sink.f != stdout)
 			setvbuf(sink.f, NULL, _IOFBF, 1 << 16);
+		if (!(sink.cw = connwriter_start(sink.f))) {
+			fail("--connections: out of memory");
+			goto out;
+		}
 	}
 	if (o.iface) {
 		/* everything that needs root is open: the report too, when the
@@ -556,6 +560,10 @@ int cmd_analyze(int argc, char **argv)
 		        "may be incomplete\n", ks.interface_dropped,
 		        ks.interface_dropped == 1 ? "" : "s");
 
+	if (sink.cw) {
+		sink.err = connwriter_finish(sink.cw);
+		sink.cw = NULL;
+	}
 	if (sink.f && sink.f != stdout) {
 		if (fclose(sink.f) != 0 && !sink.err)
 			sink.err = errno;
@@ -611,6 +619,8 @@ int cmd_analyze(int argc, char **argv)
 	 * would ever see, so they are only reported) */
 	rc = in.exit_code;
 out:
+	if (sink.cw)
+		connwriter_finish(sink.cw);
 	if (sink.f && sink.f != stdout)
 		fclose(sink.f);
 	if (early && early != stdout)

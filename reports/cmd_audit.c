@@ -70,7 +70,13 @@ static void usage(FILE *f)
 	        "  --serve COMMAND      any server command, run by /bin/sh -c in the lab\n"
 	        "  --port N             the port the target listens on (--serve: required;\n"
 	        "                       --builtin: default 80)\n"
-	        "  --target HOST:PORT   a server elsewhere (raw mode refused for now)\n"
+	        "  --target ADDR:PORT   a server on this host's loopback or another host;\n"
+	        "                       needs --filter-kernel-rst\n"
+	        "  --serve-user USER    run the --serve command as USER, not root\n"
+	        "  --filter-kernel-rst  --target: drop this host kernel's RSTs to the target\n"
+	        "                       (as for `lingerlab run`)\n"
+	        "  --allow-kernel-rst   --target without the filter: the kernel's RSTs leak\n"
+	        "                       (exit 4: the negative control of the leak check)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
 	        "  --target-log FILE    keep the target's output in FILE\n"
 	        "  -o, --output DIR     where to write the files (default lingerlab-audit;\n"
@@ -388,7 +394,7 @@ int cmd_audit(int argc, char **argv)
 {
 	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
 	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT, OPT_TAP, OPT_TARGET_LOG,
-	       OPT_CHECK, OPT_BASELINE };
+	       OPT_CHECK, OPT_BASELINE, OPT_SERVE_USER, OPT_FILTER_RST, OPT_ALLOW_RST };
 	static const struct option longopts[] = {
 		{ "builtin", required_argument, NULL, OPT_BUILTIN },
 		{ "serve", required_argument, NULL, OPT_SERVE },
@@ -402,6 +408,9 @@ int cmd_audit(int argc, char **argv)
 		{ "tap", no_argument, NULL, OPT_TAP },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "serve-user", required_argument, NULL, OPT_SERVE_USER },
+		{ "filter-kernel-rst", no_argument, NULL, OPT_FILTER_RST },
+		{ "allow-kernel-rst", no_argument, NULL, OPT_ALLOW_RST },
 		{ "tolerance", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -503,6 +512,15 @@ int cmd_audit(int argc, char **argv)
 		case OPT_BASELINE:
 			basepath = optarg;
 			break;
+		case OPT_SERVE_USER:
+			cfg.target.user = optarg;
+			break;
+		case OPT_FILTER_RST:
+			cfg.filter_kernel_rst = true;
+			break;
+		case OPT_ALLOW_RST:
+			cfg.allow_kernel_rst = true;
+			break;
 		case 't':
 			if (ntols == MAX_TOLS)
 				return bad_usage("--tolerance: at most %d", MAX_TOLS);
@@ -535,6 +553,15 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (ntols && !basepath)
 		return bad_usage("%s", "--tolerance only goes with --baseline");
+	/* as `run` answers them */
+	if (cfg.target.user && cfg.target.kind != RUN_TARGET_SERVE)
+		return bad_usage("%s", "--serve-user only goes with --serve");
+	if ((cfg.filter_kernel_rst || cfg.allow_kernel_rst) && cfg.target.kind != RUN_TARGET_REMOTE)
+		return bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst only go with --target");
+	if (cfg.filter_kernel_rst && cfg.allow_kernel_rst)
+		return bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst exclude each other");
+	cfg.say = labcli_say;
+	cfg.say_arg = (void *)PROG;
 	if (kinds && labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;

@@ -18,6 +18,7 @@
 
 #include "lab/launch.h"
 #include "lab/netns.h"
+#include "lab/nftfilter.h"
 #include "reports/cli.h"
 #include "reports/textout.h"
 
@@ -39,7 +40,9 @@ static void usage_lab(FILE *f)
 	        "clean  removes network namespaces, veth links and the processes inside\n"
 	        "       them that lingerlab runs left behind when they were killed. Their\n"
 	        "       names carry the run's process id (ll<pid>s, ll<pid>c, ll<pid>vs...);\n"
-	        "       names of processes still alive are left alone.\n"
+	        "       names of processes still alive are left alone. Also the nftables\n"
+	        "       tables (ip ll<pid>rst) of killed `run --target --filter-kernel-rst`\n"
+	        "       runs, and the client ports they reserved.\n"
 	        "up     builds a lab, starts a target in its server namespace if asked,\n"
 	        "       prints the lab's names and addresses as key=value lines ending\n"
 	        "       with \"ready\", and holds it until SIGINT or SIGTERM; then stops\n"
@@ -74,6 +77,18 @@ static int lab_clean(int argc, char **argv)
 	if (rc == LABNET_ENV) {
 		tout_fprintf(stderr, "lingerlab lab clean: %s\n", err);
 		return LL_EXIT_ENV;
+	}
+	{
+		char nreport[2048] = "", nerr[512];
+		int nremoved = 0;
+
+		if (nftfilter_clean_stale(nreport, sizeof nreport, &nremoved, nerr, sizeof nerr) < 0 &&
+		    rc == LABNET_OK) {
+			snprintf(err, sizeof err, "%s", nerr);
+			rc = LABNET_ERR;
+		}
+		fputs(nreport, stdout);
+		removed += nremoved;
 	}
 	if (rc != LABNET_OK) {
 		tout_fprintf(stderr, "lingerlab lab clean: %s\n", err);

@@ -39,8 +39,8 @@ static void usage(FILE *f)
 "                              policy close, linger, abort or never\n"
 "  --serve 'COMMAND' --port N  any server, started in the lab's server namespace\n"
 "                              with /bin/sh -c COMMAND; ready when it listens on N\n"
-"  --target HOST:PORT          a server elsewhere (refused for now: remote raw\n"
-"                              mode needs RST suppression a later version adds)\n"
+"  --target ADDR:PORT          a server on this host's loopback or another host;\n"
+"                              needs --filter-kernel-rst (below)\n"
 "\n"
 "options:\n"
 "  -o, --output REPORT.json    the report (\"-\": standard output)\n"
@@ -53,6 +53,12 @@ static void usage(FILE *f)
 "  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
 "                              one word each; lingerlab-target --help lists them)\n"
 "  --target-log FILE           keep the target's output in FILE\n"
+"  --serve-user USER           run the --serve command as USER, not root\n"
+"  --filter-kernel-rst         --target: drop this host kernel's RSTs to the\n"
+"                              target (an nftables table of the run's own,\n"
+"                              removed afterwards) and reserve the client's ports\n"
+"  --allow-kernel-rst          --target without the filter: the kernel's RSTs\n"
+"                              leak and the run fails (to see the leak check work)\n"
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
 "  --tap                       the results as TAP version 13 on standard output\n"
 "                              (the same content; the summary goes to stderr)\n"
@@ -70,7 +76,8 @@ static void usage(FILE *f)
 }
 
 struct opts {
-	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit;
+	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit, *serve_user;
+	bool filter_kernel_rst, allow_kernel_rst;
 	int64_t rtt_us;
 	uint16_t port;
 	bool check, quiet, tap;
@@ -128,7 +135,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--builtin") || !strcmp(name, "--serve") ||
 		             !strcmp(name, "--target") || !strcmp(name, "--port") ||
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
-		             !strcmp(name, "--target-log") || !strcmp(name, "--junit");
+		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
+		             !strcmp(name, "--serve-user");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -165,6 +173,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->junit = val;
 		} else if (!strcmp(name, "--tap")) {
 			o->tap = true;
+		} else if (!strcmp(name, "--serve-user")) {
+			o->serve_user = val;
+		} else if (!strcmp(name, "--filter-kernel-rst")) {
+			o->filter_kernel_rst = true;
+		} else if (!strcmp(name, "--allow-kernel-rst")) {
+			o->allow_kernel_rst = true;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
@@ -213,27 +227,6 @@ static char *fresh_dir(void)
 	return NULL;
 }
 
-/* The directory a file is to be written in must exist: say so before the
- * lab is built rather than after the run. */
-static bool parent_dir_ok(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	struct stat sb;
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		tout_fprintf(stderr, "lingerlab run: cannot write %s: %s: %s\n", path, dir,
-		        stat(dir, &sb) < 0 ? strerror(errno) : "not a directory");
-		return false;
-	}
-	return true;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct opts o;
@@ -243,6 +236,7 @@ int cmd_run(int argc, char **argv)
 	struct run_outcome *out = NULL;
 	json_t *report = NULL;
 	char *dir = NULL, *capture = NULL, *output = NULL;
+	size_t made_cap = 0, made_out = 0;
 	char err[1024];
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
@@ -297,6 +291,7 @@ int cmd_run(int argc, char **argv)
 		cfg.target.kind = RUN_TARGET_SERVE;
 		cfg.target.command = o.serve;
 		cfg.target.port = o.port;
+		cfg.target.user = o.serve_user;
 	} else {
 		if (labcli_parse_hostport(o.remote, o.host, sizeof o.host, &cfg.target.port) < 0) {
 			bad_usage("--target: expected HOST:PORT, found '%s'", o.remote);
@@ -310,6 +305,21 @@ int cmd_run(int argc, char **argv)
 		bad_usage("%s", err);
 		goto done;
 	}
+	if (o.serve_user && !o.serve) {
+		bad_usage("%s", "--serve-user only goes with --serve");
+		goto done;
+	}
+	if ((o.filter_kernel_rst || o.allow_kernel_rst) && !o.remote) {
+		bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst only go with --target");
+		goto done;
+	}
+	if (o.filter_kernel_rst && o.allow_kernel_rst) {
+		bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst exclude each other");
+		goto done;
+	}
+	cfg.filter_kernel_rst = o.filter_kernel_rst;
+	cfg.allow_kernel_rst = o.allow_kernel_rst;
+	cfg.say = labcli_say;
 
 	/* where the report and the capture go */
 	bool to_stdout = o.output && !strcmp(o.output, "-");
@@ -342,7 +352,11 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
-	if (!parent_dir_ok(capture) || (!to_stdout && !parent_dir_ok(output))) {
+	/* missing directories are made, as `audit -o DIR` does (and removed
+	 * again when no report comes of the run) */
+	if ((!to_stdout && labcli_mkdir_parent(output, &made_out, err, sizeof err) < 0) ||
+	    labcli_mkdir_parent(capture, &made_cap, err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_USAGE;
 		goto done;
 	}
@@ -402,6 +416,11 @@ int cmd_run(int argc, char **argv)
 		if (out->kind == RUN_TARGET_BUILTIN)
 			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s:%u",
 			             out->policy, out->address, out->port);
+		else if (out->kind == RUN_TARGET_REMOTE)
+			tout_fprintf(t.f, "lingerlab run: --target %s:%u via %s%s%s from %s ports %u-%u%s",
+			             out->address, out->port, out->iface, out->gateway[0] ? " gateway " : "",
+			             out->gateway, out->source, out->client_port_lo, out->client_port_hi,
+			             out->kernel_rst_filter ? ", kernel RSTs filtered" : ", kernel RSTs NOT filtered");
 		else
 			tout_fprintf(t.f, "lingerlab run: %s at %s:%u", out->command, out->address,
 			             out->port);
@@ -424,6 +443,12 @@ done:
 			unlink(capture);
 		rmdir(dir);
 	}
+	if (!report && made_cap) {  /* only what sits in a directory we made */
+		unlink(capture);
+		labcli_unmake_parent(capture, made_cap);
+	}
+	if (!report && made_out)
+		labcli_unmake_parent(output, made_out);
 	json_decref(report);
 	run_outcome_free(out);
 	for (size_t i = 0; i < n_scns; i++)

@@ -32,7 +32,7 @@ struct jw {
 	bool comma;                /* a member or element came before */
 };
 
-static void jw_raw(struct jw *w, const char *s, size_t n)
+static inline __attribute__((always_inline)) void jw_raw(struct jw *w, const char *s, size_t n)
 {
 	if (w->full || n > sizeof w->buf - w->len) {
 		w->full = true;
@@ -42,57 +42,12 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void jw_lit(struct jw *w, const char *s)
+static inline __attribute__((always_inline)) void jw_lit(struct jw *w, const char *s)
 {
 	jw_raw(w, s, strlen(s));
 }
 
-/* A string, escaped as jansson does; runs of plain ASCII are copied at
- * once. Today only names and addresses (ASCII) reach here; should a string
- * from outside ever do, it is written by safetext.h's JSON rule, as
- * safe_jstring() gives it to jansson: valid UTF-8 as it is, any other byte
- * as the character of its Latin-1 reading. */
-static void jw_str(struct jw *w, const char *s)
-{
-	jw_raw(w, "\"", 1);
-	for (;;) {
-		size_t run = 0;
-		while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20 &&
-		       (unsigned char)s[run] < 0x80)
-			run++;
-		jw_raw(w, s, run);
-		s += run;
-		if (!*s)
-			break;
-		char esc[8];
-		if ((unsigned char)*s >= 0x80) {
-			uint32_t cp;
-			size_t len = safe_utf8_decode((const unsigned char *)s, strnlen(s, 4), &cp);
-			if (len) {
-				jw_raw(w, s, len);
-				s += len;
-			} else {
-				esc[0] = (char)(0xC0 | ((unsigned char)*s >> 6));
-				esc[1] = (char)(0x80 | (*s & 0x3F));
-				jw_raw(w, esc, 2);
-				s++;
-			}
-			continue;
-		}
-		if (*s == '"' || *s == '\\') {
-			esc[0] = '\\';
-			esc[1] = *s;
-			jw_raw(w, esc, 2);
-		} else {
-			snprintf(esc, sizeof esc, "\\u%04X", (unsigned char)*s);
-			jw_raw(w, esc, 6);
-		}
-		s++;
-	}
-	jw_raw(w, "\"", 1);
-}
-
-static void jw_sep(struct jw *w)
+static inline __attribute__((always_inline)) void jw_sep(struct jw *w)
 {
 	if (w->comma)
 		jw_raw(w, ",", 1);
@@ -100,7 +55,7 @@ static void jw_sep(struct jw *w)
 }
 
 /* Member names are this file's own identifiers: nothing to escape. */
-static void jw_key(struct jw *w, const char *k)
+static inline __attribute__((always_inline)) void jw_key(struct jw *w, const char *k)
 {
 	size_t n = strlen(k);
 	jw_sep(w);
@@ -116,7 +71,7 @@ static void jw_key(struct jw *w, const char *k)
 	w->len += n + 3;
 }
 
-static void jw_open(struct jw *w, const char *k, char brace)
+static inline __attribute__((always_inline)) void jw_open(struct jw *w, const char *k, char brace)
 {
 	if (k)
 		jw_key(w, k);
@@ -126,27 +81,50 @@ static void jw_open(struct jw *w, const char *k, char brace)
 	w->comma = false;
 }
 
-static void jw_close(struct jw *w, char brace)
+static inline __attribute__((always_inline)) void jw_close(struct jw *w, char brace)
 {
 	jw_raw(w, &brace, 1);
 	w->comma = true;
 }
 
-/* v in decimal at d (room for 20 digits); the number of digits. */
-static size_t fmt_u64(char *d, uint64_t v)
+/* v in decimal at d (room for 20 digits); the number of digits. Most
+ * numbers here are small (ports, counts, relative sequence numbers), so
+ * the digits are counted first and written from the end two at a time. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static inline __attribute__((always_inline)) size_t fmt_u64(char *d, uint64_t v)
 {
-	char t[20];
-	size_t n = 0, m = 0;
-	do {
-		t[m++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (m > 0)
-		d[n++] = t[--m];
+	size_t n = 1;
+	uint64_t x = v;
+
+	if (v < 10) {
+		d[0] = (char)('0' + v);
+		return 1;
+	}
+	while (x >= 10) {
+		x /= 10;
+		n++;
+	}
+	char *p = d + n;
+	while (v >= 100) {
+		const char *q = digit_pairs + 2 * (v % 100);
+		v /= 100;
+		*--p = q[1];
+		*--p = q[0];
+	}
+	if (v >= 10) {
+		*--p = digit_pairs[2 * v + 1];
+		*--p = digit_pairs[2 * v];
+	} else {
+		*--p = (char)('0' + v);
+	}
 	return n;
 }
 
-static void jw_u64(struct jw *w, const char *k, uint64_t v)
+static inline __attribute__((always_inline)) void jw_u64(struct jw *w, const char *k, uint64_t v)
 {
 	char d[20];
 	size_t n = fmt_u64(d, v);
@@ -157,22 +135,37 @@ static void jw_u64(struct jw *w, const char *k, uint64_t v)
 	jw_raw(w, d, n);
 }
 
-static void jw_null(struct jw *w, const char *k)
+static inline __attribute__((always_inline)) void jw_null(struct jw *w, const char *k)
 {
 	jw_key(w, k);
 	jw_lit(w, "null");
 }
 
-static void jw_bool(struct jw *w, const char *k, bool v)
+static inline __attribute__((always_inline)) void jw_bool(struct jw *w, const char *k, bool v)
 {
 	jw_key(w, k);
 	jw_lit(w, v ? "true" : "false");
 }
 
-static void jw_string(struct jw *w, const char *k, const char *v)
+/* One of the analyzer's own names (az_*_name(), a Zeek history, an
+ * address this file formatted): plain ASCII letters, digits and
+ * punctuation, never a quote, backslash or control character, so it is
+ * copied as it is (test_report holds the bytes to jansson's). No string
+ * from outside (a capture, a file name) is written here: a record carries
+ * none; one that ever does needs jansson's escaping, as report.c has. */
+static inline __attribute__((always_inline)) void jw_name(struct jw *w, const char *k, const char *v)
 {
+	size_t n = strlen(v);
 	jw_key(w, k);
-	jw_str(w, v);
+	if (w->full || n + 2 > sizeof w->buf - w->len) {
+		w->full = true;
+		return;
+	}
+	char *p = w->buf + w->len;
+	p[0] = '"';
+	memcpy(p + 1, v, n);
+	p[n + 1] = '"';
+	w->len += n + 2;
 }
 
 /* Seconds as jsec() rounds them, printed as jansson prints a real with
@@ -272,12 +265,12 @@ static void jw_addr(struct jw *w, const char *k, uint8_t af, const uint8_t addr[
 		snprintf(buf, sizeof buf, "?");
 	}
 	jw_open(w, k, '{');
-	jw_string(w, "addr", buf);
+	jw_name(w, "addr", buf);
 	jw_u64(w, "port", port);
 	jw_close(w, '}');
 }
 
-static void jw_opt_u64(struct jw *w, const char *k, bool present, uint64_t v)
+static inline __attribute__((always_inline)) void jw_opt_u64(struct jw *w, const char *k, bool present, uint64_t v)
 {
 	if (present)
 		jw_u64(w, k, v);
@@ -316,7 +309,7 @@ static void jw_fw2(struct jw *w, const char *k, const struct az_fw2_interval *iv
 	jw_sec(w, "start", iv->start - t0);
 	jw_sec(w, "end", iv->end - t0);
 	jw_sec(w, "duration", iv->end - iv->start);
-	jw_string(w, "ending", fw2_ending(side, iv->ending));
+	jw_name(w, "ending", fw2_ending(side, iv->ending));
 	jw_close(w, '}');
 }
 
@@ -342,10 +335,28 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 	jw_sec(w, "last_time", c->last_time - t0);
 	jw_u64(w, "first_packet", c->first_packet);
 	jw_u64(w, "last_packet", c->last_packet);
-	jw_string(w, "close_initiator", az_initiator_name(c->initiator));
-	jw_string(w, "kind", az_kind_name(c->kind));
-	jw_string(w, "client_end", az_state_name(c->client_end));
-	jw_string(w, "server_end", az_state_name(c->server_end));
+	jw_name(w, "close_initiator", az_initiator_name(c->initiator));
+	jw_name(w, "kind", az_kind_name(c->kind));
+	jw_name(w, "client_end", az_state_name(c->client_end));
+	jw_name(w, "server_end", az_state_name(c->server_end));
+	if (c->tls_records_c2s || c->tls_records_s2c) {
+		const char *v = az_tls_version_name(c->tls_version);
+		jw_open(w, "tls", '{');
+		if (v)
+			jw_name(w, "version", v);
+		else
+			jw_null(w, "version");
+		jw_open(w, "records", '{');
+		jw_u64(w, "c2s", c->tls_records_c2s);
+		jw_u64(w, "s2c", c->tls_records_s2c);
+		jw_close(w, '}');
+		jw_close(w, '}');
+	} else {
+		jw_null(w, "tls");
+	}
+	jw_name(w, "zeek_conn_state", az_zeek_state_name(c->zeek_state));
+	jw_name(w, "zeek_history", c->zeek_history);
+	jw_name(w, "zeek_orig", c->zeek_orig_is_client ? "client" : "server");
 	jw_dir(w, "c2s", &c->c2s);
 	jw_dir(w, "s2c", &c->s2c);
 	jw_bool(w, "lingered", c->lingered);
@@ -353,7 +364,7 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 		jw_open(w, "linger", '{');
 		jw_sec(w, "seconds", c->linger_seconds);
 		jw_u64(w, "bytes_drained", c->linger_bytes);
-		jw_string(w, "ended_by", az_linger_end_name(c->linger_end));
+		jw_name(w, "ended_by", az_linger_end_name(c->linger_end));
 		jw_close(w, '}');
 	} else {
 		jw_null(w, "linger");

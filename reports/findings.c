@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "reports/jhelp.h"
 
@@ -78,6 +79,40 @@ static json_t *jimpact(const struct az_rst_finding *f, double t0)
 	return done(o, bad);
 }
 
+/* Whether a close_notify can be among the records at risk: under TLS
+ * 1.2 and before, an alert record shows its type (its description is
+ * encrypted, and at a close it is a close_notify); under TLS 1.3 alerts
+ * travel as application_data records and cannot be told without keys. */
+static const char *tls_close_notify(const struct az_rst_finding *f)
+{
+	uint32_t n = f->tls_records_at_risk < AZ_MAX_TLS_AT_RISK ? f->tls_records_at_risk
+	                                                         : AZ_MAX_TLS_AT_RISK;
+	if (f->tls_version == 0 || f->tls_version >= 0x0304)
+		return "cannot_tell";
+	for (uint32_t i = 0; i < n; i++)
+		if (f->tls_types[i] == AZ_TLS_ALERT)
+			return "alert_record";
+	return "none";
+}
+
+static json_t *jtls(const struct az_rst_finding *f)
+{
+	if (!f->tls)
+		return json_null();
+	json_t *o = json_object(), *types = json_array();
+	const char *v = az_tls_version_name(f->tls_version);
+	uint32_t n = f->tls_records_at_risk < AZ_MAX_TLS_AT_RISK ? f->tls_records_at_risk
+	                                                         : AZ_MAX_TLS_AT_RISK;
+	int bad = !types;
+	for (uint32_t i = 0; i < n; i++)
+		bad |= push(types, json_string(az_tls_type_name(f->tls_types[i])));
+	bad |= set(o, "version", v ? json_string(v) : json_null());
+	bad |= set(o, "records_at_risk", jint(f->tls_records_at_risk));
+	bad |= set(o, "types", types);
+	bad |= set(o, "close_notify", json_string(tls_close_notify(f)));
+	return done(o, bad);
+}
+
 void report_finding_summary(const struct az_rst_finding *f, char *buf, size_t len)
 {
 	const char *what = f->sender == AZ_SERVER ? "response" : "request";
@@ -107,6 +142,31 @@ void report_finding_summary(const struct az_rst_finding *f, char *buf, size_t le
 	case AZ_IMPACT_NO_RESET:
 		add(buf, len, &n, "the %s would accept no RST of the %s's (no_reset)", peer, sender);
 		break;
+	}
+	if (f->tls && f->tls_records_at_risk > 0) {
+		/* "; TLS 1.3: 2 records at risk (1 application_data, 1 alert)" */
+		static const int order[] = { AZ_TLS_HANDSHAKE, AZ_TLS_CHANGE_CIPHER_SPEC,
+		                             AZ_TLS_APPLICATION_DATA, AZ_TLS_ALERT,
+		                             AZ_TLS_HEARTBEAT };
+		uint32_t m = f->tls_records_at_risk < AZ_MAX_TLS_AT_RISK ? f->tls_records_at_risk
+		                                                         : AZ_MAX_TLS_AT_RISK;
+		const char *v = az_tls_version_name(f->tls_version);
+		const char *sep = " (";
+		add(buf, len, &n, "; TLS%s%s: %u record%s at risk", v ? " " : "", v ? v : "",
+		    f->tls_records_at_risk, f->tls_records_at_risk == 1 ? "" : "s");
+		for (size_t t = 0; t < sizeof order / sizeof order[0]; t++) {
+			uint32_t c = 0;
+			for (uint32_t i = 0; i < m; i++)
+				c += f->tls_types[i] == order[t];
+			if (c) {
+				add(buf, len, &n, "%s%u %s", sep, c, az_tls_type_name(order[t]));
+				sep = ", ";
+			}
+		}
+		if (sep[0] == ',')
+			add(buf, len, &n, "%s", m < f->tls_records_at_risk ? ", ...)" : ")");
+		if (!strcmp(tls_close_notify(f), "cannot_tell"))
+			add(buf, len, &n, "; a close_notify cannot be told from data without keys");
 	}
 }
 
@@ -148,6 +208,7 @@ json_t *report_finding(const struct az_rst_finding *f, double t0)
 		bad |= set(o, "response", json_null());
 	}
 	bad |= set(o, "unanswered_requests", jint(f->unanswered_requests));
+	bad |= set(o, "tls", jtls(f));
 	bad |= set(o, "client_impact", f->sender == AZ_SERVER
 	                               ? json_string(az_impact_name(f->impact)) : json_null());
 	bad |= set(o, "impact", jimpact(f, t0));
@@ -166,6 +227,7 @@ static json_t *jcounts(const uint64_t *v, int n, const char *(*name)(int))
 }
 
 static const char *kind_name(int i) { return az_kind_name((enum az_kind)i); }
+static const char *zeek_name(int i) { return az_zeek_state_name((enum az_zeek_state)i); }
 static const char *initiator_name(int i) { return az_initiator_name((enum az_initiator)i); }
 static const char *impact_name(int i) { return az_impact_name((enum az_impact)i); }
 static const char *linger_end_name(int i) { return az_linger_end_name((enum az_linger_end)i); }
@@ -210,6 +272,7 @@ json_t *report_summary(const struct az *az)
 	bad |= set(o, "lingered", jint(t->lingered));
 	bad |= set(o, "linger_ended_by", jcounts(t->linger_ends, AZ_NLINGER_ENDS, linger_end_name));
 	bad |= set(o, "role_inferred", jint(t->role_inferred));
+	bad |= set(o, "by_zeek_conn_state", jcounts(t->by_zeek_state, AZ_NZEEK_STATES, zeek_name));
 	bad |= set(o, "rst_before_ack", jint(t->rst_before_ack));
 	bad |= set(o, "rst_before_ack_server", jint(t->rst_before_ack_by_sender[AZ_SERVER]));
 	bad |= set(o, "rst_before_ack_client", jint(t->rst_before_ack_by_sender[AZ_CLIENT]));

@@ -4,14 +4,19 @@
 #include "reports/labcli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lab/errmsg.h"
 #include "reports/cli.h"
 #include "reports/labreport.h"
 #include "reports/report.h"
+#include "reports/textout.h"
 
 /* A signal handler can only talk through globals: these two are the
  * whole of it, set by the handler and read by the runner and labcli_reraise. */
@@ -124,4 +129,75 @@ json_t *labcli_report(const char *command, const char *capture,
 		report = NULL;
 	}
 	return report;
+}
+
+void labcli_say(void *arg, const char *line)
+{
+	tout_fprintf(stderr, "%s: %s\n", arg ? (const char *)arg : "lingerlab run", line);
+}
+
+/* The directory part of file ("." when none) into buf. */
+static void parent_of(const char *file, char *buf, size_t cap)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (!slash)
+		snprintf(buf, cap, ".");
+	else if (slash == file)
+		snprintf(buf, cap, "/");
+	else
+		snprintf(buf, cap, "%.*s", (int)(slash - file), file);
+}
+
+int labcli_mkdir_parent(const char *file, size_t *made, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	*made = 0;
+	parent_of(file, buf, sizeof buf);
+	n = strlen(buf);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) == 0) {
+			if (!*made)
+				*made = i;
+		} else if (errno != EEXIST) {
+			errmsg_set(err, errlen, "cannot write %s: no such directory: %s: %s", file, buf,
+			           strerror(errno));
+			return -1;
+		}
+		buf[i] = c;
+	}
+	if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		errmsg_set(err, errlen, "cannot write %s: %s: not a directory", file, buf);
+		return -1;
+	}
+	return 0;
+}
+
+void labcli_unmake_parent(const char *file, size_t made)
+{
+	char buf[PATH_MAX];
+	size_t n;
+
+	if (!made)
+		return;
+	parent_of(file, buf, sizeof buf);
+	n = strlen(buf);
+	while (n >= made) {
+		while (n > 1 && buf[n - 1] == '/')
+			buf[--n] = '\0';
+		if (rmdir(buf) < 0)
+			return;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+		n = (size_t)(slash - buf);
+	}
 }

@@ -55,4 +55,21 @@ void labcli_reraise(void);
 json_t *labcli_report(const char *command, const char *capture,
                       const struct run_outcome *out);
 
+/* run_config.say: prints "PROG: LINE" on stderr, PROG being arg (a
+ * string, e.g. "lingerlab audit"; NULL: "lingerlab run"). What --target
+ * changes on the host is always shown. */
+void labcli_say(void *arg, const char *line);
+
+/*
+ * mkdir -p for the directory a file goes in (`run -o DIR/report.json`
+ * into a missing DIR, as `audit -o DIR` does). *made: length of the first
+ * component created (0: none), for labcli_unmake_dir. Returns 0, or -1
+ * with err ("no such directory: DIR: Permission denied").
+ */
+int labcli_mkdir_parent(const char *file, size_t *made, char *err, size_t errlen);
+
+/* Remove the directories labcli_mkdir_parent made for file (deepest
+ * first; one that is not empty stays). */
+void labcli_unmake_parent(const char *file, size_t made);
+
 #endif

@@ -99,6 +99,25 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 	tb |= set(t, "command", jstr(o->command));
 	tb |= set(t, "address", jstr(o->address));
 	tb |= set(t, "port", o->port ? json_integer(o->port) : json_null());
+	if (o->kind == RUN_TARGET_REMOTE) {
+		/* how the raw client reached a target outside the lab */
+		json_t *r = json_object();
+		int rb = set(r, "interface", jstr(o->iface));
+		rb |= set(r, "source", jstr(o->source));
+		rb |= set(r, "gateway", jstr(o->gateway));
+		rb |= set(r, "local", json_boolean(o->target_local));
+		rb |= set(r, "client_ports", json_pack("[ii]", o->client_port_lo, o->client_port_hi));
+		json_t *f = json_null();
+		if (o->kernel_rst_filter) {
+			f = json_object();
+			int fb = set(f, "table", jstr(o->filter_table));
+			fb |= set(f, "rule", jstr(o->filter_rule));
+			fb |= set(f, "dropped", jint(o->filter_dropped));
+			f = done(f, fb);
+		}
+		rb |= set(r, "kernel_rst_filter", f);
+		tb |= set(t, "route", done(r, rb));
+	}
 	bad |= set(lab, "target", done(t, tb));
 
 	bad |= set(lab, "capture", jstr(o->capture_path));

@@ -161,6 +161,20 @@ json_t *report_conn(const struct az_conn *c, double t0, bool with_timeline)
 	bad |= set(o, "kind", json_string(az_kind_name(c->kind)));
 	bad |= set(o, "client_end", json_string(az_state_name(c->client_end)));
 	bad |= set(o, "server_end", json_string(az_state_name(c->server_end)));
+	if (c->tls_records_c2s || c->tls_records_s2c) {
+		json_t *t = json_object(), *r = json_object();
+		const char *v = az_tls_version_name(c->tls_version);
+		int b = set(r, "c2s", jint(c->tls_records_c2s));
+		b |= set(r, "s2c", jint(c->tls_records_s2c));
+		b |= set(t, "version", v ? json_string(v) : json_null());
+		b |= set(t, "records", done(r, b));
+		bad |= set(o, "tls", done(t, b));
+	} else {
+		bad |= set(o, "tls", json_null());
+	}
+	bad |= set(o, "zeek_conn_state", json_string(az_zeek_state_name(c->zeek_state)));
+	bad |= set(o, "zeek_history", json_string(c->zeek_history));
+	bad |= set(o, "zeek_orig", json_string(c->zeek_orig_is_client ? "client" : "server"));
 	bad |= set(o, "c2s", jdir(&c->c2s));
 	bad |= set(o, "s2c", jdir(&c->s2c));
 	bad |= set(o, "lingered", json_boolean(c->lingered));

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "lab/target/http.h"
+#include "lab/target/tlsio.h"
 #include "lab/errmsg.h"
 
 #define OUT_HIGH     (32 * 1024)   /* stop parsing requests above this */
@@ -51,6 +52,9 @@ struct pending {               /* a response waiting for its request body */
 
 struct conn {
 	int fd;
+	SSL *ssl;                  /* NULL: plain TCP */
+	bool hs_done;              /* the TLS handshake is over (or no TLS) */
+	bool hs_want_write;
 	unsigned id;
 	enum conn_phase phase;
 	char *in;                  /* request bytes (cfg->max_head), lazily */
@@ -82,6 +86,7 @@ struct server {
 	char pattern[PATTERN_SIZE];
 	char scratch[64 * 1024];
 	double listen_pause_until; /* EMFILE back-off */
+	SSL_CTX *tls;              /* NULL: plain TCP */
 };
 
 static void logf_(const struct server *s, const char *fmt, ...)
@@ -123,9 +128,20 @@ static double now_mono(void)
  * policy's last step). */
 static void conn_drop(struct conn *c)
 {
+	tlsio_free(c->ssl);
+	c->ssl = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+}
+
+/* Before the server ends a TLS connection on purpose: its close_notify,
+ * if so configured (it goes out ahead of the FIN or the RST). */
+static void conn_close_notify(const struct server *s, struct conn *c)
+{
+	if (c->ssl && c->hs_done && s->cfg->tls_close_notify &&
+	    tlsio_close_notify(c->ssl) != 0)
+		logf_(s, "conn %u: close_notify not sent: %s", c->id, tlsio_error());
 }
 
 static void conn_free(struct conn *c)
@@ -159,6 +175,7 @@ static void conn_finish(struct server *s, struct conn *c, double now, const char
 	switch (cfg->policy) {
 	case POLICY_CLOSE:
 		logf_(s, "conn %u: close() (%s)", c->id, why);
+		conn_close_notify(s, c);
 		conn_drop(c);
 		return;
 	case POLICY_ABORT:
@@ -168,6 +185,7 @@ static void conn_finish(struct server *s, struct conn *c, double now, const char
 		conn_drop(c);
 		return;
 	case POLICY_LINGER:
+		conn_close_notify(s, c);
 		if (c->eof) {
 			logf_(s, "conn %u: close() after the client's FIN (%s)", c->id, why);
 			conn_drop(c);
@@ -188,6 +206,7 @@ static void conn_finish(struct server *s, struct conn *c, double now, const char
 	case POLICY_NEVER:
 		if (c->eof) {
 			logf_(s, "conn %u: close() after the client's FIN (%s)", c->id, why);
+			conn_close_notify(s, c);
 			conn_drop(c);
 			return;
 		}
@@ -380,14 +399,15 @@ static int conn_flush(struct server *s, struct conn *c)
 	int moved = 0;
 
 	while (out_pending(c) > 0) {
-		ssize_t n = send(c->fd, c->out.buf + c->outoff, out_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = tlsio_send(c->ssl, c->fd, c->out.buf + c->outoff, out_pending(c));
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return moved;
-			logf_(s, "conn %u: send: %s", c->id, strerror(errno));
+			logf_(s, "conn %u: send: %s", c->id,
+			      errno == EPROTO ? tlsio_error() : strerror(errno));
 			conn_drop(c);
 			return -1;
 		}
@@ -405,7 +425,7 @@ static int conn_flush(struct server *s, struct conn *c)
 
 		if (want > c->stream_left)
 			want = (size_t)c->stream_left;
-		n = send(c->fd, s->pattern + off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = tlsio_send(c->ssl, c->fd, s->pattern + off, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -453,6 +473,21 @@ static void conn_read_open(struct server *s, struct conn *c, double now)
 	const struct target_cfg *cfg = s->cfg;
 	ssize_t n;
 
+	if (c->ssl && !c->hs_done) {
+		char err[256];
+		int h = tlsio_handshake(c->ssl, &c->hs_want_write, err, sizeof err);
+
+		if (h < 0) {
+			logf_(s, "conn %u: %s", c->id, err);
+			conn_drop(c);
+			return;
+		}
+		c->last = now;
+		if (h == 0)
+			return;
+		c->hs_done = true;
+		logf_(s, "conn %u: TLS handshake done", c->id);
+	}
 	if (!c->in) {
 		c->in = malloc(cfg->max_head);
 		if (!c->in) {
@@ -461,23 +496,28 @@ static void conn_read_open(struct server *s, struct conn *c, double now)
 			return;
 		}
 	}
-	do
-		n = recv(c->fd, c->in + c->inlen, cfg->max_head - c->inlen, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+	/* over TLS, OpenSSL may hold decrypted bytes the socket no longer
+	 * shows: take them while there is room */
+	do {
+		do
+			n = tlsio_recv(c->ssl, c->fd, c->in + c->inlen, cfg->max_head - c->inlen);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			logf_(s, "conn %u: recv: %s", c->id,
+			      errno == EPROTO ? tlsio_error() : strerror(errno));
+			conn_drop(c);
 			return;
-		logf_(s, "conn %u: recv: %s", c->id, strerror(errno));
-		conn_drop(c);
-		return;
-	}
-	c->last = now;
-	if (n == 0) {
-		logf_(s, "conn %u: client sent FIN", c->id);
-		c->eof = true;
-	} else {
+		}
+		c->last = now;
+		if (n == 0) {
+			logf_(s, "conn %u: client sent %s", c->id, c->ssl ? "FIN or close_notify" : "FIN");
+			c->eof = true;
+			break;
+		}
 		c->inlen += (size_t)n;
-	}
+	} while (c->ssl && tlsio_pending(c->ssl) > 0 && c->inlen < cfg->max_head);
 	conn_progress(s, c, now);
 }
 
@@ -557,6 +597,8 @@ static short conn_events(const struct conn *c, const struct target_cfg *cfg)
 
 	if (c->phase != PH_OPEN)
 		return POLLIN;
+	if (c->ssl && !c->hs_done)
+		return (short)(POLLIN | (c->hs_want_write ? POLLOUT : 0));
 	if (!c->close_after && !c->eof &&
 	    (c->discard_left > 0 || (c->inlen < cfg->max_head && out_pending(c) <= OUT_HIGH &&
 	                             c->stream_left == 0)))
@@ -576,6 +618,15 @@ static int add_conn(struct server *s, int fd, const struct sockaddr_storage *sa,
 		return -1;
 	c->fd = fd;
 	c->id = ++s->next_id;
+	c->hs_done = true;
+	if (s->tls) {
+		c->ssl = tlsio_accept(s->tls, fd);
+		c->hs_done = false;
+		if (!c->ssl) {
+			free(c);
+			return -1;
+		}
+	}
 	c->phase = PH_OPEN;
 	c->last = now;
 	c->out.max = OUT_MAX;
@@ -668,6 +719,8 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 		goto out;
 	}
 	s->cfg = cfg;
+	if (cfg->tls && !(s->tls = tlsio_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->host, err, errlen)))
+		goto out;
 	s->cap = cfg->max_conns + 1;
 	s->pfd = calloc((size_t)s->cap, sizeof *s->pfd);
 	s->conns = calloc((size_t)s->cap, sizeof *s->conns);
@@ -680,9 +733,10 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 	s->pfd[0].fd = lfd;
 	s->n = 1;
 
-	printf("lingerlab-target: listening on %s%s%s:%u, policy %s\n",
+	printf("lingerlab-target: listening on %s%s%s:%u, policy %s%s\n",
 	       cfg->addr.ss_family == AF_INET6 ? "[" : "", cfg->host,
-	       cfg->addr.ss_family == AF_INET6 ? "]" : "", cfg->port, target_policy_name(cfg->policy));
+	       cfg->addr.ss_family == AF_INET6 ? "]" : "", cfg->port, target_policy_name(cfg->policy),
+	       cfg->tls ? (cfg->tls_cert ? ", TLS" : ", TLS (self-signed)") : "");
 	fflush(stdout);
 	if (cfg->ready_fd >= 0) {
 		char msg[96];
@@ -742,8 +796,12 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 				else
 					conn_read_discard(s, c, now);
 			}
-			if (c->fd >= 0 && c->phase == PH_OPEN && (re & POLLOUT))
-				conn_progress(s, c, now);
+			if (c->fd >= 0 && c->phase == PH_OPEN && (re & POLLOUT)) {
+				if (c->ssl && !c->hs_done)
+					conn_read_open(s, c, now); /* drives the handshake */
+				else
+					conn_progress(s, c, now);
+			}
 			if (c->fd >= 0 && c->deadline > 0 && now >= c->deadline)
 				conn_timeout(s, c, now);
 			if (c->fd >= 0)
@@ -769,6 +827,7 @@ out:
 		s->pfd = NULL;
 		free(s->conns);
 		s->conns = NULL;
+		tlsio_ctx_free(s->tls);
 		free(s);
 		s = NULL;
 	}

@@ -40,6 +40,12 @@ struct target_cfg {
 	int max_conns;
 	int ready_fd;                   /* -1: none */
 	bool verbose;
+	/* TLS (tlsio.c): every connection runs a handshake first */
+	bool tls;
+	const char *tls_cert, *tls_key; /* PEM files; NULL: self-signed */
+	bool tls_close_notify;          /* send close_notify before a close,
+	                                   a lingering close or on never's
+	                                   end (not on abort) */
 };
 
 const char *target_policy_name(enum target_policy p);

@@ -55,6 +55,11 @@ static void usage(FILE *f)
 	        "  --backlog N                listen backlog (default 4096)\n"
 	        "  --max-conns N              most connections at once (default: open-file limit - 16)\n"
 	        "  --ready-fd N               write \"listening ADDR:PORT\\n\" to fd N, then close it\n"
+	        "  --tls                      serve over TLS (1.2 and 1.3); a self-signed certificate\n"
+	        "                             is made at start-up unless --cert and --key are given\n"
+	        "  --cert FILE, --key FILE    the certificate chain and key (PEM) for --tls\n"
+	        "  --tls-close-notify WHEN    send (default) or never: a close_notify before the\n"
+	        "                             server closes (not with --policy abort)\n"
 	        "  -v, --verbose              log each connection's events to stderr\n"
 	        "  -h, --help                 this text\n"
 	        "  -V, --version              print the version\n"
@@ -174,6 +179,7 @@ int main(int argc, char **argv)
 	cfg.max_head = 8192;
 	cfg.backlog = 4096;
 	cfg.ready_fd = -1;
+	cfg.tls_close_notify = true;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
@@ -194,6 +200,9 @@ int main(int argc, char **argv)
 			continue;
 		} else if (!strcmp(o, "--keep-alive-on-error")) {
 			cfg.close_on_error = false;
+			continue;
+		} else if (!strcmp(o, "--tls")) {
+			cfg.tls = true;
 			continue;
 		}
 		/* Every other option takes a value. */
@@ -251,6 +260,17 @@ int main(int argc, char **argv)
 				return bad_value(o, v, "a positive number");
 			cfg.max_conns = (int)u;
 			max_conns_set = 1;
+		} else if (!strcmp(o, "--cert")) {
+			cfg.tls_cert = v;
+		} else if (!strcmp(o, "--key")) {
+			cfg.tls_key = v;
+		} else if (!strcmp(o, "--tls-close-notify")) {
+			if (!strcmp(v, "send"))
+				cfg.tls_close_notify = true;
+			else if (!strcmp(v, "never"))
+				cfg.tls_close_notify = false;
+			else
+				return bad_value(o, v, "send or never");
 		} else if (!strcmp(o, "--ready-fd")) {
 			if (parse_u64(v, INT_MAX, &u) != 0)
 				return bad_value(o, v, "a file descriptor number");
@@ -259,6 +279,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "lingerlab-target: unknown option '%s' (try --help)\n", o);
 			return 2;
 		}
+	}
+	if ((cfg.tls_cert || cfg.tls_key) && !cfg.tls) {
+		fprintf(stderr, "lingerlab-target: --cert and --key need --tls\n");
+		return 2;
 	}
 	if (cfg.linger_read_timeout <= 0 || cfg.linger_timeout <= 0) {
 		fprintf(stderr, "lingerlab-target: linger timeouts must be greater than 0\n");

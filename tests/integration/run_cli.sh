@@ -38,8 +38,15 @@ expect_fail "bad --target" 2 "lingerlab run: --target: expected HOST:PORT, found
 $hint" --target nohost "$ok_scn"
 expect_fail "--target-arg without --builtin" 2 "lingerlab run: --target-arg only goes with --builtin
 $hint" --serve nginx --port 80 --target-arg -v "$ok_scn"
-expect_fail "missing output directory" 2 "lingerlab run: cannot write /nonexistent/r.pcap: /nonexistent: No such file or directory" \
-	--builtin close -o /nonexistent/r.json "$ok_scn"
+: >"$TEST_TMP/afile"
+expect_fail "output directory that cannot be made" 2 "lingerlab run: cannot write $TEST_TMP/afile/r.json: $TEST_TMP/afile: not a directory" \
+	--builtin close -o "$TEST_TMP/afile/r.json" "$ok_scn"
+expect_fail "--filter-kernel-rst without --target" 2 "lingerlab run: --filter-kernel-rst and --allow-kernel-rst only go with --target
+$hint" --builtin close --filter-kernel-rst "$ok_scn"
+expect_fail "--serve-user without --serve" 2 "lingerlab run: --serve-user only goes with --serve
+$hint" --builtin close --serve-user nobody "$ok_scn"
+expect_fail "--filter-kernel-rst with --allow-kernel-rst" 2 "lingerlab run: --filter-kernel-rst and --allow-kernel-rst exclude each other
+$hint" --target 127.0.0.1:9 --filter-kernel-rst --allow-kernel-rst "$ok_scn"
 
 printf 'scenario bad\nconnect\nconect\n' >"$TEST_TMP/bad.scn"
 expect_fail "script error" 2 "$TEST_TMP/bad.scn:3:1: expected a statement, found \"conect\"" \
@@ -54,8 +61,11 @@ if need_root; then
 	mkdir "$TEST_TMP/cwd"
 	cd "$TEST_TMP/cwd" || exit 1
 	ok_scn=$OLDPWD/scenarios/clean-close.scn
-	expect_fail "remote target refused (exit 3)" 3 "lingerlab run: --target 10.0.0.1:80: remote targets are not supported in raw mode yet: the host kernel would answer the raw client's packets with RSTs of its own, and suppressing them needs an explicit opt-in a later version adds; run the server inside the lab with --serve 'COMMAND' --port N" \
-		--target 10.0.0.1:80 "$ok_scn"
+	"$LINGERLAB" run --target 127.0.0.1:9 "$ok_scn" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	check_eq "--target without --filter-kernel-rst refused: exit 3" 3 "$?"
+	check "... saying what the option would install and reserve" grep -Eq \
+		"^lingerlab run: --target 127.0.0.1:9: the raw client would speak from 127.0.0.1, an address this host's kernel owns, .* --filter-kernel-rst drops exactly those, for this run only, with nftables table ip ll[0-9]+rst, chain out \(hook output, policy accept\): ip saddr 127.0.0.1 ip daddr 127.0.0.1 tcp sport [0-9]+-[0-9]+ tcp dport 9 tcp flags & rst == rst meta mark != 0x4c4c5254 counter drop, and reserves ports [0-9]+-[0-9]+ \(net.ipv4.ip_local_reserved_ports\)$" \
+		"$TEST_TMP/err"
 	check_eq "a refused run leaves no output directory behind" "" "$(ls "$TEST_TMP/cwd")"
 	cd "$OLDPWD" || exit 1
 	ok_scn=scenarios/clean-close.scn
@@ -70,7 +80,7 @@ if need_root; then
 		skip "not root: exit 3 (setpriv missing)"
 	fi
 else
-	skip "remote target refused (needs root to get that far)"
+	skip "--target without --filter-kernel-rst refused (needs root to get that far)"
 fi
 
 "$LINGERLAB" run --help >"$TEST_TMP/out" 2>&1

@@ -522,7 +522,7 @@ static void test_summary_members(void **state)
 	(void)state;
 	static const char *const order[] = {
 		"connections", "by_kind", "by_initiator", "lingered", "linger_ended_by",
-		"role_inferred", "rst_before_ack", "rst_before_ack_server",
+		"role_inferred", "by_zeek_conn_state", "rst_before_ack", "rst_before_ack_server",
 		"rst_before_ack_client", "client_impact", "by_basis", "not_retained", "memory",
 		"hazard",
 	};

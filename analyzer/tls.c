@@ -1,0 +1,185 @@
+/*
+ * tls.c - TLS record boundaries without keys (see tls.h).
+ *
+ * A record header is five bytes (RFC 8446 5.1, RFC 5246 6.2.1): content
+ * type (20 change_cipher_spec, 21 alert, 22 handshake, 23
+ * application_data, 24 heartbeat), legacy version (major 3), length
+ * (at most 2^14 + 2048, TLS 1.2's ciphertext bound, which covers 1.3's
+ * 2^14 + 256). Headers may be split across segments; they are gathered in
+ * hdr[]. The server's first handshake record starts with the ServerHello
+ * (type 2): its legacy_version says 1.0-1.2, and a supported_versions
+ * extension (43) with 0x0304 says 1.3 (RFC 8446 4.1.3, 4.2.1).
+ */
+#include "analyzer/tls.h"
+
+#include <string.h>
+
+#include "analyzer/seq.h"
+
+enum { M_UNKNOWN, M_RECORDS, M_OFF };
+
+#define TLS_MAX_RECORD (16384 + 2048)
+#define EXT_SUPPORTED_VERSIONS 43
+
+void tls_dir_init(struct tls_dir *t)
+{
+	t->mode = M_UNKNOWN;
+	t->begun = false;
+	t->hdr_n = 0;
+	t->n = t->head = 0;
+	t->version = 0;
+	t->hello_n = 0;
+	t->hello_done = false;
+	t->remaining = 0;
+	t->records = 0;
+}
+
+void tls_begin(struct tls_dir *t, uint32_t seq)
+{
+	tls_dir_init(t);
+	t->begun = true;
+	t->next = seq;
+}
+
+bool tls_seen(const struct tls_dir *t)
+{
+	return t->records > 0;
+}
+
+static void push(struct tls_dir *t, const struct tls_rec *r)
+{
+	if (t->n < TLS_RING) {
+		t->ring[(t->head + t->n) % TLS_RING] = *r;
+		t->n++;
+	} else {
+		t->ring[t->head] = *r;
+		t->head = (uint8_t)((t->head + 1) % TLS_RING);
+	}
+}
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* The ServerHello in hello[0..hello_n): the version the server chose. */
+static void read_hello(struct tls_dir *t)
+{
+	const uint8_t *h = t->hello;
+	size_t n = t->hello_n, off;
+	uint16_t legacy;
+
+	t->hello_done = true;
+	/* type 2, length (3), legacy_version (2), random (32) */
+	if (n < 4 + 2 || h[0] != 2)
+		return;
+	legacy = be16(h + 4);
+	t->version = legacy;
+	if (n < 4 + 2 + 32 + 1)
+		return;
+	off = 4 + 2 + 32;
+	off += 1 + (size_t)h[off];            /* session id */
+	if (off + 2 + 1 + 2 > n) {
+		t->version = legacy;
+		return;
+	}
+	off += 2 + 1;                          /* cipher suite, compression */
+	size_t ext_end = off + 2 + be16(h + off);
+	off += 2;
+	t->version = legacy;
+	while (off + 4 <= n && off + 4 <= ext_end) {
+		uint16_t type = be16(h + off), len = be16(h + off + 2);
+		if (type == EXT_SUPPORTED_VERSIONS && len == 2 && off + 6 <= n) {
+			t->version = be16(h + off + 4);
+			return;
+		}
+		off += 4 + (size_t)len;
+	}
+}
+
+static bool header_ok(const uint8_t *h)
+{
+	uint16_t len = be16(h + 3);
+	return h[0] >= 20 && h[0] <= 24 && h[1] == 3 && h[2] <= 4 && len > 0 &&
+	       len <= TLS_MAX_RECORD;
+}
+
+void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
+                 uint32_t caplen, uint32_t seg_len)
+{
+	uint32_t skip, i;
+
+	if (!t->begun || t->mode == M_OFF || seg_len == 0)
+		return;
+	if (seq_after(seq, t->next)) {
+		/* a hole: where the next record starts is lost */
+		t->mode = M_OFF;
+		return;
+	}
+	skip = t->next - seq;              /* bytes already parsed */
+	if (skip >= seg_len)
+		return;
+	i = skip;
+	while (i < seg_len && t->mode != M_OFF) {
+		if (t->remaining > 0) {
+			uint32_t take = seg_len - i < t->remaining ? seg_len - i : t->remaining;
+			/* the server's first handshake record: keep its start */
+			if (t->cur.type == AZ_TLS_HANDSHAKE && !t->hello_done && t->records == 1) {
+				uint32_t k;
+				for (k = 0; k < take && i + k < caplen && t->hello_n < TLS_HELLO_MAX; k++)
+					t->hello[t->hello_n++] = p[i + k];
+				if (t->hello_n == TLS_HELLO_MAX || take == t->remaining ||
+				    i + take > caplen)
+					read_hello(t);
+			}
+			t->remaining -= take;
+			i += take;
+			if (t->remaining == 0)
+				push(t, &t->cur);
+			continue;
+		}
+		if (i >= caplen) {
+			/* a header the capture did not keep */
+			t->mode = M_OFF;
+			break;
+		}
+		if (t->hdr_n == 0)
+			t->cur.start = seq + i;
+		t->hdr[t->hdr_n++] = p[i++];
+		if (t->hdr_n < 5)
+			continue;
+		t->hdr_n = 0;
+		if (!header_ok(t->hdr)) {
+			t->mode = M_OFF;
+			break;
+		}
+		t->mode = M_RECORDS;
+		t->records++;
+		t->cur.type = t->hdr[0];
+		t->remaining = be16(t->hdr + 3);
+		t->cur.end = t->cur.start + 5 + t->remaining;
+	}
+	t->next = seq + i;
+}
+
+uint32_t tls_records_in(const struct tls_dir *t, uint32_t lo, uint32_t hi,
+                        uint8_t *types, uint32_t max)
+{
+	uint32_t k, n = 0;
+	bool cur_open = t->mode == M_RECORDS && (t->remaining > 0 || t->hdr_n > 0);
+
+	for (k = 0; k < (uint32_t)t->n + (cur_open ? 1 : 0); k++) {
+		struct tls_rec r;
+
+		if (k < t->n) {
+			r = t->ring[(t->head + k) % TLS_RING];
+		} else if (t->hdr_n > 0) {
+			continue; /* a header not yet whole: no type */
+		} else {
+			r = t->cur;
+		}
+		if (!seq_after(r.end, lo) || !seq_before(r.start, hi))
+			continue;
+		if (n < max)
+			types[n] = r.type;
+		n++;
+	}
+	return n;
+}

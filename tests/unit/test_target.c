@@ -1,0 +1,185 @@
+/*
+ * test_target.c - what `run --target` decides before it changes anything:
+ * the reserved-ports list as the kernel writes it (parse, format, add,
+ * remove; bad items named), the addresses refused (unspecified, multicast,
+ * broadcast, 240/4, IPv6 for now), the kernel's route to a loopback
+ * address (interface lo, source 127.0.0.1, local), and the filter rule's
+ * exact text (the one a user reads before opting in).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab/nftfilter.h"
+#include "lab/target.h"
+
+static struct target_portset set;
+
+static void test_ports_round_trip(void **state)
+{
+	char err[128], buf[256];
+
+	(void)state;
+	assert_int_equal(target_ports_parse("8080,40000-40063\n", &set, err, sizeof err), 0);
+	assert_int_equal(target_ports_format(&set, buf, sizeof buf), (int)strlen("8080,40000-40063"));
+	assert_string_equal(buf, "8080,40000-40063");
+	/* the kernel's own shapes: overlapping and unordered items merge */
+	assert_int_equal(target_ports_parse("5, 3-4,1-2 ,65535", &set, err, sizeof err), 0);
+	target_ports_format(&set, buf, sizeof buf);
+	assert_string_equal(buf, "1-5,65535");
+	assert_int_equal(target_ports_parse("", &set, err, sizeof err), 0);
+	assert_int_equal(target_ports_format(&set, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+}
+
+static void test_ports_add_remove(void **state)
+{
+	char err[128], buf[256];
+
+	(void)state;
+	assert_int_equal(target_ports_parse("100-200", &set, err, sizeof err), 0);
+	target_ports_add(&set, 300, 310);
+	target_ports_remove(&set, 150, 160);
+	target_ports_format(&set, buf, sizeof buf);
+	assert_string_equal(buf, "100-149,161-200,300-310");
+	target_ports_remove(&set, 0, 65535);
+	target_ports_format(&set, buf, sizeof buf);
+	assert_string_equal(buf, "");
+}
+
+static void test_ports_bad_items(void **state)
+{
+	char err[128];
+	const char *bad[] = { "70000", "5-3", "1,,2", "abc", "1-", "-4", "1 2", "123456" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		assert_int_equal(target_ports_parse(bad[i], &set, err, sizeof err), -1);
+		assert_non_null(strstr(err, "ports: bad item '"));
+	}
+	target_ports_parse("70000", &set, err, sizeof err);
+	assert_string_equal(err, "ports: bad item '70000'");
+}
+
+static void test_format_too_small(void **state)
+{
+	char err[128], buf[6];
+
+	(void)state;
+	assert_int_equal(target_ports_parse("1,3,5,7,9", &set, err, sizeof err), 0);
+	assert_int_equal(target_ports_format(&set, buf, sizeof buf), -1);
+	assert_true(strlen(buf) < sizeof buf);
+}
+
+/* The range avoids busy ports and the target's port: only 50000-50099
+ * is free, and 50010 is the target's, so 64 ports fit only at 50011. */
+static void test_pick_avoids_busy_ports(void **state)
+{
+	static struct target_portset busy;
+	char err[200];
+	uint16_t lo = 0, hi = 0;
+
+	(void)state;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned elo = 0, ehi = 0;
+	if (!f || fscanf(f, "%u %u", &elo, &ehi) != 2 || elo > 50000 || ehi < 50100) {
+		if (f)
+			fclose(f);
+		skip();   /* the ephemeral range is not the default one here */
+	}
+	fclose(f);
+	memset(&busy, 0xff, sizeof busy);
+	target_ports_remove(&busy, 50000, 50099);
+	for (uint32_t seed = 1; seed < 2000; seed += 97) {
+		assert_int_equal(target_ports_pick(64, 50010, seed, &busy, &lo, &hi, err, sizeof err), 0);
+		assert_int_equal(lo, 50011);
+		assert_int_equal(hi, 50074);
+	}
+	assert_int_equal(target_ports_pick(101, 0, 1, &busy, &lo, &hi, err, sizeof err), -1);
+	assert_non_null(strstr(err, "ports: no free range of 101 ports in the ephemeral range"));
+}
+
+static void test_refused_addresses(void **state)
+{
+	struct in_addr a;
+	char err[200];
+	static const struct { const char *addr, *why; } refused[] = {
+		{ "0.0.0.0", "--target 0.0.0.0: the unspecified address (0.0.0.0/8) cannot be a TCP server" },
+		{ "0.1.2.3", "--target 0.1.2.3: the unspecified address (0.0.0.0/8) cannot be a TCP server" },
+		{ "224.0.0.1", "--target 224.0.0.1: a multicast address cannot be a TCP server" },
+		{ "239.255.255.250", "--target 239.255.255.250: a multicast address cannot be a TCP server" },
+		{ "255.255.255.255", "--target 255.255.255.255: the broadcast address cannot be a TCP server" },
+		{ "240.0.0.1", "--target 240.0.0.1: 240.0.0.0/4 is reserved, not a TCP server" },
+		{ "::1", "--target ::1: IPv6 targets need -6 (not in this build)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		assert_int_equal(target_resolve(refused[i].addr, &a, err, sizeof err), -1);
+		assert_string_equal(err, refused[i].why);
+	}
+	assert_int_equal(target_resolve("127.0.0.1", &a, err, sizeof err), 0);
+	assert_int_equal(a.s_addr, htonl(INADDR_LOOPBACK));
+	assert_int_equal(target_resolve("localhost", &a, err, sizeof err), 0);
+	assert_int_equal(ntohl(a.s_addr) >> 24, 127);
+}
+
+static void test_route_to_loopback(void **state)
+{
+	struct target_route r;
+	struct in_addr a;
+	char err[200], src[INET_ADDRSTRLEN];
+
+	(void)state;
+	inet_pton(AF_INET, "127.0.0.1", &a);
+	assert_int_equal(target_route(a, &r, err, sizeof err), 0);
+	assert_string_equal(r.iface, "lo");
+	assert_true(r.local);
+	inet_ntop(AF_INET, &r.src, src, sizeof src);
+	assert_string_equal(src, "127.0.0.1");
+	assert_int_equal(r.gateway.s_addr, 0);
+}
+
+static void test_filter_rule_text(void **state)
+{
+	struct nftfilter_spec s;
+	char buf[512], name[32];
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	s.owner = 4242;
+	inet_pton(AF_INET, "10.201.1.2", &s.src);
+	inet_pton(AF_INET, "10.201.2.2", &s.dst);
+	s.sport_lo = 40000;
+	s.sport_hi = 40063;
+	s.dport = 80;
+	nftfilter_table_name(s.owner, name, sizeof name);
+	assert_string_equal(name, "ll4242rst");
+	nftfilter_rule(&s, buf, sizeof buf);
+	assert_string_equal(buf, "ip saddr 10.201.1.2 ip daddr 10.201.2.2 tcp sport 40000-40063 tcp dport 80 "
+	                         "tcp flags & rst == rst meta mark != 0x4c4c5254 counter drop");
+	nftfilter_describe(&s, buf, sizeof buf);
+	assert_non_null(strstr(buf, "table ip ll4242rst, chain out (hook output, policy accept): ip saddr"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ports_round_trip),
+		cmocka_unit_test(test_ports_add_remove),
+		cmocka_unit_test(test_ports_bad_items),
+		cmocka_unit_test(test_format_too_small),
+		cmocka_unit_test(test_pick_avoids_busy_ports),
+		cmocka_unit_test(test_refused_addresses),
+		cmocka_unit_test(test_route_to_loopback),
+		cmocka_unit_test(test_filter_rule_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
