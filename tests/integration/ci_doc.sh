@@ -41,6 +41,31 @@ print("ok")
 PY
 )
 check_eq "the GitLab job and the GitHub workflow parse as YAML, point at the JUnit file written" "ok" "$got"
+# the packages both jobs install are Debian's, and cover what the build
+# links (the Makefile's pkg-config modules and libnet)
+pkgs=$(python3 -c 'import sys, yaml
+j = yaml.safe_load(open(sys.argv[1]))["lingerlab-audit"]
+line = [l for l in j["before_script"] if "apt-get install" in l][0]
+print(" ".join(w for w in line.split() if not w.startswith("-") and w not in ("apt-get", "install")))' "$TEST_TMP/gitlab.yml")
+missing=""
+for p in $pkgs; do apt-cache show "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+check_eq "the GitLab job's packages are Debian 12's" "" "$missing"
+gh_line=$(grep -o 'apt-get install .*' "$TEST_TMP/github.yml")
+check_eq "the GitHub job installs the same build packages" \
+	"$(tr ' ' '\n' <<<"$pkgs" | grep -- '-dev$' | sort | tr '\n' ' ')" \
+	"$(tr ' ' '\n' <<<"$gh_line" | grep -- '-dev$' | sort | tr '\n' ' ')"
+for mod in $(sed -n 's/^PKGS *:= *//p' Makefile); do
+	pc=$(pkg-config --path "$mod" 2>/dev/null)
+	owner=$(dpkg -S "$(readlink -f "$pc")" 2>/dev/null | cut -d: -f1)
+	# (libpcap-dev is the name to install; it depends on libpcap0.8-dev)
+	check "the jobs install $mod's pkg-config package ($owner)" bash -c '
+		[ -n "$1" ] || exit 1
+		for p in $2; do
+			[ "$p" = "$1" ] && exit 0
+			apt-cache depends "$p" 2>/dev/null | grep -qx "  Depends: $1" && exit 0
+		done
+		exit 1' _ "$owner" "$pkgs"
+done
 
 need_lab "the docs/ci.md examples"
 if ! command -v nginx >/dev/null; then
