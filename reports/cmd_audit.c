@@ -684,24 +684,30 @@ int cmd_audit(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	if ((have_cmp && write_comparison(&cmp, basepath, rep, djs, dtxt, err, sizeof err) < 0) ||
+	    (junit && junit_write(out, have_cmp ? &cmp : NULL, junit, err, sizeof err) < 0) ||
+	    render_to_file(report, rep, html, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	} else if (tap && tap_write(stdout, out, have_cmp ? &cmp : NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
+		goto out;
+	}
 	if (report_write(report, rep, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 	wrote = true;
-	if (render_to_file(report, rep, html, err, sizeof err) < 0 ||
-	    (have_cmp && write_comparison(&cmp, basepath, rep, djs, dtxt, err, sizeof err) < 0) ||
-	    (junit && junit_write(out, have_cmp ? &cmp : NULL, junit, err, sizeof err) < 0)) {
-		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
+	if (rc == LL_EXIT_ENV)
 		goto out;
-	}
-	if (tap && tap_write(stdout, out, have_cmp ? &cmp : NULL) < 0) {
-		tout_fprintf(stderr, PROG ": standard output: %s\n", strerror(errno));
-		rc = LL_EXIT_ENV;
-		goto out;
-	}
 	if (!quiet) {
 		if (tout_init(&o, tap ? stderr : stdout, mode) < 0) {
 			tout_fprintf(stderr, PROG ": out of memory\n");

@@ -389,22 +389,28 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
+	rc = labreport_exit_code(out);
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	if (o.junit && junit_write(out, NULL, o.junit, err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+	} else if (o.tap && tap_write(stdout, out, NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		goto done;
+	}
 	if (report_write(report, output, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
-	if (o.junit && junit_write(out, NULL, o.junit, err, sizeof err) < 0) {
-		tout_fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
+	if (rc == LL_EXIT_ENV)
 		goto done;
-	}
-	if (o.tap && tap_write(stdout, out, NULL) < 0) {
-		tout_fprintf(stderr, "lingerlab run: standard output: %s\n", strerror(errno));
-		rc = LL_EXIT_ENV;
-		goto done;
-	}
-	rc = labreport_exit_code(out);
 	if (!o.quiet) {
 		char text[1024];
 		struct tout t;

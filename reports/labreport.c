@@ -484,6 +484,16 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 	return report_set_verdict(report, labreport_hazard(o), labreport_exit_code(o), text);
 }
 
+int labreport_verdict_amend(json_t *report, int exit_code, const char *more)
+{
+	const json_t *v = json_object_get(report, "verdict");
+	const char *t = json_string_value(json_object_get(v, "text"));
+	char text[2048];
+
+	snprintf(text, sizeof text, "%s%s%s", t ? t : "", more ? "; " : "", more ? more : "");
+	return report_set_verdict(report, json_is_true(json_object_get(v, "hazard")), exit_code, text);
+}
+
 /* ---- the terminal summary ------------------------------------------------ */
 
 void labreport_print_failures(const struct tout *t, const struct run_scenario *rs)

@@ -61,6 +61,15 @@ void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap);
 int labreport_add(json_t *report, const struct run_outcome *o);
 
 struct tout;
+/*
+ * Change a report's verdict after the fact: exit_code becomes exit_code
+ * and, when more is not NULL, "; MORE" is added to its text (e.g. a JUnit
+ * file that could not be written: exit 3). Keeps verdict.exit_code equal
+ * to the exit status when something beside the report fails. Returns 0,
+ * or -1 when memory runs out.
+ */
+int labreport_verdict_amend(json_t *report, int exit_code, const char *more);
+
 /* The failed expectations of one scenario, as `run` and `audit` list
  * them under its row: "    line N: TEXT\n      -> DETAIL\n". */
 void labreport_print_failures(const struct tout *t, const struct run_scenario *rs);

@@ -101,6 +101,13 @@ check "audit --target-log: the target's own output kept" \
 	grep -q "^lingerlab-target: listening on .*, policy close" "$TEST_TMP/target.log"
 check_jq "... the scenario still fails in the report" "$TEST_TMP/close2/report.json" \
 	'(.scenarios[] | select(.name == "pipelined-404") | .passed) == false and .verdict.exit_code == 0'
+# a JUnit file that cannot be written: exit 3, and the report (written all
+# the same) says 3 and why
+"$LINGERLAB" "${A[@]}" --builtin linger -q -o "$TEST_TMP/nojunit" --baseline "$B" \
+	--junit "$TEST_TMP/no/such/dir/j.xml" 2>"$TEST_TMP/nojunit.err"
+check_eq "audit --junit into a missing directory: exit 3" 3 "$?"
+check_jq "... the report's verdict: exit_code 3, the reason at its end" "$TEST_TMP/nojunit/report.json" \
+	'.verdict.exit_code == 3 and (.verdict.text | endswith("j.xml: No such file or directory"))'
 # a tolerance moves the line, as in diff
 "$LINGERLAB" "${A[@]}" --builtin close -q -o "$TEST_TMP/tol" --baseline "$B" \
 	-t rst_before_ack=inf -t bytes_at_risk=inf -t expectations=inf -t reset_seen=inf
