@@ -45,13 +45,23 @@ enum ev {
 /* ------------------------------------------------------------------ */
 /* creation and teardown                                               */
 
-static const struct flow_key *conn_key(const void *ctx, uint32_t ref)
+/* The key of a value of ft: a slot, a tomb or an embryo. (Inlined in
+ * every lookup: it runs for each probe.) */
+static inline __attribute__((always_inline)) const struct flow_key *conn_key(const void *ctx, uint32_t ref)
 {
 	const struct az *az = ctx;
 
-	if (is_seal(ref))
-		return &seal_at(az, ref_pos(&az->seals, ref))->key;
+	if (is_embryo(ref))
+		return &embryo_at(az, ref)->key;
 	return &conn_at(az, ref)->key;
+}
+
+/* The key of a value of fs: a seal. */
+static const struct flow_key *seal_key(const void *ctx, uint32_t ref)
+{
+	const struct az *az = ctx;
+
+	return &seal_at(az, ref_pos(&az->seals, ref))->key;
 }
 
 struct az *az_new(const struct az_config *cfg)
@@ -85,14 +95,17 @@ struct az *az_new(const struct az_config *cfg)
 	store_pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
-	if (ft_init(&az->fs, 1024, conn_key, az) < 0) {
+	if (ft_init(&az->fs, 1024, seal_key, az) < 0) {
 		ft_free(&az->ft);
 		goto err;
 	}
 	store_pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	store_pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
+	store_pool_init(&az->embs, sizeof(struct embryo), offsetof(struct embryo, next));
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
+	az->cembryo.head = az->cembryo.tail = NONE;
+	az->cembryo.deadline = INFINITY;
 	az->tombs.esize = sizeof(struct conn);
 	az->tombs.deadline = INFINITY;
 	az->seals.esize = sizeof(struct seal);
@@ -125,6 +138,7 @@ void az_free(struct az *az)
 	}
 	store_pool_free(&az->exts);
 	store_pool_free(&az->rps);
+	store_pool_free(&az->embs);
 	store_pool_free(&az->conns);
 	store_ring_free(&az->tombs);
 	store_ring_free(&az->seals);
@@ -162,37 +176,23 @@ static void dir_init(struct cdir *d)
 	d->state = AZ_ST_UNKNOWN;
 }
 
-static struct conn *conn_new(struct az *az, const struct flow_key *k,
-                             uint32_t hash, bool src_is_lo,
-                             const struct dec_tcp *s, double t, uint64_t idx)
+/* Set up c (its slot's bytes, or a struct on the stack) as the fresh
+ * connection whose first segment is s: what conn_new does but for the
+ * store's part (slot, extension, table, live count). */
+static inline __attribute__((always_inline)) void conn_setup(const struct az *az, struct conn *c, struct conn_ext *x,
+                       const struct flow_key *k, uint32_t hash, bool src_is_lo,
+                       const struct dec_tcp *s, double t, uint64_t idx, uint64_t id)
 {
-	uint32_t i = store_pool_get(&az->conns);
-	struct conn_ext *x;
-	struct conn *c;
 	bool src_client;
 
-	if (i == NONE)
-		return NULL;
-	x = store_ext_get(az);
-	if (!x) {
-		store_pool_put(&az->conns, i);
-		return NULL;
-	}
-	if (ft_insert(&az->ft, hash, i) < 0) {
-		store_pool_put(&az->exts, x->self);
-		store_pool_put(&az->conns, i);
-		return NULL;
-	}
-	c = slot(az, i);
 	memset(c, 0, offsetof(struct conn, http));
-	c->self = i;
 	c->x = x;
 	c->in_use = true;
 	c->key = *k;
 	c->hash = hash;
 	c->prev = c->next = NONE;
 	c->list = L_NONE;
-	c->id = az->next_id++;
+	c->id = id;
 	c->first_time = c->last_time = t;
 	c->first_packet = c->last_packet = idx;
 	c->first_close = c->first_rst = -1;
@@ -220,6 +220,31 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 	}
 	c->client_is_lo = src_client == src_is_lo;
 	zk_init(&c->zk, s, src_is_lo);
+}
+
+static struct conn *conn_new(struct az *az, const struct flow_key *k,
+                             uint32_t hash, bool src_is_lo,
+                             const struct dec_tcp *s, double t, uint64_t idx)
+{
+	uint32_t i = store_pool_get(&az->conns);
+	struct conn_ext *x;
+	struct conn *c;
+
+	if (i == NONE)
+		return NULL;
+	x = store_ext_get(az);
+	if (!x) {
+		store_pool_put(&az->conns, i);
+		return NULL;
+	}
+	if (ft_insert(&az->ft, hash, i) < 0) {
+		store_pool_put(&az->exts, x->self);
+		store_pool_put(&az->conns, i);
+		return NULL;
+	}
+	c = slot(az, i);
+	conn_setup(az, c, x, k, hash, src_is_lo, s, t, idx, az->next_id++);
+	c->self = i;
 	az->live++;
 	return c;
 }
@@ -418,7 +443,7 @@ static void finish_findings(struct az *az, struct conn *c)
 /* ------------------------------------------------------------------ */
 /* timeline                                                            */
 
-static void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s,
+static inline __attribute__((always_inline)) void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s,
                       int d, double t, uint64_t idx)
 {
 	struct az_tl_pkt *e;
@@ -548,7 +573,7 @@ static void set_base(struct conn *c, int d, uint32_t base)
 	}
 }
 
-static void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
+static inline __attribute__((always_inline)) void on_syn(struct conn *c, const struct dec_tcp *s, int d, double t)
 {
 	struct cdir *D = &c->d[d];
 
@@ -857,6 +882,71 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* embryos (see struct embryo in store.h)                              */
+
+void azi_embryo_syn(const struct embryo *e, struct dec_tcp *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->af = e->key.af;
+	s->flags = e->flags;
+	s->seq = e->isn;
+	s->win = e->win;
+	s->mss = e->mss;
+	s->wscale = e->wscale;
+	s->sack_permitted = (e->bits & EMB_SACK) != 0;
+	s->has_ts = (e->bits & EMB_TS) != 0;
+}
+
+void azi_embryo_fill(struct az *az, struct conn *c, const struct embryo *e,
+                     struct conn_ext *x)
+{
+	struct dec_tcp s;
+
+	azi_embryo_syn(e, &s);
+	conn_setup(az, c, x, &e->key, ft_hash(&e->key),
+	           (e->bits & EMB_CLIENT_LO) != 0, &s, e->t, emb_pkt(e), emb_id(e));
+	/* what track() does with a connection's first SYN */
+	c->d[AZ_C2S].packets++;
+	zk_packet(&c->zk, &s, (e->bits & EMB_CLIENT_LO) != 0);
+	on_syn(c, &s, AZ_C2S, e->t);
+}
+
+/* The embryo ref becomes a connection in a slot, just as if it had been
+ * tracked whole from its SYN. NULL without memory: then it is summarized
+ * as it is. */
+static struct conn *promote(struct az *az, uint32_t ref)
+{
+	const struct embryo *e;
+	struct conn_ext *x;
+	struct conn *c;
+	struct dec_tcp syn;
+	uint32_t i;
+
+	store_embryo_hold(az, ref);
+	store_make_room(az, false);
+	i = store_pool_get(&az->conns);
+	if (i == NONE)
+		goto fail;
+	x = store_ext_get(az);
+	if (!x) {
+		store_pool_put(&az->conns, i);
+		goto fail;
+	}
+	e = embryo_at(az, ref);
+	c = slot(az, i);
+	azi_embryo_fill(az, c, e, x);
+	c->self = i;
+	azi_embryo_syn(e, &syn);
+	tl_append(az, x, &syn, AZ_C2S, e->t, emb_pkt(e));
+	ft_replace(&az->ft, c->hash, ref, i);
+	store_embryo_free(az, ref);
+	return c;
+fail:
+	store_embryo_close(az, ref);
+	return NULL;
+}
+
 /* Summarize c, hand it out, and free its slot. */
 void azi_conn_close(struct az *az, struct conn *c, double end_time)
 {
@@ -906,6 +996,8 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	az->live--;
 	store_ext_release(az, c);
 	c->in_use = false;
+	if (is_embryo(c->self))
+		return; /* a copy on the stack: store_embryo_close() frees it */
 	if (!is_tomb(c->self))
 		store_pool_put(&az->conns, c->self);
 	else if (tomb_pos(az, c->self) == az->tombs.head)
@@ -962,19 +1054,29 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 
 	az->stats.tcp++;
 	if (ts > az->seals.deadline || ts > az->tombs.deadline ||
-	    ts > az->embryo.deadline)
+	    ts > az->embryo.deadline || ts > az->cembryo.deadline)
 		store_expire(az, ts);
 
 	if (az->last != NONE && ft_key_eq(&conn_at(az, az->last)->key, k))
 		i = az->last;
 	else
 		i = ft_lookup(&az->ft, k, hash, conn_key, az);
-	if (i == NONE)
-		i = ft_lookup(&az->fs, k, hash, conn_key, az);
+	if (i != NONE && is_embryo(i)) {
+		/* the packet after a SYN: a connection in full from now on */
+		c = promote(az, i);
+		if (!c) {
+			az->dropped++;
+			return;
+		}
+		i = c->self;
+		c = NULL;
+	} else if (i == NONE) {
+		i = ft_lookup(&az->fs, k, hash, seal_key, az);
+	}
 	/* A ring entry past its own grace period is over even if expiry has
 	 * not reached it yet (a ring is in order of last activity, but grace
 	 * periods differ: an entry behind a longer one waits): nothing joins
-	 * it any more. */
+	 * it any more. (i is a seal only if it came from fs.) */
 	if (i != NONE && is_seal(i)) {
 		struct seal *e = seal_at(az, ref_pos(&az->seals, i));
 
@@ -1003,7 +1105,25 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		}
 	}
 	if (!c) {
-		store_make_room(az);
+		/* a client's SYN alone: an embryo, until more comes, where
+		 * a slot would cost memory (see COMPACT_AUTO) */
+		bool emb = (s->flags & (LL_TH_SYN | LL_TH_ACK | LL_TH_FIN | LL_TH_RST)) == LL_TH_SYN &&
+		           s->seg_len == 0 && az->compact != COMPACT_NEVER &&
+		           (az->compact == COMPACT_ALWAYS || az->conns.free_head == NONE ||
+		            az->exts.free_head == NONE) &&
+		           az->next_id < EMB_MAX && idx < EMB_MAX;
+
+		store_make_room(az, emb);
+		if (emb) {
+			if (!store_embryo_new(az, k, hash, src_is_lo, s, ts, idx,
+			                      az->next_id)) {
+				az->dropped++;
+				return;
+			}
+			az->next_id++;
+			az->stats.by_result[DEC_OK]++;
+			return;
+		}
 		c = conn_new(az, k, hash, src_is_lo, s, ts, idx);
 		if (!c) {
 			az->dropped++;
@@ -1099,6 +1219,16 @@ void az_finish(struct az *az)
 		else
 			azi_conn_close(az, c, az->stats.last_time);
 	}
+	while (az->cembryo.head != NONE) {
+		uint32_t ref = REF_EMBRYO | az->cembryo.head;
+
+		if (!live) {
+			store_embryo_close(az, ref);
+			continue;
+		}
+		live[n++] = (struct live_ref){ .id = emb_id(embryo_at(az, ref)), .ref = ref };
+		store_embryo_hold(az, ref); /* off the list; closed below */
+	}
 	for (p = az->seals.head; p != az->seals.tail; p++) {
 		struct seal *e = seal_at(az, p);
 		if (e->flags & SEAL_LIVE)
@@ -1106,8 +1236,12 @@ void az_finish(struct az *az)
 	}
 	if (live) {
 		qsort(live, n, sizeof(*live), cmp_live);
-		for (i = 0; i < n; i++)
-			azi_conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
+		for (i = 0; i < n; i++) {
+			if (is_embryo(live[i].ref))
+				store_embryo_close(az, live[i].ref);
+			else
+				azi_conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
+		}
 		free(live);
 		live = NULL;
 	}

@@ -18,12 +18,25 @@
  * a ring grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
- * Connections that are only a client's SYNs leave after EMBRYO_IDLE
- * seconds without a packet, so a scan cannot fill memory either. Other
- * idle connections stay to the end: a socket parked in FIN_WAIT_2 is
- * exactly what the fin_wait_2 detector must see.
+ * A client's SYN that a free slot cannot take (the pools would have to
+ * grow: a SYN flood, a scan) is kept as an 80-byte embryo (struct embryo,
+ * in a pool of its own) instead of a slot and an extension (about 3 KB):
+ * what that SYN said, from which its next packet rebuilds the connection
+ * exactly as if it had been tracked whole (2 million SYN-only flows take
+ * about 190 MiB with the table). Connections that are only a client's
+ * SYNs (embryos, and slots whose SYN came again) leave after EMBRYO_IDLE
+ * seconds without a packet, oldest first, both kinds read as one list in
+ * packet order. Other idle connections stay to the end: a socket parked
+ * in FIN_WAIT_2 is exactly what the fin_wait_2 detector must see (it
+ * still costs a slot and an extension, about 3 KB: if a RST comes later,
+ * the judge reads its timeline and ACK history).
  * Past the memory bound (az_config.max_memory) connections are ended
- * early rather than the store growing: see store_make_room().
+ * early rather than the store growing, in this order: SYN-only flows
+ * (embryos and slots alike, oldest first); finished connections still in
+ * their grace period; connections in progress with nothing unacknowledged
+ * and no FIN_WAIT_2 (least recently active first: they can no longer be
+ * flagged); any other but FIN_WAIT_2 holders; FIN_WAIT_2 holders last.
+ * See store_make_room().
  */
 #include "analyzer/store.h"
 
@@ -238,6 +251,98 @@ void store_list_append(struct az *az, struct conn *c, uint8_t which)
 
 
 /* ------------------------------------------------------------------ */
+/* embryos (see struct embryo)                                         */
+
+static struct embryo *emb(const struct az *az, uint32_t i)
+{
+	return pool_at(&az->embs, i);
+}
+
+bool store_embryo_new(struct az *az, const struct flow_key *k, uint32_t hash,
+                      bool src_is_lo, const struct dec_tcp *s, double t,
+                      uint64_t idx, uint64_t id)
+{
+	struct dlist *L = &az->cembryo;
+	uint32_t i = store_pool_get(&az->embs);
+	struct embryo *e;
+
+	if (i == NONE)
+		return false;
+	if (ft_insert(&az->ft, hash, REF_EMBRYO | i) < 0) {
+		store_pool_put(&az->embs, i);
+		return false;
+	}
+	e = emb(az, i);
+	e->key = *k;
+	e->isn = s->seq;
+	e->win = s->win;
+	e->mss = s->mss;
+	e->wscale = s->wscale;
+	e->flags = s->flags;
+	/* the sender of a SYN without ACK is the client */
+	e->bits = EMB_LIVE | (s->sack_permitted ? EMB_SACK : 0) |
+	          (s->has_ts ? EMB_TS : 0) | (src_is_lo ? EMB_CLIENT_LO : 0);
+	e->pad = 0;
+	e->id_lo = (uint32_t)id;
+	e->id_hi = (uint16_t)(id >> 32);
+	e->pkt_lo = (uint32_t)idx;
+	e->pkt_hi = (uint16_t)(idx >> 32);
+	e->t = t;
+	/* at the tail: the list is in order of the SYNs */
+	e->prev = L->tail;
+	e->next = NONE;
+	if (L->tail != NONE) {
+		emb(az, L->tail)->next = i;
+	} else {
+		L->head = i;
+		L->deadline = -INFINITY;
+	}
+	L->tail = i;
+	az->live++;
+	return true;
+}
+
+void store_embryo_hold(struct az *az, uint32_t ref)
+{
+	struct dlist *L = &az->cembryo;
+	uint32_t i = ref & REF_POS_MASK;
+	struct embryo *e = emb(az, i);
+
+	if (!(e->bits & EMB_LIVE))
+		return;
+	if (e->prev != NONE) {
+		emb(az, e->prev)->next = e->next;
+	} else {
+		L->head = e->next;
+		L->deadline = -INFINITY;
+	}
+	if (e->next != NONE)
+		emb(az, e->next)->prev = e->prev;
+	else
+		L->tail = e->prev;
+	e->prev = e->next = NONE;
+	e->bits &= (uint8_t)~EMB_LIVE;
+}
+
+void store_embryo_free(struct az *az, uint32_t ref)
+{
+	store_embryo_hold(az, ref);
+	store_pool_put(&az->embs, ref & REF_POS_MASK);
+}
+
+void store_embryo_close(struct az *az, uint32_t ref)
+{
+	/* the connection it stands for, on the stack: summarized as a slot
+	 * would be (azi_conn_close() leaves the rest to us) */
+	struct conn c;
+
+	azi_embryo_fill(az, &c, embryo_at(az, ref), NULL);
+	c.self = ref;
+	azi_conn_close(az, &c, c.last_time);
+	store_embryo_free(az, ref);
+}
+
+/* ------------------------------------------------------------------ */
 /* the rings of finished connections (see struct ring)                 */
 
 /* Make sure R's tail position has a chunk. Returns 0, or -1 without
@@ -334,6 +439,7 @@ static size_t ring_bytes(const struct ring *R)
 size_t store_mem_used(const struct az *az)
 {
 	return pool_bytes(&az->conns) + pool_bytes(&az->exts) + pool_bytes(&az->rps) +
+	       pool_bytes(&az->embs) +
 	       ring_bytes(&az->tombs) + ring_bytes(&az->seals) +
 	       (az->ft.mask + 1 + az->fs.mask + 1) * sizeof(struct ft_slot) +
 	       az->tl_bytes;
@@ -352,14 +458,18 @@ static bool mem_may_grow(struct az *az, size_t grow)
 	return true;
 }
 
-/* What one more connection in progress would add to the store. */
-static size_t growth_for_new(const struct az *az)
+/* What one more connection in progress would add to the store (as an
+ * embryo, or in a slot). */
+static size_t growth_for_new(const struct az *az, bool embryo)
 {
 	size_t g = 0;
 
-	if (az->conns.free_head == NONE)
+	if (embryo) {
+		if (az->embs.free_head == NONE)
+			g += SLAB_SIZE * az->embs.esize;
+	} else if (az->conns.free_head == NONE)
 		g += SLAB_SIZE * az->conns.esize;
-	if (az->exts.free_head == NONE)
+	if (!embryo && az->exts.free_head == NONE)
 		/* and the small timeline buffers each one keeps */
 		g += SLAB_SIZE * (az->exts.esize + 2 * TL_MIN * sizeof(struct az_tl_pkt));
 	if ((az->ft.used + 1) * 2 > az->ft.mask + 1)
@@ -462,16 +572,24 @@ static size_t evict_live(struct az *az, size_t n)
  * progress, at least one), so that their slots serve the next ones
  * without growing; in the order az_new's comment gives.
  */
-void store_make_room(struct az *az)
+void store_make_room(struct az *az, bool embryo)
 {
-	size_t want = az->live / 16 + 1, done = 0, g = growth_for_new(az);
+	size_t want = az->live / 16 + 1, done = 0, g = growth_for_new(az, embryo);
 	struct ring *R = &az->tombs;
 
 	if (g == 0 || mem_may_grow(az, g))
 		return; /* (most of the time: a free slot is waiting) */
-	while (done < want && az->embryo.head != NONE) {
+	/* the SYN-only flows, oldest first (two lists, one order) */
+	while (done < want) {
+		uint32_t hs = az->embryo.head, he = az->cembryo.head;
+
+		if (hs == NONE && he == NONE)
+			break;
 		az->totals.evicted_embryos++;
-		azi_conn_close(az, slot(az, az->embryo.head), slot(az, az->embryo.head)->last_time);
+		if (he == NONE || (hs != NONE && slot(az, hs)->last_packet < emb_pkt(emb(az, he))))
+			azi_conn_close(az, slot(az, hs), slot(az, hs)->last_time);
+		else
+			store_embryo_close(az, REF_EMBRYO | he);
 		done++;
 	}
 	/* finished connections hold an extension until their grace ends */
@@ -527,7 +645,8 @@ static void tomb_copy(struct conn *t, const struct conn *c)
  * table entry already says so: free what old held. */
 static void release(struct az *az, uint32_t old, uint32_t ref)
 {
-	if (az->last == old)
+	/* (az->last never names a seal; an embryo has the same tag) */
+	if (!is_seal(old) && az->last == old)
 		az->last = is_seal(ref) ? NONE : ref;
 	if (is_seal(old)) {
 		if (ref_pos(&az->seals, old) == az->seals.head)
@@ -710,24 +829,41 @@ static void expire_seals(struct az *az, double now)
 	R->deadline = INFINITY;
 }
 
-/* Close the connections of L whose time is up; cache when the next one's
- * is (see struct dlist). idle: the fixed grace of the embryo list, or < 0
- * for each connection's own. */
-static void expire_list(struct az *az, struct dlist *L, double idle, double now)
+/* Close the SYN-only flows whose time is up, oldest first, and cache when
+ * the next one's is (see struct dlist). The two lists (slots, embryos)
+ * are read as the one list a capture tracked whole would have: in the
+ * order of their last packets, stopping at the first not yet due. */
+static void expire_embryos(struct az *az, double now)
 {
-	while (L->head != NONE) {
-		struct conn *c = slot(az, L->head);
-		double dl = c->last_time + (idle < 0 ? c->grace : idle);
+	for (;;) {
+		uint32_t hs = az->embryo.head, he = az->cembryo.head;
+		struct conn *c;
+		const struct embryo *e;
+		double dl;
 
-		if (dl >= now) {
-			L->deadline = dl;
+		if (hs == NONE && he == NONE)
+			break;
+		if (he == NONE || (hs != NONE && slot(az, hs)->last_packet < emb_pkt(emb(az, he)))) {
+			c = slot(az, hs);
+			dl = c->last_time + EMBRYO_IDLE;
+			if (dl < now) {
+				azi_conn_close(az, c, c->last_time);
+				continue;
+			}
 			/* what closing it will touch: its table slot */
 			ft_prefetch(&az->ft, c->hash);
-			return;
+		} else {
+			e = emb(az, he);
+			dl = e->t + EMBRYO_IDLE;
+			if (dl < now) {
+				store_embryo_close(az, REF_EMBRYO | he);
+				continue;
+			}
 		}
-		azi_conn_close(az, c, c->last_time);
+		az->embryo.deadline = az->cembryo.deadline = dl;
+		return;
 	}
-	L->deadline = INFINITY;
+	az->embryo.deadline = az->cembryo.deadline = INFINITY;
 }
 
 void store_expire(struct az *az, double now)
@@ -738,7 +874,7 @@ void store_expire(struct az *az, double now)
 		expire_tombs(az, now);
 	/* unanswered SYNs (a scan, a dead host) would otherwise be held to
 	 * the end of the capture */
-	if (now > az->embryo.deadline)
-		expire_list(az, &az->embryo, EMBRYO_IDLE, now);
+	if (now > az->embryo.deadline || now > az->cembryo.deadline)
+		expire_embryos(az, now);
 }
 

@@ -2,8 +2,9 @@
  * store.h - where the analyzer keeps its connections (internal to
  * analyzer/; the public contract is analyzer.h): the slab pools of
  * connections in progress and their extensions, the rings where finished
- * ones wait out their grace period (seals and tombs), the embryo list,
- * expiry, and the memory bound. store.c does the keeping; analyzer.c
+ * ones wait out their grace period (seals and tombs), the SYN-only flows
+ * (embryos: a client's SYN in 80 bytes, and the list of them), expiry,
+ * and the memory bound. store.c does the keeping; analyzer.c
  * tracks packets on what it is handed and summarizes connections.
  *
  * struct az is here so that both rooms can reach the store's parts
@@ -32,7 +33,6 @@
 #define SEQ_SANE (1u << 30)  /* a jump further than this is not TCP */
 #define NONE FT_NONE
 
-/* The part of a connection needed only while it can still change much. */
 /* A list of connections linked through conn.prev/next, oldest first.
  * deadline caches when the head expires (its last_time + grace, or +
  * EMBRYO_IDLE) so that a packet need not read the head to know nothing
@@ -43,6 +43,56 @@ struct dlist {
 };
 
 enum { L_NONE = 0, L_EMBRYO };
+
+/*
+ * An embryo: a connection that is so far only its client's first SYN
+ * (no ACK, FIN, RST or payload), in 80 bytes instead of a struct conn
+ * and an extension (about 2.8 KB). It holds what that SYN said, which is
+ * all tracking it had produced: the connection is rebuilt from it
+ * (store_embryo_fill) exactly as if it had been tracked whole from the
+ * SYN, on its next packet (promoted to a slot) or when it is summarized
+ * (a SYN nobody answered). Embryos live in a pool of their own, linked
+ * oldest first (a struct dlist through prev/next); the table ft refers to
+ * one by REF_EMBRYO and its pool index. A SYN repeated, a SYN-ACK, data,
+ * anything else promotes it.
+ */
+#define EMB_SACK 1             /* SACK permitted */
+#define EMB_TS 2               /* timestamps */
+#define EMB_CLIENT_LO 4        /* the client is the key's lo endpoint */
+#define EMB_LIVE 8             /* in use (not on the free list) */
+#define EMB_MAX ((uint64_t)1 << 48) /* ids and packet indexes it can hold */
+
+/* When a SYN becomes an embryo rather than a slot (struct az.compact).
+ * By default only when a slot would make the pools grow: a free slot costs
+ * nothing more, and a slot saves promoting it, which matters in captures
+ * of many short connections. The two forms give the same results; tests
+ * compare them with ALWAYS and NEVER. */
+enum { COMPACT_AUTO = 0, COMPACT_ALWAYS, COMPACT_NEVER };
+
+struct embryo {
+	struct flow_key key;
+	uint32_t isn;
+	uint16_t win, mss;
+	int8_t wscale;
+	uint8_t flags;             /* the SYN's TCP flags */
+	uint8_t bits;              /* EMB_* */
+	uint8_t pad;
+	uint32_t prev, next;       /* the embryo list; next: the free list */
+	uint32_t id_lo, pkt_lo;    /* id and packet index: 48 bits each */
+	uint16_t id_hi, pkt_hi;
+	double t;                  /* the SYN's time */
+};
+_Static_assert(sizeof(struct embryo) == 80, "struct embryo: 80 bytes");
+
+static inline uint64_t emb_id(const struct embryo *e)
+{
+	return (uint64_t)e->id_hi << 32 | e->id_lo;
+}
+
+static inline uint64_t emb_pkt(const struct embryo *e)
+{
+	return (uint64_t)e->pkt_hi << 32 | e->pkt_lo;
+}
 
 
 /* Finished connections wait out their grace period in rings, in the
@@ -71,6 +121,7 @@ enum { L_NONE = 0, L_EMBRYO };
 #define REF_POS_MASK 0x3fffffffu
 #define REF_SEAL 0x40000000u       /* 01: a seal */
 #define REF_TOMB 0x80000000u       /* 10: a tomb; 00: a slot; 11: NONE */
+#define REF_EMBRYO REF_SEAL        /* 01 in ft (seals are only in fs) */
 
 struct ring {
 	char **chunks;             /* circular, cap_chunks (a power of two) */
@@ -127,9 +178,13 @@ struct az {
 	struct pool conns;         /* struct conn */
 	struct pool exts;          /* struct conn_ext */
 	struct pool rps;           /* struct rstpair */
+	struct pool embs;          /* struct embryo */
 	struct ring tombs;         /* struct conn, finished, by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
-	struct dlist embryo;       /* SYN only, in order of last activity */
+	struct dlist embryo;       /* SYN only, in order of last activity:
+	                              slots (a SYN repeated) */
+	struct dlist cembryo;      /* and embryos (struct embryo), likewise */
+	uint8_t compact;           /* COMPACT_*: when to make embryos */
 	uint64_t next_id;
 	size_t live;
 	uint32_t last;             /* connection of the previous segment: the
@@ -177,6 +232,13 @@ static inline struct seal *seal_at(const struct az *az, uint64_t pos)
 }
 
 static inline bool is_tomb(uint32_t ref) { return (ref >> 30) == 2; }
+/* in ft; in fs the same tag is a seal */
+static inline bool is_embryo(uint32_t ref) { return (ref >> 30) == 1; }
+
+static inline struct embryo *embryo_at(const struct az *az, uint32_t ref)
+{
+	return pool_at(&az->embs, ref & REF_POS_MASK);
+}
 static inline bool is_seal(uint32_t ref) { return (ref >> 30) == 1; }
 
 /* The position in R that a ring reference names (see struct ring). */
@@ -216,8 +278,25 @@ void store_list_append(struct az *az, struct conn *c, uint8_t which);
 void store_list_unlink(struct az *az, struct conn *c);
 
 /* A new connection is about to be made: keep the store under its bound
- * (see az_new in analyzer.h). */
-void store_make_room(struct az *az);
+ * (see az_new in analyzer.h). embryo: as an embryo, else a slot. */
+void store_make_room(struct az *az, bool embryo);
+
+/* A new embryo for the SYN s (no ACK/FIN/RST, no payload) of a tuple not
+ * in the tables: k, hash, src_is_lo as for the table; id its connection
+ * id. Returns false (nothing changed) without memory. */
+bool store_embryo_new(struct az *az, const struct flow_key *k, uint32_t hash,
+                      bool src_is_lo, const struct dec_tcp *s, double t,
+                      uint64_t idx, uint64_t id);
+
+/* Take the embryo ref off its list (it is about to be promoted: the
+ * memory bound must not choose it). */
+void store_embryo_hold(struct az *az, uint32_t ref);
+
+/* Forget the embryo ref: the table entry was replaced or removed. */
+void store_embryo_free(struct az *az, uint32_t ref);
+
+/* Summarize the embryo ref (through azi_conn_close) and forget it. */
+void store_embryo_close(struct az *az, uint32_t ref);
 
 /* Bytes the store holds now. */
 size_t store_mem_used(const struct az *az);
@@ -263,6 +342,14 @@ void store_finished(struct az *az, struct conn *c);
 
 /* Summarize c, hand it out (on_conn, retained), count it, free its slot. */
 void azi_conn_close(struct az *az, struct conn *c, double end_time);
+/* Fill c (a slot with the extension x, or a struct on the stack with x
+ * NULL) with the connection embryo e stands for: what conn_new and
+ * tracking its SYN made of it (but the timeline, the lists and c->self,
+ * which are the caller's). */
+void azi_embryo_fill(struct az *az, struct conn *c, const struct embryo *e,
+                     struct conn_ext *x);
+/* The SYN e recorded, as the decoder gave it (what tracking reads). */
+void azi_embryo_syn(const struct embryo *e, struct dec_tcp *s);
 /* ---- a connection's record and the totals (summary.c) ---- */
 
 /* The teardown kind, as analyzer.h's enum az_kind says it. */

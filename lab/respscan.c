@@ -99,6 +99,7 @@ static void status_line(struct rsp_scan *r, const char *l, size_t n)
 			c->status = r->status;
 			c->complete = false;
 			c->bytes = r->msg_bytes;
+			c->wire_start = c->wire_end = 0;
 		} else {
 			r->open = -1;
 		}

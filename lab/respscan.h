@@ -27,6 +27,11 @@ struct rsp_record {
 	uint16_t status;
 	bool complete;           /* every byte of its body arrived */
 	uint64_t bytes;          /* head + body bytes seen so far */
+	/* where it travelled in the server's byte stream (relative sequence
+	 * numbers, the first byte 1), set by a caller whose bytes are not the
+	 * wire's (TLS): the delivery its first byte came in, and just past
+	 * the delivery that completed it; 0: not known */
+	uint64_t wire_start, wire_end;
 };
 
 struct rsp_scan {

@@ -36,6 +36,7 @@
 #include "lab/rawtcp.h"
 #include "lab/runtarget.h"
 #include "lab/sockdiag.h"
+#include "lab/tlsclient.h"
 
 #define DEFAULT_INTERVAL_US 50000
 #define SETTLE_EXTRA_US     100000   /* after the steps: packets in flight */
@@ -87,6 +88,16 @@ struct rconn {
 	bool dropped_noted;
 	uint64_t resp_cursor;
 	struct rsp_scan http;
+	/* TLS (the scenario's `tls`, or run --tls): OpenSSL turns the steps'
+	 * plaintext into records (tls_pump sends them) and the server's
+	 * records into what rsp_feed reads */
+	bool tls_on;
+	struct tlsc *tls;
+	bool tls_stop_sends;           /* after the server's close_notify */
+	uint64_t tls_wire;             /* server stream bytes fed to TLS */
+	bool tb_on;                    /* a body being written through TLS */
+	uint64_t tb_left, tb_rate;
+	uint32_t tb_chunk, tb_gen;
 };
 
 enum phase { PH_RUNNING = 0, PH_SETTLE, PH_CLEANUP, PH_FINISHED };
@@ -127,6 +138,7 @@ struct runner {
 	uint16_t *kports;              /* this sample's FIN_WAIT_2 peers */
 	size_t n_kports, cap_kports;
 	bool kports_oom;
+	FILE *keylog;                  /* TLS session keys, opened on first use */
 	/* trouble */
 	bool fatal, interrupted;
 	char err[256];
@@ -473,6 +485,230 @@ static bool conn_closed(const struct rconn *rc)
 	return rc->k && rawtcp_conn_state(rc->k) == RAWTCP_CLOSED;
 }
 
+
+/* ---- TLS over the raw client --------------------------------------------- *
+ * A connection with TLS (the scenario's `tls`, or run --tls) runs its
+ * handshake when TCP's is done, and `connect` waits for both. What a step
+ * sends is plaintext for OpenSSL (lab/tlsclient.c); what OpenSSL writes
+ * for the wire goes into the raw client's send stream in pieces of 16 KiB
+ * (a piece waits while the send buffer is full); what arrives is fed to
+ * OpenSSL in order and the plaintext goes to the response scanner, so
+ * expectations on responses judge the decrypted view. A body is written
+ * through TLS by a paced generator of its own (tls_body_tick). The session
+ * keys go to an NSS key log beside the capture, so Wireshark can decrypt
+ * it. */
+
+#define TLS_PIECE   16384
+#define TB_GEN_FLAG 0x80000000u        /* a connection timer for the body */
+
+static void tls_settings(const struct runner *R, struct scn_tls *t)
+{
+	if (R->scn->tls.on) {
+		*t = R->scn->tls;
+	} else {
+		memset(t, 0, sizeof *t);
+		t->on = R->cfg->tls;
+		t->version = R->cfg->tls_version;
+		t->close_notify = true;
+	}
+	if (!t->sni[0] && R->cfg->tls_sni)
+		snprintf(t->sni, sizeof t->sni, "%s", R->cfg->tls_sni);
+}
+
+/* The capture's path with ".keys" for ".pcap" (or added). */
+static char *keylog_path(const struct runner *R)
+{
+	const char *c = R->cfg->capture_path;
+	size_t n = strlen(c);
+	char *p;
+
+	if (R->cfg->tls_keylog)
+		return strdup(R->cfg->tls_keylog);
+	if (n > 5 && !strcmp(c + n - 5, ".pcap"))
+		n -= 5;
+	p = malloc(n + 6);
+	if (p) {
+		memcpy(p, c, n);
+		memcpy(p + n, ".keys", 6);
+	}
+	return p;
+}
+
+/* Queue what OpenSSL has for the wire; false if some must wait for room
+ * in the send buffer (or the connection can send no more). */
+static bool tls_pump(struct rconn *rc)
+{
+	char err[200];
+	const uint8_t *p;
+	size_t n;
+
+	while ((n = tlsc_peek_out(rc->tls, &p)) > 0) {
+		if (n > TLS_PIECE)
+			n = TLS_PIECE;
+		if (rawtcp_send(rc->k, p, n, err, sizeof err) < 0) {
+			if (!strstr(err, "send buffer full") && !rc->dropped_noted) {
+				note(rc, "TLS: %s", err);
+				rc->dropped_noted = true;
+			}
+			return false;
+		}
+		tlsc_drop_out(rc->tls, n);
+	}
+	return true;
+}
+
+/* TCP's handshake is done: start TLS's. */
+static void tls_start(struct runner *R, struct rconn *rc)
+{
+	struct scn_tls t;
+	char err[256];
+
+	tls_settings(R, &t);
+	if (!R->keylog && R->o && !R->o->keylog_path) {
+		R->o->keylog_path = keylog_path(R);
+		if (R->o->keylog_path && !(R->keylog = fopen(R->o->keylog_path, "w")))
+			note(rc, "TLS key log %s: %s", R->o->keylog_path, strerror(errno));
+	}
+	struct tlsc_opts o = {
+		.sni = t.sni[0] ? t.sni : NULL, .version = t.version,
+		.alpn = t.alpn[0] ? t.alpn : NULL, .verify = t.verify, .keylog = R->keylog,
+	};
+	rc->tls = tlsc_new(&o, err, sizeof err);
+	if (!rc->tls) {
+		note(rc, "%s", err);
+		rawtcp_abort(rc->k);
+		return;
+	}
+	if (tlsc_handshake(rc->tls, err, sizeof err) < 0) {
+		note(rc, "%s", err);
+		rawtcp_abort(rc->k);
+		return;
+	}
+	tls_pump(rc);
+}
+
+/* Server bytes arrived (in order): through OpenSSL to the scanner. */
+static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
+{
+	char err[256];
+	uint8_t plain[16384];
+	ssize_t got;
+
+	if (!rc->tls)
+		return;
+	if (tlsc_feed(rc->tls, p, n) < 0) {
+		note(rc, "TLS: input refused");
+		return;
+	}
+	if (!tlsc_done(rc->tls)) {
+		int h = tlsc_handshake(rc->tls, err, sizeof err);
+		tls_pump(rc);
+		if (h < 0) {
+			note(rc, "%s", err);
+			rawtcp_abort(rc->k);
+			return;
+		}
+		if (h == 0)
+			return;
+		snprintf(rc->out->tls_version, sizeof rc->out->tls_version, "%s",
+		         tlsc_version(rc->tls));
+	}
+	uint64_t before = rc->tls_wire;
+	rc->tls_wire += n;
+	while ((got = tlsc_read(rc->tls, plain, sizeof plain, err, sizeof err)) > 0)
+		rsp_feed(&rc->http, plain, (size_t)got);
+	if (got < 0)
+		note(rc, "%s", err);
+	/* where each response travelled on the wire, as far as deliveries
+	 * tell: the finding's bytes at risk are wire bytes */
+	for (uint32_t i = 0; i < rc->http.n_records; i++) {
+		struct rsp_record *r = &rc->http.rec[i];
+		if (!r->wire_start)
+			r->wire_start = before + 1;
+		if (r->complete && !r->wire_end)
+			r->wire_end = rc->tls_wire + 1;
+	}
+	if (tlsc_peer_closed(rc->tls) && !rc->out->tls_peer_close_notify) {
+		struct scn_tls t;
+		tls_settings(R, &t);
+		rc->out->tls_peer_close_notify = true;
+		rc->tls_stop_sends = t.stop_after_close_notify;
+	}
+	tls_pump(rc); /* alerts, key updates */
+}
+
+/* Our close_notify, ahead of our FIN, unless the scenario says never. */
+static void tls_close(struct runner *R, struct rconn *rc)
+{
+	struct scn_tls t;
+
+	if (!rc->tls || !tlsc_done(rc->tls))
+		return;
+	tls_settings(R, &t);
+	if (t.close_notify && tlsc_close_notify(rc->tls) == 0)
+		tls_pump(rc);
+}
+
+static void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
+{
+	char err[200];
+	uint64_t cookie = (uint64_t)(rc->idx + 1) << 40 |
+	                  (uint64_t)(R->seq & 0xff) << 32 | (++rc->tb_gen | TB_GEN_FLAG);
+	if (!rawtcp_timer_add(R->c, rawtcp_now_us() + after_us, cookie, err, sizeof err))
+		fatal(R, "%s", err);
+}
+
+static void fin_check(struct runner *R, struct rconn *rc);
+static bool try_unblock(struct runner *R, struct rconn *rc);
+
+/* The body through TLS: a chunk of the pattern each tick (at the
+ * scenario's rate), as many as the send buffer takes when unpaced. */
+static void tls_body_tick(struct runner *R, struct rconn *rc)
+{
+	static const char pattern[] = "lingerlab body through TLS 0123456789abcdefghijklmnopqrstuvwxyz\n";
+	uint8_t chunk[TLS_PIECE];
+	char err[256];
+
+	if (!rc->tb_on)
+		return;
+	if (conn_closed(rc) || rc->peer_rst || rc->tls_stop_sends) {
+		rc->tb_on = false;
+		rc->body_active = false;
+		if (try_unblock(R, rc))
+			advance(R, rc);
+		return;
+	}
+	for (int k = 0; k < 64 && rc->tb_left > 0; k++) {
+		if (!tls_pump(rc)) {               /* the wire is full: wait */
+			tls_body_arm(R, rc, SEND_RETRY_US);
+			return;
+		}
+		size_t n = rc->tb_chunk < rc->tb_left ? rc->tb_chunk : (size_t)rc->tb_left;
+		for (size_t i = 0; i < n; i++)
+			chunk[i] = (uint8_t)pattern[i % (sizeof pattern - 1)];
+		if (tlsc_write(rc->tls, chunk, n, err, sizeof err) < 0) {
+			note(rc, "%s", err);
+			rc->tb_left = 0;
+			break;
+		}
+		rc->tb_left -= n;
+		tls_pump(rc);
+		if (rc->tb_rate > 0 && rc->tb_left > 0) {
+			tls_body_arm(R, rc, (uint64_t)n * 1000000 / rc->tb_rate);
+			return;
+		}
+	}
+	if (rc->tb_left > 0) {
+		tls_body_arm(R, rc, 0);
+		return;
+	}
+	rc->tb_on = false;
+	rc->body_active = false;
+	fin_check(R, rc);
+	if (try_unblock(R, rc))
+		advance(R, rc);
+}
+
 /* FIN policy: send our FIN when the policy says it is time. */
 static void fin_check(struct runner *R, struct rconn *rc)
 {
@@ -493,9 +729,9 @@ static void fin_check(struct runner *R, struct rconn *rc)
 	if (!go)
 		return;
 	rc->shut = true;
+	tls_close(R, rc);
 	if (rawtcp_shutdown(rc->k, err, sizeof err) < 0)
 		note(rc, "fin: %s", err);
-	(void)R;
 }
 
 static void conn_done(struct runner *R, struct rconn *rc)
@@ -566,7 +802,7 @@ static bool try_unblock(struct runner *R, struct rconn *rc)
 	struct rawtcp_conn_info info;
 	switch (rc->bl) {
 	case BL_CONNECT:
-		if (rc->established) {
+		if (rc->established && (!rc->tls_on || (rc->tls && tlsc_done(rc->tls)))) {
 			unblock(R, rc);
 			return true;
 		}
@@ -638,7 +874,12 @@ static void conn_timer_fired(struct runner *R, struct rconn *rc)
 	case BL_CONNECT:
 		fmt_dur(st->u.connect.timeout_us ? st->u.connect.timeout_us
 		                                 : SCN_DEFAULT_WAIT_US, d, sizeof d);
-		note(rc, "line %u: connect timed out after %s", st->line, d);
+		if (rc->established && rc->tls_on)
+			note(rc, "line %u: TLS handshake timed out after %s (%s)", st->line, d,
+			     rc->tls_wire ? "the server's answer did not finish it"
+			                  : "the server sent nothing back: not a TLS server?");
+		else
+			note(rc, "line %u: connect timed out after %s", st->line, d);
 		rawtcp_abort(rc->k);
 		conn_failed(R, rc);
 		return;
@@ -678,6 +919,34 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 		if (!rc->dropped_noted)
 			note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
 		rc->dropped_noted = true;
+		return;
+	}
+	if (rc->tls_on && rc->tls_stop_sends) {
+		if (!rc->dropped_noted)
+			note(rc, "line %u: %s not sent: the server's close_notify arrived",
+			     st->line, scn_step_name(st->kind));
+		rc->dropped_noted = true;
+		return;
+	}
+	if (rc->tls_on && rc->tls) {
+		if (st->kind == SCN_BODY) {
+			rc->tb_on = true;
+			rc->body_active = true;
+			rc->tb_left = st->u.body.size;
+			rc->tb_rate = st->u.body.rate;
+			rc->tb_chunk = st->u.body.chunk && st->u.body.chunk < TLS_PIECE
+			               ? st->u.body.chunk : TLS_PIECE;
+			tls_body_arm(R, rc, 0);
+			return;
+		}
+		if (tlsc_write(rc->tls, p, n, err, sizeof err) < 0) {
+			note(rc, "line %u: %s", st->line, err);
+			return;
+		}
+		tls_pump(rc);
+		if (request_head >= 0)
+			rsp_request(&rc->http, request_head == 1);
+		fin_check(R, rc);
 		return;
 	}
 	int r = st->kind == SCN_BODY
@@ -779,6 +1048,7 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 	case SCN_SHUTDOWN:
 		if (!rc->shut && !conn_closed(rc) && !rc->vanished) {
 			rc->shut = true;
+			tls_close(R, rc);
 			if (rawtcp_shutdown(rc->k, err, sizeof err) < 0)
 				note(rc, "line %u: %s", st->line, err);
 		}
@@ -838,6 +1108,10 @@ static void scenario_deadline(struct runner *R)
 		unsigned line = cur_line(rc);
 		if (rc->st == RC_PENDING)
 			note(rc, "not started before the scenario's timeout");
+		else if (rc->bl == BL_CONNECT && rc->established && rc->tls_on)
+			note(rc, "line %u: the TLS handshake was not over at the scenario's "
+			     "timeout (%s)", line, rc->tls_wire ? "the server's answer was not "
+			     "TLS enough to finish it" : "the server sent nothing back: not a TLS server?");
 		else
 			note(rc, "line %u: abandoned at the scenario's timeout", line);
 		conn_done(R, rc);
@@ -934,6 +1208,11 @@ static void on_timer(struct runner *R, uint64_t cookie)
 	if (idx >= R->n_rc || ((cookie >> 32) & 0xff) != (R->seq & 0xff))
 		return; /* a timer of an earlier scenario */
 	struct rconn *rc = &R->rc[idx];
+	if (gen & TB_GEN_FLAG) {
+		if (rc->tb_on && (rc->tb_gen | TB_GEN_FLAG) == gen)
+			tls_body_tick(R, rc);
+		return;
+	}
 	if (!rc->timer_on || rc->tgen != gen)
 		return;
 	rc->timer_on = false;
@@ -952,12 +1231,17 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 	switch (ev->type) {
 	case RAWTCP_EV_CONNECTED:
 		rc->established = true;
+		if (rc->tls_on)
+			tls_start(R, rc);
 		break;
 	case RAWTCP_EV_DATA: {
 		/* the "application" reads everything at once */
 		const uint8_t *p;
 		size_t n = rawtcp_peek(rc->k, &p);
-		rsp_feed(&rc->http, p, n);
+		if (rc->tls_on)
+			tls_input(R, rc, p, n);
+		else
+			rsp_feed(&rc->http, p, n);
 		rawtcp_consume(rc->k, n);
 		break;
 	}
@@ -1077,6 +1361,7 @@ static int play(struct runner *R, struct run_scenario *rs)
 			rc->fin = SCN_FIN_CLOSE;
 			rc->after_fin_continue = true;
 			rc->after_rst_continue = false;
+			rc->tls_on = scn->tls.on || R->cfg->tls;
 			rsp_init(&rc->http);
 			int64_t delay = (int64_t)i * grp->stagger_us;
 			if (delay > 0) {
@@ -1110,11 +1395,14 @@ static int play(struct runner *R, struct run_scenario *rs)
 		fatal(R, "write capture: %s: %s", R->cfg->capture_path, strerror(stats.dump_errno));
 
 	/* leftovers of an interrupted or failed scenario */
-	for (size_t i = 0; i < R->n_rc; i++)
+	for (size_t i = 0; i < R->n_rc; i++) {
 		if (R->rc[i].k) {
 			rawtcp_conn_release(R->rc[i].k);
 			R->rc[i].k = NULL;
 		}
+		tlsc_free(R->rc[i].tls);
+		R->rc[i].tls = NULL;
+	}
 	free(R->rc);
 	R->rc = NULL;
 	R->n_rc = 0;
@@ -1140,6 +1428,7 @@ void run_outcome_free(struct run_outcome *o)
 	free(o->cleanup_rst_packets);
 	free(o->command);
 	free(o->capture_path);
+	free(o->keylog_path);
 	az_free(o->az);
 	free(o);
 }
@@ -1452,6 +1741,8 @@ out:
 	}
 	if (R.sd)
 		sockdiag_close(R.sd);
+	if (R.keylog)
+		fclose(R.keylog);
 	if (R.target) {
 		launch_stop(R.target, NULL, msg, sizeof msg);
 		launch_free(R.target);

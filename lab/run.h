@@ -103,6 +103,13 @@ struct run_config {
 	bool filter_kernel_rst;     /* install the RST filter */
 	bool allow_kernel_rst;      /* run without it (the leak check will
 	                               fail the run: a negative control) */
+	/* TLS for every scenario (`run --tls`): as a scenario's own `tls`
+	 * statement with these settings; a scenario's statement wins */
+	bool tls;
+	int tls_version;            /* 0 any, 12, 13 */
+	const char *tls_sni;        /* NULL: none */
+	const char *tls_keylog;     /* NSS key log file; NULL: the capture's
+	                               path with .keys for .pcap */
 	/* what the run changes on the host, one line each, as it happens
 	 * (remote targets); NULL: silent */
 	void (*say)(void *arg, const char *line);
@@ -162,6 +169,9 @@ struct run_conn {
 	struct rsp_record rec[RSP_MAX_RECORDS];
 	bool http_failed;           /* the stream stopped looking like HTTP */
 	char note[200];             /* timeouts, abandoned steps, errors */
+	char tls_version[16];       /* "TLSv1.3" once a TLS handshake is done,
+	                               "" (no TLS, or it failed: see note) */
+	bool tls_peer_close_notify; /* the server's close_notify arrived */
 	/* the analyzer's view (valid when az_id != 0) */
 	enum az_kind kind;
 	enum az_initiator initiator;
@@ -194,6 +204,10 @@ struct run_finding {
 	size_t index;               /* for az_finding() */
 	bool lab_artefact;          /* its rst_packet is a clean-up RST: listed,
 	                               but counted nowhere and never judged */
+	/* TLS: the response at risk as the lab's decrypted view places it
+	 * (the analyzer sees only records); 0: none or not TLS */
+	uint32_t tls_response;      /* 1-based */
+	uint16_t tls_status;
 };
 
 struct run_expect_result {
@@ -275,6 +289,8 @@ struct run_outcome {
 	uint64_t filter_dropped;    /* RSTs it dropped */
 	/* lab */
 	char *capture_path;
+	char *keylog_path;          /* TLS session keys (NSS key log), NULL if
+	                               no scenario ran TLS */
 	char server_ns[16], client_ns[16];
 	int64_t rtt_us;             /* the run's default */
 	uint64_t leaked_rst;        /* whole run */

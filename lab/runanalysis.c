@@ -282,6 +282,20 @@ static int take_finding(struct run_outcome *o, struct run_scenario *rs,
 	rs->findings = nv;
 	struct run_finding *rf = &rs->findings[rs->n_findings++];
 	rf->index = i;
+	rf->tls_response = 0;
+	rf->tls_status = 0;
+	if (c->tls_version[0] && f->sender == AZ_SERVER) {
+		/* the first response with wire bytes in the at-risk range */
+		uint64_t lo = f->data_end - f->bytes_at_risk_at_server, hi = f->data_end;
+		for (uint32_t k = 0; k < c->n_records && k < RSP_MAX_RECORDS; k++) {
+			const struct rsp_record *r = &c->rec[k];
+			if ((r->wire_end == 0 || r->wire_end > lo) && r->wire_start < hi) {
+				rf->tls_response = k + 1;
+				rf->tls_status = r->status;
+				break;
+			}
+		}
+	}
 	/* matched by packet, else by time (a connection the runner reset had
 	 * sent no RST of its own: that would have closed it) */
 	rf->lab_artefact = f->sender == AZ_CLIENT && c->cleanup_rst &&

@@ -63,7 +63,7 @@ struct parser {
 	size_t total_steps;
 	size_t exp_cap;
 	bool have_scenario, have_about, have_host, have_rtt, have_conns,
-	     have_timeout, have_fin_timeout;
+	     have_timeout, have_fin_timeout, have_tls;
 	unsigned conns_line, conns_col;
 };
 
@@ -720,6 +720,78 @@ static bool st_fin_timeout(struct parser *ps, const struct tok *kw)
 		return false;
 	}
 	ps->s->tcp_fin_timeout = (uint32_t)(us / 1000000);
+	return expect_end(ps);
+}
+
+/* tls [version 1.2|1.3] [sni "NAME"] [alpn "PROTO"] [verify]
+ *     [close-notify send|never] [after close-notify continue|stop] */
+static bool st_tls(struct parser *ps, const struct tok *kw)
+{
+	struct scn_tls *T = &ps->s->tls;
+	if (!once(ps, kw, &ps->have_tls))
+		return false;
+	T->on = true;
+	T->close_notify = true;
+	const struct tok *t;
+	while ((t = peek(ps)) != NULL) {
+		ps->cur++;
+		if (tok_is(t, "version")) {
+			const struct tok *v = next(ps);
+			if (tok_is(v, "1.2"))
+				T->version = 12;
+			else if (tok_is(v, "1.3"))
+				T->version = 13;
+			else {
+				fail_tok(ps, v, "a TLS version: 1.2 or 1.3");
+				return false;
+			}
+		} else if (tok_is(t, "sni") || tok_is(t, "alpn")) {
+			bool sni = tok_is(t, "sni");
+			struct scn_bytes b = { 0 };
+			size_t cap = sni ? sizeof T->sni : sizeof T->alpn;
+			if (!get_strings(ps, &b))
+				return false;
+			if (b.len == 0 || b.len >= cap || memchr(b.data, '\0', b.len)) {
+				fail_tok(ps, &ps->toks[ps->cur - 1], "%s of 1 to %zu bytes without NUL",
+				         sni ? "a server name" : "an ALPN protocol", cap - 1);
+				free(b.data);
+				return false;
+			}
+			memcpy(sni ? T->sni : T->alpn, b.data, b.len);
+			(sni ? T->sni : T->alpn)[b.len] = '\0';
+			free(b.data);
+		} else if (tok_is(t, "verify")) {
+			T->verify = true;
+		} else if (tok_is(t, "close-notify")) {
+			const struct tok *v = next(ps);
+			if (tok_is(v, "send"))
+				T->close_notify = true;
+			else if (tok_is(v, "never"))
+				T->close_notify = false;
+			else {
+				fail_tok(ps, v, "\"send\" or \"never\"");
+				return false;
+			}
+		} else if (tok_is(t, "after")) {
+			const struct tok *v = next(ps);
+			if (!tok_is(v, "close-notify")) {
+				fail_tok(ps, v, "\"close-notify\"");
+				return false;
+			}
+			v = next(ps);
+			if (tok_is(v, "continue"))
+				T->stop_after_close_notify = false;
+			else if (tok_is(v, "stop"))
+				T->stop_after_close_notify = true;
+			else {
+				fail_tok(ps, v, "\"continue\" or \"stop\"");
+				return false;
+			}
+		} else {
+			fail_tok(ps, t, "version, sni, alpn, verify, close-notify or after");
+			return false;
+		}
+	}
 	return expect_end(ps);
 }
 
@@ -1407,7 +1479,7 @@ static bool statement(struct parser *ps)
 	                    ? "repeat" : "parallel";
 
 	static const char *top_only[] = { "scenario", "about", "host", "rtt",
-		"connections", "timeout", "tcp_fin_timeout", "expect", "parallel", NULL };
+		"connections", "timeout", "tcp_fin_timeout", "tls", "expect", "parallel", NULL };
 	for (size_t i = 0; !top && top_only[i]; i++)
 		if (tok_is(kw, top_only[i])) {
 			fail_tok(ps, kw, "a step inside \"%s\"", block);
@@ -1421,6 +1493,7 @@ static bool statement(struct parser *ps)
 	if (tok_is(kw, "connections")) return st_connections(ps, kw);
 	if (tok_is(kw, "timeout"))     return st_timeout(ps, kw);
 	if (tok_is(kw, "tcp_fin_timeout")) return st_fin_timeout(ps, kw);
+	if (tok_is(kw, "tls"))         return st_tls(ps, kw);
 	if (tok_is(kw, "expect"))      return st_expect(ps, kw);
 	if (tok_is(kw, "parallel"))    return st_parallel(ps, kw);
 	if (tok_is(kw, "repeat"))      return st_repeat(ps, kw);

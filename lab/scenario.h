@@ -217,6 +217,22 @@ struct scn_expect {
 	enum scn_response_check check;
 };
 
+/* `tls ...`: every connection runs a TLS handshake after TCP's, and its
+ * sends and reads go through TLS (the lab's raw client with OpenSSL over
+ * memory BIOs: lab/tlsclient.c). */
+#define SCN_TLS_MAX_NAME 255
+struct scn_tls {
+	bool on;
+	int version;               /* 0 any, 12 or 13 */
+	char sni[SCN_TLS_MAX_NAME + 1]; /* "" : none (the run may supply one) */
+	char alpn[64];             /* "" : none */
+	bool verify;               /* verify the certificate (default: not) */
+	bool close_notify;         /* send close_notify before our FIN
+	                              (default true; `close-notify never`) */
+	bool stop_after_close_notify; /* send nothing after the server's
+	                              close_notify (`after close-notify stop`) */
+};
+
 struct scn_scenario {
 	char name[SCN_MAX_NAME + 1];
 	char *file;                /* as given to the parser */
@@ -225,6 +241,7 @@ struct scn_scenario {
 	int64_t rtt_us;            /* `rtt`, -1 if none (the run's default) */
 	int64_t timeout_us;        /* `timeout`, SCN_DEFAULT_TIMEOUT_US if none */
 	uint32_t tcp_fin_timeout;  /* `tcp_fin_timeout`, seconds; 0 if none */
+	struct scn_tls tls;        /* `tls`, .on false if none */
 	struct scn_group groups[SCN_MAX_GROUPS]; /* [0] = top-level steps */
 	size_t n_groups;
 	uint32_t total_connections;

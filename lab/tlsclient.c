@@ -180,6 +180,27 @@ size_t tlsc_take_out(struct tlsc *t, uint8_t *buf, size_t max)
 	return got;
 }
 
+size_t tlsc_peek_out(struct tlsc *t, const uint8_t **p)
+{
+	char *d = NULL;
+	long n = BIO_get_mem_data(t->wbio, &d);
+
+	*p = (const uint8_t *)d;
+	return n > 0 ? (size_t)n : 0;
+}
+
+void tlsc_drop_out(struct tlsc *t, size_t n)
+{
+	uint8_t sink[4096];
+
+	while (n > 0) {
+		size_t got = 0;
+		if (BIO_read_ex(t->wbio, sink, n < sizeof sink ? n : sizeof sink, &got) != 1 || got == 0)
+			return;
+		n -= got;
+	}
+}
+
 int tlsc_feed(struct tlsc *t, const uint8_t *p, size_t n)
 {
 	size_t put = 0;

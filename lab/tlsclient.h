@@ -39,6 +39,12 @@ void tlsc_free(struct tlsc *t);
  * what tlsc_take_out() gives first), -1 failed (message in err). */
 int tlsc_handshake(struct tlsc *t, char *err, size_t errlen);
 
+/* Bytes for the wire without taking them: *p points at them (valid
+ * until the next call on t); the number. tlsc_drop_out() takes n of
+ * them once they are queued on the wire. */
+size_t tlsc_peek_out(struct tlsc *t, const uint8_t **p);
+void tlsc_drop_out(struct tlsc *t, size_t n);
+
 /* Bytes for the wire: up to max of them into buf; the number taken. */
 size_t tlsc_take_out(struct tlsc *t, uint8_t *buf, size_t max);
 size_t tlsc_out_pending(const struct tlsc *t);

@@ -59,6 +59,12 @@ static void usage(FILE *f)
 "                              removed afterwards) and reserve the client's ports\n"
 "  --allow-kernel-rst          --target without the filter: the kernel's RSTs\n"
 "                              leak and the run fails (to see the leak check work)\n"
+"  --tls                       every scenario over TLS (as if each had `tls`); with\n"
+"                              --builtin the target serves TLS (port 443 unless --port)\n"
+"  --tls-version 1.2|1.3       pin the version for --tls\n"
+"  --sni NAME                  the server name TLS sends (--tls and `tls`)\n"
+"  --tls-keylog FILE           the session keys (NSS key log, for Wireshark);\n"
+"                              default: beside the capture, .keys for .pcap\n"
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
 "  --tap                       the results as TAP version 13 on standard output\n"
 "                              (the same content; the summary goes to stderr)\n"
@@ -77,6 +83,9 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit, *serve_user;
+	bool tls;
+	int tls_version;
+	const char *sni, *tls_keylog;
 	bool filter_kernel_rst, allow_kernel_rst;
 	int64_t rtt_us;
 	uint16_t port;
@@ -136,7 +145,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--target") || !strcmp(name, "--port") ||
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
 		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
-		             !strcmp(name, "--serve-user");
+		             !strcmp(name, "--serve-user") || !strcmp(name, "--tls-version") ||
+		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -175,6 +185,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->tap = true;
 		} else if (!strcmp(name, "--serve-user")) {
 			o->serve_user = val;
+		} else if (!strcmp(name, "--tls")) {
+			o->tls = true;
+		} else if (!strcmp(name, "--tls-version")) {
+			if (!strcmp(val, "1.2"))
+				o->tls_version = 12;
+			else if (!strcmp(val, "1.3"))
+				o->tls_version = 13;
+			else
+				return bad_usage("--tls-version: expected 1.2 or 1.3, found '%s'", val);
+		} else if (!strcmp(name, "--sni")) {
+			o->sni = val;
+		} else if (!strcmp(name, "--tls-keylog")) {
+			o->tls_keylog = val;
 		} else if (!strcmp(name, "--filter-kernel-rst")) {
 			o->filter_kernel_rst = true;
 		} else if (!strcmp(name, "--allow-kernel-rst")) {
@@ -281,9 +304,20 @@ int cmd_run(int argc, char **argv)
 
 	struct run_config cfg;
 	memset(&cfg, 0, sizeof cfg);
+	if (o.tls_version && !o.tls) {
+		bad_usage("--tls-version goes with --tls");
+		goto done;
+	}
 	if (o.builtin) {
 		cfg.target.kind = RUN_TARGET_BUILTIN;
 		cfg.target.policy = o.builtin;
+		if (o.tls) {
+			/* the reference server serves what the client speaks */
+			if (o.n_target_args < MAX_TARGET_ARGS)
+				o.target_args[o.n_target_args++] = "--tls";
+			if (!o.port)
+				o.port = 443;
+		}
 		o.target_args[o.n_target_args] = NULL;
 		cfg.target.extra_args = o.n_target_args ? (char *const *)o.target_args : NULL;
 		cfg.target.port = o.port;
@@ -317,6 +351,10 @@ int cmd_run(int argc, char **argv)
 		bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst exclude each other");
 		goto done;
 	}
+	cfg.tls = o.tls;
+	cfg.tls_version = o.tls_version;
+	cfg.tls_sni = o.sni;
+	cfg.tls_keylog = o.tls_keylog;
 	cfg.filter_kernel_rst = o.filter_kernel_rst;
 	cfg.allow_kernel_rst = o.allow_kernel_rst;
 	cfg.say = labcli_say;

@@ -180,6 +180,27 @@ static json_t *client_member(const struct run_scenario *rs)
 	bad |= set(c, "responses", done(resp, rb));
 	bad |= set(c, "reset_seen", json_boolean(rs->reset_seen));
 	bad |= set(c, "bytes_received", jint(rs->bytes_received));
+	/* TLS: the version the handshakes settled on, and how many
+	 * connections got the server's close_notify */
+	const char *ver = NULL;
+	uint64_t cn = 0, tls_conns = 0;
+	for (size_t i = 0; i < rs->n_conns; i++) {
+		if (rs->conns[i].tls_version[0]) {
+			tls_conns++;
+			if (!ver)
+				ver = rs->conns[i].tls_version;
+		}
+		cn += rs->conns[i].tls_peer_close_notify;
+	}
+	if (tls_conns) {
+		json_t *t = json_object();
+		int tb = set(t, "version", json_string(ver));
+		tb |= set(t, "connections", jint(tls_conns));
+		tb |= set(t, "server_close_notify", jint(cn));
+		bad |= set(c, "tls", done(t, tb));
+	} else {
+		bad |= set(c, "tls", json_null());
+	}
 	return done(c, bad);
 }
 
@@ -236,6 +257,16 @@ static json_t *findings_member(const struct run_outcome *o, const struct run_sce
 		eb |= set(e, "bytes_at_risk", jint(f->bytes_at_risk_at_server));
 		eb |= set(e, "impact", json_string(az_impact_name(f->impact)));
 		eb |= set(e, "lab_artefact", json_boolean(rs->findings[i].lab_artefact));
+		if (rs->findings[i].tls_response) {
+			/* under TLS the analyzer sees records; the lab decrypted them */
+			json_t *r = json_object();
+			int rb = set(r, "index", jint(rs->findings[i].tls_response));
+			rb |= set(r, "status", jint(rs->findings[i].tls_status));
+			rb |= set(r, "from", json_string("decrypted"));
+			eb |= set(e, "response", done(r, rb));
+		} else {
+			eb |= set(e, "response", json_null());
+		}
 		bad |= push(a, done(e, eb));
 	}
 	return done(a, bad);
