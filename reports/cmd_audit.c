@@ -78,6 +78,11 @@ static void usage(FILE *f)
 	        "  --allow-kernel-rst   --target without the filter: the kernel's RSTs leak\n"
 	        "                       (exit 4: the negative control of the leak check)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
+	        "  --tls                every scenario over TLS, as for `lingerlab run` (with\n"
+	        "                       --builtin the target serves TLS, port 443 unless --port)\n"
+	        "  --tls-version 1.2|1.3   pin the version for --tls\n"
+	        "  --sni NAME           the server name TLS sends\n"
+	        "  --tls-keylog FILE    the session keys (NSS key log; default DIR/capture.keys)\n"
 	        "  --target-log FILE    keep the target's output in FILE\n"
 	        "  -o, --output DIR     where to write the files (default lingerlab-audit;\n"
 	        "                       created if missing)\n"
@@ -394,7 +399,8 @@ int cmd_audit(int argc, char **argv)
 {
 	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
 	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT, OPT_TAP, OPT_TARGET_LOG,
-	       OPT_CHECK, OPT_BASELINE, OPT_SERVE_USER, OPT_FILTER_RST, OPT_ALLOW_RST };
+	       OPT_CHECK, OPT_BASELINE, OPT_SERVE_USER, OPT_FILTER_RST, OPT_ALLOW_RST,
+	       OPT_TLS, OPT_TLS_VERSION, OPT_SNI, OPT_TLS_KEYLOG };
 	static const struct option longopts[] = {
 		{ "builtin", required_argument, NULL, OPT_BUILTIN },
 		{ "serve", required_argument, NULL, OPT_SERVE },
@@ -411,6 +417,10 @@ int cmd_audit(int argc, char **argv)
 		{ "serve-user", required_argument, NULL, OPT_SERVE_USER },
 		{ "filter-kernel-rst", no_argument, NULL, OPT_FILTER_RST },
 		{ "allow-kernel-rst", no_argument, NULL, OPT_ALLOW_RST },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		{ "tls-version", required_argument, NULL, OPT_TLS_VERSION },
+		{ "sni", required_argument, NULL, OPT_SNI },
+		{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 		{ "tolerance", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -521,6 +531,20 @@ int cmd_audit(int argc, char **argv)
 		case OPT_ALLOW_RST:
 			cfg.allow_kernel_rst = true;
 			break;
+		case OPT_TLS:
+			cfg.tls = true;
+			break;
+		case OPT_TLS_VERSION:
+			if (strcmp(optarg, "1.2") && strcmp(optarg, "1.3"))
+				return bad_usage("--tls-version: expected 1.2 or 1.3, found '%s'", optarg);
+			cfg.tls_version = !strcmp(optarg, "1.2") ? 12 : 13;
+			break;
+		case OPT_SNI:
+			cfg.tls_sni = optarg;
+			break;
+		case OPT_TLS_KEYLOG:
+			cfg.tls_keylog = optarg;
+			break;
 		case 't':
 			if (ntols == MAX_TOLS)
 				return bad_usage("--tolerance: at most %d", MAX_TOLS);
@@ -562,6 +586,16 @@ int cmd_audit(int argc, char **argv)
 		return bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst exclude each other");
 	cfg.say = labcli_say;
 	cfg.say_arg = (void *)PROG;
+	if (cfg.tls_version && !cfg.tls)
+		return bad_usage("%s", "--tls-version goes with --tls");
+	if (cfg.tls && cfg.target.kind == RUN_TARGET_BUILTIN) {
+		/* the reference server serves what the client speaks (as run) */
+		if (ntargs == MAX_TARGET_ARGS)
+			return bad_usage("more than %d --target-arg with --tls", MAX_TARGET_ARGS - 1);
+		targs[ntargs++] = "--tls";
+		if (!port_set)
+			cfg.target.port = 443;
+	}
 	if (kinds && labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;

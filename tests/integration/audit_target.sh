@@ -17,6 +17,27 @@ err=$("$LINGERLAB" audit --builtin close --serve-user nobody 2>&1)
 check_eq "--serve-user without --serve: run's answer" "lingerlab audit: --serve-user only goes with --serve
 (lingerlab audit --help shows the usage)" "$err"
 
+err=$("$LINGERLAB" audit --builtin close --tls-version 1.3 2>&1)
+check_eq "--tls-version without --tls: run's answer" "lingerlab audit: --tls-version goes with --tls
+(lingerlab audit --help shows the usage)" "$err"
+err=$("$LINGERLAB" audit --builtin close --tls --tls-version 1.1 2>&1)
+check_eq "--tls-version 1.1: run's answer" "lingerlab audit: --tls-version: expected 1.2 or 1.3, found '1.1'
+(lingerlab audit --help shows the usage)" "$err"
+
+mkdir -p "$TEST_TMP/scn"
+cp scenarios/clean-close.scn scenarios/pipelined-404.scn "$TEST_TMP/scn/"
+
+# --tls as run has it: the reference target serves TLS on 443, the keys
+# go beside the capture
+if need_root; then
+	"$LINGERLAB" audit --builtin close --tls --tls-version 1.3 --scenarios "$TEST_TMP/scn" \
+		-o "$TEST_TMP/tls" -q 2>"$TEST_TMP/tls.err"
+	check_eq "audit --tls against close: exit 1 (pipelined-404's hazard over TLS)" 1 "$?"
+	check_jq "... on port 443, the hazard found through TLS" "$TEST_TMP/tls/report.json" \
+		'.lab.target.port == 443 and (.scenarios[] | select(.name == "pipelined-404") | .summary.rst_before_ack) == 1'
+	check "... the session keys beside the capture (NSS key log)" grep -q "^CLIENT_HANDSHAKE_TRAFFIC_SECRET " "$TEST_TMP/tls/capture.keys"
+fi
+
 if ! need_root || ! command -v nft >/dev/null; then
 	skip "audit --target needs root and nft (a throwaway namespace)"
 	finish
@@ -38,8 +59,6 @@ tpid=$!
 for ((i = 0; i < 100; i++)); do in_ns ss -Hltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
 before=$(in_ns nft list ruleset)
 
-mkdir -p "$TEST_TMP/scn"
-cp scenarios/clean-close.scn scenarios/pipelined-404.scn "$TEST_TMP/scn/"
 A=(audit --target 127.0.0.1:$PORT --scenarios "$TEST_TMP/scn")
 
 in_ns "$LINGERLAB" "${A[@]}" --filter-kernel-rst -o "$TEST_TMP/f" >"$TEST_TMP/f.out" 2>"$TEST_TMP/f.err"
