@@ -110,9 +110,10 @@ static void usage(FILE *f)
 	        "                       stand before or after it, as with tcpdump\n"
 	        "  -h, --help           this text\n"
 	        "\n"
-	        "exit codes: 0 report written, 2 bad usage or unreadable input, 3 environment\n"
-	        "problem (no permission to capture, an output that cannot be written: full\n"
-	        "disk, I/O error).\n");
+	        "exit codes: 0 report written, 1 a rst_before_ack with --fail-on-hazard, 2 bad\n"
+	        "usage or unreadable input, 3 environment problem (no permission to capture,\n"
+	        "an output that cannot be written: full disk, I/O error), 4 a live capture\n"
+	        "whose kernel dropped packets (the analysis is incomplete).\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -849,6 +850,8 @@ int cmd_analyze(int argc, char **argv)
 		.interface_dropped = ks.interface_dropped,
 		/* the report's verdict says the exit code the process returns */
 		.exit_code = read_err[0] ? LL_EXIT_USAGE :
+		             /* what the kernel dropped was never analyzed (issue 13) */
+		             (have_ks && ks.kernel_dropped) ? LL_EXIT_UNVOUCHED :
 		             (o.fail_on_hazard && az_totals(az)->rst_before_ack > 0) ? 1 : 0,
 	};
 	/* the path was checked (or opened) before reading: a failure now is
@@ -870,9 +873,9 @@ int cmd_analyze(int argc, char **argv)
 		fail("%s", read_err);
 		goto out;
 	}
-	/* Frames the kernel dropped leave the verdict unvouched, but exit 0
-	 * until the CI exit codes exist (issue 10): this line is where
-	 * have_ks && (ks.kernel_dropped || ks.interface_dropped) maps to exit 4. */
+	/* frames the kernel dropped leave the verdict unvouched: exit 4 (the
+	 * interface's own drops, rx_dropped, also count packets no capture
+	 * would ever see, so they are only reported) */
 	rc = in.exit_code;
 out:
 	if (sink.cw)

@@ -7,14 +7,23 @@
  * verdict.
  *
  * TARGET is as in `lingerlab run` (--builtin POLICY | --serve 'CMD' --port
- * N | --target HOST:PORT). The scenarios come from ./scenarios, else from
- * share/lingerlab/scenarios beside the installed binary, else --scenarios.
+ * N | --target HOST:PORT), and so are the other options that make sense
+ * for a whole audit (--rtt, --target-arg, --target-log, --junit, --tap,
+ * --check, -q), with the same one-line answer to a mistyped one. The
+ * scenarios are found as reports/scndirs.h says.
+ *
+ * --baseline BASE.json: audit, then compare with BASE as `diff` does
+ * (diffrep.h) in the same step, write DIR/diff.json and DIR/diff.txt, and
+ * let the comparison decide: exit 1 on a regression, 0 without one (an
+ * expectation that already failed in BASE is no regression; one that held
+ * and fails now is). Exit 4 (the lab cannot vouch for the result) wins
+ * over both; the report's verdict.exit_code is always the exit status.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,29 +34,35 @@
 #include "lab/run.h"
 #include "lab/scenario.h"
 #include "reports/cli.h"
+#include "reports/diffout.h"
+#include "reports/diffrep.h"
 #include "reports/labcli.h"
 #include "reports/junit.h"
+#include "reports/reportfile.h"
+#include "reports/scndirs.h"
+#include "reports/tap.h"
 #include "reports/labreport.h"
 #include "reports/render.h"
 #include "reports/report.h"
 #include "reports/textout.h"
 
 #define PROG "lingerlab audit"
-#define MAX_SCENARIOS 256
+#define MAX_TOLS 64
 #define MAX_TARGET_ARGS 32
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: lingerlab audit TARGET [-o DIR] [--scenarios DIR] [--junit FILE]\n"
-	        "                       [--color=WHEN]\n"
+	        "usage: lingerlab audit TARGET [-o DIR] [--scenarios DIR]... [--baseline BASE.json]\n"
+	        "                       [--junit FILE] [--tap] [-q] [OPTIONS]\n"
 	        "  TARGET: --builtin POLICY [--target-arg ARG]... | --serve COMMAND --port N\n"
 	        "          | --target HOST:PORT\n"
 	        "\n"
 	        "Run every scenario against TARGET in one lab run, write DIR/report.json,\n"
 	        "DIR/report.html and DIR/capture.pcap, and print one row per scenario:\n"
 	        "rst_before_ack, bytes at risk, client (the worst client_impact: what\n"
-	        "the client's TCP lived through), lingered, fin_wait_2 peak, expectations.\n"
+	        "the client's TCP lived through), lingered, fin_wait_2 peak, expectations,\n"
+	        "and under it each expectation that failed.\n"
 	        "\n"
 	        "  --builtin POLICY     the reference target with close policy POLICY\n"
 	        "                       (close, linger, abort, never)\n"
@@ -55,27 +70,154 @@ static void usage(FILE *f)
 	        "  --serve COMMAND      any server command, run by /bin/sh -c in the lab\n"
 	        "  --port N             the port the target listens on (--serve: required;\n"
 	        "                       --builtin: default 80)\n"
-	        "  --target HOST:PORT   a server elsewhere (raw mode refused for now)\n"
+	        "  --target ADDR:PORT   a server on this host's loopback or another host;\n"
+	        "                       needs --filter-kernel-rst\n"
+	        "  --serve-user USER    run the --serve command as USER, not root\n"
+	        "  --filter-kernel-rst  --target: drop this host kernel's RSTs to the target\n"
+	        "                       (as for `lingerlab run`)\n"
+	        "  --allow-kernel-rst   --target without the filter: the kernel's RSTs leak\n"
+	        "                       (exit 4: the negative control of the leak check)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
-	        "  -o DIR               where to write the three files (default\n"
-	        "                       lingerlab-audit; created if missing)\n"
-	        "  --scenarios DIR      the scenario scripts (*.scn) to run (default:\n"
-	        "                       ./scenarios, else share/lingerlab/scenarios beside\n"
-	        "                       the installed binary)\n"
+	        "  --tls                every scenario over TLS, as for `lingerlab run` (with\n"
+	        "                       --builtin the target serves TLS, port 443 unless --port)\n"
+	        "  --tls-version 1.2|1.3   pin the version for --tls\n"
+	        "  --sni NAME           the server name TLS sends\n"
+	        "  --tls-keylog FILE    the session keys (NSS key log; default DIR/capture.keys)\n"
+	        "  --target-log FILE    keep the target's output in FILE\n"
+	        "  -o, --output DIR     where to write the files (default lingerlab-audit;\n"
+	        "                       created if missing)\n"
+	        "  --scenarios DIR      the scenario scripts (*.scn) to run; repeatable (a\n"
+	        "                       file name an earlier DIR has is left out). Default:\n"
+	        "                       $LINGERLAB_SCENARIOS (DIR:DIR...), else\n"
+	        "                       share/lingerlab/scenarios beside the binary, else\n"
+	        "                       ../scenarios beside it (a build tree), else ./scenarios\n"
+	        "  --baseline BASE.json compare with an earlier audit as `lingerlab diff` does:\n"
+	        "                       DIR/diff.json and DIR/diff.txt; exit 1 on a\n"
+	        "                       regression, 0 without (failures BASE had too pass)\n"
+	        "  -t, --tolerance KEY=VALUE   the comparison's tolerances, as in `diff`\n"
 	        "  --junit FILE         also write the results as JUnit XML (CI systems: one\n"
 	        "                       testcase per scenario, a failure per expectation)\n"
+	        "  --tap                the results as TAP version 13 on standard output (the\n"
+	        "                       same content; the table goes to standard error)\n"
+	        "  --check              only find and parse the scenarios, and list them\n"
+	        "  -q, --quiet          no table\n"
 	        "  --color=WHEN         auto (default), always, never\n"
 	        "  -h, --help           show this help\n"
 	        "\n"
-	        "Needs root. Exit status: 0 every expectation holds, 1 some failed or a\n"
-	        "client-side RST leaked, 2 bad usage or script, 3 environment problem\n"
-	        "(not root, no network namespaces, a capture or report that cannot be\n"
-	        "written: full disk); nothing is created when the lab cannot be built.\n");
+	        "Needs root (not with --check). Exit status: 0 every expectation holds (with\n"
+	        "--baseline: nothing regressed), 1 some failed (with --baseline: a\n"
+	        "regression), 2 bad usage, script or baseline, 3 environment problem (not\n"
+	        "root, no network namespaces, a capture or report that cannot be written:\n"
+	        "full disk), 4 the lab could not vouch for the result (leaked RSTs, packets\n"
+	        "the capture dropped, a lab that could not be removed); nothing is created\n"
+	        "when the lab cannot be built.\n");
 }
 
-static int cmp_str(const void *a, const void *b)
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	tout_fprintf(stderr, PROG ": ");
+	tout_vfprintf(stderr, fmt, ap);
+	tout_fprintf(stderr, "\n(" PROG " --help shows the usage)\n");
+	va_end(ap);
+	return LL_EXIT_USAGE;
+}
+
+/* getopt_long's '?' or ':' (opterr 0) as `run` words it: "unknown option
+ * '--frob'", "--junit needs a value", "--tap takes no value". */
+static int option_error(int opt, char **argv)
+{
+	const char *a = argv[optind - 1];
+	size_t n = strcspn(a, "=");
+
+	if (opt == ':')
+		return bad_usage("%.*s needs a value", (int)n, a);
+	if (optopt && a[0] == '-' && a[1] == '-' && a[n] == '=')
+		return bad_usage("%.*s takes no value", (int)n, a);
+	if (optopt && optopt < 256)
+		return bad_usage("unknown option '-%c'", optopt);
+	return bad_usage("unknown option '%s'", a);
+}
+
+/*
+ * BASE must be a lab report of the same scenarios (by name) as the ones
+ * about to run: said before the lab is built. Returns 0, or -1 with err.
+ */
+static int baseline_fits(const json_t *base, const char *path, struct scn_scenario *const *scns,
+                         size_t n, char *err, size_t errlen)
+{
+	const json_t *arr = rf_arr(base, "scenarios"), *s;
+	size_t i, j;
+
+	if (!rf_is_lab(base)) {
+		snprintf(err, errlen, "--baseline %s: an analyze report; give the report.json of an "
+		         "earlier audit", path);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		json_array_foreach(arr, j, s)
+			if (rf_str(s, "name") && !strcmp(rf_str(s, "name"), scns[i]->name))
+				break;
+		if (j == json_array_size(arr)) {
+			snprintf(err, errlen, "--baseline %s: no scenario %s in it (compare audits of "
+			         "the same scenarios)", path, scns[i]->name);
+			return -1;
+		}
+	}
+	json_array_foreach(arr, j, s) {
+		for (i = 0; i < n && (!rf_str(s, "name") || strcmp(rf_str(s, "name"), scns[i]->name)); i++)
+			;
+		if (i == n) {
+			snprintf(err, errlen, "--baseline %s: scenario %s is not among those to run "
+			         "(compare audits of the same scenarios)", path,
+			         rf_str(s, "name") ? rf_str(s, "name") : "?");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* DIR/diff.json and DIR/diff.txt. Returns 0, or -1 with err ("PATH: why"). */
+static int write_comparison(const struct dr_result *cmp, const char *base, const char *rep,
+                            const char *js, const char *txt, char *err, size_t errlen)
+{
+	json_t *j = diffout_json(cmp, base, rep);
+	FILE *f;
+	struct tout t;
+	int e = 0;
+
+	if (!j) {
+		snprintf(err, errlen, "%.900s: out of memory", js);
+		return -1;
+	}
+	e = json_dump_file(j, js, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
+	json_decref(j);
+	if (e) {
+		snprintf(err, errlen, "%.900s: cannot write it", js);
+		return -1;
+	}
+	if (!(f = fopen(txt, "w"))) {
+		snprintf(err, errlen, "%.900s: %s", txt, strerror(errno));
+		return -1;
+	}
+	if (tout_init(&t, f, TOUT_NEVER) < 0) {
+		fclose(f);
+		snprintf(err, errlen, "%.900s: out of memory", txt);
+		return -1;
+	}
+	diffout_text(&t, cmp, base, rep, false);
+	tout_close(&t);
+	e = ferror(f) ? EIO : 0;
+	if (fclose(f) != 0 && !e)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "%.900s: %s", txt, strerror(e));
+		return -1;
+	}
+	return 0;
 }
 
 static bool is_dir(const char *p)
@@ -83,83 +225,6 @@ static bool is_dir(const char *p)
 	struct stat st;
 
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The scenario directory: ./scenarios, else <bindir>/../share/lingerlab/scenarios. */
-static int find_scenario_dir(char *out, size_t len, char *err, size_t errlen)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (is_dir("scenarios")) {
-		snprintf(out, len, "scenarios");
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/'))) {
-			int w;
-			*slash = '\0';
-			w = snprintf(out, len, "%s/../share/lingerlab/scenarios", exe);
-			if (w > 0 && (size_t)w < len && is_dir(out))
-				return 0;
-		}
-	}
-	snprintf(err, errlen, "no scenario directory: not ./scenarios, nor %.600s "
-	         "(give one with --scenarios DIR)", n > 0 ? out : "share/lingerlab/scenarios");
-	return -1;
-}
-
-/* Every *.scn in dir, sorted by name; caller frees each and the array. */
-static int list_scenarios(const char *dir, char ***out, size_t *n, char *err, size_t errlen)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **v = NULL;
-	size_t k = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (!d) {
-		snprintf(err, errlen, "%.900s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (!(v = calloc(MAX_SCENARIOS, sizeof *v)))
-		goto oom;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l < 5 || strcmp(e->d_name + l - 4, ".scn") || e->d_name[0] == '.')
-			continue;
-		if (k == MAX_SCENARIOS) {
-			snprintf(err, errlen, "%.900s: more than %d scenarios", dir, MAX_SCENARIOS);
-			goto fail;
-		}
-		if (!(v[k] = malloc(strlen(dir) + l + 2)))
-			goto oom;
-		snprintf(v[k], strlen(dir) + l + 2, "%s/%s", dir, e->d_name);
-		k++;
-	}
-	closedir(d);
-	d = NULL;
-	if (k == 0) {
-		snprintf(err, errlen, "%.900s: no scenario (*.scn) in it", dir);
-		goto fail;
-	}
-	qsort(v, k, sizeof *v, cmp_str);
-	*out = v;
-	*n = k;
-	return 0;
-oom:
-	snprintf(err, errlen, "%.900s: out of memory", dir);
-fail:
-	if (d)
-		closedir(d);
-	for (size_t i = 0; v && i < k; i++)
-		free(v[i]);
-	free(v);
-	v = NULL;
-	return -1;
 }
 
 /* mkdir -p: every missing component of path, mode 0755. -1 with errno.
@@ -283,6 +348,7 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		            " %-17s", graded_any ? az_impact_name(wi) : "-");
 		tout_fprintf(o->f, " %-18s %-16s ", lg, fw);
 		tout_printf(o, rs->passed ? TOUT_GREEN : TOUT_RED, "%s\n", ex);
+		labreport_print_failures(o, rs);   /* as `run` names them */
 		failed += !rs->passed;
 		hazardous += rs->rst_before_ack[AZ_SERVER] > 0;
 		if (rs->bytes_at_risk_max[AZ_SERVER] > worst)
@@ -321,43 +387,65 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		tout_fprintf(o->f, "; %zu scenario%s failed an expectation", failed, failed == 1 ? "" : "s");
 	else
 		fputs("; every expectation holds", o->f);
-	if (out->leaked_rst)
-		tout_fprintf(o->f, "; %llu leaked client-side RST%s (the run is not valid)",
-		        (unsigned long long)out->leaked_rst, out->leaked_rst == 1 ? "" : "s");
+	char why[512];
+	if (labreport_unvouched(out, why, sizeof why)) {
+		fputs("; ", o->f);
+		tout_printf(o, TOUT_BOLD_RED, "the lab cannot vouch for this result: %s", why);
+	}
 	fputs(".\n", o->f);
 }
 
 int cmd_audit(int argc, char **argv)
 {
 	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
-	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT };
+	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT, OPT_TAP, OPT_TARGET_LOG,
+	       OPT_CHECK, OPT_BASELINE, OPT_SERVE_USER, OPT_FILTER_RST, OPT_ALLOW_RST,
+	       OPT_TLS, OPT_TLS_VERSION, OPT_SNI, OPT_TLS_KEYLOG };
 	static const struct option longopts[] = {
 		{ "builtin", required_argument, NULL, OPT_BUILTIN },
 		{ "serve", required_argument, NULL, OPT_SERVE },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "target-arg", required_argument, NULL, OPT_TARGET_ARG },
+		{ "target-log", required_argument, NULL, OPT_TARGET_LOG },
 		{ "scenarios", required_argument, NULL, OPT_SCENARIOS },
 		{ "rtt", required_argument, NULL, OPT_RTT },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "tap", no_argument, NULL, OPT_TAP },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "serve-user", required_argument, NULL, OPT_SERVE_USER },
+		{ "filter-kernel-rst", no_argument, NULL, OPT_FILTER_RST },
+		{ "allow-kernel-rst", no_argument, NULL, OPT_ALLOW_RST },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		{ "tls-version", required_argument, NULL, OPT_TLS_VERSION },
+		{ "sni", required_argument, NULL, OPT_SNI },
+		{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
+		{ "tolerance", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_config cfg;
 	struct run_outcome *out = NULL;
-	struct scn_scenario *scns[MAX_SCENARIOS] = { 0 };
+	struct scn_scenario *scns[SCNDIRS_MAX] = { 0 };
 	char *targs[MAX_TARGET_ARGS + 1] = { 0 };
-	size_t ntargs = 0, nscn = 0, i;
-	char **files = NULL;
-	const char *dir = "lingerlab-audit", *scdir = NULL, *junit = NULL;
-	char scbuf[PATH_MAX], err[1024], cap[PATH_MAX], rep[PATH_MAX], html[PATH_MAX];
+	const char *scdirs[SCNDIRS_MAX];
+	struct dr_tol_arg tols[MAX_TOLS];
+	size_t ntargs = 0, nscn = 0, nscdirs = 0, ntols = 0, i;
+	struct scndirs sd = { 0 };
+	const char *dir = "lingerlab-audit", *junit = NULL, *basepath = NULL;
+	char err[1024], cap[PATH_MAX], rep[PATH_MAX], html[PATH_MAX], djs[PATH_MAX], dtxt[PATH_MAX];
 	char host[256];
 	enum tout_color_mode mode = TOUT_AUTO;
 	int kinds = 0, opt, rc = LL_EXIT_USAGE;
-	bool port_set = false;
-	json_t *report = NULL;
+	bool port_set = false, tap = false, check = false, quiet = false;
+	json_t *report = NULL, *base = NULL;
+	struct dr_result cmp = { 0 };
+	bool have_cmp = false;
 	struct tout o;
 	enum run_status st;
 	size_t made = 0;           /* mkdir_p: what to remove if no report */
@@ -365,7 +453,8 @@ int cmd_audit(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	opterr = 0;                /* our own one-line answers */
+	while ((opt = getopt_long(argc, argv, ":o:hqt:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BUILTIN:
 			cfg.target.kind = RUN_TARGET_BUILTIN;
@@ -401,8 +490,13 @@ int cmd_audit(int argc, char **argv)
 			}
 			targs[ntargs++] = optarg;
 			break;
+		case OPT_TARGET_LOG:
+			cfg.target_log = optarg;
+			break;
 		case OPT_SCENARIOS:
-			scdir = optarg;
+			if (nscdirs == SCNDIRS_MAX)
+				return bad_usage("--scenarios: at most %d directories", SCNDIRS_MAX);
+			scdirs[nscdirs++] = optarg;
 			break;
 		case OPT_RTT:
 			if (scn_parse_duration(optarg, &cfg.rtt_us) < 0) {
@@ -416,6 +510,48 @@ int cmd_audit(int argc, char **argv)
 		case OPT_JUNIT:
 			junit = optarg;
 			break;
+		case OPT_TAP:
+			tap = true;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_BASELINE:
+			basepath = optarg;
+			break;
+		case OPT_SERVE_USER:
+			cfg.target.user = optarg;
+			break;
+		case OPT_FILTER_RST:
+			cfg.filter_kernel_rst = true;
+			break;
+		case OPT_ALLOW_RST:
+			cfg.allow_kernel_rst = true;
+			break;
+		case OPT_TLS:
+			cfg.tls = true;
+			break;
+		case OPT_TLS_VERSION:
+			if (strcmp(optarg, "1.2") && strcmp(optarg, "1.3"))
+				return bad_usage("--tls-version: expected 1.2 or 1.3, found '%s'", optarg);
+			cfg.tls_version = !strcmp(optarg, "1.2") ? 12 : 13;
+			break;
+		case OPT_SNI:
+			cfg.tls_sni = optarg;
+			break;
+		case OPT_TLS_KEYLOG:
+			cfg.tls_keylog = optarg;
+			break;
+		case 't':
+			if (ntols == MAX_TOLS)
+				return bad_usage("--tolerance: at most %d", MAX_TOLS);
+			if (dr_parse_tol(optarg, &tols[ntols], err, sizeof err) < 0)
+				return bad_usage("%s", err);
+			ntols++;
+			break;
 		case OPT_COLOR:
 			if (tout_parse_color(optarg, &mode, err, sizeof err) < 0) {
 				tout_fprintf(stderr, PROG ": %s\n", err);
@@ -426,53 +562,101 @@ int cmd_audit(int argc, char **argv)
 			usage(stdout);
 			return LL_EXIT_OK;
 		default:
-			usage(stderr);
-			return LL_EXIT_USAGE;
+			return option_error(opt, argv);
 		}
 	}
-	if (kinds != 1) {
+	if (kinds != 1 && !check) {
 		tout_fprintf(stderr, PROG ": %s\n", kinds ? "give one TARGET, not several"
 		        : "no TARGET: give --builtin POLICY, --serve COMMAND --port N or --target HOST:PORT");
 		return LL_EXIT_USAGE;
 	}
 	if (optind != argc) {
 		tout_fprintf(stderr, PROG ": unexpected argument '%s' (audit runs every scenario of its "
-		        "directory; `lingerlab run` takes scenario files)\n", argv[optind]);
+		        "directories; `lingerlab run` takes scenario files)\n", argv[optind]);
 		return LL_EXIT_USAGE;
 	}
-	if (labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
+	if (ntols && !basepath)
+		return bad_usage("%s", "--tolerance only goes with --baseline");
+	/* as `run` answers them */
+	if (cfg.target.user && cfg.target.kind != RUN_TARGET_SERVE)
+		return bad_usage("%s", "--serve-user only goes with --serve");
+	if ((cfg.filter_kernel_rst || cfg.allow_kernel_rst) && cfg.target.kind != RUN_TARGET_REMOTE)
+		return bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst only go with --target");
+	if (cfg.filter_kernel_rst && cfg.allow_kernel_rst)
+		return bad_usage("%s", "--filter-kernel-rst and --allow-kernel-rst exclude each other");
+	cfg.say = labcli_say;
+	cfg.say_arg = (void *)PROG;
+	if (cfg.tls_version && !cfg.tls)
+		return bad_usage("%s", "--tls-version goes with --tls");
+	if (cfg.tls && cfg.target.kind == RUN_TARGET_BUILTIN) {
+		/* the reference server serves what the client speaks (as run) */
+		if (ntargs == MAX_TARGET_ARGS)
+			return bad_usage("more than %d --target-arg with --tls", MAX_TARGET_ARGS - 1);
+		targs[ntargs++] = "--tls";
+		if (!port_set)
+			cfg.target.port = 443;
+	}
+	if (kinds && labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
 
-	/* the scenarios, parsed before anything is built */
-	if (!scdir) {
-		if (find_scenario_dir(scbuf, sizeof scbuf, err, sizeof err) < 0) {
-			tout_fprintf(stderr, PROG ": %s\n", err);
-			goto out;
-		}
-		scdir = scbuf;
-	}
-	if (list_scenarios(scdir, &files, &nscn, err, sizeof err) < 0) {
+	/* the scenarios and the baseline, read before anything is built */
+	if (scndirs_find(&sd, scdirs, nscdirs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	for (i = 0; i < nscn; i++)
-		if (!(scns[i] = scn_load(files[i], err, sizeof err))) {
+	for (i = 0; i < sd.n; i++) {
+		if (!(scns[i] = scn_load(sd.files[i], err, sizeof err))) {
 			tout_fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
+		nscn++;
+		/* diff pairs scenarios by name: two of one name cannot be compared */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(scns[j]->name, scns[i]->name)) {
+				tout_fprintf(stderr, PROG ": scenario %s is in %s and in %s: names must be "
+				             "unique\n", scns[i]->name, sd.files[j], sd.files[i]);
+				goto out;
+			}
+	}
+	if (basepath) {
+		if (!(base = rf_load(basepath, err, sizeof err))) {
+			tout_fprintf(stderr, PROG ": --baseline %s\n", err);
+			goto out;
+		}
+		if (baseline_fits(base, basepath, scns, nscn, err, sizeof err) < 0) {
+			tout_fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+	}
+	if (check) {
+		if (!quiet) {
+			tout_fprintf(stdout, "scenarios from %s:\n", sd.from);
+			for (i = 0; i < nscn; i++)
+				tout_fprintf(stdout, "%s: scenario %s: %u connection%s, %zu expectation%s\n",
+				             sd.files[i], scns[i]->name, scns[i]->total_connections,
+				             scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
+				             scns[i]->n_expects == 1 ? "" : "s");
+		}
+		rc = LL_EXIT_OK;
+		goto out;
+	}
 
 	snprintf(cap, sizeof cap, "%s/capture.pcap", dir);
 	snprintf(rep, sizeof rep, "%s/report.json", dir);
 	snprintf(html, sizeof html, "%s/report.html", dir);
+	snprintf(djs, sizeof djs, "%s/diff.json", dir);
+	snprintf(dtxt, sizeof dtxt, "%s/diff.txt", dir);
 	cfg.capture_path = cap;
 	/* not root, no namespaces, a remote target: say so before creating
 	 * anything (an empty DIR left behind would look like an audit) */
 	st = run_preflight(&cfg, scns, nscn, err, sizeof err);
 	if (st != RUN_OK) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
+		if (tap)
+			tap_bail_out(stdout, err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}
@@ -487,13 +671,16 @@ int cmd_audit(int argc, char **argv)
 		goto out;
 	}
 
-	tout_fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, scdir);
+	if (!quiet)
+		tout_fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, sd.from);
 	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
 			tout_fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
 		else
 			tout_fprintf(stderr, PROG ": %s\n", err);
+		if (tap)
+			tap_bail_out(stdout, st == RUN_INTERRUPTED ? "interrupted" : err);
 		rc = labcli_exit_code(st);
 		goto out;
 	}
@@ -503,50 +690,98 @@ int cmd_audit(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
+	rc = labreport_exit_code(out);
+	if (base) {
+		char text[1400];
+		size_t len;
+		if (dr_compare(base, report, basepath, rep, tols, ntols, &cmp, err, sizeof err) < 0) {
+			tout_fprintf(stderr, PROG ": --baseline: %s\n", err);
+			rc = LL_EXIT_USAGE;
+			goto out;
+		}
+		have_cmp = true;
+		if (rc != LL_EXIT_UNVOUCHED)
+			rc = cmp.regressions ? LL_EXIT_FAIL : LL_EXIT_OK;
+		/* the verdict says what decided the exit status */
+		labreport_verdict_text(out, text, sizeof text);
+		len = strlen(text);
+		if (cmp.regressions)
+			snprintf(text + len, sizeof text - len, "; against the baseline %.300s: %zu "
+			         "figure%s regressed", basepath, cmp.regressions,
+			         cmp.regressions == 1 ? "" : "s");
+		else
+			snprintf(text + len, sizeof text - len, "; no regression against the baseline %.300s",
+			         basepath);
+		if (report_set_verdict(report, labreport_hazard(out), rc, text) < 0) {
+			tout_fprintf(stderr, PROG ": out of memory building the report\n");
+			rc = LL_EXIT_ENV;
+			goto out;
+		}
+	}
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	if ((have_cmp && write_comparison(&cmp, basepath, rep, djs, dtxt, err, sizeof err) < 0) ||
+	    (junit && junit_write(out, have_cmp ? &cmp : NULL, junit, err, sizeof err) < 0) ||
+	    render_to_file(report, rep, html, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	} else if (tap && tap_write(stdout, out, have_cmp ? &cmp : NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
+		goto out;
+	}
 	if (report_write(report, rep, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
 	wrote = true;
-	if (render_to_file(report, rep, html, err, sizeof err) < 0) {
-		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
+	if (rc == LL_EXIT_ENV)
 		goto out;
+	if (!quiet) {
+		if (tout_init(&o, tap ? stderr : stdout, mode) < 0) {
+			tout_fprintf(stderr, PROG ": out of memory\n");
+			rc = LL_EXIT_ENV;
+			goto out;
+		}
+		if (out->kind == RUN_TARGET_BUILTIN)
+			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
+			             out->policy, out->address, out->port);
+		else
+			tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
+			             out->address, out->port);
+		table(&o, out);
+		if (have_cmp) {
+			fputs("baseline: ", o.f);
+			if (cmp.regressions)
+				tout_printf(&o, TOUT_BOLD_RED, "REGRESSION: %zu figure%s got worse beyond %s "
+				            "tolerance against %s", cmp.regressions,
+				            cmp.regressions == 1 ? "" : "s",
+				            cmp.regressions == 1 ? "its" : "their", basepath);
+			else
+				tout_printf(&o, TOUT_BOLD_GREEN, "no regression against %s", basepath);
+			tout_fprintf(o.f, " (%zu better, %zu worse within tolerance); see %s\n",
+			             cmp.better, cmp.worse, dtxt);
+		}
+		tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
+		tout_close(&o);
 	}
-	if (junit && junit_write(out, junit, err, sizeof err) < 0) {
-		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
-		goto out;
-	}
-	if (tout_init(&o, stdout, mode) < 0) {
-		tout_fprintf(stderr, PROG ": out of memory\n");
-		rc = LL_EXIT_ENV;
-		goto out;
-	}
-	if (out->kind == RUN_TARGET_BUILTIN)
-		tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
-		             out->policy, out->address, out->port);
-	else
-		tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-		             out->address, out->port);
-	table(&o, out);
-	tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
-	tout_close(&o);
-	rc = labreport_exit_code(out);
 out:
 	if (have_dir && !wrote) {
 		const char *const left[] = { cap };
 		unmake_dir(dir, made, left, 1);
 	}
+	dr_free(&cmp);
+	json_decref(base);
 	json_decref(report);
 	run_outcome_free(out);
-	for (i = 0; i < nscn; i++) {
+	for (i = 0; i < nscn; i++)
 		scn_free(scns[i]);
-		free(files[i]);
-	}
-	free(files);
-	files = NULL;
+	scndirs_free(&sd);
 	labcli_reraise(); /* interrupted: die by the signal, now that all is removed */
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "reports/textout.h"
 #include "reports/labcli.h"
 #include "reports/junit.h"
+#include "reports/tap.h"
 #include "reports/labreport.h"
 #include "reports/report.h"
 
@@ -65,15 +66,19 @@ static void usage(FILE *f)
 "  --tls-keylog FILE           the session keys (NSS key log, for Wireshark);\n"
 "                              default: beside the capture, .keys for .pcap\n"
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
+"  --tap                       the results as TAP version 13 on standard output\n"
+"                              (the same content; the summary goes to stderr)\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
 "\n"
 "The scenario language is described in docs/scenario-language.md.\n"
-"exit codes: 0 every expectation holds, 1 some failed (or a leaked RST),\n"
+"exit codes: 0 every expectation holds, 1 some failed,\n"
 "2 bad usage or script, 3 environment problem (not root, no network\n"
 "namespaces, the target would not start, remote target, a capture or\n"
-"report that cannot be written: full disk).\n");
+"report that cannot be written: full disk), 4 the lab could not vouch for\n"
+"the result (leaked RSTs, packets the capture dropped, a lab that could\n"
+"not be removed).\n");
 }
 
 struct opts {
@@ -84,7 +89,7 @@ struct opts {
 	bool filter_kernel_rst, allow_kernel_rst;
 	int64_t rtt_us;
 	uint16_t port;
-	bool check, quiet;
+	bool check, quiet, tap;
 	const char *target_args[MAX_TARGET_ARGS + 1];
 	size_t n_target_args;
 	const char **scripts;
@@ -176,6 +181,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->target_log = val;
 		} else if (!strcmp(name, "--junit")) {
 			o->junit = val;
+		} else if (!strcmp(name, "--tap")) {
+			o->tap = true;
 		} else if (!strcmp(name, "--serve-user")) {
 			o->serve_user = val;
 		} else if (!strcmp(name, "--tls")) {
@@ -354,6 +361,10 @@ int cmd_run(int argc, char **argv)
 
 	/* where the report and the capture go */
 	bool to_stdout = o.output && !strcmp(o.output, "-");
+	if (to_stdout && o.tap) {
+		bad_usage("%s", "--tap and -o - both write to standard output: give the report a file");
+		goto done;
+	}
 	if (o.capture) {
 		capture = strdup(o.capture);
 		output = o.output ? strdup(o.output) : beside(o.capture, ".pcap", ".json");
@@ -387,7 +398,7 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_USAGE;
 		goto done;
 	}
-	FILE *sum = to_stdout ? stderr : stdout;
+	FILE *sum = to_stdout || o.tap ? stderr : stdout;
 
 	cfg.capture_path = capture;
 	cfg.target_log = o.target_log;
@@ -404,6 +415,8 @@ int cmd_run(int argc, char **argv)
 			tout_fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
 		else
 			tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		if (o.tap)
+			tap_bail_out(stdout, st == RUN_INTERRUPTED ? "interrupted" : err);
 		rc = labcli_exit_code(st);
 		goto done;
 	}
@@ -414,17 +427,28 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
+	rc = labreport_exit_code(out);
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	if (o.junit && junit_write(out, NULL, o.junit, err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+	} else if (o.tap && tap_write(stdout, out, NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		goto done;
+	}
 	if (report_write(report, output, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
-	if (o.junit && junit_write(out, o.junit, err, sizeof err) < 0) {
-		tout_fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
+	if (rc == LL_EXIT_ENV)
 		goto done;
-	}
-	rc = labreport_exit_code(out);
 	if (!o.quiet) {
 		char text[1024];
 		struct tout t;
@@ -448,7 +472,8 @@ int cmd_run(int argc, char **argv)
 		             out->n_scenarios == 1 ? "" : "s");
 		labreport_print_summary(&t, out);
 		labreport_verdict_text(out, text, sizeof text);
-		tout_fprintf(t.f, "\n%s: %s\n", rc == 0 ? "PASS" : "FAIL", text);
+		tout_fprintf(t.f, "\n%s: %s\n", rc == 0 ? "PASS" : rc == LL_EXIT_UNVOUCHED ?
+		             "UNVOUCHED" : "FAIL", text);
 		if (!to_stdout)
 			tout_fprintf(t.f, "report:  %s\n", output);
 		tout_fprintf(t.f, "capture: %s\n", capture);

@@ -42,11 +42,14 @@ static const struct metric METRICS[] = {
 };
 #define NMETRICS (sizeof METRICS / sizeof METRICS[0])
 
+/* The noise band of the timing figures (diffrep.h, "Noise"). */
+static const struct dr_tol NOISE_DEFAULT = { 0.1, 5, false };
+
 const char *dr_known_keys(void)
 {
 	return "rst_before_ack, bytes_at_risk, client_impact, expectations, reset_seen, responses_complete, "
 	       "lingered, linger_seconds, fin_wait_2_count, fin_wait_2_peak, fin_wait_2_p50, "
-	       "fin_wait_2_p90, fin_wait_2_max, kernel_fin_wait_2_peak, leaked_rst";
+	       "fin_wait_2_p90, fin_wait_2_max, kernel_fin_wait_2_peak, leaked_rst, noise";
 }
 
 const char *dr_change_name(enum dr_change c)
@@ -87,7 +90,7 @@ int dr_parse_tol(const char *arg, struct dr_tol_arg *t, char *err, size_t errlen
 	}
 	memcpy(t->key, arg, kl);
 	t->key[kl] = '\0';
-	if (!find_metric(t->key)) {
+	if (!find_metric(t->key) && strcmp(t->key, "noise")) {
 		snprintf(err, errlen, "--tolerance: unknown key '%s' (known: %s)", t->key, dr_known_keys());
 		return -1;
 	}
@@ -96,17 +99,36 @@ int dr_parse_tol(const char *arg, struct dr_tol_arg *t, char *err, size_t errlen
 		t->tol.off = true;
 		return 0;
 	}
-	errno = 0;
-	v = strtod(val, &end);
-	if (errno || end == val || !isfinite(v) || v < 0 || (*end && strcmp(end, "%"))) {
-		snprintf(err, errlen, "--tolerance %s: expected a number, N%% or inf, found '%s'", t->key, val);
-		return -1;
+	/* one or two parts: "A", "N%", "A,N%" (either order) */
+	for (int part = 0; part < 2; part++) {
+		errno = 0;
+		v = strtod(val, &end);
+		if (errno || end == val || !isfinite(v) || v < 0 || *val == '+' || *val == '-')
+			goto bad;
+		if (!strncmp(end, "ms", 2)) {
+			v /= 1000;
+			end += 2;
+		}
+		if (*end == '%') {
+			if (end[-1] == 's' || t->tol.pct > 0)
+				goto bad;
+			t->tol.pct = v;
+			end++;
+		} else {
+			if (part && t->tol.abs > 0)
+				goto bad;
+			t->tol.abs = v;
+		}
+		if (*end == '\0')
+			return 0;
+		if (*end != ',' || part)
+			goto bad;
+		val = end + 1;
 	}
-	if (*end == '%')
-		t->tol.pct = v;
-	else
-		t->tol.abs = v;
-	return 0;
+bad:
+	snprintf(err, errlen, "--tolerance %s: expected a number, N%%, both (0.1,5%%) or inf, found '%s'",
+	         t->key, eq + 1);
+	return -1;
 }
 
 static struct dr_item *add_item(struct dr_result *r)
@@ -121,6 +143,14 @@ static struct dr_item *add_item(struct dr_result *r)
 	}
 	memset(&r->items[r->n], 0, sizeof r->items[0]);
 	return &r->items[r->n++];
+}
+
+static bool find_tol(const struct dr_tol_arg *tols, size_t ntols, const char *key)
+{
+	for (size_t i = 0; i < ntols; i++)
+		if (!strcmp(tols[i].key, key))
+			return true;
+	return false;
 }
 
 static struct dr_tol tol_for(const char *key, const struct metric *m,
@@ -166,6 +196,11 @@ static int judge(struct dr_result *r, const char *scope, const char *key,
 		double allowed = fmax(it->tol.abs, it->tol.pct / 100.0 * fabs(b));
 		it->regression = !it->tol.off && delta > allowed + EPS;
 	}
+	/* timing jitter: neither better nor worse (diffrep.h, "Noise") */
+	if (it->change != DR_SAME && !it->regression && !strcmp(it->unit, "s") &&
+	    !r->noise_band.off &&
+	    fabs(n - b) <= fmax(r->noise_band.abs, r->noise_band.pct / 100.0 * fabs(b)) + EPS)
+		it->noise = true;
 	return 0;
 }
 
@@ -667,6 +702,9 @@ int dr_compare(const json_t *base, const json_t *cand, const char *base_name,
 	size_t i;
 
 	memset(out, 0, sizeof *out);
+	out->noise_band = tol_for("noise", NULL, tols, ntols);
+	if (!find_tol(tols, ntols, "noise"))
+		out->noise_band = NOISE_DEFAULT;
 	if (lb != ln) {
 		snprintf(err, errlen, "%s is %s report and %s %s report: compare two lab reports "
 		         "(run, audit) or two analyze reports", base_name, lb ? "a lab" : "an analyze",
@@ -701,9 +739,11 @@ int dr_compare(const json_t *base, const json_t *cand, const char *base_name,
 	if (compare_scope(out, "report", &sb, &sn, tols, ntols) < 0)
 		goto oom;
 	for (i = 0; i < out->n; i++) {
-		out->regressions += out->items[i].regression;
-		out->better += out->items[i].change == DR_BETTER;
-		out->worse += out->items[i].change == DR_WORSE;
+		const struct dr_item *it = &out->items[i];
+		out->regressions += it->regression;
+		out->noise += it->noise;
+		out->better += !it->noise && it->change == DR_BETTER;
+		out->worse += !it->noise && it->change == DR_WORSE;
 	}
 	return 0;
 oom:

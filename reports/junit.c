@@ -2,7 +2,10 @@
  * junit.c - a lab run as JUnit XML, the format CI systems read (GitLab,
  * Jenkins, GitHub Actions' test reporters): one testsuite for the target,
  * one testcase per scenario, a <failure> per failed expectation naming its
- * script line, and the run's verdict in the suite's <system-out>.
+ * script line, and the run's verdict in the suite's <system-out>; a
+ * testcase "lab" in <error> when the lab cannot vouch for the result, and
+ * "baseline" with a <failure> per regression (citest.h: the same content
+ * as tap.c's).
  *
  * Every string from outside (scenario names, file names, expectation
  * texts and details, the target's command) is made printable with the
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include "lab/scenario.h"
+#include "reports/citest.h"
 #include "reports/labreport.h"
 #include "reports/safetext.h"
 
@@ -49,33 +53,40 @@ static void xml_put(FILE *f, const char *s)
 		free(p);
 }
 
-static size_t failures_of(const struct run_scenario *rs)
+/* <testcase classname="lingerlab.TARGET" name="NAME" [file="FILE"] time="T"> */
+static void open_case(FILE *f, const char *target, const char *name, const char *file, double t)
 {
-	size_t n = 0;
-
-	for (size_t j = 0; j < rs->n_results; j++)
-		n += !rs->results[j].passed;
-	return n;
+	fputs("    <testcase classname=\"lingerlab.", f);
+	xml_put(f, target);
+	fputs("\" name=\"", f);
+	xml_put(f, name);
+	if (file) {
+		fputs("\" file=\"", f);
+		xml_put(f, file);
+	}
+	fprintf(f, "\" time=\"%.3f\">\n", t);
 }
 
-int junit_write(const struct run_outcome *o, const char *path, char *err, size_t errlen)
+int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const char *path,
+                char *err, size_t errlen)
 {
-	char target[320], verdict[1024];
-	size_t tests = o->n_scenarios, failures = 0;
+	char target[320], verdict[1024], lab[640], line[1024];
+	size_t tests = o->n_scenarios, failures = 0, errors = 0;
+	size_t regressions = ci_regression(cmp, 0, NULL);
+	bool unvouched = ci_lab_error(o, lab, sizeof lab);
 	double total = 0;
 	FILE *f;
 	int e;
 
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
-		failures += failures_of(rs) || !rs->passed;
-		if (rs->end > rs->start)
-			total += rs->end - rs->start;
+		failures += ci_case_failures(rs) > 0;
+		total += ci_case_seconds(rs);
 	}
-	if (o->kind == RUN_TARGET_BUILTIN)
-		snprintf(target, sizeof target, "builtin %s", o->policy);
-	else
-		snprintf(target, sizeof target, "%s", o->command ? o->command : "target");
+	tests += unvouched + (cmp != NULL);
+	errors += unvouched;
+	failures += regressions > 0;
+	ci_target_name(o, target, sizeof target);
 	labreport_verdict_text(o, verdict, sizeof verdict);
 
 	f = fopen(path, "w");
@@ -84,43 +95,47 @@ int junit_write(const struct run_outcome *o, const char *path, char *err, size_t
 		return -1;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"lingerlab\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-	        "time=\"%.3f\">\n", tests, failures, total);
+	fprintf(f, "<testsuites name=\"lingerlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+	        "time=\"%.3f\">\n", tests, failures, errors, total);
 	fputs("  <testsuite name=\"", f);
 	xml_put(f, target);
-	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
-	        tests, failures, total);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\">\n",
+	        tests, failures, errors, total);
 	for (size_t i = 0; i < o->n_scenarios; i++) {
 		const struct run_scenario *rs = &o->scenarios[i];
-		double t = rs->end > rs->start ? rs->end - rs->start : 0;
 
-		fputs("    <testcase classname=\"lingerlab.", f);
-		xml_put(f, target);
-		fputs("\" name=\"", f);
-		xml_put(f, rs->scn->name);
-		fputs("\" file=\"", f);
-		xml_put(f, rs->scn->file);
-		fprintf(f, "\" time=\"%.3f\">\n", t);
+		open_case(f, target, rs->scn->name, rs->scn->file, ci_case_seconds(rs));
 		for (size_t j = 0; j < rs->n_results; j++) {
 			const struct run_expect_result *r = &rs->results[j];
 			char msg[256];
 
 			if (r->passed)
 				continue;
-			snprintf(msg, sizeof msg, "line %u: %s", r->x->line, r->x->text);
+			ci_failure_message(r, msg, sizeof msg);
+			ci_failure_text(rs, r, line, sizeof line);
 			fputs("      <failure type=\"expectation\" message=\"", f);
 			xml_put(f, msg);
 			fputs("\">", f);
-			xml_put(f, rs->scn->file);
-			fprintf(f, ":%u:%u: ", r->x->line, r->x->col);
-			xml_put(f, r->x->text);
-			fputs(": ", f);
-			xml_put(f, r->detail);
+			xml_put(f, line);
 			fputs("</failure>\n", f);
 		}
-		if (rs->passed == false && failures_of(rs) == 0)
-			fputs("      <failure type=\"lab\" message=\"the lab could not vouch for "
-			      "this scenario (a leaked RST or a timeout)\"/>\n", f);
+		fputs("    </testcase>\n", f);
+	}
+	if (unvouched) {
+		open_case(f, target, "lab", NULL, 0);
+		fputs("      <error type=\"unvouched\" message=\"", f);
+		xml_put(f, lab);
+		fputs("\"/>\n    </testcase>\n", f);
+	}
+	if (cmp) {
+		open_case(f, target, "baseline", NULL, 0);
+		for (size_t i = 0; i < regressions; i++) {
+			struct ci_regression g;
+			ci_regression(cmp, i, &g);
+			fputs("      <failure type=\"regression\" message=\"", f);
+			xml_put(f, g.text);
+			fputs("\"/>\n", f);
+		}
 		fputs("    </testcase>\n", f);
 	}
 	fputs("    <system-out>", f);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reports/cli.h"
 #include "reports/report.h"
 #include "reports/safetext.h"
 #include "reports/textout.h"
@@ -125,6 +126,8 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 	nb |= set(ns, "client", jstr(o->client_ns));
 	bad |= set(lab, "namespaces", done(ns, nb));
 	bad |= set(lab, "leaked_rst", jint(o->leaked_rst));
+	bad |= set(lab, "capture_dropped", jint(o->pcap_drops));
+	bad |= set(lab, "cleanup_error", jstr(o->lab_error));
 	bad |= set(lab, "cleanup_rst_packets",
 	           packet_list(o->cleanup_rst_packets, o->n_cleanup_rst_packets));
 	bad |= set(lab, "emulated_rtt", jsec(o->rtt_us / 1e6));
@@ -392,9 +395,43 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 	return done(arr, bad);
 }
 
+bool labreport_unvouched(const struct run_outcome *o, char *why, size_t cap)
+{
+	size_t len = 0;
+	int n = 0;
+
+	why[0] = '\0';
+#define WHY(...) do { \
+		if (len < cap) { \
+			n = snprintf(why + len, cap - len, "%s", len ? ", " : ""); \
+			len += n > 0 ? (size_t)n : 0; \
+		} \
+		if (len < cap) { \
+			n = snprintf(why + len, cap - len, __VA_ARGS__); \
+			len += n > 0 ? (size_t)n : 0; \
+		} \
+	} while (0)
+	if (o->leaked_rst)
+		WHY("%llu leaked RST%s from the client side", (unsigned long long)o->leaked_rst,
+		    o->leaked_rst == 1 ? "" : "s");
+	if (o->pcap_drops)
+		WHY("the capture dropped %llu packet%s", (unsigned long long)o->pcap_drops,
+		    o->pcap_drops == 1 ? "" : "s");
+	if (o->read_error[0])
+		WHY("reading the capture stopped early");
+	if (o->lab_error[0])
+		WHY("removing the lab failed (`lingerlab lab clean` removes the rest)");
+#undef WHY
+	return len > 0;
+}
+
 int labreport_exit_code(const struct run_outcome *o)
 {
-	return o->passed ? 0 : 1;
+	char why[8];
+
+	if (labreport_unvouched(o, why, sizeof why))
+		return LL_EXIT_UNVOUCHED;
+	return o->passed ? LL_EXIT_OK : LL_EXIT_FAIL;
 }
 
 bool labreport_hazard(const struct run_outcome *o)
@@ -453,12 +490,11 @@ void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap)
 		        unlisted == 1 ? "is" : "are");
 	else if (!findings && len < cap)
 		len += (size_t)snprintf(buf + len, cap - len, "; no rst_before_ack");
-	if (o->leaked_rst && len < cap)
-		len += (size_t)snprintf(buf + len, cap - len,
-		        "; %llu leaked RST%s from the client side: the run is not valid",
-		        (unsigned long long)o->leaked_rst, o->leaked_rst == 1 ? "" : "s");
 	if (o->target_exited && len < cap)
-		snprintf(buf + len, cap - len, "; the target exited during the run");
+		len += (size_t)snprintf(buf + len, cap - len, "; the target exited during the run");
+	char why[400];
+	if (labreport_unvouched(o, why, sizeof why) && len < cap)
+		snprintf(buf + len, cap - len, "; the lab cannot vouch for this result: %s", why);
 }
 
 int labreport_add(json_t *report, const struct run_outcome *o)
@@ -479,7 +515,27 @@ int labreport_add(json_t *report, const struct run_outcome *o)
 	return report_set_verdict(report, labreport_hazard(o), labreport_exit_code(o), text);
 }
 
+int labreport_verdict_amend(json_t *report, int exit_code, const char *more)
+{
+	const json_t *v = json_object_get(report, "verdict");
+	const char *t = json_string_value(json_object_get(v, "text"));
+	char text[2048];
+
+	snprintf(text, sizeof text, "%s%s%s", t ? t : "", more ? "; " : "", more ? more : "");
+	return report_set_verdict(report, json_is_true(json_object_get(v, "hazard")), exit_code, text);
+}
+
 /* ---- the terminal summary ------------------------------------------------ */
+
+void labreport_print_failures(const struct tout *t, const struct run_scenario *rs)
+{
+	for (size_t j = 0; j < rs->n_results; j++) {
+		const struct run_expect_result *r = &rs->results[j];
+		if (!r->passed)
+			tout_fprintf(t->f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
+			             r->detail);
+	}
+}
 
 void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 {
@@ -506,12 +562,7 @@ void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 		        (unsigned long long)rs->rst_before_ack[AZ_SERVER],
 		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
 		        (unsigned long long)rs->lingered, fw2, ex);
-		for (size_t j = 0; j < rs->n_results; j++) {
-			const struct run_expect_result *r = &rs->results[j];
-			if (!r->passed)
-				tout_fprintf(f, "    line %u: %s\n      -> %s\n", r->x->line, r->x->text,
-				        r->detail);
-		}
+		labreport_print_failures(t, rs);
 		if (rs->timed_out)
 			tout_fprintf(f, "    (cut short by its timeout)\n");
 		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];
@@ -525,8 +576,8 @@ void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 		tout_fprintf(f, "leaked RSTs: %llu (a kernel on the client side answered for the raw "
 		        "client: the run is not valid)\n", (unsigned long long)o->leaked_rst);
 	if (o->pcap_drops)
-		tout_fprintf(f, "capture drops: %llu (the analysis may miss packets)\n",
-		        (unsigned long long)o->pcap_drops);
+		tout_fprintf(f, "capture drops: %llu (the analysis misses packets: the run is not "
+		        "valid)\n", (unsigned long long)o->pcap_drops);
 	if (o->target_exited) {
 		/* the target's own lines: the filter escapes all but their newlines */
 		tout_fprintf(f, "the target exited during the run; its output ends:\n");

@@ -32,8 +32,19 @@ double labreport_t0(const struct run_outcome *o);
 json_t *labreport_lab(const struct run_outcome *o, double t0);
 json_t *labreport_scenarios(const struct run_outcome *o, double t0);
 
-/* Process exit code for the outcome: 0 all expectations hold and no leaked
- * RST, else 1. */
+/*
+ * Whether the lab can vouch for the outcome. It cannot when a kernel on
+ * the client side answered for the raw client (leaked RSTs), when the
+ * capture dropped packets (pcap_stats: the analysis misses them), when
+ * reading the capture back stopped early, or when the lab could not be
+ * removed. Returns true with the reasons, comma-separated, in why (e.g.
+ * "2 leaked RSTs from the client side, the capture dropped 3 packets"),
+ * false with why "".
+ */
+bool labreport_unvouched(const struct run_outcome *o, char *why, size_t cap);
+
+/* Process exit code for the outcome: 4 (LL_EXIT_UNVOUCHED) when the lab
+ * cannot vouch for it, else 0 all expectations hold, else 1. */
 int labreport_exit_code(const struct run_outcome *o);
 
 /* Any server rst_before_ack among the scenarios' connections. */
@@ -49,12 +60,25 @@ void labreport_verdict_text(const struct run_outcome *o, char *buf, size_t cap);
  */
 int labreport_add(json_t *report, const struct run_outcome *o);
 
+struct tout;
+/*
+ * Change a report's verdict after the fact: exit_code becomes exit_code
+ * and, when more is not NULL, "; MORE" is added to its text (e.g. a JUnit
+ * file that could not be written: exit 3). Keeps verdict.exit_code equal
+ * to the exit status when something beside the report fails. Returns 0,
+ * or -1 when memory runs out.
+ */
+int labreport_verdict_amend(json_t *report, int exit_code, const char *more);
+
+/* The failed expectations of one scenario, as `run` and `audit` list
+ * them under its row: "    line N: TEXT\n      -> DETAIL\n". */
+void labreport_print_failures(const struct tout *t, const struct run_scenario *rs);
+
 /* The human summary: per scenario findings, bytes at risk, lingering,
  * fin_wait_2 peak (analyzer and kernel) and expectations; failed
  * expectations with their detail. Written to t->f, the escaping filter:
  * scenario names, expectation texts and the target's output come from
  * outside. */
-struct tout;
 void labreport_print_summary(const struct tout *t, const struct run_outcome *o);
 
 #endif

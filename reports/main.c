@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n`lingerlab COMMAND --help` describes a command; man lingerlab(1) has it all.\n"
 	           "exit codes: 0 ok, 1 expectation failed or regression, 2 bad usage or input,\n"
-	           "3 environment problem (not root, no network namespaces).\n");
+	           "3 environment problem (not root, no network namespaces), 4 the lab could not\n"
+	           "vouch for its result (leaked RSTs, packets the capture dropped, clean-up failed).\n");
 }
 
 int main(int argc, char **argv)

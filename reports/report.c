@@ -331,9 +331,8 @@ static int set_analysis_verdict(json_t *root, const struct az *az,
 	char text[1024];
 	report_verdict_text(az, text, sizeof text);
 	verdict_capture_losses(text, sizeof text, in);
-	/* exit_code: frames the capture lost (verdict_capture_losses) leave
-	 * the analysis unvouched; once the CI exit codes exist (issue 10, exit
-	 * 4), this argument and cmd_analyze()'s return are where it is mapped. */
+	/* exit_code: frames the kernel dropped leave the analysis unvouched:
+	 * cmd_analyze() makes it 4 (LL_EXIT_UNVOUCHED) */
 	return report_set_verdict(root, az_totals(az)->rst_before_ack > 0, in->exit_code, text);
 }
 

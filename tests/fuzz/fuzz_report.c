@@ -16,7 +16,7 @@
  *     every connection;
  *   render_html() into /dev/null;
  *   cmd_explain() (all flagged connections, coloured, then --connection of
- *     the last record) and cmd_diff() (text and --json), stdout going to
+ *     the last record) and cmd_diff() (text with --verbose, and --json), stdout going to
  *     /dev/null;
  *   dr_compare(BASE, NEW), and dr_compare(X, X) for each loadable X.
  * `explain --connection` is only asked about an id the report has a record
@@ -158,7 +158,7 @@ static bool walk(const json_t *root)
 
 static void check_result(const struct dr_result *r, bool self)
 {
-	size_t i, better = 0, worse = 0, regr = 0;
+	size_t i, better = 0, worse = 0, regr = 0, noise = 0;
 
 	check(r->n <= r->cap);
 	for (i = 0; i < r->n; i++) {
@@ -167,9 +167,12 @@ static void check_result(const struct dr_result *r, bool self)
 		check(memchr(it->metric, '\0', sizeof it->metric) != NULL);
 		check(memchr(it->text, '\0', sizeof it->text) != NULL);
 		check(it->unit != NULL);
-		better += it->change == DR_BETTER;
-		worse += it->change == DR_WORSE;
+		better += !it->noise && it->change == DR_BETTER;
+		worse += !it->noise && it->change == DR_WORSE;
 		regr += it->regression;
+		noise += it->noise;
+		/* noise: a timing figure's difference, never a regression */
+		check(!it->noise || (!it->regression && it->change != DR_SAME && !strcmp(it->unit, "s")));
 		check(!it->regression || it->change == DR_WORSE || it->change == DR_CHANGED);
 		if (self) {
 			check(it->change == DR_SAME);
@@ -179,6 +182,7 @@ static void check_result(const struct dr_result *r, bool self)
 	check(regr == r->regressions);
 	check(better == r->better);
 	check(worse == r->worse);
+	check(noise == r->noise);
 }
 
 /* Returns true when the two are comparable. */
@@ -251,10 +255,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* cmd_diff only where dr_compare() agrees they compare: it says why
 	 * not on stderr otherwise, for nearly every input */
 	if (root[0] && root[1] && compare(root[0], root[1], false)) {
-		char *argv1[] = { "diff", "--color=always", mpath[0], mpath[1], NULL };
+		char *argv1[] = { "diff", "--color=always", "--verbose", mpath[0], mpath[1], NULL };
 		char *argv2[] = { "diff", "--json", "-t", "fin_wait_2_peak=10%", mpath[0],
 		                  mpath[1], NULL };
-		(void)cmd_diff(4, argv1);
+		(void)cmd_diff(5, argv1);
 		(void)cmd_diff(6, argv2);
 	}
 	json_decref(root[0]);

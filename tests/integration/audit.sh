@@ -18,6 +18,17 @@ check_eq "unknown policy: exact error" \
 	"lingerlab audit: --builtin: unknown policy 'sometimes' (close, linger, abort, never)" "$err"
 err=$("$LINGERLAB" audit --serve 'true' 2>&1)
 check_eq "--serve without --port: exact error" "lingerlab audit: --serve needs --port N (where the server listens)" "$err"
+# a mistyped option: run's one-line answer, not the whole usage
+err=$("$LINGERLAB" audit --builtin close --junit 2>&1)
+check_eq "option without its value: exit 2 and run's wording" "lingerlab audit: --junit needs a value
+(lingerlab audit --help shows the usage)" "$err"
+err=$("$LINGERLAB" audit --builtin close --quiet=yes 2>&1)
+check_eq "a value for a flag: named" "lingerlab audit: --quiet takes no value
+(lingerlab audit --help shows the usage)" "$err"
+"$LINGERLAB" audit --help >"$TEST_TMP/help.txt"
+for o in --target-log --rtt --target-arg --junit --tap --check --quiet --baseline --tolerance --scenarios; do
+	check "audit --help: names $o" grep -q -- "$o" "$TEST_TMP/help.txt"
+done
 err=$("$LINGERLAB" audit --builtin close --scenarios "$TEST_TMP/none" 2>&1)
 check_eq "missing scenario directory: exit 2" 2 "$?"
 check_eq "missing scenario directory: exact error" \
@@ -85,6 +96,16 @@ for i in $(seq 0 $((n_scn - 1))); do
 	check "table: $name row agrees with the report (client: $client)" grep -qE \
 		"^$name +$rst +$risk +$client +.* $peak \(kernel $kpeak\) +$held/$total hold\$" <<<"$table"
 done
+# the expectation that failed is named under its row, as `run` names it
+for name in pipelined-404 put-unauthorized; do
+	IFS=$'\t' read -r line text detail < <(jq -r --arg n "$name" '.scenarios[] | select(.name == $n) |
+		.expectations[] | select(.passed | not) | [.line, .text, .detail] | @tsv' "$out/report.json" | head -1)
+	check "table: $name's failed expectation named under its row (line $line)" bash -c '
+		grep -A2 -E "^$1 " <<<"$2" | grep -qxF "    line $3: $4" &&
+		grep -A2 -E "^$1 " <<<"$2" | grep -qxF "      -> $5"' _ "$name" "$table" "$line" "$text" "$detail"
+done
+check "table: no failure line under a scenario that holds" \
+	bash -c '! grep -A1 -E "^clean-close " <<<"$1" | grep -q "^    line "' _ "$table"
 check "table: the close policy's resets are graded at the client" \
 	grep -qE '^(pipelined-404|put-unauthorized) +1 +[0-9]+ +(reset_before_ack|reset_after_ack|no_reset) ' <<<"$table"
 read -r rba raa nor < <(jq -r '.summary.client_impact | [.reset_before_ack, .reset_after_ack, .no_reset] | @tsv' "$out/report.json")

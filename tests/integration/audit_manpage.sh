@@ -30,7 +30,7 @@ for cmd in $cmds; do
 		check "man page: $cmd $opt" grep -qE -- "(^|[ [(])$opt([ ,]|\$)" <<<"$text"
 	done
 done
-for code in 0 1 2 3; do
+for code in 0 1 2 3 4; do
 	check "man page: exit status $code" \
 		bash -c 'sed -n "/^EXIT STATUS/,/^ENVIRONMENT/p" <<<"$1" | grep -qE "^ +$2( |\$)"' _ "$text" "$code"
 done

@@ -73,10 +73,36 @@ jq '.fin_wait_2.server.count = 1 | .fin_wait_2.server.duration = {"p50": 0.00002
 	"$close" >"$TEST_TMP/fw2-a.json"
 jq '.fin_wait_2.server.count = 1 | .fin_wait_2.server.duration = {"p50": 0.000027, "p90": 0.010501, "max": 2.500001}' \
 	"$close" >"$TEST_TMP/fw2-b.json"
-out=$("$LINGERLAB" diff "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
+out=$("$LINGERLAB" diff -t noise=0 "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
 check "durations: microseconds shown" grep -qE '^  better +fin_wait_2_p50 +28 µs -> 27 µs$' <<<"$out"
 check "durations: milliseconds shown" grep -qE '^  worse +fin_wait_2_p90 +10.5 ms -> 10.501 ms' <<<"$out"
 check "durations: seconds shown" grep -qE '^  worse +fin_wait_2_max +2.5 s -> 2.500001 s' <<<"$out"
+# Noise: timing differences within the band (default the larger of 0.1 s
+# and 5% of BASE) are neither better nor worse and listed only on request.
+out=$("$LINGERLAB" diff "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
+check_eq "noise: exit 0" 0 "$?"
+check "noise: the differences of a few µs are not listed" \
+	bash -c '! grep -qE "fin_wait_2_(p50|p90|max) " <<<"$1"' _ "$out"
+check "noise: but counted" grep -qE '^  \([0-9]+ figures unchanged; 3 timing differences within noise\)$' <<<"$out"
+check "noise: the verdict counts them and says how to see them" \
+	grep -qx "no regression: 0 better, 0 worse within tolerance; 3 timing differences within noise (--verbose lists them)" <<<"$out"
+out=$("$LINGERLAB" diff --verbose "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json")
+check "noise: --verbose lists them as noise, with the band" \
+	grep -qE '^  noise +fin_wait_2_max +2.5 s -> 2.500001 s +\(within the noise band, 0.1 s or 5%\)$' <<<"$out"
+# 2.5 s -> 2.7 s is 8%, beyond 5% of 2.5 s (0.125 s): a change, listed
+jq '.fin_wait_2.server.duration.max = 2.7' "$TEST_TMP/fw2-a.json" >"$TEST_TMP/fw2-c.json"
+out=$("$LINGERLAB" diff "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-c.json")
+check "noise: a difference beyond the band is listed" \
+	grep -qE '^  worse +fin_wait_2_max +2.5 s -> 2.7 s +\(not gated\)$' <<<"$out"
+"$LINGERLAB" diff -t noise=0.3 "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-c.json" | grep -q "fin_wait_2_max"
+check_eq "noise: --tolerance noise=0.3 widens the band" 1 "$?"
+"$LINGERLAB" diff -t noise=250ms,20% --json "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-c.json" >"$TEST_TMP/noise.json"
+check_jq "noise: --json marks the items and gives the band" "$TEST_TMP/noise.json" \
+	'.noise == 1 and .noise_band.abs == 0.25 and .noise_band.pct == 20 and .better == 0 and .worse == 0
+	 and ([.items[] | select(.noise)] | length) == 1
+	 and (.items[] | select(.metric == "fin_wait_2_max") | .noise and .change == "worse")'
+"$LINGERLAB" diff -t fin_wait_2_max=0 "$TEST_TMP/fw2-a.json" "$TEST_TMP/fw2-b.json" >/dev/null
+check_eq "noise: a gate of the figure's own still catches 1 µs (exit 1)" 1 "$?"
 # client_impact: the worst grade of the server's RSTs at the client. A
 # finding that appears is rst_before_ack's regression; the grade shows as
 # changed beside it.
@@ -112,7 +138,10 @@ check "unknown tolerance key: exact error" \
 	grep -q "^lingerlab diff: --tolerance: unknown key 'nosuch' (known: rst_before_ack, bytes_at_risk, " <<<"$err"
 err=$("$LINGERLAB" diff -t fin_wait_2_peak=lots "$base" "$close" 2>&1)
 check_eq "bad tolerance value: exact error" \
-	"lingerlab diff: --tolerance fin_wait_2_peak: expected a number, N% or inf, found 'lots'" "$err"
+	"lingerlab diff: --tolerance fin_wait_2_peak: expected a number, N%, both (0.1,5%) or inf, found 'lots'" "$err"
+err=$("$LINGERLAB" diff -t noise=5%,6% "$base" "$close" 2>&1)
+check_eq "two percentages: exact error" \
+	"lingerlab diff: --tolerance noise: expected a number, N%, both (0.1,5%) or inf, found '5%,6%'" "$err"
 
 # --- lab reports: the reference target's linger run vs its close run -------
 if need_root; then

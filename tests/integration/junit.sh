@@ -58,4 +58,6 @@ check_eq "audit --junit: one testcase per shipped scenario, no failure" "$n 0 $n
 check_eq "run --junit into a missing directory: exit 3" 3 "$?"
 check "run --junit into a missing directory: says why" \
 	grep -q "r.xml: No such file or directory" "$TEST_TMP/e.txt"
+check_jq "run --junit into a missing directory: the report is written, its verdict says 3 and why" \
+	"$TEST_TMP/r2.json" '.verdict.exit_code == 3 and (.verdict.text | endswith("r.xml: No such file or directory"))'
 finish

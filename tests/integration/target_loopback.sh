@@ -101,7 +101,8 @@ check "the capture holds only the raw client's conversation with the target" \
 # 3. negative control: no filter, the kernel's RSTs leak, the run fails on it
 in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --allow-kernel-rst -o "$TEST_TMP/leak/report.json" \
 	scenarios/pipelined-404.scn >"$TEST_TMP/leak.out" 2>"$TEST_TMP/leak.err"
-check_eq "--allow-kernel-rst: the run fails (exit 1)" 1 $?
+check_eq "--allow-kernel-rst: the lab cannot vouch for the run (exit 4)" 4 $?
+check_jq "--allow-kernel-rst: verdict.exit_code 4" "$TEST_TMP/leak/report.json" '.verdict.exit_code == 4'
 check_jq "the leak check counted the kernel's RSTs" "$TEST_TMP/leak/report.json" '.lab.leaked_rst > 0'
 check_jq "expect no leaked_rst fails" "$TEST_TMP/leak/report.json" \
 	'[.scenarios[0].expectations[] | select(.line == 26) | .passed] == [false]'
