@@ -20,25 +20,26 @@
 #include "reports/svg.h"
 #include "reports/textout.h"
 
-/* Ladder diagrams drawn; further flagged connections are listed in a table
- * (a report may hold thousands, and each ladder is a few hundred rows). */
-#define RENDER_MAX_LADDERS 50
-
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: lingerlab render REPORT.json [-o REPORT.html]\n"
+	        "usage: lingerlab render REPORT.json [-o REPORT.html] [--connection N]... [--all]\n"
 	        "\n"
 	        "Turn a report into one self-contained HTML page (inline CSS and SVG,\n"
 	        "no scripts, no network): the verdict, teardown counts, each finding\n"
-	        "in plain words with a ladder diagram, and the FIN_WAIT_2 chart.\n"
+	        "in plain words with a ladder diagram and a time-sequence graph, one\n"
+	        "connection per scenario of a lab report, and the FIN_WAIT_2 chart.\n"
 	        "\n"
 	        "  -o, --output FILE   where to write the page (default: REPORT.html\n"
 	        "                      beside REPORT.json; \"-\": standard output)\n"
+	        "  -c, --connection N  also draw connection N, flagged or not (repeatable;\n"
+	        "                      one the report keeps no record of is rebuilt from\n"
+	        "                      the capture it names)\n"
+	        "  -a, --all           draw every connection of the capture (the first %d)\n"
 	        "  -h, --help          show this help\n"
 	        "\n"
 	        "REPORT.json is a report from lingerlab analyze, run or audit (\"-\": stdin).\n"
-	        "Exit status: 0 written, 2 bad usage or unreadable report.\n");
+	        "Exit status: 0 written, 2 bad usage or unreadable report.\n", RENDER_MAX_LADDERS);
 }
 
 static const char *CSS =
@@ -80,6 +81,24 @@ static const char *CSS =
 	".fw2-chart .grid{stroke:#f3f4f6}.fw2-chart .axisline{stroke:#374151}.fw2-chart .tick{font-size:11px}"
 	".series{fill:none}.series.analyzer{stroke:#7c3aed;stroke-width:2}.series.kernel{stroke:#ea580c;stroke-width:1.5;stroke-dasharray:5 3}"
 	".kernel-sample{fill:#ea580c}"
+	"svg .lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
+	".taxis .axisline,.taxis line.tick{stroke:#9ca3af}.taxis text.tick{font-size:10px;fill:#6b7280}"
+	".band rect{fill:#eef2ff;stroke:#818cf8;stroke-dasharray:4 3}.band .band-lbl{font-size:11px;fill:#3730a3;paint-order:stroke;stroke:#eef2ff;stroke-width:3px}.tsg .win-off{font-size:10px;fill:#6b7280}"
+	"details.ladder-box>summary{cursor:pointer;list-style:none}details.ladder-box>summary::-webkit-details-marker{display:none}"
+	"details.ladder-box[open]>summary>svg{display:none}"
+	".expand-hint{display:block;color:#4338ca;font-size:13px;margin:2px 0 6px}"
+	"details.ladder-box[open] .expand-hint::after{content:' (click here to fold them again)'}"
+	".tsg .grid{stroke:#f3f4f6}.tsg .axisline{stroke:#374151}.tsg .tick{font-size:11px}"
+	".tsg .seg path{stroke:#059669;stroke-width:1.6;fill:none}.tsg[data-dir=c2s] .seg path{stroke:#2563eb}"
+	".tsg .seg.retx path{stroke:#dc2626}.tsg .seg.at-risk path{stroke:#ea580c;stroke-width:2.4}"
+	".tsg .seg-key{stroke:#374151;fill:none;stroke-width:1.6}"
+	".tsg-ack{fill:none;stroke:#7c3aed;stroke-width:1.5}.tsg-win{fill:none;stroke:#a3a3a3;stroke-width:1.3;stroke-dasharray:5 3}"
+	".tsg .mark circle{fill:#fff;stroke-width:2}.tsg .mark.fin circle{stroke:#7c3aed}.tsg .mark.rst circle{stroke:#dc2626;fill:#dc2626}"
+	".tsg .mark.syn circle{stroke:#6b7280}.tsg .mark text{font-weight:700;font-size:11px}.tsg .mark.rst text{fill:#b91c1c}"
+	".tsg .peer-mark line{stroke-width:2}.tsg .peer-mark.fin line{stroke:#7c3aed}.tsg .peer-mark.rst line{stroke:#dc2626}"
+	".tsg .peer-mark text{font-size:10px}.tsg-risk rect{fill:#ea580c;fill-opacity:.22;stroke:#ea580c;stroke-opacity:.6}"
+	".tsg-risk text{fill:#c2410c;font-weight:700;font-size:11px}"
+	".teardown-line{color:#374151;margin:2px 0 6px}article.connection,article.scenario-conn{border-left:4px solid #6b7280;padding:2px 0 6px 14px;margin:16px 0}"
 	"footer{margin-top:36px;color:#6b7280;font-size:13px;border-top:1px solid #e5e7eb;padding-top:8px}";
 
 /* Bytes at risk of a finding: the larger of its two views. */
@@ -459,9 +478,11 @@ static void evidence(FILE *f, const json_t *root, const json_t *fd)
 	fputs("</dl>\n", f);
 }
 
-static const char *LEGEND =
-	"<figcaption>Time runs down. Each arrow is one packet, leaving its sender and "
-	"arriving at the receiver; where the round trips are known the arrow bends at "
+const char render_legend[] =
+	"<figcaption>Time runs down (the axis on the left, in seconds since the "
+	"connection's first packet). Each arrow is one packet, leaving its sender and "
+	"arriving at the receiver, labelled where it crosses the capture point: "
+	"packet number, tcpdump flags, seq:end(len) and ack. Where the round trips are known the arrow bends at "
 	"the capture point (dashed line), so its slope shows the latency on each side. "
 	"<span class=\"key\" style=\"border-color:#2563eb\"></span>client to server"
 	"<span class=\"key\" style=\"border-color:#059669\"></span>server to client"
@@ -473,7 +494,8 @@ static const char *LEGEND =
 	"The purple band on the server column is the server's FIN_WAIT_2 time; the "
 	"orange bar on the client column is how long the at-risk bytes sat "
 	"unacknowledged at the client before the RST arrived. Grey bands are idle "
-	"time cut from the picture.</figcaption>\n";
+	"time cut from the picture; blue bands are runs of like packets (bulk data and "
+	"its ACKs): click the ladder to draw each of them.</figcaption>\n";
 
 static int section_findings(FILE *f, const json_t *root, char *err, size_t errlen)
 {
@@ -509,13 +531,8 @@ static int section_findings(FILE *f, const json_t *root, char *err, size_t errle
 			fputs("</i></p>\n", f);
 		}
 		evidence(f, root, fd);
-		if (conn) {
-			fputs("<figure>\n", f);
-			if (svg_ladder(f, conn, fd, err, errlen) < 0)
-				return -1;
-			fputs(LEGEND, f);
-			fputs("</figure>\n", f);
-		}
+		if (conn && render_conn_figures(f, conn, fd, NULL, err, errlen) < 0)
+			return -1;
 		fputs("</article>\n", f);
 		drawn++;
 	}
@@ -602,10 +619,18 @@ static void section_fw2(FILE *f, const json_t *root)
 
 int render_html(FILE *f, const json_t *root, const char *path, char *err, size_t errlen)
 {
+	return render_html_opt(f, root, path, NULL, err, errlen);
+}
+
+int render_html_opt(FILE *f, const json_t *root, const char *path,
+                    const struct render_opt *opt, char *err, size_t errlen)
+{
 	page_head(f, root, path);
 	section_verdict(f, root);
 	section_teardown(f, root);
-	if (section_findings(f, root, err, errlen) < 0) {
+	if (section_findings(f, root, err, errlen) < 0 ||
+	    render_section_connections(f, root, opt, err, errlen) < 0 ||
+	    render_section_scenarios(f, root, err, errlen) < 0) {
 		char why[400];
 		snprintf(why, sizeof why, "%s", err);
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -638,13 +663,19 @@ static char *default_output(const char *in)
 int render_to_file(const json_t *root, const char *report_path, const char *out,
                    char *err, size_t errlen)
 {
+	return render_to_file_opt(root, report_path, out, NULL, err, errlen);
+}
+
+int render_to_file_opt(const json_t *root, const char *report_path, const char *out,
+                       const struct render_opt *opt, char *err, size_t errlen)
+{
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int fd = -1, rc = -1;
 	size_t n;
 
 	if (!strcmp(out, "-")) {
-		if (render_html(stdout, root, report_path, err, errlen) < 0)
+		if (render_html_opt(stdout, root, report_path, opt, err, errlen) < 0)
 			return -1;
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			snprintf(err, errlen, "standard output: %s", strerror(errno));
@@ -670,7 +701,7 @@ int render_to_file(const json_t *root, const char *report_path, const char *out,
 		goto out;
 	}
 	fd = -1;
-	if (render_html(f, root, report_path, err, errlen) < 0)
+	if (render_html_opt(f, root, report_path, opt, err, errlen) < 0)
 		goto out;
 	if (fflush(f) != 0 || ferror(f)) {
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
@@ -703,6 +734,8 @@ int cmd_render(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "connection", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -710,13 +743,35 @@ int cmd_render(int argc, char **argv)
 	char *dflt = NULL;
 	json_t *root = NULL;
 	char err[512];
+	long long ids[RENDER_MAX_LADDERS];
+	struct render_opt ro = { .ids = ids };
 	int opt, rc = LL_EXIT_USAGE;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:c:ah", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'c': {
+			char *end;
+			long long v;
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1) {
+				tout_fprintf(stderr, "lingerlab render: --connection: expected a connection id, found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			if (ro.n_ids == RENDER_MAX_LADDERS) {
+				tout_fprintf(stderr, "lingerlab render: --connection: at most %d connections (--all draws the first %d)\n",
+				             RENDER_MAX_LADDERS, RENDER_MAX_LADDERS);
+				return LL_EXIT_USAGE;
+			}
+			ids[ro.n_ids++] = v;
+			break;
+		}
+		case 'a':
+			ro.all = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -747,7 +802,7 @@ int cmd_render(int argc, char **argv)
 		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}
-	if (render_to_file(root, argv[optind], out, err, sizeof err) < 0) {
+	if (render_to_file_opt(root, argv[optind], out, &ro, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}
