@@ -117,6 +117,18 @@ bool ex_gave_up(const struct story *s, const json_t *f, int *retx)
 	return n >= 2;
 }
 
+/* Did finding f's sender send a FIN before its RST? */
+static bool fin_before(const struct story *s, const json_t *f)
+{
+	enum rf_dir d = is(rf_str(f, "sender"), "client") ? RF_C2S : RF_S2C;
+	long long rst = rf_int(f, "rst_packet", -1);
+
+	for (size_t k = 0; k < s->tl.n && s->tl.pkts[k].i != rst; k++)
+		if (s->tl.pkts[k].dir == d && s->tl.pkts[k].fin)
+			return true;
+	return false;
+}
+
 void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b)
 {
 	const char *cause = rf_str(f, "cause");
@@ -132,6 +144,15 @@ void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b)
 	} else if (is(cause, "data_after_fin") || is(cause, "unread_at_close")) {
 		sb_add(b, "The cure is a lingering close: shut down only the sending half, read "
 		          "and discard until the %s closes or a timeout passes, then close.",
+		       is(me, "server") ? "client" : "server");
+	} else if (is(cause, "abort") && fin_before(s, f)) {
+		/* SO_LINGER 0 sends no FIN: a FIN first means a close (or a
+		 * shutdown) that reset on data it had not read */
+		sb_add(b, "The %s sent its FIN before this RST, so it did not abort with "
+		          "SO_LINGER 0 (that sends no FIN): it closed, and reset because data "
+		          "of its peer's was still coming or unread. The cure is a lingering "
+		          "close: shut down only the sending half, read and discard until the "
+		          "%s closes or a timeout passes, then close.", me,
 		       is(me, "server") ? "client" : "server");
 	} else if (is(cause, "abort")) {
 		sb_add(b, "A lingering close would not help here: the %s did not close with data "

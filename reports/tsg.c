@@ -16,8 +16,9 @@
  *     data_end), from the first at-risk segment to the RST.
  *
  * The scale is linear in both axes, as tcptrace's; the window line is
- * clipped to the plot when it runs far above the data (a 64 KiB window
- * over a 300-byte response would flatten the bars).
+ * held just above the plot when it runs far above the data (a 64 KiB
+ * window over a 300-byte response would flatten the bars), and a note
+ * says how high it goes.
  */
 #include "reports/svg.h"
 
@@ -170,9 +171,6 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 	        where, id, dir == RF_S2C ? "s2c" : "c2s", id, dir == RF_S2C ? "s2c" : "c2s",
 	        TG_W, TG_H, TG_W, TG_H);
 	fprintf(f, "<title>Time-sequence graph of connection %lld: the %s's data</title>\n", id, who);
-	fprintf(f, "<defs><clipPath id=\"tsg-clip-%s%lld-%s\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
-	           "height=\"%.0f\"/></clipPath></defs>\n", where, id, dir == RF_S2C ? "s2c" : "c2s",
-	        TG_L, TG_T - 16, g.pw + 2, g.ph + 16);
 
 	/* grid and axes */
 	for (v = 0; v <= g.ymax + step / 2; v += step) {
@@ -241,10 +239,9 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 	}
 
 	/* the peer's ACK and window lines */
-	fprintf(f, "<g clip-path=\"url(#tsg-clip-%s%lld-%s)\">", where, id, dir == RF_S2C ? "s2c" : "c2s");
+	/* Y() holds a window far above the data just over the plot's top */
 	ack_line(f, &g, &tl, dir, true, "tsg-win");
 	ack_line(f, &g, &tl, dir, false, "tsg-ack");
-	fputs("</g>\n", f);
 	for (k = tl.n; k-- > 0;) {
 		const struct rf_pkt *p = &tl.pkts[k];
 		if ((int)p->dir == dir || !p->ack || p->rst)

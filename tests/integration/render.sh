@@ -108,7 +108,7 @@ chrome --dump-dom "file://$TEST_TMP/p404.html" >"$TEST_TMP/p404.dom"
 check "browser: with round trips known, the capture point is drawn" \
 	grep -q '<line class="capture" ' "$TEST_TMP/p404.dom"
 check "browser: the at-risk bytes' time at the client is marked" \
-	grep -q '<g class="risk-window"><rect .*119 response bytes at risk' "$TEST_TMP/p404.dom"
+	grep -q '<g class="risk-window"><rect .*>119 response</tspan><tspan [^>]*>bytes at risk</tspan>' "$TEST_TMP/p404.dom"
 
 # nothing flagged: a clean verdict, no ladder, still the chart
 "$LINGERLAB" render "$TEST_TMP/idle-client.json" -o "$TEST_TMP/idle.html" 2>/dev/null
