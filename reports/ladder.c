@@ -220,6 +220,7 @@ static void mark_important(const struct lad *L, bool *imp)
 	uint32_t end[2] = { 0, 0 }, fin[2] = { 0, 0 };
 	bool has_data[2] = { false, false }, has_fin[2] = { false, false };
 	bool covered_data[2] = { false, false }, covered_fin[2] = { false, false };
+	bool has_syn[2] = { false, false }, covered_syn[2] = { false, false };
 	size_t k;
 
 	for (k = 0; k < tl->n; k++) {
@@ -227,6 +228,8 @@ static void mark_important(const struct lad *L, bool *imp)
 		int d = p->dir;
 		if (p->syn || p->fin)
 			imp[k] = true;
+		if (p->syn)
+			has_syn[d] = true;
 		if (p->rst && rst_matters(L, k))
 			imp[k] = true;
 		if (L->finding && rf_at_risk(L->finding, p->i))
@@ -260,6 +263,11 @@ static void mark_important(const struct lad *L, bool *imp)
 		int o = !p->dir;        /* the direction p acknowledges */
 		if (!p->ack)
 			continue;
+		/* the handshake's third packet */
+		if (has_syn[o] && !covered_syn[o] && !p->syn) {
+			covered_syn[o] = true;
+			imp[k] = true;
+		}
 		if (has_data[o] && !covered_data[o] && seq_geq(p->ack_no, end[o])) {
 			covered_data[o] = true;
 			imp[k] = true;

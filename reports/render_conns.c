@@ -34,7 +34,7 @@ int render_conn_figures(FILE *f, const json_t *conn, const json_t *finding, cons
 	      "each bar is a segment from its first byte to one past its last; below the "
 	      "bars the client's ACK, above them the window it offers (the server may send "
 	      "up to that line). F, R, S mark the server's FIN, RST and SYN; the client's "
-	      "FIN and RST sit on the time axis. Orange: the bytes a RST left "
+	      "FIN and RST are ticks along the top. Orange: the bytes a RST left "
 	      "unacknowledged.</figcaption>\n</figure>\n", f);
 	if (svg_tsg_wants_client(conn)) {
 		fputs("<figure class=\"tsg-fig\">\n", f);

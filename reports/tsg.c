@@ -10,7 +10,7 @@
  *     window it advertises (ACK + window, scaled as the analyzer scaled
  *     it) a step line above them: the sender may send up to there;
  *   - SYN, FIN and RST of the direction are marked at their sequence
- *     number; the peer's FIN and RST as ticks on the time axis;
+ *     number; the peer's FIN and RST as ticks along the top of the plot;
  *   - a finding of this direction's sender shades its bytes at risk: the
  *     sequence range the RST left unacknowledged (acked_at_capture to
  *     data_end), from the first at-risk segment to the RST.
@@ -248,7 +248,7 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 			continue;
 		if ((double)p->ack_no + p->win > g.ymax)
 			fprintf(f, "<text class=\"win-off\" text-anchor=\"end\" x=\"%.0f\" y=\"%.0f\">"
-			           "window up to %.0f, above the plot</text>\n", TG_L + g.pw, TG_T - 18,
+			           "window up to %.0f, above the plot</text>\n", TG_L + g.pw, TG_H - 8,
 			        (double)p->ack_no + p->win);
 		break;
 	}
@@ -296,7 +296,8 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 			html_coord(f, sy);
 			fputs("\"/>", f);
 			/* a letter per mark, unless it would sit on the last one's */
-			if (fabs(x - last_mark_x) > 14 || fabs(sy - last_mark_y) > 12) {
+			/* (the SYN, at the origin, needs no letter) */
+			if (!p->syn && (fabs(x - last_mark_x) > 14 || fabs(sy - last_mark_y) > 12)) {
 				fputs("<text x=\"", f);
 				html_coord(f, x + 6);
 				fputs("\" y=\"", f);
@@ -321,15 +322,16 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 		fputs("\" x2=\"", f);
 		html_coord(f, x);
 		fputs("\" y1=\"", f);
-		html_coord(f, TG_T + g.ph);
+		html_coord(f, TG_T);
 		fputs("\" y2=\"", f);
-		html_coord(f, TG_T + g.ph - 10);
+		html_coord(f, TG_T + 10);
 		fputs("\"/>", f);
 		if (x - last_mark_x > 60) {
+			/* clear of the tick labels left of the axis */
 			fputs("<text text-anchor=\"middle\" x=\"", f);
-			html_coord(f, x);
+			html_coord(f, fmin(fmax(x, TG_L + 30), TG_L + g.pw - 30));
 			fputs("\" y=\"", f);
-			html_coord(f, TG_T + g.ph - 13);
+			html_coord(f, TG_T - 3);
 			fprintf(f, "\">%s %s</text>", peer, p->rst ? "R" : "F");
 			last_mark_x = x;
 		}
@@ -350,7 +352,7 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 	           "<text x=\"%.0f\" y=\"21\">%s's ACK</text>"
 	           "<line class=\"tsg-win\" x1=\"%.0f\" y1=\"17\" x2=\"%.0f\" y2=\"17\"/>"
 	           "<text x=\"%.0f\" y=\"21\">its window (ACK + win)</text></g>\n",
-	        TG_L + 330, TG_L + 354, TG_L + 360, peer, TG_L + 480, TG_L + 504, TG_L + 510);
+	        TG_L + 380, TG_L + 404, TG_L + 410, peer, TG_L + 530, TG_L + 554, TG_L + 560);
 	fputs("</svg>\n", f);
 	rf_timeline_free(&tl);
 	return 0;
