@@ -313,7 +313,7 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 	last_mark_x = -1e9;
 	for (k = 0; k < tl.n; k++) {
 		const struct rf_pkt *p = &tl.pkts[k];
-		double x = X(&g, p->t);
+		double x = X(&g, p->t), lx;
 		if ((int)p->dir == dir || !(p->fin || p->rst))
 			continue;
 		fprintf(f, "<g class=\"peer-mark %s\" data-i=\"%lld\"><title>packet %lld: the %s's %s</title>"
@@ -326,14 +326,15 @@ int svg_tsg(FILE *f, const json_t *conn, const json_t *finding, int dir, const c
 		fputs("\" y2=\"", f);
 		html_coord(f, TG_T + 10);
 		fputs("\"/>", f);
-		if (x - last_mark_x > 60) {
-			/* clear of the tick labels left of the axis */
+		/* clear of the tick labels left of the axis, and of the last one */
+		lx = fmin(fmax(x, TG_L + 30), TG_L + g.pw - 30);
+		if (lx - last_mark_x > 60) {
 			fputs("<text text-anchor=\"middle\" x=\"", f);
-			html_coord(f, fmin(fmax(x, TG_L + 30), TG_L + g.pw - 30));
+			html_coord(f, lx);
 			fputs("\" y=\"", f);
 			html_coord(f, TG_T - 3);
 			fprintf(f, "\">%s %s</text>", peer, p->rst ? "R" : "F");
-			last_mark_x = x;
+			last_mark_x = lx;
 		}
 		fputs("</g>\n", f);
 	}
