@@ -165,9 +165,66 @@ SCN
 		grep -qE "#$acc  <- the RST\$" <<<"$out"
 	check "abort: why it matters, in full" \
 		grep -q "the user sees \"connection reset by peer\" instead of the response" <<<"$flat"
+	check "abort: the remedy fits an abort: no lingering close" \
+		grep -q "A lingering close would not help here: the server did not close with data unread, it aborted" <<<"$flat"
+	check "abort: not the lingering-close cure" bash -c '! grep -q "The cure is a lingering close" <<<"$1"' _ "$flat"
+	out=$("$LINGERLAB" explain --scenario abort-unacked "$TEST_TMP/abort.json")
+	check_eq "abort: --scenario picks the scenario's connections" \
+		"$(jq -r '.scenarios[] | select(.name == "abort-unacked") | .connections | map("connection \(.)") | join("|")' "$TEST_TMP/abort.json")" \
+		"$(grep -oE '^connection [0-9]+' <<<"$out" | paste -sd'|')"
 else
 	skip "abort: lab runs need root"
 fi
+
+# --- every teardown gets its story; the remedy fits the cause ------------
+flat=$("$LINGERLAB" explain "$TEST_TMP/put-seed.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "put-seed: how it ended, after the packets" \
+	grep -q "How it ended: the server closed first (the active close): its FIN takes it through FIN_WAIT_1 and, once ACKed, FIN_WAIT_2" <<<"$flat"
+check "put-seed: what the client made of each RST, with RFC 5961's reason" \
+	grep -q "Of the server's 4 RSTs (4 judged), the client accepts 1, answers 0 with a challenge ACK and ignores 3\. That is RFC 5961 3\.2 at work: a receiver resets only on a RST whose seq is exactly the next byte it expects (RCV\.NXT)" <<<"$flat"
+check "put-seed: data after the FIN, so the cure is a lingering close" \
+	grep -q "The cure is a lingering close: shut down only the sending half" <<<"$flat"
+flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/linger.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "linger: the story of a lingering close ended by the client's FIN" \
+	grep -q "The server closed with a lingering close: after its FIN it kept reading and discarding for [0-9.]* [mµ]*s ([0-9]* bytes)\. The client's FIN ended it: the gentle way\." <<<"$flat"
+"$LINGERLAB" analyze -r "$TEST_TMP/idle-client.pcap" -o "$TEST_TMP/idle-client.json" 2>/dev/null
+flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle-client.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "idle client: the other side never closed" \
+	grep -q "Only one side's FIN is in the capture: the other never closed before it ended\. As far as the wire shows, the client ends in CLOSE_WAIT and the server in FIN_WAIT_2\. CLOSE_WAIT: that side has the peer's FIN and has not closed itself" <<<"$flat"
+
+# --- Markdown, for slides and course notes --------------------------------
+md=$("$LINGERLAB" explain --format markdown "$TEST_TMP/put-seed.json")
+check_eq "markdown: exit 0" 0 "$?"
+check "markdown: a title and a heading per connection" \
+	bash -c 'head -1 <<<"$1" | grep -q "^# " && grep -q "^## connection 1 " <<<"$1"' _ "$md"
+check_eq "markdown: code fences open and close in pairs" 0 $(( $(grep -c '^```' <<<"$md") % 2 ))
+check_eq "markdown: every packet line inside a fence" "$n_pkts" \
+	"$(awk '/^```/ { f = !f; next } f' <<<"$md" | grep -cE '^ +[0-9]+\.[0-9]{6}  C (-->|<--) S ')"
+check "markdown: notes are block quotes, outside the fences" \
+	bash -c 'awk "/^\`\`\`/ { f = !f; next } !f && /^> RST from the server: the connection is torn down at once\./ { ok = 1 } END { exit !ok }" <<<"$1"' _ "$md"
+check "markdown: no escape codes, whatever --color says" \
+	bash -c '! "$1" explain --format markdown --color=always "$2" | grep -q $'"'"'\033'"'"'' _ "$LINGERLAB" "$TEST_TMP/put-seed.json"
+check "markdown: the verdict in bold" grep -q '^\*\*verdict:\*\* 1 rst_before_ack' <<<"$md"
+err=$("$LINGERLAB" explain --format html "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--format html: exit 2 and one exact line" \
+	"2 lingerlab explain: --format: expected text or markdown, found 'html'" "$? $err"
+txt=$("$LINGERLAB" explain --color=never "$TEST_TMP/put-seed.json")
+check "--color=never: plain text, nothing but printable characters, tabs and newlines" \
+	bash -c '! LC_ALL=C grep -q "[[:cntrl:]]" <<<"$(tr -d "\n\t" <<<"$1")"' _ "$txt"
+
+# --- --scenario ------------------------------------------------------------
+err=$("$LINGERLAB" explain --scenario put-unauthorized "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--scenario on an analyze report: exit 2 and one exact line" \
+	"2 lingerlab explain: --scenario: $TEST_TMP/put-seed.json is not a lab report (it has no scenarios; lingerlab run and audit write them)" "$? $err"
+err=$("$LINGERLAB" explain --scenario nope tests/fixtures/reports/handmade-lab-close.json 2>&1 >/dev/null)
+check_eq "--scenario of a name the report lacks: exit 2, the names it has" \
+	"2 lingerlab explain: --scenario: tests/fixtures/reports/handmade-lab-close.json has no scenario 'nope' (it has put-unauthorized, clean-close)" "$? $err"
+out=$("$LINGERLAB" explain --scenario clean-close tests/fixtures/reports/handmade-lab-close.json)
+check_eq "--scenario of a scenario without connections: exit 0, and says so" \
+	"0 Scenario clean-close made no connection." "$? $(tail -1 <<<"$out")"
+err=$("$LINGERLAB" explain --scenario clean-close --connection 1 tests/fixtures/reports/handmade-lab-close.json 2>&1 >/dev/null)
+check_eq "--scenario with --connection: exit 2" \
+	"2 lingerlab explain: --scenario and --connection: pick one" "$? $err"
 
 # --- colour --------------------------------------------------------------
 check "--color=always colours the RST line" \
