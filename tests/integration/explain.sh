@@ -192,6 +192,47 @@ flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle-client.json" | tr '\n
 check "idle client: the other side never closed" \
 	grep -q "Only one side's FIN is in the capture: the other never closed before it ended\. As far as the wire shows, the client ends in CLOSE_WAIT and the server in FIN_WAIT_2\. CLOSE_WAIT: that side has the peer's FIN and has not closed itself" <<<"$flat"
 
+# A server that gave up: its 100-byte response goes unanswered (the client
+# has gone silent), it sends the same bytes twice more, 0.2 s and 0.6 s
+# later, then resets. Frames, judged by hand (10 ms round trip, next to
+# the server):
+#   1 0.000 C S          2 0.001 S S.          3 0.010 C .
+#   4 0.011 C P. 1:41    5 0.012 S P. 1:101    6 0.212 S P. 1:101 (again)
+#   7 0.612 S P. 1:101 (again)                 8 1.412 S R. seq 101
+# 100 bytes were never acknowledged: an rst_before_ack, but no close put
+# them at risk: the server gave up retransmitting (Windows resets after
+# its last retransmission; Linux drops such a socket without a RST), so a
+# lingering close is no remedy. Written here, as no stack in the lab does it.
+/usr/bin/python3 - "$TEST_TMP/gaveup.pcap" <<'PY'
+import struct, sys
+C, S = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
+def frame(c2s, seq, ack, flags, payload=b""):
+    src, dst = (C, S) if c2s else (S, C)
+    sp, dp = (40000, 80) if c2s else (80, 40000)
+    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src, dst)
+    return b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + tcp
+c, s = 1000, 5000
+req = b"GET /x HTTP/1.1\r\nHost: lab\r\n\r\n" + b"z" * 10
+fr = [(0.000, frame(True, c, 0, 0x02)), (0.001, frame(False, s, c + 1, 0x12)),
+      (0.010, frame(True, c + 1, s + 1, 0x10)),
+      (0.011, frame(True, c + 1, s + 1, 0x18, req))]
+for t in (0.012, 0.212, 0.612):
+    fr.append((t, frame(False, s + 1, c + 1 + len(req), 0x18, b"x" * 100)))
+fr.append((1.412, frame(False, s + 101, c + 1 + len(req), 0x14)))
+out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+for t, f in fr:
+    out += struct.pack("<IIII", 1700000000 + int(t), int(round((t % 1) * 1e6)), len(f), len(f)) + f
+open(sys.argv[1], "wb").write(out)
+PY
+"$LINGERLAB" analyze -r "$TEST_TMP/gaveup.pcap" -o "$TEST_TMP/gaveup.json" 2>/dev/null
+check_jq "gave up: flagged, 100 bytes at risk, the RST is frame 8" "$TEST_TMP/gaveup.json" \
+	'.findings[0].rst_packet == 8 and .findings[0].bytes_at_risk_at_server == 100'
+flat=$("$LINGERLAB" explain "$TEST_TMP/gaveup.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "gave up: the remedy says so, and is not a lingering close" \
+	grep -q "A lingering close would not help here: the server was not closing, it gave up\. It sent the same unacknowledged bytes 3 times over with no answer from its peer, then reset" <<<"$flat"
+check "gave up: no lingering-close cure" bash -c '! grep -q "The cure is a lingering close" <<<"$1"' _ "$flat"
+
 # --- Markdown, for slides and course notes --------------------------------
 md=$("$LINGERLAB" explain --format markdown "$TEST_TMP/put-seed.json")
 check_eq "markdown: exit 0" 0 "$?"
