@@ -22,9 +22,10 @@
  * to the teardown (bulk data and its ACKs) is drawn as one labelled band
  * ("client -> server: 143 data segments, 37.0 KiB; server -> client: 70
  * ACKs; 0.250 s"). What matters is always drawn one by one: the
- * handshake, the first and last data segment of each side, every FIN, the
- * RSTs that do something (rst_matters()), the finding's at-risk packets,
- * and the ACKs that cover each side's last data and its FIN. The collapsed picture sits in the <summary> of a
+ * handshake, the first and last data segment of each side, every
+ * retransmission, every FIN, the RSTs that do something (rst_matters()),
+ * the finding's at-risk packets, and the ACKs that cover each side's last
+ * data and its FIN. The collapsed picture sits in the <summary> of a
  * <details> whose body is the full ladder: one click (no script) shows
  * every packet.
  */
@@ -235,6 +236,10 @@ static void mark_important(const struct lad *L, bool *imp)
 		if (L->finding && rf_at_risk(L->finding, p->i))
 			imp[k] = true;
 		if (p->len > 0) {
+			/* a retransmission (no new byte) tells of loss or of a
+			 * peer gone silent: always drawn */
+			if (has_data[d] && !seq_after(p->seq + p->len, end[d]))
+				imp[k] = true;
 			if (first_data[d] < 0)
 				first_data[d] = (long long)k;
 			last_data[d] = (long long)k;
@@ -468,6 +473,8 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 	double fw2_y0 = -1, fw2_y1 = -1;
 	size_t nev = 0, ngap = 0, k, e;
 	int rc = -1, in_band = -1;
+	uint32_t sent_end[2] = { 0, 0 };
+	bool any_sent[2] = { false, false };
 
 	if (half_s + half_c <= 0)
 		have_rtt = false;
@@ -630,11 +637,11 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		fputs("\" width=\"", f);
 		html_coord(f, COL_S - COL_C + 60);
 		fputs("\" height=\"", f);
-		html_coord(f, GAP_MAX - 8);
+		html_coord(f, GAP_MAX - 22);    /* clear of the next row's label */
 		fputs("\"/><text x=\"", f);
 		html_coord(f, (COL_C + COL_S) / 2);
 		fputs("\" y=\"", f);
-		html_coord(f, gaps[k].y0 + GAP_MAX / 2 + 4);
+		html_coord(f, gaps[k].y0 + GAP_MAX / 2 - 3);
 		fprintf(f, "\" text-anchor=\"middle\">%s of time cut</text></g>\n", d);
 	}
 
@@ -722,12 +729,13 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 			html_coord(f, y0);
 			fputs("\" width=\"12\" height=\"", f);
 			html_coord(f, y1 - y0);
-			fputs("\"/><text text-anchor=\"end\" x=\"", f);
-			html_coord(f, COL_C - 16);
+			/* between the time axis and the bar */
+			fputs("\"/><text x=\"", f);
+			html_coord(f, AX_X + 5);
 			fputs("\" y=\"", f);
 			html_coord(f, y0 + 12);
 			fprintf(f, "\"><tspan x=\"%.0f\">%lld response</tspan><tspan x=\"%.0f\" dy=\"13\">bytes at risk</tspan></text></g>\n",
-			        COL_C - 16, b, COL_C - 16);
+			        AX_X + 5, b, AX_X + 5);
 		}
 	}
 
@@ -768,10 +776,16 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		char lbl[96];
 		const char *anchor;
 
+		/* a data segment that sends no new byte */
+		bool retx = p->len > 0 && any_sent[p->dir] && !seq_after(p->seq + p->len, sent_end[p->dir]);
+		if (p->len > 0 && (!any_sent[p->dir] || seq_after(p->seq + p->len, sent_end[p->dir]))) {
+			sent_end[p->dir] = p->seq + p->len;
+			any_sent[p->dir] = true;
+		}
 		if (L->band_of[k] >= 0)
 			continue;
-		fprintf(f, "<g class=\"pkt %s%s%s%s%s%s%s%s%s\" data-i=\"%lld\">",
-		        c2s ? "c2s" : "s2c", p->len ? " data" : "", p->syn ? " syn" : "",
+		fprintf(f, "<g class=\"pkt %s%s%s%s%s%s%s%s%s%s\" data-i=\"%lld\">",
+		        c2s ? "c2s" : "s2c", p->len ? " data" : "", retx ? " retx" : "", p->syn ? " syn" : "",
 		        p->fin ? " fin" : "", p->rst ? " rst" : "", risk ? " at-risk" : "",
 		        p->i == rst_pkt ? " the-rst" : "", acc ? " rst-" : "", acc ? acc : "", p->i);
 		fprintf(f, "<title>packet %lld at %.6f s, %s, flags ", p->i, p->t - tl->pkts[0].t,
@@ -780,7 +794,8 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		fprintf(f, ", seq %u:%u(%u)", p->seq, p->seq + p->len, p->len);
 		if (p->ack)
 			fprintf(f, " ack %u", p->ack_no);
-		fprintf(f, " win %u%s", p->win, risk ? " - response bytes at risk" : "");
+		fprintf(f, " win %u%s%s", p->win, retx ? " - a retransmission" : "",
+		        risk ? " - response bytes at risk" : "");
 		if (acc) {
 			fprintf(f, " - the %s ", rf_str(rf_obj(finding, "impact"), "at") &&
 			        !strcmp(rf_str(rf_obj(finding, "impact"), "at"), "server") ? "server" : "client");
