@@ -483,6 +483,12 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (flagged == 0) {
 		summarize(&o, root, fmt);
+		fputc('\n', o.f);
+		tout_para(&o, "", TOUT_PLAIN, TOUT_PLAIN, rf_is_lab(root) ?
+		          "Every connection has a story, flagged or not: --scenario NAME or "
+		          "--connection ID tells how it went and how it ended." :
+		          "Every connection has a story, flagged or not: --connection ID tells "
+		          "how it went and how it ended.");
 	} else if (flagged > shown) {
 		struct sbuf b;
 		size_t listed = 0;
