@@ -323,6 +323,19 @@ for c in put-seed p404 lab-python-put lighttpd; do
 		"$(awk '$3 != 0' "$TEST_TMP/$c.labels")"
 done
 
+# a lab report whose capture is gone: the scenario's ladder cannot be
+# rebuilt, the page says why and is still written
+jq '.scenarios += [{"name": "gone", "connections": [7], "expectations": [], "passed": true}]' \
+	"$FIXTURES/handmade-lab-close.json" >"$TEST_TMP/gone.json"
+"$LINGERLAB" render "$TEST_TMP/gone.json" -o "$TEST_TMP/gone.html" 2>/dev/null
+check_eq "scenario ladders, capture gone: the page is still written (exit 0)" 0 "$?"
+check "scenario ladders, capture gone: a note says why" \
+	grep -q '<p class="note">Connections without a record in the report cannot be drawn: out/capture.pcap: No such file or directory.</p>' "$TEST_TMP/gone.html"
+check "scenario ladders: a scenario without connections says so" \
+	grep -q '<p class="note">Scenario <b>clean-close</b> made no connection.</p>' "$TEST_TMP/gone.html"
+check "scenario ladders: the recorded connection is drawn" \
+	grep -q '<article class="scenario-conn" data-connection="1" data-scenario="put-unauthorized">' "$TEST_TMP/gone.html"
+
 # a FIN_WAIT_2 series that starts late starts at 0 there, not at its
 # first count (the bug: a client FIN_WAIT_2 at 1.977 s drawn from 0 s)
 jq '.fin_wait_2.server.series = [[1.977, 1], [3.0, 0]] | .input.duration = 4' \
