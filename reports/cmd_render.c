@@ -42,64 +42,6 @@ static void usage(FILE *f)
 	        "Exit status: 0 written, 2 bad usage or unreadable report.\n", RENDER_MAX_LADDERS);
 }
 
-static const char *CSS =
-	"body{font:15px/1.45 system-ui,'DejaVu Sans',sans-serif;color:#1f2937;margin:0 auto;max-width:1020px;padding:0 18px 40px;background:#fff}"
-	"h1{font-size:26px;margin:22px 0 2px}h2{font-size:20px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb}"
-	"h3{font-size:16px;margin:18px 0 6px}.sub{color:#6b7280;margin:0 0 12px}"
-	"code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:13px}"
-	".verdict{border-radius:8px;padding:12px 18px;margin:14px 0}"
-	".verdict.hazard{background:#fef2f2;border:2px solid #dc2626}"
-	".verdict.clean{background:#f0fdf4;border:2px solid #16a34a}"
-	".verdict h2{border:0;margin:4px 0}.verdict.hazard h2{color:#b91c1c}.verdict.clean h2{color:#15803d}"
-	"table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;padding:3px 9px;text-align:left;vertical-align:top}"
-	"th{background:#f9fafb}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-	".pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}"
-	".finding{border-left:4px solid #dc2626;padding:2px 0 6px 14px;margin:16px 0}"
-	"dl.evidence{display:grid;grid-template-columns:max-content auto;gap:2px 14px;margin:8px 0}"
-	"dl.evidence dt{color:#6b7280}dl.evidence dd{margin:0}"
-	"figure{margin:10px 0;overflow-x:auto}figcaption{color:#4b5563;font-size:13px;margin-top:4px}"
-	".key{display:inline-block;width:22px;height:0;border-top:3px solid;vertical-align:middle;margin:0 4px 0 10px}"
-	"svg text{font-family:'DejaVu Sans',sans-serif;font-size:12px;fill:#374151}"
-	"svg .lbl{font-family:'DejaVu Sans Mono',monospace;font-size:11px;white-space:pre}"
-	"svg .colhead{font-weight:700;font-size:14px}svg .colsub{font-size:11px;fill:#6b7280}"
-	"svg .col{stroke:#374151;stroke-width:2}svg .capture{stroke:#9ca3af;stroke-dasharray:4 4}"
-	".ladder polyline{fill:none;stroke-width:1.3}"
-	".pkt.c2s polyline{stroke:#2563eb}.pkt.c2s .head{fill:#2563eb}.pkt.c2s .lbl{fill:#1e40af}"
-	".pkt.s2c polyline{stroke:#059669}.pkt.s2c .head{fill:#059669}.pkt.s2c .lbl{fill:#065f46}"
-	".pkt.data polyline{stroke-width:2.2}.pkt.retx polyline{stroke-dasharray:7 3}"
-	".pkt.fin polyline{stroke:#7c3aed}.pkt.fin .head{fill:#7c3aed}.pkt.fin .lbl{fill:#6d28d9}"
-	".pkt.at-risk polyline{stroke:#ea580c;stroke-width:3.2}.pkt.at-risk .head{fill:#ea580c}.pkt.at-risk .lbl{fill:#c2410c;font-weight:700}"
-	".pkt.rst polyline{stroke:#dc2626;stroke-width:2}.pkt.rst .head{fill:#dc2626}.pkt.rst .lbl{fill:#b91c1c}"
-	".pkt.the-rst polyline{stroke-width:3.5}.pkt.the-rst .lbl{font-weight:700}"
-	".pkt.rst-ignored polyline{stroke-dasharray:5 4;opacity:.55}.pkt.rst-reset polyline{stroke-width:4}"
-	".pkt.rst-challenge_ack polyline{stroke-dasharray:2 3}"
-	".client-impact{font-weight:600}.client-impact.reset_before_ack{color:#b91c1c}"
-	".fw2 rect{fill:#7c3aed;fill-opacity:.18;stroke:#7c3aed;stroke-opacity:.5}.fw2 text{fill:#6d28d9;font-size:11px}"
-	".risk-window rect{fill:#ea580c;fill-opacity:.3}.risk-window text{fill:#c2410c;font-weight:700;font-size:10px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
-	".gap rect{fill:#f3f4f6;stroke:#d1d5db;stroke-dasharray:3 3}.gap text{fill:#6b7280;font-size:11px}"
-	"svg .omitted{fill:#6b7280;font-style:italic}"
-	".fw2-chart .grid{stroke:#f3f4f6}.fw2-chart .axisline{stroke:#374151}.fw2-chart .tick{font-size:11px}"
-	".series{fill:none}.series.analyzer{stroke:#7c3aed;stroke-width:2}.series.kernel{stroke:#ea580c;stroke-width:1.5;stroke-dasharray:5 3}"
-	".kernel-sample{fill:#ea580c}"
-	"svg .lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
-	".taxis .axisline,.taxis line.tick{stroke:#9ca3af}.taxis text.tick{font-size:10px;fill:#6b7280}"
-	".band rect{fill:#eef2ff;stroke:#818cf8;stroke-dasharray:4 3}.band .band-lbl{font-size:11px;fill:#3730a3;paint-order:stroke;stroke:#eef2ff;stroke-width:3px}.tsg .win-off{font-size:10px;fill:#6b7280}"
-	"details.ladder-box>summary{cursor:pointer;list-style:none}details.ladder-box>summary::-webkit-details-marker{display:none}"
-	"details.ladder-box[open]>summary>svg{display:none}"
-	".expand-hint{display:block;color:#4338ca;font-size:13px;margin:2px 0 6px}"
-	"details.ladder-box[open] .expand-hint::after{content:' (click here to fold them again)'}"
-	".tsg .grid{stroke:#f3f4f6}.tsg .axisline{stroke:#374151}.tsg .tick{font-size:11px}"
-	".tsg .seg path{stroke:#059669;stroke-width:1.6;fill:none}.tsg[data-dir=c2s] .seg path{stroke:#2563eb}"
-	".tsg .seg.retx path{stroke:#dc2626}.tsg .seg.at-risk path{stroke:#ea580c;stroke-width:2.4}"
-	".tsg .seg-key{stroke:#374151;fill:none;stroke-width:1.6}"
-	".tsg-ack{fill:none;stroke:#7c3aed;stroke-width:1.5}.tsg-win{fill:none;stroke:#a3a3a3;stroke-width:1.3;stroke-dasharray:5 3}"
-	".tsg .mark circle{fill:#fff;stroke-width:2}.tsg .mark.fin circle{stroke:#7c3aed}.tsg .mark.rst circle{stroke:#dc2626;fill:#dc2626}"
-	".tsg .mark.syn circle{stroke:#6b7280}.tsg .mark text{font-weight:700;font-size:11px}.tsg .mark.rst text{fill:#b91c1c}"
-	".tsg .peer-mark line{stroke-width:2}.tsg .peer-mark.fin line{stroke:#7c3aed}.tsg .peer-mark.rst line{stroke:#dc2626}"
-	".tsg .peer-mark text{font-size:10px}.tsg-risk rect{fill:#ea580c;fill-opacity:.22;stroke:#ea580c;stroke-opacity:.6}"
-	".tsg-risk text{fill:#c2410c;font-weight:700;font-size:11px}"
-	".teardown-line{color:#374151;margin:2px 0 6px}article.connection,article.scenario-conn{border-left:4px solid #6b7280;padding:2px 0 6px 14px;margin:16px 0}"
-	"footer{margin-top:36px;color:#6b7280;font-size:13px;border-top:1px solid #e5e7eb;padding-top:8px}";
 
 /* Bytes at risk of a finding: the larger of its two views. */
 static long long risk_of(const json_t *fd)
@@ -156,7 +98,7 @@ static void page_head(FILE *f, const json_t *root, const char *path)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>lingerlab report: ", f);
 	html_esc(f, path);
-	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>lingerlab report</h1>\n<p class=\"sub\">", CSS);
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>lingerlab report</h1>\n<p class=\"sub\">", render_css);
 	html_esc(f, rf_str(root, "command"));
 	if (rf_is_lab(root)) {
 		fputs(" against ", f);

@@ -27,7 +27,7 @@
  * the finding's at-risk packets, and the ACKs that cover each side's last
  * data and its FIN. The collapsed picture sits in the <summary> of a
  * <details> whose body is the full ladder: one click (no script) shows
- * every packet.
+ * every packet. Which packets matter is decided in ladder_bands.c.
  */
 #include "reports/svg.h"
 #include "reports/units.h"
@@ -39,6 +39,7 @@
 
 #include "analyzer/seq.h"
 #include "reports/html.h"
+#include "reports/ladder.h"
 #include "reports/reportfile.h"
 
 #define LAD_W      920.0
@@ -52,7 +53,6 @@
 #define OMIT_H     28.0
 #define NOSLOPE    6.0
 #define HEAD       7.0     /* arrowhead length */
-#define BAND_MIN   6       /* packets in a run before it becomes a band */
 #define BAND_H     34.0
 #define CHAR_W     6.7     /* DejaVu Sans Mono at 11 px */
 #define TICK_GAP   22.0    /* least room between two tick labels */
@@ -70,22 +70,6 @@ struct ev {
 
 struct gap {
 	double y0, y1, dt;
-};
-
-struct band {
-	size_t k0, k1;         /* timeline packets k0..k1, inclusive */
-	double y0, y1;
-	long long data[2], bytes[2], acks[2], rsts[2]; /* [RF_C2S], [RF_S2C] */
-};
-
-struct lad {
-	const json_t *conn, *finding;
-	const char *where;      /* id prefix: "" or "conn-", "scn-" */
-	struct rf_timeline tl;
-	bool collapse;
-	int *band_of;          /* per packet: band number or -1 */
-	struct band *bands;
-	size_t nband;
 };
 
 static int ev_cmp(const void *a, const void *b)
@@ -147,24 +131,6 @@ static double median_gap(const struct rf_pkt *p, size_t n)
 	return m;
 }
 
-/* What the receiver does with RST packet i (the finding's impact.rsts):
- * "reset", "challenge_ack", "ignored", or NULL when the report does not
- * say. Only those three words reach the class attribute. */
-static const char *rst_accept(const json_t *finding, long long i)
-{
-	const json_t *r;
-	size_t k;
-
-	json_array_foreach(rf_arr(rf_obj(finding, "impact"), "rsts"), k, r) {
-		const char *a = rf_str(r, "accept");
-		if (rf_int(r, "packet", -1) != i || !a)
-			continue;
-		if (!strcmp(a, "reset") || !strcmp(a, "challenge_ack") || !strcmp(a, "ignored"))
-			return a;
-	}
-	return NULL;
-}
-
 /* The arrow's label: "#12 FP. 1:338(337) ack 42"; a pure ACK shows no
  * seq (as tcpdump), a SYN, FIN or RST without data its seq. */
 static void label_text(const struct rf_pkt *p, char *buf, size_t len)
@@ -179,176 +145,6 @@ static void label_text(const struct rf_pkt *p, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, " seq %u", p->seq);
 	if (n >= 0 && (size_t)n < len && p->ack)
 		snprintf(buf + n, len - (size_t)n, " ack %u", p->ack_no);
-}
-
-/*
- * A RST is drawn on its own when it is the first or the last of its
- * direction, the finding's, or one its receiver does not simply ignore
- * (the one it accepts, one it answers with a challenge ACK). The others
- * are a kernel answering each late segment alike; they may join a band.
- */
-static bool rst_matters(const struct lad *L, size_t k)
-{
-	const struct rf_timeline *tl = &L->tl;
-	const struct rf_pkt *p = &tl->pkts[k];
-	const char *acc = rst_accept(L->finding, p->i);
-	size_t j;
-	bool first = true, last = true;
-
-	if (L->finding && p->i == rf_int(L->finding, "rst_packet", -1))
-		return true;
-	if (acc && strcmp(acc, "ignored"))
-		return true;
-	for (j = 0; j < tl->n; j++) {
-		if (!tl->pkts[j].rst || tl->pkts[j].dir != p->dir || j == k)
-			continue;
-		if (j < k)
-			first = false;
-		else
-			last = false;
-	}
-	return first || last;
-}
-
-/*
- * Mark the packets that must be drawn one by one (see the opening
- * comment); the rest may join a band.
- */
-static void mark_important(const struct lad *L, bool *imp)
-{
-	const struct rf_timeline *tl = &L->tl;
-	long long first_data[2] = { -1, -1 }, last_data[2] = { -1, -1 };
-	uint32_t end[2] = { 0, 0 }, fin[2] = { 0, 0 };
-	bool has_data[2] = { false, false }, has_fin[2] = { false, false };
-	bool covered_data[2] = { false, false }, covered_fin[2] = { false, false };
-	bool has_syn[2] = { false, false }, covered_syn[2] = { false, false };
-	size_t k;
-
-	for (k = 0; k < tl->n; k++) {
-		const struct rf_pkt *p = &tl->pkts[k];
-		int d = p->dir;
-		if (p->syn || p->fin)
-			imp[k] = true;
-		if (p->syn)
-			has_syn[d] = true;
-		if (p->rst && rst_matters(L, k))
-			imp[k] = true;
-		if (L->finding && rf_at_risk(L->finding, p->i))
-			imp[k] = true;
-		if (p->len > 0) {
-			/* a retransmission (no new byte) tells of loss or of a
-			 * peer gone silent: always drawn */
-			if (has_data[d] && !seq_after(p->seq + p->len, end[d]))
-				imp[k] = true;
-			if (first_data[d] < 0)
-				first_data[d] = (long long)k;
-			last_data[d] = (long long)k;
-			if (!has_data[d] || seq_after(p->seq + p->len, end[d]))
-				end[d] = p->seq + p->len;
-			has_data[d] = true;
-		}
-		if (p->fin) {
-			has_fin[d] = true;
-			fin[d] = p->seq + p->len;
-		}
-		/* the packets around the omitted middle frame it */
-		if (tl->omitted_after >= 0 && (k == (size_t)tl->omitted_after ||
-		                               k == (size_t)tl->omitted_after + 1))
-			imp[k] = true;
-	}
-	for (int d = 0; d < 2; d++) {
-		if (first_data[d] >= 0)
-			imp[first_data[d]] = true;
-		if (last_data[d] >= 0)
-			imp[last_data[d]] = true;
-	}
-	/* the first ACK that covers each side's last data byte, and its FIN */
-	for (k = 0; k < tl->n; k++) {
-		const struct rf_pkt *p = &tl->pkts[k];
-		int o = !p->dir;        /* the direction p acknowledges */
-		if (!p->ack)
-			continue;
-		/* the handshake's third packet */
-		if (has_syn[o] && !covered_syn[o] && !p->syn) {
-			covered_syn[o] = true;
-			imp[k] = true;
-		}
-		if (has_data[o] && !covered_data[o] && seq_geq(p->ack_no, end[o])) {
-			covered_data[o] = true;
-			imp[k] = true;
-		}
-		if (has_fin[o] && !covered_fin[o] && seq_after(p->ack_no, fin[o])) {
-			covered_fin[o] = true;
-			imp[k] = true;
-		}
-	}
-}
-
-/* Find the bands: runs of BAND_MIN or more unimportant packets. */
-static int find_bands(struct lad *L)
-{
-	const struct rf_timeline *tl = &L->tl;
-	bool *imp = calloc(tl->n, sizeof *imp);
-	size_t k, run = 0;
-
-	if (!imp)
-		return -1;
-	for (k = 0; k < tl->n; k++)
-		L->band_of[k] = -1;
-	if (!L->collapse) {
-		free(imp);
-		return 0;
-	}
-	mark_important(L, imp);
-	for (k = 0; k <= tl->n; k++) {
-		if (k < tl->n && !imp[k]) {
-			run++;
-			continue;
-		}
-		if (run >= BAND_MIN) {
-			struct band *b = &L->bands[L->nband];
-			memset(b, 0, sizeof *b);
-			b->k0 = k - run;
-			b->k1 = k - 1;
-			for (size_t j = b->k0; j <= b->k1; j++) {
-				const struct rf_pkt *p = &tl->pkts[j];
-				L->band_of[j] = (int)L->nband;
-				if (p->rst) {
-					b->rsts[p->dir]++;
-				} else if (p->len > 0) {
-					b->data[p->dir]++;
-					b->bytes[p->dir] += p->len;
-				} else {
-					b->acks[p->dir]++;
-				}
-			}
-			L->nband++;
-		}
-		run = 0;
-	}
-	free(imp);
-	return 0;
-}
-
-/* "143 data segments, 37.0 KiB" / "70 ACKs" / both, for one direction. */
-static void band_dir_words(FILE *f, const struct band *b, int d)
-{
-	bool any = false;
-
-	if (b->data[d] > 0) {
-		fprintf(f, "%lld data segment%s, ", b->data[d], b->data[d] == 1 ? "" : "s");
-		if (b->bytes[d] >= 1024)
-			fprintf(f, "%.1f KiB", b->bytes[d] / 1024.0);
-		else
-			fprintf(f, "%lld bytes", b->bytes[d]);
-		any = true;
-	}
-	if (b->acks[d] > 0) {
-		fprintf(f, "%s%lld ACK%s", any ? ", " : "", b->acks[d], b->acks[d] == 1 ? "" : "s");
-		any = true;
-	}
-	if (b->rsts[d] > 0)
-		fprintf(f, "%s%lld RST%s alike", any ? ", " : "", b->rsts[d], b->rsts[d] == 1 ? "" : "s");
 }
 
 /* A "nice" step (1, 2 or 5 times a power of ten) near r / ticks. */
@@ -674,12 +470,12 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		fputs("\" text-anchor=\"middle\">", f);
 		if (b->data[RF_C2S] + b->acks[RF_C2S] + b->rsts[RF_C2S] > 0) {
 			fputs("client \xe2\x86\x92 server: ", f);
-			band_dir_words(f, b, RF_C2S);
+			lad_band_words(f, b, RF_C2S);
 		}
 		if (b->data[RF_S2C] + b->acks[RF_S2C] + b->rsts[RF_S2C] > 0) {
 			fputs(b->data[RF_C2S] + b->acks[RF_C2S] + b->rsts[RF_C2S] > 0 ? "; " : "", f);
 			fputs("server \xe2\x86\x92 client: ", f);
-			band_dir_words(f, b, RF_S2C);
+			lad_band_words(f, b, RF_S2C);
 		}
 		fputs("</text></g>\n", f);
 	}
@@ -772,7 +568,7 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		double x0 = c2s ? COL_C : COL_S, x1 = c2s ? COL_S : COL_C;
 		double px, py, dx, dy, len, lx, half_w;
 		bool risk = finding && rf_at_risk(finding, p->i);
-		const char *acc = p->rst ? rst_accept(finding, p->i) : NULL;
+		const char *acc = p->rst ? lad_rst_accept(finding, p->i) : NULL;
 		char lbl[96];
 		const char *anchor;
 
@@ -889,7 +685,7 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, const char *w
 		goto out;
 	}
 	L.collapse = true;
-	if (find_bands(&L) < 0) {
+	if (lad_find_bands(&L) < 0) {
 		snprintf(err, errlen, "connection %lld: ladder: out of memory", id);
 		goto out;
 	}
@@ -907,7 +703,7 @@ int svg_ladder(FILE *f, const json_t *conn, const json_t *finding, const char *w
 	        L.nband, L.nband == 1 ? "" : "s", L.tl.n);
 	L.collapse = false;
 	L.nband = 0;
-	if (find_bands(&L) < 0 || ladder_svg(f, &L, err, errlen) < 0)
+	if (lad_find_bands(&L) < 0 || ladder_svg(f, &L, err, errlen) < 0)
 		goto out;
 	fputs("</details>\n", f);
 	rc = 0;

@@ -52,6 +52,9 @@ int render_to_file_opt(const json_t *root, const char *report_path, const char *
 /* The legend under every ladder (cmd_render.c). */
 extern const char render_legend[];
 
+/* The page's style sheet (render_css.c). */
+extern const char render_css[];
+
 /*
  * The figures of one connection record (with timeline): its ladder, the
  * server's time-sequence graph, the client's too when it sent a body.
