@@ -167,31 +167,55 @@ void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b)
 }
 
 /* What the peer made of the RSTs of finding f, in one sentence with the
- * rule behind it. */
+ * rule behind it. The report lists at most 8 RSTs one by one
+ * (impact.rsts); the one the peer accepts is impact.accepted_rst_packet,
+ * listed or not. */
 static void fates_words(const json_t *f, struct sbuf *b)
 {
 	const json_t *im = rf_obj(f, "impact"), *r;
 	const char *at = rf_str(im, "at");
 	const char *sender = is(at, "server") ? "client" : "server";
+	const char *peer = is(at, "server") ? "server" : "client";
 	long long n[3] = { 0, 0, 0 }, total = rf_int(im, "rsts_total", 0);
-	size_t k;
+	long long accepted = rf_int(im, "accepted_rst_packet", -1);
+	size_t k, listed;
 
 	json_array_foreach(rf_arr(im, "rsts"), k, r) {
 		const char *a = rf_str(r, "accept");
 		n[is(a, "reset") ? 0 : is(a, "challenge_ack") ? 1 : 2]++;
 	}
-	if (n[0] + n[1] + n[2] == 0)
+	listed = (size_t)(n[0] + n[1] + n[2]);
+	if (listed == 0)
 		return;
-	sb_add(b, " Of the %s's %lld RST%s (%lld judged), the %s accepts %lld, answers %lld "
-	          "with a challenge ACK and ignores %lld. That is RFC 5961 3.2 at work: a "
-	          "receiver resets only on a RST whose seq is exactly the next byte it "
-	          "expects (RCV.NXT); one elsewhere inside its window draws a challenge ACK "
-	          "(a genuine sender answers it with a RST at the right seq); one outside the "
-	          "window, such as a RST built from an ACK the receiver has long since "
-	          "moved past, is dropped, which is also what shields connections from "
-	          "blind RST injection. A RST that comes after the connection is already "
-	          "gone finds nothing to reset.", sender, total, total == 1 ? "" : "s",
-	       n[0] + n[1] + n[2], is(at, "server") ? "server" : "client", n[0], n[1], n[2]);
+	sb_add(b, " The %s sent %lld RST%s; ", sender, total, total == 1 ? "" : "s");
+	if ((long long)listed < total)
+		sb_add(b, "of the %zu the report judges one by one, ", listed);
+	sb_add(b, "the %s ignores %lld and answers %lld with a challenge ACK, and ", peer,
+	       n[2], n[1]);
+	if (accepted > 0)
+		sb_add(b, "it accepts packet %lld, which resets the connection.", accepted);
+	else
+		sb_add(b, "it accepts none.");
+	sb_add(b, " That is RFC 5961 3.2 at work: a receiver resets only on a RST whose seq "
+	          "is exactly the next byte it expects (RCV.NXT); one elsewhere inside its "
+	          "window draws a challenge ACK (a genuine sender answers it with a RST at "
+	          "the right seq); one outside the window, such as a RST built from an ACK "
+	          "the receiver has long since moved past, is dropped, which is also what "
+	          "shields connections from blind RST injection. A RST that comes after the "
+	          "connection is already gone finds nothing to reset.");
+}
+
+/* One space between sentences, however the pieces were joined. */
+static void squeeze(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++)
+		if (!(*r == ' ' && (w == s || w[-1] == ' ')))
+			*w++ = *r;
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
 }
 
 /* Where each side ends, and why TIME_WAIT exists. */
@@ -314,5 +338,6 @@ void ex_teardown_story(const struct tout *o, struct story *s)
 	if (!s->finding && (kcr >= 0 || ksr >= 0))
 		sb_add(&b, " (What the receiver did with %s RST is judged in a report only for "
 		           "a flagged connection.)", kcr >= 0 && ksr >= 0 ? "each" : "the");
+	squeeze(b.s);
 	ex_note(o, s, b.s);
 }
