@@ -251,10 +251,27 @@ static void section_teardown(FILE *f, const json_t *root)
 	        rf_int(in, "truncated", 0), rf_int(in, "invalid", 0), rf_int(in, "skipped", 0));
 }
 
-static void cause_words(FILE *f, const char *cause)
+/* The sender's FIN came before its RST (connection record's c2s/s2c
+ * fin_packet): a close that reset, not an abort, whatever the cause says. */
+static bool fin_first(const json_t *fd, const json_t *conn)
+{
+	const char *sender = rf_str(fd, "sender");
+	const json_t *d = rf_obj(conn, sender && !strcmp(sender, "client") ? "c2s" : "s2c");
+	long long fin = rf_int(d, "fin_packet", -1);
+
+	return fin > 0 && fin < rf_int(fd, "rst_packet", -1);
+}
+
+static void cause_words(FILE *f, const char *cause, bool fin_before)
 {
 	if (!cause)
 		return;
+	if (!strcmp(cause, "abort") && fin_before) {
+		fputs(" Why: the RST came right after the sender's own FIN, so it closed "
+		      "(an abort with SO_LINGER 0 sends no FIN) and reset because data of its "
+		      "peer's was still unread or on its way.", f);
+		return;
+	}
 	if (!strcmp(cause, "data_after_fin"))
 		fputs(" Why: the client kept sending after the server's FIN, and the server, "
 		      "which had closed without lingering, no longer read; its kernel answered "
@@ -324,7 +341,7 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 	if (status > 0)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
-	cause_words(f, rf_str(fd, "cause"));
+	cause_words(f, rf_str(fd, "cause"), fin_first(fd, conn));
 	if (server) {
 		client_words(f, fd, status);
 	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {

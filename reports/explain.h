@@ -106,6 +106,11 @@ void ex_teardown_story(const struct tout *o, struct story *s);
  * nothing from the peer in between; *retx gets how many. */
 bool ex_gave_up(const struct story *s, const json_t *f, int *retx);
 
+/* True when finding f's RST sender sent a FIN before its RST (in the
+ * timeline): a close that reset, never an abort with SO_LINGER 0, which
+ * sends no FIN. */
+bool ex_fin_before(const struct story *s, const json_t *f);
+
 /* The remedy that fits finding f's cause, as a sentence: a lingering
  * close for data_after_fin and unread_at_close; not for an abort or a
  * sender that gave up retransmitting. */

@@ -634,6 +634,10 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 		sb_add(&b, "Cause: the %s closed while %s data sat unread "
 		           "in its socket; closing a socket with unread data makes the "
 		           "kernel send RST instead of a polite FIN. ", me, peer);
+	else if (cause && !strcmp(cause, "abort") && ex_fin_before(s, f))
+		sb_add(&b, "Cause: it comes right after the %s's own FIN, so this is a "
+		           "close that reset (an abort with SO_LINGER 0 sends no FIN): "
+		           "data of the %s's was still unread or on its way. ", me, peer);
 	else if (cause && !strcmp(cause, "abort"))
 		sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
 		           "SO_LINGER with a zero timeout). ");

@@ -117,8 +117,7 @@ bool ex_gave_up(const struct story *s, const json_t *f, int *retx)
 	return n >= 2;
 }
 
-/* Did finding f's sender send a FIN before its RST? */
-static bool fin_before(const struct story *s, const json_t *f)
+bool ex_fin_before(const struct story *s, const json_t *f)
 {
 	enum rf_dir d = is(rf_str(f, "sender"), "client") ? RF_C2S : RF_S2C;
 	long long rst = rf_int(f, "rst_packet", -1);
@@ -145,7 +144,7 @@ void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b)
 		sb_add(b, "The cure is a lingering close: shut down only the sending half, read "
 		          "and discard until the %s closes or a timeout passes, then close.",
 		       is(me, "server") ? "client" : "server");
-	} else if (is(cause, "abort") && fin_before(s, f)) {
+	} else if (is(cause, "abort") && ex_fin_before(s, f)) {
 		/* SO_LINGER 0 sends no FIN: a FIN first means a close (or a
 		 * shutdown) that reset on data it had not read */
 		sb_add(b, "The %s sent its FIN before this RST, so it did not abort with "
