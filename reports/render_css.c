@@ -62,4 +62,8 @@ const char render_css[] =
 	".tsg .peer-mark text{font-size:10px}.tsg-risk rect{fill:#ea580c;fill-opacity:.22;stroke:#ea580c;stroke-opacity:.6}"
 	".tsg-risk text{fill:#c2410c;font-weight:700;font-size:11px}"
 	".teardown-line{color:#374151;margin:2px 0 6px}article.connection,article.scenario-conn{border-left:4px solid #6b7280;padding:2px 0 6px 14px;margin:16px 0}"
+	/* on a wide screen (a projector) the scenarios' ladders sit side by side */
+	"@media (min-width:1940px){#scenario-ladders{width:1900px;position:relative;left:50%;transform:translateX(-50%);"
+	"display:grid;grid-template-columns:1fr 1fr;column-gap:20px;align-items:start}"
+	"#scenario-ladders>h2,#scenario-ladders>p{grid-column:1/-1}}"
 	"footer{margin-top:36px;color:#6b7280;font-size:13px;border-top:1px solid #e5e7eb;padding-top:8px}";
