@@ -146,6 +146,25 @@ const char *lladdr_str_port(const struct lladdr *a, uint16_t port, char *buf, si
 	return buf;
 }
 
+const char *lladdr_text_port(const char *text, uint16_t port, char *buf, size_t buflen)
+{
+	bool v6;
+	int w;
+
+	if (buflen == 0)
+		return buf;
+	if (!text)
+		text = "?";
+	v6 = strchr(text, ':') != NULL;
+	if (port)
+		w = snprintf(buf, buflen, v6 ? "[%s]:%u" : "%s:%u", text, (unsigned)port);
+	else
+		w = snprintf(buf, buflen, v6 ? "[%s]" : "%s", text);
+	if (w < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
 bool lladdr_eq(const struct lladdr *a, const struct lladdr *b)
 {
 	return a->af == b->af && memcmp(a->b, b->b, 16) == 0;

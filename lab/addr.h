@@ -71,6 +71,11 @@ const char *lladdr_str(const struct lladdr *a, char *buf, size_t buflen);
  */
 const char *lladdr_str_port(const struct lladdr *a, uint16_t port, char *buf, size_t buflen);
 
+/* The same for an address already in text (a report's "address"):
+ * "[text]:port" when text holds a colon (IPv6), else "text:port";
+ * port 0: text alone, bracketed if IPv6. NULL text prints as "?". */
+const char *lladdr_text_port(const char *text, uint16_t port, char *buf, size_t buflen);
+
 /* a and b are the same address (same family, same bytes). */
 bool lladdr_eq(const struct lladdr *a, const struct lladdr *b);
 

@@ -312,7 +312,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
                  struct launch **out, char *err, size_t errlen)
 {
 	struct labnet_spawn_opts so = LABNET_SPAWN_OPTS_INIT;
-	char target[PATH_MAX], listen_arg[64], addr[INET_ADDRSTRLEN], tail[400], how[96];
+	char target[PATH_MAX], listen_arg[LLADDR_PORTSTRLEN], addr[LLADDR_PORTSTRLEN], tail[400], how[96];
 	char *argv[MAX_EXTRA + 8];
 	struct sockdiag *sd = NULL;
 	struct launch *l = NULL;
@@ -325,7 +325,8 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		errmsg_set(err, errlen, "target: no lab or no port given");
 		return LABNET_ERR;
 	}
-	labnet_addr_str(ln->server_addr, addr, sizeof addr);
+	/* the lab's family: "10.X.Y.1:80" or "[fd6c:6c6c:XXYY::1]:80" */
+	lladdr_str_port(&ln->server_ip, spec->port, addr, sizeof addr);
 	if (spec->kind == LAUNCH_BUILTIN) {
 		if (!spec->policy || !*spec->policy) {
 			errmsg_set(err, errlen, "target: builtin target needs a policy");
@@ -342,7 +343,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 			if (rc != LABNET_OK)
 				return rc;
 		}
-		snprintf(listen_arg, sizeof listen_arg, "%s:%u", addr, (unsigned)spec->port);
+		snprintf(listen_arg, sizeof listen_arg, "%s", addr);
 		argv[argc++] = target;
 		argv[argc++] = "--listen";
 		argv[argc++] = listen_arg;
@@ -434,8 +435,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 			 * waiting for its listener.) */
 			describe_status(l->wstatus, how, sizeof how);
 			tail_clause(l, tail, sizeof tail);
-			errmsg_set(err, errlen, "target: %s before listening on %s:%u%s", how, addr,
-			       (unsigned)spec->port, tail);
+			errmsg_set(err, errlen, "target: %s before listening on %s%s", how, addr, tail);
 			rc = LABNET_ERR;
 			goto fail;
 		}

@@ -50,6 +50,7 @@
 #include <sys/types.h>
 
 #include "analyzer/analyzer.h"
+#include "lab/addr.h"
 #include "lab/respscan.h"
 #include "lab/scenario.h"
 
@@ -93,6 +94,8 @@ struct run_config {
 	uint32_t sample_interval_us;/* 0: 50 ms */
 	volatile sig_atomic_t *stop;/* may be NULL; non-zero: stop soon */
 	pid_t lab_tag;              /* lab names' pid (0: getpid()) */
+	bool ipv6;                  /* `-6`: the lab, the target and the raw
+	                               client speak IPv6 (labnet_opts.ipv6) */
 };
 
 /*
@@ -245,7 +248,8 @@ struct run_outcome {
 	enum run_target_kind kind;
 	char policy[16];
 	char *command;              /* launch command line, NULL for remote */
-	char address[64];           /* where the target listened */
+	char address[64];           /* where the target listened: the address
+	                               alone, "10.X.Y.1" or "fd6c:...::1" */
 	uint16_t port;
 	/* lab */
 	char *capture_path;
@@ -309,8 +313,7 @@ void run_outcome_free(struct run_outcome *o);
  * RST is the runner's clean-up RST is a lab artefact), run run_kernel_fw2
  * and run_tally on each scenario. Returns 0, or -1 with err set.
  */
-struct in_addr;
-int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
                 char *err, size_t errlen);
 
 /* "client_fin", ..., "kernel_timeout", "lab_cleanup" */

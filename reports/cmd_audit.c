@@ -524,12 +524,14 @@ int cmd_audit(int argc, char **argv)
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
+	char where[LLADDR_PORTSTRLEN + 8];
+	lladdr_text_port(out->address, out->port, where, sizeof where);
 	if (out->kind == RUN_TARGET_BUILTIN)
-		tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
-		             out->policy, out->address, out->port);
+		tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s\n\n",
+		             out->policy, where);
 	else
-		tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-		             out->address, out->port);
+		tout_fprintf(o.f, "audit of %s at %s\n\n", out->command ? out->command : "the target",
+		             where);
 	table(&o, out);
 	tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
 	tout_close(&o);

@@ -47,6 +47,9 @@ static void usage(FILE *f)
 "                              With neither, both go to a fresh directory\n"
 "                              ./lingerlab-run-DATE-TIME/ (report.json,\n"
 "                              capture.pcap); with one, the other goes beside it.\n"
+"  -6, --ipv6                  the lab speaks IPv6 (--builtin, --serve): unique\n"
+"                              local addresses fd6c:6c6c:XXYY::/64 on its links;\n"
+"                              the target must listen on IPv6 (e.g. [::]:PORT)\n"
 "  --rtt DURATION              emulated RTT for scripts without `rtt` (default 0)\n"
 "  --port N                    the target's port (builtin: default 80)\n"
 "  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
@@ -68,7 +71,7 @@ struct opts {
 	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit;
 	int64_t rtt_us;
 	uint16_t port;
-	bool check, quiet;
+	bool check, quiet, ipv6;
 	const char *target_args[MAX_TARGET_ARGS + 1];
 	size_t n_target_args;
 	const char **scripts;
@@ -160,6 +163,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->junit = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
+		} else if (!strcmp(name, "-6") || !strcmp(name, "--ipv6")) {
+			o->ipv6 = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
 			o->quiet = true;
 		} else {
@@ -303,6 +308,12 @@ int cmd_run(int argc, char **argv)
 		bad_usage("%s", err);
 		goto done;
 	}
+	if (o.ipv6 && o.remote) {
+		bad_usage("%s", "-6 goes with --builtin or --serve (the lab's own addresses); "
+		          "a --target's family is that of its address");
+		goto done;
+	}
+	cfg.ipv6 = o.ipv6;
 
 	/* where the report and the capture go */
 	bool to_stdout = o.output && !strcmp(o.output, "-");
@@ -381,12 +392,13 @@ int cmd_run(int argc, char **argv)
 			rc = LL_EXIT_ENV;
 			goto done;
 		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
 		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s:%u",
-			             out->policy, out->address, out->port);
+			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s",
+			             out->policy, where);
 		else
-			tout_fprintf(t.f, "lingerlab run: %s at %s:%u", out->command, out->address,
-			             out->port);
+			tout_fprintf(t.f, "lingerlab run: %s at %s", out->command, where);
 		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
 		             out->n_scenarios == 1 ? "" : "s");
 		labreport_print_summary(&t, out);
