@@ -73,7 +73,11 @@ struct sockdiag *sockdiag_open_in(const char *ns, char *err, size_t errlen);
 int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
                     int port, char *err, size_t errlen);
 
-/* One socket of a dump, for callers that follow sockets one by one. */
+/* One socket of a dump, for callers that follow sockets one by one.
+ * Addresses are as the kernel holds them: an IPv4 peer of a dual-stack
+ * IPv6 listener ([::]:PORT, as nginx or Apache often listen) is family
+ * AF_INET6 with the mapped address ::ffff:a.b.c.d; lladdr_from_bytes()
+ * (lab/addr.h) turns it back into the IPv4 address the wire carried. */
 struct sockdiag_sock {
 	int family;                 /* AF_INET or AF_INET6 */
 	int state;                  /* kernel state number, as counts[] */
