@@ -421,7 +421,9 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	timeout = spec->ready_timeout > 0 ? spec->ready_timeout : 10.0;
 	end = now_mono() + timeout;
 	for (;;) {
-		int r = sockdiag_listening(sd, spec->port, err, errlen);
+		/* an IPv6 lab needs a listener IPv6 clients can reach */
+		int r = sockdiag_listening_family(sd, spec->port, ln->family == 6 ? AF_INET6 : 0,
+		                                  err, errlen);
 
 		if (r < 0) {
 			rc = LABNET_ERR;
@@ -441,8 +443,13 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		}
 		if (now_mono() >= end) {
 			tail_clause(l, tail, sizeof tail);
-			errmsg_set(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
-			       (unsigned)spec->port, ln->server_ns, timeout, tail);
+			if (ln->family == 6 && sockdiag_listening(sd, spec->port, NULL, 0) == 1)
+				errmsg_set(err, errlen, "target: listens on port %u in %s over IPv4 only; "
+				           "with -6 it must listen on IPv6 ([::]:%u or %s)%s",
+				           (unsigned)spec->port, ln->server_ns, (unsigned)spec->port, addr, tail);
+			else
+				errmsg_set(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
+				       (unsigned)spec->port, ln->server_ns, timeout, tail);
 			rc = LABNET_ERR;
 			goto fail;
 		}

@@ -104,6 +104,12 @@ int sockdiag_sample_each(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATE
  */
 int sockdiag_listening(struct sockdiag *sd, int port, char *err, size_t errlen);
 
+/* The same for one family: AF_INET6 is true for a listener IPv6 clients
+ * can reach ([::]:PORT dual stack, or an IPv6 address), AF_INET for an
+ * IPv4 one; 0 is either (sockdiag_listening). -1 with err set for any
+ * other family. */
+int sockdiag_listening_family(struct sockdiag *sd, int port, int family, char *err, size_t errlen);
+
 /*
  * Report name of a state: "ESTABLISHED", "SYN_RECV", "FIN_WAIT_1",
  * "FIN_WAIT_2", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK", "CLOSING", "LISTEN",

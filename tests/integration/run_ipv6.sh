@@ -125,4 +125,16 @@ check "render: the target as [fd6c:...::1]:80" grep -qE 'at <code>\[fd6c:6c6c:[0
 rc=$?
 check_eq "-6 with --target: exit 2" 2 "$rc"
 check "-6 with --target: says -6 goes with --builtin or --serve" grep -q -- "-6 goes with --builtin or --serve" "$TEST_TMP/t.err"
+# a --serve target that listens over IPv4 only cannot serve an IPv6 lab:
+# the launcher waits for an IPv6 listener and then says what is wrong
+if command -v python3 >/dev/null; then
+	run_start v4only -6 --serve 'exec python3 -m http.server 8080 --bind 0.0.0.0' --port 8080 \
+		-o "$TEST_TMP/v4only.json" scenarios/clean-close.scn
+	run_wait v4only 60
+	check_eq "-6 --serve with an IPv4-only listener: exit 3" 3 "$v4only_rc"
+	check "-6 --serve with an IPv4-only listener: says it listens over IPv4 only" \
+		grep -q "listens on port 8080 in ll${v4only_pid}s over IPv4 only; with -6 it must listen on IPv6" \
+		"$TEST_TMP/v4only.err"
+	check_eq "-6 --serve with an IPv4-only listener: nothing left behind" "" "$(run_leftovers "$v4only_pid")"
+fi
 finish

@@ -159,9 +159,47 @@ static void test_dual_stack_ipv4_peer(void **state)
 	sockdiag_close(sd);
 }
 
+/* sockdiag_listening_family: the launcher's readiness probe for -6 */
+static void test_listening_by_family(void **state)
+{
+	struct sockdiag *sd;
+	struct pair p;
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	socklen_t len = sizeof a4;
+	char err[256] = "";
+	int fd4, port4;
+
+	(void)state;
+	if (make_pair(&p, "::1", AF_INET6) != 0)
+		skip();
+	sd = sockdiag_open(err, sizeof err);
+	assert_non_null(sd);
+	assert_int_equal(sockdiag_listening_family(sd, p.port, AF_INET6, err, sizeof err), 1);
+	assert_int_equal(sockdiag_listening_family(sd, p.port, AF_INET, err, sizeof err), 0);
+	assert_int_equal(sockdiag_listening_family(sd, p.port, 0, err, sizeof err), 1);
+
+	fd4 = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd4 >= 0);
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd4, (struct sockaddr *)&a4, sizeof a4), 0);
+	assert_int_equal(listen(fd4, 1), 0);
+	assert_int_equal(getsockname(fd4, (struct sockaddr *)&a4, &len), 0);
+	port4 = ntohs(a4.sin_port);
+	assert_int_equal(sockdiag_listening_family(sd, port4, AF_INET6, err, sizeof err), 0);
+	assert_int_equal(sockdiag_listening_family(sd, port4, AF_INET, err, sizeof err), 1);
+	assert_int_equal(sockdiag_listening_family(sd, port4, AF_UNIX, err, sizeof err), -1);
+	assert_string_equal(err, "sockdiag: family 1 is neither AF_INET nor AF_INET6");
+	close(fd4);
+	close(p.sfd);
+	close(p.cfd);
+	close(p.lfd);
+	sockdiag_close(sd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listening_by_family),
 		cmocka_unit_test(test_ipv6_states_and_peer),
 		cmocka_unit_test(test_dual_stack_ipv4_peer),
 	};
