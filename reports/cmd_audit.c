@@ -56,6 +56,8 @@ static void usage(FILE *f)
 	        "  --port N             the port the target listens on (--serve: required;\n"
 	        "                       --builtin: default 80)\n"
 	        "  --target HOST:PORT   a server elsewhere (raw mode refused for now)\n"
+	        "  -6, --ipv6           the lab speaks IPv6 (--builtin, --serve; the target\n"
+	        "                       must listen on IPv6, e.g. [::]:PORT)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
 	        "  -o DIR               where to write the three files (default\n"
 	        "                       lingerlab-audit; created if missing)\n"
@@ -343,6 +345,7 @@ int cmd_audit(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_config cfg;
@@ -365,7 +368,7 @@ int cmd_audit(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:h6", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BUILTIN:
 			cfg.target.kind = RUN_TARGET_BUILTIN;
@@ -422,6 +425,9 @@ int cmd_audit(int argc, char **argv)
 				return LL_EXIT_USAGE;
 			}
 			break;
+		case '6':
+			cfg.ipv6 = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return LL_EXIT_OK;
@@ -442,6 +448,11 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
+		return LL_EXIT_USAGE;
+	}
+	if (cfg.ipv6 && cfg.target.kind == RUN_TARGET_REMOTE) {
+		tout_fprintf(stderr, PROG ": -6 goes with --builtin or --serve (the lab's own addresses); "
+		             "a --target's family is that of its address\n");
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;

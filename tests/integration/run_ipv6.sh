@@ -125,6 +125,18 @@ check "render: the target as [fd6c:...::1]:80" grep -qE 'at <code>\[fd6c:6c6c:[0
 rc=$?
 check_eq "-6 with --target: exit 2" 2 "$rc"
 check "-6 with --target: says -6 goes with --builtin or --serve" grep -q -- "-6 goes with --builtin or --serve" "$TEST_TMP/t.err"
+# audit -6: one scenario, the table's header brackets the address
+mkdir -p "$TEST_TMP/one"
+cp scenarios/clean-close.scn "$TEST_TMP/one/"
+"$LINGERLAB" audit -6 --builtin linger "${targs[@]}" --scenarios "$TEST_TMP/one" -o "$TEST_TMP/aud" \
+	--color=never >"$TEST_TMP/aud.out" 2>&1
+check_eq "audit -6: exit 0" 0 "$?"
+check "audit -6: 'audit of the reference target ... at [fd6c:...::1]:80'" \
+	grep -qE 'at \[fd6c:6c6c:[0-9a-f]+::1\]:80$' "$TEST_TMP/aud.out"
+check_jq "audit -6: the report's target is IPv6" "$TEST_TMP/aud/report.json" '.lab.target.address | test("^fd6c:")'
+"$LINGERLAB" audit -6 --target 10.0.0.1:80 >"$TEST_TMP/aud2.out" 2>&1
+check_eq "audit -6 --target: exit 2" 2 "$?"
+
 # a --serve target that listens over IPv4 only cannot serve an IPv6 lab:
 # the launcher waits for an IPv6 listener and then says what is wrong
 if command -v python3 >/dev/null; then
