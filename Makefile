@@ -119,6 +119,8 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DEPS_DEFAULT := $(wildcard analyzer/*.c)
 FUZZ_DEPS_fuzz_scenario := lab/scenario.c
 FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
+FUZZ_DEPS_fuzz_addr := lab/addr.c
+FUZZ_SEEDS_fuzz_addr := tests/fuzz/seeds-addr
 # cmd_explain/cmd_diff sit in one object list with the rest of the CLI
 # (cmd_run needs the lab, cmd_audit libnet): link it all but main.c.
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)

@@ -13,8 +13,31 @@
  * longer is not one (an IPv6 address in brackets with a port is < 64). */
 #define LLADDR_MAXTEXT 64
 
+/* s as it may appear in a one-line message: at most LLADDR_MAXTEXT bytes,
+ * printable ASCII kept, anything else as \xNN. Returns out. */
+static const char *shown(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s[i] && i < LLADDR_MAXTEXT && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Room for shown(): every byte escaped, and the NUL. */
+#define SHOWN_LEN (LLADDR_MAXTEXT * 4 + 1)
+
 int lladdr_parse(const char *s, struct lladdr *out, char *err, size_t errlen)
 {
+	char q[SHOWN_LEN];
+
 	struct in_addr a4;
 	struct in6_addr a6;
 
@@ -32,14 +55,14 @@ int lladdr_parse(const char *s, struct lladdr *out, char *err, size_t errlen)
 		memcpy(out->b, &a6, 16);
 		return 0;
 	}
-	errmsg_set(err, errlen, "expected an IPv4 or IPv6 address, found '%.*s'",
-	           LLADDR_MAXTEXT, s);
+	errmsg_set(err, errlen, "expected an IPv4 or IPv6 address, found '%s'", shown(s, q, sizeof q));
 	return -1;
 }
 
 /* A port: decimal digits only, 1..65535. */
 static int parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 {
+	char q[SHOWN_LEN];
 	unsigned long v = 0;
 	size_t n = 0;
 
@@ -49,7 +72,7 @@ static int parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 			break;
 	}
 	if (n == 0 || s[n] != '\0' || v == 0 || v > 65535) {
-		errmsg_set(err, errlen, "port: expected 1 to 65535, found '%.*s'", LLADDR_MAXTEXT, s);
+		errmsg_set(err, errlen, "port: expected 1 to 65535, found '%s'", shown(s, q, sizeof q));
 		return -1;
 	}
 	*port = (uint16_t)v;
@@ -59,22 +82,22 @@ static int parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 int lladdr_parse_hostport(const char *s, struct lladdr *a, uint16_t *port,
                           char *err, size_t errlen)
 {
-	char host[LLADDR_MAXTEXT];
+	char host[LLADDR_MAXTEXT], q[SHOWN_LEN];
 	const char *colon;
 	size_t hl;
 
 	memset(a, 0, sizeof *a);
 	*port = 0;
 	if (!s || strlen(s) >= LLADDR_MAXTEXT) {
-		errmsg_set(err, errlen, "expected ADDR:PORT or [IPV6]:PORT, found '%.*s'",
-		           LLADDR_MAXTEXT, s ? s : "");
+		errmsg_set(err, errlen, "expected ADDR:PORT or [IPV6]:PORT, found '%s'",
+		           shown(s ? s : "", q, sizeof q));
 		return -1;
 	}
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
 
 		if (!rb || rb[1] != ':') {
-			errmsg_set(err, errlen, "expected [IPV6]:PORT, found '%s'", s);
+			errmsg_set(err, errlen, "expected [IPV6]:PORT, found '%s'", shown(s, q, sizeof q));
 			return -1;
 		}
 		hl = (size_t)(rb - (s + 1));
@@ -82,7 +105,8 @@ int lladdr_parse_hostport(const char *s, struct lladdr *a, uint16_t *port,
 		host[hl] = '\0';
 		if (lladdr_parse(host, a, NULL, 0) != 0 || a->af != 6) {
 			memset(a, 0, sizeof *a);
-			errmsg_set(err, errlen, "expected an IPv6 address in brackets, found '%s'", host);
+			errmsg_set(err, errlen, "expected an IPv6 address in brackets, found '%s'",
+			           shown(host, q, sizeof q));
 			return -1;
 		}
 		if (parse_port(rb + 2, port, err, errlen) != 0) {
@@ -94,18 +118,20 @@ int lladdr_parse_hostport(const char *s, struct lladdr *a, uint16_t *port,
 	colon = strchr(s, ':');
 	if (colon && strchr(colon + 1, ':')) {
 		/* more than one colon: an IPv6 address (with or without a port) */
-		errmsg_set(err, errlen, "IPv6 addresses go in brackets: [ADDR]:PORT, found '%s'", s);
+		errmsg_set(err, errlen, "IPv6 addresses go in brackets: [ADDR]:PORT, found '%s'",
+		           shown(s, q, sizeof q));
 		return -1;
 	}
 	if (!colon) {
-		errmsg_set(err, errlen, "expected ADDR:PORT or [IPV6]:PORT, found '%s'", s);
+		errmsg_set(err, errlen, "expected ADDR:PORT or [IPV6]:PORT, found '%s'", shown(s, q, sizeof q));
 		return -1;
 	}
 	hl = (size_t)(colon - s);
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	if (lladdr_parse(host, a, NULL, 0) != 0) {
-		errmsg_set(err, errlen, "expected an IPv4 address before ':', found '%s'", host);
+		errmsg_set(err, errlen, "expected an IPv4 address before ':', found '%s'",
+		           shown(host, q, sizeof q));
 		return -1;
 	}
 	if (parse_port(colon + 1, port, err, errlen) != 0) {

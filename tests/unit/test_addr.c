@@ -76,6 +76,11 @@ static void test_hostport(void **state)
 	assert_int_equal(a.af, 0);
 	assert_int_equal(lladdr_parse_hostport("10.0.0.1:65536", &a, &port, err, sizeof err), -1);
 	assert_string_equal(err, "port: expected 1 to 65535, found '65536'");
+	/* what is quoted stays one printable line (found by fuzz_addr) */
+	assert_int_equal(lladdr_parse_hostport("10.0.0.1:8\n0", &a, &port, err, sizeof err), -1);
+	assert_string_equal(err, "port: expected 1 to 65535, found '8\\x0a0'");
+	assert_int_equal(lladdr_parse("\x1b[2J", &a, err, sizeof err), -1);
+	assert_string_equal(err, "expected an IPv4 or IPv6 address, found '\\x1b[2J'");
 	assert_int_equal(lladdr_parse_hostport("10.0.0.1:8o", &a, &port, err, sizeof err), -1);
 	assert_int_equal(lladdr_parse_hostport("10.0.0.1:", &a, &port, err, sizeof err), -1);
 	assert_int_equal(lladdr_parse_hostport("10.0.0.1", &a, &port, err, sizeof err), -1);
