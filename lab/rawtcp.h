@@ -1,7 +1,8 @@
 /*
  * rawtcp.h - a userspace TCP client that speaks from an address no kernel
- * owns: segments go out through libnet (raw IPv4 socket, the kernel routes
- * and resolves ARP), frames come in through libpcap on the same interface.
+ * owns: segments go out through libnet (a raw IPv4 or IPv6 socket: the kernel
+ * routes and resolves the neighbour), frames come in through libpcap on the
+ * same interface.
  *
  * One client (struct rawtcp) = one libnet context + one pcap handle + many
  * connections, driven by ONE single-threaded event loop (rawtcp_run): poll
@@ -91,10 +92,11 @@ struct rawtcp_conn; /* opaque: one connection, owned by its client */
 
 /*
  * Offline mode (tests, replays): iface == NULL. No pcap, no libnet, no
- * privileges: every IPv4 packet the client would inject is handed to
+ * privileges: every IP packet the client would inject is handed to
  * out(out_arg, packet, len) at its release time (after the rtt/2 hold),
- * and the test feeds server packets with rawtcp_input_ipv4(). The TCP
- * logic, timers and delay queue are exactly those of live mode.
+ * and the test feeds server packets with rawtcp_input_ipv4() or
+ * rawtcp_input_ip(). The TCP logic, timers and delay queue are exactly
+ * those of live mode.
  */
 typedef void (*rawtcp_out_fn)(void *arg, const uint8_t *ip_packet, size_t len);
 
@@ -487,7 +489,8 @@ int rawtcp_input_ip(struct rawtcp *c, const uint8_t *pkt, size_t len,
 struct rawtcp_stats {
 	uint64_t frames_seen;      /* frames the capture delivered */
 	uint64_t frames_dumped;    /* frames written to the dump */
-	uint64_t frames_undecoded; /* not TCP/IPv4, truncated or invalid */
+	uint64_t frames_undecoded; /* not TCP over the client's IP family,
+	                              truncated or invalid */
 	uint64_t packets_in;       /* inbound segments processed */
 	uint64_t packets_out;      /* segments injected */
 	uint64_t inject_errors;    /* injections that failed */

@@ -10,11 +10,15 @@
 # place that prints the target puts the address in brackets before its
 # port, and nothing is left behind.
 #
-# Under `abort` the client_impact grades are left out of the comparison:
-# the abortive RST races the client's ACK of the response (rtt 0), and
-# two IPv4 runs already disagree (idle-client-fin-wait-2 reset_before_ack
-# 31, 44, 50 of 50 in three runs on the 2-core lab machine); the verdicts
-# still agree.
+# The client_impact grades (reset_before_ack / reset_after_ack / no_reset)
+# are compared only as how many server RSTs were graded: a grade is the
+# order, at the client, of the server's RST and the client's ACK of the
+# response, a race the emulated RTT usually settles but load does not
+# always: two IPv4 runs already disagree (under `abort`,
+# idle-client-fin-wait-2 graded reset_before_ack 31, 44 and 50 of 50 in
+# three runs; under `close`, one scenario's single RST flipped between
+# before and after during a `make test` on the shared 2-core machine).
+# The verdicts agree either way.
 source tests/lib.sh
 source tests/integration/run_common.bash
 need_lab "run -6 against the reference target"
@@ -28,10 +32,12 @@ mapfile -t targs < <(run_target_args)
 scns=(scenarios/*.scn)
 
 # The verdicts and findings of a lab report, per scenario, in a form two
-# runs can be compared by (jq; $grades false drops client_impact grades).
+# runs can be compared by (jq; $grades false keeps of the client_impact
+# grades only how many RSTs were graded).
 read -r -d '' SIG <<'EOF'
 (.findings // []) as $all |
-def grade: if $grades then . else null end;
+def grade: if $grades then . elif type == "object" then (to_entries | map(.value) | add)
+           else null end;
 {
   exit_code: .verdict.exit_code,
   hazard: .verdict.hazard,
@@ -62,8 +68,7 @@ def grade: if $grades then . else null end;
 EOF
 
 for policy in close linger abort never; do
-	grades=true
-	[ "$policy" = abort ] && grades=false
+	grades=false
 	r4=$TEST_TMP/$policy-4.json r6=$TEST_TMP/$policy-6.json
 	# both families at once: two labs, names carrying their own pids
 	run_start "v4$policy" --builtin "$policy" "${targs[@]}" -o "$r4" "${scns[@]}"

@@ -95,10 +95,12 @@ CONF
 }
 
 # verdicts and findings, without timings or byte counts (the Host header,
-# and so some pages, are longer over IPv6)
+# and so some pages, are longer over IPv6); of the client_impact grades
+# only how many RSTs were graded (a grade is a race at the client between
+# the RST and its ACK of the response; see run_ipv6.sh)
 SIG='[.scenarios[] | {name, passed, expectations: [.expectations[] | {line, passed}],
   rst_before_ack: .summary.rst_before_ack, at_risk: (.summary.bytes_at_risk > 0),
-  client_impact: .summary.client_impact, lingered: .summary.lingered,
+  graded: (.summary.client_impact | to_entries | map(.value) | add), lingered: .summary.lingered,
   linger_ended_by: .summary.linger_ended_by, fin_wait_2_count: .summary.fin_wait_2_count,
   reset_seen: .client.reset_seen, statuses: [.client.responses[] | .status],
   leaked_rst: .summary.leaked_rst}]'
