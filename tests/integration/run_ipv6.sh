@@ -2,7 +2,7 @@
 # run_ipv6.sh - every shipped scenario gives the same verdicts over IPv6
 # (`run -6`) as over IPv4 against the reference target, under each close
 # policy: which scenarios pass, which expectation lines hold, the findings
-# (type, sender, cause, basis), lingering and FIN_WAIT_2 counts and
+# (type, sender, cause), lingering and FIN_WAIT_2 counts and
 # endings, what the client received. Timings and byte counts are not
 # compared (the Host header and so the 404 page are longer over IPv6).
 # Also: the IPv6 run's capture holds only IPv6 TCP, nothing leaks, the
@@ -62,7 +62,7 @@ def grade: if $grades then . elif type == "object" then (to_entries | map(.value
                                         index, status, complete}],
     findings: ([.findings[] | {sender, impact: (.impact | grade), lab_artefact}] | sort),
     causes: ([$all[] | select(.connection as $c | $conns | index($c) != null)
-              | {type, sender, cause, basis, client_impact: (.client_impact | grade)}] | sort)
+              | {type, sender, cause, client_impact: (.client_impact | grade)}] | sort)
   }]
 }
 EOF
