@@ -2,11 +2,12 @@
 # run_ipv6.sh - every shipped scenario gives the same verdicts over IPv6
 # (`run -6`) as over IPv4 against the reference target, under each close
 # policy: which scenarios pass, which expectation lines hold, the findings
-# (type, sender, cause), lingering and FIN_WAIT_2 counts and
+# (type, sender), lingering and FIN_WAIT_2 counts and
 # endings, what the client received. Timings and byte counts are not
 # compared (the Host header and so the 404 page are longer over IPv6).
 # Also: the IPv6 run's capture holds only IPv6 TCP, nothing leaks, the
-# kernel sampler follows the IPv6 FIN_WAIT_2 sockets one by one, every
+# kernel sampler follows the IPv6 FIN_WAIT_2 sockets one by one (and a
+# dual-stack server's IPv4-mapped ones), every
 # place that prints the target puts the address in brackets before its
 # port, and nothing is left behind.
 #
@@ -18,7 +19,11 @@
 # idle-client-fin-wait-2 graded reset_before_ack 31, 44 and 50 of 50 in
 # three runs; under `close`, one scenario's single RST flipped between
 # before and after during a `make test` on the shared 2-core machine).
-# The verdicts agree either way.
+# The verdicts agree either way. A finding's cause is left out for the
+# same reason: under `close`, whether the server's kernel sent FIN and then
+# RST for the pipelined data (data_after_fin) or RST at once (abort)
+# depends on whether that data arrived before the server's close(); one
+# `make test` saw the two families differ there.
 source tests/lib.sh
 source tests/integration/run_common.bash
 need_lab "run -6 against the reference target"
@@ -62,7 +67,7 @@ def grade: if $grades then . elif type == "object" then (to_entries | map(.value
                                         index, status, complete}],
     findings: ([.findings[] | {sender, impact: (.impact | grade), lab_artefact}] | sort),
     causes: ([$all[] | select(.connection as $c | $conns | index($c) != null)
-              | {type, sender, cause, client_impact: (.client_impact | grade)}] | sort)
+              | {type, sender, client_impact: (.client_impact | grade)}] | sort)
   }]
 }
 EOF
@@ -114,6 +119,16 @@ check_jq "IPv6: kernel sampler: 50 idle clients' sockets in FIN_WAIT_2, each fol
 	 | .kernel_peak.FIN_WAIT_2 >= 49 and .kernel_fin_wait_2_count >= 49'
 check_jq "IPv6: kernel sampler: the orphans' timeouts seen (kernel_timeout endings)" "$r6" \
 	'.scenarios[] | select(.name == "fin-wait-2-timeout") | .summary.fin_wait_2_endings.kernel_timeout >= 1'
+
+# An IPv4 lab with a dual-stack server ([::]:80, as nginx and Apache often
+# listen): the kernel shows its sockets as AF_INET6 with the raw client's
+# address mapped (::ffff:10.X.Y.3); the runner still follows each one
+# (before the address type it followed none: kernel_fin_wait_2_count 0).
+run_start dual --serve "exec $LINGERLAB_TARGET --listen [::]:80 --policy linger --linger-timeout $run_marker" \
+	--port 80 -o "$TEST_TMP/dual.json" scenarios/idle-client-fin-wait-2.scn
+run_wait dual 60
+check_jq "IPv4 lab, dual-stack server: each idle client's FIN_WAIT_2 socket followed in the kernel" \
+	"$TEST_TMP/dual.json" '.scenarios[0].summary | .kernel_fin_wait_2_count >= 49 and .fin_wait_2_count == 50'
 
 # Where the target is printed, an IPv6 address is bracketed before its port.
 out=$(grep -o 'at \[fd6c:6c6c:[0-9a-f]*::1\]:80' "$TEST_TMP/v6close.out" | head -1)
