@@ -4,9 +4,9 @@
  * capture and judge every expectation.
  *
  * One call does it all, in this order:
- *   1. make the lab (lab/netns.h) and start the target in its server
- *      namespace (lab/launch.h): the reference target with a close policy,
- *      or any server command;
+ *   1. make the lab (lab/netns.h; over IPv6 with cfg->ipv6) and start the
+ *      target in its server namespace (lab/launch.h): the reference target
+ *      with a close policy, or any server command;
  *   2. open a kernel socket-state sampler in the server namespace
  *      (lab/sockdiag.h) and the raw client in the client namespace
  *      (lab/rawtcp.h), whose capture is saved to cfg->capture_path;
