@@ -120,6 +120,10 @@ check_jq "IPv6: kernel sampler: 50 idle clients' sockets in FIN_WAIT_2, each fol
 check_jq "IPv6: kernel sampler: the orphans' timeouts seen (kernel_timeout endings)" "$r6" \
 	'.scenarios[] | select(.name == "fin-wait-2-timeout") | .summary.fin_wait_2_endings.kernel_timeout >= 1'
 
+# the requests name the target as an HTTP Host: an IPv6 literal in brackets
+check "IPv6: requests carry 'Host: [fd6c:...::1]' (RFC 3986 IP-literal)" \
+	bash -c "tcpdump -A -nr '${r6%.json}.pcap' 2>/dev/null | tr -d '\r' | grep -qE '^Host: \[fd6c:6c6c:[0-9a-f]+::1\]\$'"
+
 # An IPv4 lab with a dual-stack server ([::]:80, as nginx and Apache often
 # listen): the kernel shows its sockets as AF_INET6 with the raw client's
 # address mapped (::ffff:10.X.Y.3); the runner still follows each one

@@ -35,7 +35,11 @@ get() {
 		"$1" "$2" "$3" 2>/dev/null | tr -d '\r'
 }
 
-port=$((20000 + RANDOM % 20000))
+# a free port: another program on this host may hold the one drawn
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 20000))
+	ss -Htln "( sport = :$port or sport = :$((port + 1)) )" 2>/dev/null | grep -q . || break
+done
 if start v6 "[::1]:$port"; then
 	ok "listens on [::1]:$port"
 	check_eq "ready fd: listening [::1]:PORT" "listening [::1]:$port" "$(cat "$TEST_TMP/v6.ready")"
