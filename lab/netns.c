@@ -507,6 +507,9 @@ static int ipv6_present(void *arg)
 static int ipv6_setup(const char *ns, char *err, size_t errlen)
 {
 	static const char *const set[][2] = {
+		/* "all" too: a host with net.core.devconf_inherit_init_net
+		 * may hand a new namespace its own disable_ipv6 */
+		{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "0" },
 		{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "0" },
 		{ "/proc/sys/net/ipv6/conf/default/accept_dad", "0" },
 		{ "/proc/sys/net/ipv6/conf/default/dad_transmits", "0" },
@@ -515,7 +518,12 @@ static int ipv6_setup(const char *ns, char *err, size_t errlen)
 	};
 	int rc;
 
-	if (labnet_run_in(ns, ipv6_present, NULL, err, errlen) != LABNET_OK) {
+	if (err && errlen)
+		err[0] = '\0';
+	rc = labnet_run_in(ns, ipv6_present, NULL, err, errlen);
+	if (rc != LABNET_OK) {
+		if (err && errlen && err[0])   /* entering ns failed: err says why */
+			return rc;
 		errmsg_set(err, errlen, "lab: -6: this kernel has no IPv6 (/proc/sys/net/ipv6 is missing)");
 		return LABNET_ENV;
 	}
