@@ -77,7 +77,7 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 
 # Debian packages the build, the tests and the benchmark need.
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
-            libcmocka-dev tcpdump iproute2 nftables nginx-light apache2 wrk clang \
+            libcmocka-dev tcpdump iproute2 nftables nginx-light apache2-bin wrk clang \
             libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base
 
 deps:

@@ -16,6 +16,9 @@
 #     when keep-alive times out; no RST.
 #   Apache, KeepAlive Off: closes after the 404 with a lingering close
 #     (drains the pipelined requests until the client's FIN); no RST.
+# Apache comes from apache2-bin (the binary and its modules, without the
+# service that package `apache2` would start on the host's port 80); the
+# configuration here is self-contained (ServerRoot is the test's folder).
 source tests/lib.sh
 source tests/integration/run_common.bash
 need_lab "real servers over IPv6"
@@ -63,7 +66,7 @@ CONF
 apache_conf() { # apache_conf NAME LISTEN EXTRA -> path
 	local c=$TEST_TMP/apache-$1.conf m=/usr/lib/apache2/modules
 	cat >"$c" <<CONF
-ServerRoot /etc/apache2
+ServerRoot $TEST_TMP
 ServerName lab
 Listen $2
 LoadModule mpm_event_module $m/mod_mpm_event.so
@@ -173,6 +176,6 @@ if command -v apache2 >/dev/null && [ -e /usr/lib/apache2/modules/mod_mpm_event.
 			'.scenarios[0] | .passed and .summary.rst_before_ack == 0 and .summary.lingered >= 1'
 	fi
 else
-	skip "Apache over IPv6 (apache2 not installed; make deps installs it)"
+	skip "Apache over IPv6 (apache2 not installed; make deps installs apache2-bin)"
 fi
 finish
