@@ -69,7 +69,7 @@ $(BUILD)/tests/tiny_server: $(BUILD)/tests/golden/tiny_server.o
 # The raw TCP client's driver (tests/integration/rawtcp*.sh, bench/rawtcp.sh);
 # linked with only what it uses, so it builds while other modules are half-done.
 HELPER_BIN += $(BUILD)/tests/rawtcp_probe
-$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o \
+$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
                              $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -123,6 +123,8 @@ FUZZ_DEPS_fuzz_scenario := lab/scenario.c
 FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
 FUZZ_DEPS_fuzz_ports := lab/target.c
 FUZZ_SEEDS_fuzz_ports := tests/fuzz/seeds-ports
+FUZZ_DEPS_fuzz_addr := lab/addr.c
+FUZZ_SEEDS_fuzz_addr := tests/fuzz/seeds-addr
 # cmd_explain/cmd_diff sit in one object list with the rest of the CLI
 # (cmd_run needs the lab, cmd_audit libnet): link it all but main.c.
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)

@@ -85,8 +85,8 @@ static void target_words(FILE *f, const json_t *root)
 	}
 	if (rf_str(tg, "address")) {
 		fputs(" at <code>", f);
-		html_esc(f, rf_str(tg, "address"));
-		fprintf(f, ":%lld</code>", rf_int(tg, "port", 0));
+		html_endpoint(f, rf_str(tg, "address"), rf_int(tg, "port", 0));
+		fputs("</code>", f);
 	}
 }
 
