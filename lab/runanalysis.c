@@ -48,6 +48,8 @@ struct seen_conn {
 
 struct collect {
 	struct in_addr raw;
+	struct in_addr kaddr;   /* kernel clients' and programs' address */
+	bool has_kaddr;
 	uint16_t port;          /* target port */
 	struct seen_conn *v;
 	size_t n, cap;
@@ -57,8 +59,11 @@ struct collect {
 static void on_conn(const struct az_conn *c, void *arg)
 {
 	struct collect *col = arg;
+	/* the raw client's, or a kernel client's (its ports are apart from
+	 * the raw client's, so the port still names one connection) */
 	if (c->af != 4 || c->server_port != col->port ||
-	    memcmp(c->client_addr, &col->raw, 4))
+	    (memcmp(c->client_addr, &col->raw, 4) &&
+	     (!col->has_kaddr || memcmp(c->client_addr, &col->kaddr, 4))))
 		return;
 	if (col->n == col->cap) {
 		size_t nc = col->cap ? col->cap * 2 : 256;
@@ -306,6 +311,7 @@ int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
 	char msg[256];
 	int rc = -1;
 	struct collect col = { .raw = raw, .port = port };
+	col.has_kaddr = o->client_addr[0] && inet_pton(AF_INET, o->client_addr, &col.kaddr) == 1;
 	struct cap *cap = NULL;
 	int64_t *owner = NULL;   /* az id -> scenario index */
 	size_t *owner_conn = NULL;
