@@ -28,6 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: lingerlab run [OPTIONS] TARGET SCENARIO...\n"
+"       lingerlab run [OPTIONS] TARGET --client 'COMMAND' [SCENARIO...]\n"
 "\n"
 "Run scenario scripts against a target inside a throwaway namespace lab:\n"
 "capture the conversation, analyze it, check each script's expectations,\n"
@@ -53,6 +54,11 @@ static void usage(FILE *f)
 "                              one word each; lingerlab-target --help lists them)\n"
 "  --target-log FILE           keep the target's output in FILE\n"
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
+"  --client 'COMMAND'          one more scenario, \"client\": run COMMAND (curl,\n"
+"                              wget, a script) with /bin/sh -c in the client\n"
+"                              namespace, LINGERLAB_ADDR, LINGERLAB_PORT and\n"
+"                              LINGERLAB_URL in its environment; its exit status,\n"
+"                              output tails and duration go in the report\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
@@ -66,6 +72,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *output, *capture, *builtin, *serve, *remote, *target_log, *junit;
+	const char *client;         /* --client 'COMMAND' */
 	int64_t rtt_us;
 	uint16_t port;
 	bool check, quiet;
@@ -123,7 +130,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--builtin") || !strcmp(name, "--serve") ||
 		             !strcmp(name, "--target") || !strcmp(name, "--port") ||
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
-		             !strcmp(name, "--target-log") || !strcmp(name, "--junit");
+		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
+		             !strcmp(name, "--client");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -158,6 +166,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->target_log = val;
 		} else if (!strcmp(name, "--junit")) {
 			o->junit = val;
+		} else if (!strcmp(name, "--client")) {
+			o->client = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
@@ -248,12 +258,12 @@ int cmd_run(int argc, char **argv)
 		          "or --target HOST:PORT");
 		goto done;
 	}
-	if (!o.n_scripts) {
+	if (!o.n_scripts && !o.client) {
 		bad_usage("%s", "no scenario given");
 		goto done;
 	}
 
-	scns = calloc(o.n_scripts, sizeof *scns);
+	scns = calloc(o.n_scripts + 1, sizeof *scns);
 	if (!scns) {
 		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		rc = LL_EXIT_ENV;
@@ -267,11 +277,20 @@ int cmd_run(int argc, char **argv)
 		}
 		n_scns++;
 	}
+	if (o.client) {
+		/* the program is one more scenario, "client", with no expectations */
+		scns[n_scns] = scn_client_command(o.client, err, sizeof err);
+		if (!scns[n_scns]) {
+			bad_usage("%s", err);
+			goto done;
+		}
+		n_scns++;
+	}
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)
 				tout_fprintf(stdout, "%s: scenario %s: %u connection%s, %zu expectation%s\n",
-				       o.scripts[i], scns[i]->name, scns[i]->total_connections,
+				       i < o.n_scripts ? o.scripts[i] : "--client", scns[i]->name, scns[i]->total_connections,
 				       scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
 				       scns[i]->n_expects == 1 ? "" : "s");
 		rc = LL_EXIT_OK;
