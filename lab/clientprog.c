@@ -48,8 +48,8 @@ static void keep_tail(struct stream *st, const char *p, size_t n)
 }
 
 struct cprog *cprog_start(const char *ns, const char *command, const char *addr,
-                          uint16_t port, const char *url, uint64_t now_us,
-                          char *err, size_t errlen)
+                          uint16_t port, const char *url, const char *scenario_dir,
+                          uint64_t now_us, char *err, size_t errlen)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	struct cprog *p = calloc(1, sizeof *p);
@@ -61,11 +61,12 @@ struct cprog *cprog_start(const char *ns, const char *command, const char *addr,
 		snprintf(err, errlen, "client: pipe: %s", strerror(errno));
 		goto fail;
 	}
-	char ea[96], ep[48], eu[200];
+	char ea[96], ep[48], eu[200], ed[4200];
 	snprintf(ea, sizeof ea, "LINGERLAB_ADDR=%s", addr);
 	snprintf(ep, sizeof ep, "LINGERLAB_PORT=%u", port);
 	snprintf(eu, sizeof eu, "LINGERLAB_URL=%s", url);
-	char *argv[] = { "env", ea, ep, eu, "/bin/sh", "-c", (char *)command, NULL };
+	snprintf(ed, sizeof ed, "LINGERLAB_SCENARIO_DIR=%.4096s", scenario_dir);
+	char *argv[] = { "env", ea, ep, eu, ed, "/bin/sh", "-c", (char *)command, NULL };
 	struct labnet_spawn_opts so = LABNET_SPAWN_OPTS_INIT;
 	so.stdout_fd = po[1];
 	so.stderr_fd = pe[1];

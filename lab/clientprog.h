@@ -5,7 +5,8 @@
  * client's address and its conversation is captured like any other.
  *
  * The command runs as `/bin/sh -c COMMAND` (through /usr/bin/env, which
- * puts LINGERLAB_ADDR, LINGERLAB_PORT and LINGERLAB_URL in its
+ * puts LINGERLAB_ADDR, LINGERLAB_PORT, LINGERLAB_URL and
+ * LINGERLAB_SCENARIO_DIR, the directory of the scenario file, in its
  * environment), in a process group of its own so a timeout kills all of
  * it, with stdin from /dev/null and stdout and stderr on pipes the runner
  * drains without blocking (the output is kept up to 1 MiB; the last
@@ -28,8 +29,8 @@ struct cprog;
 
 /* Start command in namespace ns (NULL: here); now_us: CLOCK_MONOTONIC. */
 struct cprog *cprog_start(const char *ns, const char *command, const char *addr,
-                          uint16_t port, const char *url, uint64_t now_us,
-                          char *err, size_t errlen);
+                          uint16_t port, const char *url, const char *scenario_dir,
+                          uint64_t now_us, char *err, size_t errlen);
 
 /* Drain its output and reap it if it exited. True once it has exited and
  * both pipes reached end-of-file. */

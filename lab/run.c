@@ -1497,8 +1497,14 @@ static int play(struct runner *R, struct run_scenario *rs)
 	}
 	runner_timer(R, COOKIE_DEADLINE, (uint64_t)scn->timeout_us);
 	if (scn->client == SCN_CLIENT_COMMAND) {
+		/* the scenario file's directory, for scripts shipped beside it */
+		char dir[4096] = ".";
+		const char *slash = scn->file ? strrchr(scn->file, '/') : NULL;
+		if (slash)
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - scn->file), scn->file);
 		R->prog = cprog_start(R->client_ns, scn->client_command, R->o->address,
-		                      R->port, R->url, rawtcp_now_us(), err, sizeof err);
+		                      R->port, R->url, slash == scn->file ? "/" : dir,
+		                      rawtcp_now_us(), err, sizeof err);
 		if (!R->prog) {
 			snprintf(rs->program.error, sizeof rs->program.error, "%s", err);
 			R->phase = PH_SETTLE;
