@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# run_kclient.sh - real clients in the lab (issue 11): the kernel-socket
+# client mode and client programs, against the reference target.
+#   1. put-unauthorized-kernel (`client kernel`, `read after send`)
+#      against `close`: the server's RST makes the application's write
+#      fail (EPIPE or ECONNRESET, recorded with the call and time), and
+#      Linux still hands it the 401 it had received; against `linger`:
+#      the whole body is written, the 401 is read, no syscall error.
+#   2. a real curl (`run --client`) uploading to `close` (401 early): its
+#      exit status, output and duration are in the report, its connection
+#      is matched and analysed like any other.
+#   3. scenarios/clients/python-pipeline.scn: a python3 script shipped
+#      beside the scenario (LINGERLAB_SCENARIO_DIR).
+source tests/lib.sh
+source tests/integration/run_common.bash
+need_lab "kernel clients and client programs"
+mapfile -t marker < <(run_target_args)
+
+for pol in close linger; do
+	rep=$TEST_TMP/k-$pol.json
+	run_start "k$pol" --builtin $pol "${marker[@]}" -o "$rep" scenarios/put-unauthorized-kernel.scn
+	run_wait "k$pol" 90
+	pidv=k${pol}_pid; rcv=k${pol}_rc
+	check_eq "kernel client vs $pol: nothing left behind" "" "$(run_leftovers "${!pidv}")"
+	if [ ! -s "$rep" ]; then not_ok "kernel client vs $pol: report written"; continue; fi
+	check "kernel client vs $pol: report matches the schema" \
+		tests/support/validate-json reports/schema/report.schema.json "$rep"
+	check_jq "kernel client vs $pol: client kind and one app connection from the client address" "$rep" \
+		'.scenarios[0].client_kind == "kernel" and (.scenarios[0].app | length) == 1 and (.scenarios[0].connections | length) == 1 and .scenarios[0].app[0].read == "after send" and .scenarios[0].app[0].port >= 61000'
+	check_jq "kernel client vs $pol: the application read the 401, complete" "$rep" \
+		'.scenarios[0].app[0].responses[0].status == 401 and .scenarios[0].app[0].responses[0].complete and .scenarios[0].app[0].bytes_read > 0'
+	check_jq "kernel client vs $pol: no leaked RST, no raw emulated RTT" "$rep" \
+		'.lab.leaked_rst == 0 and .scenarios[0].rtt == 0'
+	check_jq "kernel client vs $pol: the client namespace was sampled" "$rep" \
+		'(.lab.kernel.samples | length) > 0 and (.lab.kernel.samples[0].client_states | type) == "object" and (.scenarios[0].client_kernel_peak | type) == "object"'
+	if [ $pol = close ]; then
+		check_eq "kernel client vs close: exit 1 (expect app no error fails)" 1 "${!rcv}"
+		check_jq "kernel client vs close: a send failed with EPIPE or ECONNRESET, named with its time" "$rep" \
+			'.scenarios[0].app[0].errors[0].call == "send" and (.scenarios[0].app[0].errors[0].errno | IN("EPIPE","ECONNRESET")) and .scenarios[0].app[0].errors[0].time > 0 and (.scenarios[0].app[0].errors_text | test("^send: E[A-Z]+ at [0-9.]+ s"))'
+		check_jq "kernel client vs close: the body was cut short" "$rep" \
+			'.scenarios[0].app[0].bytes_written < 1048576'
+		check_jq "kernel client vs close: the failed expectation names the error" "$rep" \
+			'[.scenarios[0].expectations[] | select(.passed | not) | .text] == ["expect app no error"]'
+		check "kernel client vs close: the summary shows the application's view" \
+			grep -q "app (port [0-9]*, read after send): got 401 (complete), read [0-9]* bytes and end-of-file; send: E" "$TEST_TMP/kclose.out"
+	else
+		check_eq "kernel client vs linger: exit 0" 0 "${!rcv}"
+		check_jq "kernel client vs linger: the whole body written, end-of-file, no error" "$rep" \
+			'.scenarios[0].app[0].bytes_written > 1048576 and .scenarios[0].app[0].eof and (.scenarios[0].app[0].errors | length) == 0 and .scenarios[0].app[0].errors_text == "no syscall error"'
+		check_jq "kernel client vs linger: the server lingered" "$rep" '.scenarios[0].summary.lingered == 1'
+	fi
+done
+
+# a bad kernel script: the rejected statement, with file:line:col, exit 2
+bad=$TEST_TMP/bad.scn
+printf 'scenario bad\nclient kernel\nconnect\nack never\n' >"$bad"
+out=$("$LINGERLAB" run --check "$bad" 2>&1); rc=$?
+check_eq "a raw-only step in a kernel script: exit 2" 2 "$rc"
+check_eq "a raw-only step in a kernel script: the message" \
+	"$bad:4:1: expected a step a kernel client can do (\"ack\" needs the raw client), found \"ack\"" "$out"
+
+if ! command -v curl >/dev/null; then
+	skip "curl in the lab (curl not installed; make deps installs it)"
+else
+	rep=$TEST_TMP/curl.json
+	run_start curl --builtin close "${marker[@]}" -o "$rep" \
+		--client 'head -c 1048576 /dev/zero | curl -sS -X PUT -H "Expect:" --data-binary @- -o /dev/null -w "%{http_code}\n" "${LINGERLAB_URL}protected/upload.bin"; echo "addr=$LINGERLAB_ADDR port=$LINGERLAB_PORT" >&2'
+	run_wait curl 60
+	check_eq "curl: nothing left behind" "" "$(run_leftovers "$curl_pid")"
+	if [ -s "$rep" ]; then
+		check "curl: report matches the schema" \
+			tests/support/validate-json reports/schema/report.schema.json "$rep"
+		check_jq "curl: one scenario \"client\" with the program's record" "$rep" \
+			'.scenarios[0].name == "client" and .scenarios[0].client_kind == "command" and .scenarios[0].program.ran and .scenarios[0].program.duration > 0'
+		check_jq "curl: it ran with the lab's address and port in its environment" "$rep" \
+			'.lab.target.address as $a | .scenarios[0].program.stderr_tail | test("addr=" + $a + " port=80")'
+		check_jq "curl: its exit status and the status code it printed are recorded" "$rep" \
+			'(.scenarios[0].program.exit_status | type) == "number" and (.scenarios[0].program.exit_status != 0 or (.scenarios[0].program.stdout_tail | test("401")))'
+		check_jq "curl: its connection was captured and analysed" "$rep" \
+			'(.scenarios[0].connections | length) == 1 and .lab.leaked_rst == 0'
+		check "curl: the summary shows its exit" grep -q "client program: exit [0-9]* after" "$TEST_TMP/curl.out"
+	else
+		not_ok "curl: report written"
+	fi
+fi
+
+rep=$TEST_TMP/py.json
+run_start py --builtin close "${marker[@]}" -o "$rep" scenarios/clients/python-pipeline.scn
+run_wait py 60
+if [ -s "$rep" ]; then
+	check_jq "python-pipeline: the script ran from the scenario's directory and got the 404" "$rep" \
+		'.scenarios[0].program.exit_status != null and (.scenarios[0].program.stdout_tail | test("status 404")) and ([.scenarios[0].expectations[] | select(.text | test("output contains")) | .passed] == [true])'
+else
+	not_ok "python-pipeline: report written"
+fi
+
+# expectations on the program: a failing exit is a failed expectation
+scn=$TEST_TMP/exit.scn
+printf 'scenario exit3\nclient command "echo hello; exit 3"\ntimeout 5s\nexpect client exit 0\nexpect client output contains "hello"\n' >"$scn"
+rep=$TEST_TMP/exit.json
+run_start ex --builtin linger "${marker[@]}" -o "$rep" "$scn"
+run_wait ex 60
+check_eq "client exit 3: the run exits 1" 1 "$ex_rc"
+check_jq "client exit 3: exit fails with its status, output passes" "$rep" \
+	'[.scenarios[0].expectations[] | .passed] == [false, true] and (.scenarios[0].expectations[0].detail | test("exited 3"))'
+finish
