@@ -146,8 +146,27 @@ static void last_line(const char *tail, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(n - from), tail + from);
 }
 
+/* The client namespace's own sockets, the states seen (peak counts). */
+static void print_client_states(FILE *f, const struct run_scenario *rs)
+{
+	char line[256];
+	size_t len = 0;
+	for (int k = 0; k < SCN_NKSTATES; k++) {
+		if (!rs->client_kernel_peak[k])
+			continue;
+		int r = snprintf(line + len, sizeof line - len, "%s%s %u", len ? ", " : "",
+		                 scn_kstate_name((enum scn_kstate)k), rs->client_kernel_peak[k]);
+		if (r > 0 && (size_t)r < sizeof line - len)
+			len += (size_t)r;
+	}
+	if (len)
+		tout_fprintf(f, "    client sockets seen (peak): %s\n", line);
+}
+
 void appreport_print(FILE *f, const struct run_scenario *rs)
 {
+	if (rs->client != SCN_CLIENT_RAW)
+		print_client_states(f, rs);
 	if (rs->client == SCN_CLIENT_KERNEL) {
 		size_t shown = 0;
 		for (size_t i = 0; i < rs->n_conns && shown < 4; i++, shown++) {
