@@ -43,6 +43,9 @@ for pol in close linger; do
 			'[.scenarios[0].expectations[] | select(.passed | not) | .text] == ["expect app no error"]'
 		check "kernel client vs close: the summary shows the application's view" \
 			grep -q "app (port [0-9]*, read after send): got 401 (complete), read [0-9]* bytes and end-of-file; send: E" "$TEST_TMP/kclose.out"
+		"$LINGERLAB" render "$rep" -o "$TEST_TMP/k-close.html" >/dev/null 2>&1
+		check "kernel client vs close: the HTML report shows the application's view" \
+			grep -qE "application: got 401 \(complete\); send: E[A-Z]+ at [0-9.]+ s" "$TEST_TMP/k-close.html"
 	else
 		check_eq "kernel client vs linger: exit 0" 0 "${!rcv}"
 		check_jq "kernel client vs linger: the whole body written, end-of-file, no error" "$rep" \
@@ -79,6 +82,8 @@ else
 		check_jq "curl: its connection was captured and analysed" "$rep" \
 			'(.scenarios[0].connections | length) == 1 and .lab.leaked_rst == 0'
 		check "curl: the summary shows its exit" grep -q "client program: exit [0-9]* after" "$TEST_TMP/curl.out"
+		"$LINGERLAB" render "$rep" -o "$TEST_TMP/curl.html" >/dev/null 2>&1
+		check "curl: the HTML report shows its exit" grep -qE "client program: exit [0-9]+ after" "$TEST_TMP/curl.html"
 	else
 		not_ok "curl: report written"
 	fi
