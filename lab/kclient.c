@@ -118,6 +118,16 @@ struct kc_conn *kc_open(const struct kc_opts *o, char *err, size_t errlen)
 		if (setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) < 0)
 			record(k, "setsockopt", errno);
 	}
+	if (o->mark) {
+		int m = (int)o->mark;
+		if (setsockopt(k->fd, SOL_SOCKET, SO_MARK, &m, sizeof m) < 0)
+			record(k, "setsockopt", errno);
+	}
+	if (o->has_bind) {
+		struct sockaddr_in me = { .sin_family = AF_INET, .sin_addr = o->bind_addr };
+		if (bind(k->fd, (struct sockaddr *)&me, sizeof me) < 0)
+			record(k, "bind", errno);
+	}
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(o->port),
 	                          .sin_addr = o->server };
 	if (connect(k->fd, (struct sockaddr *)&sa, sizeof sa) == 0) {

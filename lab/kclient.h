@@ -75,6 +75,10 @@ struct kc_opts {
 	                              (CLOCK_MONOTONIC microseconds) */
 	kc_data_fn on_data;        /* may be NULL */
 	void *arg;
+	bool has_bind;             /* bind to bind_addr (port 0) before connect */
+	struct in_addr bind_addr;
+	uint32_t mark;             /* SO_MARK, 0: none (the delay line's
+	                              routing, lab/kdelay.h) */
 };
 
 struct kc_error {

@@ -36,6 +36,7 @@
 #include "analyzer/capture.h"
 #include "lab/clientprog.h"
 #include "lab/kclient.h"
+#include "lab/kdelay.h"
 #include "lab/launch.h"
 #include "lab/netns.h"
 #include "lab/rawtcp.h"
@@ -151,6 +152,8 @@ struct runner {
 	struct pollfd *pfd;
 	size_t pfd_cap;
 	struct cprog *prog;            /* the scenario's client program */
+	struct kdelay *kd;             /* kernel clients' delay line, NULL: none */
+	bool kdelay_on;                /* this scenario's kernel clients use it */
 	uint64_t t0_us;                /* the scenario's start (monotonic) */
 	char url[160];
 	/* trouble */
@@ -911,6 +914,12 @@ static bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step
 		ko.t0_us = R->t0_us;
 		ko.on_data = kon_data;
 		ko.arg = rc;
+		if (R->kdelay_on) {
+			/* through the delay line (lab/kdelay.h) */
+			ko.has_bind = true;
+			ko.bind_addr = kdelay_addr(R->kd);
+			ko.mark = KDELAY_MARK;
+		}
 		int saved = -1;
 		if (labnet_enter(R->client_ns, &saved, err, sizeof err) != LABNET_OK) {
 			fatal(R, "%s", err);
@@ -1126,6 +1135,13 @@ static void kpump(struct runner *R, struct rconn *rc, short revents)
  * application, move the machines along; and watch the client program. */
 static void ktick(struct runner *R)
 {
+	if (R->kd) {
+		char err[256];
+		if (kdelay_pump(R->kd, rawtcp_now_us(), err, sizeof err) < 0) {
+			fatal(R, "%s", err);
+			return;
+		}
+	}
 	if (R->prog && R->phase == PH_RUNNING && cprog_poll(R->prog, rawtcp_now_us())) {
 		/* the program is the scenario's one "connection" */
 		R->phase = PH_SETTLE;
@@ -1326,7 +1342,10 @@ static void on_timer(struct runner *R, uint64_t cookie)
 			scenario_deadline(R);
 		else if (COOKIE_KIND(cookie) == COOKIE_PHASE)
 			phase_next(R);
-		else if (COOKIE_KIND(cookie) == COOKIE_KTICK && R->phase < PH_CLEANUP) {
+		else if (COOKIE_KIND(cookie) == COOKIE_KTICK &&
+		         (R->phase < PH_CLEANUP || (R->kd && R->phase < PH_FINISHED))) {
+			/* with a delay line, the tick also carries the clean-up
+			 * RSTs through it */
 			ktick(R);
 			runner_timer(R, COOKIE_KTICK, KTICK_US);
 		}
@@ -1450,8 +1469,13 @@ static int play(struct runner *R, struct run_scenario *rs)
 	rs->n_conns = R->n_rc;
 	rs->rtt_us = scn->rtt_us >= 0 ? scn->rtt_us : R->cfg->rtt_us;
 	rs->client = scn->client;
-	if (scn->client != SCN_CLIENT_RAW)
-		rs->rtt_us = 0; /* no delay line for kernel sockets (see docs) */
+	R->kdelay_on = false;
+	if (scn->client == SCN_CLIENT_KERNEL && R->kd && rs->rtt_us > 0) {
+		R->kdelay_on = true;   /* lab/kdelay.h: rtt/2 each way */
+		kdelay_set(R->kd, (uint32_t)(rs->rtt_us / 2));
+	} else if (scn->client != SCN_CLIENT_RAW) {
+		rs->rtt_us = 0;        /* programs and undelayed kernel clients */
+	}
 
 	struct rawtcp_stats stats;
 	rawtcp_stats(R->c, &stats);
@@ -1738,6 +1762,19 @@ enum run_status run_execute(const struct run_config *cfg,
 		}
 		o->client_sampled = true;
 	}
+	bool delayed = false;
+	for (size_t i = 0; i < n; i++)
+		delayed |= scns[i]->client == SCN_CLIENT_KERNEL &&
+		           (scns[i]->rtt_us > 0 || (scns[i]->rtt_us < 0 && cfg->rtt_us > 0));
+	if (delayed) {
+		R.kd = kdelay_open(&ln, msg, sizeof msg);
+		if (!R.kd) {
+			snprintf(err, errlen, "%s", msg);
+			goto out;
+		}
+		struct in_addr da = kdelay_addr(R.kd);
+		labnet_addr_str(da, o->kdelay_addr, sizeof o->kdelay_addr);
+	}
 	R.by_port = calloc(65536, sizeof *R.by_port);
 	R.port_mark = calloc(65536, sizeof *R.port_mark);
 	if (!R.by_port || !R.port_mark) {
@@ -1837,6 +1874,7 @@ out:
 		sockdiag_close(R.sd);
 	if (R.sdc)
 		sockdiag_close(R.sdc);
+	kdelay_free(R.kd);
 	free(R.pfd);
 	if (R.target) {
 		launch_stop(R.target, NULL, msg, sizeof msg);

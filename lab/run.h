@@ -313,6 +313,8 @@ struct run_outcome {
 	uint32_t kernel_peak[SCN_NKSTATES];     /* whole run, absolute counts */
 	bool client_sampled;        /* samples' nc[] hold the client namespace */
 	char client_addr[64];       /* kernel clients and programs speak from */
+	char kdelay_addr[64];       /* ... and delayed kernel clients from
+	                               (lab/kdelay.h), "" if none */
 	double kernel_peak_time[SCN_NKSTATES];
 	bool target_exited;         /* the target died during the run */
 	int target_status;          /* its waitpid status then */

@@ -51,6 +51,8 @@ struct collect {
 	struct in_addr raw;
 	struct in_addr kaddr;   /* kernel clients' and programs' address */
 	bool has_kaddr;
+	struct in_addr daddr;   /* delayed kernel clients' (lab/kdelay.h) */
+	bool has_daddr;
 	uint16_t port;          /* target port */
 	struct seen_conn *v;
 	size_t n, cap;
@@ -64,7 +66,8 @@ static void on_conn(const struct az_conn *c, void *arg)
 	 * the raw client's, so the port still names one connection) */
 	if (c->af != 4 || c->server_port != col->port ||
 	    (memcmp(c->client_addr, &col->raw, 4) &&
-	     (!col->has_kaddr || memcmp(c->client_addr, &col->kaddr, 4))))
+	     (!col->has_kaddr || memcmp(c->client_addr, &col->kaddr, 4)) &&
+	     (!col->has_daddr || memcmp(c->client_addr, &col->daddr, 4))))
 		return;
 	if (col->n == col->cap) {
 		size_t nc = col->cap ? col->cap * 2 : 256;
@@ -347,6 +350,7 @@ int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
 	int rc = -1;
 	struct collect col = { .raw = raw, .port = port };
 	col.has_kaddr = o->client_addr[0] && inet_pton(AF_INET, o->client_addr, &col.kaddr) == 1;
+	col.has_daddr = o->kdelay_addr[0] && inet_pton(AF_INET, o->kdelay_addr, &col.daddr) == 1;
 	struct cap *cap = NULL;
 	int64_t *owner = NULL;   /* az id -> scenario index */
 	size_t *owner_conn = NULL;

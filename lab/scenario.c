@@ -694,8 +694,9 @@ static bool st_rtt(struct parser *ps, const struct tok *kw)
 {
 	if (!once(ps, kw, &ps->have_rtt))
 		return false;
-	if (ps->s->client == SCN_CLIENT_KERNEL) {
-		fail_tok(ps, kw, "a statement a kernel client allows (\"rtt\" needs the raw client)");
+	if (ps->s->client == SCN_CLIENT_COMMAND) {
+		fail_tok(ps, kw, "a statement a client program allows (\"rtt\" needs the raw "
+		         "client or a kernel client)");
 		return false;
 	}
 	ps->rtt_line = ps->line;
@@ -719,16 +720,11 @@ static bool st_client(struct parser *ps, const struct tok *kw)
 	if (tok_is(t, "raw")) {
 		ps->s->client = SCN_CLIENT_RAW;
 	} else if (tok_is(t, "kernel")) {
-		if (ps->rtt_line) {
-			fail_tok(ps, t, "\"client raw\" (\"rtt\" at line %u needs the raw client)",
-			         ps->rtt_line);
-			return false;
-		}
 		ps->s->client = SCN_CLIENT_KERNEL;
 	} else if (tok_is(t, "command")) {
 		if (ps->rtt_line) {
-			fail_tok(ps, t, "\"client raw\" (\"rtt\" at line %u needs the raw client)",
-			         ps->rtt_line);
+			fail_tok(ps, t, "\"client raw\" or \"client kernel\" (\"rtt\" at line %u "
+			         "cannot delay a program)", ps->rtt_line);
 			return false;
 		}
 		struct scn_bytes b = { 0 };

@@ -54,6 +54,28 @@ for pol in close linger; do
 	fi
 done
 
+# the delay line (lab/kdelay.h): a kernel client with `rtt 200ms`; in the
+# capture (taken between the delay and the server) the client's handshake
+# ACK leaves about an RTT after the server's SYN-ACK
+scn=$TEST_TMP/rtt.scn
+printf 'scenario kernel-rtt\nclient kernel\nrtt 200ms\ntimeout 20s\nread after send\nconnect\nrequest PUT /protected/x length 64KiB\nbody 64KiB\nwait closed 5s\nexpect app response 1 status 401 complete\n' >"$scn"
+rep=$TEST_TMP/rtt.json
+run_start rtt --builtin linger "${marker[@]}" -o "$rep" -w "$TEST_TMP/rtt.pcap" "$scn"
+run_wait rtt 60
+check_eq "kernel client with rtt: exit 0" 0 "$rtt_rc"
+check_eq "kernel client with rtt: nothing left behind" "" "$(run_leftovers "$rtt_pid")"
+if [ -s "$rep" ]; then
+	check_jq "kernel client with rtt: rtt 0.2 in the report, connection matched, 401 read" "$rep" \
+		'.scenarios[0].rtt == 0.2 and (.scenarios[0].connections | length) == 1 and .scenarios[0].app[0].responses[0].status == 401 and .lab.leaked_rst == 0'
+	gap=$(tcpdump -ttnr "$TEST_TMP/rtt.pcap" 2>/dev/null | awk '
+		/Flags \[S\.\]/ && !sa { sa = $1; next }
+		sa && /Flags \[\.\]/ && !ack { ack = $1; print ack - sa; exit }')
+	check "kernel client with rtt: the handshake ACK leaves 0.19-0.3 s after the SYN-ACK (got ${gap:-none})" \
+		awk -v g="${gap:-0}" 'BEGIN { exit !(g >= 0.19 && g < 0.3) }'
+else
+	not_ok "kernel client with rtt: report written"
+fi
+
 # a bad kernel script: the rejected statement, with file:line:col, exit 2
 bad=$TEST_TMP/bad.scn
 printf 'scenario bad\nclient kernel\nconnect\nack never\n' >"$bad"
