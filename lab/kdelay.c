@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_packet.h>
+#include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <stdio.h>
@@ -31,6 +32,11 @@ struct kpkt {
 struct fifo {
 	struct kpkt *head, *tail;
 	size_t bytes;
+};
+
+struct kdelay_stats {
+	uint64_t out, in;          /* packets released each way */
+	uint64_t dropped;          /* queue full or injection failed */
 };
 
 struct kdelay {
@@ -176,8 +182,18 @@ static int open_inside(void *arg)
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_IP);
 	sll.sll_ifindex = o->ln->client_ifindex;
+	/* only the server's packets to the delayed address (IPv4
+	 * destination at offset 16 of a SOCK_DGRAM packet) */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(d->addr.s_addr), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
 	int one = 1;
-	if (bind(d->pkt, (struct sockaddr *)&sll, sizeof sll) < 0 ||
+	if (setsockopt(d->pkt, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	    bind(d->pkt, (struct sockaddr *)&sll, sizeof sll) < 0 ||
 	    setsockopt(d->pkt, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) {
 		snprintf(o->err, sizeof o->err, "kdelay: AF_PACKET on %s: %s", o->ln->client_if,
 		         strerror(errno));
@@ -311,9 +327,9 @@ int kdelay_pump(struct kdelay *d, uint64_t now, char *err, size_t errlen)
 	return 0;
 }
 
-void kdelay_stats(const struct kdelay *d, struct kdelay_stats *st)
+uint64_t kdelay_dropped(const struct kdelay *d)
 {
-	*st = d->st;
+	return d->st.dropped;
 }
 
 void kdelay_free(struct kdelay *d)

@@ -1553,6 +1553,9 @@ static int play(struct runner *R, struct run_scenario *rs)
 	}
 	rawtcp_stats(R->c, &stats);
 	rs->leaked_rst = stats.leaked_rsts - R->leaked_at_start;
+	if (R->kdelay_on && kdelay_dropped(R->kd) && rs->n_conns)
+		note(&R->rc[0], "the delay line dropped %llu packets in this run so far",
+		     (unsigned long long)kdelay_dropped(R->kd));
 	/* a capture that cannot be written (a full disk) cannot judge the
 	 * scenarios still to come: stop here; run_execute names it */
 	if (stats.dump_errno)

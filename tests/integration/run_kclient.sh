@@ -70,8 +70,8 @@ if [ -s "$rep" ]; then
 	gap=$(tcpdump -ttnr "$TEST_TMP/rtt.pcap" 2>/dev/null | awk '
 		/Flags \[S\.\]/ && !sa { sa = $1; next }
 		sa && /Flags \[\.\]/ && !ack { ack = $1; print ack - sa; exit }')
-	check "kernel client with rtt: the handshake ACK leaves 0.19-0.3 s after the SYN-ACK (got ${gap:-none})" \
-		awk -v g="${gap:-0}" 'BEGIN { exit !(g >= 0.19 && g < 0.3) }'
+	check "kernel client with rtt: the handshake ACK leaves at least 0.19 s (and under 1 s) after the SYN-ACK (got ${gap:-none})" \
+		awk -v g="${gap:-0}" 'BEGIN { exit !(g >= 0.19 && g < 1.0) }'
 else
 	not_ok "kernel client with rtt: report written"
 fi
