@@ -200,7 +200,8 @@ static int open_inside(void *arg)
 		return -1;
 	}
 	d->raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (d->raw < 0) {
+	int mark = KDELAY_INJECT_MARK;
+	if (d->raw < 0 || setsockopt(d->raw, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
 		snprintf(o->err, sizeof o->err, "kdelay: raw socket: %s", strerror(errno));
 		return -1;
 	}
@@ -226,7 +227,9 @@ struct kdelay *kdelay_open(const struct labnet *ln, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", o.err[0] ? o.err : lerr);
 		goto fail;
 	}
-	char a4[INET_ADDRSTRLEN + 4], sv[INET_ADDRSTRLEN], mac[18], mark[16];
+	char a4[INET_ADDRSTRLEN + 4], sv[INET_ADDRSTRLEN], mac[18], mark[16], imark[16];
+	char a3[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ln->raw_addr, a3, sizeof a3);
 	char a4only[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &d->addr, a4only, sizeof a4only);
 	snprintf(a4, sizeof a4, "%.16s/32", a4only);
@@ -235,12 +238,19 @@ struct kdelay *kdelay_open(const struct labnet *ln, char *err, size_t errlen)
 	         ln->client_mac[1], ln->client_mac[2], ln->client_mac[3], ln->client_mac[4],
 	         ln->client_mac[5]);
 	snprintf(mark, sizeof mark, "%#x", KDELAY_MARK);
+	snprintf(imark, sizeof imark, "%#x", KDELAY_INJECT_MARK);
 	char iif[40];
 	snprintf(iif, sizeof iif, "\"%s\"", ln->client_if);
 	char *const steps[][13] = {
 		{ "ip", "link", "set", o.tun_name, "up", NULL },
 		{ "ip", "addr", "add", a4, "dev", o.tun_name, NULL },
-		{ "ip", "rule", "add", "fwmark", mark, "table", KDELAY_TABLE, NULL },
+		/* the raw client and the injector keep the veth; every other
+		 * packet of the client namespace to the server (kernel
+		 * clients, programs) takes the TUN device */
+		{ "ip", "rule", "add", "from", a3, "lookup", "main", "priority", "80", NULL },
+		{ "ip", "rule", "add", "fwmark", imark, "lookup", "main", "priority", "81", NULL },
+		{ "ip", "rule", "add", "fwmark", mark, "table", KDELAY_TABLE, "priority", "82", NULL },
+		{ "ip", "rule", "add", "to", sv, "table", KDELAY_TABLE, "priority", "83", NULL },
 		{ "ip", "route", "add", sv, "dev", o.tun_name, "src", a4only, "table", KDELAY_TABLE, NULL },
 		{ "nft", "add", "table", "ip", "lldelay", NULL },
 		{ "nft", "add", "chain", "ip", "lldelay", "pre",

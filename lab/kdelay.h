@@ -9,8 +9,10 @@
  * The plumbing, all inside the lab's namespaces (removed with them):
  *
  *   client namespace                                  server namespace
- *   kernel socket (SO_MARK KDELAY_MARK, bound to .4)
- *     -> ip rule fwmark -> table 76: SERVER dev llNNNt
+ *   kernel socket (SO_MARK KDELAY_MARK, bound to .4), or a client
+ *   program's (any socket to the server but the raw client's, from .3,
+ *   and the injector's, marked KDELAY_INJECT_MARK: ip rules 80-83)
+ *     -> table 76: SERVER dev llNNNt src .4
  *     -> TUN llNNNt (.4/32)  --read-->  runner --hold rtt/2-->
  *        raw IPPROTO_RAW socket -> veth ----------------> server
  *   server -> .4 (a PERMANENT neighbour: the client veth's MAC)
@@ -38,12 +40,14 @@
 #include "lab/netns.h"
 
 #define KDELAY_MARK  0x4c4c   /* SO_MARK of kernel sockets that go through */
+#define KDELAY_INJECT_MARK 0x4c4d /* the injector's: it keeps the veth */
 #define KDELAY_TABLE "76"
 
 struct kdelay;
 
-/* Build the plumbing for lab ln; kernel clients then speak from
- * kdelay_addr(). */
+/* Build the plumbing for lab ln; kernel clients and client programs then
+ * speak from kdelay_addr(), held for whatever kdelay_set says (0: no
+ * delay beyond the runner's tick). */
 struct kdelay *kdelay_open(const struct labnet *ln, char *err, size_t errlen);
 
 /* The address delayed kernel clients bind to (10.X.Y.4). */

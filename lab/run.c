@@ -1469,13 +1469,11 @@ static int play(struct runner *R, struct run_scenario *rs)
 	rs->n_conns = R->n_rc;
 	rs->rtt_us = scn->rtt_us >= 0 ? scn->rtt_us : R->cfg->rtt_us;
 	rs->client = scn->client;
-	R->kdelay_on = false;
-	if (scn->client == SCN_CLIENT_KERNEL && R->kd && rs->rtt_us > 0) {
-		R->kdelay_on = true;   /* lab/kdelay.h: rtt/2 each way */
+	R->kdelay_on = scn->client != SCN_CLIENT_RAW && R->kd;
+	if (scn->client != SCN_CLIENT_RAW && !(R->kd && rs->rtt_us > 0))
+		rs->rtt_us = 0;        /* no delay line, or no rtt asked for */
+	if (R->kdelay_on)          /* lab/kdelay.h: rtt/2 each way */
 		kdelay_set(R->kd, (uint32_t)(rs->rtt_us / 2));
-	} else if (scn->client != SCN_CLIENT_RAW) {
-		rs->rtt_us = 0;        /* programs and undelayed kernel clients */
-	}
 
 	struct rawtcp_stats stats;
 	rawtcp_stats(R->c, &stats);
@@ -1767,7 +1765,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	}
 	bool delayed = false;
 	for (size_t i = 0; i < n; i++)
-		delayed |= scns[i]->client == SCN_CLIENT_KERNEL &&
+		delayed |= scns[i]->client != SCN_CLIENT_RAW &&
 		           (scns[i]->rtt_us > 0 || (scns[i]->rtt_us < 0 && cfg->rtt_us > 0));
 	if (delayed) {
 		R.kd = kdelay_open(&ln, msg, sizeof msg);

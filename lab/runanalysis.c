@@ -29,7 +29,7 @@
 
 struct seen_conn {
 	uint64_t id;
-	bool kaddr;             /* from the kernel clients' address */
+	bool kaddr;             /* from a kernel clients' address (.2, .4) */
 	uint16_t port;
 	double first_time;
 	enum az_kind kind;
@@ -82,7 +82,8 @@ static void on_conn(const struct az_conn *c, void *arg)
 	struct seen_conn *s = &col->v[col->n++];
 	memset(s, 0, sizeof *s);
 	s->id = c->id;
-	s->kaddr = col->has_kaddr && !memcmp(c->client_addr, &col->kaddr, 4);
+	s->kaddr = (col->has_kaddr && !memcmp(c->client_addr, &col->kaddr, 4)) ||
+	           (col->has_daddr && !memcmp(c->client_addr, &col->daddr, 4));
 	s->port = c->client_port;
 	s->first_time = c->first_time;
 	s->kind = c->kind;

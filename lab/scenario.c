@@ -66,7 +66,6 @@ struct parser {
 	     have_timeout, have_fin_timeout, have_client;
 	unsigned conns_line, conns_col;
 	unsigned first_step_line;   /* 0: no step yet (`client` must precede) */
-	unsigned rtt_line;
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -694,12 +693,6 @@ static bool st_rtt(struct parser *ps, const struct tok *kw)
 {
 	if (!once(ps, kw, &ps->have_rtt))
 		return false;
-	if (ps->s->client == SCN_CLIENT_COMMAND) {
-		fail_tok(ps, kw, "a statement a client program allows (\"rtt\" needs the raw "
-		         "client or a kernel client)");
-		return false;
-	}
-	ps->rtt_line = ps->line;
 	if (!get_duration(ps, next(ps), 0, &ps->s->rtt_us))
 		return false;
 	return expect_end(ps);
@@ -722,11 +715,6 @@ static bool st_client(struct parser *ps, const struct tok *kw)
 	} else if (tok_is(t, "kernel")) {
 		ps->s->client = SCN_CLIENT_KERNEL;
 	} else if (tok_is(t, "command")) {
-		if (ps->rtt_line) {
-			fail_tok(ps, t, "\"client raw\" or \"client kernel\" (\"rtt\" at line %u "
-			         "cannot delay a program)", ps->rtt_line);
-			return false;
-		}
 		struct scn_bytes b = { 0 };
 		if (!get_strings(ps, &b))
 			return false;

@@ -111,6 +111,17 @@ else
 	fi
 fi
 
+# a client program through the delay line: --rtt applies to it too
+if command -v curl >/dev/null; then
+	rep=$TEST_TMP/curl-rtt.json
+	run_start crtt --builtin linger "${marker[@]}" --rtt 100ms -o "$rep" \
+		--client 'curl -sS -o /dev/null -w "%{http_code}\n" "$LINGERLAB_URL"'
+	run_wait crtt 60
+	check_eq "curl with --rtt: nothing left behind" "" "$(run_leftovers "$crtt_pid")"
+	check_jq "curl with --rtt: delayed (two round trips at least), matched, got 200" "$rep" \
+		'.scenarios[0].rtt == 0.1 and .scenarios[0].program.exit_status == 0 and .scenarios[0].program.duration >= 0.2 and (.scenarios[0].connections | length) == 1 and (.scenarios[0].program.stdout_tail | test("200"))'
+fi
+
 rep=$TEST_TMP/py.json
 run_start py --builtin close "${marker[@]}" -o "$rep" scenarios/clients/python-pipeline.scn
 run_wait py 60

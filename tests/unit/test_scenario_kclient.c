@@ -102,6 +102,9 @@ static void test_kernel_tree(void **state)
 	s = parse_ok("scenario k\nclient kernel\nrtt 200ms\nconnect\n");
 	assert_int_equal(s->rtt_us, 200000);
 	scn_free(s);
+	s = parse_ok("scenario c\nrtt 200ms\nclient command \"true\"\n");
+	assert_int_equal(s->rtt_us, 200000);
+	scn_free(s);
 	s = parse_ok("scenario r\nclient raw\nrtt 10ms\nconnect\nack never\nvanish\n");
 	assert_int_equal(s->client, SCN_CLIENT_RAW);
 	scn_free(s);
@@ -170,10 +173,6 @@ static void test_rejected_statements(void **state)
 	            "s.scn:3:1: expected a step a kernel client can do (\"after\" needs the raw client), found \"after\"");
 	check_error("scenario x\nclient kernel\nconnect\nrepeat 2 {\n  vanish\n}\n",
 	            "s.scn:5:3: expected a step a kernel client can do (\"vanish\" needs the raw client), found \"vanish\"");
-	check_error("scenario x\nclient command \"true\"\nrtt 250ms\n",
-	            "s.scn:3:1: expected a statement a client program allows (\"rtt\" needs the raw client or a kernel client), found \"rtt\"");
-	check_error("scenario x\nrtt 250ms\nclient command \"true\"\n",
-	            "s.scn:3:8: expected \"client raw\" or \"client kernel\" (\"rtt\" at line 2 cannot delay a program), found \"command\"");
 	check_error("scenario x\nconnect\nread never\n",
 	            "s.scn:3:1: expected \"client kernel\" before \"read\" (the raw client reads everything as it arrives), found \"read\"");
 	check_error("scenario x\nconnect\nclient kernel\n",
