@@ -78,7 +78,8 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 # Debian packages the build, the tests and the benchmark need.
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
-            libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base
+            libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
+            curl
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
