@@ -28,6 +28,12 @@
  *      analyzer's results, the kernel samples and what the client received
  *      (run_analyze, lab/runanalysis.c; run_judge, lab/expect.c).
  *
+ * Scenarios with `client kernel` run their connections on ordinary sockets
+ * of the client namespace (lab/kclient.h; the machine's steps map to
+ * syscalls, driven by a 1 ms tick), `client command` ones run a program
+ * there (lab/clientprog.h); both can be delayed by lab/kdelay.h. The
+ * client namespace is then sampled too (run_sample.nc).
+ *
  * The lab knows nothing about JSON: the outcome is the plain structs
  * below; reports/labreport.h turns it into the report's `lab` and
  * `scenarios` members.
