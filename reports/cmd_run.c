@@ -315,6 +315,15 @@ int cmd_run(int argc, char **argv)
 		}
 		n_scns++;
 	}
+	/* TLS is the raw client's: a kernel client or a program speaks what
+	 * it speaks (curl does its own TLS from LINGERLAB_URL) */
+	for (size_t i = 0; i < n_scns; i++)
+		if ((o.tls || scns[i]->tls.on) && scns[i]->client != SCN_CLIENT_RAW) {
+			bad_usage("%s: TLS goes with the raw client only; this scenario's client is "
+			          "`client %s` (drop --tls for it, or let the program speak TLS itself)",
+			          i < o.n_scripts ? o.scripts[i] : "--client", scn_client_name(scns[i]->client));
+			goto done;
+		}
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)
