@@ -754,6 +754,11 @@ static void fin_check(struct runner *R, struct rconn *rc)
 	char err[200];
 	if (!rc->k || rc->shut || rc->vanished || conn_closed(rc) || !rc->established)
 		return;
+	/* a body still going through TLS: our close_notify (and FIN) would
+	 * cut it, and OpenSSL writes nothing after our close_notify;
+	 * tls_body_tick checks again when the body is over */
+	if (rc->tb_on)
+		return;
 	bool go = false;
 	switch (rc->fin) {
 	case SCN_FIN_CLOSE:
