@@ -58,7 +58,7 @@ done
 # FIN 1636; RST 17 (R, seq 745) answers GET 16, which carried ACK 745:
 # evidence, 1636 - 745 = 891 bytes at risk, 4 records. At the client the
 # stale RSTs (seq 745, then 1016, 1287, 1612, below RCV.WUP 1637) are
-# ignored; RST 35 (seq 1636 = RCV.NXT - 1, CLOSE_WAIT) resets, after the
+# ignored; RST 35 (seq 1636 = RCV.NXT - 1, LAST_ACK) resets, after the
 # client had ACKed everything. Connection 2 (close-notify): RST 70 answers
 # the client's close_notify (seq 1596 = its ACK field): nothing at risk.
 analyze lab-nginx-tls-off
@@ -71,7 +71,7 @@ finding lab-nginx-tls-off 17 "4 TLS 1.3 records at risk, close_notify cannot be 
 fate lab-nginx-tls-off 17 17 745 ignored "below RCV.WUP 1637"
 fate lab-nginx-tls-off 17 31 1287 ignored "below RCV.WUP 1637"
 # (the report lists the first 8 RSTs; 33, seq 1612, is ignored too)
-finding lab-nginx-tls-off 17 "client_impact reset_after_ack, accepted RST 35 (seq 1636 = RCV.NXT - 1 in CLOSE_WAIT)" \
+finding lab-nginx-tls-off 17 "client_impact reset_after_ack, accepted RST 35 (seq 1636 = RCV.NXT - 1 in LAST_ACK)" \
 	'.client_impact == "reset_after_ack" and .impact.accepted_rst_packet == 35'
 
 # lab-nginx-tls-always: lingering_close always. Connection 1: 404,
@@ -93,7 +93,7 @@ conn lab-nginx-tls-always 38 "lingered over the client's close_notify (24 bytes)
 # close_notify (FIN 15 carries ACK 550), then resets every later segment:
 # RST 17 (seq 745) answers GET 16 (ACK 745): evidence, 1795 - 745 = 1050
 # bytes at risk. At the client: stale RSTs ignored, RST 33 (seq 1795 =
-# RCV.NXT - 1, CLOSE_WAIT) resets after the ACK. Connection 2
+# RCV.NXT - 1, LAST_ACK) resets after the ACK. Connection 2
 # (close-notify): 200 and close_notify but no FIN; the client waits for
 # one, lighttpd for the client's close_notify; the lab's clean-up RST
 # (65) ends it: no server RST, not lingered.
@@ -103,7 +103,7 @@ report lab-lighttpd-tls "1 rst_before_ack" '.summary.rst_before_ack == 1'
 finding lab-lighttpd-tls 17 "1050 bytes at risk, basis evidence, 4 records" \
 	'.bytes_at_risk_at_server == 1050 and .basis == "evidence" and .tls.records_at_risk == 4'
 fate lab-lighttpd-tls 17 31 1771 ignored "below RCV.WUP 1796"
-finding lab-lighttpd-tls 17 "client_impact reset_after_ack, accepted RST 33 (seq 1795 = RCV.NXT - 1 in CLOSE_WAIT)" \
+finding lab-lighttpd-tls 17 "client_impact reset_after_ack, accepted RST 33 (seq 1795 = RCV.NXT - 1 in LAST_ACK)" \
 	'.client_impact == "reset_after_ack" and .impact.accepted_rst_packet == 33'
 conn lab-lighttpd-tls 48 "no server FIN: the client's (lab's) RST ends it" \
 	'.kind == "abort" and .close_initiator == "client" and (.lingered | not)'
