@@ -549,6 +549,8 @@ static bool conn_closed(const struct rconn *rc)
  * keys go to an NSS key log beside the capture, so Wireshark can decrypt
  * it. */
 
+static void fin_check(struct runner *R, struct rconn *rc);
+
 #define TLS_PIECE   16384
 #define TB_GEN_FLAG 0x80000000u        /* a connection timer for the body */
 
@@ -689,6 +691,7 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		tls_settings(R, &t);
 		rc->out->tls_peer_close_notify = true;
 		rc->tls_stop_sends = t.stop_after_close_notify;
+		fin_check(R, rc);
 	}
 	tls_pump(rc); /* alerts, key updates */
 }
@@ -747,7 +750,6 @@ static void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
 		fatal(R, "%s", err);
 }
 
-static void fin_check(struct runner *R, struct rconn *rc);
 static bool try_unblock(struct runner *R, struct rconn *rc);
 
 /* The body through TLS: a chunk of the pattern each tick (at the
@@ -900,7 +902,11 @@ static void fin_check(struct runner *R, struct rconn *rc)
 	bool go = false;
 	switch (rc->fin) {
 	case SCN_FIN_CLOSE:
-		go = rc->peer_fin && (!rc->after_fin_continue || !sends_ahead(rc));
+		/* the server's FIN, or under TLS its close_notify: a TLS client
+		 * (curl, a browser) that reads the close_notify closes too, with
+		 * its own close_notify and its FIN, FIN or not from the server */
+		go = (rc->peer_fin || (rc->tls && rc->out->tls_peer_close_notify)) &&
+		     (!rc->after_fin_continue || !sends_ahead(rc));
 		break;
 	case SCN_FIN_HALF_CLOSE:
 		go = !sends_ahead(rc);
