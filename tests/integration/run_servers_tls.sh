@@ -281,7 +281,10 @@ for s in "${servers[@]}"; do
 			'.scenarios[0].summary.rst_before_ack >= 1 and .scenarios[0].findings[0].response.status == 404'
 		check_jq "nginx off: the records at risk are TLS 1.3 records (close_notify cannot be told)" "$rep" \
 			'.findings[0].tls.version == "1.3" and .findings[0].tls.records_at_risk >= 2 and .findings[0].tls.close_notify == "cannot_tell"'
-		check_eq "nginx off: put-unauthorized: its RST answers the client's close_notify" yes "$(rst_after_client_cn "$s" 1)"
+		# the body is read to its end; what a RST may answer is the
+		# client's close_notify, which now races nginx's close()
+		check_jq "nginx off: put-unauthorized: nothing but a close_notify ever at risk" "$rep" \
+			'[.scenarios[1].findings[].bytes_at_risk] | all(. <= 24)'
 		check_eq "nginx off: close-notify: its RST answers the client's close_notify" yes "$(rst_after_client_cn "$s" 2)"
 		;;
 	ngalways|apache)
@@ -322,7 +325,8 @@ for s in "${servers[@]}"; do
 		# close_notify, unless that arrived first (no RTT in close-notify)
 		check "haproxy: close-notify: no RST before the client's close_notify" \
 			grep -qxE 'yes|none' <<<"$(rst_after_client_cn "$s" 2)"
-		check_eq "haproxy: put-unauthorized: its RST answers the client's close_notify" yes "$(rst_after_client_cn "$s" 1)"
+		check "haproxy: put-unauthorized: no RST before the client's close_notify" \
+			grep -qxE 'yes|none' <<<"$(rst_after_client_cn "$s" 1)"
 		;;
 	esac
 done
