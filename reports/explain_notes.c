@@ -595,6 +595,7 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	bool server = sender && !strcmp(sender, "server");
 	const json_t *fate = fate_of(f, rf_int(f, "rst_packet", -1));
 	const char *me = server ? "server" : "client", *peer = server ? "client" : "server";
+	bool sent_fin = server ? s->s_fin_known : s->c_fin_known;
 
 	sb_init(&b);
 	sb_add(&b, "RST from the %s: the connection is torn down at once. ",
@@ -606,10 +607,14 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	else if (cause && !strcmp(cause, "unread_at_close"))
 		sb_add(&b, "Cause: the %s closed while %s data sat unread "
 		           "in its socket; closing a socket with unread data makes the "
-		           "kernel send RST instead of a polite FIN. ", me, peer);
+		           "kernel send RST %s. ", me, peer,
+		       sent_fin ? "even after a FIN sent by shutdown()"
+		                : "instead of a polite FIN");
 	else if (cause && !strcmp(cause, "abort"))
-		sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
-		           "SO_LINGER with a zero timeout). ");
+		sb_add(&b, sent_fin ? "Cause: an abortive close after its FIN (e.g. "
+		                      "SO_LINGER with a zero timeout). "
+		                    : "Cause: an abortive close (RST without FIN, e.g. "
+		                      "SO_LINGER with a zero timeout). ");
 	if (rf_bool(f, "seq_evidence", false))
 		sb_add(&b, "Look at its sequence number, %lld: a socket that is "
 		           "already gone builds its RST from the ACK of the segment it "
