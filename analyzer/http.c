@@ -93,6 +93,25 @@ static bool parse_request_line(const char *l, size_t n, bool *head)
 	return true;
 }
 
+/* A start line that parse_request_line() refused but that is still a
+ * request: METHOD SP target SP, then "HTTP/" (a bad version, trailing
+ * junk). Lines of other protocols (SMTP's "EHLO x", FTP's "USER x") have
+ * no " HTTP/" and are not counted. */
+static bool malformed_request(const char *l, size_t n)
+{
+	size_t i = 0, m, k;
+
+	while (i < n && ((l[i] >= 'A' && l[i] <= 'Z') || l[i] == '-' || l[i] == '_'))
+		i++;
+	m = i;
+	if (m == 0 || m > 20 || i >= n || l[i] != ' ')
+		return false;
+	for (k = m + 2; k + 6 <= n; k++)
+		if (l[k - 1] != ' ' && l[k] == ' ' && memcmp(l + k + 1, "HTTP/", 5) == 0)
+			return true;
+	return false;
+}
+
 /* Status line: HTTP/x.y SP ddd [SP reason]. */
 static bool parse_status_line(const char *l, size_t n, uint16_t *status)
 {
@@ -213,8 +232,15 @@ static void line_done(struct http_conn *h, struct http_dir *hd, int d,
 			goto dead;
 		start_message(hd);
 		if (d == AZ_C2S) {
-			if (!parse_request_line(l, n, &head))
+			if (!parse_request_line(l, n, &head)) {
+				/* a request a server will answer (400, 505) but
+				 * not one to parse on from: count it, then stop
+				 * (nginx answered "GET /x HTTP/9.9 junk" with
+				 * 505, and 1 request had 2 responses) */
+				if (malformed_request(l, n))
+					h->requests++;
 				goto dead;
+			}
 			if (head)
 				h->head_bits |= (uint64_t)1 << (h->requests % 64);
 			else
