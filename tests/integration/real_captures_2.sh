@@ -174,6 +174,24 @@ analyze go-killed
 conn go-killed 1 "killed server: graceful close by the server, response incomplete" \
 	'.kind == "graceful" and .close_initiator == "server" and .http.responses[0].status == 200 and .http.responses[0].complete == false'
 
+# ------------------------------------------------ nginx-linger-zero
+# A health checker's close: the client reads the response, then closes
+# with SO_LINGER {1, 0}: a RST, never a FIN.
+analyze nginx-linger-zero
+# Conn 1-10 (Connection: close): 200 (6), ACKed (7); nginx's FIN (8),
+# ACKed (9); the client's RST+ACK (10). The RST's sender sent no FIN:
+# abort, but nginx closed first; its FIN_WAIT_2 (9 to 10) ends with the
+# client's RST; the server socket is gone (no TIME_WAIT).
+conn nginx-linger-zero 1 "server FIN, client RST: abort, nginx first" \
+	'.kind == "abort" and .close_initiator == "server" and .server_end == "CLOSED" and .client_end == "CLOSED"'
+conn nginx-linger-zero 1 "server FIN_WAIT_2 ended by the client's RST" '.fin_wait_2.server.ending == "client_rst"'
+conn nginx-linger-zero 1 "Zeek: RSTO ShADadfR" '.zeek_conn_state == "RSTO" and .zeek_history == "ShADadfR"'
+# Conn 11-18 (keep-alive): the client's RST ends an open connection: abort
+# by the client. Its request was ACKed: no finding either way.
+conn nginx-linger-zero 11 "keep-alive: the client's RST, no FIN: abort by the client" \
+	'.kind == "abort" and .close_initiator == "client" and .zeek_history == "ShADadR"'
+report nginx-linger-zero "no finding" '(.findings | length) == 0'
+
 # ------------------------------------------------ an older capture
 # lab-python-flood (first set): 501 + FIN (71), RST+ACK (72) 19 us
 # later with the PUT body unread: the README's hand verdict says "close

@@ -7,6 +7,7 @@ slowread PATH RCVBUF N    GET PATH with a small receive buffer, read N bytes slo
 abort PATH                GET PATH, read 1 byte, close with unread data (RST)
 stale WAIT [tls]          GET, wait WAIT s (a server's keep-alive timeout), GET twice more
 reuse SPORT N             N GETs with Connection: close, all from source port SPORT
+lingerzero close|keep-alive  GET, read, close with SO_LINGER {1,0}: RST, no FIN
 """
 import socket, ssl, sys, time
 mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -96,3 +97,11 @@ if mode == 'reuse':
         s.bind(('127.0.0.1', sport)); s.connect((host, port))
         s.sendall(b'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
         print(i, len(readall(s))); s.close(); time.sleep(0.05)
+if mode == 'lingerzero':
+    # GET with Connection: close (or keep-alive), read the reply, then
+    # close with SO_LINGER {1, 0}: a RST instead of a FIN (health checkers)
+    import struct
+    s = conn(False)
+    s.sendall(b'GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: %s\r\n\r\n' % a[0].encode())
+    s.settimeout(2); print(len(s.recv(65536))); time.sleep(0.05)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); s.close()
