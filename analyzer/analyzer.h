@@ -202,6 +202,10 @@ struct az_http_response {
 	                              no framing, or message incomplete) */
 	uint16_t status;
 	bool complete;             /* all of its bytes were seen */
+	bool parse_lost;           /* the parse stopped inside it (bytes
+	                              missing from the capture, the snaplen
+	                              cut a header, not HTTP): !complete then
+	                              says nothing of the server */
 };
 
 /* One packet of a connection's timeline (for reports and `explain`). */

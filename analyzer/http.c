@@ -259,6 +259,7 @@ static void line_done(struct http_conn *h, struct http_dir *hd, int d,
 					r->seq_end = 0;
 					r->status = hd->status;
 					r->complete = false;
+					r->parse_lost = false;
 					h->open_response = h->n_resp++;
 				}
 			}
@@ -515,9 +516,9 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 	}
 }
 
-void http_segment(struct http_conn *h, struct http_dir *hd, int d,
-                  uint32_t seq, const uint8_t *p, uint32_t caplen,
-                  uint32_t seg_len)
+static void segment(struct http_conn *h, struct http_dir *hd, int d,
+                    uint32_t seq, const uint8_t *p, uint32_t caplen,
+                    uint32_t seg_len)
 {
 	uint32_t off, end, missing, have;
 
@@ -568,6 +569,20 @@ void http_segment(struct http_conn *h, struct http_dir *hd, int d,
 	}
 	if (hd->mode != M_DEAD)
 		hd->next = end;
+}
+
+void http_segment(struct http_conn *h, struct http_dir *hd, int d,
+                  uint32_t seq, const uint8_t *p, uint32_t caplen,
+                  uint32_t seg_len)
+{
+	bool was_dead = hd->mode == M_DEAD;
+
+	segment(h, hd, d, seq, p, caplen, seg_len);
+	/* the parse died inside a response: its end is unknown, not short
+	 * (a 128-byte snaplen cuts most response headers) */
+	if (!was_dead && hd->mode == M_DEAD && (d & 1) == AZ_S2C &&
+	    h->open_response >= 0)
+		h->resp[h->open_response].parse_lost = true;
 }
 
 void http_fin(struct http_conn *h, struct http_dir *hd, int d, uint32_t fin_seq)

@@ -198,4 +198,15 @@ report nginx-linger-zero "no finding" '(.findings | length) == 0'
 # with unread data"; lingerlab said abort.
 analyze lab-python-flood
 finding lab-python-flood 72 "cause: unread at close" '.cause == "unread_at_close"'
+# apache2 (first set, cut to 128 bytes a frame): the 404 (6, 397 bytes)
+# keeps 62 of them, the status line and part of the headers: its end was
+# never seen. It is not "complete", and not short either: parse_lost
+# (before, the record read "complete: false" alone, as if Apache had cut
+# its response).
+analyze apache2
+conn apache2 1 "404 cut by the snaplen: parse_lost, not a short response" \
+	'.http.responses[0].status == 404 and .http.responses[0].complete == false and .http.responses[0].parse_lost == true'
+# go-killed: the chunked response the SIGKILL cut is short, and seen to
+# its end (the FIN): no parse_lost
+conn go-killed 1 "a response cut by the FIN is short, not lost" '.http.responses[0] | has("parse_lost") | not'
 finish
