@@ -384,10 +384,21 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		if (!s->noted_response && s->finding && rf_at_risk(s->finding, p->i)) {
 			s->noted_response = true;
 			sb_init(&b);
-			sb_add(&b, "The server answers: ");
-			response_words(s, &b);
-			sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
-			           "the server had no acknowledgement for when it later sent its RST.");
+			if (s->status == 0 && json_is_object(json_object_get(s->finding, "tls"))) {
+				/* without keys the first record at risk may be a
+				 * session ticket, not the response (HAProxy's and
+				 * python's TLS 1.3 tickets came first) */
+				sb_add(&b, "The server's bytes at risk begin here: TLS records, "
+				           "which of them carry the response cannot be told "
+				           "without keys. Lines marked \"at risk\" carry bytes the "
+				           "server had no acknowledgement for when it later sent "
+				           "its RST.");
+			} else {
+				sb_add(&b, "The server answers: ");
+				response_words(s, &b);
+				sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
+				           "the server had no acknowledgement for when it later sent its RST.");
+			}
 			ex_note(o, b.s);
 		}
 	}

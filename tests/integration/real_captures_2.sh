@@ -209,4 +209,22 @@ conn apache2 1 "404 cut by the snaplen: parse_lost, not a short response" \
 # go-killed: the chunked response the SIGKILL cut is short, and seen to
 # its end (the FIN): no parse_lost
 conn go-killed 1 "a response cut by the FIN is short, not lost" '.http.responses[0] | has("parse_lost") | not'
+# explain on the TLS finding (haproxy-tls, RST 20): the first record at
+# risk (15) is a session ticket, not the 401 (17): without keys the notes
+# must not say "the response begins here"; and the RST followed a FIN, so
+# not "RST without FIN".
+"$LINGERLAB" explain --color=never "$TEST_TMP/haproxy-tls.json" >"$TEST_TMP/haproxy-tls.explain" 2>&1
+check_eq "haproxy-tls: explain exits 0" 0 $?
+if grep -q "bytes at risk begin here: TLS records" "$TEST_TMP/haproxy-tls.explain" &&
+   ! grep -q "its response begins here" "$TEST_TMP/haproxy-tls.explain"; then
+	ok "haproxy-tls: explain names TLS records at risk, not the response"
+else
+	not_ok "haproxy-tls: explain names TLS records at risk, not the response"
+fi
+if tr '\n' ' ' <"$TEST_TMP/haproxy-tls.explain" | tr -s ' |' ' ' | grep -q "even after a FIN sent by shutdown()" &&
+   ! grep -q "RST without FIN" "$TEST_TMP/haproxy-tls.explain"; then
+	ok "haproxy-tls: explain's cause follows the FIN"
+else
+	not_ok "haproxy-tls: explain's cause follows the FIN"
+fi
 finish
