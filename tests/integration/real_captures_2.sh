@@ -227,4 +227,13 @@ if tr '\n' ' ' <"$TEST_TMP/haproxy-tls.explain" | tr -s ' |' ' ' | grep -q "even
 else
 	not_ok "haproxy-tls: explain's cause follows the FIN"
 fi
+# the HTML page says the same (it said "RST instead of FIN")
+"$LINGERLAB" render "$TEST_TMP/haproxy-tls.json" -o "$TEST_TMP/haproxy-tls.html" >/dev/null 2>&1
+check_eq "haproxy-tls: render exits 0" 0 $?
+if grep -q "RST even after a FIN sent by shutdown()" "$TEST_TMP/haproxy-tls.html" &&
+   ! grep -q "RST instead of FIN" "$TEST_TMP/haproxy-tls.html"; then
+	ok "haproxy-tls: the page's cause follows the FIN"
+else
+	not_ok "haproxy-tls: the page's cause follows the FIN"
+fi
 finish
