@@ -236,4 +236,13 @@ if grep -q "RST even after a FIN sent by shutdown()" "$TEST_TMP/haproxy-tls.html
 else
 	not_ok "haproxy-tls: the page's cause follows the FIN"
 fi
+# lab-client-abort (first set): the client's RST; the page said "the
+# server closed while client data sat unread", the wrong way round
+analyze lab-client-abort
+"$LINGERLAB" render "$TEST_TMP/lab-client-abort.json" -o "$TEST_TMP/lab-client-abort.html" >/dev/null 2>&1
+if grep -q "Why: the client closed while server data sat unread" "$TEST_TMP/lab-client-abort.html"; then
+	ok "lab-client-abort: the page's cause names the client as the one that closed"
+else
+	not_ok "lab-client-abort: the page's cause names the client as the one that closed"
+fi
 finish
