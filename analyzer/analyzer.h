@@ -110,8 +110,12 @@ enum az_cause {
 	AZ_CAUSE_DATA_AFTER_FIN, /* the peer kept sending after the RST sender's
 	                            FIN: it had stopped reading */
 	AZ_CAUSE_UNREAD_AT_CLOSE,/* RST without FIN while peer data was unacked
-	                            or had just arrived */
-	AZ_CAUSE_ABORT,          /* RST without FIN and no peer data pending */
+	                            or had just arrived; or RST after the
+	                            sender's FIN, no peer data after it, while
+	                            the peer had sent data (close() with it
+	                            unread after shutdown()) */
+	AZ_CAUSE_ABORT,          /* RST and no peer data pending (after a FIN:
+	                            the peer sent no data at all) */
 };
 
 enum az_vantage {
@@ -198,6 +202,10 @@ struct az_http_response {
 	                              no framing, or message incomplete) */
 	uint16_t status;
 	bool complete;             /* all of its bytes were seen */
+	bool parse_lost;           /* the parse stopped inside it (bytes
+	                              missing from the capture, the snaplen
+	                              cut a header, not HTTP): !complete then
+	                              says nothing of the server */
 };
 
 /* One packet of a connection's timeline (for reports and `explain`). */

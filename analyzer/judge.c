@@ -115,7 +115,17 @@ static enum az_cause cause_of(const struct conn *c, int d)
 		bool after = P->data_after_peer_fin ||
 		    (D->fin_ack_valid && P->base_known &&
 		     seq_after(P->data_end, seq_max(D->fin_ack, P->base + 1)));
-		return after ? AZ_CAUSE_DATA_AFTER_FIN : AZ_CAUSE_ABORT;
+		/* no peer data after the FIN: a RST after shutdown(SHUT_WR)
+		 * comes from close() with received bytes still unread (Linux
+		 * tcp_close(): data_was_unread) or from SO_LINGER 0. The
+		 * kernel ACKed those bytes, so the FIN's ACK covers them; only
+		 * a peer that sent nothing rules the first out. (python's
+		 * http.server: 501 + FIN, then RST for the PUT body it never
+		 * read; this said "abort: RST without FIN".) */
+		bool peer_data = P->base_known && seq_after(P->data_end, P->base + 1);
+		if (after)
+			return AZ_CAUSE_DATA_AFTER_FIN;
+		return peer_data ? AZ_CAUSE_UNREAD_AT_CLOSE : AZ_CAUSE_ABORT;
 	} else {
 		/* peer data not ACKed yet, or not answered: it arrived after
 		 * the RST sender last sent data */

@@ -8,7 +8,10 @@
  * 2^14 + 256). Headers may be split across segments; they are gathered in
  * hdr[]. The server's first handshake record starts with the ServerHello
  * (type 2): its legacy_version says 1.0-1.2, and a supported_versions
- * extension (43) with 0x0304 says 1.3 (RFC 8446 4.1.3, 4.2.1).
+ * extension (43) with 0x0304 says 1.3 (RFC 8446 4.1.3, 4.2.1). A 1.3
+ * ServerHello says 1.2 in legacy_version, so 1.2 holds only once every
+ * extension has been read: a hello cut short (a 128-byte snaplen) gives
+ * an unknown version.
  */
 #include "analyzer/tls.h"
 
@@ -59,39 +62,59 @@ static void push(struct tls_dir *t, const struct tls_rec *r)
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-/* The ServerHello in hello[0..hello_n): the version the server chose. */
+/*
+ * The ServerHello in hello[0..hello_n): the version the server chose.
+ * A 1.3 ServerHello says 1.2 in legacy_version (RFC 8446 4.1.3) and 1.3
+ * only in supported_versions: when legacy_version is 1.2 and the bytes
+ * kept (snaplen, TLS_HELLO_MAX) end before the extensions do, the
+ * version is unknown (0), not 1.2. A legacy_version below 1.2 decides.
+ */
 static void read_hello(struct tls_dir *t)
 {
 	const uint8_t *h = t->hello;
-	size_t n = t->hello_n, off;
+	size_t n = t->hello_n, off, msg_end, ext_end;
 	uint16_t legacy;
 
 	t->hello_done = true;
+	t->version = 0;
 	/* type 2, length (3), legacy_version (2), random (32) */
 	if (n < 4 + 2 || h[0] != 2)
 		return;
 	legacy = be16(h + 4);
-	t->version = legacy;
-	if (n < 4 + 2 + 32 + 1)
-		return;
-	off = 4 + 2 + 32;
-	off += 1 + (size_t)h[off];            /* session id */
-	if (off + 2 + 1 + 2 > n) {
+	if (legacy < 0x0303) {
 		t->version = legacy;
 		return;
 	}
+	msg_end = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+	off = 4 + 2 + 32;
+	if (off + 1 > n)
+		return;
+	off += 1 + (size_t)h[off];             /* session id */
 	off += 2 + 1;                          /* cipher suite, compression */
-	size_t ext_end = off + 2 + be16(h + off);
+	if (off >= msg_end) {
+		/* no extensions at all: only up to 1.2 */
+		t->version = n >= msg_end ? legacy : 0;
+		return;
+	}
+	if (off + 2 > n)
+		return;
+	ext_end = off + 2 + be16(h + off);
 	off += 2;
-	t->version = legacy;
-	while (off + 4 <= n && off + 4 <= ext_end) {
-		uint16_t type = be16(h + off), len = be16(h + off + 2);
-		if (type == EXT_SUPPORTED_VERSIONS && len == 2 && off + 6 <= n) {
-			t->version = be16(h + off + 4);
+	while (off + 4 <= ext_end) {
+		uint16_t type, len;
+
+		if (off + 4 > n)
+			return;                /* cut before the extensions end */
+		type = be16(h + off);
+		len = be16(h + off + 2);
+		if (type == EXT_SUPPORTED_VERSIONS && len == 2) {
+			if (off + 6 <= n)
+				t->version = be16(h + off + 4);
 			return;
 		}
 		off += 4 + (size_t)len;
 	}
+	t->version = legacy;                   /* every extension read */
 }
 
 static bool header_ok(const uint8_t *h)

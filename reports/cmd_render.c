@@ -296,8 +296,16 @@ static bool fin_first(const json_t *fd, const json_t *conn)
 	return fin > 0 && fin < rf_int(fd, "rst_packet", -1);
 }
 
-static void cause_words(FILE *f, const char *cause, bool fin_before)
+/* Why the sender reset, in words that fit who sent it and whether it had
+ * sent its FIN first (conn's direction's fin_seq; fin_before: the FIN's
+ * packet came before the RST's). */
+static void cause_words(FILE *f, const char *cause, bool server, const json_t *conn,
+                        bool fin_before)
 {
+	const char *me = server ? "server" : "client", *peer = server ? "client" : "server";
+	bool sent_fin = json_is_integer(json_object_get(rf_obj(conn, server ? "s2c" : "c2s"),
+	                                                "fin_seq"));
+
 	if (!cause)
 		return;
 	if (!strcmp(cause, "abort") && fin_before) {
@@ -307,15 +315,18 @@ static void cause_words(FILE *f, const char *cause, bool fin_before)
 		return;
 	}
 	if (!strcmp(cause, "data_after_fin"))
-		fputs(" Why: the client kept sending after the server's FIN, and the server, "
-		      "which had closed without lingering, no longer read; its kernel answered "
-		      "the late data with RST.", f);
+		fprintf(f, " Why: the %s kept sending after the %s's FIN, and the %s, "
+		           "which had closed without lingering, no longer read; its kernel "
+		           "answered the late data with RST.", peer, me, me);
 	else if (!strcmp(cause, "unread_at_close"))
-		fputs(" Why: the server closed while client data sat unread in its socket, and "
-		      "closing with unread data makes the kernel send RST instead of FIN.", f);
+		fprintf(f, " Why: the %s closed while %s data sat unread in its socket, and "
+		           "closing with unread data makes the kernel send RST %s.", me, peer,
+		        sent_fin ? "even after a FIN sent by shutdown()" : "instead of FIN");
 	else if (!strcmp(cause, "abort"))
-		fputs(" Why: an abortive close (RST without FIN, e.g. SO_LINGER with a zero "
-		      "timeout).", f);
+		fputs(sent_fin ? " Why: an abortive close after its FIN (e.g. SO_LINGER with a "
+		                 "zero timeout)."
+		               : " Why: an abortive close (RST without FIN, e.g. SO_LINGER with a "
+		                 "zero timeout).", f);
 }
 
 /* The client's side of a server RST (client_impact), in plain words. */
@@ -375,7 +386,7 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 	if (status > 0)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
-	cause_words(f, rf_str(fd, "cause"), fin_first(fd, conn));
+	cause_words(f, rf_str(fd, "cause"), server, conn, fin_first(fd, conn));
 	if (server) {
 		client_words(f, fd, status);
 	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {

@@ -381,6 +381,8 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 		jw_u64(w, "index", i + 1);
 		jw_u64(w, "status", c->responses[i].status);
 		jw_bool(w, "complete", c->responses[i].complete);
+		if (c->responses[i].parse_lost)
+			jw_bool(w, "parse_lost", true);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');

@@ -127,6 +127,8 @@ static json_t *jhttp(const struct az_conn *c)
 		int b = set(o, "index", json_integer(i + 1));
 		b |= set(o, "status", json_integer(r->status));
 		b |= set(o, "complete", json_boolean(r->complete));
+		if (r->parse_lost)
+			b |= set(o, "parse_lost", json_true());
 		bad |= push(rs, done(o, b));
 	}
 	json_t *o = json_object();
