@@ -105,7 +105,7 @@ static void found(const char *l, size_t n, size_t i, char *buf, size_t len)
 		return;
 	}
 	buf[k++] = '\'';
-	for (; i < n && k + 3 < len && k < 18; i++) {
+	for (; i < n && l[i] != ' ' && k + 3 < len && k < 18; i++) {
 		unsigned char c = (unsigned char)l[i];
 		buf[k++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
 	}
