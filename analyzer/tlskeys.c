@@ -61,7 +61,7 @@ static int hexval(char c)
 
 /* The hex digits at l[*i..) up to a space or the end of the line (n):
  * into out (at most max bytes). Returns the byte count, or -1 (odd
- * count, a non-hex character at *i, or too long: *i says where). */
+ * count or a non-hex character at *i), or -2 (longer than max). */
 static int hex_field(const char *l, size_t n, size_t *i, uint8_t *out, size_t max)
 {
 	size_t k = 0;
@@ -75,7 +75,7 @@ static int hex_field(const char *l, size_t n, size_t *i, uint8_t *out, size_t ma
 			return -1;
 		}
 		if (k == max)
-			return -1;
+			return -2;
 		out[k++] = (uint8_t)(hi << 4 | lo);
 		*i += 2;
 	}
@@ -95,19 +95,24 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* What is at l[i]: a printable word for messages. */
+/* What is at l[i]: the word there (up to a space), quoted, at most 16
+ * characters of it and "..." when it is longer; control bytes as '?'. */
 static void found(const char *l, size_t n, size_t i, char *buf, size_t len)
 {
-	size_t k = 0;
+	size_t k = 0, m = 0;
 
 	if (i >= n) {
 		snprintf(buf, len, "the end of the line");
 		return;
 	}
 	buf[k++] = '\'';
-	for (; i < n && l[i] != ' ' && k + 3 < len && k < 18; i++) {
+	for (; i < n && l[i] != ' ' && m < 16 && k + 5 < len; i++, m++) {
 		unsigned char c = (unsigned char)l[i];
 		buf[k++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
+	}
+	if (i < n && l[i] != ' ' && k + 5 < len) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
 	}
 	buf[k++] = '\'';
 	buf[k] = '\0';
@@ -199,9 +204,11 @@ static int parse_line(struct tlskeys *k, const char *l, size_t n, const char *na
 	j = i;
 	got = hex_field(l, n, &i, r, sizeof(r));
 	if (got != 32) {
-		found(l, n, got < 0 ? i : j, what, sizeof what);
+		size_t at = got == -1 ? i : j;
+
+		found(l, n, at, what, sizeof what);
 		say(err, errlen, "%s:%zu:%zu: expected the client random (64 hex "
-		    "digits), found %s", name, lno, (got < 0 ? i : j) + 1, what);
+		    "digits), found %s", name, lno, at + 1, what);
 		return -1;
 	}
 	if (i >= n) {
@@ -214,7 +221,7 @@ static int parse_line(struct tlskeys *k, const char *l, size_t n, const char *na
 	got = hex_field(l, n, &i, sec, sizeof(sec));
 	if (got < labels[li].min || got > labels[li].max ||
 	    (got != 32 && got != 48) || i != n) {
-		size_t at = got < 0 || i != n ? i : j;
+		size_t at = got == -1 ? i : got >= 0 && i != n ? i + 1 : j;
 
 		found(l, n, at, what, sizeof what);
 		if (labels[li].min == labels[li].max)

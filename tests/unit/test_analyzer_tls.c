@@ -61,9 +61,9 @@ static void test_split_records(void **st)
 			struct tls_dir t;
 			uint8_t types[8];
 			tls_begin(&t, 1000);
-			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a);
-			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a));
-			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b));
+			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a, NULL);
+			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a), NULL);
+			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b), NULL);
 			assert_int_equal(t.records, 4);
 			assert_int_equal(t.version, 0x0304);
 			assert_int_equal(tls_records_in(&t, 1000, 1000 + (uint32_t)n, types, 8), 4);
@@ -85,14 +85,14 @@ static void test_versions(void **st)
 	size_t n = server_hello(buf, 0x0303);
 
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_string_equal(az_tls_version_name(t.version), "1.2");
 	n = server_hello(buf, 0x0304);
 	tls_begin(&t, 1);
 	/* the body cut by the snaplen after 35 bytes: too short for the
 	 * extensions, so the legacy version is what is known */
-	tls_segment(&t, 1, buf, 40, (uint32_t)n);
+	tls_segment(&t, 1, buf, 40, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_int_equal(t.records, 1);
 }
@@ -107,25 +107,25 @@ static void test_stops(void **st)
 
 	/* not TLS: an HTTP request */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16);
+	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16, NULL);
 	assert_false(tls_seen(&t));
-	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_false(tls_seen(&t));
 	/* a hole: the second record starts past the next expected byte */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 	assert_int_equal(tls_records_in(&t, 1, 5000, types, 8), 1);
 	/* a length beyond any record */
 	tls_begin(&t, 1);
 	uint8_t bad[5] = { 23, 3, 3, 0xff, 0xff };
-	tls_segment(&t, 1, bad, 5, 5);
+	tls_segment(&t, 1, bad, 5, 5, NULL);
 	assert_false(tls_seen(&t));
 	/* a retransmission of what was parsed changes nothing */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 }
 
