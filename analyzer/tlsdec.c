@@ -293,6 +293,9 @@ struct ddir {
 	uint32_t fill;                /* captured body bytes in buf */
 	uint32_t wire;                /* body bytes on the wire so far */
 	bool cut, nobuf;
+	uint8_t unopened;             /* TLS 1.3 handshake phase: records the
+	                                 handshake keys did not open (one of them
+	                                 may have been the first data record) */
 	uint32_t pt_next;             /* the HTTP parser's next position */
 	uint32_t last_data_end;       /* raw end of the last data record */
 	uint8_t map_n, map_head;
@@ -535,6 +538,8 @@ void tlsdec_record(const struct tls_sink *s, const struct tls_dir *t,
 		reason = AZ_TLS_SKIP_INCOMPLETE;
 	if (reason >= 0) {
 		/* the receiver took the record whole: keep the count */
+		if (D->phase == PH_HS && D->unopened < UINT8_MAX)
+			D->unopened++;
 		if (D->phase == PH_HS && D->has_hs)
 			D->hs.seq++;
 		else if (D->phase == PH_AP)
@@ -546,13 +551,18 @@ void tlsdec_record(const struct tls_sink *s, const struct tls_dir *t,
 	evp = s->ctx->evp;
 	if (D->phase == PH_HS) {
 		ok = D->has_hs && open_with(evp, &D->hs, true, hdr, D->buf, len, out, &n, &type) == 0;
-		if (!ok && D->has_ap) {
-			D->ap.seq = 0;
+		/* the first data record: its sequence number is 0, or more if
+		 * records the handshake keys did not open were data (lost to
+		 * the capture, damaged): a few are tried */
+		for (uint32_t q = 0; !ok && D->has_ap && q <= D->unopened && q < 4; q++) {
+			D->ap.seq = q;
 			ok = open_with(evp, &D->ap, true, hdr, D->buf, len, out, &n, &type) == 0;
 			if (ok)
 				D->phase = PH_AP;
 		}
 		if (!ok) {
+			if (D->unopened < UINT8_MAX)
+				D->unopened++;
 			D->skip[D->has_hs ? AZ_TLS_SKIP_AUTH : AZ_TLS_SKIP_HANDSHAKE]++;
 			if (D->has_hs)
 				D->hs.seq++;
