@@ -75,10 +75,8 @@ static void read_hello(struct tls_dir *t)
 
 	t->hello_done = true;
 	/* type 1 or 2, length (3), legacy_version (2), random (32) */
-	if (n >= 4 + 2 + 32 && (h[0] == 1 || h[0] == 2)) {
-		memcpy(t->random, h + 6, 32);
+	if (n >= 4 + 2 + 32 && (h[0] == 1 || h[0] == 2))
 		t->hello_random = true;
-	}
 	if (n < 4 + 2 || h[0] != 2)
 		return;
 	legacy = be16(h + 4);

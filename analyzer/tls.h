@@ -56,9 +56,9 @@ struct tls_dir {
 	uint32_t records;          /* records seen */
 	uint32_t encrypted;        /* of them, protected ones (see tls_rec) */
 	bool ccs;                  /* a ChangeCipherSpec was seen */
-	bool hello_random;         /* random[] holds the hello's random */
+	bool hello_random;         /* hello[6..38) holds the Client/ServerHello's
+	                              random (tls_random()) */
 	uint16_t suite;            /* ServerHello: the cipher suite, or 0 */
-	uint8_t random[32];        /* the Client/ServerHello's random */
 	struct tls_rec cur;        /* the record being read */
 	struct tls_rec ring[TLS_RING];
 	uint8_t hello[TLS_HELLO_MAX];
@@ -74,6 +74,12 @@ void tls_begin(struct tls_dir *t, uint32_t seq);
  * record bodies go to be decrypted (analyzer/tlsdec.h). */
 void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
                  uint32_t caplen, uint32_t seg_len, const struct tls_sink *sink);
+
+/* The random of the direction's hello (32 bytes), or NULL. */
+static inline const uint8_t *tls_random(const struct tls_dir *t)
+{
+	return t->hello_random ? t->hello + 6 : NULL;
+}
 
 /* True once the direction has shown TLS records. */
 bool tls_seen(const struct tls_dir *t);

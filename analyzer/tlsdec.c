@@ -329,7 +329,7 @@ void tlsdec_hello(const struct tls_sink *s, const struct tls_dir *t)
 	if (!s->ctx || !s->ctx->keys || *s->dec || s->d != AZ_S2C ||
 	    !s->peer || !s->peer->hello_random)
 		return;
-	k = tlskeys_find(s->ctx->keys, s->peer->random);
+	k = tlskeys_find(s->ctx->keys, tls_random(s->peer));
 	if (!k)
 		return; /* its records count as no_keys */
 	if (!(dec = calloc(1, sizeof(*dec))))
@@ -343,7 +343,7 @@ void tlsdec_hello(const struct tls_sink *s, const struct tls_dir *t)
 		http_dir_init(&dec->d[d].hp);
 		http_begin(&dec->d[d].hp, 0);
 	}
-	if (t->hello_random && memcmp(t->random, hrr_random, 32) == 0) {
+	if (t->hello_random && memcmp(tls_random(t), hrr_random, 32) == 0) {
 		/* a HelloRetryRequest: the real ServerHello follows, and
 		 * tls.c reads only the first */
 		dec->skip_all = AZ_TLS_SKIP_HANDSHAKE;
@@ -371,7 +371,8 @@ void tlsdec_hello(const struct tls_sink *s, const struct tls_dir *t)
 	} else if (!k->len[TLSKEYS_MASTER] || !t->hello_random) {
 		dec->skip_all = AZ_TLS_SKIP_NO_KEYS;
 	} else if (tlsdec_keys12(&dec->d[AZ_C2S].ap, &dec->d[AZ_S2C].ap, t->suite,
-	                         k->secret[TLSKEYS_MASTER], s->peer->random, t->random) != 0) {
+	                         k->secret[TLSKEYS_MASTER], tls_random(s->peer),
+	                         tls_random(t)) != 0) {
 		dec->skip_all = AZ_TLS_SKIP_CIPHER;
 	} else {
 		dec->d[0].has_ap = dec->d[1].has_ap = true;
