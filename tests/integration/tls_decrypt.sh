@@ -13,7 +13,11 @@
 #    analyzer given the lab's key log names the 404 and the close_notify
 #    among the records at risk, as tshark sees it; a wrong key or a key
 #    log without the session leaves the report as without keys, with the
-#    records counted as not decrypted (auth_failed, no_keys).
+#    records counted as not decrypted (auth_failed, no_keys). A real
+#    server in the lab: nginx 1.22 with ssl and lingering_close off over
+#    TLS 1.3 resets pipelined-404 (a known nginx behaviour); with the key
+#    log the finding names the 404 and the close_notify at risk, and
+#    tshark sees the same status.
 # 3. Clear errors for a bad key log.
 source tests/lib.sh
 SCHEMA=reports/schema/report.schema.json
@@ -127,4 +131,55 @@ grep 'TRAFFIC_SECRET_0' "$TEST_TMP/v1.3/r.keys" >"$TEST_TMP/ap.keys"
 "$LINGERLAB" analyze -r "$TEST_TMP/v1.3/r.pcap" --tls-keylog "$TEST_TMP/ap.keys" -o "$TEST_TMP/ap.json"
 check_jq "TLS 1.3, application secrets only: the 404, the handshake records counted" "$TEST_TMP/ap.json" \
 	'.findings[0].response.status == 404 and .connections[0].tls.not_decrypted.handshake > 0'
+
+# nginx with ssl, lingering_close off, over TLS 1.3
+if ! command -v nginx >/dev/null; then
+	skip "nginx over TLS (nginx not installed; make deps installs nginx-light)"
+	finish
+fi
+ng="$TEST_TMP/ng"
+mkdir -p "$ng/www" "$ng/tmp"
+echo "<html>lab</html>" >"$ng/www/index.html"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=lab \
+	-keyout "$ng/key.pem" -out "$ng/cert.pem" 2>/dev/null
+chmod -R a+rX "$ng"
+cat >"$ng/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $ng/nginx.pid;
+error_log $ng/error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $ng/tmp;
+  proxy_temp_path $ng/tmp;
+  fastcgi_temp_path $ng/tmp;
+  uwsgi_temp_path $ng/tmp;
+  scgi_temp_path $ng/tmp;
+  keepalive_requests 1;
+  lingering_close off;
+  server {
+    listen 443 ssl;
+    ssl_certificate $ng/cert.pem;
+    ssl_certificate_key $ng/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root $ng/www;
+  }
+}
+EOF
+"$LINGERLAB" run --serve "nginx -c $ng/nginx.conf" --port 443 --tls --tls-version 1.3 -q \
+	-o "$ng/r.json" scenarios/pipelined-404.scn
+check_eq "nginx TLS 1.3, lingering_close off: pipelined-404 is flagged (exit 1)" 1 $?
+"$LINGERLAB" analyze -r "$ng/r.pcap" --tls-keylog "$ng/r.keys" -o "$ng/a.json"
+check_jq "nginx TLS 1.3: the finding names the 404 and the close_notify at risk, decrypted" "$ng/a.json" \
+	'.findings[0].response.status == 404 and .findings[0].tls.version == "1.3"
+	 and .findings[0].tls.decrypted and .findings[0].tls.close_notify == "alert_record"'
+if command -v tshark >/dev/null; then
+	codes=$(tshark -r "$ng/r.pcap" -o "tls.keylog_file:$ng/r.keys" -Y http.response \
+		-T fields -e http.response.code 2>/dev/null | tr '\n' ' ')
+	check_eq "nginx TLS 1.3: tshark with the key log sees the same status" "404 " "$codes"
+else
+	skip "nginx TLS 1.3: tshark (not installed)"
+fi
 finish
