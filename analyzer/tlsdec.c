@@ -303,6 +303,11 @@ struct ddir {
 	struct http_dir hp;
 	uint32_t decrypted;
 	uint32_t skip[AZ_TLS_NSKIPS];
+	uint32_t plain;               /* TLS 1.3 records after a compatibility
+	                                 ChangeCipherSpec that were not
+	                                 protected (not application_data on the
+	                                 wire: a second hello after a
+	                                 HelloRetryRequest) */
 };
 
 struct tlsdec {
@@ -311,13 +316,6 @@ struct tlsdec {
 	int8_t skip_all;              /* enum az_tls_skip for every record, or -1 */
 	size_t hash_len;
 	struct ddir d[2];
-};
-
-/* The ServerHello random of a HelloRetryRequest (RFC 8446 4.1.3). */
-static const uint8_t hrr_random[32] = {
-	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02,
-	0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E,
-	0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 };
 
 void tlsdec_hello(const struct tls_sink *s, const struct tls_dir *t)
@@ -343,11 +341,9 @@ void tlsdec_hello(const struct tls_sink *s, const struct tls_dir *t)
 		http_dir_init(&dec->d[d].hp);
 		http_begin(&dec->d[d].hp, 0);
 	}
-	if (t->hello_random && memcmp(tls_random(t), hrr_random, 32) == 0) {
-		/* a HelloRetryRequest: the real ServerHello follows, and
-		 * tls.c reads only the first */
-		dec->skip_all = AZ_TLS_SKIP_HANDSHAKE;
-	} else if (dec->hash_len == 0) {
+	/* a HelloRetryRequest (RFC 8446 4.1.4) names the suite too, and the
+	 * second ClientHello keeps the random: nothing changes here */
+	if (dec->hash_len == 0) {
 		dec->skip_all = AZ_TLS_SKIP_CIPHER;
 	} else if (dec->tls13) {
 		static const int hs[2] = { TLSKEYS_CLIENT_HS, TLSKEYS_SERVER_HS };
@@ -525,6 +521,12 @@ void tlsdec_record(const struct tls_sink *s, const struct tls_dir *t,
 	}
 	if (!r->encrypted)
 		goto out;
+	if (dec->tls13 && r->type != AZ_TLS_APPLICATION_DATA) {
+		/* TLS 1.3 protects records as application_data only (RFC
+		 * 8446 5.2): this one is in the clear */
+		D->plain++;
+		goto out;
+	}
 	if (!s->ctx->scratch && !(s->ctx->scratch = malloc(TLSDEC_RECORD_MAX)))
 		D->nobuf = true;
 	if (!s->ctx->evp && !(s->ctx->evp = EVP_CIPHER_CTX_new()))
@@ -616,7 +618,7 @@ uint32_t tlsdec_counts(const struct tlsdec *dec, const struct tls_dir *td,
 
 		if (dec) {
 			decrypted += dec->d[d].decrypted;
-			told = dec->d[d].decrypted;
+			told = dec->d[d].decrypted + dec->d[d].plain;
 			for (int r = 0; r < AZ_TLS_NSKIPS; r++) {
 				skip[r] += dec->d[d].skip[r];
 				told += dec->d[d].skip[r];
