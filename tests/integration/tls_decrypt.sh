@@ -66,6 +66,20 @@ check_eq "nginx without a key log: every encrypted record counted as no_keys" \
 	"10 10 10 5 5 5 7 12" \
 	"$(jq -r '.tls.not_decrypted.no_keys' "$TEST_TMP/nk.jsonl" | tr '\n' ' ' | sed 's/ $//')"
 
+# nginx over TLS 1.3 resetting a pipelined 404 (a lab capture, kept): the
+# records at risk judged by hand with tshark are packets 11-14 (two
+# NewSessionTickets, the 404, the close_notify)
+C13=tests/captures/real/nginx-tls13-off
+"$LINGERLAB" analyze -r "$C13.pcap" --tls-keylog "$C13.keys" -o "$TEST_TMP/c13.json"
+check_jq "nginx TLS 1.3 capture: the 404 at risk, the records by their true types" "$TEST_TMP/c13.json" \
+	'.findings | length == 1 and .[0].response == {"index": 1, "status": 404}
+	 and .[0].tls.types == ["handshake", "handshake", "application_data", "alert"]
+	 and .[0].tls.close_notify == "alert_record" and .[0].at_risk_packets == [11, 12, 13, 14]'
+"$LINGERLAB" analyze -r "$C13.pcap" -o "$TEST_TMP/c13k.json"
+check_jq "nginx TLS 1.3 capture without keys: four application_data records, cannot tell" "$TEST_TMP/c13k.json" \
+	'.findings[0].response == null and .findings[0].tls.types == ["application_data", "application_data", "application_data", "application_data"]
+	 and .findings[0].tls.close_notify == "cannot_tell" and .findings[0].tls.decrypted == false'
+
 # ---- 3. errors ----------------------------------------------------------
 printf '# made by hand\nCLIENT_RANDOM 00112233 aa\n' >"$TEST_TMP/bad.keys"
 out=$("$LINGERLAB" analyze -r "$CAP" --tls-keylog "$TEST_TMP/bad.keys" -o /dev/null 2>&1)
