@@ -134,6 +134,8 @@ FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
 FUZZ_SEEDS_fuzz_tls := tests/fuzz/seeds-tls
 FUZZ_DEPS_fuzz_pngmeta := analyzer/pngmeta.c
 FUZZ_SEEDS_fuzz_pngmeta := tests/fuzz/seeds-pngmeta
+FUZZ_SEEDS_fuzz_tlsdec := tests/fuzz/seeds-tlsdec
+FUZZ_SEEDS_fuzz_tlskeys := tests/fuzz/seeds-tlskeys
 FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
                -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "analyzer/seq.h"
+#include "analyzer/tlsdec.h"
 
 enum { M_UNKNOWN, M_RECORDS, M_OFF };
 
@@ -35,6 +36,10 @@ void tls_dir_init(struct tls_dir *t)
 	t->hello_done = false;
 	t->remaining = 0;
 	t->records = 0;
+	t->encrypted = 0;
+	t->ccs = false;
+	t->hello_random = false;
+	t->suite = 0;
 }
 
 void tls_begin(struct tls_dir *t, uint32_t seq)
@@ -63,11 +68,13 @@ static void push(struct tls_dir *t, const struct tls_rec *r)
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /*
- * The ServerHello in hello[0..hello_n): the version the server chose.
- * A 1.3 ServerHello says 1.2 in legacy_version (RFC 8446 4.1.3) and 1.3
- * only in supported_versions: when legacy_version is 1.2 and the bytes
- * kept (snaplen, TLS_HELLO_MAX) end before the extensions do, the
- * version is unknown (0), not 1.2. A legacy_version below 1.2 decides.
+ * The hello in hello[0..hello_n): its random (a ClientHello's is what a
+ * key log is keyed by), and of a ServerHello the cipher suite and the
+ * version the server chose. A 1.3 ServerHello says 1.2 in legacy_version
+ * (RFC 8446 4.1.3) and 1.3 only in supported_versions: when
+ * legacy_version is 1.2 and the bytes kept (snaplen, TLS_HELLO_MAX) end
+ * before the extensions do, the version is unknown (0), not 1.2. A
+ * legacy_version below 1.2 decides.
  */
 static void read_hello(struct tls_dir *t)
 {
@@ -77,7 +84,9 @@ static void read_hello(struct tls_dir *t)
 
 	t->hello_done = true;
 	t->version = 0;
-	/* type 2, length (3), legacy_version (2), random (32) */
+	/* type 1 or 2, length (3), legacy_version (2), random (32) */
+	if (n >= 4 + 2 + 32 && (h[0] == 1 || h[0] == 2))
+		t->hello_random = true;
 	if (n < 4 + 2 || h[0] != 2)
 		return;
 	legacy = be16(h + 4);
@@ -90,6 +99,8 @@ static void read_hello(struct tls_dir *t)
 	if (off + 1 > n)
 		return;
 	off += 1 + (size_t)h[off];             /* session id */
+	if (off + 2 <= n)
+		t->suite = be16(h + off);
 	off += 2 + 1;                          /* cipher suite, compression */
 	if (off >= msg_end) {
 		/* no extensions at all: only up to 1.2 */
@@ -124,8 +135,17 @@ static bool header_ok(const uint8_t *h)
 	       len <= TLS_MAX_RECORD;
 }
 
+/* The ServerHello was read: the version, the suite; a key log may now
+ * match the session. */
+static void hello_read(struct tls_dir *t, const struct tls_sink *sink)
+{
+	read_hello(t);
+	if (sink && t->hello_n > 0 && t->hello[0] == 2)
+		tlsdec_hello(sink, t);
+}
+
 void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
-                 uint32_t caplen, uint32_t seg_len)
+                 uint32_t caplen, uint32_t seg_len, const struct tls_sink *sink)
 {
 	uint32_t skip, i;
 
@@ -150,12 +170,26 @@ void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
 					t->hello[t->hello_n++] = p[i + k];
 				if (t->hello_n == TLS_HELLO_MAX || take == t->remaining ||
 				    i + take > caplen)
-					read_hello(t);
+					hello_read(t, sink);
 			}
+			if (sink && t->cur.encrypted && *sink->dec)
+				tlsdec_body(sink, p + i, i >= caplen ? 0 :
+				            (caplen - i < take ? caplen - i : take), take);
 			t->remaining -= take;
 			i += take;
-			if (t->remaining == 0)
+			if (t->remaining == 0) {
+				if (sink && *sink->dec) {
+					struct tlsdec_result res;
+
+					tlsdec_record(sink, t, t->hdr, &t->cur, &res);
+					if (res.decrypted) {
+						t->cur.inner = res.inner;
+						t->cur.alert = (int8_t)(res.alert < 0 ? -1 :
+						                        res.alert > 127 ? 127 : res.alert);
+					}
+				}
 				push(t, &t->cur);
+			}
 			continue;
 		}
 		if (i >= caplen) {
@@ -176,6 +210,13 @@ void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
 		t->mode = M_RECORDS;
 		t->records++;
 		t->cur.type = t->hdr[0];
+		t->cur.inner = 0;
+		t->cur.alert = -1;
+		t->cur.encrypted = t->cur.type == AZ_TLS_APPLICATION_DATA ||
+		                   (t->ccs && t->cur.type != AZ_TLS_CHANGE_CIPHER_SPEC);
+		t->encrypted += t->cur.encrypted;
+		if (t->cur.type == AZ_TLS_CHANGE_CIPHER_SPEC)
+			t->ccs = true;
 		t->remaining = be16(t->hdr + 3);
 		t->cur.end = t->cur.start + 5 + t->remaining;
 	}
@@ -185,7 +226,18 @@ void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
 uint32_t tls_records_in(const struct tls_dir *t, uint32_t lo, uint32_t hi,
                         uint8_t *types, uint32_t max)
 {
+	uint32_t u, cn;
+
+	return tls_records_told(t, lo, hi, types, max, &u, &cn);
+}
+
+uint32_t tls_records_told(const struct tls_dir *t, uint32_t lo, uint32_t hi,
+                          uint8_t *types, uint32_t max, uint32_t *undecrypted,
+                          uint32_t *close_notify)
+{
 	uint32_t k, n = 0;
+
+	*undecrypted = *close_notify = 0;
 	bool cur_open = t->mode == M_RECORDS && (t->remaining > 0 || t->hdr_n > 0);
 
 	for (k = 0; k < (uint32_t)t->n + (cur_open ? 1 : 0); k++) {
@@ -201,8 +253,12 @@ uint32_t tls_records_in(const struct tls_dir *t, uint32_t lo, uint32_t hi,
 		if (!seq_after(r.end, lo) || !seq_before(r.start, hi))
 			continue;
 		if (n < max)
-			types[n] = r.type;
+			types[n] = r.inner ? r.inner : r.type;
 		n++;
+		if (r.encrypted && !r.inner)
+			(*undecrypted)++;
+		if (r.inner == AZ_TLS_ALERT && r.alert == 0)
+			(*close_notify)++;
 	}
 	return n;
 }

@@ -170,6 +170,14 @@ json_t *report_conn(const struct az_conn *c, double t0, bool with_timeline)
 		b |= set(r, "s2c", jint(c->tls_records_s2c));
 		b |= set(t, "version", v ? json_string(v) : json_null());
 		b |= set(t, "records", done(r, b));
+		json_t *nd = json_object();
+		int b2 = !nd;
+		for (int k = 0; k < AZ_TLS_NSKIPS; k++)
+			b2 |= set(nd, az_tls_skip_name((enum az_tls_skip)k),
+			          jint(c->tls_not_decrypted[k]));
+		b |= set(t, "decrypted", json_boolean(c->tls_decrypted));
+		b |= set(t, "records_decrypted", jint(c->tls_records_decrypted));
+		b |= set(t, "not_decrypted", done(nd, b2));
 		bad |= set(o, "tls", done(t, b));
 	} else {
 		bad |= set(o, "tls", json_null());

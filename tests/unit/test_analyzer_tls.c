@@ -62,9 +62,9 @@ static void test_split_records(void **st)
 			struct tls_dir t;
 			uint8_t types[8];
 			tls_begin(&t, 1000);
-			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a);
-			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a));
-			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b));
+			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a, NULL);
+			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a), NULL);
+			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b), NULL);
 			assert_int_equal(t.records, 4);
 			assert_int_equal(t.version, 0x0304);
 			assert_int_equal(tls_records_in(&t, 1000, 1000 + (uint32_t)n, types, 8), 4);
@@ -86,7 +86,7 @@ static void test_versions(void **st)
 	size_t n = server_hello(buf, 0x0303);
 
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_string_equal(az_tls_version_name(t.version), "1.2");
 	n = server_hello(buf, 0x0304);
@@ -95,7 +95,7 @@ static void test_versions(void **st)
 	 * extensions. A 1.3 ServerHello says 1.2 in legacy_version, so 1.2
 	 * there proves nothing: unknown (a 128-byte snaplen cut nginx's TLS
 	 * 1.3 ServerHello this way, and lingerlab said "1.2") */
-	tls_segment(&t, 1, buf, 40, (uint32_t)n);
+	tls_segment(&t, 1, buf, 40, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0);
 	assert_null(az_tls_version_name(t.version));
 	assert_int_equal(t.records, 1);
@@ -103,14 +103,14 @@ static void test_versions(void **st)
 	 * could still be followed by extensions, so unknown too ... */
 	n = server_hello(buf, 0x0303);
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n - 3, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n - 3, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0);
 	/* ... but a legacy_version below 1.2 decides, cut or not (a 1.3
 	 * ServerHello always says 1.2 there) */
 	n = server_hello(buf, 0x0303);
 	buf[5 + 4] = 3; buf[5 + 5] = 1;
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, 20, (uint32_t)n);
+	tls_segment(&t, 1, buf, 20, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0301);
 	/* a whole 1.2 ServerHello with no extensions block at all */
 	n = server_hello(buf, 0x0303);
@@ -118,7 +118,7 @@ static void test_versions(void **st)
 	buf[5 + 3] = (uint8_t)(buf[5 + 3] - 2);      /* message length */
 	n -= 2;
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_int_equal(t.records, 1);
 }
@@ -153,7 +153,7 @@ static void test_hello_long_key_share(void **st)
 		b[3] = (uint8_t)((n - body) >> 8); b[4] = (uint8_t)(n - body);
 		b[body + 2] = (uint8_t)((n - body - 4) >> 8); b[body + 3] = (uint8_t)(n - body - 4);
 		tls_begin(&t, 1);
-		tls_segment(&t, 1, b, (uint32_t)n, (uint32_t)n);
+		tls_segment(&t, 1, b, (uint32_t)n, (uint32_t)n, NULL);
 		assert_int_equal(t.records, 1);
 		assert_int_equal(t.version, k == 0 ? 0 : 0x0304);
 	}
@@ -169,25 +169,25 @@ static void test_stops(void **st)
 
 	/* not TLS: an HTTP request */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16);
+	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16, NULL);
 	assert_false(tls_seen(&t));
-	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_false(tls_seen(&t));
 	/* a hole: the second record starts past the next expected byte */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 	assert_int_equal(tls_records_in(&t, 1, 5000, types, 8), 1);
 	/* a length beyond any record */
 	tls_begin(&t, 1);
 	uint8_t bad[5] = { 23, 3, 3, 0xff, 0xff };
-	tls_segment(&t, 1, bad, 5, 5);
+	tls_segment(&t, 1, bad, 5, 5, NULL);
 	assert_false(tls_seen(&t));
 	/* a retransmission of what was parsed changes nothing */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 }
 
