@@ -34,6 +34,7 @@
 #include <poll.h>
 
 #include "analyzer/capture.h"
+#include "analyzer/tlskeys.h"
 #include "lab/clientprog.h"
 #include "lab/kclient.h"
 #include "lab/kdelay.h"
@@ -1947,7 +1948,8 @@ void run_outcome_free(struct run_outcome *o)
 	free(o->command);
 	free(o->capture_path);
 	free(o->keylog_path);
-	az_free(o->az);
+	az_free(o->az);             /* before the keys it reads */
+	tlskeys_free(o->tls_keys);
 	free(o);
 }
 

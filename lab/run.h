@@ -350,6 +350,8 @@ struct run_outcome {
 	char *capture_path;
 	char *keylog_path;          /* TLS session keys (NSS key log), NULL if
 	                               no scenario ran TLS */
+	struct tlskeys *tls_keys;   /* those keys, for the analyzer (it names
+	                               the HTTP response at risk under TLS) */
 	char server_ns[16], client_ns[16];
 	int64_t rtt_us;             /* the run's default */
 	uint64_t leaked_rst;        /* whole run */

@@ -20,6 +20,7 @@
 
 #include "analyzer/capture.h"
 #include "lab/run.h"
+#include "analyzer/tlskeys.h"
 
 #define MAX_SERIES   16384   /* fin_wait_2 points (as reports use) */
 #define MATCH_SLACK  1.0     /* seconds around a scenario's window */
@@ -378,6 +379,14 @@ int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
 	ac.on_conn = on_conn;
 	ac.arg = &col;
 	ac.max_series = MAX_SERIES;
+	/* the key log the TLS client wrote: the analyzer decrypts the
+	 * capture with it (a key log it cannot read leaves the records
+	 * undecrypted: the lab's own decrypted view still names responses) */
+	if (o->keylog_path && !o->tls_keys) {
+		char kerr[256];
+		o->tls_keys = tlskeys_load(o->keylog_path, kerr, sizeof kerr);
+	}
+	ac.tls_keys = o->tls_keys;
 	o->az = az_new(&ac);
 	if (!o->az)
 		goto oom;

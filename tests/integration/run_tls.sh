@@ -23,6 +23,8 @@ check_jq "close --tls: one server rst_before_ack" "$TEST_TMP/close.json" \
 	'.summary.rst_before_ack_server == 1'
 check_jq "close --tls: the response at risk is the 404, from the decrypted view" "$TEST_TMP/close.json" \
 	'.scenarios[0].findings[0].response == {"index": 1, "status": 404, "from": "decrypted"}'
+check_jq "close --tls: the analyzer decrypts with the lab's key log: the 404 and a close_notify at risk" "$TEST_TMP/close.json" \
+	'.findings[0].response.status == 404 and .findings[0].tls.decrypted and .findings[0].tls.close_notify == "alert_record"'
 check_jq "close --tls: the analyzer counts the TLS records at risk" "$TEST_TMP/close.json" \
 	'.findings[0].tls.version == "1.3" and .findings[0].tls.records_at_risk >= 1'
 check_jq "close --tls: the client's TLS 1.3 handshake and the server's close_notify" "$TEST_TMP/close.json" \
