@@ -7,50 +7,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "reports/jhelp.h"
+#include "reports/labreport.h"
 #include "reports/safetext.h"
 #include "reports/textout.h"
 
-static int set(json_t *o, const char *key, json_t *v)
-{
-	return json_object_set_new(o, key, v) ? 1 : 0;
-}
-
-static int push(json_t *a, json_t *v)
-{
-	return json_array_append_new(a, v) ? 1 : 0;
-}
-
-static json_t *done(json_t *o, int bad)
-{
-	if (bad || !o) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *jsec(double s)
-{
-	return isfinite(s) ? json_real(round(s * 1e6) / 1e6) : json_null();
-}
-
-static json_t *jint(uint64_t v)
-{
-	return json_integer((json_int_t)v);
-}
-
-static json_t *counts(const uint32_t n[SCN_NKSTATES])
-{
-	json_t *o = json_object();
-	int bad = 0;
-	for (int k = 0; k < SCN_NKSTATES; k++)
-		bad |= set(o, scn_kstate_name((enum scn_kstate)k), jint(n[k]));
-	return done(o, bad);
-}
-
 json_t *appreport_client_states(const struct run_outcome *o, const struct run_sample *smp)
 {
-	return o->client_sampled ? counts(smp->nc) : json_null();
+	return o->client_sampled ? labreport_kernel_counts(smp->nc) : json_null();
 }
 
 static json_t *app_conn(const struct run_conn *c)
@@ -130,7 +94,7 @@ int appreport_scenario(json_t *s, const struct run_scenario *rs)
 	b |= set(s, "program", rs->client == SCN_CLIENT_COMMAND ? program_member(&rs->program)
 	                                                         : json_null());
 	b |= set(s, "client_kernel_peak", rs->client != SCN_CLIENT_RAW
-	         ? counts(rs->client_kernel_peak) : json_null());
+	         ? labreport_kernel_counts(rs->client_kernel_peak) : json_null());
 	return b ? -1 : 0;
 }
 

@@ -71,7 +71,7 @@ double labreport_t0(const struct run_outcome *o)
 	return o->n_scenarios ? o->scenarios[0].start : 0.0;
 }
 
-static json_t *kernel_counts(const uint32_t n[SCN_NKSTATES])
+json_t *labreport_kernel_counts(const uint32_t n[SCN_NKSTATES])
 {
 	json_t *o = json_object();
 	int bad = 0;
@@ -135,7 +135,7 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 
 	json_t *k = json_object();
 	int kb = set(k, "interval", jsec(o->sample_interval));
-	kb |= set(k, "peak", kernel_counts(o->kernel_peak));
+	kb |= set(k, "peak", labreport_kernel_counts(o->kernel_peak));
 	json_t *pt = json_object();
 	int pb = 0;
 	for (int s = 0; s < SCN_NKSTATES; s++)
@@ -147,7 +147,7 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 	for (size_t i = 0; i < o->n_samples && !sb; i++) {
 		json_t *e = json_object();
 		int eb = set(e, "t", jrel(o->samples[i].t, t0));
-		eb |= set(e, "states", kernel_counts(o->samples[i].n));
+		eb |= set(e, "states", labreport_kernel_counts(o->samples[i].n));
 		eb |= set(e, "client_states", appreport_client_states(o, &o->samples[i]));
 		sb |= push(samples, done(e, eb));
 	}
@@ -239,7 +239,7 @@ static json_t *summary_member(const struct run_scenario *rs)
 	bad |= set(s, "cleanup_rsts", jint(rs->cleanup_rsts));
 	bad |= set(s, "client_aborts", jint(rs->client_aborts));
 	bad |= set(s, "lab_artefacts", jint(rs->lab_artefacts));
-	bad |= set(s, "kernel_peak", kernel_counts(rs->kernel_peak));
+	bad |= set(s, "kernel_peak", labreport_kernel_counts(rs->kernel_peak));
 	bad |= set(s, "leaked_rst", jint(rs->leaked_rst));
 	bad |= set(s, "timed_out", json_boolean(rs->timed_out));
 	return done(s, bad);

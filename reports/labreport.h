@@ -81,4 +81,7 @@ void labreport_print_failures(const struct tout *t, const struct run_scenario *r
  * outside. */
 void labreport_print_summary(const struct tout *t, const struct run_outcome *o);
 
+/* A kernel sample's counts by TCP state, as the report writes them. */
+json_t *labreport_kernel_counts(const uint32_t n[SCN_NKSTATES]);
+
 #endif
