@@ -1160,7 +1160,7 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
 		count_not_ok(az, r);
 		return r;
 	}
-	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, &src_is_lo);
+	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, s.tunnel, &src_is_lo);
 	segment(az, &s, ts, idx, &k, ft_hash(&k), src_is_lo);
 	return DEC_OK;
 }

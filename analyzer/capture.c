@@ -4,9 +4,12 @@
  * a thread of its own, see "reader thread" below).
  *
  * libpcap opens every capture and does the file formats (pcap in both
- * byte orders and timestamp precisions, pcapng). The records of a classic
- * pcap file are read by pcapread.c straight into the reader thread's
- * batches, exactly as libpcap would give them; it hands every record that
+ * byte orders and timestamp precisions, pcapng). A compressed capture
+ * (gzip, zstd, xz) and standard input reach libpcap through zread.c's
+ * FILE, which decompresses as it is read. The records of a classic pcap
+ * file, compressed or not, from a file or a pipe, are read by pcapread.c
+ * straight into the reader thread's batches (pread() on a file, zread's
+ * decompressor on a stream), exactly as libpcap would give them; it hands every record that
  * is not plainly well-formed back to libpcap, so libpcap still does the
  * record-level sanity checks and their messages: a record whose
  * caplen is beyond the snapshot limit, or that the end of the file cuts
@@ -36,11 +39,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/decode.h"
 #include "analyzer/pcapread.h"
+#include "analyzer/pngmeta.h"
+#include "analyzer/zread.h"
 
 #define CAP_SNAPLEN      262144 /* libpcap's own maximum: whole frames */
 #define CAP_BLOCK_MS     10     /* live: a frame waits at most this long in
@@ -53,8 +60,26 @@
 #define PCAP_FILE_HDR    24     /* pcap file header, for the byte estimate */
 #define PCAP_REC_HDR     16     /* pcap record header */
 
+#define CAP_MAX_UNSUP 32 /* kinds of unsupported frames named one by one */
+#define CAP_NEXT_BUF (256u << 10) /* cap_next()'s in-place buffer */
+
+struct cap_unsup_ent {
+	uint8_t kind;            /* enum dec_unsup */
+	uint32_t value;
+	uint64_t count;
+};
+
 struct cap {
 	pcap_t *p;
+	/* unsupported frames by what they carried; the analyzer's thread
+	 * writes them */
+	struct cap_unsup_ent unsup[CAP_MAX_UNSUP];
+	size_t n_unsup;
+	uint64_t unsup_other;    /* past CAP_MAX_UNSUP kinds */
+	uint64_t records;        /* read by cap_next() */
+	bool nx_tried;           /* cap_next() looked for an in-place reader */
+	struct prd *nx_rd;       /* ... and found this one, or NULL */
+	struct prd_buf nx_buf;
 	bool live;
 	int dlt;
 	char name[256];          /* file name or interface, for messages */
@@ -63,6 +88,12 @@ struct cap {
 	struct bpf_program prog;
 	int fd;                  /* live: descriptor to poll() */
 	bool from_stdin;         /* "-": read only through libpcap */
+	enum zr_kind zkind;      /* the file's compression (ZR_NONE: none) */
+	bool pcapng;             /* the (decompressed) file is pcapng */
+	struct png_meta *meta;   /* its descriptions, or NULL */
+	struct zr *zr;           /* its reader when libpcap reads through
+	                            zread.h's FILE (compressed, or stdin);
+	                            freed by pcap_close() */
 	char dlt_name[32];       /* "EN10MB", or "DLT_n" if libpcap has none */
 	/* live: the kernel's counters in 64 bits (kst), summed from libpcap's
 	 * 32-bit ones (kst_last); written by whichever thread owns p (the
@@ -105,32 +136,179 @@ static struct cap *cap_alloc(const char *name, bool live, char *err,
 	return c;
 }
 
-/* Name the link type, and refuse one the decoder cannot read: every frame
- * would be "unsupported" and the report empty. */
+/* Name the link type. One the decoder cannot read is no error: its
+ * frames are counted as unsupported and named (cap_unsupported()), and the
+ * report is still written. */
 static int check_linktype(struct cap *c, char *err, size_t errlen)
 {
 	const char *n;
 
+	(void)err;
+	(void)errlen;
 	c->dlt = pcap_datalink(c->p);
 	n = pcap_datalink_val_to_name(c->dlt);
 	if (n)
 		snprintf(c->dlt_name, sizeof(c->dlt_name), "%s", n);
 	else
 		snprintf(c->dlt_name, sizeof(c->dlt_name), "DLT_%d", c->dlt);
-	if (dec_linktype_supported(c->dlt))
-		return 0;
-	snprintf(err, errlen,
-	         "%s: link type %s (%d) is not supported (Ethernet, Linux "
-	         "cooked, BSD loopback and raw IP are)",
-	         c->name, c->dlt_name, c->dlt);
-	return -1;
+	return 0;
 }
 
+/* A frame the decoder called unsupported: decode it again (rare, so the
+ * common path pays nothing) to learn what it carried, and count that. */
+static void unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
+                       uint32_t caplen, uint32_t len)
+{
+	struct dec_tcp d;
+
+	if (dec_packet(dlt, bytes, caplen, len, &d, NULL) != DEC_UNSUPPORTED)
+		return;
+	for (size_t i = 0; i < c->n_unsup; i++) {
+		if (c->unsup[i].kind == d.unsup_kind &&
+		    c->unsup[i].value == d.unsup_value) {
+			c->unsup[i].count++;
+			return;
+		}
+	}
+	if (c->n_unsup < CAP_MAX_UNSUP) {
+		c->unsup[c->n_unsup++] = (struct cap_unsup_ent){
+			.kind = d.unsup_kind, .value = d.unsup_value, .count = 1,
+		};
+		return;
+	}
+	c->unsup_other++;
+}
+
+/* Hand one frame to the analyzer. */
+static inline void feed(struct cap *c, struct az *az, int dlt, double t,
+                        const uint8_t *bytes, uint32_t caplen, uint32_t len)
+{
+	if (__builtin_expect(az_packet(az, dlt, t, bytes, caplen, len) ==
+	                     DEC_UNSUPPORTED, 0))
+		unsup_note(c, dlt, bytes, caplen, len);
+}
+
+size_t cap_unsupported(const struct cap *c, size_t i, char *text,
+                       size_t len, uint64_t *count)
+{
+	if (i < c->n_unsup) {
+		struct dec_tcp d = { .unsup_kind = c->unsup[i].kind,
+		                     .unsup_value = c->unsup[i].value };
+
+		dec_unsupported_text(&d, text, (unsigned)len);
+		*count = c->unsup[i].count;
+		return c->n_unsup + (c->unsup_other ? 1 : 0);
+	}
+	if (i == c->n_unsup && c->unsup_other) {
+		snprintf(text, len, "other");
+		*count = c->unsup_other;
+		return c->n_unsup + 1;
+	}
+	return c->n_unsup + (c->unsup_other ? 1 : 0);
+}
+
+/* The first bytes of fd, up to ZR_MAGIC_LEN (fewer at the end of the
+ * input), read from where fd is. Returns how many, or -1. */
+static ssize_t peek_magic(int fd, uint8_t *buf)
+{
+	size_t got = 0;
+
+	while (got < ZR_MAGIC_LEN) {
+		ssize_t n = read(fd, buf + got, ZR_MAGIC_LEN - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* libpcap's message for an open that failed, in our words. */
+static void open_err(struct cap *c, const char *path, const char *ebuf,
+                     char *err, size_t errlen)
+{
+	const char *why = strip_name(ebuf, path);
+	struct stat st;
+
+	if (c->zr && zr_error(c->zr))
+		why = zr_error(c->zr);
+	else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	         st.st_size == 0)
+		why = "empty file (not a pcap or pcapng capture)";
+	else if (strcmp(why, "unknown file format") == 0)
+		why = "unknown file format (not a pcap or pcapng capture)";
+	snprintf(err, errlen, "%s: %s", c->name, why);
+}
+
+/* pcapng: its section and interface descriptions, from the file's first
+ * bytes (the decompressed ones, as zread.c kept them; or read again from
+ * a regular file). Nothing is an error here: a file libpcap opened is
+ * read all the same, with what could be learned. */
+static void read_meta(struct cap *c, const char *path, const uint8_t *magic,
+                      size_t nmagic)
+{
+	const uint8_t *head = magic;
+	uint8_t *buf = NULL;
+	size_t n = nmagic;
+
+	if (c->zr)
+		n = zr_head(c->zr, &head);
+	/* the section header block's type reads the same in both orders */
+	c->pcapng = n >= 4 && memcmp(head, "\x0a\x0d\x0d\x0a", 4) == 0;
+	if (!c->pcapng)
+		return;
+	if (!c->zr) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = -1;
+
+		buf = malloc(ZR_HEAD_MAX);
+		if (fd >= 0 && buf) {
+			do
+				got = pread(fd, buf, ZR_HEAD_MAX, 0);
+			while (got < 0 && errno == EINTR);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (got <= 0) {
+			free(buf);
+			return;
+		}
+		head = buf;
+		n = (size_t)got;
+	}
+	c->meta = malloc(sizeof(*c->meta));
+	if (c->meta && png_meta_parse(head, n, c->meta) != 0 &&
+	    c->meta->n_ifs == 0 && c->meta->n_comments == 0) {
+		free(c->meta);
+		c->meta = NULL;
+	}
+	free(buf);
+}
+
+const struct png_meta *cap_pcapng_meta(const struct cap *c)
+{
+	return c->meta;
+}
+
+/*
+ * A regular file that is not compressed goes to libpcap by name (and so
+ * to the in-place reader, pcapread.h). A compressed file, and standard
+ * input whatever it holds, go through zread.h's FILE: its first bytes
+ * were read to tell the compression, so libpcap must be handed them again.
+ */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	uint8_t magic[ZR_MAGIC_LEN] = { 0 };
 	struct cap *c;
 	struct stat st;
+	ssize_t nmagic = 0;
+	int fd = -1;
+	bool regular;
 	FILE *f;
 
 	if (!path) {
@@ -142,30 +320,84 @@ struct cap *cap_open_offline(const char *path, char *err, size_t errlen)
 	if (!c)
 		return NULL;
 	c->from_stdin = strcmp(path, "-") == 0;
+	if (c->from_stdin) {
+		fd = dup(STDIN_FILENO);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", c->name, strerror(errno));
+			goto err;
+		}
+	}
+	if (fd < 0 || (nmagic = peek_magic(fd, magic)) < 0) {
+		/* a directory: let libpcap say it as it always has */
+		if (fd >= 0 && !c->from_stdin && errno == EISDIR) {
+			close(fd);
+			fd = -1;
+		} else {
+			snprintf(err, errlen, "%s: %s", c->name, strerror(errno));
+			goto err;
+		}
+	}
+	c->zkind = fd >= 0 ? zr_detect(magic, (size_t)nmagic) : ZR_NONE;
+	/* A pipe or FIFO by name (bash's <(...)) cannot be opened again
+	 * for libpcap: its first bytes are read. */
+	regular = fd < 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode));
 	/* Microsecond precision: nanosecond files are scaled by libpcap, so
-	 * timestamps always mean the same thing. "-" is standard input. */
-	c->p = pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	 * timestamps always mean the same thing. */
+	if (!c->from_stdin && c->zkind == ZR_NONE && regular) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		c->p = pcap_open_offline_with_tstamp_precision(
+			path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	} else {
+		f = zr_fopen(fd, magic, (size_t)nmagic, c->zkind, &c->zr, ebuf,
+		             sizeof(ebuf));
+		fd = -1;        /* the FILE's now, or closed */
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", c->name, ebuf);
+			goto err;
+		}
+		c->p = pcap_fopen_offline_with_tstamp_precision(
+			f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		if (!c->p) {
+			open_err(c, path, ebuf, err, errlen);
+			fclose(f);      /* libpcap leaves a FILE it refused open */
+			c->zr = NULL;
+			goto err;
+		}
+	}
 	if (!c->p) {
-		const char *why = strip_name(ebuf, path);
-
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_size == 0)
-			why = "empty file (not a pcap or pcapng capture)";
-		else if (strcmp(why, "unknown file format") == 0)
-			why = "unknown file format (not a pcap or pcapng capture)";
-		snprintf(err, errlen, "%s: %s", c->name, why);
+		open_err(c, path, ebuf, err, errlen);
 		goto err;
 	}
-	f = pcap_file(c->p);
-	if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
-		c->file_size = (uint64_t)st.st_size;
+	if (!c->zr) {
+		f = pcap_file(c->p);
+		if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+			c->file_size = (uint64_t)st.st_size;
+	} else if (!c->from_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		c->file_size = (uint64_t)st.st_size; /* compressed bytes */
+	}
+	read_meta(c, path, magic, nmagic > 0 ? (size_t)nmagic : 0);
 	if (check_linktype(c, err, errlen) != 0)
 		goto err;
 	return c;
 err:
+	if (fd >= 0)
+		close(fd);
 	cap_close(c);
 	return NULL;
+}
+
+const char *cap_format(const struct cap *c)
+{
+	return c->pcapng ? "pcapng" : "pcap";
+}
+
+const char *cap_compression(const struct cap *c)
+{
+	return zr_kind_name(c->zkind);
 }
 
 struct cap *cap_open_live(const char *iface, char *err, size_t errlen)
@@ -364,12 +596,112 @@ static double pkt_time(const struct pcap_pkthdr *h)
 	return (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
 }
 
-/* "FILE: record N: why", the error that ends reading a saved capture. */
+/* "FILE: record N: why", the error that ends reading a saved capture;
+ * for a compressed file, the decompressor's reason when it had one
+ * (libpcap would only say "Input/output error"). */
 static void record_err(char *err, size_t errlen, const struct cap *c,
                        uint64_t n, const char *why)
 {
+	if (c->zr && zr_error(c->zr))
+		why = zr_error(c->zr);
 	snprintf(err, errlen, "%s: record %llu: %s", c->name,
 	         (unsigned long long)n, why);
+}
+
+/* ---- one record at a time, for merge.c ----------------------------------- */
+
+static struct prd *stream_reader(struct cap *c);
+
+/* cap_next()'s in-place reader (pcapread.h) and its one buffer, reused:
+ * a record handed out is done with when the next is asked for, so the
+ * unparsed rest moves to the buffer's start (in place) when it is full. */
+static int next_in_place(struct cap *c, struct cap_frame *fr, char *err,
+                         size_t errlen)
+{
+	struct prd_rec rec;
+
+	for (;;) {
+		enum prd_status st = prd_next(c->nx_rd, &c->nx_buf, &rec);
+
+		if (st == PRD_EOF)
+			return 0;
+		if (st == PRD_ERROR) {
+			record_err(err, errlen, c, c->records + 1,
+			           prd_error(c->nx_rd));
+			return -1;
+		}
+		if (st == PRD_FULL) {
+			size_t need = prd_need(c->nx_rd);
+
+			if (need > c->nx_buf.size) {
+				uint8_t *m = realloc(c->nx_buf.mem, need);
+
+				if (!m) {
+					record_err(err, errlen, c, c->records + 1,
+					           "out of memory");
+					return -1;
+				}
+				c->nx_buf.mem = m;
+				c->nx_buf.size = need;
+			}
+			prd_carry(&c->nx_buf, &c->nx_buf);
+			continue;
+		}
+		break;
+	}
+	c->records++;
+	fr->h = rec.h;
+	fr->data = c->nx_buf.mem + rec.off;
+	fr->record = c->records;
+	fr->skip = c->have_filter &&
+	           pcap_offline_filter(&c->prog, &rec.h, fr->data) == 0;
+	return 1;
+}
+
+int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (!c->nx_tried) {
+		/* classic pcap, from a file or a stream: in place, as
+		 * cap_run() reads it; else libpcap */
+		c->nx_tried = true;
+		c->nx_rd = c->zr ? stream_reader(c) : prd_open(c->p);
+		if (c->nx_rd) {
+			c->nx_buf = (struct prd_buf){ .mem = malloc(CAP_NEXT_BUF),
+			                              .size = CAP_NEXT_BUF };
+			if (!c->nx_buf.mem) {
+				(void)prd_close(c->nx_rd);
+				c->nx_rd = NULL;
+			}
+		}
+	}
+	if (c->nx_rd)
+		return next_in_place(c, fr, err, errlen);
+	rc = pcap_next_ex(c->p, &h, &data);
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc != 1) {
+		record_err(err, errlen, c, c->records + 1, pcap_geterr(c->p));
+		return -1;
+	}
+	c->records++;
+	fr->h = *h;
+	fr->data = data;
+	fr->record = c->records;
+	fr->skip = c->have_filter && pcap_offline_filter(&c->prog, h, data) == 0;
+	return 1;
+}
+
+void cap_feed(struct cap *c, struct az *az, const struct cap_frame *fr)
+{
+	if (fr->skip)
+		az_skip_frame(az);
+	else
+		feed(c, az, c->dlt, pkt_time(&fr->h), fr->data, fr->h.caplen,
+		     fr->h.len);
 }
 
 /* The single-threaded loop: for live and saved captures alike, when the
@@ -436,12 +768,13 @@ static int run_direct(struct cap *c, struct az *az,
 			continue;
 		}
 		fed++;
-		az_packet(az, c->dlt, pkt_time(h), data, h->caplen, h->len);
+		feed(c, az, c->dlt, pkt_time(h), data, h->caplen, h->len);
 
 		if (lim->progress && (records & CAP_PROGRESS_MASK) == 0) {
-			long pos = f ? ftell(f) : -1;
+			long pos = f && !c->zr ? ftell(f) : -1;
 
-			lim->progress(records, pos >= 0 ? (uint64_t)pos : est_bytes,
+			lim->progress(records, c->zr ? zr_bytes_in(c->zr) :
+			              pos >= 0 ? (uint64_t)pos : est_bytes,
 			              c->file_size, lim->progress_arg);
 		}
 	}
@@ -990,9 +1323,10 @@ static void *reader_main(void *arg)
 			b->a.pos = align_up(b->a.pos + need);
 		}
 		if (pp->want_pos && (records & CAP_PROGRESS_MASK) == 0) {
-			long pos = f ? ftell(f) : -1;
+			long pos = f && !c->zr ? ftell(f) : -1;
 
-			b->pos = pos >= 0 ? (uint64_t)pos : est_bytes;
+			b->pos = c->zr ? zr_bytes_in(c->zr) :
+			         pos >= 0 ? (uint64_t)pos : est_bytes;
 		}
 	}
 	if (b)
@@ -1071,6 +1405,19 @@ static void pipe_stop(struct cap_pipe *pp)
 	(void)pthread_join(pp->reader, NULL);
 }
 
+/* The in-place reader over a decompressed stream or standard input
+ * (pcapread.h's stream mode), when libpcap has read no more than the file
+ * header (zread.h hands those 24 bytes out on their own); else NULL. */
+static struct prd *stream_reader(struct cap *c)
+{
+	const uint8_t *head;
+	FILE *f = pcap_file(c->p);
+
+	if (!f || !zr_nothing_buffered(f) || zr_head(c->zr, &head) < PCAP_FILE_HDR)
+		return NULL;
+	return prd_open_stream(c->p, head, zr_read_raw, c->zr);
+}
+
 /* Saved capture through the reader thread. Returns 0, -1 (err set), or 1
  * if the thread could not be started (nothing was read). */
 static int run_piped(struct cap *c, struct az *az,
@@ -1084,7 +1431,7 @@ static int run_piped(struct cap *c, struct az *az,
 		return 1;
 	/* NULL (libpcap reads every record) for standard input, pcapng and
 	 * the rarer pcap variants */
-	pp->rd = c->from_stdin ? NULL : prd_open(c->p);
+	pp->rd = c->zr ? stream_reader(c) : prd_open(c->p);
 	if (pipe_start(pp) != 0) {
 		/* nothing read yet, so libpcap's FILE is where it was */
 		(void)prd_close(pp->rd);
@@ -1109,8 +1456,8 @@ static int run_piped(struct cap *c, struct az *az,
 				continue;
 			}
 			fed++;
-			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
-			          rec->caplen, rec->len);
+			feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
+			     rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)
 				lim->progress(records, b->pos, c->file_size,
 				              lim->progress_arg);
@@ -1202,8 +1549,8 @@ static int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
 
 			records++;
 			bytes += rec->caplen;
-			az_packet(az, c->dlt, rec->t, b->a.mem + rec->off,
-			          rec->caplen, rec->len);
+			feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
+			     rec->caplen, rec->len);
 		}
 		if (lim->progress)
 			lim->progress(records, bytes, 0, lim->progress_arg);
@@ -1250,9 +1597,15 @@ void cap_close(struct cap *c)
 		return;
 	if (c->have_filter)
 		pcap_freecode(&c->prog);
+	(void)prd_close(c->nx_rd);  /* before the handle it reads through */
+	c->nx_rd = NULL;
+	free(c->nx_buf.mem);
+	c->nx_buf.mem = NULL;
 	if (c->p)
 		pcap_close(c->p);
 	c->p = NULL;
+	free(c->meta);
+	c->meta = NULL;
 	pthread_mutex_destroy(&c->kst_mu);
 	free(c);
 }

@@ -11,6 +11,7 @@
 #ifndef LL_ANALYZER_CAPTURE_H
 #define LL_ANALYZER_CAPTURE_H
 
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,9 +21,14 @@
 
 struct cap; /* opaque */
 
-/* Open a saved capture; path "-" reads standard input. Fails (NULL, err
- * "FILE: reason") for an unreadable file, an unknown format, or a link type
- * dec_linktype_supported() refuses. */
+/* Open a saved capture; path "-" reads standard input. A capture
+ * compressed with gzip, zstd or xz (told by its first bytes, zread.h) is
+ * decompressed as it is read, from a file or standard input alike; an
+ * uncompressed regular file is read in place (pcapread.h). Fails (NULL,
+ * err "FILE: reason", "FILE, gzip: reason") for an unreadable file or an
+ * unknown format. A link type
+ * the decoder does not know is no failure: its frames count as
+ * unsupported (cap_unsupported()). */
 struct cap *cap_open_offline(const char *path, char *err, size_t errlen);
 
 /* The kernel's capture buffer of a live interface when none is asked for:
@@ -69,6 +75,12 @@ int cap_kernel_stats(struct cap *c, struct cap_kstats *st);
 int cap_set_filter(struct cap *c, const char *expr, char *err, size_t errlen);
 
 int cap_datalink(const struct cap *c);            /* pcap DLT number */
+const char *cap_compression(const struct cap *c); /* "none", "gzip", "zstd", "xz" */
+const char *cap_format(const struct cap *c);      /* "pcap", "pcapng" */
+/* A pcapng file's section and interface descriptions (pngmeta.h), or
+ * NULL (not pcapng, or none could be read). */
+struct png_meta;
+const struct png_meta *cap_pcapng_meta(const struct cap *c);
 const char *cap_datalink_name(const struct cap *c); /* "EN10MB", ... */
 bool cap_is_live(const struct cap *c);
 
@@ -136,6 +148,32 @@ struct cap_limits {
  */
 int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
             char *err, size_t errlen);
+
+/* What unsupported frames carried (decode.h's dec_unsupported_text()),
+ * after cap_run(): entry i's text into text (len bytes) and its frame
+ * count into *count. Returns the number of entries (so i past it fills
+ * nothing); at most 32 are named, the rest are one entry "other". */
+size_t cap_unsupported(const struct cap *c, size_t i, char *text,
+                       size_t len, uint64_t *count);
+
+/* One record of a saved capture, for a caller that reads several at once
+ * (merge.h): the record as libpcap gives it, its data valid until the
+ * next cap_next() on the same capture, its number in the file, and
+ * whether the filter rejected it. */
+struct cap_frame {
+	struct pcap_pkthdr h;
+	const uint8_t *data;
+	uint64_t record;
+	bool skip;
+};
+
+/* The next record through libpcap: 1, 0 at the end of the file, -1 with
+ * "FILE: record N: why" in err. Not while cap_run() runs on c. */
+int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen);
+
+/* Hand fr to the analyzer (az_skip_frame() if the filter rejected it),
+ * counting what an unsupported frame carried as cap_run() does. */
+void cap_feed(struct cap *c, struct az *az, const struct cap_frame *fr);
 
 /* Size of the input file in bytes, 0 if unknown (stdin, live). */
 uint64_t cap_file_size(const struct cap *c);

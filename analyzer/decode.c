@@ -16,9 +16,11 @@
  * with sane headers is never called invalid.
  */
 #include "analyzer/decode.h"
+#include "analyzer/decode_int.h"
 
 #include <pcap/dlt.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Link types that share a number with something else on some systems, or
@@ -26,8 +28,6 @@
 #define LL_DLT_RAW_OPENBSD 14  /* DLT_RAW on OpenBSD (and BSD/OS) */
 #define LL_LINKTYPE_RAW    101 /* LINKTYPE_RAW in savefiles */
 
-#define ETHERTYPE_IPV4     0x0800
-#define ETHERTYPE_IPV6     0x86DD
 #define ETHERTYPE_VLAN     0x8100 /* 802.1Q */
 #define ETHERTYPE_QINQ     0x88A8 /* 802.1ad service tag */
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard stacked tag */
@@ -38,7 +38,6 @@
  * real traffic carries at most three or four. */
 #define MAX_IPV6_EXT       16
 
-#define IPPROTO_TCP_       6
 #define IP6_HOPOPTS        0
 #define IP6_ROUTING        43
 #define IP6_FRAGMENT       44
@@ -56,67 +55,8 @@
 /* RFC 7323 2.3: a shift count above 14 is used as 14. */
 #define TCP_MAX_WSCALE     14
 
-/* ---- the cursor: every read is checked against caplen ----------------
- * rdN() stores the big-endian field at off and returns true, or stores 0
- * and returns false when the field is not entirely captured. Callers that
- * already checked a whole header with have() ignore the result. */
-
-struct buf {
-	const uint8_t *p;
-	uint32_t len; /* caplen */
-};
-
-/* True if n bytes starting at off are inside the captured bytes. Written
- * so that off + n cannot overflow. */
-static inline bool have(const struct buf *b, uint32_t off, uint32_t n)
-{
-	return off <= b->len && n <= b->len - off;
-}
-
-static inline bool rd8(const struct buf *b, uint32_t off, uint8_t *v)
-{
-	*v = 0;
-	if (!have(b, off, 1))
-		return false;
-	*v = b->p[off];
-	return true;
-}
-
-static inline bool rd16(const struct buf *b, uint32_t off, uint16_t *v)
-{
-	*v = 0;
-	if (!have(b, off, 2))
-		return false;
-	*v = (uint16_t)((uint16_t)b->p[off] << 8 | b->p[off + 1]);
-	return true;
-}
-
-static inline bool rd32(const struct buf *b, uint32_t off, uint32_t *v)
-{
-	*v = 0;
-	if (!have(b, off, 4))
-		return false;
-	*v = (uint32_t)b->p[off] << 24 | (uint32_t)b->p[off + 1] << 16 |
-	     (uint32_t)b->p[off + 2] << 8 | (uint32_t)b->p[off + 3];
-	return true;
-}
-
-static inline bool rdn(const struct buf *b, uint32_t off, uint8_t *dst,
-                       uint32_t n)
-{
-	if (!have(b, off, n))
-		return false;
-	memcpy(dst, b->p + off, n);
-	return true;
-}
-
-/* Set the reason and return the result, so every exit is one line. */
-static inline enum dec_result fail(const char **why, enum dec_result r,
-                                   const char *reason)
-{
-	*why = reason;
-	return r;
-}
+/* The cursor (have, rd8/16/32, rdn) and fail() are in decode_int.h,
+ * shared with tunnel.c. */
 
 /* ---- TCP -------------------------------------------------------------- */
 
@@ -236,15 +176,20 @@ static enum dec_result dec_tcp(const struct buf *b, uint32_t off,
 	if (out->payload_caplen > out->seg_len)
 		out->payload_caplen = out->seg_len;
 	out->payload = out->payload_caplen > 0 ? b->p + poff : NULL;
+	/* the tunnels' hash, folded to the key's 24 bits; 0 means none */
+	if (out->tunnels > 0) {
+		uint32_t id = (out->tunnel ^ out->tunnel >> 24) & 0xffffffu;
+
+		out->tunnel = id != 0 ? id : 1;
+	}
 	*why = "ok";
 	return DEC_OK;
 }
 
 /* ---- IPv4 ------------------------------------------------------------- */
 
-static enum dec_result dec_ipv4(const struct buf *b, uint32_t off,
-                                uint32_t wirelen, struct dec_tcp *out,
-                                const char **why)
+enum dec_result dec_ipv4(const struct buf *b, uint32_t off, uint32_t wirelen,
+                         struct dec_tcp *out, const char **why)
 {
 	uint8_t vihl, proto;
 	uint16_t tot, frag;
@@ -287,7 +232,8 @@ static enum dec_result dec_ipv4(const struct buf *b, uint32_t off,
 	if ((frag & 0x1fff) != 0)
 		return fail(why, DEC_FRAGMENT, "non-first IPv4 fragment");
 	if (proto != IPPROTO_TCP_)
-		return fail(why, DEC_NOT_TCP, "IPv4 protocol is not TCP");
+		return tun_ip_payload(b, off, 4, proto, off + hlen, ip_len - hlen,
+		                      wirelen, out, why);
 
 	out->af = 4;
 	(void)rdn(b, off + 12, out->src, 4);
@@ -299,9 +245,8 @@ static enum dec_result dec_ipv4(const struct buf *b, uint32_t off,
 
 /* ---- IPv6 ------------------------------------------------------------- */
 
-static enum dec_result dec_ipv6(const struct buf *b, uint32_t off,
-                                uint32_t wirelen, struct dec_tcp *out,
-                                const char **why)
+enum dec_result dec_ipv6(const struct buf *b, uint32_t off, uint32_t wirelen,
+                         struct dec_tcp *out, const char **why)
 {
 	uint8_t v, nh;
 	uint16_t plen16;
@@ -367,8 +312,8 @@ static enum dec_result dec_ipv6(const struct buf *b, uint32_t off,
 				            "non-first IPv6 fragment");
 			break;
 		default:
-			return fail(why, DEC_NOT_TCP,
-			            "IPv6 next header is not TCP");
+			return tun_ip_payload(b, off, 6, nh, pos, plen, wirelen,
+			                      out, why);
 		}
 		if (n >= MAX_IPV6_EXT)
 			return fail(why, DEC_INVALID,
@@ -389,9 +334,9 @@ static enum dec_result dec_ipv6(const struct buf *b, uint32_t off,
 
 /* Dispatch on an EtherType; off is where the network header (or the first
  * VLAN tag) starts. */
-static enum dec_result dec_ethertype(const struct buf *b, uint32_t off,
-                                     uint16_t type, uint32_t wirelen,
-                                     struct dec_tcp *out, const char **why)
+enum dec_result dec_ethertype(const struct buf *b, uint32_t off,
+                              uint16_t type, uint32_t wirelen,
+                              struct dec_tcp *out, const char **why)
 {
 	/* Stacked tags: each is TCI (2) + the next EtherType (2). */
 	for (int tags = 0; type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
@@ -406,13 +351,32 @@ static enum dec_result dec_ethertype(const struct buf *b, uint32_t off,
 		return dec_ipv4(b, off, wirelen, out, why);
 	if (type == ETHERTYPE_IPV6)
 		return dec_ipv6(b, off, wirelen, out, why);
-	return fail(why, DEC_NOT_TCP, "link-layer protocol is not IP");
+	if (type <= 1500)       /* a length after a VLAN tag: 802.3 + LLC */
+		return tun_llc(b, off, wirelen, out, why);
+	return tun_ethertype(b, off, type, wirelen, out, why);
+}
+
+/* An Ethernet frame at off: dst(6) src(6) type(2); a type below 0x0600 is
+ * an 802.3 length, and an 802.2 LLC header follows. */
+enum dec_result dec_ether(const struct buf *b, uint32_t off, uint32_t wirelen,
+                          struct dec_tcp *out, const char **why)
+{
+	uint16_t type;
+
+	if (!rd16(b, off + 12, &type))
+		return fail(why, DEC_TRUNCATED, "Ethernet header truncated");
+	if (type <= 1500)
+		return tun_llc(b, off + 14, wirelen, out, why);
+	if (type < 0x0600)
+		return fail(why, DEC_INVALID,
+		            "Ethernet type field between 1500 and 0x0600");
+	return dec_ethertype(b, off + 14, type, wirelen, out, why);
 }
 
 /* Raw IP: the version nibble says which. */
-static enum dec_result dec_raw(const struct buf *b, uint32_t off,
-                               uint32_t wirelen, struct dec_tcp *out,
-                               const char **why)
+enum dec_result dec_ip_any(const struct buf *b, uint32_t off,
+                           uint32_t wirelen, struct dec_tcp *out,
+                           const char **why)
 {
 	uint8_t v;
 
@@ -567,6 +531,10 @@ static bool dec_fast(int dlt, const struct buf *b, uint32_t wirelen,
 	for (int k = 0; k < 4; k++)
 		out->sack[k] = (struct dec_sack_block){ 0, 0 };
 	out->opts_bad = false;
+	out->tunnel = 0;
+	out->tunnels = 0;
+	out->unsup_kind = 0;
+	out->unsup_value = 0;
 	if (hlen == 32 && th[20] == TCPOPT_NOP && th[21] == TCPOPT_NOP &&
 	    th[22] == TCPOPT_TS && th[23] == 10) {
 		/* what every segment after the SYN carries on Linux */
@@ -622,12 +590,7 @@ dec_general(int dlt, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen,
 
 	switch (dlt) {
 	case DLT_EN10MB:
-		/* dst(6) src(6) type(2); a type below 0x0600 is an 802.3
-		 * length (LLC follows), not IP. */
-		if (!rd16(&b, 12, &type))
-			return fail(why, DEC_TRUNCATED,
-			            "Ethernet header truncated");
-		return dec_ethertype(&b, 14, type, wirelen, out, why);
+		return dec_ether(&b, 0, wirelen, out, why);
 	case DLT_LINUX_SLL:
 		/* type(2) hatype(2) halen(2) addr(8) protocol(2) */
 		if (!rd16(&b, 14, &type))
@@ -648,13 +611,13 @@ dec_general(int dlt, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen,
 	case DLT_RAW:
 	case LL_DLT_RAW_OPENBSD:
 	case LL_LINKTYPE_RAW:
-		return dec_raw(&b, 0, wirelen, out, why);
+		return dec_ip_any(&b, 0, wirelen, out, why);
 	case DLT_IPV4:
 		return dec_ipv4(&b, 0, wirelen, out, why);
 	case DLT_IPV6:
 		return dec_ipv6(&b, 0, wirelen, out, why);
 	default:
-		return fail(why, DEC_UNSUPPORTED, "link type not supported");
+		return tun_linktype(dlt, &b, wirelen, out, why);
 	}
 }
 
@@ -704,6 +667,6 @@ bool dec_linktype_supported(int dlt)
 	case DLT_IPV6:
 		return true;
 	default:
-		return false;
+		return tun_linktype_supported(dlt);
 	}
 }

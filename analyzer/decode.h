@@ -15,6 +15,23 @@
  * TCP: header with options MSS, window scale, SACK-permitted, SACK blocks,
  * timestamps. Malformed options, or options cut off by the snaplen, stop
  * option parsing (opts_bad is set) but do not reject the segment.
+ *
+ * Encapsulations (analyzer/tunnel.c): MPLS, PPPoE, 802.2 LLC/SNAP, PBB
+ * (802.1ah), VN-Tag, FabricPath on Ethernet; GRE (with ERSPAN I, II, III,
+ * PPTP's enhanced GRE), IP-in-IP (4in4, 6in4, 4in6, 6in6), MPLS-in-IP;
+ * VXLAN (UDP 4789, 8472), Geneve (6081), GTP-U (2152), Teredo (3544),
+ * AYIYA (5072), MPLS over UDP (6635); the link types PPP, PPP_SERIAL,
+ * PPP_ETHER, C_HDLC, NFLOG, IEEE802_11 and IEEE802_11_RADIO (802.11 data
+ * frames, radiotap). At most DEC_MAX_TUNNELS tunnels are opened per frame.
+ * A segment inside tunnels carries a tunnel id (dec_tcp.tunnel) that the
+ * connection key includes: two tunnels carrying the same inner 4-tuple
+ * are two connections.
+ *
+ * What is not decoded is never silent: DEC_UNSUPPORTED says that a link
+ * type or an encapsulation that could carry TCP was not opened, and
+ * unsup_kind/unsup_value (dec_unsupported_text()) name it; DEC_NOT_TCP is
+ * kept for packets that are known to carry no TCP (ARP, LLDP, UDP that is
+ * no tunnel, ICMP...).
  */
 #ifndef LL_ANALYZER_DECODE_H
 #define LL_ANALYZER_DECODE_H
@@ -68,7 +85,36 @@ struct dec_tcp {
 	uint8_t n_sack;             /* SACK blocks present, at most 4 */
 	struct dec_sack_block sack[4];
 	bool opts_bad;              /* option list malformed or truncated */
+	/* encapsulation */
+	uint32_t tunnel;            /* DEC_OK: 0 outside any tunnel, else the
+	                               tunnel's id (24 bits, never 0): a hash of
+	                               each tunnel's kind and outer addresses
+	                               (in either order) */
+	uint8_t tunnels;            /* tunnels opened to reach this packet */
+	uint8_t unsup_kind;         /* DEC_UNSUPPORTED: enum dec_unsup */
+	uint32_t unsup_value;       /* ... and its number (link type, ...) */
 };
+
+/* Tunnels opened per frame at most; a deeper frame is DEC_UNSUPPORTED. */
+#define DEC_MAX_TUNNELS 8
+
+/* What a DEC_UNSUPPORTED frame carried that was not decoded. */
+enum dec_unsup {
+	DEC_UNSUP_NONE = 0,
+	DEC_UNSUP_LINKTYPE,  /* value: the pcap link type */
+	DEC_UNSUP_ETHERTYPE, /* value: the EtherType */
+	DEC_UNSUP_IPPROTO,   /* value: the IP protocol (ESP, L2TPv3, ...) */
+	DEC_UNSUP_GRE,       /* value: GRE version << 16 | protocol type */
+	DEC_UNSUP_PPP,       /* value: the PPP protocol */
+	DEC_UNSUP_LLC,       /* value: DSAP << 8 | SSAP (not SNAP) */
+	DEC_UNSUP_MPLS,      /* value: first byte after the label stack */
+	DEC_UNSUP_80211,     /* value: 1 protected (encrypted) data */
+	DEC_UNSUP_ERSPAN,    /* value: version << 8 | frame type */
+	DEC_UNSUP_TUNNEL_PAYLOAD, /* value: tunnel << 16 | payload type
+	                             (Geneve, GTP-U, AYIYA next header) */
+	DEC_UNSUP_DEPTH,     /* value: DEC_MAX_TUNNELS */
+};
+#define DEC_NUNSUP 12
 
 /*
  * Decode one frame. dlt is the pcap link type, bytes/caplen what was
@@ -90,5 +136,12 @@ const char *dec_result_name(enum dec_result r);
 
 /* True if dec_packet knows this pcap link type. */
 bool dec_linktype_supported(int dlt);
+
+/* What a DEC_UNSUPPORTED result left undecoded, in words, into buf (len
+ * bytes, always NUL-terminated): "link type IEEE802_15_4 (195)",
+ * "EtherType 0x88e5 (MACsec)", "IP protocol 50 (ESP)", "GRE protocol
+ * 0x880b", ... Returns buf. */
+const char *dec_unsupported_text(const struct dec_tcp *d, char *buf,
+                                 unsigned len);
 
 #endif

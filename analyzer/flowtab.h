@@ -34,7 +34,9 @@ struct flow_key {
 	uint8_t lo_addr[16], hi_addr[16];
 	uint16_t lo_port, hi_port;
 	uint8_t af;
-	uint8_t pad[3];            /* always zero: keys compare as words */
+	uint8_t tunnel[3];         /* the tunnel carrying the connection
+	                              (dec_tcp.tunnel, 24 bits, little-endian;
+	                              0: none): keys compare as words */
 };
 _Static_assert(sizeof(struct flow_key) == 40 &&
                offsetof(struct flow_key, lo_port) == 32 &&
@@ -67,8 +69,8 @@ static inline uint64_t ft_word(const uint8_t *p)
 }
 
 /*
- * Build the key of a segment from src to dst. *src_is_lo tells which end
- * of the key the sender is. Addresses are 16 bytes (IPv4 in the first 4,
+ * Build the key of a segment from src to dst inside tunnel (0: none, else
+ * dec_tcp.tunnel). *src_is_lo tells which end of the key the sender is. Addresses are 16 bytes (IPv4 in the first 4,
  * rest zero, as decode.h gives them).
  *
  * The key is written as five 8-byte words because it is read back as
@@ -77,7 +79,7 @@ static inline uint64_t ft_word(const uint8_t *p)
  */
 static inline void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
                           uint16_t sport, const uint8_t dst[16], uint16_t dport,
-                          bool *src_is_lo)
+                          uint32_t tunnel, bool *src_is_lo)
 {
 	uint64_t s0 = ft_word(src), s1 = ft_word(src + 8);
 	uint64_t d0 = ft_word(dst), d1 = ft_word(dst + 8);
@@ -101,8 +103,9 @@ static inline void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
 	lo_port = lo ? sport : dport;
 	hi_port = lo ? dport : sport;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* lo_port, hi_port, af, pad[3] as they lie in memory */
-	tail = (uint64_t)lo_port | (uint64_t)hi_port << 16 | (uint64_t)af << 32;
+	/* lo_port, hi_port, af, tunnel[3] as they lie in memory */
+	tail = (uint64_t)lo_port | (uint64_t)hi_port << 16 | (uint64_t)af << 32 |
+	       (uint64_t)(tunnel & 0xffffffu) << 40;
 #else
 	{
 		struct flow_key t;
@@ -111,6 +114,9 @@ static inline void ft_key(struct flow_key *k, uint8_t af, const uint8_t src[16],
 		t.lo_port = lo_port;
 		t.hi_port = hi_port;
 		t.af = af;
+		t.tunnel[0] = (uint8_t)tunnel;
+		t.tunnel[1] = (uint8_t)(tunnel >> 8);
+		t.tunnel[2] = (uint8_t)(tunnel >> 16);
 		memcpy(&tail, (const uint8_t *)&t + 32, 8);
 	}
 #endif

@@ -39,6 +39,13 @@ struct prd {
 	pcap_t *p;
 	FILE *f;
 	int fd;
+	/* stream mode (prd_open_stream): bytes come from rfn, and the odd
+	 * records go to p2, a libpcap handle over the file header, the bytes
+	 * not parsed yet and the rest of the stream */
+	prd_read_fn rfn;
+	void *rctx;
+	uint8_t fhdr[PRD_FILE_HDR];
+	pcap_t *p2;
 	bool swapped;       /* header words are in the other byte order */
 	bool nsec;          /* the fraction is in nanoseconds */
 	bool at_eof;        /* pread() said end of file */
@@ -148,6 +155,52 @@ no:
 	return NULL;
 }
 
+struct prd *prd_open_stream(pcap_t *p, const uint8_t *hdr, prd_read_fn fn,
+                            void *ctx)
+{
+	struct prd *r;
+	uint32_t magic;
+	int snap;
+
+	if (!hdr || !fn ||
+	    pcap_get_tstamp_precision(p) != PCAP_TSTAMP_PRECISION_MICRO ||
+	    pcap_major_version(p) != 2 || pcap_minor_version(p) != 4)
+		return NULL;
+	memcpy(&magic, hdr, sizeof(magic));
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (magic == PRD_MAGIC || magic == PRD_MAGIC_NS) {
+		r->swapped = false;
+	} else if (magic == __builtin_bswap32(PRD_MAGIC) ||
+	           magic == __builtin_bswap32(PRD_MAGIC_NS)) {
+		r->swapped = true;
+		magic = __builtin_bswap32(magic);
+	} else {
+		goto no;
+	}
+	if ((pcap_is_swapped(p) != 0) != r->swapped ||
+	    !plain_linktype(pcap_datalink(p), r->swapped))
+		goto no;
+	snap = pcap_snapshot(p);
+	if (snap <= 0)
+		goto no;
+	r->maxcap = (uint32_t)snap < PRD_MAX_CAPLEN ? (uint32_t)snap
+	                                            : PRD_MAX_CAPLEN;
+	r->nsec = magic == PRD_MAGIC_NS;
+	r->p = p;
+	r->fd = -1;
+	r->rfn = fn;
+	r->rctx = ctx;
+	memcpy(r->fhdr, hdr, PRD_FILE_HDR);
+	r->foff = PRD_FILE_HDR;
+	r->done = PRD_FILE_HDR;
+	return r;
+no:
+	free(r);
+	return NULL;
+}
+
 static enum prd_status full(struct prd *r, size_t need)
 {
 	r->need = need;
@@ -160,10 +213,13 @@ static int fill(struct prd *r, struct prd_buf *b)
 {
 	ssize_t n;
 
-	do
-		n = pread(r->fd, b->mem + b->end, b->size - b->end,
-		          (off_t)r->foff);
-	while (n < 0 && errno == EINTR);
+	if (r->rfn)
+		n = r->rfn(r->rctx, b->mem + b->end, b->size - b->end);
+	else
+		do
+			n = pread(r->fd, b->mem + b->end, b->size - b->end,
+			          (off_t)r->foff);
+		while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
 	if (n == 0)
@@ -193,6 +249,107 @@ static enum prd_status put_pending(struct prd *r, struct prd_buf *b,
 	return PRD_REC;
 }
 
+/* Stream mode: the FILE p2 reads, the file header, then the bytes read
+ * but not parsed (from the odd record on), then the rest of the stream. */
+struct tail {
+	uint8_t *pre;
+	size_t n, pos;
+	prd_read_fn rfn;
+	void *rctx;
+};
+
+static ssize_t tail_read(void *cookie, char *buf, size_t size)
+{
+	struct tail *t = cookie;
+
+	if (t->pos < t->n) {
+		size_t k = t->n - t->pos < size ? t->n - t->pos : size;
+
+		memcpy(buf, t->pre + t->pos, k);
+		t->pos += k;
+		return (ssize_t)k;
+	}
+	return t->rfn(t->rctx, buf, size);
+}
+
+static int tail_close(void *cookie)
+{
+	struct tail *t = cookie;
+
+	free(t->pre);
+	free(t);
+	return 0;
+}
+
+/* Stream mode, the first odd record: from here on libpcap reads
+ * everything (p2), so its checks and messages stay libpcap's, as with a
+ * file; the records parsed so far were exactly libpcap's. */
+static enum prd_status to_libpcap(struct prd *r, struct prd_buf *b)
+{
+	static const cookie_io_functions_t io = { .read = tail_read,
+	                                          .close = tail_close };
+	size_t un = b->end - b->pos;
+	struct tail *t = calloc(1, sizeof(*t));
+	FILE *f;
+
+	if (t)
+		t->pre = malloc(PRD_FILE_HDR + un);
+	if (!t || !t->pre) {
+		if (t)
+			free(t->pre);
+		free(t);
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		r->own_err = true;
+		return PRD_ERROR;
+	}
+	memcpy(t->pre, r->fhdr, PRD_FILE_HDR);
+	if (un > 0)
+		memcpy(t->pre + PRD_FILE_HDR, b->mem + b->pos, un);
+	t->n = PRD_FILE_HDR + un;
+	t->rfn = r->rfn;
+	t->rctx = r->rctx;
+	f = fopencookie(t, "r", io);
+	if (!f) {
+		tail_close(t);
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		r->own_err = true;
+		return PRD_ERROR;
+	}
+	r->p2 = pcap_fopen_offline_with_tstamp_precision(
+		f, PCAP_TSTAMP_PRECISION_MICRO, r->err);
+	if (!r->p2) {
+		fclose(f);
+		r->own_err = true;
+		return PRD_ERROR;
+	}
+	b->end = b->pos;        /* those bytes are p2's now */
+	return PRD_REC;
+}
+
+/* Stream mode: the next record through p2. */
+static enum prd_status by_p2(struct prd *r, struct prd_buf *b,
+                             struct prd_rec *rec)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (!r->p2 && to_libpcap(r, b) != PRD_REC)
+		return PRD_ERROR;
+	rc = pcap_next_ex(r->p2, &h, &data);
+	if (rc == PCAP_ERROR_BREAK)
+		return PRD_EOF;
+	if (rc != 1) {
+		r->own_err = false;
+		return PRD_ERROR;
+	}
+	r->pend = true;
+	r->pend_h = *h;
+	r->pend_data = data;
+	r->pend_end = r->done + PRD_REC_HDR + h->caplen; /* an estimate */
+	return put_pending(r, b, rec);
+}
+
 /* The record at b->pos through libpcap: seek its FILE there and read one
  * record. What we had read beyond the record's start is dropped; reading
  * goes on from where libpcap stopped. */
@@ -205,6 +362,8 @@ static enum prd_status by_libpcap(struct prd *r, struct prd_buf *b,
 	off_t after;
 	int rc;
 
+	if (r->rfn)
+		return by_p2(r, b, rec);
 	if (fseeko(r->f, (off_t)at, SEEK_SET) != 0) {
 		snprintf(r->err, sizeof(r->err), "cannot seek to byte %llu: %s",
 		         (unsigned long long)at, strerror(errno));
@@ -247,6 +406,8 @@ enum prd_status prd_next(struct prd *r, struct prd_buf *b,
 
 		if (r->pend)
 			return put_pending(r, b, rec);
+		if (r->p2)
+			return by_p2(r, b, rec);
 		if (avail < PRD_REC_HDR) {
 			if (r->at_eof && avail == 0)
 				return PRD_EOF;
@@ -307,7 +468,7 @@ void prd_carry(const struct prd_buf *from, struct prd_buf *to)
 
 const char *prd_error(const struct prd *r)
 {
-	return r->own_err ? r->err : pcap_geterr(r->p);
+	return r->own_err ? r->err : pcap_geterr(r->p2 ? r->p2 : r->p);
 }
 
 uint64_t prd_tell(const struct prd *r)
@@ -321,8 +482,12 @@ int prd_close(struct prd *r)
 
 	if (!r)
 		return 0;
-	if (fseeko(r->f, (off_t)r->done, SEEK_SET) != 0)
+	if (r->rfn) {
+		if (r->p2)
+			pcap_close(r->p2);  /* closes its FILE, not the stream */
+	} else if (fseeko(r->f, (off_t)r->done, SEEK_SET) != 0) {
 		rc = -1;
+	}
 	free(r);
 	return rc;
 }

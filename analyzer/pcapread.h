@@ -27,6 +27,7 @@
 #include <pcap/pcap.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct prd; /* opaque */
 
@@ -62,6 +63,23 @@ enum prd_status {
  * p stays the caller's and must outlive the reader; while the reader is
  * used, read p only through it. */
 struct prd *prd_open(pcap_t *p);
+
+/* Where a stream's bytes come from (zread.h's zr_read_raw()): bytes read
+ * into buf (at most n), 0 at the end, -1 on an error. */
+typedef ssize_t (*prd_read_fn)(void *ctx, void *buf, size_t n);
+
+/* Stream mode, for a capture that cannot be read twice (decompressed, a
+ * pipe): p was opened by pcap_fopen_offline() over a FILE that has handed
+ * libpcap exactly the 24-byte file header hdr and holds nothing read
+ * ahead; fn(ctx) gives the bytes after it. The same records as libpcap;
+ * at the first record that is not plainly well-formed, libpcap takes over
+ * for the rest of the stream (a handle of the reader's own over the file
+ * header, the bytes not parsed yet and the rest of fn), so its handling
+ * and messages stay libpcap's. NULL when the fast path does not apply;
+ * then read p with pcap_next_ex(). prd_tell() is then an estimate once
+ * libpcap took over. */
+struct prd *prd_open_stream(pcap_t *p, const uint8_t *hdr, prd_read_fn fn,
+                            void *ctx);
 
 /* The next record, read into b. After PRD_EOF or PRD_ERROR, do not call
  * again. */

@@ -129,7 +129,7 @@ struct runner {
 	char fin_timeout_old[32];      /* tcp_fin_timeout to put back, "" none */
 	/* the kernel's FIN_WAIT_2 sockets, followed one by one: client ports
 	 * are never reused within a run, so a port names one connection */
-	struct in_addr raw_addr;       /* the raw client's address */
+	struct lladdr raw_addr;        /* the raw client's address */
 	struct run_conn **by_port;     /* [client port] -> its connection */
 	uint32_t *port_mark;           /* [client port] -> last sample seen */
 	uint32_t sample_no;
@@ -234,7 +234,9 @@ static const int kstate_diag[SCN_NKSTATES] = {
 static void on_fw2_sock(const struct sockdiag_sock *k, void *arg)
 {
 	struct runner *R = arg;
-	if (k->family != AF_INET || memcmp(k->remote_addr, &R->raw_addr, 4))
+	struct lladdr peer;
+	lladdr_from_bytes(&peer, k->family == AF_INET6 ? 6 : 4, k->remote_addr);
+	if (!lladdr_eq(&peer, &R->raw_addr))
 		return;
 	if (R->n_kports == R->cap_kports) {
 		size_t nc = R->cap_kports ? 2 * R->cap_kports : 256;
@@ -1504,7 +1506,7 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
 		nftfilter_table_name(rr->filter.owner, o->filter_table, sizeof o->filter_table);
 		nftfilter_rule(&rr->filter, o->filter_rule, sizeof o->filter_rule);
 	}
-	R->raw_addr = rr->route.src;
+	lladdr_from_in(&R->raw_addr, rr->route.src);
 	if (rr->route.local) {
 		R->sd = sockdiag_open(msg, sizeof msg);
 		if (!R->sd) {
@@ -1542,7 +1544,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	struct runner R;
 	struct labnet ln;
 	char msg[512] = "";
-	char addr[INET_ADDRSTRLEN], raw[INET_ADDRSTRLEN];
+	char addr[LLADDR_STRLEN], raw[LLADDR_STRLEN];
 	int saved_ns = -1;
 	bool lab_made = false;
 	bool remote = cfg->target.kind == RUN_TARGET_REMOTE;
@@ -1604,7 +1606,7 @@ enum run_status run_execute(const struct run_config *cfg,
 		goto opened;
 	}
 
-	struct labnet_opts lo = { .tag = cfg->lab_tag };
+	struct labnet_opts lo = { .tag = cfg->lab_tag, .ipv6 = cfg->ipv6 };
 	int st = labnet_setup(&ln, &lo, msg, sizeof msg);
 	if (st != LABNET_OK) {
 		snprintf(err, errlen, "%s", msg);
@@ -1614,13 +1616,11 @@ enum run_status run_execute(const struct run_config *cfg,
 	lab_made = true;
 	snprintf(o->server_ns, sizeof o->server_ns, "%s", ln.server_ns);
 	snprintf(o->client_ns, sizeof o->client_ns, "%s", ln.client_ns);
-	labnet_addr_str(ln.server_addr, addr, sizeof addr);
-	labnet_addr_str(ln.raw_addr, raw, sizeof raw);
+	lladdr_str(&ln.server_ip, addr, sizeof addr);
+	lladdr_str(&ln.raw_ip, raw, sizeof raw);
 	snprintf(o->address, sizeof o->address, "%s", addr);
-	if (R.port == 80)
-		snprintf(R.host, sizeof R.host, "%s", addr);
-	else
-		snprintf(R.host, sizeof R.host, "%s:%u", addr, R.port);
+	/* Host: 10.X.Y.1, [fd6c::1]:8080 (RFC 9110 7.2, RFC 3986 3.2.2) */
+	lladdr_str_port(&ln.server_ip, R.port == 80 ? 0 : R.port, R.host, sizeof R.host);
 
 	struct launch_spec spec;
 	memset(&spec, 0, sizeof spec);
@@ -1648,7 +1648,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	}
 
 	R.server_ns = ln.server_ns;
-	R.raw_addr = ln.raw_addr;
+	R.raw_addr = ln.raw_ip;
 	R.sd = sockdiag_open_in(ln.server_ns, msg, sizeof msg);
 	if (!R.sd) {
 		snprintf(err, errlen, "%s", msg);
@@ -1765,8 +1765,7 @@ out:
 	free(R.kports);
 
 	if (status == RUN_OK) {
-		struct in_addr raw_in = remote ? rr.route.src : ln.raw_addr;
-		if (run_analyze(o, raw_in, R.port, err, errlen) < 0) {
+		if (run_analyze(o, &R.raw_addr, R.port, err, errlen) < 0) {
 			status = RUN_ERR;
 		}
 	}

@@ -4,9 +4,9 @@
  * capture and judge every expectation.
  *
  * One call does it all, in this order:
- *   1. make the lab (lab/netns.h) and start the target in its server
- *      namespace (lab/launch.h): the reference target with a close policy,
- *      or any server command;
+ *   1. make the lab (lab/netns.h; over IPv6 with cfg->ipv6) and start the
+ *      target in its server namespace (lab/launch.h): the reference target
+ *      with a close policy, or any server command;
  *   2. open a kernel socket-state sampler in the server namespace
  *      (lab/sockdiag.h) and the raw client in the client namespace
  *      (lab/rawtcp.h), whose capture is saved to cfg->capture_path;
@@ -55,6 +55,7 @@
 #include <sys/types.h>
 
 #include "analyzer/analyzer.h"
+#include "lab/addr.h"
 #include "lab/respscan.h"
 #include "lab/scenario.h"
 
@@ -114,6 +115,8 @@ struct run_config {
 	 * (remote targets); NULL: silent */
 	void (*say)(void *arg, const char *line);
 	void *say_arg;
+	bool ipv6;                  /* `-6`: the lab, the target and the raw
+	                               client speak IPv6 (labnet_opts.ipv6) */
 };
 
 /*
@@ -275,7 +278,8 @@ struct run_outcome {
 	enum run_target_kind kind;
 	char policy[16];
 	char *command;              /* launch command line, NULL for remote */
-	char address[64];           /* where the target listened */
+	char address[64];           /* where the target listened: the address
+	                               alone, "10.X.Y.1" or "fd6c:...::1" */
 	uint16_t port;
 	/* remote targets: how the raw client reached it */
 	char iface[16];             /* the interface ("lo" on loopback) */
@@ -351,8 +355,7 @@ void run_outcome_free(struct run_outcome *o);
  * RST is the runner's clean-up RST is a lab artefact), run run_kernel_fw2
  * and run_tally on each scenario. Returns 0, or -1 with err set.
  */
-struct in_addr;
-int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
                 char *err, size_t errlen);
 
 /* "client_fin", ..., "kernel_timeout", "lab_cleanup" */

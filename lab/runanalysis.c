@@ -47,7 +47,7 @@ struct seen_conn {
 };
 
 struct collect {
-	struct in_addr raw;
+	struct lladdr raw;      /* the raw client's address */
 	uint16_t port;          /* target port */
 	struct seen_conn *v;
 	size_t n, cap;
@@ -57,8 +57,7 @@ struct collect {
 static void on_conn(const struct az_conn *c, void *arg)
 {
 	struct collect *col = arg;
-	if (c->af != 4 || c->server_port != col->port ||
-	    memcmp(c->client_addr, &col->raw, 4))
+	if (c->server_port != col->port || !lladdr_is(&col->raw, c->af, c->client_addr))
 		return;
 	if (col->n == col->cap) {
 		size_t nc = col->cap ? col->cap * 2 : 256;
@@ -314,12 +313,12 @@ static int take_finding(struct run_outcome *o, struct run_scenario *rs,
 	return 0;
 }
 
-int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
                 char *err, size_t errlen)
 {
 	char msg[256];
 	int rc = -1;
-	struct collect col = { .raw = raw, .port = port };
+	struct collect col = { .raw = *raw, .port = port };
 	struct cap *cap = NULL;
 	int64_t *owner = NULL;   /* az id -> scenario index */
 	size_t *owner_conn = NULL;

@@ -4,6 +4,9 @@
  *
  * tcpdump's habits: -r FILE (pcap or pcapng, "-" for standard input) or
  * -i IFACE, -c COUNT, and the words after the options are a BPF filter.
+ * -r may be repeated or given a quoted pattern: the files are merged by
+ * timestamp (analyzer/merge.h), compressed ones decompressed as read
+ * (analyzer/zread.h); input.files says what each file was.
  * The report goes to stdout unless -o names a file; --connections streams
  * one JSON line per connection as the analyzer finishes it, so nothing
  * about finished connections stays in memory. A live capture's buffer is
@@ -17,6 +20,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -30,8 +34,11 @@
 
 #include "analyzer/analyzer.h"
 #include "analyzer/capture.h"
+#include "analyzer/merge.h"
+#include "analyzer/pngmeta.h"
 #include "reports/cli.h"
 #include "reports/privdrop.h"
+#include "reports/safetext.h"
 #include "reports/textout.h"
 #include "reports/connwriter.h"
 #include "reports/report.h"
@@ -52,7 +59,10 @@ static void on_stop_signal(int sig)
 }
 
 struct analyze_opts {
-	const char *rfile, *iface, *out, *conns_path;
+	const char *iface, *out, *conns_path;
+	char **rfiles;             /* -r, globs expanded; each freed */
+	size_t n_rfiles;
+	char *source;              /* the -r words as given, joined; freed */
 	const char *user;          /* -Z: NULL for the default (nobody) */
 	uint16_t ports[MAX_SERVER_PORTS];
 	size_t n_ports;
@@ -76,7 +86,10 @@ static void usage(FILE *f)
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
 	        "and fin_wait_2 (server sockets left waiting for the client's FIN).\n"
 	        "\n"
-	        "  -r FILE              read a pcap or pcapng file; \"-\" reads standard input\n"
+	        "  -r FILE              read a pcap or pcapng file, also gzip, zstd or xz\n"
+	        "                       compressed; \"-\" reads standard input. Repeat -r, or\n"
+	        "                       quote a pattern (-r 'ring.pcap*'), to read several\n"
+	        "                       files merged by timestamp (a tcpdump -C/-G set)\n"
 	        "  -i IFACE             capture live on IFACE until -c, --duration or Ctrl-C\n"
 	        "  -o REPORT.json       write the JSON report there (default: standard output)\n"
 	        "  --server-port N      N names the server when no handshake shows who is who\n"
@@ -236,6 +249,69 @@ static int parse_memory(const char *s, size_t *out)
 	return -1;
 }
 
+/* -r PATH: a file (or "-"), or, when no file has that name and it holds
+ * a wildcard, the files the pattern matches (glob(3), sorted): a quoted
+ * pattern reads a rotating tcpdump -C/-G set in one go. The order does
+ * not matter: the files are merged by timestamp (analyzer/merge.h). */
+static int add_rfile(struct analyze_opts *o, const char *arg, char *msg, size_t msglen)
+{
+	struct stat sb;
+	glob_t g;
+	char **nr;
+	size_t n = 1;
+	bool pattern = strpbrk(arg, "*?[") && strcmp(arg, "-") != 0 && stat(arg, &sb) != 0;
+
+	memset(&g, 0, sizeof g);
+	if (pattern) {
+		int rc = glob(arg, 0, NULL, &g);
+		if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+			snprintf(msg, msglen, "-r: no file matches '%s'", arg);
+			globfree(&g);
+			return -1;
+		}
+		if (rc != 0) {
+			snprintf(msg, msglen, "-r: cannot expand '%s'", arg);
+			globfree(&g);
+			return -1;
+		}
+		n = g.gl_pathc;
+	}
+	if (o->n_rfiles + n > MS_MAX_FILES) {
+		snprintf(msg, msglen, "-r: at most %d files", MS_MAX_FILES);
+		globfree(&g);
+		return -1;
+	}
+	nr = realloc(o->rfiles, (o->n_rfiles + n) * sizeof(*nr));
+	if (!nr) {
+		snprintf(msg, msglen, "-r: out of memory");
+		globfree(&g);
+		return -1;
+	}
+	o->rfiles = nr;
+	for (size_t i = 0; i < n; i++) {
+		char *p = strdup(pattern ? g.gl_pathv[i] : arg);
+		if (!p) {
+			snprintf(msg, msglen, "-r: out of memory");
+			globfree(&g);
+			return -1;
+		}
+		o->rfiles[o->n_rfiles++] = p;
+	}
+	globfree(&g);
+	/* the words as given, for input.source */
+	size_t old = o->source ? strlen(o->source) : 0;
+	char *src = realloc(o->source, old + strlen(arg) + 2);
+	if (!src) {
+		snprintf(msg, msglen, "-r: out of memory");
+		return -1;
+	}
+	if (old)
+		src[old++] = ' ';
+	strcpy(src + old, arg);
+	o->source = src;
+	return 0;
+}
+
 enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION, OPT_MAX_MEMORY,
        OPT_FAIL_ON_HAZARD };
 
@@ -262,7 +338,10 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	 * '-' */
 	while ((c = getopt_long(argc, argv, ":r:i:o:c:Z:B:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->rfile = optarg; break;
+		case 'r':
+			if (add_rfile(o, optarg, msg, sizeof msg) != 0)
+				return fail("%s", msg);
+			break;
 		case 'i': o->iface = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'Z': o->user = optarg; break;
@@ -312,9 +391,9 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			return fail("unknown option: %s (try " PROG " --help)", argv[optind - 1]);
 		}
 	}
-	if (o->rfile && o->iface)
+	if (o->n_rfiles && o->iface)
 		return fail("input: give -r FILE or -i IFACE, not both");
-	if (!o->rfile && !o->iface)
+	if (!o->n_rfiles && !o->iface)
 		return fail("input: give -r FILE or -i IFACE (try " PROG " --help)");
 	if (o->duration > 0 && !o->iface)
 		return fail("--duration: only with -i (a live capture)");
@@ -425,12 +504,182 @@ static void on_conn(const struct az_conn *c, void *arg)
 		connwriter_push(s->cw, c, az_stats(s->az)->first_time);
 }
 
+/* ---- what the reader knows beyond the analyzer ------------------------- */
+
+/* The link type the report names: the files' own when they agree, else
+ * "mixed" (input.files[] names each). */
+static const char *ms_link_type(const struct ms *ms)
+{
+	const char *first = cap_datalink_name(ms_cap(ms, 0));
+	for (size_t i = 1; i < ms_count(ms); i++)
+		if (strcmp(cap_datalink_name(ms_cap(ms, i)), first) != 0)
+			return "mixed";
+	return first;
+}
+
+static int set_new(json_t *o, const char *k, json_t *v)
+{
+	return v ? json_object_set_new(o, k, v) : -1;
+}
+
+/* input.unsupported_kinds: what the unsupported frames carried (summed
+ * over the files), so that a link type or an encapsulation not decoded is
+ * never silent. */
+static json_t *unsupported_kinds(const struct cap *cap, const struct ms *ms)
+{
+	json_t *kinds = json_array();
+	size_t nf = ms ? ms_count(ms) : 1;
+	char text[96];
+	uint64_t n;
+
+	if (!kinds)
+		return NULL;
+	for (size_t f = 0; f < nf; f++) {
+		const struct cap *c = ms ? ms_cap(ms, f) : cap;
+		size_t total = cap_unsupported(c, 0, text, sizeof text, &n);
+		for (size_t i = 0; i < total; i++) {
+			cap_unsupported(c, i, text, sizeof text, &n);
+			/* the same kind from another file adds to its entry */
+			size_t k;
+			json_t *e = NULL;
+			json_array_foreach(kinds, k, e) {
+				if (!strcmp(json_string_value(json_object_get(e, "what")), text))
+					break;
+				e = NULL;
+			}
+			if (e) {
+				json_int_t was = json_integer_value(json_object_get(e, "packets"));
+				if (json_object_set_new(e, "packets", json_integer(was + (json_int_t)n)))
+					goto err;
+				continue;
+			}
+			e = json_object();
+			if (!e || json_array_append_new(kinds, e) ||
+			    set_new(e, "what", json_string(text)) ||
+			    set_new(e, "packets", json_integer((json_int_t)n)))
+				goto err;
+		}
+	}
+	return kinds;
+err:
+	json_decref(kinds);
+	return NULL;
+}
+
+/* A string from a capture file or the command line, as JSON: by the
+ * report's rule for strings from outside (reports/safetext.h: invalid
+ * bytes as their Latin-1 characters, as input.source). */
+static json_t *jfile_str(const char *s)
+{
+	return safe_jstring(s);
+}
+
+static json_t *jpng(const struct png_str *s)
+{
+	return s->present ? jfile_str(s->s) : json_null();
+}
+
+static json_t *jcomments(const struct png_str *list, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, jfile_str(list[i].s))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* A pcapng file's section and interfaces, into its input.files entry. */
+static int add_pcapng(json_t *f, const struct png_meta *m)
+{
+	json_t *ifs = json_array();
+	if (!ifs || set_new(f, "comments", jcomments(m->comments, m->n_comments)) ||
+	    set_new(f, "hardware", jpng(&m->hardware)) || set_new(f, "os", jpng(&m->os)) ||
+	    set_new(f, "application", jpng(&m->application))) {
+		json_decref(ifs);
+		return -1;
+	}
+	if (set_new(f, "interfaces", ifs))
+		return -1;
+	for (size_t i = 0; i < m->n_ifs; i++) {
+		const struct png_if *ifc = &m->ifs[i];
+		const char *lt = pcap_datalink_val_to_name(ifc->link_type);
+		char ltbuf[16];
+		json_t *o = json_object();
+		snprintf(ltbuf, sizeof ltbuf, "DLT_%u", ifc->link_type);
+		if (!o || json_array_append_new(ifs, o) ||
+		    set_new(o, "name", jpng(&ifc->name)) ||
+		    set_new(o, "description", jpng(&ifc->description)) ||
+		    set_new(o, "link_type", json_string(lt ? lt : ltbuf)) ||
+		    set_new(o, "os", jpng(&ifc->os)) ||
+		    set_new(o, "hardware", jpng(&ifc->hardware)) ||
+		    set_new(o, "comments", jcomments(ifc->comments, ifc->n_comments)))
+			return -1;
+	}
+	return 0;
+}
+
+/* input.files: each -r file, its format and compression, how many of its
+ * records were read, and where they sit in the merged packet numbering. */
+static json_t *files_json(const struct ms *ms)
+{
+	json_t *files = json_array();
+	if (!files)
+		return NULL;
+	for (size_t i = 0; i < ms_count(ms); i++) {
+		const struct cap *c = ms_cap(ms, i);
+		const struct ms_run *runs;
+		bool cut;
+		size_t nr = ms_runs(ms, i, &runs, &cut);
+		json_t *f = json_object(), *jr = NULL;
+		/* each value goes into its parent as it is made, so an error
+		 * leaves nothing behind but files itself */
+		if (!f || json_array_append_new(files, f))
+			goto err;
+		if (set_new(f, "path", jfile_str(ms_path(ms, i))) ||
+		    set_new(f, "format", json_string(cap_format(c))) ||
+		    set_new(f, "compression", json_string(cap_compression(c))) ||
+		    set_new(f, "link_type", json_string(cap_datalink_name(c))) ||
+		    set_new(f, "packets", json_integer((json_int_t)ms_records(ms, i))) ||
+		    set_new(f, "runs", (jr = json_array())) ||
+		    set_new(f, "runs_truncated", json_boolean(cut)))
+			goto err;
+		for (size_t k = 0; k < nr; k++)
+			if (json_array_append_new(jr, json_pack("[III]",
+			                          (json_int_t)runs[k].first_packet,
+			                          (json_int_t)runs[k].first_record,
+			                          (json_int_t)runs[k].count)))
+				goto err;
+		if (cap_pcapng_meta(c) && add_pcapng(f, cap_pcapng_meta(c)))
+			goto err;
+	}
+	return files;
+err:
+	json_decref(files);
+	return NULL;
+}
+
+/* What the reader knows beyond the analyzer, added to "input". NULL when
+ * memory runs out (the report then goes without it). */
+static json_t *input_extra(const struct cap *cap, const struct ms *ms)
+{
+	json_t *o = json_object();
+	if (!o || set_new(o, "unsupported_kinds", unsupported_kinds(cap, ms)) ||
+	    (ms && set_new(o, "files", files_json(ms)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_opts o = { 0 };
 	struct cap *cap = NULL;
+	struct ms *ms = NULL;      /* -r: the files, merged; owns cap */
 	struct az *az = NULL;
 	struct conn_sink sink = { 0 };
 	struct live_progress prog = { 0 };
@@ -450,8 +699,12 @@ int cmd_analyze(int argc, char **argv)
 		fail("%s", err);
 		goto out;
 	}
-	cap = o.rfile ? cap_open_offline(o.rfile, err, sizeof err)
-	              : cap_open_live_buffer(o.iface, o.buffer_bytes, err, sizeof err);
+	if (o.n_rfiles) {
+		ms = ms_open((const char *const *)o.rfiles, o.n_rfiles, err, sizeof err);
+		cap = ms ? ms_cap(ms, 0) : NULL;
+	} else {
+		cap = cap_open_live_buffer(o.iface, o.buffer_bytes, err, sizeof err);
+	}
 	if (!cap) {
 		if (o.iface && errno == EPERM) {
 			fail("%s (capturing needs root or CAP_NET_RAW)", err);
@@ -461,7 +714,8 @@ int cmd_analyze(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (o.filter && cap_set_filter(cap, o.filter, err, sizeof err) != 0) {
+	if (o.filter && (ms ? ms_set_filter(ms, o.filter, err, sizeof err)
+	                    : cap_set_filter(cap, o.filter, err, sizeof err)) != 0) {
 		fail("%s", err);
 		goto out;
 	}
@@ -531,14 +785,15 @@ int cmd_analyze(int argc, char **argv)
 			lim.progress = on_live_progress;
 			lim.progress_arg = &prog;
 		}
-	} else if (isatty(STDERR_FILENO) && cap_file_size(cap) > PROGRESS_MIN_FILE &&
+	} else if (isatty(STDERR_FILENO) && ms_total_size(ms) > PROGRESS_MIN_FILE &&
 	           clock_gettime(CLOCK_MONOTONIC, &prog.p.start) == 0) {
 		/* prog.last stays 0: the first call prints at once */
 		lim.progress = on_progress;
 		lim.progress_arg = &prog.p;
 	}
 
-	if (cap_run(cap, az, &lim, read_err, sizeof read_err) != 0 && !read_err[0])
+	if ((ms ? ms_run(ms, az, &lim, read_err, sizeof read_err)
+	        : cap_run(cap, az, &lim, read_err, sizeof read_err)) != 0 && !read_err[0])
 		snprintf(read_err, sizeof read_err, "read: failed");
 	if (lim.stop) {
 		/* the capture is over: a second Ctrl-C interrupts as usual */
@@ -577,11 +832,13 @@ int cmd_analyze(int argc, char **argv)
 		goto out;
 	}
 
+	json_t *extra = input_extra(cap, ms);
 	struct report_input in = {
+		.input_extra = extra,
 		.command = "analyze",
-		.source = o.rfile ? o.rfile : o.iface,
+		.source = o.n_rfiles ? o.source : o.iface,
 		.live = cap_is_live(cap),
-		.link_type = cap_datalink_name(cap),
+		.link_type = ms ? ms_link_type(ms) : cap_datalink_name(cap),
 		.filter = o.filter,
 		.server_ports = o.ports,
 		.n_server_ports = o.n_ports,
@@ -603,6 +860,8 @@ int cmd_analyze(int argc, char **argv)
 	                                           err, sizeof err)
 	                : report_write_analysis(az, &in, o.out ? o.out : "-", err, sizeof err);
 	early = NULL;  /* closed by report_write_analysis_to */
+	json_decref(extra);
+	extra = NULL;
 	if (wrc != 0) {
 		fail("%s", err);
 		rc = LL_EXIT_ENV;
@@ -629,9 +888,18 @@ out:
 	if (az)
 		az_free(az);
 	az = NULL;
-	if (cap)
+	if (ms)
+		ms_close(ms);       /* closes its caps */
+	else if (cap)
 		cap_close(cap);
 	cap = NULL;
+	ms = NULL;
+	for (size_t i = 0; i < o.n_rfiles; i++)
+		free(o.rfiles[i]);
+	free(o.rfiles);
+	o.rfiles = NULL;
+	free(o.source);
+	o.source = NULL;
 	free(o.filter);
 	o.filter = NULL;
 	return rc;

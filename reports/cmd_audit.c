@@ -77,6 +77,8 @@ static void usage(FILE *f)
 	        "                       (as for `lingerlab run`)\n"
 	        "  --allow-kernel-rst   --target without the filter: the kernel's RSTs leak\n"
 	        "                       (exit 4: the negative control of the leak check)\n"
+	        "  -6, --ipv6           the lab speaks IPv6 (--builtin, --serve; the target\n"
+	        "                       must listen on IPv6, e.g. [::]:PORT)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
 	        "  --tls                every scenario over TLS, as for `lingerlab run` (with\n"
 	        "                       --builtin the target serves TLS, port 443 unless --port)\n"
@@ -427,6 +429,7 @@ int cmd_audit(int argc, char **argv)
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_config cfg;
@@ -454,7 +457,7 @@ int cmd_audit(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
 	opterr = 0;                /* our own one-line answers */
-	while ((opt = getopt_long(argc, argv, ":o:hqt:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:hqt:6", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BUILTIN:
 			cfg.target.kind = RUN_TARGET_BUILTIN;
@@ -558,6 +561,9 @@ int cmd_audit(int argc, char **argv)
 				return LL_EXIT_USAGE;
 			}
 			break;
+		case '6':
+			cfg.ipv6 = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return LL_EXIT_OK;
@@ -598,6 +604,11 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (kinds && labcli_check_target(&cfg.target, port_set, ntargs, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
+		return LL_EXIT_USAGE;
+	}
+	if (cfg.ipv6 && cfg.target.kind == RUN_TARGET_REMOTE) {
+		tout_fprintf(stderr, PROG ": -6 goes with --builtin or --serve (the lab's own addresses); "
+		             "a --target's family is that of its address\n");
 		return LL_EXIT_USAGE;
 	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
@@ -748,12 +759,14 @@ int cmd_audit(int argc, char **argv)
 			rc = LL_EXIT_ENV;
 			goto out;
 		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
 		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
-			             out->policy, out->address, out->port);
+			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s\n\n",
+			             out->policy, where);
 		else
-			tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-			             out->address, out->port);
+			tout_fprintf(o.f, "audit of %s at %s\n\n", out->command ? out->command : "the target",
+			             where);
 		table(&o, out);
 		if (have_cmp) {
 			fputs("baseline: ", o.f);

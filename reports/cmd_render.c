@@ -20,67 +20,28 @@
 #include "reports/svg.h"
 #include "reports/textout.h"
 
-/* Ladder diagrams drawn; further flagged connections are listed in a table
- * (a report may hold thousands, and each ladder is a few hundred rows). */
-#define RENDER_MAX_LADDERS 50
-
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: lingerlab render REPORT.json [-o REPORT.html]\n"
+	        "usage: lingerlab render REPORT.json [-o REPORT.html] [--connection N]... [--all]\n"
 	        "\n"
 	        "Turn a report into one self-contained HTML page (inline CSS and SVG,\n"
 	        "no scripts, no network): the verdict, teardown counts, each finding\n"
-	        "in plain words with a ladder diagram, and the FIN_WAIT_2 chart.\n"
+	        "in plain words with a ladder diagram and a time-sequence graph, one\n"
+	        "connection per scenario of a lab report, and the FIN_WAIT_2 chart.\n"
 	        "\n"
 	        "  -o, --output FILE   where to write the page (default: REPORT.html\n"
 	        "                      beside REPORT.json; \"-\": standard output)\n"
+	        "  -c, --connection N  also draw connection N, flagged or not (repeatable;\n"
+	        "                      one the report keeps no record of is rebuilt from\n"
+	        "                      the capture it names)\n"
+	        "  -a, --all           draw every connection of the capture (the first %d)\n"
 	        "  -h, --help          show this help\n"
 	        "\n"
 	        "REPORT.json is a report from lingerlab analyze, run or audit (\"-\": stdin).\n"
-	        "Exit status: 0 written, 2 bad usage or unreadable report.\n");
+	        "Exit status: 0 written, 2 bad usage or unreadable report.\n", RENDER_MAX_LADDERS);
 }
 
-static const char *CSS =
-	"body{font:15px/1.45 system-ui,'DejaVu Sans',sans-serif;color:#1f2937;margin:0 auto;max-width:1020px;padding:0 18px 40px;background:#fff}"
-	"h1{font-size:26px;margin:22px 0 2px}h2{font-size:20px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb}"
-	"h3{font-size:16px;margin:18px 0 6px}.sub{color:#6b7280;margin:0 0 12px}"
-	"code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:13px}"
-	".verdict{border-radius:8px;padding:12px 18px;margin:14px 0}"
-	".verdict.hazard{background:#fef2f2;border:2px solid #dc2626}"
-	".verdict.clean{background:#f0fdf4;border:2px solid #16a34a}"
-	".verdict h2{border:0;margin:4px 0}.verdict.hazard h2{color:#b91c1c}.verdict.clean h2{color:#15803d}"
-	"table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;padding:3px 9px;text-align:left;vertical-align:top}"
-	"th{background:#f9fafb}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-	".pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}"
-	".finding{border-left:4px solid #dc2626;padding:2px 0 6px 14px;margin:16px 0}"
-	"dl.evidence{display:grid;grid-template-columns:max-content auto;gap:2px 14px;margin:8px 0}"
-	"dl.evidence dt{color:#6b7280}dl.evidence dd{margin:0}"
-	"figure{margin:10px 0;overflow-x:auto}figcaption{color:#4b5563;font-size:13px;margin-top:4px}"
-	".key{display:inline-block;width:22px;height:0;border-top:3px solid;vertical-align:middle;margin:0 4px 0 10px}"
-	"svg text{font-family:'DejaVu Sans',sans-serif;font-size:12px;fill:#374151}"
-	"svg .lbl{font-family:'DejaVu Sans Mono',monospace;font-size:11px;white-space:pre}"
-	"svg .colhead{font-weight:700;font-size:14px}svg .colsub{font-size:11px;fill:#6b7280}"
-	"svg .col{stroke:#374151;stroke-width:2}svg .capture{stroke:#9ca3af;stroke-dasharray:4 4}"
-	".ladder polyline{fill:none;stroke-width:1.3}"
-	".pkt.c2s polyline{stroke:#2563eb}.pkt.c2s .head{fill:#2563eb}.pkt.c2s .lbl{fill:#1e40af}"
-	".pkt.s2c polyline{stroke:#059669}.pkt.s2c .head{fill:#059669}.pkt.s2c .lbl{fill:#065f46}"
-	".pkt.data polyline{stroke-width:2.2}"
-	".pkt.fin polyline{stroke:#7c3aed}.pkt.fin .head{fill:#7c3aed}.pkt.fin .lbl{fill:#6d28d9}"
-	".pkt.at-risk polyline{stroke:#ea580c;stroke-width:3.2}.pkt.at-risk .head{fill:#ea580c}.pkt.at-risk .lbl{fill:#c2410c;font-weight:700}"
-	".pkt.rst polyline{stroke:#dc2626;stroke-width:2}.pkt.rst .head{fill:#dc2626}.pkt.rst .lbl{fill:#b91c1c}"
-	".pkt.the-rst polyline{stroke-width:3.5}.pkt.the-rst .lbl{font-weight:700}"
-	".pkt.rst-ignored polyline{stroke-dasharray:5 4;opacity:.55}.pkt.rst-reset polyline{stroke-width:4}"
-	".pkt.rst-challenge_ack polyline{stroke-dasharray:2 3}"
-	".client-impact{font-weight:600}.client-impact.reset_before_ack{color:#b91c1c}"
-	".fw2 rect{fill:#7c3aed;fill-opacity:.18;stroke:#7c3aed;stroke-opacity:.5}.fw2 text{fill:#6d28d9;font-size:11px}"
-	".risk-window rect{fill:#ea580c;fill-opacity:.3}.risk-window text{fill:#c2410c;font-weight:700;font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
-	".gap rect{fill:#f3f4f6;stroke:#d1d5db;stroke-dasharray:3 3}.gap text{fill:#6b7280;font-size:11px}"
-	"svg .omitted{fill:#6b7280;font-style:italic}"
-	".fw2-chart .grid{stroke:#f3f4f6}.fw2-chart .axisline{stroke:#374151}.fw2-chart .tick{font-size:11px}"
-	".series{fill:none}.series.analyzer{stroke:#7c3aed;stroke-width:2}.series.kernel{stroke:#ea580c;stroke-width:1.5;stroke-dasharray:5 3}"
-	".kernel-sample{fill:#ea580c}"
-	"footer{margin-top:36px;color:#6b7280;font-size:13px;border-top:1px solid #e5e7eb;padding-top:8px}";
 
 /* Bytes at risk of a finding: the larger of its two views. */
 static long long risk_of(const json_t *fd)
@@ -124,8 +85,8 @@ static void target_words(FILE *f, const json_t *root)
 	}
 	if (rf_str(tg, "address")) {
 		fputs(" at <code>", f);
-		html_esc(f, rf_str(tg, "address"));
-		fprintf(f, ":%lld</code>", rf_int(tg, "port", 0));
+		html_endpoint(f, rf_str(tg, "address"), rf_int(tg, "port", 0));
+		fputs("</code>", f);
 	}
 }
 
@@ -137,7 +98,7 @@ static void page_head(FILE *f, const json_t *root, const char *path)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>lingerlab report: ", f);
 	html_esc(f, path);
-	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>lingerlab report</h1>\n<p class=\"sub\">", CSS);
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>lingerlab report</h1>\n<p class=\"sub\">", render_css);
 	html_esc(f, rf_str(root, "command"));
 	if (rf_is_lab(root)) {
 		fputs(" against ", f);
@@ -290,10 +251,27 @@ static void section_teardown(FILE *f, const json_t *root)
 	        rf_int(in, "truncated", 0), rf_int(in, "invalid", 0), rf_int(in, "skipped", 0));
 }
 
-static void cause_words(FILE *f, const char *cause)
+/* The sender's FIN came before its RST (connection record's c2s/s2c
+ * fin_packet): a close that reset, not an abort, whatever the cause says. */
+static bool fin_first(const json_t *fd, const json_t *conn)
+{
+	const char *sender = rf_str(fd, "sender");
+	const json_t *d = rf_obj(conn, sender && !strcmp(sender, "client") ? "c2s" : "s2c");
+	long long fin = rf_int(d, "fin_packet", -1);
+
+	return fin > 0 && fin < rf_int(fd, "rst_packet", -1);
+}
+
+static void cause_words(FILE *f, const char *cause, bool fin_before)
 {
 	if (!cause)
 		return;
+	if (!strcmp(cause, "abort") && fin_before) {
+		fputs(" Why: the RST came right after the sender's own FIN, so it closed "
+		      "(an abort with SO_LINGER 0 sends no FIN) and reset because data of its "
+		      "peer's was still unread or on its way.", f);
+		return;
+	}
 	if (!strcmp(cause, "data_after_fin"))
 		fputs(" Why: the client kept sending after the server's FIN, and the server, "
 		      "which had closed without lingering, no longer read; its kernel answered "
@@ -363,7 +341,7 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 	if (status > 0)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
-	cause_words(f, rf_str(fd, "cause"));
+	cause_words(f, rf_str(fd, "cause"), fin_first(fd, conn));
 	if (server) {
 		client_words(f, fd, status);
 	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {
@@ -459,21 +437,25 @@ static void evidence(FILE *f, const json_t *root, const json_t *fd)
 	fputs("</dl>\n", f);
 }
 
-static const char *LEGEND =
-	"<figcaption>Time runs down. Each arrow is one packet, leaving its sender and "
-	"arriving at the receiver; where the round trips are known the arrow bends at "
+const char render_legend[] =
+	"<figcaption>Time runs down (the axis on the left, in seconds since the "
+	"connection's first packet). Each arrow is one packet, leaving its sender and "
+	"arriving at the receiver, labelled where it crosses the capture point: "
+	"packet number, tcpdump flags, seq:end(len) and ack. Where the round trips are known the arrow bends at "
 	"the capture point (dashed line), so its slope shows the latency on each side. "
 	"<span class=\"key\" style=\"border-color:#2563eb\"></span>client to server"
 	"<span class=\"key\" style=\"border-color:#059669\"></span>server to client"
 	"<span class=\"key\" style=\"border-color:#ea580c\"></span>response bytes at risk"
 	"<span class=\"key\" style=\"border-color:#7c3aed\"></span>FIN"
+	"<span class=\"key\" style=\"border-style:dashed;border-color:#059669\"></span>a retransmission"
 	"<span class=\"key\" style=\"border-color:#dc2626\"></span>RST (solid and thick: the "
 	"RST its receiver accepts; dashed and faint: one it ignores under RFC 5961; dotted: one "
 	"it answers with a challenge ACK). "
 	"The purple band on the server column is the server's FIN_WAIT_2 time; the "
 	"orange bar on the client column is how long the at-risk bytes sat "
 	"unacknowledged at the client before the RST arrived. Grey bands are idle "
-	"time cut from the picture.</figcaption>\n";
+	"time cut from the picture; blue bands are runs of like packets (bulk data and "
+	"its ACKs): click the ladder to draw each of them.</figcaption>\n";
 
 static int section_findings(FILE *f, const json_t *root, char *err, size_t errlen)
 {
@@ -509,13 +491,8 @@ static int section_findings(FILE *f, const json_t *root, char *err, size_t errle
 			fputs("</i></p>\n", f);
 		}
 		evidence(f, root, fd);
-		if (conn) {
-			fputs("<figure>\n", f);
-			if (svg_ladder(f, conn, fd, err, errlen) < 0)
-				return -1;
-			fputs(LEGEND, f);
-			fputs("</figure>\n", f);
-		}
+		if (conn && render_conn_figures(f, conn, fd, NULL, err, errlen) < 0)
+			return -1;
 		fputs("</article>\n", f);
 		drawn++;
 	}
@@ -602,10 +579,18 @@ static void section_fw2(FILE *f, const json_t *root)
 
 int render_html(FILE *f, const json_t *root, const char *path, char *err, size_t errlen)
 {
+	return render_html_opt(f, root, path, NULL, err, errlen);
+}
+
+int render_html_opt(FILE *f, const json_t *root, const char *path,
+                    const struct render_opt *opt, char *err, size_t errlen)
+{
 	page_head(f, root, path);
 	section_verdict(f, root);
 	section_teardown(f, root);
-	if (section_findings(f, root, err, errlen) < 0) {
+	if (section_findings(f, root, err, errlen) < 0 ||
+	    render_section_connections(f, root, opt, err, errlen) < 0 ||
+	    render_section_scenarios(f, root, err, errlen) < 0) {
 		char why[400];
 		snprintf(why, sizeof why, "%s", err);
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -638,13 +623,19 @@ static char *default_output(const char *in)
 int render_to_file(const json_t *root, const char *report_path, const char *out,
                    char *err, size_t errlen)
 {
+	return render_to_file_opt(root, report_path, out, NULL, err, errlen);
+}
+
+int render_to_file_opt(const json_t *root, const char *report_path, const char *out,
+                       const struct render_opt *opt, char *err, size_t errlen)
+{
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int fd = -1, rc = -1;
 	size_t n;
 
 	if (!strcmp(out, "-")) {
-		if (render_html(stdout, root, report_path, err, errlen) < 0)
+		if (render_html_opt(stdout, root, report_path, opt, err, errlen) < 0)
 			return -1;
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			snprintf(err, errlen, "standard output: %s", strerror(errno));
@@ -670,7 +661,7 @@ int render_to_file(const json_t *root, const char *report_path, const char *out,
 		goto out;
 	}
 	fd = -1;
-	if (render_html(f, root, report_path, err, errlen) < 0)
+	if (render_html_opt(f, root, report_path, opt, err, errlen) < 0)
 		goto out;
 	if (fflush(f) != 0 || ferror(f)) {
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
@@ -703,6 +694,8 @@ int cmd_render(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "connection", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -710,13 +703,35 @@ int cmd_render(int argc, char **argv)
 	char *dflt = NULL;
 	json_t *root = NULL;
 	char err[512];
+	long long ids[RENDER_MAX_LADDERS];
+	struct render_opt ro = { .ids = ids };
 	int opt, rc = LL_EXIT_USAGE;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:c:ah", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'c': {
+			char *end;
+			long long v;
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1) {
+				tout_fprintf(stderr, "lingerlab render: --connection: expected a connection id, found '%s'\n", optarg);
+				return LL_EXIT_USAGE;
+			}
+			if (ro.n_ids == RENDER_MAX_LADDERS) {
+				tout_fprintf(stderr, "lingerlab render: --connection: at most %d connections (--all draws the first %d)\n",
+				             RENDER_MAX_LADDERS, RENDER_MAX_LADDERS);
+				return LL_EXIT_USAGE;
+			}
+			ids[ro.n_ids++] = v;
+			break;
+		}
+		case 'a':
+			ro.all = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -747,7 +762,7 @@ int cmd_render(int argc, char **argv)
 		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}
-	if (render_to_file(root, argv[optind], out, err, sizeof err) < 0) {
+	if (render_to_file_opt(root, argv[optind], out, &ro, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab render: %s\n", err);
 		goto out;
 	}

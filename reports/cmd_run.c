@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "                              With neither, both go to a fresh directory\n"
 "                              ./lingerlab-run-DATE-TIME/ (report.json,\n"
 "                              capture.pcap); with one, the other goes beside it.\n"
+"  -6, --ipv6                  the lab speaks IPv6 (--builtin, --serve): unique\n"
+"                              local addresses fd6c:6c6c:XXYY::/64 on its links;\n"
+"                              the target must listen on IPv6 (e.g. [::]:PORT)\n"
 "  --rtt DURATION              emulated RTT for scripts without `rtt` (default 0)\n"
 "  --port N                    the target's port (builtin: default 80)\n"
 "  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
@@ -89,7 +92,7 @@ struct opts {
 	bool filter_kernel_rst, allow_kernel_rst;
 	int64_t rtt_us;
 	uint16_t port;
-	bool check, quiet, tap;
+	bool check, quiet, tap, ipv6;
 	const char *target_args[MAX_TARGET_ARGS + 1];
 	size_t n_target_args;
 	const char **scripts;
@@ -204,6 +207,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->allow_kernel_rst = true;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
+		} else if (!strcmp(name, "-6") || !strcmp(name, "--ipv6")) {
+			o->ipv6 = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
 			o->quiet = true;
 		} else {
@@ -358,6 +363,12 @@ int cmd_run(int argc, char **argv)
 	cfg.filter_kernel_rst = o.filter_kernel_rst;
 	cfg.allow_kernel_rst = o.allow_kernel_rst;
 	cfg.say = labcli_say;
+	if (o.ipv6 && o.remote) {
+		bad_usage("%s", "-6 goes with --builtin or --serve (the lab's own addresses); "
+		          "a --target's family is that of its address");
+		goto done;
+	}
+	cfg.ipv6 = o.ipv6;
 
 	/* where the report and the capture go */
 	bool to_stdout = o.output && !strcmp(o.output, "-");
@@ -457,17 +468,18 @@ int cmd_run(int argc, char **argv)
 			rc = LL_EXIT_ENV;
 			goto done;
 		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
 		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s:%u",
-			             out->policy, out->address, out->port);
+			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s",
+			             out->policy, where);
 		else if (out->kind == RUN_TARGET_REMOTE)
 			tout_fprintf(t.f, "lingerlab run: --target %s:%u via %s%s%s from %s ports %u-%u%s",
 			             out->address, out->port, out->iface, out->gateway[0] ? " gateway " : "",
 			             out->gateway, out->source, out->client_port_lo, out->client_port_hi,
 			             out->kernel_rst_filter ? ", kernel RSTs filtered" : ", kernel RSTs NOT filtered");
 		else
-			tout_fprintf(t.f, "lingerlab run: %s at %s:%u", out->command, out->address,
-			             out->port);
+			tout_fprintf(t.f, "lingerlab run: %s at %s", out->command, where);
 		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
 		             out->n_scenarios == 1 ? "" : "s");
 		labreport_print_summary(&t, out);

@@ -7,6 +7,11 @@
  * Nothing here decides anything the analyzer has not decided: every note
  * reads the report's findings, their impact and the connection record.
  * Everything borrowed from the report lives as long as its root.
+ * reports/story.c tells how each teardown ended and picks the remedy.
+ *
+ * Two forms: plain text (wrapped notes under the packet lines, colour only
+ * when asked) and Markdown (packet lines in fenced code blocks, notes as
+ * block quotes between them), for slides and course notes.
  */
 #ifndef LL_REPORTS_EXPLAIN_H
 #define LL_REPORTS_EXPLAIN_H
@@ -21,8 +26,12 @@
 
 #define NOTE_PREFIX "             | "
 
+enum ex_format { EX_TEXT = 0, EX_MARKDOWN };
+
 /* What we know about one connection before walking its packets. */
 struct story {
+	enum ex_format fmt;
+	bool in_code;               /* Markdown: inside a ``` block */
 	const json_t *root, *conn;
 	const json_t *finding;      /* the connection's first finding (the
 	                               server's, if any), NULL if none */
@@ -68,8 +77,14 @@ struct story {
 /* s as a duration a person reads: "250 µs", "12.5 ms", "1.250 s". */
 const char *ex_ms(double s, char *buf, size_t len);
 
-/* One note, wrapped under the packet lines. */
-void ex_note(const struct tout *o, const char *text);
+/* One note, wrapped under the packet lines (Markdown: a block quote,
+ * closing the code block the packet lines are in). */
+void ex_note(const struct tout *o, struct story *s, const char *text);
+
+/* Markdown: open the code block packet lines go in, unless open. */
+void ex_code(const struct tout *o, struct story *s);
+/* Markdown: close it, if open. */
+void ex_end_code(const struct tout *o, struct story *s);
 
 /* Fill s from connection conn of report root (s->tl is left empty). */
 void ex_story_init(struct story *s, const json_t *root, const json_t *conn);
@@ -79,6 +94,27 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k);
 
 /* Notes after the last packet: lingering and FIN_WAIT_2 not told yet. */
 void ex_closing_notes(const struct tout *o, struct story *s);
+
+/* The closing paragraph for every connection: how the teardown went
+ * (who closed, simultaneous close, half-close, lingering and how it
+ * ended, abort, refusal, TIME_WAIT and CLOSING, and what the peer did with
+ * each judged RST, with RFC 5961's reason). */
+void ex_teardown_story(const struct tout *o, struct story *s);
+
+/* True when finding f's RST sender gave up retransmitting: the packets
+ * right before its RST are two or more resends of bytes it had sent, with
+ * nothing from the peer in between; *retx gets how many. */
+bool ex_gave_up(const struct story *s, const json_t *f, int *retx);
+
+/* True when finding f's RST sender sent a FIN before its RST (in the
+ * timeline): a close that reset, never an abort with SO_LINGER 0, which
+ * sends no FIN. */
+bool ex_fin_before(const struct story *s, const json_t *f);
+
+/* The remedy that fits finding f's cause, as a sentence: a lingering
+ * close for data_after_fin and unread_at_close; not for an abort or a
+ * sender that gave up retransmitting. */
+void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b);
 
 /* What to print at the end of packet i's line ("  <- the RST", how the
  * peer takes another RST), or "". */

@@ -18,9 +18,38 @@ const char *ex_ms(double s, char *buf, size_t len)
 	return units_duration(s, buf, len);
 }
 
-void ex_note(const struct tout *o, const char *text)
+void ex_code(const struct tout *o, struct story *s)
 {
-	tout_para(o, NOTE_PREFIX, TOUT_CYAN, TOUT_PLAIN, text);
+	if (s->fmt == EX_MARKDOWN && !s->in_code) {
+		fputs("```text\n", o->f);
+		s->in_code = true;
+	}
+}
+
+void ex_end_code(const struct tout *o, struct story *s)
+{
+	if (s->in_code) {
+		fputs("```\n\n", o->f);
+		s->in_code = false;
+	}
+}
+
+void ex_note(const struct tout *o, struct story *s, const char *text)
+{
+	if (s->fmt != EX_MARKDOWN) {
+		tout_para(o, NOTE_PREFIX, TOUT_CYAN, TOUT_PLAIN, text);
+		return;
+	}
+	ex_end_code(o, s);
+	/* one quoted paragraph per line of the note */
+	fputs("> ", o->f);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n')
+			fputs("\n>\n> ", o->f);
+		else
+			fputc(*p, o->f);
+	}
+	fputs("\n\n", o->f);
 }
 
 void ex_story_init(struct story *s, const json_t *root, const json_t *conn)
@@ -337,9 +366,7 @@ static void impact_words(const struct story *s, const json_t *f, long long risk,
 		          "the client had the response, and a RST that reached a client still "
 		          "short of it would have destroyed it. ");
 	}
-	sb_add(b, "The cure is a lingering close: shut down only the sending "
-	          "half, read and discard until the client closes or a timeout "
-	          "passes, then close.");
+	ex_remedy(s, f, b);
 }
 
 /* Notes that belong after packet k; printed right under its line. */
@@ -375,7 +402,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			sb_add(&b, ", so this capture was taken somewhere in between");
 		sb_add(&b, ". Keep these delays in mind: a packet seen here has not yet "
 		           "reached the other end.");
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 
 	if (p->dir == RF_S2C && p->len > 0) {
@@ -388,7 +415,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			response_words(s, &b);
 			sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
 			           "the server had no acknowledgement for when it later sent its RST.");
-			ex_note(o, b.s);
+			ex_note(o, s, b.s);
 		}
 	}
 
@@ -421,7 +448,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			else
 				sb_add(&b, "If the server called close(), it has also stopped reading: "
 				           "anything the client sends from now on will be answered with RST.");
-			ex_note(o, b.s);
+			ex_note(o, s, b.s);
 		}
 	}
 
@@ -442,7 +469,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			else if (s->finding)
 				sb_add(&b, "But this server is no longer reading, so its kernel "
 				           "treats the data as an error and answers with RST.");
-			ex_note(o, b.s);
+			ex_note(o, s, b.s);
 		}
 	}
 
@@ -459,7 +486,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		linger_end_words(s, &b);
 		if (!s->linger_end || strcmp(s->linger_end, "server_rst"))
 			sb_add(&b, " Because it never reset, the client keeps the whole response.");
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 
 	/* the client has acknowledged the whole response */
@@ -473,7 +500,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		           "sends a RST: a RST carries the last acknowledgement its sender had "
 		           "seen, and the client may throw away what lies after it.",
 		       s->s_data_end - 1, p->ack_no);
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 
 	/* the client's ACK of the server's FIN: FIN_WAIT_2 */
@@ -486,7 +513,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		           "acknowledged, and it waits for the client's FIN.",
 		       s->s_fin_seq + 1);
 		fw2_ending_words(s->fw2_server, &b, "client");
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 
 	/* the client's FIN */
@@ -501,7 +528,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 				           "goes on to TIME_WAIT.");
 			else
 				sb_add(&b, "Both directions are now closed.");
-			ex_note(o, b.s);
+			ex_note(o, s, b.s);
 		}
 	}
 
@@ -525,13 +552,13 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 					continue;
 				sb_init(&b);
 				fate_words(s, f, r, &b);
-				ex_note(o, b.s);
+				ex_note(o, s, b.s);
 			}
 		}
 		if (!told && !s->seen_other_rst && p->dir == RF_S2C) {
 			s->seen_other_rst = true;
 			if (s->noted_rst[0])
-				ex_note(o, "Another RST: the server's kernel answers each late client "
+				ex_note(o, s, "Another RST: the server's kernel answers each late client "
 				        "segment the same way.");
 		}
 	}
@@ -547,14 +574,14 @@ void ex_closing_notes(const struct tout *o, struct story *s)
 		sb_add(&b, "The server lingered after its FIN for %s and drained %lld bytes.",
 		       ex_ms(s->linger_seconds, d1, sizeof d1), s->linger_bytes);
 		linger_end_words(s, &b);
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 	if (s->fw2_server && !s->noted_fw2) {
 		sb_init(&b);
 		sb_add(&b, "The server socket went into FIN_WAIT_2 at %.6f s (the client "
 		           "had acknowledged its FIN).", rf_num(s->fw2_server, "start", 0) - s->t0);
 		fw2_ending_words(s->fw2_server, &b, "client");
-		ex_note(o, b.s);
+		ex_note(o, s, b.s);
 	}
 }
 
@@ -607,6 +634,10 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 		sb_add(&b, "Cause: the %s closed while %s data sat unread "
 		           "in its socket; closing a socket with unread data makes the "
 		           "kernel send RST instead of a polite FIN. ", me, peer);
+	else if (cause && !strcmp(cause, "abort") && ex_fin_before(s, f))
+		sb_add(&b, "Cause: it comes right after the %s's own FIN, so this is a "
+		           "close that reset (an abort with SO_LINGER 0 sends no FIN): "
+		           "data of the %s's was still unread or on its way. ", me, peer);
 	else if (cause && !strcmp(cause, "abort"))
 		sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
 		           "SO_LINGER with a zero timeout). ");
@@ -634,5 +665,5 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	}
 	if (server && risk > 0)
 		impact_words(s, f, risk, &b);
-	ex_note(o, b.s);
+	ex_note(o, s, b.s);
 }

@@ -21,12 +21,11 @@
 
 #define MAX_PORTS 64
 
-/* What pass 1 keeps of the wanted connection. */
+/* What pass 1 keeps of a wanted connection. */
 struct want {
 	uint64_t id;
 	double t0;
 	bool found;
-	uint64_t seen;          /* connections summarized */
 	json_t *record;
 	uint8_t af, caddr[16], saddr[16];
 	uint16_t cport, sport;
@@ -35,15 +34,26 @@ struct want {
 	uint64_t first, last;
 };
 
-static void on_conn(const struct az_conn *c, void *arg)
-{
-	struct want *w = arg;
+/* The connections pass 1 looks for: ids[] (each once), or with all, the
+ * first max of the capture. */
+struct wantset {
+	const long long *ids;
+	size_t n_ids;
+	bool all;
+	size_t max;
+	double t0;
+	struct want *w;         /* n_ids entries, or max with all */
+	size_t nw;
+	uint64_t seen;          /* connections summarized */
+	bool oom;
+};
 
-	w->seen++;
-	if (c->id != w->id || w->found)
-		return;
+static void keep(struct want *w, const struct az_conn *c, double t0)
+{
 	w->found = true;
-	w->record = report_conn(c, w->t0, false);
+	w->id = c->id;
+	w->t0 = t0;
+	w->record = report_conn(c, t0, false);
 	w->af = c->af;
 	memcpy(w->caddr, c->client_addr, 16);
 	memcpy(w->saddr, c->server_addr, 16);
@@ -57,9 +67,30 @@ static void on_conn(const struct az_conn *c, void *arg)
 	w->last = c->last_packet;
 }
 
-/* Pass 1: the analyzer's summary of connection w->id. */
-static int find_conn(const char *path, const char *filter, const json_t *report,
-                     struct want *w, char *err, size_t errlen)
+static void on_conn(const struct az_conn *c, void *arg)
+{
+	struct wantset *ws = arg;
+	size_t k;
+
+	ws->seen++;
+	if (ws->all) {
+		if (ws->nw < ws->max) {
+			keep(&ws->w[ws->nw], c, ws->t0);
+			ws->oom |= !ws->w[ws->nw].record;
+			ws->nw++;
+		}
+		return;
+	}
+	for (k = 0; k < ws->n_ids; k++)
+		if ((uint64_t)ws->ids[k] == c->id && !ws->w[k].found) {
+			keep(&ws->w[k], c, ws->t0);
+			ws->oom |= !ws->w[k].record;
+		}
+}
+
+/* Pass 1: the analyzer's summaries of the connections wanted. */
+static int find_conns(const char *path, const char *filter, const json_t *report,
+                      struct wantset *w, char *err, size_t errlen)
 {
 	uint16_t ports[MAX_PORTS];
 	size_t np = 0, i;
@@ -279,47 +310,137 @@ out:
 	return tl;
 }
 
-json_t *ptl_connection(const json_t *report, long long id, char *err, size_t errlen)
+/* The capture a report names, checked: NULL with err when there is none. */
+static const char *capture_of(const json_t *report, char *err, size_t errlen)
 {
 	const json_t *in = rf_obj(report, "input");
 	const char *path = rf_str(rf_obj(report, "lab"), "capture");
-	const char *filter = rf_str(in, "filter");
-	struct want w;
-	json_t *tl;
 
 	if (!path)
 		path = rf_str(in, "source");
 	if (!path || rf_bool(in, "live", false) || !strcmp(path, "-")) {
-		snprintf(err, errlen, "the report keeps no record of connection %lld and names "
-		         "no capture file to read it from", id);
+		snprintf(err, errlen, "the report names no capture file to read it from");
 		return NULL;
 	}
 	/* pass 1 opens it through the analyzer's capture reader */
 	if (check_regular(path, err, errlen) < 0)
 		return NULL;
-	memset(&w, 0, sizeof w);
-	w.id = (uint64_t)id;
-	w.t0 = rf_num(in, "start_time", 0);
-	if (find_conn(path, filter, report, &w, err, errlen) < 0)
-		goto err;
-	if (!w.found) {
+	return path;
+}
+
+static void free_set(struct wantset *ws)
+{
+	for (size_t k = 0; ws->w && k < ws->nw; k++) {
+		json_decref(ws->w[k].record);
+		ws->w[k].record = NULL;
+	}
+	free(ws->w);
+	ws->w = NULL;
+}
+
+/* Both passes for the set; 0, or -1 with err. */
+static int run_set(const json_t *report, struct wantset *ws, const char **pathp,
+                   char *err, size_t errlen)
+{
+	const json_t *in = rf_obj(report, "input");
+	const char *filter = rf_str(in, "filter");
+	const char *path = capture_of(report, err, errlen);
+	size_t k;
+
+	*pathp = path;
+	if (!path)
+		return -1;
+	ws->t0 = rf_num(in, "start_time", 0);
+	if (find_conns(path, filter, report, ws, err, errlen) < 0)
+		return -1;
+	if (ws->oom) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	for (k = 0; k < ws->nw; k++) {
+		json_t *tl;
+		if (!ws->w[k].found)
+			continue;
+		if (!(tl = read_timeline(path, filter, &ws->w[k], err, errlen)))
+			return -1;
+		if (json_object_set_new(ws->w[k].record, "timeline", tl) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+json_t *ptl_connection(const json_t *report, long long id, char *err, size_t errlen)
+{
+	struct wantset ws;
+	const char *path = NULL;
+	json_t *rec = NULL;
+
+	memset(&ws, 0, sizeof ws);
+	ws.ids = &id;
+	ws.n_ids = ws.nw = 1;
+	if (!(ws.w = calloc(1, sizeof *ws.w))) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (run_set(report, &ws, &path, err, errlen) < 0) {
+		if (!path && !strncmp(err, "the report names", 16))
+			snprintf(err, errlen, "the report keeps no record of connection %lld and "
+			         "names no capture file to read it from", id);
+		goto out;
+	}
+	if (!ws.w[0].found) {
 		snprintf(err, errlen, "%s has no connection %lld (it holds %llu)", path, id,
-		         (unsigned long long)w.seen);
+		         (unsigned long long)ws.seen);
+		goto out;
+	}
+	rec = ws.w[0].record;
+	ws.w[0].record = NULL;
+out:
+	free_set(&ws);
+	return rec;
+}
+
+json_t *ptl_connections(const json_t *report, const long long *ids, size_t n,
+                        size_t max, size_t *total, char *err, size_t errlen)
+{
+	struct wantset ws;
+	const char *path = NULL;
+	json_t *arr = NULL;
+	size_t k;
+
+	memset(&ws, 0, sizeof ws);
+	ws.ids = ids;
+	ws.n_ids = n;
+	ws.all = !ids;
+	ws.max = max;
+	ws.nw = ids ? n : 0;
+	if (!(ws.w = calloc(ids ? (n ? n : 1) : (max ? max : 1), sizeof *ws.w)) || !(arr = json_array())) {
+		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
-	if (!w.record) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	if (run_set(report, &ws, &path, err, errlen) < 0)
 		goto err;
+	for (k = 0; k < ws.nw; k++) {
+		if (!ws.w[k].found) {
+			snprintf(err, errlen, "%s has no connection %lld (it holds %llu)", path,
+			         ids ? ids[k] : 0, (unsigned long long)ws.seen);
+			goto err;
+		}
+		if (json_array_append_new(arr, ws.w[k].record) < 0) {
+			ws.w[k].record = NULL;
+			snprintf(err, errlen, "out of memory");
+			goto err;
+		}
+		ws.w[k].record = NULL;
 	}
-	if (!(tl = read_timeline(path, filter, &w, err, errlen)))
-		goto err;
-	if (json_object_set_new(w.record, "timeline", tl) < 0) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto err;
-	}
-	return w.record;
+	if (total)
+		*total = (size_t)ws.seen;
+	free_set(&ws);
+	return arr;
 err:
-	json_decref(w.record);
-	w.record = NULL;
+	free_set(&ws);
+	json_decref(arr);
 	return NULL;
 }

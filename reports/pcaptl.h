@@ -34,4 +34,15 @@
  */
 json_t *ptl_connection(const json_t *report, long long id, char *err, size_t errlen);
 
+/*
+ * Several connections at once, in one analyzer pass: ids[0..n) (each must
+ * be in the capture; a missing one fails the call, naming it), or with ids
+ * NULL the first max connections of the capture (*total, when not NULL,
+ * gets how many the capture holds). Returns a new array of records with
+ * timelines in the order asked (json_decref() it), or NULL with err as
+ * ptl_connection() words it.
+ */
+json_t *ptl_connections(const json_t *report, const long long *ids, size_t n,
+                        size_t max, size_t *total, char *err, size_t errlen);
+
 #endif

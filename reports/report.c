@@ -287,6 +287,8 @@ static json_t *jinput(const struct az *az, const struct report_input *in)
 	           in->kernel_stats ? jint(in->kernel_dropped) : json_null());
 	bad |= set(o, "interface_dropped",
 	           in->kernel_stats ? jint(in->interface_dropped) : json_null());
+	if (in->input_extra)
+		bad |= json_object_update(o, (json_t *)in->input_extra) != 0;
 	return done(o, bad);
 }
 

@@ -58,6 +58,10 @@ struct report_input {
 	                               verdict.exit_code (0, 1 with
 	                               --fail-on-hazard, 2 after a read error) */
 	time_t generated_at;        /* 0: now */
+	const json_t *input_extra;  /* members added at the end of "input"
+	                               (borrowed; NULL: none): what the
+	                               capture reader knows (files, unsupported
+	                               frames by kind, pcapng interfaces) */
 };
 
 /*

@@ -740,7 +740,9 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 	fflush(stdout);
 	if (cfg->ready_fd >= 0) {
 		char msg[96];
-		int m = snprintf(msg, sizeof msg, "listening %s:%u\n", cfg->host, cfg->port);
+		/* "[ADDR]:PORT" for IPv6, as --listen takes it */
+		int m = snprintf(msg, sizeof msg, cfg->addr.ss_family == AF_INET6 ? "listening [%s]:%u\n"
+		                 : "listening %s:%u\n", cfg->host, cfg->port);
 
 		if (m > 0 && write(cfg->ready_fd, msg, (size_t)m) != m)
 			logf_(s, "ready fd %d: %s", cfg->ready_fd, strerror(errno));

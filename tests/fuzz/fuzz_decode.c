@@ -9,7 +9,11 @@
  *
  * Besides "no crash, no overread", the result must keep the contract:
  * payload inside the buffer, payload_caplen <= seg_len, at most 4 SACK
- * blocks, a window scale of -1..14, a reason string always set.
+ * blocks, a window scale of -1..14, a reason string always set; at most
+ * DEC_MAX_TUNNELS tunnels, a tunnel id exactly when there is a tunnel; an
+ * unsupported frame always named. The link types include tunnel.c's, and
+ * decode.dict holds the EtherTypes, IP protocols, UDP ports and header
+ * starts of the encapsulations, so the fuzzer reaches them quickly.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +28,9 @@
 static const int fuzz_dlts[] = {
 	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
 	DLT_RAW, 14, 101, DLT_IPV4, DLT_IPV6, DLT_PPP,
+	/* analyzer/tunnel.c's link types, and one nobody decodes */
+	DLT_PPP_SERIAL, DLT_PPP_ETHER, DLT_C_HDLC, 239 /* NFLOG */,
+	DLT_IEEE802_11, DLT_IEEE802_11_RADIO, DLT_FDDI,
 };
 #define N_DLTS (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))
 
@@ -63,8 +70,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(r >= DEC_OK && r < DEC_NRESULTS);
 	check(why != NULL && why[0] != '\0');
 	check(strcmp(dec_result_name(r), "unknown") != 0);
+	if (r == DEC_UNSUPPORTED) {
+		/* what was not decoded always has a name */
+		char text[96];
+
+		check(t.unsup_kind > DEC_UNSUP_NONE && t.unsup_kind < DEC_NUNSUP);
+		dec_unsupported_text(&t, text, sizeof(text));
+		check(text[0] != '\0' && strcmp(text, "unknown") != 0);
+	}
 	if (r != DEC_OK)
 		return 0;
+	check(t.tunnels <= DEC_MAX_TUNNELS);
+	check((t.tunnels == 0) == (t.tunnel == 0));
+	check(t.tunnel <= 0xffffff);
 	check(t.af == 4 || t.af == 6);
 	check(t.payload_caplen <= t.seg_len);
 	if (t.payload_caplen > 0) {

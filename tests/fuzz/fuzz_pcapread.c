@@ -16,6 +16,8 @@
  * Any difference aborts with what differed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include <pcap/pcap.h>
 
 #include "analyzer/pcapread.h"
+#include "analyzer/zread.h"
 
 #define check(cond) do { \
 	if (!(cond)) { \
@@ -71,9 +74,10 @@ static struct prd_buf new_buf(size_t size)
 	return b;
 }
 
-/* Read p through the fast reader r and o through libpcap, side by side. */
+/* Read p through the fast reader r and o through libpcap, side by side;
+ * stream: r is in stream mode, where file positions are not kept. */
 static void compare(struct prd *r, pcap_t *o, size_t first_size,
-                    size_t records_max)
+                    size_t records_max, bool stream)
 {
 	struct prd_buf b = new_buf(first_size);
 	size_t records = 0;
@@ -118,10 +122,65 @@ static void compare(struct prd *r, pcap_t *o, size_t first_size,
 		check(rec.h.len == h->len);
 		check(rec.off <= b.pos && b.pos - rec.off >= rec.h.caplen);
 		check(memcmp(b.mem + rec.off, d, h->caplen) == 0);
-		check((int64_t)rec.end == (int64_t)ftello(pcap_file(o)));
-		check(prd_tell(r) == rec.end);
+		if (!stream) {
+			check((int64_t)rec.end == (int64_t)ftello(pcap_file(o)));
+			check(prd_tell(r) == rec.end);
+		}
 	}
 	free(b.mem);
+}
+
+/* Stream mode: the same bytes read once, from a pipe-like descriptor
+ * through zread.h's FILE as capture.c reads standard input, against plain
+ * libpcap on the file. */
+static void stream_case(const uint8_t *data, size_t size)
+{
+	char path[64], err[128];
+	uint8_t peek[ZR_MAGIC_LEN];
+	const uint8_t *head;
+	struct zr *z = NULL;
+	pcap_t *a = NULL, *o = NULL;
+	struct prd *r = NULL;
+	FILE *f;
+	ssize_t np;
+	int fd = memfd_create("fuzz_pcapread_stream", 0), rfd;
+
+	if (fd < 0 || write_all(fd, data, size) != 0)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	rfd = open(path, O_RDONLY);
+	if (rfd < 0)
+		abort();
+	np = read(rfd, peek, sizeof(peek));
+	if (np < 0)
+		abort();
+	if (zr_detect(peek, (size_t)np) != ZR_NONE) {
+		close(rfd);         /* compressed: not this target's job */
+		close(fd);
+		return;
+	}
+	f = zr_fopen(rfd, peek, (size_t)np, ZR_NONE, &z, err, sizeof(err));
+	if (!f)
+		abort();
+	a = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
+	o = open_path(path);
+	check((a == NULL) == (o == NULL));
+	if (!a) {
+		fclose(f);
+		goto out;
+	}
+	if (zr_nothing_buffered(pcap_file(a)) && zr_head(z, &head) >= 24)
+		r = prd_open_stream(a, head, zr_read_raw, z);
+	if (r)
+		compare(r, o, 16 + (size * 7919u) % 509u, size / 16 + 1, true);
+out:
+	if (prd_close(r) != 0)
+		abort();
+	if (a)
+		pcap_close(a);
+	if (o)
+		pcap_close(o);
+	close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -146,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!r)
 		goto out;
 	/* every record takes at least 16 bytes of the file */
-	compare(r, o, 16 + (size * 7919u) % 509u, size / 16 + 1);
+	compare(r, o, 16 + (size * 7919u) % 509u, size / 16 + 1, false);
 out:
 	if (prd_close(r) != 0)
 		abort();
@@ -155,5 +214,6 @@ out:
 	if (o)
 		pcap_close(o);
 	close(fd);
+	stream_case(data, size);
 	return 0;
 }

@@ -113,3 +113,27 @@ b = struct.pack("<IHHiIII", 0xa1b2cd34, 2, 4, 0, 0, 65535, 1)
 b += struct.pack("<IIIIIHBB", 1700000000, 0, 4, 4, 7, 0x0800, 0, 0) + b"abcd"
 open("pcapread-kuznetzov.pcap", "wb").write(b)
 PY
+
+# decode-encap-*.bin: the first TCP-carrying (else first) frame of each
+# capture in tests/captures/encap (tunnels, PPP, NFLOG), with the link
+# type index fuzz_decode.c gives its link type (10 PPP, 14 NFLOG, ...)
+python3 - ../../captures/encap/*.pcap <<'PY'
+import os, struct, sys
+index = {1: 0, 113: 1, 276: 2, 0: 3, 108: 4, 12: 5, 14: 6, 101: 7, 228: 8,
+         229: 9, 9: 10, 50: 11, 51: 12, 104: 13, 239: 14, 105: 15, 127: 16}
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    magic = struct.unpack("<I", data[:4])[0]
+    end = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    link = struct.unpack(end + "I", data[20:24])[0] & 0xffff
+    if link not in index:
+        continue
+    pos, frames = 24, []
+    while pos + 16 <= len(data):
+        caplen = struct.unpack(end + "I", data[pos + 8:pos + 12])[0]
+        frames.append(data[pos + 16:pos + 16 + caplen])
+        pos += 16 + caplen
+    name = os.path.basename(path)[:-5]
+    for i, fr in enumerate(frames[:3]):
+        open(f"decode-encap-{name}-{i}.bin", "wb").write(bytes([index[link], 0]) + fr)
+PY

@@ -165,9 +165,107 @@ SCN
 		grep -qE "#$acc  <- the RST\$" <<<"$out"
 	check "abort: why it matters, in full" \
 		grep -q "the user sees \"connection reset by peer\" instead of the response" <<<"$flat"
+	check "abort: the remedy fits an abort: no lingering close" \
+		grep -q "A lingering close would not help here: the server did not close with data unread, it aborted" <<<"$flat"
+	check "abort: not the lingering-close cure" bash -c '! grep -q "The cure is a lingering close" <<<"$1"' _ "$flat"
+	out=$("$LINGERLAB" explain --scenario abort-unacked "$TEST_TMP/abort.json")
+	check_eq "abort: --scenario picks the scenario's connections" \
+		"$(jq -r '.scenarios[] | select(.name == "abort-unacked") | .connections | map("connection \(.)") | join("|")' "$TEST_TMP/abort.json")" \
+		"$(grep -oE '^connection [0-9]+' <<<"$out" | paste -sd'|')"
 else
 	skip "abort: lab runs need root"
 fi
+
+# --- every teardown gets its story; the remedy fits the cause ------------
+flat=$("$LINGERLAB" explain "$TEST_TMP/put-seed.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "put-seed: how it ended, after the packets" \
+	grep -q "How it ended: the server closed first (the active close): its FIN takes it through FIN_WAIT_1 and, once ACKed, FIN_WAIT_2" <<<"$flat"
+check "put-seed: what the client made of each RST, with RFC 5961's reason" \
+	grep -q "The server sent 4 RSTs; the client ignores 3 and answers 0 with a challenge ACK, and it accepts packet 9, which resets the connection\. That is RFC 5961 3\.2 at work: a receiver resets only on a RST whose seq is exactly the next byte it expects (RCV\.NXT)" <<<"$flat"
+check "put-seed: data after the FIN, so the cure is a lingering close" \
+	grep -q "The cure is a lingering close: shut down only the sending half" <<<"$flat"
+flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/linger.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "linger: the story of a lingering close ended by the client's FIN" \
+	grep -q "The server closed with a lingering close: after its FIN it kept reading and discarding for [0-9.]* [mµ]*s ([0-9]* bytes)\. The client's FIN ended it: the gentle way\." <<<"$flat"
+"$LINGERLAB" analyze -r "$TEST_TMP/idle-client.pcap" -o "$TEST_TMP/idle-client.json" 2>/dev/null
+flat=$("$LINGERLAB" explain --connection 1 "$TEST_TMP/idle-client.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "idle client: the other side never closed" \
+	grep -q "Only one side's FIN is in the capture: the other never closed before it ended\. As far as the wire shows, the client ends in CLOSE_WAIT and the server in FIN_WAIT_2\. CLOSE_WAIT: that side has the peer's FIN and has not closed itself" <<<"$flat"
+
+# A server that gave up: its 100-byte response goes unanswered (the client
+# has gone silent), it sends the same bytes twice more, 0.2 s and 0.6 s
+# later, then resets. Frames, judged by hand (10 ms round trip, next to
+# the server):
+#   1 0.000 C S          2 0.001 S S.          3 0.010 C .
+#   4 0.011 C P. 1:41    5 0.012 S P. 1:101    6 0.212 S P. 1:101 (again)
+#   7 0.612 S P. 1:101 (again)                 8 1.412 S R. seq 101
+# 100 bytes were never acknowledged: an rst_before_ack, but no close put
+# them at risk: the server gave up retransmitting (Windows resets after
+# its last retransmission; Linux drops such a socket without a RST), so a
+# lingering close is no remedy. Written here, as no stack in the lab does it.
+/usr/bin/python3 - "$TEST_TMP/gaveup.pcap" <<'PY'
+import struct, sys
+C, S = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
+def frame(c2s, seq, ack, flags, payload=b""):
+    src, dst = (C, S) if c2s else (S, C)
+    sp, dp = (40000, 80) if c2s else (80, 40000)
+    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src, dst)
+    return b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + tcp
+c, s = 1000, 5000
+req = b"GET /x HTTP/1.1\r\nHost: lab\r\n\r\n" + b"z" * 10
+fr = [(0.000, frame(True, c, 0, 0x02)), (0.001, frame(False, s, c + 1, 0x12)),
+      (0.010, frame(True, c + 1, s + 1, 0x10)),
+      (0.011, frame(True, c + 1, s + 1, 0x18, req))]
+for t in (0.012, 0.212, 0.612):
+    fr.append((t, frame(False, s + 1, c + 1 + len(req), 0x18, b"x" * 100)))
+fr.append((1.412, frame(False, s + 101, c + 1 + len(req), 0x14)))
+out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+for t, f in fr:
+    out += struct.pack("<IIII", 1700000000 + int(t), int(round((t % 1) * 1e6)), len(f), len(f)) + f
+open(sys.argv[1], "wb").write(out)
+PY
+"$LINGERLAB" analyze -r "$TEST_TMP/gaveup.pcap" -o "$TEST_TMP/gaveup.json" 2>/dev/null
+check_jq "gave up: flagged, 100 bytes at risk, the RST is frame 8" "$TEST_TMP/gaveup.json" \
+	'.findings[0].rst_packet == 8 and .findings[0].bytes_at_risk_at_server == 100'
+flat=$("$LINGERLAB" explain "$TEST_TMP/gaveup.json" | tr '\n' ' ' | sed 's/ *| */ /g; s/  */ /g')
+check "gave up: the remedy says so, and is not a lingering close" \
+	grep -q "A lingering close would not help here: the server was not closing, it gave up\. It sent the same unacknowledged bytes 3 times over with no answer from its peer, then reset" <<<"$flat"
+check "gave up: no lingering-close cure" bash -c '! grep -q "The cure is a lingering close" <<<"$1"' _ "$flat"
+
+# --- Markdown, for slides and course notes --------------------------------
+md=$("$LINGERLAB" explain --format markdown "$TEST_TMP/put-seed.json")
+check_eq "markdown: exit 0" 0 "$?"
+check "markdown: a title and a heading per connection" \
+	bash -c 'head -1 <<<"$1" | grep -q "^# " && grep -q "^## connection 1 " <<<"$1"' _ "$md"
+check_eq "markdown: code fences open and close in pairs" 0 $(( $(grep -c '^```' <<<"$md") % 2 ))
+check_eq "markdown: every packet line inside a fence" "$n_pkts" \
+	"$(awk '/^```/ { f = !f; next } f' <<<"$md" | grep -cE '^ +[0-9]+\.[0-9]{6}  C (-->|<--) S ')"
+check "markdown: notes are block quotes, outside the fences" \
+	bash -c 'awk "/^\`\`\`/ { f = !f; next } !f && /^> RST from the server: the connection is torn down at once\./ { ok = 1 } END { exit !ok }" <<<"$1"' _ "$md"
+check "markdown: no escape codes, whatever --color says" \
+	bash -c '! "$1" explain --format markdown --color=always "$2" | grep -q $'"'"'\033'"'"'' _ "$LINGERLAB" "$TEST_TMP/put-seed.json"
+check "markdown: the verdict in bold" grep -q '^\*\*verdict:\*\* 1 rst_before_ack' <<<"$md"
+err=$("$LINGERLAB" explain --format html "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--format html: exit 2 and one exact line" \
+	"2 lingerlab explain: --format: expected text or markdown, found 'html'" "$? $err"
+txt=$("$LINGERLAB" explain --color=never "$TEST_TMP/put-seed.json")
+check "--color=never: plain text, nothing but printable characters, tabs and newlines" \
+	bash -c '! LC_ALL=C grep -q "[[:cntrl:]]" <<<"$(tr -d "\n\t" <<<"$1")"' _ "$txt"
+
+# --- --scenario ------------------------------------------------------------
+err=$("$LINGERLAB" explain --scenario put-unauthorized "$TEST_TMP/put-seed.json" 2>&1 >/dev/null)
+check_eq "--scenario on an analyze report: exit 2 and one exact line" \
+	"2 lingerlab explain: --scenario: $TEST_TMP/put-seed.json is not a lab report (it has no scenarios; lingerlab run and audit write them)" "$? $err"
+err=$("$LINGERLAB" explain --scenario nope tests/fixtures/reports/handmade-lab-close.json 2>&1 >/dev/null)
+check_eq "--scenario of a name the report lacks: exit 2, the names it has" \
+	"2 lingerlab explain: --scenario: tests/fixtures/reports/handmade-lab-close.json has no scenario 'nope' (it has put-unauthorized, clean-close)" "$? $err"
+out=$("$LINGERLAB" explain --scenario clean-close tests/fixtures/reports/handmade-lab-close.json)
+check_eq "--scenario of a scenario without connections: exit 0, and says so" \
+	"0 Scenario clean-close made no connection." "$? $(tail -1 <<<"$out")"
+err=$("$LINGERLAB" explain --scenario clean-close --connection 1 tests/fixtures/reports/handmade-lab-close.json 2>&1 >/dev/null)
+check_eq "--scenario with --connection: exit 2" \
+	"2 lingerlab explain: --scenario and --connection: pick one" "$? $err"
 
 # --- colour --------------------------------------------------------------
 check "--color=always colours the RST line" \

@@ -94,4 +94,28 @@ check_eq "snaplen 58: the same finding as the whole capture, less what needs HTT
 check_eq "snaplen 58: byte counts come from the IP lengths" \
 	"$(jq -c '[.connections[] | .c2s.bytes, .s2c.bytes, .kind]' "$TEST_TMP/pipelined-404.report.json")" \
 	"$(jq -c '[.connections[] | .c2s.bytes, .s2c.bytes, .kind]' "$TEST_TMP/snap58.json")"
+# --- the stories explain tells (tests/golden/stories/INDEX) ---------------
+# Each story is the explain text of one real connection, pinned: a change
+# in any note shows here as a diff, to be read against the packets before
+# the golden file is updated (UPDATE_GOLDEN=1).
+while read -r name capture conn format; do
+	case $name in ''|'#'*) continue ;; esac
+	ext=txt fmtarg=(--color=never)
+	[ "${format:-}" = markdown ] && ext=md fmtarg=(--format markdown)
+	golden=tests/golden/stories/$name.$ext
+	rep=$TEST_TMP/story-$name.json
+	"$LINGERLAB" analyze -r "$capture" -o "$rep" 2>/dev/null
+	"$LINGERLAB" explain "${fmtarg[@]}" --connection "$conn" "$rep" >"$TEST_TMP/story-$name.out" 2>&1
+	check_eq "story $name: explain exits 0" 0 "$?"
+	tail -n +2 "$TEST_TMP/story-$name.out" >"$TEST_TMP/story-$name.body"
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$TEST_TMP/story-$name.body" "$golden"
+	fi
+	if diff -u "$golden" "$TEST_TMP/story-$name.body" >"$TEST_TMP/story-$name.diff" 2>&1; then
+		ok "story $name: as in $golden"
+	else
+		not_ok "story $name: as in $golden"
+		head -30 "$TEST_TMP/story-$name.diff" | while IFS= read -r l; do diag "$l"; done
+	fi
+done <tests/golden/stories/INDEX
 finish

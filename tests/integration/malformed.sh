@@ -28,7 +28,16 @@ unreadable short-header.pcap "truncated dump file; tried to read 24 file header 
 unreadable wrong-magic.pcap "unknown file format (not a pcap or pcapng capture)"
 unreadable garbage.bin "unknown file format (not a pcap or pcapng capture)"
 unreadable no-such-file.pcap "No such file or directory"
-unreadable unsupported-linktype.pcap "link type IEEE802_11 (105) is not supported (Ethernet, Linux cooked, BSD loopback and raw IP are)"
+
+# a link type not decoded is no error: exit 0, a report that counts its
+# frames as unsupported and names the link type
+run "$FIX/unsupported-linktype.pcap"
+check_eq "unsupported link type: exit 0" 0 "$rc"
+check_eq "unsupported link type: frames counted as unsupported" 3 \
+	"$(jq '.input.unsupported' "$TEST_TMP/r.json")"
+check_eq "unsupported link type: named in the report" \
+	'[{"what":"link type IEEE802_15_4 (195)","packets":3}]' \
+	"$(jq -c '.input.unsupported_kinds' "$TEST_TMP/r.json")"
 
 # garbage on standard input is named as such
 "$LINGERLAB" analyze -r - <"$FIX/garbage.bin" >/dev/null 2>"$TEST_TMP/err"

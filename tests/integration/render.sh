@@ -108,7 +108,7 @@ chrome --dump-dom "file://$TEST_TMP/p404.html" >"$TEST_TMP/p404.dom"
 check "browser: with round trips known, the capture point is drawn" \
 	grep -q '<line class="capture" ' "$TEST_TMP/p404.dom"
 check "browser: the at-risk bytes' time at the client is marked" \
-	grep -q '<g class="risk-window"><rect .*119 response bytes at risk' "$TEST_TMP/p404.dom"
+	grep -q '<g class="risk-window"><rect .*>119 response</tspan><tspan [^>]*>bytes at risk</tspan>' "$TEST_TMP/p404.dom"
 
 # nothing flagged: a clean verdict, no ladder, still the chart
 "$LINGERLAB" render "$TEST_TMP/idle-client.json" -o "$TEST_TMP/idle.html" 2>/dev/null
@@ -175,6 +175,12 @@ if need_root; then
 	check "escaping: the scenario's about text stays text" \
 		grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quotes" &lt;b&gt;bold&lt;/b&gt;' "$TEST_TMP/lab.dom"
 	check "escaping: no script element in the page" bash -c '! grep -qi "<script" "$1"' _ "$TEST_TMP/lab.html"
+	check_eq "lab: one representative ladder per scenario (its first connection)" \
+		"$(jq -r '[.scenarios[] | "\(.name) \(.connections[0])"] | join("|")' "$TEST_TMP/lab.json")" \
+		"$(grep -o '<article class="scenario-conn" data-connection="[0-9]*" data-scenario="[^"]*"' "$TEST_TMP/lab.dom" |
+		   sed 's/.*data-connection="\([0-9]*\)" data-scenario="\([^"]*\)"/\2 \1/' | paste -sd'|')"
+	check "lab: the unflagged idle client's ladder among them, rebuilt from the lab's capture" \
+		bash -c 'sed -n "/data-scenario=\"idle-client-fin-wait-2\"/,/<\/article>/p" "$1" | grep -q "<svg class=\"ladder\" id=\"ladder-scn-"' _ "$TEST_TMP/lab.dom"
 	check "lab: kernel samples overlaid on the FIN_WAIT_2 chart" \
 		grep -q '<path class="series kernel" d="M' "$TEST_TMP/lab.dom"
 	check_eq "lab: one dot per kernel sample" \
@@ -190,6 +196,169 @@ if need_root; then
 else
 	skip "lab report parts need root (lingerlab run)"
 fi
+
+# --- ladders for any connection, readable at any length ------------------
+# labels_check PAGE OUT: PAGE with a script that measures, in Chromium, every
+# text of every ladder as laid out, first with the bands folded, then with
+# the <details> open (the whole ladders), and writes one line per visible
+# ladder: "ID TEXTS OVERLAPPING-PAIRS". Pairs that cross by more than a
+# pixel each way count.
+labels_check() {
+	{ sed 's|</body>||; s|</html>||' "$1"
+	  cat <<'JS'
+<script>
+(function () {
+	function measure(out, svg) {
+		if (svg.getBoundingClientRect().height === 0) return;
+		var r = [].map.call(svg.querySelectorAll('text'), function (t) { return t.getBoundingClientRect(); })
+			.filter(function (b) { return b.width > 0; }), n = 0, i, j;
+		for (i = 0; i < r.length; i++) for (j = i + 1; j < r.length; j++)
+			if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 &&
+			    r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) n++;
+		out.push(svg.id + ' ' + r.length + ' ' + n);
+	}
+	var out = [], d = document.querySelectorAll('details.ladder-box'), k;
+	for (k = 0; k < d.length; k++) d[k].open = false;
+	[].forEach.call(document.querySelectorAll('svg.ladder, svg.tsg'), function (s) { measure(out, s); });
+	for (k = 0; k < d.length; k++) d[k].open = true;
+	[].forEach.call(document.querySelectorAll('details.ladder-box svg.ladder[data-view=full]'), function (s) { measure(out, s); });
+	var pre = document.createElement('pre');
+	pre.id = 'labelcheck';
+	pre.textContent = out.join('\n');
+	document.body.appendChild(pre);
+})();
+</script></body></html>
+JS
+	} >"$TEST_TMP/lc.html"
+	chrome --dump-dom "file://$TEST_TMP/lc.html" |
+		sed -n '/<pre id="labelcheck">/,/<\/pre>/p' | sed 's/<[^>]*>//g' | grep . >"$2"
+}
+
+# the idle client's connection is not flagged: the report keeps no record
+# of it, render rebuilds it from the capture
+"$LINGERLAB" render "$TEST_TMP/idle-client.json" --connection 1 -o "$TEST_TMP/idle1.html" 2>/dev/null
+check_eq "--connection 1 of an unflagged connection: exit 0" 0 "$?"
+chrome --dump-dom "file://$TEST_TMP/idle1.html" >"$TEST_TMP/idle1.dom"
+check "--connection: the unflagged connection's ladder, rebuilt from the capture" \
+	grep -q '<svg class="ladder" id="ladder-conn-1" data-connection="1" data-view="full"' "$TEST_TMP/idle1.dom"
+check_eq "--connection: one arrow per packet of the connection, as tcpdump counts them" \
+	"$(tcpdump -nr "$TEST_TMP/idle-client.pcap" tcp 2>/dev/null | wc -l)" \
+	"$(sed -n '/id="ladder-conn-1"/,/<\/svg>/p' "$TEST_TMP/idle1.dom" | grep -o '<g class="pkt [^"]*" data-i="[0-9]*">' | wc -l)"
+check "--connection: the server's FIN_WAIT_2 is shaded on the unflagged ladder" \
+	bash -c 'sed -n "/id=\"ladder-conn-1\"/,/<\/svg>/p" "$1" | grep -q "<g class=\"fw2\"><rect "' _ "$TEST_TMP/idle1.dom"
+check "--connection: the teardown in words above it" \
+	grep -q '<p class="teardown-line">half_open, closed first by server; the wire leaves the client in CLOSE_WAIT and the server in FIN_WAIT_2' "$TEST_TMP/idle1.dom"
+err=$("$LINGERLAB" render "$TEST_TMP/idle-client.json" --connection 9 -o "$TEST_TMP/idle9.html" 2>&1)
+check_eq "--connection of a connection the capture lacks: exit 2" 2 "$?"
+check_eq "--connection 9: the error names the capture and what it holds" \
+	"lingerlab render: $TEST_TMP/idle-client.json: $TEST_TMP/idle-client.pcap has no connection 9 (it holds 1)" "$err"
+check "--connection 9: no page written" test ! -e "$TEST_TMP/idle9.html"
+err=$("$LINGERLAB" render "$TEST_TMP/idle-client.json" --connection x1 2>&1)
+check_eq "--connection x1: exit 2 and one exact line" \
+	"2 lingerlab render: --connection: expected a connection id, found 'x1'" "$? $(head -1 <<<"$err")"
+
+# every arrow labelled on itself, a time axis, and the labels apart
+n_lbl=$(sed -n '/id="ladder-1"/,/<\/svg>/p' "$TEST_TMP/put.dom" | grep -c '<text class="lbl" text-anchor="[a-z]*" x="[0-9.]*" y="[0-9.]*">#[0-9]* [FSRP.]* ')
+check_eq "ladder: every arrow carries its label (#packet flags seq:end(len) ack)" "$n_pkts" "$n_lbl"
+check "ladder: the at-risk 401's label reads as tcpdump would" \
+	bash -c 'sed -n "/id=\"ladder-1\"/,/<\/svg>/p" "$1" | grep -q ">#3 P\. 1:338(337) ack [0-9]*</text>"' _ "$TEST_TMP/put.dom"
+check "ladder: a time axis with ticks" \
+	test "$(sed -n '/id="ladder-1"/,/<\/svg>/p' "$TEST_TMP/put.dom" | grep -o '<text class="tick"' | wc -l)" -ge 2
+
+# long connections: a real PUT the server resets segment by segment (72
+# RSTs), and lighttpd draining a 256 KiB PUT body after its 413
+for c in lab-python-put lighttpd; do
+	"$LINGERLAB" analyze -r "tests/captures/real/$c.pcap" -o "$TEST_TMP/$c.json" 2>/dev/null
+	"$LINGERLAB" render "$TEST_TMP/$c.json" --all -o "$TEST_TMP/$c.html" 2>/dev/null
+	check_eq "$c --all: exit 0" 0 "$?"
+	chrome --dump-dom "file://$TEST_TMP/$c.html" >"$TEST_TMP/$c.dom"
+	check_eq "$c --all: one article per connection of the capture" \
+		"$(jq '.summary.connections' "$TEST_TMP/$c.json")" \
+		"$(grep -o '<article class="connection" data-connection="[0-9]*"' "$TEST_TMP/$c.dom" | wc -l)"
+done
+page=$TEST_TMP/lab-python-put.dom
+full=$(sed -n '/<svg class="ladder" id="ladder-conn-1" data-connection="1" data-view="full"/,/<\/svg>/p' "$page")
+coll=$(sed -n '/<svg class="ladder" id="ladder-conn-1-collapsed"/,/<\/svg>/p' "$page")
+n=$(jq '.connections[0].timeline.packets | length' "$TEST_TMP/lab-python-put.json")
+check "bands: the long PUT sits in a <details> whose summary is the banded ladder" \
+	grep -q '<details class="ladder-box" id="ladder-box-conn-1"><summary><svg class="ladder" id="ladder-conn-1-collapsed" data-connection="1" data-view="collapsed" data-packets="'"$n"'" data-bands="[1-9]' "$page"
+check_eq "bands: the whole ladder (opened by a click) has an arrow per packet" "$n" \
+	"$(grep -o '<g class="pkt [^"]*" data-i="[0-9]*">' <<<"$full" | wc -l)"
+in_bands=$(grep -o '<g class="band" data-first="[0-9]*" data-last="[0-9]*" data-count="[0-9]*"' <<<"$coll" | grep -o 'data-count="[0-9]*"' | tr -dc '0-9\n' | paste -sd+ | bc)
+drawn=$(grep -o '<g class="pkt [^"]*" data-i="[0-9]*">' <<<"$coll" | wc -l)
+diag "collapsed: $drawn packets drawn one by one, $in_bands in bands, of $n"
+check_eq "bands: each packet is either drawn or counted in a band" "$n" "$((drawn + in_bands))"
+check "bands: labelled with what they hold" \
+	grep -qE '<text class="band-lbl" [^>]*>client → server: [0-9]+ data segments, [0-9.]+ KiB; server → client: [0-9]+ RSTs alike</text>' <<<"$coll"
+rst=$(jq '.findings[0].rst_packet' "$TEST_TMP/lab-python-put.json")
+ch=$(jq '[.findings[0].impact.rsts[] | select(.accept == "challenge_ack") | .packet][0]' "$TEST_TMP/lab-python-put.json")
+check "bands: what matters stays one by one: handshake, FIN, the finding's RST, the RST that draws a challenge ACK" \
+	bash -c 'for i in 1 2 3 $2 $3; do grep -q "data-i=\"$i\"><title>" <<<"$1" || exit 1; done
+	         grep -q "<g class=\"pkt s2c[^\"]* fin" <<<"$1"' _ "$coll" "$rst" "$ch"
+check "bands: the page reads without a script" bash -c '! grep -qi "<script" "$1"' _ "$TEST_TMP/lab-python-put.html"
+
+# the time-sequence graphs: one per direction for the PUT
+tsg=$(sed -n '/<svg class="tsg" id="tsg-conn-1-s2c"/,/<\/svg>/p' "$page")
+check_eq "time-sequence graph: a bar per server data segment" \
+	"$(jq '[.connections[0].timeline.packets[] | select(.dir == "s2c" and .len > 0 and (.flags | test("R") | not))] | length' "$TEST_TMP/lab-python-put.json")" \
+	"$(grep -o '<g class="seg[^"]*" data-i="[0-9]*">' <<<"$tsg" | wc -l)"
+check_eq "time-sequence graph: every server RST marked" \
+	"$(jq '[.connections[0].timeline.packets[] | select(.dir == "s2c" and (.flags | test("R")))] | length' "$TEST_TMP/lab-python-put.json")" \
+	"$(grep -o '<g class="mark rst" data-i="[0-9]*">' <<<"$tsg" | wc -l)"
+check "time-sequence graph: the server's FIN marked, the client's ACK and window lines drawn" \
+	bash -c 'grep -q "<g class=\"mark fin\"" <<<"$1" && grep -q "<path class=\"tsg-ack\" d=\"M" <<<"$1" && grep -q "<path class=\"tsg-win\" d=\"M" <<<"$1"' _ "$tsg"
+check "time-sequence graph: the bytes at risk shaded" \
+	grep -q '<g class="tsg-risk"><title>553 bytes the server.s RST left unacknowledged</title><rect ' <<<"$tsg"
+check_eq "time-sequence graph of the client's PUT body: a bar per client data segment" \
+	"$(jq '[.connections[0].timeline.packets[] | select(.dir == "c2s" and .len > 0)] | length' "$TEST_TMP/lab-python-put.json")" \
+	"$(sed -n '/<svg class="tsg" id="tsg-conn-1-c2s"/,/<\/svg>/p' "$page" | grep -o '<g class="seg[^"]*" data-i="[0-9]*">' | wc -l)"
+
+# no label sits on another, in any ladder or graph, folded or opened
+for c in put-seed p404 lab-python-put lighttpd; do
+	case $c in put-seed) f=$TEST_TMP/put-seed.html ;; p404) f=$TEST_TMP/p404.html ;; *) f=$TEST_TMP/$c.html ;; esac
+	labels_check "$f" "$TEST_TMP/$c.labels"
+	diag "$c: $(tr '\n' ';' <"$TEST_TMP/$c.labels")"
+	check "$c: labels measured in the browser" test -s "$TEST_TMP/$c.labels"
+	check_eq "$c: no two texts of a picture overlap (browser layout)" "" \
+		"$(awk '$3 != 0' "$TEST_TMP/$c.labels")"
+done
+
+# Python's http.server closes with a PUT body unread: FIN, then RST+ACK
+# 19 us later (tests/captures/real/README.md, lab-python-flood). The
+# analyzer files the cause as abort (no peer data after the FIN's ACK); the
+# FIN before the RST shows it closed: not an SO_LINGER 0 abort.
+"$LINGERLAB" analyze -r tests/captures/real/lab-python-flood.pcap -o "$TEST_TMP/flood.json" 2>/dev/null
+"$LINGERLAB" render "$TEST_TMP/flood.json" -o "$TEST_TMP/flood.html" 2>/dev/null
+check "a RST right after the sender's FIN is a close that reset, not an abort" \
+	grep -q "Why: the RST came right after the sender's own FIN, so it closed (an abort with SO_LINGER 0 sends no FIN)" "$TEST_TMP/flood.html"
+
+# a lab report whose capture is gone: the scenario's ladder cannot be
+# rebuilt, the page says why and is still written
+jq '.scenarios += [{"name": "gone", "connections": [7], "expectations": [], "passed": true}]' \
+	"$FIXTURES/handmade-lab-close.json" >"$TEST_TMP/gone.json"
+"$LINGERLAB" render "$TEST_TMP/gone.json" -o "$TEST_TMP/gone.html" 2>/dev/null
+check_eq "scenario ladders, capture gone: the page is still written (exit 0)" 0 "$?"
+check "scenario ladders, capture gone: a note says why" \
+	grep -q '<p class="note">Connections without a record in the report cannot be drawn: out/capture.pcap: No such file or directory.</p>' "$TEST_TMP/gone.html"
+check "scenario ladders: a scenario without connections says so" \
+	grep -q '<p class="note">Scenario <b>clean-close</b> made no connection.</p>' "$TEST_TMP/gone.html"
+check "scenario ladders: the recorded connection is drawn" \
+	grep -q '<article class="scenario-conn" data-connection="1" data-scenario="put-unauthorized">' "$TEST_TMP/gone.html"
+
+# a FIN_WAIT_2 series that starts late starts at 0 there, not at its
+# first count (the bug: a client FIN_WAIT_2 at 1.977 s drawn from 0 s)
+jq '.fin_wait_2.server.series = [[1.977, 1], [3.0, 0]] | .input.duration = 4' \
+	"$TEST_TMP/idle-client.json" >"$TEST_TMP/late.json"
+"$LINGERLAB" render "$TEST_TMP/late.json" -o "$TEST_TMP/late.html" 2>/dev/null
+d=$(grep -o '<path class="series analyzer" d="[^"]*"' "$TEST_TMP/late.html" | head -1)
+diag "late series: $d"
+check "FIN_WAIT_2 chart: a series that starts at 1.977 s is 0 before it" \
+	grep -qE '^<path class="series analyzer" d="M56\.0,256\.0 H[0-9.]+ V[0-9.]+ H' <<<"$d"
+
+# screenshots of the banded and of the opened ladder, not blank
+chrome --window-size=1100,1600 --screenshot="$TEST_TMP/bands.png" "file://$TEST_TMP/lab-python-put.html" >/dev/null
+check "screenshot of the long PUT's page: far from blank" \
+	test "$(stat -c %s "$TEST_TMP/bands.png" 2>/dev/null || echo 0)" -gt $((blank * 10))
 
 # --- bad input: one exact line, exit 2, no page --------------------------
 bad() { # bad WHAT CONTENT EXPECTED-MESSAGE-AFTER-"lingerlab render: "
