@@ -558,6 +558,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 {
 	struct labnet_spawn_opts so = LABNET_SPAWN_OPTS_INIT;
 	char target[PATH_MAX], listen_arg[LLADDR_PORTSTRLEN], addr[LLADDR_PORTSTRLEN], tail[400], how[96];
+	char host[LLADDR_STRLEN];      /* the address alone, for LINGERLAB_ADDR */
 	char *argv[MAX_EXTRA + 8];
 	struct sockdiag *sd = NULL;
 	struct launch *l = NULL;
@@ -574,6 +575,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	}
 	/* the lab's family: "10.X.Y.1:80" or "[fd6c:6c6c:XXYY::1]:80" */
 	lladdr_str_port(&ln->server_ip, spec->port, addr, sizeof addr);
+	lladdr_str(&ln->server_ip, host, sizeof host);
 	if (spec->kind == LAUNCH_BUILTIN) {
 		if (!spec->policy || !*spec->policy) {
 			errmsg_set(err, errlen, "target: builtin target needs a policy");
@@ -623,7 +625,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	l->reaped = true;   /* nothing to stop until the spawn succeeds */
 	l->watch_fd = -1;
 	snprintf(l->ns, sizeof l->ns, "%s", ln->server_ns);
-	if (make_env(addr, spec->port, &envp) < 0) {
+	if (make_env(host, spec->port, &envp) < 0) {
 		errmsg_set(err, errlen, "target: out of memory");
 		rc = LABNET_ERR;
 		goto fail;

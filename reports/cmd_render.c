@@ -67,6 +67,39 @@ static void endpoint(FILE *f, const json_t *ep)
 	html_endpoint(f, rf_str(ep, "addr"), rf_int(ep, "port", 0));
 }
 
+/* A kernel client's application or a client program, in a scenario's
+ * cell: what the user would have seen (docs/real-clients.md). */
+static void app_program_words(FILE *f, const json_t *s)
+{
+	const json_t *app = rf_arr(s, "app"), *prog = rf_obj(s, "program"), *c;
+	size_t i;
+	json_array_foreach(app, i, c) {
+		if (i == 4) {
+			fprintf(f, "<br><small>... %zu connections in all</small>", json_array_size(app));
+			break;
+		}
+		const json_t *r = json_array_get(rf_arr(c, "responses"), 0);
+		fputs("<br><small class=\"app\">application: ", f);
+		if (r)
+			fprintf(f, "got %lld (%s)", rf_int(r, "status", 0),
+			        rf_bool(r, "complete", false) ? "complete" : "incomplete");
+		else
+			fputs("got no response", f);
+		fputs("; ", f);
+		html_esc(f, rf_str(c, "errors_text") ? rf_str(c, "errors_text") : "");
+		fputs("</small>", f);
+	}
+	if (prog && rf_bool(prog, "ran", false)) {
+		const json_t *ex = json_object_get(prog, "exit_status");
+		if (json_is_integer(ex))
+			fprintf(f, "<br><small class=\"program\">client program: exit %lld after %.3f s</small>",
+			        (long long)json_integer_value(ex), rf_num(prog, "duration", 0));
+		else
+			fprintf(f, "<br><small class=\"program\">client program: killed by signal %lld</small>",
+			        rf_int(prog, "signal", 0));
+	}
+}
+
 static void target_words(FILE *f, const json_t *root)
 {
 	const json_t *tg = rf_obj(rf_obj(root, "lab"), "target");
@@ -178,6 +211,7 @@ static void section_verdict(FILE *f, const json_t *root)
 				html_esc(f, rf_str(s, "about"));
 				fputs("</small>", f);
 			}
+			app_program_words(f, s);
 			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>", n, risk);
 			if (worst >= 0)
 				fprintf(f, "<td class=\"client-impact %s\">%s</td>", grades[worst], grades[worst]);

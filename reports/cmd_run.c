@@ -29,6 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: lingerlab run [OPTIONS] TARGET SCENARIO...\n"
+"       lingerlab run [OPTIONS] TARGET --client 'COMMAND' [SCENARIO...]\n"
 "\n"
 "Run scenario scripts against a target inside a throwaway namespace lab:\n"
 "capture the conversation, analyze it, check each script's expectations,\n"
@@ -71,6 +72,11 @@ static void usage(FILE *f)
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
 "  --tap                       the results as TAP version 13 on standard output\n"
 "                              (the same content; the summary goes to stderr)\n"
+"  --client 'COMMAND'          one more scenario, \"client\": run COMMAND (curl,\n"
+"                              wget, a script) with /bin/sh -c in the client\n"
+"                              namespace, LINGERLAB_ADDR, LINGERLAB_PORT and\n"
+"                              LINGERLAB_URL in its environment; its exit status,\n"
+"                              output tails and duration go in the report\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
@@ -90,6 +96,7 @@ struct opts {
 	int tls_version;
 	const char *sni, *tls_keylog;
 	bool filter_kernel_rst, allow_kernel_rst;
+	const char *client;         /* --client 'COMMAND' */
 	int64_t rtt_us;
 	uint16_t port;
 	bool check, quiet, tap, ipv6;
@@ -149,7 +156,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
 		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
 		             !strcmp(name, "--serve-user") || !strcmp(name, "--tls-version") ||
-		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog");
+		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog") ||
+		             !strcmp(name, "--client");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -205,6 +213,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->filter_kernel_rst = true;
 		} else if (!strcmp(name, "--allow-kernel-rst")) {
 			o->allow_kernel_rst = true;
+		} else if (!strcmp(name, "--client")) {
+			o->client = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
 		} else if (!strcmp(name, "-6") || !strcmp(name, "--ipv6")) {
@@ -277,12 +287,12 @@ int cmd_run(int argc, char **argv)
 		          "or --target HOST:PORT");
 		goto done;
 	}
-	if (!o.n_scripts) {
+	if (!o.n_scripts && !o.client) {
 		bad_usage("%s", "no scenario given");
 		goto done;
 	}
 
-	scns = calloc(o.n_scripts, sizeof *scns);
+	scns = calloc(o.n_scripts + 1, sizeof *scns);
 	if (!scns) {
 		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		rc = LL_EXIT_ENV;
@@ -296,11 +306,20 @@ int cmd_run(int argc, char **argv)
 		}
 		n_scns++;
 	}
+	if (o.client) {
+		/* the program is one more scenario, "client", with no expectations */
+		scns[n_scns] = scn_client_command(o.client, err, sizeof err);
+		if (!scns[n_scns]) {
+			bad_usage("%s", err);
+			goto done;
+		}
+		n_scns++;
+	}
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)
 				tout_fprintf(stdout, "%s: scenario %s: %u connection%s, %zu expectation%s\n",
-				       o.scripts[i], scns[i]->name, scns[i]->total_connections,
+				       i < o.n_scripts ? o.scripts[i] : "--client", scns[i]->name, scns[i]->total_connections,
 				       scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
 				       scns[i]->n_expects == 1 ? "" : "s");
 		rc = LL_EXIT_OK;

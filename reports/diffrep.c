@@ -25,9 +25,9 @@ struct metric {
 /* Order is the order of the output. */
 static const struct metric METRICS[] = {
 	{ "rst_before_ack",         HIGHER_WORSE, { 0, 0, false },  "",        false },
-	/* 10% of BASE: a response's length moves by a byte or two from run to
-	 * run of one build (dates, counters, lengths in its headers and body);
-	 * from 0 any amount is a regression */
+	/* 10% of BASE: a response's length can move by a few bytes between
+	 * runs of one build (request ids, cookies, an address in an error
+	 * page); from 0 any amount is a regression */
 	{ "bytes_at_risk",          HIGHER_WORSE, { 0, 10, false }, "bytes",   false },
 	{ "client_impact",          HIGHER_WORSE, { 0, 0, false },  "",        false },
 	{ "expectations",           HIGHER_WORSE, { 0, 0, false },  "",        false },

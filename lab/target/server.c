@@ -237,7 +237,7 @@ static int respond(struct server *s, struct conn *c, int status, bool keep, bool
 	logf_(s, "conn %u: %.*s -> %d%s", c->id, (int)(path_len > 80 ? 80 : path_len),
 	      path ? path : "", status, r.close ? " (closing)" : "");
 	if (status != 200)
-		return thttp_write_error(&c->out, &r, path, path_len, cfg->host, cfg->port) < 0 ? -1 : 0;
+		return thttp_write_error(&c->out, &r, path, path_len) < 0 ? -1 : 0;
 
 	if (path_len == 10 && !memcmp(path, "/large.bin", 10)) {
 		r.body_len = cfg->large_size;
