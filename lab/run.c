@@ -108,6 +108,7 @@ struct rconn {
 	struct tlsc *tls;
 	bool tls_stop_sends;           /* after the server's close_notify */
 	uint64_t tls_wire;             /* server stream bytes fed to TLS */
+	bool tls_failed;               /* the handshake failed (noted) */
 	bool tb_on;                    /* a body being written through TLS */
 	uint64_t tb_left, tb_rate;
 	uint32_t tb_chunk, tb_gen;
@@ -548,6 +549,8 @@ static bool conn_closed(const struct rconn *rc)
  * keys go to an NSS key log beside the capture, so Wireshark can decrypt
  * it. */
 
+static void fin_check(struct runner *R, struct rconn *rc);
+
 #define TLS_PIECE   16384
 #define TB_GEN_FLAG 0x80000000u        /* a connection timer for the body */
 
@@ -626,11 +629,13 @@ static void tls_start(struct runner *R, struct rconn *rc)
 	rc->tls = tlsc_new(&o, err, sizeof err);
 	if (!rc->tls) {
 		note(rc, "%s", err);
+		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
 	if (tlsc_handshake(rc->tls, err, sizeof err) < 0) {
 		note(rc, "%s", err);
+		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
@@ -650,11 +655,16 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		note(rc, "TLS: input refused");
 		return;
 	}
+	/* every server byte counts, the handshake's too: response wire
+	 * offsets are sequence offsets in the server's stream */
+	uint64_t before = rc->tls_wire;
+	rc->tls_wire += n;
 	if (!tlsc_done(rc->tls)) {
 		int h = tlsc_handshake(rc->tls, err, sizeof err);
 		tls_pump(rc);
 		if (h < 0) {
 			note(rc, "%s", err);
+			rc->tls_failed = true;
 			rawtcp_abort(rc->k);
 			return;
 		}
@@ -663,8 +673,6 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		snprintf(rc->out->tls_version, sizeof rc->out->tls_version, "%s",
 		         tlsc_version(rc->tls));
 	}
-	uint64_t before = rc->tls_wire;
-	rc->tls_wire += n;
 	while ((got = tlsc_read(rc->tls, plain, sizeof plain, err, sizeof err)) > 0)
 		rsp_feed(&rc->http, plain, (size_t)got);
 	if (got < 0)
@@ -683,8 +691,42 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		tls_settings(R, &t);
 		rc->out->tls_peer_close_notify = true;
 		rc->tls_stop_sends = t.stop_after_close_notify;
+		fin_check(R, rc);
 	}
 	tls_pump(rc); /* alerts, key updates */
+}
+
+/* TCP ended, or the server's FIN came, before TLS's handshake was over:
+ * say so (once) in words that name the handshake and how far the
+ * server's answer got. True when `connect` has failed: a handshake
+ * cannot finish once the server has closed or reset. */
+static bool tls_handshake_cut(struct rconn *rc, unsigned line)
+{
+	struct rawtcp_conn_info info;
+
+	if (!rc->tls_on || !rc->established || (rc->tls && tlsc_done(rc->tls)))
+		return false;
+	if (rc->tls_failed)                /* the reason is in the notes */
+		return conn_closed(rc);
+	/* TCP's own view: events queued in one batch may not have reached
+	 * the runner yet (its data, its RST) */
+	rawtcp_conn_info(rc->k, &info);
+	bool reset = info.peer_rst || (info.state == RAWTCP_CLOSED &&
+	                               info.close_reason == RAWTCP_CLOSE_RESET);
+	if (!reset && !info.peer_fin && info.state != RAWTCP_CLOSED)
+		return false;
+	const char *how = reset ? "the server reset the connection"
+	                : info.peer_fin ? "the server closed the connection (FIN)"
+	                : info.close_reason == RAWTCP_CLOSE_TIMEOUT ? "the connection timed out"
+	                : "the connection ended";
+	if (info.rx_received)
+		note(rc, "line %u: TLS handshake cut: %s; the server had sent %llu "
+		     "bytes, not the whole handshake", line, how,
+		     (unsigned long long)info.rx_received);
+	else
+		note(rc, "line %u: TLS handshake cut: %s after our ClientHello, "
+		     "before the server sent a byte", line, how);
+	return true;
 }
 
 /* Our close_notify, ahead of our FIN, unless the scenario says never. */
@@ -708,7 +750,6 @@ static void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
 		fatal(R, "%s", err);
 }
 
-static void fin_check(struct runner *R, struct rconn *rc);
 static bool try_unblock(struct runner *R, struct rconn *rc);
 
 /* The body through TLS: a chunk of the pattern each tick (at the
@@ -853,10 +894,19 @@ static void fin_check(struct runner *R, struct rconn *rc)
 	}
 	if (!rc->k || rc->shut || rc->vanished || conn_closed(rc) || !rc->established)
 		return;
+	/* a body still going through TLS: our close_notify (and FIN) would
+	 * cut it, and OpenSSL writes nothing after our close_notify;
+	 * tls_body_tick checks again when the body is over */
+	if (rc->tb_on)
+		return;
 	bool go = false;
 	switch (rc->fin) {
 	case SCN_FIN_CLOSE:
-		go = rc->peer_fin && (!rc->after_fin_continue || !sends_ahead(rc));
+		/* the server's FIN, or under TLS its close_notify: a TLS client
+		 * (curl, a browser) that reads the close_notify closes too, with
+		 * its own close_notify and its FIN, FIN or not from the server */
+		go = (rc->peer_fin || (rc->tls && rc->out->tls_peer_close_notify)) &&
+		     (!rc->after_fin_continue || !sends_ahead(rc));
 		break;
 	case SCN_FIN_HALF_CLOSE:
 		go = !sends_ahead(rc);
@@ -963,6 +1013,10 @@ static bool try_unblock(struct runner *R, struct rconn *rc)
 		if (rc->established && (!rc->tls_on || (rc->tls && tlsc_done(rc->tls)))) {
 			unblock(R, rc);
 			return true;
+		}
+		if (tls_handshake_cut(rc, rc->blk->line)) {
+			conn_failed(R, rc);
+			return false;
 		}
 		if (conn_closed(rc)) {
 			note(rc, "line %u: connect failed (%s)", rc->blk->line, close_why(rc));

@@ -632,6 +632,29 @@ int cmd_audit(int argc, char **argv)
 				goto out;
 			}
 	}
+	/* -6 and --tls are the raw client's: kernel clients and programs
+	 * speak plain TCP over IPv4; they are left out of such an audit */
+	if (cfg.ipv6 || cfg.tls) {
+		size_t kept = 0;
+		for (i = 0; i < nscn; i++) {
+			if (scns[i]->client != SCN_CLIENT_RAW) {
+				tout_fprintf(stderr, PROG ": %s: left out: `client %s` speaks plain TCP over "
+				             "IPv4 (-6 and --tls are the raw client's)\n", sd.files[i],
+				             scn_client_name(scns[i]->client));
+				scn_free(scns[i]);
+				scns[i] = NULL;
+				continue;
+			}
+			scns[kept] = scns[i];
+			char *f = sd.files[kept];  /* swapped: scndirs_free frees each once */
+			sd.files[kept] = sd.files[i];
+			sd.files[i] = f;
+			kept++;
+		}
+		for (i = kept; i < nscn; i++)
+			scns[i] = NULL;
+		nscn = kept;
+	}
 	if (basepath) {
 		if (!(base = rf_load(basepath, err, sizeof err))) {
 			tout_fprintf(stderr, PROG ": --baseline %s\n", err);

@@ -315,6 +315,24 @@ int cmd_run(int argc, char **argv)
 		}
 		n_scns++;
 	}
+	/* kernel clients and client programs use the lab's IPv4 addresses
+	 * (their delay line is IPv4) */
+	for (size_t i = 0; i < n_scns; i++)
+		if (o.ipv6 && scns[i]->client != SCN_CLIENT_RAW) {
+			bad_usage("%s: -6 goes with the raw client only; `client %s` speaks IPv4 only "
+			          "(run it without -6)",
+			          i < o.n_scripts ? o.scripts[i] : "--client", scn_client_name(scns[i]->client));
+			goto done;
+		}
+	/* TLS is the raw client's: a kernel client or a program speaks what
+	 * it speaks (curl does its own TLS from LINGERLAB_URL) */
+	for (size_t i = 0; i < n_scns; i++)
+		if ((o.tls || scns[i]->tls.on) && scns[i]->client != SCN_CLIENT_RAW) {
+			bad_usage("%s: TLS goes with the raw client only; this scenario's client is "
+			          "`client %s` (drop --tls for it, or let the program speak TLS itself)",
+			          i < o.n_scripts ? o.scripts[i] : "--client", scn_client_name(scns[i]->client));
+			goto done;
+		}
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)

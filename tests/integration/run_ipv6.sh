@@ -34,7 +34,9 @@ fi
 
 schema=reports/schema/report.schema.json
 mapfile -t targs < <(run_target_args)
-scns=(scenarios/*.scn)
+# the raw client's scenarios (kernel clients and programs speak IPv4 only:
+# -6 refuses them, checked below)
+mapfile -t scns < <(grep -L '^client ' scenarios/*.scn)
 
 # The verdicts and findings of a lab report, per scenario, in a form two
 # runs can be compared by (jq; $grades false keeps of the client_impact
@@ -173,4 +175,7 @@ if command -v python3 >/dev/null; then
 		"$TEST_TMP/v4only.err"
 	check_eq "-6 --serve with an IPv4-only listener: nothing left behind" "" "$(run_leftovers "$v4only_pid")"
 fi
+out=$("$LINGERLAB" run -6 --builtin close -q -o "$TEST_TMP/k6.json" scenarios/put-unauthorized-kernel.scn 2>&1); rc=$?
+check_eq "-6 with a 'client kernel' scenario: exit 2" 2 "$rc"
+check "-6 with a 'client kernel' scenario: says kernel clients speak IPv4" grep -q 'IPv4 only' <<<"$out"
 finish
