@@ -57,6 +57,16 @@ check_jq "--json reverse: no regression" "$TEST_TMP/r.json" '(.regression | not)
 check_eq "tolerances that allow the change: exit 0" 0 "$?"
 "$LINGERLAB" diff -t rst_before_ack=inf -t bytes_at_risk=50% "$base" "$close" >/dev/null
 check_eq "a percentage of 0 still allows nothing: exit 1" 1 "$?"
+# bytes at risk: a response a byte longer (dates, counters) is within the
+# default 10% of BASE; a third longer is a regression
+jq '.findings[0].bytes_at_risk_at_server += 1' "$close" >"$TEST_TMP/risk1.json"
+out=$("$LINGERLAB" diff "$close" "$TEST_TMP/risk1.json")
+check_eq "bytes_at_risk one byte more: exit 0" 0 "$?"
+check "bytes_at_risk one byte more: worse within 10%" \
+	grep -qE '^  worse +bytes_at_risk +337 bytes -> 338 bytes +\(within tolerance 10%\)$' <<<"$out"
+jq '.findings[0].bytes_at_risk_at_server += 100' "$close" >"$TEST_TMP/risk100.json"
+"$LINGERLAB" diff "$close" "$TEST_TMP/risk100.json" >/dev/null
+check_eq "bytes_at_risk a third more: a regression (exit 1)" 1 "$?"
 # close -> linger makes FIN_WAIT_2 last longer: not gated by default, gated on request
 max_b=$(jq '.fin_wait_2.server.duration.max' "$close") max_n=$(jq '.fin_wait_2.server.duration.max' "$base")
 diag "fin_wait_2 max: close $max_b s, linger $max_n s"
