@@ -51,8 +51,8 @@ static inline __attribute__((always_inline)) const struct flow_key *conn_key(con
 {
 	const struct az *az = ctx;
 
-	if (is_embryo(ref))
-		return &embryo_at(az, ref)->key;
+	if (is_compact(ref))
+		return is_parked(ref) ? &parked_at(az, ref)->key : &embryo_at(az, ref)->key;
 	return &conn_at(az, ref)->key;
 }
 
@@ -102,6 +102,13 @@ struct az *az_new(const struct az_config *cfg)
 	store_pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	store_pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
 	store_pool_init(&az->embs, sizeof(struct embryo), offsetof(struct embryo, next));
+	az->embs.max = COMPACT_POOL_MAX;
+	store_pool_init(&az->parks, sizeof(struct parked), offsetof(struct parked, next));
+	az->parks.max = COMPACT_POOL_MAX;
+	az->fw2list.head = az->fw2list.tail = NONE;
+	az->fw2list.deadline = INFINITY;
+	az->parked.head = az->parked.tail = NONE;
+	az->parked.deadline = INFINITY;
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
@@ -139,6 +146,7 @@ void az_free(struct az *az)
 	store_pool_free(&az->exts);
 	store_pool_free(&az->rps);
 	store_pool_free(&az->embs);
+	store_park_free(az);
 	store_pool_free(&az->conns);
 	store_ring_free(&az->tombs);
 	store_ring_free(&az->seals);
@@ -880,6 +888,14 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 			store_ext_release(az, c);
 		}
 	}
+	/* FIN_WAIT_2 holders in order of last activity: the idlest is the
+	 * first to park (store_park_oldest) */
+	if (c->fw2_open[0] || c->fw2_open[1]) {
+		if (!c->finished)
+			store_list_append(az, c, L_FW2);
+	} else if (c->list == L_FW2) {
+		store_list_unlink(az, c);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -994,10 +1010,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	if (az->last == c->self)
 		az->last = NONE;
 	az->live--;
-	store_ext_release(az, c);
 	c->in_use = false;
-	if (is_embryo(c->self))
-		return; /* a copy on the stack: store_embryo_close() frees it */
+	if (is_compact(c->self))
+		return; /* a copy on the stack: store_embryo_close() or
+		           store_parked_close() frees what it used */
+	store_ext_release(az, c);
 	if (!is_tomb(c->self))
 		store_pool_put(&az->conns, c->self);
 	else if (tomb_pos(az, c->self) == az->tombs.head)
@@ -1070,6 +1087,15 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		}
 		i = c->self;
 		c = NULL;
+	} else if (i != NONE && is_parked(i)) {
+		/* a FIN_WAIT_2 holder's next packet: back in its slot */
+		c = store_unpark(az, i);
+		if (!c) {
+			az->dropped++;
+			return;
+		}
+		i = c->self;
+		c = NULL;
 	} else if (i == NONE) {
 		i = ft_lookup(&az->fs, k, hash, seal_key, az);
 	}
@@ -1136,6 +1162,8 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 	track(az, c, s, d, ts, idx);
 	if (c->finished)
 		store_finished(az, c);
+	else if (az->compact == COMPACT_ALWAYS && c->list == L_FW2)
+		store_park(az, c);
 }
 
 static void count_not_ok(struct az *az, enum dec_result r)
@@ -1229,6 +1257,15 @@ void az_finish(struct az *az)
 		live[n++] = (struct live_ref){ .id = emb_id(embryo_at(az, ref)), .ref = ref };
 		store_embryo_hold(az, ref); /* off the list; closed below */
 	}
+	if (!live) {
+		while (az->parked.head != NONE)
+			store_parked_close(az, REF_PARKED | az->parked.head,
+			                   az->stats.last_time, false);
+	} else {
+		for (p = az->parked.head; p != NONE; p = parked_at(az, (uint32_t)p)->next)
+			live[n++] = (struct live_ref){ .id = parked_at(az, (uint32_t)p)->id,
+			                               .ref = REF_PARKED | (uint32_t)p };
+	}
 	for (p = az->seals.head; p != az->seals.tail; p++) {
 		struct seal *e = seal_at(az, p);
 		if (e->flags & SEAL_LIVE)
@@ -1239,6 +1276,8 @@ void az_finish(struct az *az)
 		for (i = 0; i < n; i++) {
 			if (is_embryo(live[i].ref))
 				store_embryo_close(az, live[i].ref);
+			else if (is_parked(live[i].ref))
+				store_parked_close(az, live[i].ref, az->stats.last_time, false);
 			else
 				azi_conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
 		}
