@@ -103,12 +103,10 @@ struct az *az_new(const struct az_config *cfg)
 	store_pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
 	store_pool_init(&az->embs, sizeof(struct embryo), offsetof(struct embryo, next));
 	az->embs.max = COMPACT_POOL_MAX;
-	store_pool_init(&az->parks, sizeof(struct parked), offsetof(struct parked, next));
+	store_pool_init(&az->parks, sizeof(struct parked), offsetof(struct parked, hash));
 	az->parks.max = COMPACT_POOL_MAX;
 	az->fw2list.head = az->fw2list.tail = NONE;
 	az->fw2list.deadline = INFINITY;
-	az->parked.head = az->parked.tail = NONE;
-	az->parked.deadline = INFINITY;
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
@@ -1226,6 +1224,7 @@ void az_finish(struct az *az)
 	if (az->finished)
 		return;
 	az->finished = true;
+
 	/* everything still here, in id order (on_conn sees that order) */
 	if (az->live > 0)
 		live = malloc(az->live * sizeof(*live));
@@ -1257,14 +1256,15 @@ void az_finish(struct az *az)
 		live[n++] = (struct live_ref){ .id = emb_id(embryo_at(az, ref)), .ref = ref };
 		store_embryo_hold(az, ref); /* off the list; closed below */
 	}
-	if (!live) {
-		while (az->parked.head != NONE)
-			store_parked_close(az, REF_PARKED | az->parked.head,
-			                   az->stats.last_time, false);
-	} else {
-		for (p = az->parked.head; p != NONE; p = parked_at(az, (uint32_t)p)->next)
-			live[n++] = (struct live_ref){ .id = parked_at(az, (uint32_t)p)->id,
-			                               .ref = REF_PARKED | (uint32_t)p };
+	for (i = 0; az->n_parked > 0 && i < store_pool_capacity(&az->parks); i++) {
+		const struct parked *pp = pool_at(&az->parks, (uint32_t)i);
+
+		if (!(pp->bits & PK_LIVE))
+			continue;
+		if (live)
+			live[n++] = (struct live_ref){ .id = pk_id(pp), .ref = REF_PARKED | (uint32_t)i };
+		else
+			store_parked_close(az, REF_PARKED | (uint32_t)i, az->stats.last_time, false);
 	}
 	for (p = az->seals.head; p != az->seals.tail; p++) {
 		struct seal *e = seal_at(az, p);

@@ -68,6 +68,8 @@ static size_t tl_kept(const struct conn_ext *x)
 #define IMG_EXT sizeof(struct conn)
 #define IMG_TL (sizeof(struct conn) + sizeof(struct conn_ext))
 
+static void xform(uint8_t *img, size_t n_tl);
+
 static struct park_codec *codec(struct az *az)
 {
 	struct park_codec *k = az->codec;
@@ -157,7 +159,124 @@ static size_t image_of(const struct conn *c, uint8_t *img)
 		memcpy(tl, x->tl_head, x->n_head * sizeof(*tl));
 	if (kept)
 		memcpy(tl + x->n_head, x->tl_tail, kept * sizeof(*tl));
+	xform(img, x->n_head + kept);
 	return IMG_TL + (x->n_head + kept) * sizeof(*tl);
+}
+
+/*
+ * Before compressing, times, packet indexes and sequence numbers are
+ * XORed with the connection's own first time, first packet and each
+ * direction's base, so that their high bytes, which differ from one
+ * connection to the next, become zeros. f maps v to v ^ a, except that
+ * 0 and a stay themselves (0 is common: a field not set): a bijection,
+ * undone by the same function.
+ */
+static void fx64(uint8_t *p, uint64_t a)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	if (v != 0 && v != a)
+		v ^= a;
+	memcpy(p, &v, 8);
+}
+
+static void fx32(uint8_t *p, uint32_t a)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	if (v != 0 && v != a)
+		v ^= a;
+	memcpy(p, &v, 4);
+}
+
+#define F64(base, type, field, a) fx64((uint8_t *)(base) + offsetof(type, field), (a))
+#define F32(base, type, field, a) fx32((uint8_t *)(base) + offsetof(type, field), (a))
+
+static void xform_dir(struct cdir *D, uint64_t at, uint64_t ap, uint32_t b, uint32_t pb)
+{
+	F32(D, struct cdir, data_end, b);
+	F32(D, struct cdir, fin_seq, b);
+	F32(D, struct cdir, fin_ack, pb);
+	F64(D, struct cdir, fin_time, at);
+	F64(D, struct cdir, fin_packet, ap);
+	F32(D, struct cdir, acked, b);
+	F32(D, struct cdir, first_ack, b);
+	F32(D, struct cdir, rst_seq, b);
+	F64(D, struct cdir, rst_time, at);
+	F64(D, struct cdir, rst_packet, ap);
+	F64(D, struct cdir, last_data_time, at);
+	F32(D, struct cdir, gap_start, b);
+}
+
+static void xform_zk(struct zk_end *e, uint32_t b)
+{
+	F32(e, struct zk_end, start, b);
+	F32(e, struct zk_end, last, b);
+	F32(e, struct zk_end, ack_seq, b);
+	F32(e, struct zk_end, fin_end, b);
+	F32(e, struct zk_end, deliv, b);
+	F32(e, struct zk_end, oo_start, b);
+	F32(e, struct zk_end, oo_end, b);
+}
+
+/* Apply (or undo: it is its own inverse) the XOR of the image img. */
+static void xform(uint8_t *img, size_t n_tl)
+{
+	struct conn *c = (struct conn *)img;
+	struct conn_ext *x = (struct conn_ext *)(img + IMG_EXT);
+	struct az_tl_pkt *tl = (struct az_tl_pkt *)(img + IMG_TL);
+	uint64_t at, ap = c->first_packet;
+	uint32_t b[2] = { c->d[0].base, c->d[1].base };
+	size_t i;
+	int d, k;
+
+	memcpy(&at, &c->first_time, 8);
+	F64(c, struct conn, last_time, at);
+	F64(c, struct conn, id, ap);
+	F64(c, struct conn, t_syn, at);
+	F64(c, struct conn, t_synack, at);
+	F64(c, struct conn, t_hsack, at);
+	F64(c, struct conn, last_packet, ap);
+	F64(c, struct conn, t_client_fin_in, at);
+	F32(c, struct conn, linger_acked0, b[AZ_C2S]);
+	F32(c, struct conn, linger_upto, b[AZ_C2S]);
+	for (d = 0; d < 2; d++) {
+		xform_dir(&c->d[d], at, ap, b[d], b[!d]);
+		/* zk's ends: [0] is the key's lo end */
+		xform_zk(&c->zk.e[d], b[(d == 0) == c->client_is_lo ? AZ_C2S : AZ_S2C]);
+		F64(&c->fw2[d], struct az_fw2_interval, start, at);
+		F64(&c->fw2[d], struct az_fw2_interval, end, at);
+		F32(&x->hd[d], struct http_dir, next, b[d]);
+		F32(&x->hd[d], struct http_dir, line_seq, b[d]);
+		F32(&x->td[d], struct tls_dir, next, b[d]);
+		for (k = 0; k < x->x[d].ack_n; k++) {
+			struct ackev *e = &x->x[d].acks[k];
+
+			F64(e, struct ackev, t0, at);
+			F64(e, struct ackev, t1, at);
+			F32(e, struct ackev, ack0, b[d]);
+			F32(e, struct ackev, ack1, b[d]);
+		}
+		for (k = 0; k < DATA_RING; k++) {
+			struct dseg *g = &x->x[d].dring[k];
+
+			F32(g, struct dseg, start, b[d]);
+			F32(g, struct dseg, end, b[d]);
+			F64(g, struct dseg, idx, ap);
+		}
+	}
+	for (k = 0; k < c->http.n_resp; k++) {
+		F32(&c->http.resp[k], struct az_http_response, seq_start, b[AZ_S2C]);
+		F32(&c->http.resp[k], struct az_http_response, seq_end, b[AZ_S2C]);
+	}
+	for (i = 0; i < n_tl; i++) {
+		F64(&tl[i], struct az_tl_pkt, t, at);
+		F64(&tl[i], struct az_tl_pkt, index, ap);
+		F32(&tl[i], struct az_tl_pkt, seq, b[tl[i].dir & 1]);
+		F32(&tl[i], struct az_tl_pkt, ack, b[!(tl[i].dir & 1)]);
+	}
 }
 
 static struct parked *pk(const struct az *az, uint32_t i)
@@ -165,33 +284,16 @@ static struct parked *pk(const struct az *az, uint32_t i)
 	return pool_at(&az->parks, i);
 }
 
-static void parked_unlink(struct az *az, uint32_t i)
-{
-	struct dlist *L = &az->parked;
-	struct parked *p = pk(az, i);
-
-	if (p->prev != NONE)
-		pk(az, p->prev)->next = p->next;
-	else
-		L->head = p->next;
-	if (p->next != NONE)
-		pk(az, p->next)->prev = p->prev;
-	else
-		L->tail = p->prev;
-	p->prev = p->next = NONE;
-}
-
 bool store_park(struct az *az, struct conn *c)
 {
 	struct park_codec *k;
 	const struct conn_ext *x = c->x;
-	struct dlist *L = &az->parked;
 	struct parked *p;
-	size_t n, z, grow = 0;
+	size_t n, z, used, grow = 0;
 	uint8_t *blob;
 	uint32_t i, ref;
 
-	if (!x || c->finished || x->rp || x->pend[0].active || x->pend[1].active ||
+	if (!x || c->finished || c->id >= EMB_MAX || x->rp || x->pend[0].active || x->pend[1].active ||
 	    !(c->fw2_open[0] || c->fw2_open[1]) || is_compact(c->self))
 		return false;
 	k = codec(az);
@@ -211,8 +313,11 @@ bool store_park(struct az *az, struct conn *c)
 	 * (the slot and extension it frees are not given back to the system) */
 	if (az->parks.free_head == NONE)
 		grow = SLAB_SIZE * az->parks.esize;
-	if (az->mem_limit != SIZE_MAX && store_mem_used(az) + grow + z > az->mem_limit)
+	used = store_mem_used(az) + grow + z;
+	if (az->mem_limit != SIZE_MAX && used > az->mem_limit)
 		return false;
+	if (used > az->mem_peak)
+		az->mem_peak = used;
 	blob = malloc(z);
 	if (!blob)
 		return false;
@@ -227,17 +332,12 @@ bool store_park(struct az *az, struct conn *c)
 	p->key = c->key;
 	p->hash = c->hash;
 	p->len = (uint32_t)z;
-	p->id = c->id;
+	p->id_lo = (uint32_t)c->id;
+	p->id_hi = (uint16_t)(c->id >> 32);
 	p->blob = blob;
 	p->bits = PK_LIVE | (k->cdict ? PK_DICT : 0);
-	p->prev = L->tail;
-	p->next = NONE;
-	if (L->tail != NONE)
-		pk(az, L->tail)->next = i;
-	else
-		L->head = i;
-	L->tail = i;
 	az->park_bytes += z;
+	az->n_parked++;
 	if (!k->cdict) {
 		/* the first image is the dictionary for those that follow
 		 * (zstd copies it) */
@@ -300,8 +400,9 @@ static int restore(struct az *az, const struct parked *p, struct conn *c,
 		n = ZSTD_decompress_usingDDict(k->dc, k->img, k->cap_img, p->blob, p->len, k->ddict);
 	else
 		n = ZSTD_decompressDCtx(k->dc, k->img, k->cap_img, p->blob, p->len);
-	if (ZSTD_isError(n))
+	if (ZSTD_isError(n) || n < IMG_TL || (n - IMG_TL) % sizeof(*tl) != 0)
 		return -1;
+	xform(k->img, (n - IMG_TL) / sizeof(*tl));
 	ix = (const struct conn_ext *)(k->img + IMG_EXT);
 	tl = (const struct az_tl_pkt *)(k->img + IMG_TL);
 	/* the timeline buffers, at the capacities they had (the tail ring's
@@ -360,7 +461,7 @@ static void parked_free(struct az *az, uint32_t i)
 	struct parked *p = pk(az, i);
 
 	if (p->bits & PK_LIVE)
-		parked_unlink(az, i);
+		az->n_parked--;
 	az->park_bytes -= p->len;
 	free(p->blob);
 	p->blob = NULL;
@@ -377,7 +478,7 @@ void store_parked_close(struct az *az, uint32_t ref, double end_time, bool evict
 	bool have = false;
 
 	if (p->bits & PK_LIVE) {
-		parked_unlink(az, i);
+		az->n_parked--;
 		p->bits &= (uint8_t)~PK_LIVE;
 	}
 	if (x) {
@@ -390,7 +491,7 @@ void store_parked_close(struct az *az, uint32_t ref, double end_time, bool evict
 		memset(&c, 0, sizeof(c));
 		c.key = p->key;
 		c.hash = p->hash;
-		c.id = p->id;
+		c.id = pk_id(p);
 		c.first_close = c.first_rst = -1;
 		c.finding_idx[0] = c.finding_idx[1] = -1;
 		az->dropped++;
@@ -420,8 +521,8 @@ struct conn *store_unpark(struct az *az, uint32_t ref)
 	struct conn_ext *x;
 	struct conn *c;
 
-	/* off the list first: the memory bound must not choose it */
-	parked_unlink(az, pi);
+	/* not live first: the memory bound must not choose it */
+	az->n_parked--;
 	p->bits &= (uint8_t)~PK_LIVE;
 	store_make_room(az, false);
 	i = store_pool_get(&az->conns);

@@ -617,10 +617,19 @@ void store_make_room(struct az *az, bool embryo)
 	R->deadline = R->head == R->tail ? INFINITY : -INFINITY;
 	if (done < want)
 		done += evict_live(az, want - done);
-	/* parked FIN_WAIT_2 holders last, the first parked first */
-	while (done < want && az->parked.head != NONE) {
-		store_parked_close(az, REF_PARKED | az->parked.head, -1.0, true);
-		done++;
+	/* parked FIN_WAIT_2 holders last, in the order of their pool */
+	while (done < want && az->n_parked > 0) {
+		const struct parked *p;
+		uint32_t i = az->park_cursor;
+
+		if (i >= store_pool_capacity(&az->parks))
+			i = 0;
+		az->park_cursor = i + 1;
+		p = pool_at(&az->parks, i);
+		if (p->bits & PK_LIVE) {
+			store_parked_close(az, REF_PARKED | i, -1.0, true);
+			done++;
+		}
 	}
 }
 

@@ -101,9 +101,9 @@ static inline uint64_t emb_pkt(const struct embryo *e)
  * a slot and an extension. Its next packet (or its summary) unparks it
  * into a slot, byte for byte what it was: every later outcome (the
  * peer's FIN, data, a RST, nothing) is judged as if it had never left.
- * Parked connections live in a pool of their own, linked in the order
- * they were parked (a struct dlist through prev/next); the table ft
- * refers to one by REF_PARKED and its pool index.
+ * Parked connections live in a pool of their own (64 bytes each, and
+ * the image, about 120 bytes); the table ft refers to one by REF_PARKED
+ * and its pool index.
  */
 #define PK_LIVE 1                  /* in use (not on the free list) */
 #define PK_DICT 2                  /* compressed against the store's
@@ -111,13 +111,20 @@ static inline uint64_t emb_pkt(const struct embryo *e)
 
 struct parked {
 	struct flow_key key;
-	uint32_t hash;
+	uint32_t hash;                 /* free: the pool's free list */
 	uint32_t len;                  /* bytes at blob */
-	uint32_t prev, next;           /* the parked list; next: free list */
-	uint64_t id;
 	uint8_t *blob;                 /* the compressed image (malloc) */
+	uint32_t id_lo;                /* the connection's id: 48 bits */
+	uint16_t id_hi;
 	uint8_t bits;                  /* PK_* */
+	uint8_t pad;
 };
+_Static_assert(sizeof(struct parked) == 64, "struct parked: 64 bytes");
+
+static inline uint64_t pk_id(const struct parked *p)
+{
+	return (uint64_t)p->id_hi << 32 | p->id_lo;
+}
 
 
 /* Finished connections wait out their grace period in rings, in the
@@ -218,8 +225,10 @@ struct az {
 	struct dlist cembryo;      /* and embryos (struct embryo), likewise */
 	struct dlist fw2list;      /* FIN_WAIT_2 holders in slots, in order of
 	                              last activity: the first to park */
-	struct dlist parked;       /* parked connections, in order parked */
+	size_t n_parked;           /* parked connections now */
 	size_t park_bytes;         /* their compressed images */
+	uint32_t park_cursor;      /* where the memory bound looks for the
+	                              next parked connection to end */
 	struct park_codec *codec;  /* park.c's compressor state, NULL before
 	                              the first park */
 	uint64_t n_parks, n_unparks; /* connections parked, unparked so far */
