@@ -337,6 +337,10 @@ static void fw2_open(struct az *az, struct conn *c, enum az_side holder, double 
 	if (c->fw2_open[holder] || c->fw2[holder].present)
 		return;
 	c->fw2_open[holder] = true;
+	/* FIN_WAIT_2 holders in the order they entered it: the first to
+	 * park (store_park_oldest) */
+	if (c->list == L_NONE)
+		store_list_append(az, c, L_FW2);
 	c->fw2[holder].present = true;
 	c->fw2[holder].start = t;
 	c->fw2[holder].end = t;
@@ -349,6 +353,8 @@ static void fw2_close(struct az *az, struct conn *c, enum az_side holder,
 	if (!c->fw2_open[holder])
 		return;
 	c->fw2_open[holder] = false;
+	if (c->list == L_FW2 && !c->fw2_open[!holder])
+		store_list_unlink(az, c);
 	if (t < c->fw2[holder].start)
 		t = c->fw2[holder].start;
 	c->fw2[holder].end = t;
@@ -886,14 +892,6 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 			store_ext_release(az, c);
 		}
 	}
-	/* FIN_WAIT_2 holders in order of last activity: the idlest is the
-	 * first to park (store_park_oldest) */
-	if (c->fw2_open[0] || c->fw2_open[1]) {
-		if (!c->finished)
-			store_list_append(az, c, L_FW2);
-	} else if (c->list == L_FW2) {
-		store_list_unlink(az, c);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1076,18 +1074,10 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		i = az->last;
 	else
 		i = ft_lookup(&az->ft, k, hash, conn_key, az);
-	if (i != NONE && is_embryo(i)) {
-		/* the packet after a SYN: a connection in full from now on */
-		c = promote(az, i);
-		if (!c) {
-			az->dropped++;
-			return;
-		}
-		i = c->self;
-		c = NULL;
-	} else if (i != NONE && is_parked(i)) {
-		/* a FIN_WAIT_2 holder's next packet: back in its slot */
-		c = store_unpark(az, i);
+	if (i != NONE && is_compact(i)) {
+		/* the packet after a SYN: a connection in full from now on;
+		 * a FIN_WAIT_2 holder's next packet: back in its slot */
+		c = is_embryo(i) ? promote(az, i) : store_unpark(az, i);
 		if (!c) {
 			az->dropped++;
 			return;

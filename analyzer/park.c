@@ -68,7 +68,7 @@ static size_t tl_kept(const struct conn_ext *x)
 #define IMG_EXT sizeof(struct conn)
 #define IMG_TL (sizeof(struct conn) + sizeof(struct conn_ext))
 
-static void xform(uint8_t *img, size_t n_tl);
+static void xform(uint8_t *img, size_t n_tl, bool enc);
 
 static struct park_codec *codec(struct az *az)
 {
@@ -130,6 +130,10 @@ static size_t image_of(const struct conn *c, uint8_t *img)
 	int d, k;
 
 	memcpy(ic, c, sizeof(*c));
+	/* the parked record keeps these */
+	memset(&ic->key, 0, sizeof(ic->key));
+	ic->hash = 0;
+	ic->id = 0;
 	ic->x = NULL;
 	ic->self = ic->prev = ic->next = ic->next_free = 0;
 	ic->list = L_NONE;
@@ -159,42 +163,54 @@ static size_t image_of(const struct conn *c, uint8_t *img)
 		memcpy(tl, x->tl_head, x->n_head * sizeof(*tl));
 	if (kept)
 		memcpy(tl + x->n_head, x->tl_tail, kept * sizeof(*tl));
-	xform(img, x->n_head + kept);
+	/* the entries' padding was never written (realloc'd memory): zeros,
+	 * so that the same connection always makes the same image */
+	for (size_t i = 0; i < x->n_head + kept; i++)
+		memset((char *)&tl[i] + offsetof(struct az_tl_pkt, flags) + 1, 0,
+		       sizeof(*tl) - offsetof(struct az_tl_pkt, flags) - 1);
+	xform(img, x->n_head + kept, true);
 	return IMG_TL + (x->n_head + kept) * sizeof(*tl);
 }
 
 /*
  * Before compressing, times, packet indexes and sequence numbers are
- * XORed with the connection's own first time, first packet and each
- * direction's base, so that their high bytes, which differ from one
- * connection to the next, become zeros. f maps v to v ^ a, except that
- * 0 and a stay themselves (0 is common: a field not set): a bijection,
- * undone by the same function.
+ * written as differences from the connection's own first time (its bit
+ * pattern: for times of one exponent the difference of the patterns is
+ * proportional to the difference of the times), first packet and each
+ * direction's base, so that the bytes that differ from one connection to
+ * the next become zeros. f(v) = v - a + 1 (so a itself, the most common
+ * value, is 1), except that 0 stays 0 (a field not set) and a - 1 takes
+ * the place 0 would have had, 1 - a: a bijection, undone below.
  */
-static void fx64(uint8_t *p, uint64_t a)
+static void fx64(uint8_t *p, uint64_t a, bool enc)
 {
 	uint64_t v;
 
 	memcpy(&v, p, 8);
-	if (v != 0 && v != a)
-		v ^= a;
+	if (enc)
+		v = v == 0 ? 0 : v == a - 1 ? 1 - a : v - a + 1;
+	else
+		v = v == 0 ? 0 : v == 1 - a ? a - 1 : v + a - 1;
 	memcpy(p, &v, 8);
 }
 
-static void fx32(uint8_t *p, uint32_t a)
+static void fx32(uint8_t *p, uint32_t a, bool enc)
 {
 	uint32_t v;
 
 	memcpy(&v, p, 4);
-	if (v != 0 && v != a)
-		v ^= a;
+	if (enc)
+		v = v == 0 ? 0 : v == a - 1 ? 1 - a : v - a + 1;
+	else
+		v = v == 0 ? 0 : v == 1 - a ? a - 1 : v + a - 1;
 	memcpy(p, &v, 4);
 }
 
-#define F64(base, type, field, a) fx64((uint8_t *)(base) + offsetof(type, field), (a))
-#define F32(base, type, field, a) fx32((uint8_t *)(base) + offsetof(type, field), (a))
+#define F64(base, type, field, a) fx64((uint8_t *)(base) + offsetof(type, field), (a), enc)
+#define F32(base, type, field, a) fx32((uint8_t *)(base) + offsetof(type, field), (a), enc)
 
-static void xform_dir(struct cdir *D, uint64_t at, uint64_t ap, uint32_t b, uint32_t pb)
+static void xform_dir(struct cdir *D, uint64_t at, uint64_t ap, uint32_t b, uint32_t pb,
+                      bool enc)
 {
 	F32(D, struct cdir, data_end, b);
 	F32(D, struct cdir, fin_seq, b);
@@ -210,7 +226,7 @@ static void xform_dir(struct cdir *D, uint64_t at, uint64_t ap, uint32_t b, uint
 	F32(D, struct cdir, gap_start, b);
 }
 
-static void xform_zk(struct zk_end *e, uint32_t b)
+static void xform_zk(struct zk_end *e, uint32_t b, bool enc)
 {
 	F32(e, struct zk_end, start, b);
 	F32(e, struct zk_end, last, b);
@@ -221,8 +237,8 @@ static void xform_zk(struct zk_end *e, uint32_t b)
 	F32(e, struct zk_end, oo_end, b);
 }
 
-/* Apply (or undo: it is its own inverse) the XOR of the image img. */
-static void xform(uint8_t *img, size_t n_tl)
+/* Write the image img's numbers as differences (enc), or back. */
+static void xform(uint8_t *img, size_t n_tl, bool enc)
 {
 	struct conn *c = (struct conn *)img;
 	struct conn_ext *x = (struct conn_ext *)(img + IMG_EXT);
@@ -234,7 +250,6 @@ static void xform(uint8_t *img, size_t n_tl)
 
 	memcpy(&at, &c->first_time, 8);
 	F64(c, struct conn, last_time, at);
-	F64(c, struct conn, id, ap);
 	F64(c, struct conn, t_syn, at);
 	F64(c, struct conn, t_synack, at);
 	F64(c, struct conn, t_hsack, at);
@@ -243,14 +258,20 @@ static void xform(uint8_t *img, size_t n_tl)
 	F32(c, struct conn, linger_acked0, b[AZ_C2S]);
 	F32(c, struct conn, linger_upto, b[AZ_C2S]);
 	for (d = 0; d < 2; d++) {
-		xform_dir(&c->d[d], at, ap, b[d], b[!d]);
+		xform_dir(&c->d[d], at, ap, b[d], b[!d], enc);
 		/* zk's ends: [0] is the key's lo end */
-		xform_zk(&c->zk.e[d], b[(d == 0) == c->client_is_lo ? AZ_C2S : AZ_S2C]);
+		xform_zk(&c->zk.e[d], b[(d == 0) == c->client_is_lo ? AZ_C2S : AZ_S2C], enc);
 		F64(&c->fw2[d], struct az_fw2_interval, start, at);
 		F64(&c->fw2[d], struct az_fw2_interval, end, at);
 		F32(&x->hd[d], struct http_dir, next, b[d]);
 		F32(&x->hd[d], struct http_dir, line_seq, b[d]);
 		F32(&x->td[d], struct tls_dir, next, b[d]);
+		F32(&x->td[d], struct tls_dir, cur.start, b[d]);
+		F32(&x->td[d], struct tls_dir, cur.end, b[d]);
+		for (k = 0; k < TLS_RING; k++) {
+			F32(&x->td[d].ring[k], struct tls_rec, start, b[d]);
+			F32(&x->td[d].ring[k], struct tls_rec, end, b[d]);
+		}
 		for (k = 0; k < x->x[d].ack_n; k++) {
 			struct ackev *e = &x->x[d].acks[k];
 
@@ -402,7 +423,7 @@ static int restore(struct az *az, const struct parked *p, struct conn *c,
 		n = ZSTD_decompressDCtx(k->dc, k->img, k->cap_img, p->blob, p->len);
 	if (ZSTD_isError(n) || n < IMG_TL || (n - IMG_TL) % sizeof(*tl) != 0)
 		return -1;
-	xform(k->img, (n - IMG_TL) / sizeof(*tl));
+	xform(k->img, (n - IMG_TL) / sizeof(*tl), false);
 	ix = (const struct conn_ext *)(k->img + IMG_EXT);
 	tl = (const struct az_tl_pkt *)(k->img + IMG_TL);
 	/* the timeline buffers, at the capacities they had (the tail ring's
@@ -449,7 +470,9 @@ static int restore(struct az *az, const struct parked *p, struct conn *c,
 	if (kept)
 		memcpy(tt, tl + x->n_head, kept * sizeof(*tl));
 	c->x = x;
+	c->key = p->key;
 	c->hash = p->hash;
+	c->id = pk_id(p);
 	c->prev = c->next = NONE;
 	c->list = L_NONE;
 	return 0;
@@ -542,6 +565,8 @@ struct conn *store_unpark(struct az *az, uint32_t ref)
 		goto fail;
 	}
 	c->self = i;
+	if (c->fw2_open[0] || c->fw2_open[1])
+		store_list_append(az, c, L_FW2);
 	ft_replace(&az->ft, c->hash, ref, i);
 	parked_free(az, pi);
 	az->n_unparks++;
