@@ -3,8 +3,9 @@
  * analyzer/; the public contract is analyzer.h): the slab pools of
  * connections in progress and their extensions, the rings where finished
  * ones wait out their grace period (seals and tombs), the SYN-only flows
- * (embryos: a client's SYN in 80 bytes, and the list of them), expiry,
- * and the memory bound. store.c does the keeping; analyzer.c
+ * (embryos: a client's SYN in 80 bytes, and the list of them), the
+ * FIN_WAIT_2 holders parked (park.c), expiry, and the memory bound.
+ * store.c does the keeping; analyzer.c
  * tracks packets on what it is handed and summarizes connections.
  *
  * struct az is here so that both rooms can reach the store's parts
@@ -62,11 +63,13 @@ enum { L_NONE = 0, L_EMBRYO, L_FW2 };
 #define EMB_LIVE 8             /* in use (not on the free list) */
 #define EMB_MAX ((uint64_t)1 << 48) /* ids and packet indexes it can hold */
 
-/* When a SYN becomes an embryo rather than a slot (struct az.compact).
- * By default only when a slot would make the pools grow: a free slot costs
- * nothing more, and a slot saves promoting it, which matters in captures
- * of many short connections. The two forms give the same results; tests
- * compare them with ALWAYS and NEVER. */
+/* When a SYN becomes an embryo rather than a slot, and a FIN_WAIT_2
+ * holder is parked (struct az.compact). By default only when a slot would
+ * make the pools grow: a free slot costs nothing more, and a slot saves
+ * promoting (or unparking) it, which matters in captures of many short
+ * connections. ALWAYS makes every client's SYN alone an embryo and parks
+ * every holder after each of its packets; NEVER does neither. The forms
+ * give the same results; tests compare them with ALWAYS and NEVER. */
 enum { COMPACT_AUTO = 0, COMPACT_ALWAYS, COMPACT_NEVER };
 
 struct embryo {
