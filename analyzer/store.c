@@ -30,9 +30,10 @@
  * in FIN_WAIT_2 is exactly what the fin_wait_2 detector must see. When a
  * new connection would make the pools grow, the FIN_WAIT_2 holders that
  * entered it first are parked instead (park.c): an exact image of the
- * connection, its extension and its timeline, compressed to about 120
- * bytes and a 64-byte record, unparked byte for byte by its next packet
- * (1 million holders take about 200 MiB with the table).
+ * connection, its extension and its timeline, compressed to about 70
+ * bytes beside a 64-byte record, unparked byte for byte by its next
+ * packet (1 million holders take about 150 MB of the store with the
+ * table: bench/memory.sh).
  * Past the memory bound (az_config.max_memory) connections are ended
  * early rather than the store growing, in this order: SYN-only flows
  * (embryos and slots alike, oldest first); finished connections still in

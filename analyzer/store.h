@@ -105,7 +105,7 @@ static inline uint64_t emb_pkt(const struct embryo *e)
  * into a slot, byte for byte what it was: every later outcome (the
  * peer's FIN, data, a RST, nothing) is judged as if it had never left.
  * Parked connections live in a pool of their own (64 bytes each, and
- * the image, about 120 bytes); the table ft refers to one by REF_PARKED
+ * the image, about 70 bytes); the table ft refers to one by REF_PARKED
  * and its pool index.
  */
 #define PK_LIVE 1                  /* in use (not on the free list) */
