@@ -69,7 +69,7 @@ $(BUILD)/tests/tiny_server: $(BUILD)/tests/golden/tiny_server.o
 # The raw TCP client's driver (tests/integration/rawtcp*.sh, bench/rawtcp.sh);
 # linked with only what it uses, so it builds while other modules are half-done.
 HELPER_BIN += $(BUILD)/tests/rawtcp_probe
-$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o \
+$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
                              $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -79,8 +79,9 @@ tests: all $(UNIT_BIN) $(HELPER_BIN)
 DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libcmocka-dev tcpdump iproute2 nftables nginx-light wrk clang \
             libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
-            libssl-dev openssl tshark libnftables-dev apache2 \
-            zlib1g-dev libzstd-dev liblzma-dev perl python3-yaml
+            libssl-dev openssl tshark libnftables-dev apache2-bin curl \
+            zlib1g-dev libzstd-dev liblzma-dev perl python3-yaml \
+            lighttpd lighttpd-mod-openssl haproxy
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -123,6 +124,8 @@ FUZZ_DEPS_fuzz_scenario := lab/scenario.c
 FUZZ_SEEDS_fuzz_scenario := tests/fuzz/seeds-scenario scenarios
 FUZZ_DEPS_fuzz_ports := lab/target.c
 FUZZ_SEEDS_fuzz_ports := tests/fuzz/seeds-ports
+FUZZ_DEPS_fuzz_addr := lab/addr.c
+FUZZ_SEEDS_fuzz_addr := tests/fuzz/seeds-addr
 # cmd_explain/cmd_diff sit in one object list with the rest of the CLI
 # (cmd_run needs the lab, cmd_audit libnet): link it all but main.c.
 FUZZ_DEPS_fuzz_report := $(LIB_SRC)
@@ -131,6 +134,8 @@ FUZZ_SEEDS_fuzz_report := tests/fuzz/seeds-report
 FUZZ_SEEDS_fuzz_tls := tests/fuzz/seeds-tls
 FUZZ_DEPS_fuzz_pngmeta := analyzer/pngmeta.c
 FUZZ_SEEDS_fuzz_pngmeta := tests/fuzz/seeds-pngmeta
+FUZZ_SEEDS_fuzz_tlsdec := tests/fuzz/seeds-tlsdec
+FUZZ_SEEDS_fuzz_tlskeys := tests/fuzz/seeds-tlskeys
 FUZZ_CFLAGS := -pthread -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -DLL_VERSION=\"$(VERSION)\" \
                -I. $(PKG_CFLAGS) $(NET_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined

@@ -92,6 +92,7 @@ struct az *az_new(const struct az_config *cfg)
 	if (!az->cfg.max_series)
 		az->cfg.max_series = (size_t)1 << 20;
 	az->mem_limit = az->cfg.max_memory ? az->cfg.max_memory : AZ_DEFAULT_MAX_MEMORY;
+	az->tlsd.keys = az->cfg.tls_keys;
 	store_pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
 	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
 		goto err;
@@ -140,7 +141,10 @@ void az_free(struct az *az)
 		x->tl_head = NULL;
 		free(x->tl_tail);
 		x->tl_tail = NULL;
+		tlsdec_free(&az->tlsd, x->dec);
+		x->dec = NULL;
 	}
+	tlsdec_ctx_free(&az->tlsd);
 	store_pool_free(&az->exts);
 	store_pool_free(&az->rps);
 	store_pool_free(&az->embs);
@@ -619,7 +623,7 @@ static inline __attribute__((always_inline)) void on_syn(struct conn *c, const s
 	}
 }
 
-static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
+static void on_data(struct az *az, struct conn *c, const struct dec_tcp *s, int d, double t,
                     uint64_t idx, uint32_t start)
 {
 	struct cdir *D = &c->d[d];
@@ -656,7 +660,14 @@ static void on_data(struct conn *c, const struct dec_tcp *s, int d, double t,
 		ring_push_data(&c->x->x[d], start, end, idx);
 		http_segment(&c->http, &c->x->hd[d], d, start, s->payload,
 		             s->payload_caplen, len);
-		tls_segment(&c->x->td[d], start, s->payload, s->payload_caplen, len);
+		if (az->tlsd.keys) {
+			/* a key log: records may be decrypted (tlsdec.h) */
+			struct tls_sink sk = { &az->tlsd, &c->x->dec, &c->x->td[!d],
+			                       &c->http, d };
+			tls_segment(&c->x->td[d], start, s->payload, s->payload_caplen, len, &sk);
+		} else {
+			tls_segment(&c->x->td[d], start, s->payload, s->payload_caplen, len, NULL);
+		}
 	}
 }
 
@@ -849,7 +860,7 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	start = s->seq + ((fl & LL_TH_SYN) ? 1 : 0);
 
 	if (s->seg_len > 0 && !(fl & LL_TH_RST))
-		on_data(c, s, d, t, idx, start);
+		on_data(az, c, s, d, t, idx, start);
 	if (fl & LL_TH_RST) {
 		D->rst_count++;
 		if (!c->ended_gracefully) {

@@ -41,6 +41,7 @@
 #include "decode.h"
 
 struct az; /* opaque */
+struct tlskeys; /* analyzer/tlskeys.h */
 
 enum az_side { AZ_CLIENT = 0, AZ_SERVER = 1 };
 enum az_dir_id { AZ_C2S = 0, AZ_S2C = 1 };
@@ -110,8 +111,12 @@ enum az_cause {
 	AZ_CAUSE_DATA_AFTER_FIN, /* the peer kept sending after the RST sender's
 	                            FIN: it had stopped reading */
 	AZ_CAUSE_UNREAD_AT_CLOSE,/* RST without FIN while peer data was unacked
-	                            or had just arrived */
-	AZ_CAUSE_ABORT,          /* RST without FIN and no peer data pending */
+	                            or had just arrived; or RST after the
+	                            sender's FIN, no peer data after it, while
+	                            the peer had sent data (close() with it
+	                            unread after shutdown()) */
+	AZ_CAUSE_ABORT,          /* RST and no peer data pending (after a FIN:
+	                            the peer sent no data at all) */
 };
 
 enum az_vantage {
@@ -163,6 +168,23 @@ enum az_linger_end {
 };
 #define AZ_NLINGER_ENDS 4
 
+/* Why an encrypted TLS record was not decrypted (with --tls-keylog; see
+ * analyzer/tlsdec.h). Without a key log every one is no_keys. */
+enum az_tls_skip {
+	AZ_TLS_SKIP_NO_KEYS = 0,   /* no secret for this session in the key log
+	                              (or none given, or no ClientHello seen) */
+	AZ_TLS_SKIP_CIPHER,        /* a cipher suite not decrypted here (CBC,
+	                              CCM, ...) */
+	AZ_TLS_SKIP_HANDSHAKE,     /* TLS 1.3 encrypted handshake whose
+	                              secret is not in the key log */
+	AZ_TLS_SKIP_AUTH,          /* the AEAD tag did not verify: a wrong key
+	                              or a damaged record */
+	AZ_TLS_SKIP_INCOMPLETE,    /* not whole in the capture (snaplen, still
+	                              being read at its end) */
+	AZ_TLS_SKIP_NO_MEMORY,     /* too many connections decrypted at once */
+};
+#define AZ_TLS_NSKIPS 6
+
 /* One direction of a connection. */
 struct az_dir {
 	bool isn_known;            /* SYN seen for this direction */
@@ -198,6 +220,10 @@ struct az_http_response {
 	                              no framing, or message incomplete) */
 	uint16_t status;
 	bool complete;             /* all of its bytes were seen */
+	bool parse_lost;           /* the parse stopped inside it (bytes
+	                              missing from the capture, the snaplen
+	                              cut a header, not HTTP): !complete then
+	                              says nothing of the server */
 };
 
 /* One packet of a connection's timeline (for reports and `explain`). */
@@ -269,6 +295,12 @@ struct az_conn {
 	 * (0x0304: 1.3; 0: not seen) */
 	uint32_t tls_records_c2s, tls_records_s2c;
 	uint16_t tls_version;
+	/* with a key log (az_config.tls_keys): records decrypted (both
+	 * directions; tls_decrypted when any), and encrypted records not
+	 * decrypted, by enum az_tls_skip */
+	bool tls_decrypted;
+	uint32_t tls_records_decrypted;
+	uint32_t tls_not_decrypted[AZ_TLS_NSKIPS];
 
 	enum az_zeek_state zeek_state;
 	char zeek_history[AZ_ZEEK_HISTORY_SIZE];
@@ -291,6 +323,13 @@ enum az_tls_type {
 	AZ_TLS_APPLICATION_DATA = 23, AZ_TLS_HEARTBEAT = 24,
 };
 #define AZ_MAX_TLS_AT_RISK 8
+/* Whether a close_notify is among a finding's records at risk. */
+enum az_tls_close_notify {
+	AZ_TLS_CN_CANNOT_TELL = 0, /* TLS 1.3 (or unknown) without keys */
+	AZ_TLS_CN_ALERT_RECORD,    /* an alert record is at risk (TLS 1.2: by
+	                              its type; decrypted: a close_notify) */
+	AZ_TLS_CN_NONE,
+};
 #define AZ_MAX_RST_FATES 8
 /* One RST of the finding's sender and its fate at the peer. */
 struct az_rst_fate {
@@ -345,6 +384,12 @@ struct az_rst_finding {
 	uint16_t tls_version;
 	uint32_t tls_records_at_risk;
 	uint8_t tls_types[AZ_MAX_TLS_AT_RISK];
+	/* with a key log: the direction's records were decrypted (then
+	 * tls_types are the true content types, TLS 1.3's inner ones), and
+	 * how many of the records at risk were encrypted but not decrypted */
+	bool tls_decrypted;
+	uint32_t tls_not_decrypted_at_risk;
+	enum az_tls_close_notify tls_close_notify;
 
 	/* the evidence, when basis is AZ_BASIS_EVIDENCE: the sender's packet
 	 * that proves it (its ACK of a peer segment, or the RST itself) and
@@ -445,6 +490,9 @@ struct az_config {
 	size_t max_memory;         /* bytes the connection store may hold
 	                              (0: AZ_DEFAULT_MAX_MEMORY; SIZE_MAX: no
 	                              bound) */
+	const struct tlskeys *tls_keys; /* an NSS key log (analyzer/tlskeys.h)
+	                              to decrypt TLS with, or NULL; it must
+	                              outlive the analyzer */
 };
 
 #define AZ_DEFAULT_MAX_MEMORY ((size_t)256 << 20)
@@ -522,6 +570,8 @@ const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
 const char *az_zeek_state_name(enum az_zeek_state z); /* "SF", "RSTR", ... */
 const char *az_tls_type_name(int type);             /* "alert", ... */
 const char *az_tls_version_name(uint16_t v);        /* "1.3", ...; NULL if unknown */
+const char *az_tls_skip_name(enum az_tls_skip r);   /* "no_keys", "cipher", ... */
+const char *az_tls_close_notify_name(enum az_tls_close_notify c); /* "alert_record", ... */
 /* flags as tcpdump letters: "S", "S.", "F.", "R", "P.", ... into buf */
 const char *az_flags_str(uint8_t flags, char buf[12]);
 

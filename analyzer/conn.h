@@ -18,6 +18,7 @@
 #include "analyzer/http.h"
 #include "analyzer/seq.h"
 #include "analyzer/tls.h"
+#include "analyzer/tlsdec.h"
 #include "analyzer/zeek.h"
 
 #define ACK_RING 16          /* ACK advances (or runs) kept per direction */
@@ -148,6 +149,8 @@ struct conn_ext {
 	uint32_t self, next_free;
 	struct http_dir hd[2];
 	struct tls_dir td[2];      /* TLS record boundaries, per direction */
+	struct tlsdec *dec;        /* their decryption (a key log matched the
+	                              session), or NULL */
 	struct xdir x[2];
 	struct pend pend[2];       /* [d]: the first RST sent in direction d */
 	/* timeline: head array, then a ring for the tail (buffers survive
@@ -191,6 +194,7 @@ struct __attribute__((aligned(64))) conn {
 	struct cdir d[2];
 	uint16_t tls_version;      /* kept from the extension when it goes */
 	uint16_t tls_records[2];   /* (saturating) */
+	struct tlsdec_kept tls_kept; /* decryption counts, likewise */
 	struct zk zk;              /* Zeek's view of it (zeek.c), next to the
 	                              directions that every packet touches too */
 

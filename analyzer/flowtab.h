@@ -70,8 +70,9 @@ static inline uint64_t ft_word(const uint8_t *p)
 
 /*
  * Build the key of a segment from src to dst inside tunnel (0: none, else
- * dec_tcp.tunnel). *src_is_lo tells which end of the key the sender is. Addresses are 16 bytes (IPv4 in the first 4,
- * rest zero, as decode.h gives them).
+ * dec_tcp.tunnel). *src_is_lo tells which end of the key the sender is.
+ * Addresses are 16 bytes (IPv4 in the first 4, rest zero, as decode.h
+ * gives them).
  *
  * The key is written as five 8-byte words because it is read back as
  * words right away (hash, compare): narrower stores under a wide load

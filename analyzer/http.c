@@ -93,6 +93,25 @@ static bool parse_request_line(const char *l, size_t n, bool *head)
 	return true;
 }
 
+/* A start line that parse_request_line() refused but that is still a
+ * request: METHOD SP target SP, then "HTTP/" (a bad version, trailing
+ * junk). Lines of other protocols (SMTP's "EHLO x", FTP's "USER x") have
+ * no " HTTP/" and are not counted. */
+static bool malformed_request(const char *l, size_t n)
+{
+	size_t i = 0, m, k;
+
+	while (i < n && ((l[i] >= 'A' && l[i] <= 'Z') || l[i] == '-' || l[i] == '_'))
+		i++;
+	m = i;
+	if (m == 0 || m > 20 || i >= n || l[i] != ' ')
+		return false;
+	for (k = m + 2; k + 6 <= n; k++)
+		if (l[k - 1] != ' ' && l[k] == ' ' && memcmp(l + k + 1, "HTTP/", 5) == 0)
+			return true;
+	return false;
+}
+
 /* Status line: HTTP/x.y SP ddd [SP reason]. */
 static bool parse_status_line(const char *l, size_t n, uint16_t *status)
 {
@@ -213,8 +232,15 @@ static void line_done(struct http_conn *h, struct http_dir *hd, int d,
 			goto dead;
 		start_message(hd);
 		if (d == AZ_C2S) {
-			if (!parse_request_line(l, n, &head))
+			if (!parse_request_line(l, n, &head)) {
+				/* a request a server will answer (400, 505) but
+				 * not one to parse on from: count it, then stop
+				 * (nginx answered "GET /x HTTP/9.9 junk" with
+				 * 505, and 1 request had 2 responses) */
+				if (malformed_request(l, n))
+					h->requests++;
 				goto dead;
+			}
 			if (head)
 				h->head_bits |= (uint64_t)1 << (h->requests % 64);
 			else
@@ -233,6 +259,7 @@ static void line_done(struct http_conn *h, struct http_dir *hd, int d,
 					r->seq_end = 0;
 					r->status = hd->status;
 					r->complete = false;
+					r->parse_lost = false;
 					h->open_response = h->n_resp++;
 				}
 			}
@@ -489,9 +516,9 @@ static void run(struct http_conn *h, struct http_dir *hd, int d,
 	}
 }
 
-void http_segment(struct http_conn *h, struct http_dir *hd, int d,
-                  uint32_t seq, const uint8_t *p, uint32_t caplen,
-                  uint32_t seg_len)
+static void segment(struct http_conn *h, struct http_dir *hd, int d,
+                    uint32_t seq, const uint8_t *p, uint32_t caplen,
+                    uint32_t seg_len)
 {
 	uint32_t off, end, missing, have;
 
@@ -542,6 +569,20 @@ void http_segment(struct http_conn *h, struct http_dir *hd, int d,
 	}
 	if (hd->mode != M_DEAD)
 		hd->next = end;
+}
+
+void http_segment(struct http_conn *h, struct http_dir *hd, int d,
+                  uint32_t seq, const uint8_t *p, uint32_t caplen,
+                  uint32_t seg_len)
+{
+	bool was_dead = hd->mode == M_DEAD;
+
+	segment(h, hd, d, seq, p, caplen, seg_len);
+	/* the parse died inside a response: its end is unknown, not short
+	 * (a 128-byte snaplen cuts most response headers) */
+	if (!was_dead && hd->mode == M_DEAD && (d & 1) == AZ_S2C &&
+	    h->open_response >= 0)
+		h->resp[h->open_response].parse_lost = true;
 }
 
 void http_fin(struct http_conn *h, struct http_dir *hd, int d, uint32_t fin_seq)

@@ -115,7 +115,17 @@ static enum az_cause cause_of(const struct conn *c, int d)
 		bool after = P->data_after_peer_fin ||
 		    (D->fin_ack_valid && P->base_known &&
 		     seq_after(P->data_end, seq_max(D->fin_ack, P->base + 1)));
-		return after ? AZ_CAUSE_DATA_AFTER_FIN : AZ_CAUSE_ABORT;
+		/* no peer data after the FIN: a RST after shutdown(SHUT_WR)
+		 * comes from close() with received bytes still unread (Linux
+		 * tcp_close(): data_was_unread) or from SO_LINGER 0. The
+		 * kernel ACKed those bytes, so the FIN's ACK covers them; only
+		 * a peer that sent nothing rules the first out. (python's
+		 * http.server: 501 + FIN, then RST for the PUT body it never
+		 * read; this said "abort: RST without FIN".) */
+		bool peer_data = P->base_known && seq_after(P->data_end, P->base + 1);
+		if (after)
+			return AZ_CAUSE_DATA_AFTER_FIN;
+		return peer_data ? AZ_CAUSE_UNREAD_AT_CLOSE : AZ_CAUSE_ABORT;
 	} else {
 		/* peer data not ACKed yet, or not answered: it arrived after
 		 * the RST sender last sent data */
@@ -286,6 +296,41 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	pd->active = true;
 }
 
+/* The TLS records of direction d with bytes in [lo, hi) (raw), told as
+ * far as the capture and the key log allow. A close_notify is an alert
+ * (RFC 8446 6.1, RFC 5246 7.2.1): under TLS 1.2 and before the record
+ * type shows it (its description is encrypted; at a close an alert is the
+ * close_notify); under TLS 1.3 alerts travel as application_data, so
+ * only decryption tells them: then a decrypted alert with description 0
+ * is one, and "none" needs every encrypted record at risk decrypted. */
+static void judge_tls(const struct conn *c, int d, uint32_t lo, uint32_t hi,
+                      struct az_rst_finding *f)
+{
+	const struct tls_dir *t = &c->x->td[d];
+	uint32_t undecrypted, close_notify, i, n;
+	bool alert = false;
+
+	f->tls = true;
+	f->tls_version = c->x->td[AZ_S2C].version;
+	f->tls_records_at_risk = tls_records_told(t, lo, hi, f->tls_types,
+	                                          AZ_MAX_TLS_AT_RISK, &undecrypted,
+	                                          &close_notify);
+	f->tls_decrypted = tlsdec_decrypted(c->x->dec, d);
+	f->tls_not_decrypted_at_risk = undecrypted;
+	n = f->tls_records_at_risk < AZ_MAX_TLS_AT_RISK ? f->tls_records_at_risk
+	                                                : AZ_MAX_TLS_AT_RISK;
+	for (i = 0; i < n; i++)
+		alert |= f->tls_types[i] == AZ_TLS_ALERT;
+	if (close_notify > 0)
+		f->tls_close_notify = AZ_TLS_CN_ALERT_RECORD;
+	else if (f->tls_decrypted && undecrypted == 0)
+		f->tls_close_notify = AZ_TLS_CN_NONE;
+	else if (f->tls_version == 0 || f->tls_version >= 0x0304)
+		f->tls_close_notify = AZ_TLS_CN_CANNOT_TELL;
+	else
+		f->tls_close_notify = alert ? AZ_TLS_CN_ALERT_RECORD : AZ_TLS_CN_NONE;
+}
+
 bool judge_rst(const struct conn *c, int d, const struct pend *pd,
                struct az_rst_finding *f)
 {
@@ -350,12 +395,8 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 	}
 	f->unanswered_requests = c->http.requests > c->http.responses ?
 	                         c->http.requests - c->http.responses : 0;
-	if (c->x && tls_seen(&c->x->td[d])) {
-		f->tls = true;
-		f->tls_version = c->x->td[AZ_S2C].version;
-		f->tls_records_at_risk = tls_records_in(&c->x->td[d], lo, pd->data_end,
-		                                        f->tls_types, AZ_MAX_TLS_AT_RISK);
-	}
+	if (c->x && tls_seen(&c->x->td[d]))
+		judge_tls(c, d, lo, pd->data_end, f);
 	return true;
 }
 

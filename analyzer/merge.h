@@ -6,6 +6,9 @@
  * rotating tcpdump set (-C, -G, -W) can be given in any order, and two
  * captures of one conversation from two points interleave as they
  * happened. Each file keeps its own link type and filter program.
+ * Timestamps are compared in microseconds (libpcap scales nanosecond
+ * files): two records of nanosecond files within one microsecond keep the
+ * order the files were given, where mergecap orders them by nanosecond.
  *
  * Packet indexes (analyzer.h) count the merged stream: index N is the Nth
  * frame of `mergecap -w merged.pcap FILES...`. Where the report names a
@@ -13,8 +16,9 @@
  * record of it that is.
  *
  * One file is read exactly as cap_run() reads it (the reader thread, the
- * in-place reader); several are read by the calling thread through
- * libpcap, one record ahead per file.
+ * in-place reader); several are read by the calling thread, one record
+ * ahead per file, each in place where cap_run() would read it so
+ * (cap_next()), else through libpcap.
  *
  * Errors: NULL / -1 with "what: detail" in err, as capture.h.
  */

@@ -159,6 +159,7 @@ struct conn_ext *store_ext_get(struct az *az)
 	x->n_tail = 0;
 	x->tl_lost = 0;
 	x->rp = NULL;
+	x->dec = NULL;
 	return x;
 }
 
@@ -173,6 +174,9 @@ void store_ext_release(struct az *az, struct conn *c)
 	for (int d = 0; d < 2; d++)
 		c->tls_records[d] = x->td[d].records > UINT16_MAX ? UINT16_MAX
 		                                                  : (uint16_t)x->td[d].records;
+	tlsdec_keep(&c->tls_kept, x->dec, x->td);
+	tlsdec_free(&az->tlsd, x->dec);
+	x->dec = NULL;
 	/* small buffers stay for the next connection, so a stream of short
 	 * connections allocates nothing at all */
 	if (x->cap_head > TL_KEEP) {

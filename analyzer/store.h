@@ -248,6 +248,7 @@ struct az {
 	bool retained_sorted;
 
 	struct fw2 fw2[2];         /* [AZ_SERVER], [AZ_CLIENT] */
+	struct tlsdec_ctx tlsd;    /* the key log and decryption buffers */
 
 	/* the memory bound (see az_new in analyzer.h) */
 	size_t mem_limit;          /* SIZE_MAX: none */

@@ -108,11 +108,18 @@ void azi_fill_pub(const struct conn *c, struct az_conn *o)
 		o->tls_records_c2s = c->x->td[AZ_C2S].records;
 		o->tls_records_s2c = c->x->td[AZ_S2C].records;
 		o->tls_version = c->x->td[AZ_S2C].version;
+		memset(o->tls_not_decrypted, 0, sizeof o->tls_not_decrypted);
+		o->tls_records_decrypted = tlsdec_counts(c->x->dec, c->x->td,
+		                                         o->tls_not_decrypted);
 	} else {
 		o->tls_records_c2s = c->tls_records[AZ_C2S];
 		o->tls_records_s2c = c->tls_records[AZ_S2C];
 		o->tls_version = c->tls_version;
+		o->tls_records_decrypted = c->tls_kept.decrypted;
+		for (int r = 0; r < AZ_TLS_NSKIPS; r++)
+			o->tls_not_decrypted[r] = c->tls_kept.skip[r];
 	}
+	o->tls_decrypted = o->tls_records_decrypted > 0;
 	o->zeek_state = zk_state(&c->zk);
 	memcpy(o->zeek_history, c->zk.h, sizeof o->zeek_history);
 	o->zeek_orig_is_client = zk_orig_is_client(&c->zk, c->client_is_lo);

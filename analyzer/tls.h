@@ -24,13 +24,21 @@
 
 #include "analyzer/analyzer.h"
 
+struct tls_sink; /* analyzer/tlsdec.h */
+
 #define TLS_RING 8          /* latest records kept per direction */
 #define TLS_HELLO_MAX 160   /* ServerHello bytes read for the version */
 
 /* One record: [start, end) in raw sequence numbers, header included. */
 struct tls_rec {
 	uint32_t start, end;
-	uint8_t type;              /* enum az_tls_type */
+	uint8_t type;              /* enum az_tls_type, as on the wire */
+	uint8_t inner;             /* decrypted: its true type (TLS 1.3's
+	                              inner one); 0 if not decrypted */
+	bool encrypted;            /* protected: application_data, or after
+	                              this direction's ChangeCipherSpec */
+	int8_t alert;              /* decrypted alert: its description
+	                              (0 close_notify), else -1 */
 };
 
 struct tls_dir {
@@ -46,6 +54,11 @@ struct tls_dir {
 	uint32_t next;             /* raw seq of the next byte to parse */
 	uint32_t remaining;        /* body bytes of the current record left */
 	uint32_t records;          /* records seen */
+	uint32_t encrypted;        /* of them, protected ones (see tls_rec) */
+	bool ccs;                  /* a ChangeCipherSpec was seen */
+	bool hello_random;         /* hello[6..38) holds the Client/ServerHello's
+	                              random (tls_random()) */
+	uint16_t suite;            /* ServerHello: the cipher suite, or 0 */
 	struct tls_rec cur;        /* the record being read */
 	struct tls_rec ring[TLS_RING];
 	uint8_t hello[TLS_HELLO_MAX];
@@ -57,9 +70,16 @@ void tls_dir_init(struct tls_dir *t);
 void tls_begin(struct tls_dir *t, uint32_t seq);
 
 /* Payload of one segment: seq its first byte's raw sequence number,
- * caplen bytes captured out of seg_len on the wire. */
+ * caplen bytes captured out of seg_len on the wire. sink: NULL, or where
+ * record bodies go to be decrypted (analyzer/tlsdec.h). */
 void tls_segment(struct tls_dir *t, uint32_t seq, const uint8_t *p,
-                 uint32_t caplen, uint32_t seg_len);
+                 uint32_t caplen, uint32_t seg_len, const struct tls_sink *sink);
+
+/* The random of the direction's hello (32 bytes), or NULL. */
+static inline const uint8_t *tls_random(const struct tls_dir *t)
+{
+	return t->hello_random ? t->hello + 6 : NULL;
+}
 
 /* True once the direction has shown TLS records. */
 bool tls_seen(const struct tls_dir *t);
@@ -70,5 +90,13 @@ bool tls_seen(const struct tls_dir *t);
  * than max). A record still being read counts, up to hi. */
 uint32_t tls_records_in(const struct tls_dir *t, uint32_t lo, uint32_t hi,
                         uint8_t *types, uint32_t max);
+
+/* The same records, told with what decryption found: types[] get the true
+ * types (the inner ones where decrypted); *undecrypted counts encrypted
+ * records among them not decrypted, *close_notify the decrypted
+ * close_notify alerts. */
+uint32_t tls_records_told(const struct tls_dir *t, uint32_t lo, uint32_t hi,
+                          uint8_t *types, uint32_t max, uint32_t *undecrypted,
+                          uint32_t *close_notify);
 
 #endif

@@ -83,6 +83,90 @@ static bool judge_response(const struct run_scenario *rs, const struct scn_expec
 	return true;
 }
 
+size_t run_app_errors_text(const struct run_app *a, char *buf, size_t cap)
+{
+	size_t len = 0;
+	if (cap)
+		buf[0] = '\0';
+	if (!a->n_errors)
+		return (size_t)snprintf(buf, cap, "no syscall error");
+	for (uint32_t i = 0; i < a->n_errors && i < RUN_APP_MAX_ERRORS; i++) {
+		const char *name = strerrorname_np(a->err[i].errnum);
+		int r = snprintf(buf + len, len < cap ? cap - len : 0, "%s%s: %s at %.3f s",
+		                 i ? ", " : "", a->err[i].call, name ? name : "?", a->err[i].t);
+		if (r > 0)
+			len += (size_t)r;
+	}
+	if (a->errors_dropped) {
+		int r = snprintf(buf + len, len < cap ? cap - len : 0, ", and %u more",
+		                 a->errors_dropped);
+		if (r > 0)
+			len += (size_t)r;
+	}
+	return len;
+}
+
+/* `expect app error ERRNO` / `expect app no error [ERRNO]`: some kernel
+ * connection's application got errnum (any, when 0) from a syscall. */
+static bool judge_app_error(const struct run_scenario *rs, const struct scn_expect *x,
+                            char *d, size_t cap)
+{
+	uint64_t n = 0;
+	const struct run_conn *first = NULL;
+	for (size_t i = 0; i < rs->n_conns; i++) {
+		const struct run_app *a = &rs->conns[i].app;
+		bool hit = false;
+		for (uint32_t j = 0; j < a->n_errors && j < RUN_APP_MAX_ERRORS; j++)
+			hit |= !x->errnum || a->err[j].errnum == x->errnum;
+		hit |= !x->errnum && a->errors_dropped;
+		if (hit) {
+			n++;
+			if (!first)
+				first = &rs->conns[i];
+		}
+	}
+	const char *name = x->errnum ? strerrorname_np(x->errnum) : NULL;
+	char who[64], errs[160];
+	if (first) {
+		conn_name(first, who, sizeof who);
+		run_app_errors_text(&first->app, errs, sizeof errs);
+		snprintf(d, cap, "%llu of %zu connection%s got %s; %s: %.120s", (unsigned long long)n,
+		         rs->n_conns, rs->n_conns == 1 ? "" : "s", name ? name : "an error",
+		         who, errs);
+	} else {
+		snprintf(d, cap, "no connection got %s from a syscall", name ? name : "an error");
+	}
+	return bare(x, n);
+}
+
+/* `expect client exit` and `expect client output contains`. */
+static bool judge_program(const struct run_scenario *rs, const struct scn_expect *x,
+                          char *d, size_t cap)
+{
+	const struct run_program *p = &rs->program;
+	if (!p->ran) {
+		snprintf(d, cap, "the client program did not run%s%.180s",
+		         p->error[0] ? ": " : "", p->error);
+		return false;
+	}
+	if (x->subject == SCN_X_CLIENT_EXIT) {
+		if (!p->exited) {
+			snprintf(d, cap, "the client program was killed by signal %d%s", p->signal,
+			         p->timed_out ? " at the scenario's timeout" : "");
+			return false;
+		}
+		snprintf(d, cap, "the client program exited %d after %.3f s", p->exit_status,
+		         p->duration);
+		bool ok = scn_compare(p->exit_status, x->op, x->value);
+		return x->negated ? !ok : ok;
+	}
+	bool found = p->output && memmem(p->output, p->output_len, x->output,
+	                                 strlen(x->output)) != NULL;
+	snprintf(d, cap, "its output (%zu bytes) %s \"%.60s\"", p->output_len,
+	         found ? "contains" : "does not contain", x->output);
+	return x->negated ? !found : found;
+}
+
 /* fin_wait_2 ending NAME: the side's intervals that ended that way. */
 static bool judge_fw2_ending(const struct run_scenario *rs, const struct scn_expect *x,
                              int side, char *d, size_t cap)
@@ -179,6 +263,24 @@ static bool judge_one(const struct run_scenario *rs, const struct scn_expect *x,
 	}
 	case SCN_X_RESPONSE:
 		return judge_response(rs, x, d, cap);
+	case SCN_X_APP_RESPONSE: {
+		/* a kernel client's responses are what its application read;
+		 * the detail adds its syscall errors, in order */
+		bool ok = judge_response(rs, x, d, cap);
+		if (rs->n_conns == 1) {
+			char errs[160];
+			size_t len = strlen(d);
+			run_app_errors_text(&rs->conns[0].app, errs, sizeof errs);
+			snprintf(d + len, cap - len, " (read %llu bytes; %s)",
+			         (unsigned long long)rs->conns[0].app.bytes_read, errs);
+		}
+		return ok;
+	}
+	case SCN_X_APP_ERROR:
+		return judge_app_error(rs, x, d, cap);
+	case SCN_X_CLIENT_EXIT:
+	case SCN_X_CLIENT_OUTPUT:
+		return judge_program(rs, x, d, cap);
 	case SCN_X_RESPONSES: {
 		if (rs->n_conns == 0) {
 			snprintf(d, cap, "no connections");

@@ -557,7 +557,8 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
                  struct launch **out, char *err, size_t errlen)
 {
 	struct labnet_spawn_opts so = LABNET_SPAWN_OPTS_INIT;
-	char target[PATH_MAX], listen_arg[64], addr[INET_ADDRSTRLEN], tail[400], how[96];
+	char target[PATH_MAX], listen_arg[LLADDR_PORTSTRLEN], addr[LLADDR_PORTSTRLEN], tail[400], how[96];
+	char host[LLADDR_STRLEN];      /* the address alone, for LINGERLAB_ADDR */
 	char *argv[MAX_EXTRA + 8];
 	struct sockdiag *sd = NULL;
 	struct launch *l = NULL;
@@ -572,7 +573,9 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 		errmsg_set(err, errlen, "target: no lab or no port given");
 		return LABNET_ERR;
 	}
-	labnet_addr_str(ln->server_addr, addr, sizeof addr);
+	/* the lab's family: "10.X.Y.1:80" or "[fd6c:6c6c:XXYY::1]:80" */
+	lladdr_str_port(&ln->server_ip, spec->port, addr, sizeof addr);
+	lladdr_str(&ln->server_ip, host, sizeof host);
 	if (spec->kind == LAUNCH_BUILTIN) {
 		if (!spec->policy || !*spec->policy) {
 			errmsg_set(err, errlen, "target: builtin target needs a policy");
@@ -589,7 +592,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 			if (rc != LABNET_OK)
 				return rc;
 		}
-		snprintf(listen_arg, sizeof listen_arg, "%s:%u", addr, (unsigned)spec->port);
+		snprintf(listen_arg, sizeof listen_arg, "%s", addr);
 		argv[argc++] = target;
 		argv[argc++] = "--listen";
 		argv[argc++] = listen_arg;
@@ -622,7 +625,7 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	l->reaped = true;   /* nothing to stop until the spawn succeeds */
 	l->watch_fd = -1;
 	snprintf(l->ns, sizeof l->ns, "%s", ln->server_ns);
-	if (make_env(addr, spec->port, &envp) < 0) {
+	if (make_env(host, spec->port, &envp) < 0) {
 		errmsg_set(err, errlen, "target: out of memory");
 		rc = LABNET_ERR;
 		goto fail;
@@ -682,7 +685,9 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 	timeout = spec->ready_timeout > 0 ? spec->ready_timeout : 10.0;
 	end = now_mono() + timeout;
 	for (;;) {
-		int r = sockdiag_listening(sd, spec->port, err, errlen);
+		/* an IPv6 lab needs a listener IPv6 clients can reach */
+		int r = sockdiag_listening_family(sd, spec->port, ln->family == 6 ? AF_INET6 : 0,
+		                                  err, errlen);
 
 		if (r < 0) {
 			rc = LABNET_ERR;
@@ -696,15 +701,19 @@ int launch_start(const struct labnet *ln, const struct launch_spec *spec,
 			 * waiting for its listener.) */
 			describe_status(l->wstatus, how, sizeof how);
 			tail_clause(l, tail, sizeof tail);
-			errmsg_set(err, errlen, "target: %s before listening on %s:%u%s", how, addr,
-			       (unsigned)spec->port, tail);
+			errmsg_set(err, errlen, "target: %s before listening on %s%s", how, addr, tail);
 			rc = LABNET_ERR;
 			goto fail;
 		}
 		if (now_mono() >= end) {
 			tail_clause(l, tail, sizeof tail);
-			errmsg_set(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
-			       (unsigned)spec->port, ln->server_ns, timeout, tail);
+			if (ln->family == 6 && sockdiag_listening(sd, spec->port, NULL, 0) == 1)
+				errmsg_set(err, errlen, "target: listens on port %u in %s over IPv4 only; "
+				           "with -6 it must listen on IPv6 ([::]:%u or %s)%s",
+				           (unsigned)spec->port, ln->server_ns, (unsigned)spec->port, addr, tail);
+			else
+				errmsg_set(err, errlen, "target: nothing listens on port %u in %s after %.1f s%s",
+				       (unsigned)spec->port, ln->server_ns, timeout, tail);
 			rc = LABNET_ERR;
 			goto fail;
 		}

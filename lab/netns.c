@@ -501,6 +501,78 @@ int labnet_sysctl(const char *ns, const char *path, const char *value,
 	return sysctl_in(ns, path, value, false, err, errlen);
 }
 
+/* labnet_run_in callback: does the current namespace have IPv6? */
+static int ipv6_present(void *arg)
+{
+	(void)arg;
+	return access("/proc/sys/net/ipv6/conf/default/disable_ipv6", W_OK) == 0 ? LABNET_OK : LABNET_ERR;
+}
+
+/*
+ * IPv6 defaults of namespace ns, set before the veth exists so that it
+ * inherits them (net.ipv6.conf.default.* is copied into each new device,
+ * net/ipv6/addrconf.c ipv6_add_dev): IPv6 on; no duplicate address
+ * detection, so an address is usable the moment it is added instead of
+ * "tentative" (RFC 4862 5.4; the addresses are also added `nodad`); no
+ * router solicitations sent and no router advertisements taken. A kernel
+ * without IPv6 has no /proc/sys/net/ipv6: LABNET_ENV.
+ */
+static int ipv6_setup(const char *ns, char *err, size_t errlen)
+{
+	static const char *const set[][2] = {
+		/* "all" too: a host with net.core.devconf_inherit_init_net
+		 * may hand a new namespace its own disable_ipv6 */
+		{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/accept_dad", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/dad_transmits", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/accept_ra", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/router_solicitations", "0" },
+	};
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	rc = labnet_run_in(ns, ipv6_present, NULL, err, errlen);
+	if (rc != LABNET_OK) {
+		if (err && errlen && err[0])   /* entering ns failed: err says why */
+			return rc;
+		errmsg_set(err, errlen, "lab: -6: this kernel has no IPv6 (/proc/sys/net/ipv6 is missing)");
+		return LABNET_ENV;
+	}
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+		if ((rc = sysctl_in(ns, set[i][0], set[i][1], false, err, errlen)) != LABNET_OK)
+			return rc;
+	return LABNET_OK;
+}
+
+/* The IPv6 addresses and the two permanent neighbours (netns.h); mac is
+ * the client veth's MAC as text. */
+static int ipv6_addresses(struct labnet *ln, const char *mac, char *err, size_t errlen)
+{
+	char s6[LLADDR_STRLEN + 4], c6[LLADDR_STRLEN + 4], r6[LLADDR_STRLEN], srv[LLADDR_STRLEN];
+	char smac[18];
+	int rc;
+
+	lladdr_str(&ln->server_ip, srv, sizeof srv);
+	snprintf(s6, sizeof s6, "%s/64", srv);
+	snprintf(c6, sizeof c6, "%s/64", lladdr_str(&ln->client_ip, r6, sizeof r6));
+	lladdr_str(&ln->raw_ip, r6, sizeof r6);
+	snprintf(smac, sizeof smac, "%02x:%02x:%02x:%02x:%02x:%02x",
+	         ln->server_mac[0], ln->server_mac[1], ln->server_mac[2],
+	         ln->server_mac[3], ln->server_mac[4], ln->server_mac[5]);
+	if ((rc = ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "addr", "add", s6, "dev", ln->server_if,
+	                 "nodad", (char *)NULL)) ||
+	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "addr", "add", c6, "dev", ln->client_if,
+	                 "nodad", (char *)NULL)) ||
+	    (rc = ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "neigh", "replace", r6, "lladdr", mac,
+	                 "dev", ln->server_if, "nud", "permanent", (char *)NULL)) ||
+	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "neigh", "replace", srv, "lladdr", smac,
+	                 "dev", ln->client_if, "nud", "permanent", (char *)NULL)))
+		return rc;
+	return LABNET_OK;
+}
+
 /* Read MAC and ifindex of interface ifname inside namespace ns. */
 static int if_info_in(const char *ns, const char *ifname, uint8_t mac[6], int *ifindex,
                       char *err, size_t errlen)
@@ -589,6 +661,26 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	ln->server_addr.s_addr = htonl(0x0a000001u | (uint32_t)x << 16 | (uint32_t)y << 8);
 	ln->client_addr.s_addr = htonl(0x0a000002u | (uint32_t)x << 16 | (uint32_t)y << 8);
 	ln->raw_addr.s_addr    = htonl(0x0a000003u | (uint32_t)x << 16 | (uint32_t)y << 8);
+	lladdr_from_in(&ln->server_ip, ln->server_addr);
+	lladdr_from_in(&ln->client_ip, ln->client_addr);
+	lladdr_from_in(&ln->raw_ip, ln->raw_addr);
+	ln->family = 4;
+	if (opts && opts->ipv6) {
+		/* fd6c:6c6c:XXYY::/64: "ll" in the global ID, the IPv4 subnet's
+		 * octets as the subnet id, so captures of both families match */
+		static const uint8_t pfx[4] = { 0xfd, 0x6c, 0x6c, 0x6c };
+		struct lladdr *v6[3] = { &ln->server_ip, &ln->client_ip, &ln->raw_ip };
+
+		for (int i = 0; i < 3; i++) {
+			memset(v6[i], 0, sizeof *v6[i]);
+			v6[i]->af = 6;
+			memcpy(v6[i]->b, pfx, sizeof pfx);
+			v6[i]->b[4] = x;
+			v6[i]->b[5] = y;
+			v6[i]->b[15] = (uint8_t)(i + 1);
+		}
+		ln->family = 6;
+	}
 	snprintf(saddr, sizeof saddr, "%s/24", labnet_addr_str(ln->server_addr, a, sizeof a));
 	snprintf(caddr, sizeof caddr, "%s/24", labnet_addr_str(ln->client_addr, a, sizeof a));
 	labnet_addr_str(ln->raw_addr, raddr, sizeof raddr);
@@ -611,12 +703,20 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	ln->made |= MADE_CLIENT_NS;
 
 	/* Before the veth exists, so it inherits them: no IPv6 on the lab
-	 * links (no solicitations in captures); no forwarding on the client
-	 * side, so its kernel drops packets for the raw address without an
-	 * RST or ICMP; no reverse-path filter on the server side. */
-	if ((rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen)) ||
-	    (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen)) ||
-	    (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv4/ip_forward", "0", false, err, errlen)) ||
+	 * links (no solicitations in captures) unless asked for, and then
+	 * IPv6 without its start-up chatter (ipv6_setup); no forwarding on
+	 * the client side, so its kernel drops packets for the raw address
+	 * without an RST or ICMP; no reverse-path filter on the server side. */
+	if (ln->family == 6) {
+		if ((rc = ipv6_setup(ln->server_ns, err, errlen)) ||
+		    (rc = ipv6_setup(ln->client_ns, err, errlen)) ||
+		    (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/all/forwarding", "0", false, err, errlen)))
+			goto fail;
+	} else if ((rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen)) ||
+	           (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen))) {
+		goto fail;
+	}
+	if ((rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv4/ip_forward", "0", false, err, errlen)) ||
 	    (rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/all/rp_filter", "0", false, err, errlen)) ||
 	    (rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/default/rp_filter", "0", false, err, errlen)))
 		goto fail;
@@ -644,6 +744,8 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	rc = ip_cmd(err, errlen, "-n", ln->server_ns, "neigh", "replace", raddr, "lladdr", macs,
 	            "dev", ln->server_if, "nud", "permanent", (char *)NULL);
 	if (rc != LABNET_OK)
+		goto fail;
+	if (ln->family == 6 && (rc = ipv6_addresses(ln, macs, err, errlen)) != LABNET_OK)
 		goto fail;
 	return LABNET_OK;
 fail:

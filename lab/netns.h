@@ -16,6 +16,24 @@
  *   capture holds no router/neighbour solicitations. lo is up in both.
  * - A kernel-socket client (connect() in the client namespace) speaks from
  *   client_addr (.2) and gets normal kernel TCP.
+ * - IPv6 (labnet_opts.ipv6, `run -6`): the veth ends keep their IPv4
+ *   addresses and also get unique local addresses (RFC 4193) in one /64,
+ *   fd6c:6c6c:XXYY::1 (server), ::2 (client kernel), ::3 (raw client,
+ *   unowned), XX and YY the two octets of the IPv4 subnet in hex. The
+ *   same trick with NDP: a PERMANENT neighbour entry raw ::3 -> client
+ *   veth MAC in the server namespace (the server never solicits it), and
+ *   one for the server ::1 -> server veth MAC in the client namespace (the
+ *   first SYN waits for no neighbour discovery). IPv6 forwarding is off
+ *   in the client namespace, so its kernel drops the server's packets to
+ *   ::3 without a word (ip6_forward: no RST, no ICMPv6). Both namespaces
+ *   set their IPv6 defaults before the veth exists, so the links inherit
+ *   them: no duplicate address detection (accept_dad 0, dad_transmits 0,
+ *   and the addresses are added `nodad`), so they are usable at once
+ *   rather than "tentative" for a second; no router solicitations and no
+ *   router advertisements accepted. All of these are settings of the two
+ *   throwaway namespaces: nothing outside them changes, so nothing needs
+ *   restoring. The ICMPv6 the links still send (MLD reports) is not TCP
+ *   and stays out of the raw client's capture.
  * - Names carry the creating process's pid, so parallel runs never collide
  *   and `labnet_clean_stale` can tell a dead run's leftovers from a live
  *   one's. The veth pair is created directly inside the two namespaces (it
@@ -63,6 +81,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lab/addr.h"
+
 enum labnet_status { LABNET_OK = 0, LABNET_ERR = -1, LABNET_ENV = -2 };
 
 /* IFNAMSIZ is 16: names are at most 15 characters plus the NUL. */
@@ -87,6 +107,11 @@ struct labnet {
 	struct in_addr client_addr;       /* 10.X.Y.2: the client kernel's own */
 	struct in_addr raw_addr;          /* 10.X.Y.3: the raw client's, unowned */
 	int prefix_len;                   /* 24 */
+	/* The addresses a run uses, in the family it uses: copies of the
+	 * three above (family 4), or their IPv6 counterparts (family 6,
+	 * fd6c:6c6c:XXYY::1, ::2, ::3 in a /64). */
+	int family;                       /* 4, or 6 with labnet_opts.ipv6 */
+	struct lladdr server_ip, client_ip, raw_ip;
 	pid_t owner;                      /* pid the names carry */
 	unsigned made;                    /* internal: what exists (for teardown) */
 };
@@ -101,6 +126,10 @@ struct labnet_opts {
 	 * namespaces are private, so equal subnets in two runs never clash;
 	 * distinct ones only make captures easier to tell apart. */
 	uint8_t net_x, net_y;
+	/* Also give the lab IPv6 (see the picture above); ln->family is 6
+	 * and ln->*_ip are the IPv6 addresses. A kernel without IPv6 is
+	 * LABNET_ENV. */
+	bool ipv6;
 };
 
 /*

@@ -40,6 +40,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/seq.h"
+#include "lab/addr.h"
 #include "lab/timerheap.h"
 #include "lab/errmsg.h"
 
@@ -48,6 +49,12 @@
 #define RT_MAX_RTO_US 60000000u  /* RFC 6298 (2.5): an upper bound of 60 s */
 #define RT_MIN_MSS 64
 #define RT_MAX_MSS 65495         /* 65535 - 20 (IP) - 20 (TCP) */
+/* The MSS a 1500-byte Ethernet MTU allows (RFC 9293 3.7.1, RFC 8200 8.3:
+ * the IPv6 header is 40 bytes), announced when the caller sets none, and
+ * the peer's when it announces none (RFC 9293 3.7.1: 536; RFC 8200 5:
+ * the 1280-byte minimum link MTU less 60 = 1220). */
+#define RT_MSS_DEFAULT(af) ((af) == 6 ? 1440 : 1460)
+#define RT_MSS_PEER_DEFAULT(af) ((af) == 6 ? 1220 : 536)
 #define RT_TS_OPTLEN 12          /* NOP NOP TS(10) on every segment */
 #define RT_INJECT_FATAL 1000     /* consecutive failed injections = fatal */
 #define RT_DUE_BUDGET 256      /* due items per loop turn, see run_due() */
@@ -92,8 +99,7 @@ static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 enum { PKT_OUT = 1, PKT_IN = 2 };
 
 struct seg_out {
-	uint32_t src, dst;        /* network order */
-	uint16_t sport, dport;
+	uint16_t sport, dport;    /* addresses: the client's local and peer */
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
@@ -194,7 +200,7 @@ struct rawtcp_conn {
 struct rawtcp {
 	bool offline;
 	char iface[64];
-	uint32_t local_ip, peer_ip;      /* network order */
+	struct lladdr local, peer;       /* one family, 4 or 6 */
 	uint32_t rtt_us;
 	uint16_t port_min, port_max, next_port;
 	uint16_t peer_port;              /* target mode (config), 0: lab */
@@ -402,8 +408,6 @@ static int emit(struct rawtcp_conn *k, uint64_t now, uint32_t seq, uint8_t flags
 	p->dir = PKT_OUT;
 	s = &p->u.o;
 	memset(s, 0, offsetof(struct seg_out, opt));
-	s->src = c->local_ip;
-	s->dst = c->peer_ip;
 	s->sport = k->lport;
 	s->dport = k->o.dport;
 	s->seq = seq;
@@ -467,9 +471,24 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	if (libnet_build_tcp(s->sport, s->dport, s->seq, s->ack, s->flags, s->win, 0, 0,
 	                     tcplen, s->len ? p->data : NULL, s->len, l, 0) == -1)
 		goto fail;
-	if (libnet_build_ipv4(LIBNET_IPV4_H + tcplen, 0, c->ip_id++, IP_DF, 64, IPPROTO_TCP, 0,
-	                      s->src, s->dst, NULL, 0, l, 0) == -1)
-		goto fail;
+	if (c->local.af == 6) {
+		/* RFC 8200 3: payload length excludes the 40-byte header; no
+		 * extension headers, so the TCP checksum libnet fills in covers
+		 * the RFC 8200 8.1 pseudo-header (addresses, length, 6). */
+		struct libnet_in6_addr src, dst;
+		memcpy(src.libnet_s6_addr, c->local.b, 16);
+		memcpy(dst.libnet_s6_addr, c->peer.b, 16);
+		if (libnet_build_ipv6(0, 0, (uint16_t)tcplen, IPPROTO_TCP, 64, src, dst,
+		                      NULL, 0, l, 0) == -1)
+			goto fail;
+	} else {
+		uint32_t src, dst;
+		memcpy(&src, c->local.b, 4);
+		memcpy(&dst, c->peer.b, 4);
+		if (libnet_build_ipv4(LIBNET_IPV4_H + tcplen, 0, c->ip_id++, IP_DF, 64, IPPROTO_TCP, 0,
+		                      src, dst, NULL, 0, l, 0) == -1)
+			goto fail;
+	}
 	if (s->flags & LL_TH_RST) {
 		/* Before the write: the capture will see it as ours, not a leak. */
 		if (c->rst_pending[s->sport] < UINT8_MAX)
@@ -520,22 +539,15 @@ static void queue_inbound(struct rawtcp *c, const struct dec_tcp *d, uint64_t no
 	delay_push(c, p, now + (half > lag ? half - lag : 0));
 }
 
-static bool addr_is(const uint8_t *a, uint32_t ip)
-{
-	uint32_t x;
-	memcpy(&x, a, 4);
-	return x == ip;
-}
-
 /* Target mode: the frame belongs to local:[port_min, port_max] <->
  * peer:peer_port. On loopback local == peer, so the ports, not the
  * addresses, tell the directions apart. */
 static bool target_frame(const struct rawtcp *c, const struct dec_tcp *d)
 {
-	if (addr_is(d->src, c->local_ip) && addr_is(d->dst, c->peer_ip) &&
+	if (lladdr_is(&c->local, d->af, d->src) && lladdr_is(&c->peer, d->af, d->dst) &&
 	    d->sport >= c->port_min && d->sport <= c->port_max && d->dport == c->peer_port)
 		return true;
-	return addr_is(d->src, c->peer_ip) && addr_is(d->dst, c->local_ip) &&
+	return lladdr_is(&c->peer, d->af, d->src) && lladdr_is(&c->local, d->af, d->dst) &&
 	       d->sport == c->peer_port && d->dport >= c->port_min && d->dport <= c->port_max;
 }
 
@@ -563,7 +575,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 			c->st.dump_errno = errno ? errno : EIO;
 	}
 	r = dec_packet(c->dlt, bytes, h->caplen, h->len, &d, NULL);
-	if (r != DEC_OK || d.af != 4) {
+	if (r != DEC_OK || d.af != c->local.af) {
 		c->st.frames_undecoded++;
 		return;
 	}
@@ -573,7 +585,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 		c->st.frames_undecoded++;
 		return;
 	}
-	if (addr_is(d.src, c->peer_ip) && addr_is(d.dst, c->local_ip) &&
+	if (lladdr_is(&c->peer, d.af, d.src) && lladdr_is(&c->local, d.af, d.dst) &&
 	    (!c->peer_port || d.sport == c->peer_port)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
@@ -582,14 +594,14 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 			return;
 		}
 		queue_inbound(c, &d, fx->now, lag);
-	} else if (addr_is(d.src, c->local_ip)) {
+	} else if (lladdr_is(&c->local, d.af, d.src)) {
 		if (d.flags & LL_TH_RST) {
 			if (c->rst_pending[d.sport] > 0)
 				c->rst_pending[d.sport]--;
 			else
 				c->st.leaked_rsts++;
 		}
-	} else if (addr_is(d.dst, c->peer_ip) && (d.flags & LL_TH_RST)) {
+	} else if (lladdr_is(&c->peer, d.af, d.dst) && (d.flags & LL_TH_RST)) {
 		c->st.client_kernel_rsts++;
 	}
 }
@@ -878,7 +890,7 @@ static void synsent_input(struct rawtcp_conn *k, const struct dec_tcp *d, uint64
 	if (!(d->flags & LL_TH_SYN) || !(d->flags & LL_TH_ACK) || d->ack != k->iss + 1)
 		return;
 	k->irs = d->seq;
-	k->peer_mss = d->mss ? d->mss : 536;
+	k->peer_mss = d->mss ? d->mss : RT_MSS_PEER_DEFAULT(k->c->local.af);
 	if (k->peer_mss > RT_MAX_MSS)
 		k->peer_mss = RT_MAX_MSS;
 	if (k->peer_mss < RT_MIN_MSS)
@@ -1240,7 +1252,7 @@ void rawtcp_conn_opts_init(struct rawtcp_conn_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->rtt_us = -1;
-	o->mss = 1460;
+	o->mss = 0;
 	o->wscale = 7;
 	o->sack_permitted = true;
 	o->timestamps = true;
@@ -1254,32 +1266,25 @@ void rawtcp_conn_opts_init(struct rawtcp_conn_opts *o)
 	o->time_wait_us = 1000000;
 }
 
-static int parse_v4(const char *what, const char *s, uint32_t *out, char *err, size_t errlen)
+static int parse_addr(const char *what, const char *s, struct lladdr *out, char *err, size_t errlen)
 {
-	struct in_addr a;
-	struct in6_addr a6;
 	if (!s) {
 		errmsg_set(err, errlen, "rawtcp_open: %s: missing", what);
 		return -1;
 	}
-	if (inet_pton(AF_INET, s, &a) == 1) {
-		*out = a.s_addr;
-		return 0;
+	if (lladdr_parse(s, out, NULL, 0) != 0) {
+		errmsg_set(err, errlen, "rawtcp_open: %s: not an IPv4 or IPv6 address: %s", what, s);
+		return -1;
 	}
-	if (inet_pton(AF_INET6, s, &a6) == 1)
-		errmsg_set(err, errlen, "rawtcp_open: %s: IPv6 is not supported yet: %s", what, s);
-	else
-		errmsg_set(err, errlen, "rawtcp_open: %s: not an IPv4 address: %s", what, s);
-	return -1;
+	return 0;
 }
 
 static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	char lerr[LIBNET_ERRBUF_SIZE] = "";
-	char filter[320], la[INET_ADDRSTRLEN], pa[INET_ADDRSTRLEN];
+	char filter[512], la[LLADDR_STRLEN], pa[LLADDR_STRLEN];
 	struct bpf_program prog;
-	struct in_addr a;
 	int r;
 
 	c->pcap = pcap_create(cfg->iface, perr);
@@ -1318,18 +1323,20 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		       cfg->iface, c->dlt);
 		return -1;
 	}
-	a.s_addr = c->local_ip;
-	inet_ntop(AF_INET, &a, la, sizeof la);
-	a.s_addr = c->peer_ip;
-	inet_ntop(AF_INET, &a, pa, sizeof pa);
+	/* "ip6 and tcp": TCP right after the IPv6 header (the raw client
+	 * and the lab use no extension headers); the analyzer decodes the
+	 * same frames again from the saved capture. */
+	lladdr_str(&c->local, la, sizeof la);
+	lladdr_str(&c->peer, pa, sizeof pa);
+	const char *proto = c->local.af == 6 ? "ip6 and tcp" : "tcp";
 	if (c->peer_port)
 		snprintf(filter, sizeof filter,
-		         "tcp and ((src host %s and src portrange %u-%u and dst host %s and dst port %u) or "
+		         "%s and ((src host %s and src portrange %u-%u and dst host %s and dst port %u) or "
 		         "(src host %s and src port %u and dst host %s and dst portrange %u-%u))",
-		         la, c->port_min, c->port_max, pa, c->peer_port,
+		         proto, la, c->port_min, c->port_max, pa, c->peer_port,
 		         pa, c->peer_port, la, c->port_min, c->port_max);
 	else
-		snprintf(filter, sizeof filter, "tcp and (host %s or host %s)", la, pa);
+		snprintf(filter, sizeof filter, "%s and (host %s or host %s)", proto, la, pa);
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
 		return -1;
@@ -1345,7 +1352,10 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		errmsg_set(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
 		return -1;
 	}
-	c->ln = libnet_init(LIBNET_RAW4, cfg->iface, lerr);
+	/* RAW6: an IPPROTO_RAW IPv6 socket, which the kernel treats as
+	 * header-included (net/ipv6/raw.c rawv6_send_hdrinc), as RAW4's
+	 * IP_HDRINCL socket: our source address goes out as written. */
+	c->ln = libnet_init(c->local.af == 6 ? LIBNET_RAW6 : LIBNET_RAW4, cfg->iface, lerr);
 	if (!c->ln) {
 		errmsg_set(err, errlen, "rawtcp_open: libnet: %s", lerr);
 		return -1;
@@ -1376,9 +1386,14 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	theap_init(&c->delayq);
 	theap_init(&c->utimers);
 	c->offline = cfg->iface == NULL;
-	if (parse_v4("local_addr", cfg->local_addr, &c->local_ip, err, errlen) != 0 ||
-	    parse_v4("peer_addr", cfg->peer_addr, &c->peer_ip, err, errlen) != 0)
+	if (parse_addr("local_addr", cfg->local_addr, &c->local, err, errlen) != 0 ||
+	    parse_addr("peer_addr", cfg->peer_addr, &c->peer, err, errlen) != 0)
 		goto err;
+	if (c->local.af != c->peer.af) {
+		errmsg_set(err, errlen, "rawtcp_open: local_addr %s and peer_addr %s are not of one family",
+		           cfg->local_addr, cfg->peer_addr);
+		goto err;
+	}
 	if (cfg->port_min == 0 || cfg->port_min > cfg->port_max) {
 		errmsg_set(err, errlen, "rawtcp_open: port range %u..%u is empty or starts at 0",
 		       cfg->port_min, cfg->port_max);
@@ -1563,7 +1578,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 		errmsg_set(err, errlen, "rawtcp_connect: wscale: %d is out of range 0..14 or -1", o->wscale);
 		return NULL;
 	}
-	if (o->mss < RT_MIN_MSS || o->mss > RT_MAX_MSS) {
+	if (o->mss != 0 && (o->mss < RT_MIN_MSS || o->mss > RT_MAX_MSS)) {
 		errmsg_set(err, errlen, "rawtcp_connect: mss: must be %d..%d", RT_MIN_MSS, RT_MAX_MSS);
 		return NULL;
 	}
@@ -1587,12 +1602,14 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	}
 	k->c = c;
 	k->o = *o;
+	if (k->o.mss == 0)
+		k->o.mss = RT_MSS_DEFAULT(c->local.af);
 	theap_node_init(&k->tnode);
 	k->state = RAWTCP_SYN_SENT;
 	k->lport = port;
 	k->rtt_us = o->rtt_us >= 0 ? (uint32_t)min64((uint64_t)o->rtt_us, UINT32_MAX) : c->rtt_us;
 	k->half_us = k->rtt_us / 2;
-	k->peer_mss = 536;
+	k->peer_mss = RT_MSS_PEER_DEFAULT(c->local.af);
 	k->peer_wscale = -1;
 	k->iss = (uint32_t)rng_next(&c->rng);
 	k->ts_off = (uint32_t)rng_next(&c->rng);
@@ -1895,30 +1912,43 @@ void rawtcp_timer_cancel(struct rawtcp *c, uint64_t id)
 	}
 }
 
-int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len, char *err, size_t errlen)
+/* One inbound packet of the offline mode, decoded as link type dlt;
+ * name is the API function's, for messages. */
+static int input_packet(struct rawtcp *c, int dlt, const char *name, const uint8_t *pkt,
+                        size_t len, char *err, size_t errlen)
 {
 	struct dec_tcp d;
 	const char *why = NULL;
 	enum dec_result r;
 	if (len > UINT32_MAX) {
-		errmsg_set(err, errlen, "rawtcp_input_ipv4: packet too long");
+		errmsg_set(err, errlen, "%s: packet too long", name);
 		return -1;
 	}
-	r = dec_packet(DLT_IPV4, pkt, (uint32_t)len, (uint32_t)len, &d, &why);
+	r = dec_packet(dlt, pkt, (uint32_t)len, (uint32_t)len, &d, &why);
 	if (r != DEC_OK) {
-		errmsg_set(err, errlen, "rawtcp_input_ipv4: %s", why ? why : dec_result_name(r));
+		errmsg_set(err, errlen, "%s: %s", name, why ? why : dec_result_name(r));
 		return -1;
 	}
-	if (d.af != 4 || !addr_is(d.src, c->peer_ip) || !addr_is(d.dst, c->local_ip)) {
-		errmsg_set(err, errlen, "rawtcp_input_ipv4: not from peer_addr to local_addr");
+	if (!lladdr_is(&c->peer, d.af, d.src) || !lladdr_is(&c->local, d.af, d.dst)) {
+		errmsg_set(err, errlen, "%s: not from peer_addr to local_addr", name);
 		return -1;
 	}
 	if (d.payload_caplen < d.seg_len) {
-		errmsg_set(err, errlen, "rawtcp_input_ipv4: payload truncated");
+		errmsg_set(err, errlen, "%s: payload truncated", name);
 		return -1;
 	}
 	queue_inbound(c, &d, rawtcp_now_us(), 0);
 	return 0;
+}
+
+int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len, char *err, size_t errlen)
+{
+	return input_packet(c, DLT_IPV4, "rawtcp_input_ipv4", pkt, len, err, errlen);
+}
+
+int rawtcp_input_ip(struct rawtcp *c, const uint8_t *pkt, size_t len, char *err, size_t errlen)
+{
+	return input_packet(c, DLT_RAW, "rawtcp_input_ip", pkt, len, err, errlen);
 }
 
 /* Run what is due: held packets, connection timers, runner timers,

@@ -1,7 +1,8 @@
 /*
  * rawtcp.h - a userspace TCP client that speaks from an address no kernel
- * owns: segments go out through libnet (raw IPv4 socket, the kernel routes
- * and resolves ARP), frames come in through libpcap on the same interface.
+ * owns: segments go out through libnet (a raw IPv4 or IPv6 socket: the kernel
+ * routes and resolves the neighbour), frames come in through libpcap on the
+ * same interface.
  *
  * One client (struct rawtcp) = one libnet context + one pcap handle + many
  * connections, driven by ONE single-threaded event loop (rawtcp_run): poll
@@ -70,8 +71,11 @@
  * until rawtcp_conn_release() or rawtcp_free(). Not thread-safe: use one
  * client from one thread.
  *
- * IPv4 only for now; addresses are strings so that IPv6 can come without an
- * API change (an IPv6 address is refused with "not supported yet").
+ * IPv4 or IPv6: local_addr and peer_addr are of one family, which picks
+ * the libnet context (LIBNET_RAW4 or LIBNET_RAW6), the capture filter
+ * ("ip6 and tcp ..." for IPv6) and the default MSS (1460 or 1440). IPv6
+ * segments carry no extension headers; libnet fills in the TCP checksum
+ * over the IPv6 pseudo-header (RFC 8200 8.1).
  */
 #ifndef LL_LAB_RAWTCP_H
 #define LL_LAB_RAWTCP_H
@@ -88,10 +92,11 @@ struct rawtcp_conn; /* opaque: one connection, owned by its client */
 
 /*
  * Offline mode (tests, replays): iface == NULL. No pcap, no libnet, no
- * privileges: every IPv4 packet the client would inject is handed to
+ * privileges: every IP packet the client would inject is handed to
  * out(out_arg, packet, len) at its release time (after the rtt/2 hold),
- * and the test feeds server packets with rawtcp_input_ipv4(). The TCP
- * logic, timers and delay queue are exactly those of live mode.
+ * and the test feeds server packets with rawtcp_input_ipv4() or
+ * rawtcp_input_ip(). The TCP logic, timers and delay queue are exactly
+ * those of live mode.
  */
 typedef void (*rawtcp_out_fn)(void *arg, const uint8_t *ip_packet, size_t len);
 
@@ -137,8 +142,12 @@ void rawtcp_config_init(struct rawtcp_config *cfg);
  * libnet LIBNET_RAW4 context (an IP_HDRINCL raw socket bound to cfg->iface:
  * the kernel routes and resolves ARP; libnet builds and checksums each
  * segment when it leaves the delay queue), both in the current network
- * namespace. Needs CAP_NET_RAW unless offline. Returns the client, or NULL with err set, e.g.
- * "rawtcp_open: local_addr: not an IPv4 address: 10.0.0.300",
+ * namespace. IPv6: filter "ip6 and tcp and (host LOCAL or host PEER)" and
+ * LIBNET_RAW6 (an IPPROTO_RAW IPv6 socket, header included; the kernel
+ * routes and resolves the neighbour). Needs CAP_NET_RAW unless offline.
+ * Returns the client, or NULL with err set, e.g.
+ * "rawtcp_open: local_addr: not an IPv4 or IPv6 address: 10.0.0.300",
+ * "rawtcp_open: local_addr 10.0.0.3 and peer_addr fd00::1 are not of one family",
  * "rawtcp_open: pcap: <libpcap message>", "rawtcp_open: libnet: <message>".
  * The strings in cfg are copied.
  */
@@ -191,7 +200,9 @@ struct rawtcp_ack_policy {
 struct rawtcp_conn_opts {
 	uint16_t dport;          /* server port (required) */
 	int64_t rtt_us;          /* emulated RTT, < 0 = the client's default */
-	uint16_t mss;            /* MSS we announce; default 1460 */
+	uint16_t mss;            /* MSS we announce; 0 (the default): 1460
+	                            over IPv4, 1440 over IPv6 (a 1500-byte
+	                            MTU less the headers) */
 	int8_t wscale;           /* window scale we announce, 0..14;
 	                            -1 = no window-scale option; default 7 */
 	bool sack_permitted;     /* offer SACK-permitted; default true */
@@ -476,6 +487,10 @@ void rawtcp_timer_cancel(struct rawtcp *c, uint64_t id);
  * ("rawtcp_input_ipv4: TCP data offset too big", ...). */
 int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len,
                       char *err, size_t errlen);
+/* The same for a packet of either family (IPv4 or IPv6 by its version
+ * field, DLT_RAW); messages start "rawtcp_input_ip: ". */
+int rawtcp_input_ip(struct rawtcp *c, const uint8_t *pkt, size_t len,
+                    char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Counters                                                            */
@@ -483,7 +498,8 @@ int rawtcp_input_ipv4(struct rawtcp *c, const uint8_t *pkt, size_t len,
 struct rawtcp_stats {
 	uint64_t frames_seen;      /* frames the capture delivered */
 	uint64_t frames_dumped;    /* frames written to the dump */
-	uint64_t frames_undecoded; /* not TCP/IPv4, truncated or invalid */
+	uint64_t frames_undecoded; /* not TCP over the client's IP family,
+	                              truncated or invalid */
 	uint64_t packets_in;       /* inbound segments processed */
 	uint64_t packets_out;      /* segments injected */
 	uint64_t inject_errors;    /* injections that failed */

@@ -30,7 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/tcp.h>
+#include <poll.h>
+
 #include "analyzer/capture.h"
+#include "lab/clientprog.h"
+#include "lab/kclient.h"
+#include "lab/kdelay.h"
 #include "lab/launch.h"
 #include "lab/netns.h"
 #include "lab/rawtcp.h"
@@ -45,7 +51,14 @@
 #define LOOP_SLICE_US       1000000  /* rawtcp_run deadline per call */
 #define SNDBUF_CAP          (1u << 20)
 
-enum { COOKIE_SAMPLER = 1, COOKIE_DEADLINE = 2, COOKIE_PHASE = 3 };
+enum { COOKIE_SAMPLER = 1, COOKIE_DEADLINE = 2, COOKIE_PHASE = 3, COOKIE_KTICK = 4 };
+/* Kernel clients and client programs run from a tick: every 1 ms the
+ * runner polls their sockets (and pipes) without blocking and lets each
+ * application make its next syscalls (lab/kclient.h). */
+#define KTICK_US 1000
+/* The kernel clients' ephemeral ports, apart from the raw client's
+ * (20000..60999), so a client port names one connection in a run. */
+#define KCLIENT_PORT_RANGE "61000 65535"
 #define COOKIE_KIND(c)  ((c) & 0xff)
 #define COOKIE_SEQ(c)   (((c) >> 8) & 0xffffff)
 
@@ -95,9 +108,16 @@ struct rconn {
 	struct tlsc *tls;
 	bool tls_stop_sends;           /* after the server's close_notify */
 	uint64_t tls_wire;             /* server stream bytes fed to TLS */
+	bool tls_failed;               /* the handshake failed (noted) */
 	bool tb_on;                    /* a body being written through TLS */
 	uint64_t tb_left, tb_rate;
 	uint32_t tb_chunk, tb_gen;
+	/* `client kernel`: the application's socket (lab/kclient.h) */
+	bool kernel;
+	struct kc_conn *kc;
+	enum scn_read_policy read;
+	bool has_rcvbuf;
+	uint32_t rcvbuf;
 };
 
 enum phase { PH_RUNNING = 0, PH_SETTLE, PH_CLEANUP, PH_FINISHED };
@@ -129,7 +149,7 @@ struct runner {
 	char fin_timeout_old[32];      /* tcp_fin_timeout to put back, "" none */
 	/* the kernel's FIN_WAIT_2 sockets, followed one by one: client ports
 	 * are never reused within a run, so a port names one connection */
-	struct in_addr raw_addr;       /* the raw client's address */
+	struct lladdr raw_addr;        /* the raw client's address */
 	struct run_conn **by_port;     /* [client port] -> its connection */
 	uint32_t *port_mark;           /* [client port] -> last sample seen */
 	uint32_t sample_no;
@@ -139,6 +159,17 @@ struct runner {
 	size_t n_kports, cap_kports;
 	bool kports_oom;
 	FILE *keylog;                  /* TLS session keys, opened on first use */
+	/* kernel clients and client programs */
+	const char *client_ns;
+	struct in_addr server_addr;
+	struct sockdiag *sdc;          /* sampler of the client namespace */
+	struct pollfd *pfd;
+	size_t pfd_cap;
+	struct cprog *prog;            /* the scenario's client program */
+	struct kdelay *kd;             /* kernel clients' delay line, NULL: none */
+	bool kdelay_on;                /* this scenario's kernel clients use it */
+	uint64_t t0_us;                /* the scenario's start (monotonic) */
+	char url[160];
 	/* trouble */
 	bool fatal, interrupted;
 	char err[256];
@@ -234,7 +265,9 @@ static const int kstate_diag[SCN_NKSTATES] = {
 static void on_fw2_sock(const struct sockdiag_sock *k, void *arg)
 {
 	struct runner *R = arg;
-	if (k->family != AF_INET || memcmp(k->remote_addr, &R->raw_addr, 4))
+	struct lladdr peer;
+	lladdr_from_bytes(&peer, k->family == AF_INET6 ? 6 : 4, k->remote_addr);
+	if (!lladdr_eq(&peer, &R->raw_addr))
 		return;
 	if (R->n_kports == R->cap_kports) {
 		size_t nc = R->cap_kports ? 2 * R->cap_kports : 256;
@@ -327,6 +360,18 @@ static void take_sample(struct runner *R, uint32_t *baseline)
 	}
 	struct run_outcome *o = R->o;
 	struct run_sample s;
+	memset(&s, 0, sizeof s);
+	if (R->sdc) {
+		/* the client namespace: only kernel clients and client programs
+		 * own TCP sockets there, so every socket counts */
+		unsigned cc[SOCKDIAG_MAX_STATES];
+		if (sockdiag_sample(R->sdc, cc, 0, err, sizeof err) < 0) {
+			fatal(R, "kernel sampler (client namespace): %s", err);
+			return;
+		}
+		for (int k = 0; k < SCN_NKSTATES; k++)
+			s.nc[k] = cc[kstate_diag[k]];
+	}
 	s.t = realtime_now();
 	follow_fw2(R, s.t);
 	for (int k = 0; k < SCN_NKSTATES; k++)
@@ -352,6 +397,8 @@ static void take_sample(struct runner *R, uint32_t *baseline)
 				rs->kernel_peak[k] = v;
 				rs->kernel_peak_time[k] = s.t;
 			}
+			if (s.nc[k] > rs->client_kernel_peak[k])
+				rs->client_kernel_peak[k] = s.nc[k];
 		}
 	}
 }
@@ -480,8 +527,12 @@ static bool sends_ahead(const struct rconn *rc)
 
 static void advance(struct runner *R, struct rconn *rc);
 
+static bool kconn_closed(const struct rconn *rc);
+
 static bool conn_closed(const struct rconn *rc)
 {
+	if (rc->kernel)
+		return kconn_closed(rc);
 	return rc->k && rawtcp_conn_state(rc->k) == RAWTCP_CLOSED;
 }
 
@@ -497,6 +548,8 @@ static bool conn_closed(const struct rconn *rc)
  * through TLS by a paced generator of its own (tls_body_tick). The session
  * keys go to an NSS key log beside the capture, so Wireshark can decrypt
  * it. */
+
+static void fin_check(struct runner *R, struct rconn *rc);
 
 #define TLS_PIECE   16384
 #define TB_GEN_FLAG 0x80000000u        /* a connection timer for the body */
@@ -576,11 +629,13 @@ static void tls_start(struct runner *R, struct rconn *rc)
 	rc->tls = tlsc_new(&o, err, sizeof err);
 	if (!rc->tls) {
 		note(rc, "%s", err);
+		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
 	if (tlsc_handshake(rc->tls, err, sizeof err) < 0) {
 		note(rc, "%s", err);
+		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
@@ -600,11 +655,16 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		note(rc, "TLS: input refused");
 		return;
 	}
+	/* every server byte counts, the handshake's too: response wire
+	 * offsets are sequence offsets in the server's stream */
+	uint64_t before = rc->tls_wire;
+	rc->tls_wire += n;
 	if (!tlsc_done(rc->tls)) {
 		int h = tlsc_handshake(rc->tls, err, sizeof err);
 		tls_pump(rc);
 		if (h < 0) {
 			note(rc, "%s", err);
+			rc->tls_failed = true;
 			rawtcp_abort(rc->k);
 			return;
 		}
@@ -613,8 +673,6 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		snprintf(rc->out->tls_version, sizeof rc->out->tls_version, "%s",
 		         tlsc_version(rc->tls));
 	}
-	uint64_t before = rc->tls_wire;
-	rc->tls_wire += n;
 	while ((got = tlsc_read(rc->tls, plain, sizeof plain, err, sizeof err)) > 0)
 		rsp_feed(&rc->http, plain, (size_t)got);
 	if (got < 0)
@@ -633,8 +691,42 @@ static void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size
 		tls_settings(R, &t);
 		rc->out->tls_peer_close_notify = true;
 		rc->tls_stop_sends = t.stop_after_close_notify;
+		fin_check(R, rc);
 	}
 	tls_pump(rc); /* alerts, key updates */
+}
+
+/* TCP ended, or the server's FIN came, before TLS's handshake was over:
+ * say so (once) in words that name the handshake and how far the
+ * server's answer got. True when `connect` has failed: a handshake
+ * cannot finish once the server has closed or reset. */
+static bool tls_handshake_cut(struct rconn *rc, unsigned line)
+{
+	struct rawtcp_conn_info info;
+
+	if (!rc->tls_on || !rc->established || (rc->tls && tlsc_done(rc->tls)))
+		return false;
+	if (rc->tls_failed)                /* the reason is in the notes */
+		return conn_closed(rc);
+	/* TCP's own view: events queued in one batch may not have reached
+	 * the runner yet (its data, its RST) */
+	rawtcp_conn_info(rc->k, &info);
+	bool reset = info.peer_rst || (info.state == RAWTCP_CLOSED &&
+	                               info.close_reason == RAWTCP_CLOSE_RESET);
+	if (!reset && !info.peer_fin && info.state != RAWTCP_CLOSED)
+		return false;
+	const char *how = reset ? "the server reset the connection"
+	                : info.peer_fin ? "the server closed the connection (FIN)"
+	                : info.close_reason == RAWTCP_CLOSE_TIMEOUT ? "the connection timed out"
+	                : "the connection ended";
+	if (info.rx_received)
+		note(rc, "line %u: TLS handshake cut: %s; the server had sent %llu "
+		     "bytes, not the whole handshake", line, how,
+		     (unsigned long long)info.rx_received);
+	else
+		note(rc, "line %u: TLS handshake cut: %s after our ClientHello, "
+		     "before the server sent a byte", line, how);
+	return true;
 }
 
 /* Our close_notify, ahead of our FIN, unless the scenario says never. */
@@ -658,7 +750,6 @@ static void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
 		fatal(R, "%s", err);
 }
 
-static void fin_check(struct runner *R, struct rconn *rc);
 static bool try_unblock(struct runner *R, struct rconn *rc);
 
 /* The body through TLS: a chunk of the pattern each tick (at the
@@ -708,17 +799,114 @@ static void tls_body_tick(struct runner *R, struct rconn *rc)
 	if (try_unblock(R, rc))
 		advance(R, rc);
 }
+/* ---- kernel clients (`client kernel`): the hooks ------------------------
+ * The steps' syscalls are lab/kclient.c's; here they meet the connection
+ * machine: which step maps to which call, when the application closes,
+ * what a `wait` waits for. */
+
+static bool kconn_closed(const struct rconn *rc)
+{
+	if (!rc->kc)
+		return false;
+	struct kc_info ki;
+	kc_info(rc->kc, &ki);
+	return !ki.fd_open || ki.connect_failed ||
+	       ki.tcp_state == TCP_CLOSE || ki.tcp_state == TCP_TIME_WAIT;
+}
+
+/* `fin close`: the application closes when it has read end-of-file (or a
+ * read failed) and has nothing left to write, or its writes failed;
+ * `fin half-close`: shutdown(SHUT_WR) after its last write. */
+static void kfin_check(struct rconn *rc)
+{
+	if (!rc->kc || rc->shut || !rc->established)
+		return;
+	struct kc_info ki;
+	kc_info(rc->kc, &ki);
+	if (!ki.fd_open)
+		return;
+	bool ahead = sends_ahead(rc);
+	if (!ahead)
+		kc_sends_done(rc->kc);
+	switch (rc->fin) {
+	case SCN_FIN_CLOSE:
+		if ((ki.eof || ki.read_failed) && (!ahead || ki.write_failed)) {
+			rc->shut = true;
+			kc_close(rc->kc);
+		}
+		break;
+	case SCN_FIN_HALF_CLOSE:
+		if (!ahead) {
+			rc->shut = true;
+			kc_shutdown(rc->kc);
+		}
+		break;
+	case SCN_FIN_NEVER:
+		break;
+	}
+}
+
+static bool kwait_satisfied(const struct rconn *rc, const struct scn_step *st)
+{
+	struct kc_info ki;
+	kc_info(rc->kc, &ki);
+	int t = ki.tcp_state;
+	switch (st->u.wait.event) {
+	case SCN_WAIT_DATA:
+		return ki.bytes_read >= st->u.wait.count;
+	case SCN_WAIT_RESPONSE:
+		return rc->http.completed >= rc->wait_target;
+	case SCN_WAIT_FIN:
+		/* the application's end-of-file, or its kernel's word when it
+		 * does not read */
+		return ki.eof || t == TCP_CLOSE_WAIT || t == TCP_LAST_ACK ||
+		       t == TCP_CLOSING || t == TCP_TIME_WAIT;
+	case SCN_WAIT_RST:
+		return ki.reset || (ki.fd_open && ki.connected && t == TCP_CLOSE &&
+		                    !ki.shut_wr && !ki.eof);
+	case SCN_WAIT_CLOSED:
+		return kconn_closed(rc);
+	case SCN_WAIT_SENT:
+		return !ki.writes_pending && ki.unsent == 0;
+	case SCN_WAIT_ACKED:
+		return !ki.writes_pending && ki.unacked == 0;
+	}
+	return false;
+}
+
+static void kon_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct rconn *rc = arg;
+	if (n)
+		rsp_feed(&rc->http, p, n);
+	else
+		rsp_eof(&rc->http);
+}
+
 
 /* FIN policy: send our FIN when the policy says it is time. */
 static void fin_check(struct runner *R, struct rconn *rc)
 {
 	char err[200];
+	if (rc->kernel) {
+		kfin_check(rc);
+		return;
+	}
 	if (!rc->k || rc->shut || rc->vanished || conn_closed(rc) || !rc->established)
+		return;
+	/* a body still going through TLS: our close_notify (and FIN) would
+	 * cut it, and OpenSSL writes nothing after our close_notify;
+	 * tls_body_tick checks again when the body is over */
+	if (rc->tb_on)
 		return;
 	bool go = false;
 	switch (rc->fin) {
 	case SCN_FIN_CLOSE:
-		go = rc->peer_fin && (!rc->after_fin_continue || !sends_ahead(rc));
+		/* the server's FIN, or under TLS its close_notify: a TLS client
+		 * (curl, a browser) that reads the close_notify closes too, with
+		 * its own close_notify and its FIN, FIN or not from the server */
+		go = (rc->peer_fin || (rc->tls && rc->out->tls_peer_close_notify)) &&
+		     (!rc->after_fin_continue || !sends_ahead(rc));
 		break;
 	case SCN_FIN_HALF_CLOSE:
 		go = !sends_ahead(rc);
@@ -765,9 +953,30 @@ static void unblock(struct runner *R, struct rconn *rc)
 	rc->blk = NULL;
 }
 
+/* Why a closed connection closed: rawtcp's reason, or the kernel
+ * client's first syscall error. */
+static const char *close_why(const struct rconn *rc)
+{
+	if (rc->kernel) {
+		struct kc_info ki;
+		if (!rc->kc)
+			return "no socket";
+		kc_info(rc->kc, &ki);
+		if (ki.n_errors)
+			return strerrorname_np(ki.err[0].errnum) ? strerrorname_np(ki.err[0].errnum)
+			                                         : "error";
+		return ki.fd_open ? kc_tcp_state_name(ki.tcp_state) : "closed by the application";
+	}
+	struct rawtcp_conn_info info;
+	rawtcp_conn_info(rc->k, &info);
+	return rawtcp_close_reason_name(info.close_reason);
+}
+
 static bool wait_satisfied(struct rconn *rc)
 {
 	const struct scn_step *st = rc->blk;
+	if (rc->kernel)
+		return kwait_satisfied(rc, st);
 	struct rawtcp_conn_info info;
 	rawtcp_conn_info(rc->k, &info);
 	switch (st->u.wait.event) {
@@ -799,17 +1008,18 @@ static bool try_unblock(struct runner *R, struct rconn *rc)
 {
 	if (rc->st != RC_BLOCKED)
 		return false;
-	struct rawtcp_conn_info info;
 	switch (rc->bl) {
 	case BL_CONNECT:
 		if (rc->established && (!rc->tls_on || (rc->tls && tlsc_done(rc->tls)))) {
 			unblock(R, rc);
 			return true;
 		}
+		if (tls_handshake_cut(rc, rc->blk->line)) {
+			conn_failed(R, rc);
+			return false;
+		}
 		if (conn_closed(rc)) {
-			rawtcp_conn_info(rc->k, &info);
-			note(rc, "line %u: connect failed (%s)", rc->blk->line,
-			     rawtcp_close_reason_name(info.close_reason));
+			note(rc, "line %u: connect failed (%s)", rc->blk->line, close_why(rc));
 			conn_failed(R, rc);
 		}
 		return false;
@@ -822,10 +1032,8 @@ static bool try_unblock(struct runner *R, struct rconn *rc)
 			return true;
 		}
 		if (conn_closed(rc)) {
-			rawtcp_conn_info(rc->k, &info);
 			note(rc, "line %u: wait %s ended: connection closed (%s)",
-			     rc->blk->line, wait_name(rc->blk->u.wait.event),
-			     rawtcp_close_reason_name(info.close_reason));
+			     rc->blk->line, wait_name(rc->blk->u.wait.event), close_why(rc));
 			unblock(R, rc);
 			return true;
 		}
@@ -880,7 +1088,10 @@ static void conn_timer_fired(struct runner *R, struct rconn *rc)
 			                  : "the server sent nothing back: not a TLS server?");
 		else
 			note(rc, "line %u: connect timed out after %s", st->line, d);
-		rawtcp_abort(rc->k);
+		if (rc->kernel)
+			kc_abort(rc->kc);
+		else
+			rawtcp_abort(rc->k);
 		conn_failed(R, rc);
 		return;
 	case BL_WAIT:
@@ -983,9 +1194,136 @@ static void to_ack_policy(const struct scn_step *st, struct rawtcp_ack_policy *p
 	}
 }
 
+static void kpump(struct runner *R, struct rconn *rc, short revents);
+
+/* A kernel connection's send, request or body: into the application's
+ * write queue (a body waits for the one before, as with the raw client). */
+static void kdo_send(struct runner *R, struct rconn *rc, const struct scn_step *st,
+                     const uint8_t *p, size_t n, int request_head)
+{
+	const char *why = NULL;
+	if (rc->body_active) {
+		unexec(rc);
+		block(R, rc, BL_BODY, st, 0);
+		return;
+	}
+	int r = st->kind == SCN_BODY
+		? kc_body(rc->kc, st->u.body.size, st->u.body.rate, st->u.body.chunk, &why)
+		: kc_write(rc->kc, p, n, &why);
+	if (r < 0) {
+		if (!rc->dropped_noted)
+			note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
+		rc->dropped_noted = true;
+		return;
+	}
+	if (st->kind == SCN_BODY && st->u.body.size)
+		rc->body_active = true;
+	if (request_head >= 0)
+		rsp_request(&rc->http, request_head == 1);
+	kpump(R, rc, 0);
+}
+
+/* The steps a kernel connection maps to syscalls (kclient.h); the rest
+ * (wait, sleep, hold, repeat) are the machine's own. Returns false for
+ * those. The parser has refused ack, after and vanish. */
+static bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
+{
+	char err[200];
+	switch (st->kind) {
+	case SCN_CONNECT: {
+		struct kc_opts ko;
+		memset(&ko, 0, sizeof ko);
+		ko.server = R->server_addr;
+		ko.port = R->port;
+		ko.has_rcvbuf = rc->has_rcvbuf;
+		ko.rcvbuf = rc->rcvbuf;
+		ko.read = (enum kc_read)rc->read;
+		ko.t0_us = R->t0_us;
+		ko.on_data = kon_data;
+		ko.arg = rc;
+		if (R->kdelay_on) {
+			/* through the delay line (lab/kdelay.h) */
+			ko.has_bind = true;
+			ko.bind_addr = kdelay_addr(R->kd);
+			ko.mark = KDELAY_MARK;
+		}
+		int saved = -1;
+		if (labnet_enter(R->client_ns, &saved, err, sizeof err) != LABNET_OK) {
+			fatal(R, "%s", err);
+			return true;
+		}
+		rc->kc = kc_open(&ko, err, sizeof err);
+		char lerr[256];
+		if (labnet_leave(&saved, lerr, sizeof lerr) != LABNET_OK)
+			fatal(R, "%s", lerr);
+		if (!rc->kc) {
+			note(rc, "line %u: %s", st->line, err);
+			conn_failed(R, rc);
+			return true;
+		}
+		struct kc_info ki;
+		kc_info(rc->kc, &ki);
+		rc->out->port = ki.local_port;
+		R->by_port[rc->out->port] = rc->out;
+		block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
+		      ? st->u.connect.timeout_us : SCN_DEFAULT_WAIT_US);
+		return true;
+	}
+	case SCN_SEND:
+		kdo_send(R, rc, st, st->u.send.data, st->u.send.len, 0);
+		return true;
+	case SCN_REQUEST: {
+		const char *host = R->scn->host ? R->scn->host : R->host;
+		size_t need = scn_request_format(st, host, R->scratch, R->scratch_cap);
+		if (need > R->scratch_cap) {
+			note(rc, "line %u: request too long (%zu bytes)", st->line, need);
+			return true;
+		}
+		kdo_send(R, rc, st, R->scratch, need, strcmp(st->u.request.method, "HEAD") == 0);
+		return true;
+	}
+	case SCN_BODY:
+		kdo_send(R, rc, st, NULL, 0, -1);
+		return true;
+	case SCN_WINDOW:
+		rc->has_rcvbuf = true;
+		rc->rcvbuf = st->u.window;
+		if (rc->kc)
+			kc_set_rcvbuf(rc->kc, st->u.window);
+		return true;
+	case SCN_READ:
+		rc->read = st->u.read;
+		if (rc->kc) {
+			kc_set_read(rc->kc, (enum kc_read)st->u.read);
+			kpump(R, rc, 0);
+		}
+		return true;
+	case SCN_FIN_POLICY:
+		rc->fin = st->u.fin;
+		fin_check(R, rc);
+		return true;
+	case SCN_SHUTDOWN:
+		if (rc->kc && !rc->shut) {
+			rc->shut = true;
+			kc_shutdown(rc->kc);
+			kpump(R, rc, 0);
+		}
+		return true;
+	case SCN_ABORT:
+		if (rc->kc)
+			kc_abort(rc->kc);
+		rc->body_active = false;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 {
 	char err[200];
+	if (rc->kernel && kexec_step(R, rc, st))
+		return;
 	switch (st->kind) {
 	case SCN_CONNECT:
 		rc->k = rawtcp_connect(R->c, &rc->opts, err, sizeof err);
@@ -1060,6 +1398,8 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		rawtcp_silence(rc->k);
 		rc->vanished = true;
 		return;
+	case SCN_READ:
+		return; /* the parser keeps `read` to kernel clients */
 	case SCN_WAIT:
 		if (st->u.wait.event == SCN_WAIT_RESPONSE)
 			rc->wait_target = st->u.wait.count ? st->u.wait.count
@@ -1094,6 +1434,76 @@ static void advance(struct runner *R, struct rconn *rc)
 	}
 }
 
+/* ---- kernel clients: the tick ------------------------------------------- */
+
+/* Let a kernel connection's application make its next syscalls and take
+ * in what happened. Never advances the script (callers inside a step
+ * must not recurse): ktick does that. */
+static void kpump(struct runner *R, struct rconn *rc, short revents)
+{
+	if (!rc->kc || R->phase >= PH_CLEANUP)
+		return;
+	unsigned ev = kc_pump(rc->kc, revents, rawtcp_now_us());
+	if (ev & KC_EV_CONNECTED)
+		rc->established = true;
+	if (ev & KC_EV_EOF)
+		rc->peer_fin = true;
+	struct kc_info ki;
+	kc_info(rc->kc, &ki);
+	rc->body_active = ki.body_active;
+	if (ki.reset)
+		rc->peer_rst = true;
+	bool was_shut = rc->shut;
+	fin_check(R, rc);
+	if (rc->shut != was_shut)
+		kc_pump(rc->kc, 0, rawtcp_now_us()); /* a close the policy just asked for */
+}
+
+/* Poll every kernel socket of the scenario without blocking, pump each
+ * application, move the machines along; and watch the client program. */
+static void ktick(struct runner *R)
+{
+	if (R->kd) {
+		char err[256];
+		if (kdelay_pump(R->kd, rawtcp_now_us(), err, sizeof err) < 0) {
+			fatal(R, "%s", err);
+			return;
+		}
+	}
+	if (R->prog && R->phase == PH_RUNNING && cprog_poll(R->prog, rawtcp_now_us())) {
+		/* the program is the scenario's one "connection" */
+		R->phase = PH_SETTLE;
+		runner_timer(R, COOKIE_PHASE, SETTLE_EXTRA_US);
+	}
+	if (R->pfd_cap < R->n_rc) {
+		struct pollfd *nv = realloc(R->pfd, R->n_rc * sizeof *nv);
+		if (!nv) {
+			fatal(R, "run: out of memory");
+			return;
+		}
+		R->pfd = nv;
+		R->pfd_cap = R->n_rc;
+	}
+	for (size_t i = 0; i < R->n_rc; i++) {
+		struct rconn *rc = &R->rc[i];
+		R->pfd[i].fd = rc->kc ? kc_fd(rc->kc) : -1;
+		R->pfd[i].events = rc->kc ? kc_poll_events(rc->kc) : 0;
+		R->pfd[i].revents = 0;
+	}
+	if (R->n_rc && poll(R->pfd, R->n_rc, 0) < 0 && errno != EINTR) {
+		fatal(R, "poll: %s", strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < R->n_rc && !R->fatal; i++) {
+		struct rconn *rc = &R->rc[i];
+		if (!rc->kc)
+			continue;
+		kpump(R, rc, R->pfd[i].revents);
+		if (try_unblock(R, rc))
+			advance(R, rc);
+	}
+}
+
 /* ---- events -------------------------------------------------------------- */
 
 static void scenario_deadline(struct runner *R)
@@ -1101,6 +1511,12 @@ static void scenario_deadline(struct runner *R)
 	if (R->phase != PH_RUNNING)
 		return;
 	R->rs->timed_out = true;
+	if (R->prog) {
+		cprog_kill(R->prog);
+		R->phase = PH_SETTLE;
+		runner_timer(R, COOKIE_PHASE, SETTLE_EXTRA_US);
+		return;
+	}
 	for (size_t i = 0; i < R->n_rc; i++) {
 		struct rconn *rc = &R->rc[i];
 		if (rc->st == RC_DONE)
@@ -1118,6 +1534,43 @@ static void scenario_deadline(struct runner *R)
 	}
 }
 
+/* A kernel connection: what its application saw. */
+static void ksnapshot(struct runner *R, struct rconn *rc)
+{
+	struct run_conn *out = rc->out;
+	struct run_app *a = &out->app;
+	a->kernel = true;
+	a->read = rc->read;
+	if (!rc->kc)
+		return;
+	struct kc_info ki;
+	kc_info(rc->kc, &ki);
+	a->bytes_written = ki.bytes_written;
+	a->bytes_read = ki.bytes_read;
+	a->eof = ki.eof;
+	a->closed_by_app = !ki.fd_open;
+	a->aborted = ki.aborted;
+	a->client_state = ki.fd_open ? kc_tcp_state_name(ki.tcp_state) : "CLOSED";
+	a->n_errors = ki.n_errors;
+	a->errors_dropped = ki.errors_dropped;
+	for (uint32_t j = 0; j < ki.n_errors && j < RUN_APP_MAX_ERRORS; j++) {
+		snprintf(a->err[j].call, sizeof a->err[j].call, "%s", ki.err[j].call);
+		a->err[j].errnum = ki.err[j].errnum;
+		a->err[j].t = ki.err[j].t_us / 1e6;
+	}
+	out->connected = ki.connected;
+	out->reset_seen = rc->peer_rst;
+	out->fin_seen = rc->peer_fin;
+	out->closed = kconn_closed(rc);
+	out->state = a->client_state;
+	if (out->closed)
+		out->close_reason = ki.aborted ? "aborted" : ki.reset ? "reset"
+		                  : !ki.fd_open ? "closed by the application" : "closed";
+	out->bytes_sent = ki.bytes_written;
+	out->bytes_received = ki.bytes_read;
+	(void)R;
+}
+
 /* Copy what the client knows about each connection into the outcome. */
 static void snapshot(struct runner *R)
 {
@@ -1131,6 +1584,10 @@ static void snapshot(struct runner *R)
 		out->http_failed = rc->http.failed;
 		out->close_reason = "";
 		out->state = "";
+		if (rc->kernel) {
+			ksnapshot(R, rc);
+			continue;
+		}
 		if (!rc->k)
 			continue;
 		struct rawtcp_conn_info info;
@@ -1156,9 +1613,25 @@ static void phase_next(struct runner *R)
 		take_sample(R, NULL);  /* the window's last word */
 		R->window_open = false;
 		snapshot(R);
+		if (R->prog) {
+			cprog_finish(R->prog, rawtcp_now_us(), &R->rs->program);
+			R->prog = NULL;
+		}
 		for (size_t i = 0; i < R->n_rc; i++) {
 			struct rconn *rc = &R->rc[i];
 			conn_timer_cancel(R, rc);
+			if (rc->kc) {
+				/* a socket the application left open: reset, as the
+				 * raw client's (kclient.h, kc_free) */
+				bool rst;
+				kc_free(rc->kc, &rst);
+				rc->kc = NULL;
+				if (rst) {
+					rc->out->cleanup_rst = true;
+					rc->out->cleanup_rst_time = epoch_now(R);
+					R->rs->cleanup_rsts++;
+				}
+			}
 			if (rc->k) {
 				/* resets what is still open (see run.h); the RST is a
 				 * lab artefact the report labels */
@@ -1201,6 +1674,13 @@ static void on_timer(struct runner *R, uint64_t cookie)
 			scenario_deadline(R);
 		else if (COOKIE_KIND(cookie) == COOKIE_PHASE)
 			phase_next(R);
+		else if (COOKIE_KIND(cookie) == COOKIE_KTICK &&
+		         (R->phase < PH_CLEANUP || (R->kd && R->phase < PH_FINISHED))) {
+			/* with a delay line, the tick also carries the clean-up
+			 * RSTs through it */
+			ktick(R);
+			runner_timer(R, COOKIE_KTICK, KTICK_US);
+		}
 		return;
 	}
 	uint64_t idx = (cookie >> 40) - 1;
@@ -1322,14 +1802,20 @@ static int play(struct runner *R, struct run_scenario *rs)
 	R->n_rc = scn->total_connections;
 	R->n_done = 0;
 	R->phase = PH_RUNNING;
-	R->rc = calloc(R->n_rc, sizeof *R->rc);
-	rs->conns = calloc(R->n_rc, sizeof *rs->conns);
+	R->rc = calloc(R->n_rc ? R->n_rc : 1, sizeof *R->rc);
+	rs->conns = calloc(R->n_rc ? R->n_rc : 1, sizeof *rs->conns);
 	if (!R->rc || !rs->conns) {
 		fatal(R, "run: out of memory");
 		return -1;
 	}
 	rs->n_conns = R->n_rc;
 	rs->rtt_us = scn->rtt_us >= 0 ? scn->rtt_us : R->cfg->rtt_us;
+	rs->client = scn->client;
+	R->kdelay_on = scn->client != SCN_CLIENT_RAW && R->kd;
+	if (scn->client != SCN_CLIENT_RAW && !(R->kd && rs->rtt_us > 0))
+		rs->rtt_us = 0;        /* no delay line, or no rtt asked for */
+	if (R->kdelay_on)          /* lab/kdelay.h: rtt/2 each way */
+		kdelay_set(R->kd, (uint32_t)(rs->rtt_us / 2));
 
 	struct rawtcp_stats stats;
 	rawtcp_stats(R->c, &stats);
@@ -1340,6 +1826,7 @@ static int play(struct runner *R, struct run_scenario *rs)
 
 	rs->start = epoch_now(R);
 	rs->kernel_unsampled = R->sd == NULL;
+	R->t0_us = rawtcp_now_us();
 	take_sample(R, rs->kernel_baseline);
 	R->window_open = true;
 
@@ -1362,6 +1849,8 @@ static int play(struct runner *R, struct run_scenario *rs)
 			rc->after_fin_continue = true;
 			rc->after_rst_continue = false;
 			rc->tls_on = scn->tls.on || R->cfg->tls;
+			rc->kernel = scn->client == SCN_CLIENT_KERNEL;
+			rc->read = SCN_READ_CONCURRENTLY;
 			rsp_init(&rc->http);
 			int64_t delay = (int64_t)i * grp->stagger_us;
 			if (delay > 0) {
@@ -1373,6 +1862,23 @@ static int play(struct runner *R, struct run_scenario *rs)
 		}
 	}
 	runner_timer(R, COOKIE_DEADLINE, (uint64_t)scn->timeout_us);
+	if (scn->client == SCN_CLIENT_COMMAND) {
+		/* the scenario file's directory, for scripts shipped beside it */
+		char dir[4096] = ".";
+		const char *slash = scn->file ? strrchr(scn->file, '/') : NULL;
+		if (slash)
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - scn->file), scn->file);
+		R->prog = cprog_start(R->client_ns, scn->client_command, R->o->address,
+		                      R->port, R->url, slash == scn->file ? "/" : dir,
+		                      rawtcp_now_us(), err, sizeof err);
+		if (!R->prog) {
+			snprintf(rs->program.error, sizeof rs->program.error, "%s", err);
+			R->phase = PH_SETTLE;
+			runner_timer(R, COOKIE_PHASE, SETTLE_EXTRA_US);
+		}
+	}
+	if (scn->client != SCN_CLIENT_RAW)
+		runner_timer(R, COOKIE_KTICK, KTICK_US);
 	if (!R->sampling) {
 		R->sampling = true;
 		sampler_arm(R);
@@ -1389,6 +1895,9 @@ static int play(struct runner *R, struct run_scenario *rs)
 	}
 	rawtcp_stats(R->c, &stats);
 	rs->leaked_rst = stats.leaked_rsts - R->leaked_at_start;
+	if (R->kdelay_on && kdelay_dropped(R->kd) && rs->n_conns)
+		note(&R->rc[0], "the delay line dropped %llu packets in this run so far",
+		     (unsigned long long)kdelay_dropped(R->kd));
 	/* a capture that cannot be written (a full disk) cannot judge the
 	 * scenarios still to come: stop here; run_execute names it */
 	if (stats.dump_errno)
@@ -1402,6 +1911,14 @@ static int play(struct runner *R, struct run_scenario *rs)
 		}
 		tlsc_free(R->rc[i].tls);
 		R->rc[i].tls = NULL;
+		if (R->rc[i].kc) {
+			kc_free(R->rc[i].kc, NULL);
+			R->rc[i].kc = NULL;
+		}
+	}
+	if (R->prog) {
+		cprog_finish(R->prog, rawtcp_now_us(), &rs->program);
+		R->prog = NULL;
 	}
 	free(R->rc);
 	R->rc = NULL;
@@ -1422,6 +1939,7 @@ void run_outcome_free(struct run_outcome *o)
 		free(o->scenarios[i].conns);
 		free(o->scenarios[i].findings);
 		free(o->scenarios[i].results);
+		free(o->scenarios[i].program.output);
 	}
 	free(o->scenarios);
 	free(o->samples);
@@ -1504,7 +2022,7 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
 		nftfilter_table_name(rr->filter.owner, o->filter_table, sizeof o->filter_table);
 		nftfilter_rule(&rr->filter, o->filter_rule, sizeof o->filter_rule);
 	}
-	R->raw_addr = rr->route.src;
+	lladdr_from_in(&R->raw_addr, rr->route.src);
 	if (rr->route.local) {
 		R->sd = sockdiag_open(msg, sizeof msg);
 		if (!R->sd) {
@@ -1542,7 +2060,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	struct runner R;
 	struct labnet ln;
 	char msg[512] = "";
-	char addr[INET_ADDRSTRLEN], raw[INET_ADDRSTRLEN];
+	char addr[LLADDR_STRLEN], raw[LLADDR_STRLEN];
 	int saved_ns = -1;
 	bool lab_made = false;
 	bool remote = cfg->target.kind == RUN_TARGET_REMOTE;
@@ -1604,7 +2122,7 @@ enum run_status run_execute(const struct run_config *cfg,
 		goto opened;
 	}
 
-	struct labnet_opts lo = { .tag = cfg->lab_tag };
+	struct labnet_opts lo = { .tag = cfg->lab_tag, .ipv6 = cfg->ipv6 };
 	int st = labnet_setup(&ln, &lo, msg, sizeof msg);
 	if (st != LABNET_OK) {
 		snprintf(err, errlen, "%s", msg);
@@ -1614,13 +2132,11 @@ enum run_status run_execute(const struct run_config *cfg,
 	lab_made = true;
 	snprintf(o->server_ns, sizeof o->server_ns, "%s", ln.server_ns);
 	snprintf(o->client_ns, sizeof o->client_ns, "%s", ln.client_ns);
-	labnet_addr_str(ln.server_addr, addr, sizeof addr);
-	labnet_addr_str(ln.raw_addr, raw, sizeof raw);
+	lladdr_str(&ln.server_ip, addr, sizeof addr);
+	lladdr_str(&ln.raw_ip, raw, sizeof raw);
 	snprintf(o->address, sizeof o->address, "%s", addr);
-	if (R.port == 80)
-		snprintf(R.host, sizeof R.host, "%s", addr);
-	else
-		snprintf(R.host, sizeof R.host, "%s:%u", addr, R.port);
+	/* Host: 10.X.Y.1, [fd6c::1]:8080 (RFC 9110 7.2, RFC 3986 3.2.2) */
+	lladdr_str_port(&ln.server_ip, R.port == 80 ? 0 : R.port, R.host, sizeof R.host);
 
 	struct launch_spec spec;
 	memset(&spec, 0, sizeof spec);
@@ -1648,7 +2164,45 @@ enum run_status run_execute(const struct run_config *cfg,
 	}
 
 	R.server_ns = ln.server_ns;
-	R.raw_addr = ln.raw_addr;
+	R.raw_addr = ln.raw_ip;
+	/* kernel clients and client programs speak from the client
+	 * namespace's own address, with ephemeral ports of their own */
+	R.client_ns = ln.client_ns;
+	R.server_addr = ln.server_addr;
+	labnet_addr_str(ln.client_addr, o->client_addr, sizeof o->client_addr);
+	if (R.port == 80)
+		snprintf(R.url, sizeof R.url, "http://%s/", addr);
+	else
+		snprintf(R.url, sizeof R.url, "http://%s:%u/", addr, R.port);
+	bool kclients = false;
+	for (size_t i = 0; i < n; i++)
+		kclients |= scns[i]->client != SCN_CLIENT_RAW;
+	if (kclients) {
+		if (labnet_sysctl(ln.client_ns, "/proc/sys/net/ipv4/ip_local_port_range",
+		                  KCLIENT_PORT_RANGE, NULL, 0, msg, sizeof msg) != LABNET_OK) {
+			snprintf(err, errlen, "%s", msg);
+			goto out;
+		}
+		R.sdc = sockdiag_open_in(ln.client_ns, msg, sizeof msg);
+		if (!R.sdc) {
+			snprintf(err, errlen, "%s", msg);
+			goto out;
+		}
+		o->client_sampled = true;
+	}
+	bool delayed = false;
+	for (size_t i = 0; i < n; i++)
+		delayed |= scns[i]->client != SCN_CLIENT_RAW &&
+		           (scns[i]->rtt_us > 0 || (scns[i]->rtt_us < 0 && cfg->rtt_us > 0));
+	if (delayed) {
+		R.kd = kdelay_open(&ln, msg, sizeof msg);
+		if (!R.kd) {
+			snprintf(err, errlen, "%s", msg);
+			goto out;
+		}
+		struct in_addr da = kdelay_addr(R.kd);
+		labnet_addr_str(da, o->kdelay_addr, sizeof o->kdelay_addr);
+	}
 	R.sd = sockdiag_open_in(ln.server_ns, msg, sizeof msg);
 	if (!R.sd) {
 		snprintf(err, errlen, "%s", msg);
@@ -1743,6 +2297,10 @@ out:
 		sockdiag_close(R.sd);
 	if (R.keylog)
 		fclose(R.keylog);
+	if (R.sdc)
+		sockdiag_close(R.sdc);
+	kdelay_free(R.kd);
+	free(R.pfd);
 	if (R.target) {
 		launch_stop(R.target, NULL, msg, sizeof msg);
 		launch_free(R.target);
@@ -1765,8 +2323,7 @@ out:
 	free(R.kports);
 
 	if (status == RUN_OK) {
-		struct in_addr raw_in = remote ? rr.route.src : ln.raw_addr;
-		if (run_analyze(o, raw_in, R.port, err, errlen) < 0) {
+		if (run_analyze(o, &R.raw_addr, R.port, err, errlen) < 0) {
 			status = RUN_ERR;
 		}
 	}

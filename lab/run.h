@@ -4,9 +4,9 @@
  * capture and judge every expectation.
  *
  * One call does it all, in this order:
- *   1. make the lab (lab/netns.h) and start the target in its server
- *      namespace (lab/launch.h): the reference target with a close policy,
- *      or any server command;
+ *   1. make the lab (lab/netns.h; over IPv6 with cfg->ipv6) and start the
+ *      target in its server namespace (lab/launch.h): the reference target
+ *      with a close policy, or any server command;
  *   2. open a kernel socket-state sampler in the server namespace
  *      (lab/sockdiag.h) and the raw client in the client namespace
  *      (lab/rawtcp.h), whose capture is saved to cfg->capture_path;
@@ -27,6 +27,12 @@
  *      apart as lab artefacts, and evaluate the expectations against the
  *      analyzer's results, the kernel samples and what the client received
  *      (run_analyze, lab/runanalysis.c; run_judge, lab/expect.c).
+ *
+ * Scenarios with `client kernel` run their connections on ordinary sockets
+ * of the client namespace (lab/kclient.h; the machine's steps map to
+ * syscalls, driven by a 1 ms tick), `client command` ones run a program
+ * there (lab/clientprog.h); both can be delayed by lab/kdelay.h. The
+ * client namespace is then sampled too (run_sample.nc).
  *
  * The lab knows nothing about JSON: the outcome is the plain structs
  * below; reports/labreport.h turns it into the report's `lab` and
@@ -55,6 +61,7 @@
 #include <sys/types.h>
 
 #include "analyzer/analyzer.h"
+#include "lab/addr.h"
 #include "lab/respscan.h"
 #include "lab/scenario.h"
 
@@ -114,6 +121,8 @@ struct run_config {
 	 * (remote targets); NULL: silent */
 	void (*say)(void *arg, const char *line);
 	void *say_arg;
+	bool ipv6;                  /* `-6`: the lab, the target and the raw
+	                               client speak IPv6 (labnet_opts.ipv6) */
 };
 
 /*
@@ -145,6 +154,49 @@ enum run_fw2_end {
 struct run_sample {
 	double t;                   /* absolute (epoch) seconds */
 	uint32_t n[SCN_NKSTATES];   /* indexed by enum scn_kstate */
+	uint32_t nc[SCN_NKSTATES];  /* the client namespace's own TCP sockets
+	                               (kernel clients, client programs); all 0
+	                               when run_outcome.client_sampled is false */
+};
+
+/* What a kernel client's application saw (`client kernel`): its own
+ * syscalls, their errors with errno and time. */
+#define RUN_APP_MAX_ERRORS 8
+struct run_app_error {
+	char call[12];              /* "send", "recv", "connect", ... */
+	int errnum;                 /* errno */
+	double t;                   /* seconds since the scenario's start */
+};
+struct run_app {
+	bool kernel;                /* a kernel-socket connection */
+	enum scn_read_policy read;  /* the read policy in force at the end */
+	uint64_t bytes_written;     /* accepted by send() */
+	uint64_t bytes_read;        /* returned by recv() */
+	bool eof;                   /* recv() returned 0 */
+	bool closed_by_app;         /* close() or abort by the script */
+	bool aborted;               /* SO_LINGER 0 close (`abort`) */
+	const char *client_state;   /* its socket's TCP state at the end of
+	                               the window ("CLOSED" once closed) */
+	uint32_t n_errors, errors_dropped;
+	struct run_app_error err[RUN_APP_MAX_ERRORS];
+};
+
+/* A client program (`client command`, run --client). */
+#define RUN_TAIL 512
+struct run_program {
+	bool ran;                   /* it was started */
+	bool exited;                /* it exited on its own (else: killed at
+	                               the scenario's timeout, or by a signal) */
+	int exit_status;            /* when exited */
+	int signal;                 /* the signal that ended it, 0 if none */
+	bool timed_out;             /* the runner killed it at the timeout */
+	double duration;            /* seconds from start to exit */
+	char stdout_tail[RUN_TAIL]; /* the last bytes of each stream */
+	char stderr_tail[RUN_TAIL];
+	char *output;               /* stdout then stderr, at most 1 MiB, for
+	                               `expect client output contains` (owned) */
+	size_t output_len;
+	char error[256];            /* the runner could not start it */
 };
 
 /* One connection the runner drove. */
@@ -197,6 +249,7 @@ struct run_conn {
 	uint32_t cleanup_rst_seq;   /* its raw sequence number */
 	double cleanup_rst_time;    /* when it left (absolute, estimated) */
 	uint64_t cleanup_rst_packet;/* its index in the capture, 0: not found */
+	struct run_app app;         /* kernel clients: the application's view */
 };
 
 /* A finding (az_finding index) of a scenario's connection. */
@@ -264,6 +317,11 @@ struct run_scenario {
 	/* the client side, over all connections */
 	bool reset_seen;
 	uint64_t bytes_received;
+	/* kernel clients and client programs */
+	enum scn_client client;
+	uint32_t client_kernel_peak[SCN_NKSTATES]; /* the client namespace's
+	                               sockets by state, highest in the window */
+	struct run_program program; /* `client command` */
 	/* judgement */
 	struct run_expect_result *results;
 	size_t n_results;
@@ -275,7 +333,8 @@ struct run_outcome {
 	enum run_target_kind kind;
 	char policy[16];
 	char *command;              /* launch command line, NULL for remote */
-	char address[64];           /* where the target listened */
+	char address[64];           /* where the target listened: the address
+	                               alone, "10.X.Y.1" or "fd6c:...::1" */
 	uint16_t port;
 	/* remote targets: how the raw client reached it */
 	char iface[16];             /* the interface ("lo" on loopback) */
@@ -304,6 +363,10 @@ struct run_outcome {
 	size_t n_samples;
 	uint64_t samples_dropped;   /* taken but not kept (cap) */
 	uint32_t kernel_peak[SCN_NKSTATES];     /* whole run, absolute counts */
+	bool client_sampled;        /* samples' nc[] hold the client namespace */
+	char client_addr[64];       /* kernel clients and programs speak from */
+	char kdelay_addr[64];       /* ... and delayed kernel clients from
+	                               (lab/kdelay.h), "" if none */
 	double kernel_peak_time[SCN_NKSTATES];
 	bool target_exited;         /* the target died during the run */
 	int target_status;          /* its waitpid status then */
@@ -351,8 +414,7 @@ void run_outcome_free(struct run_outcome *o);
  * RST is the runner's clean-up RST is a lab artefact), run run_kernel_fw2
  * and run_tally on each scenario. Returns 0, or -1 with err set.
  */
-struct in_addr;
-int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
                 char *err, size_t errlen);
 
 /* "client_fin", ..., "kernel_timeout", "lab_cleanup" */
@@ -389,5 +451,10 @@ const char *run_target_kind_name(enum run_target_kind k);
  * outcome. Returns 0, or -1 when memory runs out.
  */
 int run_judge(struct run_scenario *rs);
+
+/* A kernel connection's syscall errors in order, as the report writes
+ * them: "send: ECONNRESET at 0.412 s, recv: ..." or "no syscall error".
+ * Returns the full length (like snprintf). */
+size_t run_app_errors_text(const struct run_app *a, char *buf, size_t cap);
 
 #endif

@@ -29,6 +29,7 @@
 
 struct seen_conn {
 	uint64_t id;
+	bool kaddr;             /* from a kernel clients' address (.2, .4) */
 	uint16_t port;
 	double first_time;
 	enum az_kind kind;
@@ -47,7 +48,11 @@ struct seen_conn {
 };
 
 struct collect {
-	struct in_addr raw;
+	struct lladdr raw;      /* the raw client's address */
+	struct in_addr kaddr;   /* kernel clients' and programs' address */
+	bool has_kaddr;
+	struct in_addr daddr;   /* delayed kernel clients' (lab/kdelay.h) */
+	bool has_daddr;
 	uint16_t port;          /* target port */
 	struct seen_conn *v;
 	size_t n, cap;
@@ -57,8 +62,13 @@ struct collect {
 static void on_conn(const struct az_conn *c, void *arg)
 {
 	struct collect *col = arg;
-	if (c->af != 4 || c->server_port != col->port ||
-	    memcmp(c->client_addr, &col->raw, 4))
+	/* the raw client's, or a kernel client's (its ports are apart from
+	 * the raw client's, so the port still names one connection; kernel
+	 * clients speak IPv4) */
+	if (c->server_port != col->port ||
+	    (!lladdr_is(&col->raw, c->af, c->client_addr) &&
+	     (c->af != 4 || !col->has_kaddr || memcmp(c->client_addr, &col->kaddr, 4)) &&
+	     (c->af != 4 || !col->has_daddr || memcmp(c->client_addr, &col->daddr, 4))))
 		return;
 	if (col->n == col->cap) {
 		size_t nc = col->cap ? col->cap * 2 : 256;
@@ -73,6 +83,8 @@ static void on_conn(const struct az_conn *c, void *arg)
 	struct seen_conn *s = &col->v[col->n++];
 	memset(s, 0, sizeof *s);
 	s->id = c->id;
+	s->kaddr = (col->has_kaddr && !memcmp(c->client_addr, &col->kaddr, 4)) ||
+	           (col->has_daddr && !memcmp(c->client_addr, &col->daddr, 4));
 	s->port = c->client_port;
 	s->first_time = c->first_time;
 	s->kind = c->kind;
@@ -271,6 +283,39 @@ static void take_conn(struct run_conn *c, const struct seen_conn *sc)
 		c->cleanup_rst_packet = sc->c2s_rst_packet;
 }
 
+/* A client program's connections are whatever the capture shows from the
+ * kernel clients' address within the scenario's window (the program
+ * chose them): each becomes one of the scenario's connections, so the
+ * findings, lingering and FIN_WAIT_2 tallies cover them as any other. */
+static int take_program_conns(struct run_scenario *rs, const struct collect *col)
+{
+	size_t n = 0;
+	for (size_t j = 0; j < col->n; j++)
+		n += col->v[j].kaddr && col->v[j].first_time >= rs->start - MATCH_SLACK &&
+		     col->v[j].first_time <= rs->end;
+	if (!n)
+		return 0;
+	struct run_conn *nv = realloc(rs->conns, n * sizeof *nv);
+	if (!nv)
+		return -1;
+	rs->conns = nv;
+	memset(nv, 0, n * sizeof *nv);
+	rs->n_conns = 0;
+	for (size_t j = 0; j < col->n; j++) {
+		const struct seen_conn *sc = &col->v[j];
+		if (!sc->kaddr || sc->first_time < rs->start - MATCH_SLACK ||
+		    sc->first_time > rs->end)
+			continue;
+		struct run_conn *c = &rs->conns[rs->n_conns];
+		c->index = (uint32_t)rs->n_conns++;
+		c->port = sc->port;
+		c->connected = true;
+		c->close_reason = "";
+		c->state = "";
+	}
+	return 0;
+}
+
 /* Take finding i into its scenario; lab artefacts are listed only. */
 static int take_finding(struct run_outcome *o, struct run_scenario *rs,
                         const struct run_conn *c, size_t i)
@@ -314,12 +359,14 @@ static int take_finding(struct run_outcome *o, struct run_scenario *rs,
 	return 0;
 }
 
-int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
+int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
                 char *err, size_t errlen)
 {
 	char msg[256];
 	int rc = -1;
-	struct collect col = { .raw = raw, .port = port };
+	struct collect col = { .raw = *raw, .port = port };
+	col.has_kaddr = o->client_addr[0] && inet_pton(AF_INET, o->client_addr, &col.kaddr) == 1;
+	col.has_daddr = o->kdelay_addr[0] && inet_pton(AF_INET, o->kdelay_addr, &col.daddr) == 1;
 	struct cap *cap = NULL;
 	int64_t *owner = NULL;   /* az id -> scenario index */
 	size_t *owner_conn = NULL;
@@ -361,6 +408,8 @@ int run_analyze(struct run_outcome *o, struct in_addr raw, uint16_t port,
 	size_t n_cleanup = 0;
 	for (size_t s = 0; s < o->n_scenarios; s++) {
 		struct run_scenario *rs = &o->scenarios[s];
+		if (rs->client == SCN_CLIENT_COMMAND && take_program_conns(rs, &col) < 0)
+			goto oom;
 		for (size_t i = 0; i < rs->n_conns; i++) {
 			struct run_conn *c = &rs->conns[i];
 			if (!c->port)

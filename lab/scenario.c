@@ -63,8 +63,9 @@ struct parser {
 	size_t total_steps;
 	size_t exp_cap;
 	bool have_scenario, have_about, have_host, have_rtt, have_conns,
-	     have_timeout, have_fin_timeout, have_tls;
+	     have_timeout, have_fin_timeout, have_tls, have_client;
 	unsigned conns_line, conns_col;
+	unsigned first_step_line;   /* 0: no step yet (`client` must precede) */
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -592,6 +593,7 @@ void scn_free(struct scn_scenario *s)
 	free(s->file);
 	free(s->about);
 	free(s->host);
+	free(s->client_command);
 	free(s);
 }
 
@@ -613,6 +615,8 @@ static struct scn_step *list_push(struct parser *ps, struct list *l)
 	}
 	struct scn_step *st = &l->v[l->n++];
 	memset(st, 0, sizeof *st);
+	if (!ps->total_steps)
+		ps->first_step_line = ps->line;
 	ps->total_steps++;
 	return st;
 }
@@ -691,6 +695,67 @@ static bool st_rtt(struct parser *ps, const struct tok *kw)
 		return false;
 	if (!get_duration(ps, next(ps), 0, &ps->s->rtt_us))
 		return false;
+	return expect_end(ps);
+}
+
+/* `client raw|kernel|command "COMMAND"`: before the first step, since it
+ * decides which steps exist (see docs/scenario-language.md, "Kernel
+ * clients" and "Client programs"). */
+static bool st_client(struct parser *ps, const struct tok *kw)
+{
+	if (!once(ps, kw, &ps->have_client))
+		return false;
+	if (ps->first_step_line) {
+		fail_tok(ps, kw, "\"client\" before the first step (line %u)", ps->first_step_line);
+		return false;
+	}
+	const struct tok *t = next(ps);
+	if (tok_is(t, "raw")) {
+		ps->s->client = SCN_CLIENT_RAW;
+	} else if (tok_is(t, "kernel")) {
+		ps->s->client = SCN_CLIENT_KERNEL;
+	} else if (tok_is(t, "command")) {
+		struct scn_bytes b = { 0 };
+		if (!get_strings(ps, &b))
+			return false;
+		if (b.len == 0 || b.len > SCN_MAX_COMMAND || memchr(b.data, '\0', b.len)) {
+			fail_tok(ps, &ps->toks[ps->cur - 1],
+			         "a command of 1 to %d bytes without NUL", SCN_MAX_COMMAND);
+			free(b.data);
+			return false;
+		}
+		ps->s->client_command = dup_bytes(&b);
+		free(b.data);
+		if (!ps->s->client_command) {
+			oom(ps);
+			return false;
+		}
+		ps->s->client = SCN_CLIENT_COMMAND;
+	} else {
+		fail_tok(ps, t, "raw, kernel or command");
+		return false;
+	}
+	return expect_end(ps);
+}
+
+static bool st_read(struct parser *ps, struct scn_step *st)
+{
+	const struct tok *t = next(ps);
+	if (tok_is(t, "concurrently")) {
+		st->u.read = SCN_READ_CONCURRENTLY;
+	} else if (tok_is(t, "never")) {
+		st->u.read = SCN_READ_NEVER;
+	} else if (tok_is(t, "after")) {
+		t = next(ps);
+		if (!tok_is(t, "send")) {
+			fail_tok(ps, t, "send");
+			return false;
+		}
+		st->u.read = SCN_READ_AFTER_SEND;
+	} else {
+		fail_tok(ps, t, "concurrently, after send or never");
+		return false;
+	}
 	return expect_end(ps);
 }
 
@@ -1284,6 +1349,47 @@ static bool get_metric(struct parser *ps, struct scn_expect *x,
 	return false;
 }
 
+/* `expect [no] client exit [OP] N`, `expect [no] client output contains
+ * "TEXT"`: about a client program (`client command`). */
+static bool st_expect_program(struct parser *ps, struct scn_expect *x)
+{
+	const struct tok *t = next(ps);
+	x->subject_col = t->col;
+	if (tok_is(t, "exit")) {
+		x->subject = SCN_X_CLIENT_EXIT;
+		x->op = SCN_OP_EQ;
+		t = peek(ps);
+		if (t && t->kind == TOK_WORD && t->len && (t->p[0] < '0' || t->p[0] > '9')) {
+			if (!get_op(ps, &x->op))
+				return false;
+		}
+		uint64_t v;
+		if (!get_uint(ps, next(ps), 0, 255, "an exit status from 0 to 255", &v))
+			return false;
+		x->value = (int64_t)v;
+		return expect_end(ps);
+	}
+	x->subject = SCN_X_CLIENT_OUTPUT;
+	t = next(ps);
+	if (!tok_is(t, "contains")) {
+		fail_tok(ps, t, "contains");
+		return false;
+	}
+	struct scn_bytes b = { 0 };
+	if (!get_strings(ps, &b))
+		return false;
+	if (b.len == 0 || b.len >= sizeof x->output || memchr(b.data, '\0', b.len)) {
+		fail_tok(ps, &ps->toks[ps->cur - 1], "a text of 1 to %zu bytes without NUL",
+		         sizeof x->output - 1);
+		free(b.data);
+		return false;
+	}
+	memcpy(x->output, b.data, b.len);
+	x->output[b.len] = '\0';
+	free(b.data);
+	return expect_end(ps);
+}
+
 static bool st_expect(struct parser *ps, const struct tok *kw)
 {
 	if (ps->s->n_expects >= SCN_MAX_EXPECT) {
@@ -1315,7 +1421,45 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		x->negated = true;
 		t = next(ps);
 	}
-	bool sided = false;
+	bool sided = false, app = false;
+	x->subject_col = t ? t->col : kw->col;
+	if (tok_is(t, "client") && (tok_is(peek(ps), "exit") || tok_is(peek(ps), "output"))) {
+		if (!st_expect_program(ps, x))
+			return false;
+		ps->s->n_expects++;
+		return true;
+	}
+	if (tok_is(t, "app")) {
+		app = true;
+		t = next(ps);
+		if (tok_is(t, "no") && !x->negated) {
+			/* `expect app no error` reads better than `expect no app error` */
+			x->negated = true;
+			t = next(ps);
+		}
+		if (tok_is(t, "error")) {
+			x->subject = SCN_X_APP_ERROR;
+			t = next(ps);
+			if (t) {
+				x->errnum = t->kind == TOK_WORD ? scn_errno_by_name(t->p, t->len) : 0;
+				if (!x->errnum) {
+					fail_tok(ps, t, "an errno name (ECONNRESET, EPIPE, ...)");
+					return false;
+				}
+			} else if (!x->negated) {
+				fail_tok(ps, t, "an errno name (ECONNRESET, EPIPE, ...)");
+				return false;
+			}
+			if (!expect_end(ps))
+				return false;
+			ps->s->n_expects++;
+			return true;
+		}
+		if (!tok_is(t, "response")) {
+			fail_tok(ps, t, "response or error after \"app\"");
+			return false;
+		}
+	}
 	if (tok_is(t, "server") || tok_is(t, "client")) {
 		x->side = tok_is(t, "client") ? SCN_SIDE_CLIENT : SCN_SIDE_SERVER;
 		sided = true;
@@ -1391,7 +1535,7 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		else
 			ok = get_metric(ps, x, d, "peak");
 	} else if (tok_is(t, "response") && !sided) {
-		x->subject = SCN_X_RESPONSE;
+		x->subject = app ? SCN_X_APP_RESPONSE : SCN_X_RESPONSE;
 		uint64_t v;
 		char what[64];
 		snprintf(what, sizeof what, "a response number from 1 to %d", SCN_MAX_RESPONSES);
@@ -1463,6 +1607,31 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 
 /* ---- one line ---------------------------------------------------------- */
 
+/* Steps that only one kind of client can do. A kernel client is an
+ * ordinary socket: it cannot withhold ACKs (`ack`), keep sending after a
+ * RST or stop at a FIN it has not read (`after`), or go silent (`vanish`);
+ * the raw client reads everything as it arrives, so `read` is the kernel
+ * client's alone; a client program has no steps at all. */
+static bool step_allowed(struct parser *ps, const struct tok *kw, enum scn_step_kind k)
+{
+	enum scn_client c = ps->s->client;
+	if (c == SCN_CLIENT_COMMAND) {
+		fail_tok(ps, kw, "no steps with \"client command\" (the program is the client)");
+		return false;
+	}
+	if (c == SCN_CLIENT_KERNEL && (k == SCN_ACK || k == SCN_AFTER || k == SCN_VANISH)) {
+		fail_tok(ps, kw, "a step a kernel client can do (\"%s\" needs the raw client)",
+		         scn_step_name(k));
+		return false;
+	}
+	if (c == SCN_CLIENT_RAW && k == SCN_READ) {
+		fail_tok(ps, kw, "\"client kernel\" before \"read\" (the raw client reads "
+		         "everything as it arrives)");
+		return false;
+	}
+	return true;
+}
+
 static bool statement(struct parser *ps)
 {
 	const struct tok *kw = next(ps);
@@ -1479,7 +1648,8 @@ static bool statement(struct parser *ps)
 	                    ? "repeat" : "parallel";
 
 	static const char *top_only[] = { "scenario", "about", "host", "rtt",
-		"connections", "timeout", "tcp_fin_timeout", "tls", "expect", "parallel", NULL };
+		"connections", "timeout", "tcp_fin_timeout", "tls", "expect", "parallel",
+		"client", NULL };
 	for (size_t i = 0; !top && top_only[i]; i++)
 		if (tok_is(kw, top_only[i])) {
 			fail_tok(ps, kw, "a step inside \"%s\"", block);
@@ -1494,6 +1664,7 @@ static bool statement(struct parser *ps)
 	if (tok_is(kw, "timeout"))     return st_timeout(ps, kw);
 	if (tok_is(kw, "tcp_fin_timeout")) return st_fin_timeout(ps, kw);
 	if (tok_is(kw, "tls"))         return st_tls(ps, kw);
+	if (tok_is(kw, "client"))      return st_client(ps, kw);
 	if (tok_is(kw, "expect"))      return st_expect(ps, kw);
 	if (tok_is(kw, "parallel"))    return st_parallel(ps, kw);
 	if (tok_is(kw, "repeat"))      return st_repeat(ps, kw);
@@ -1518,10 +1689,13 @@ static bool statement(struct parser *ps)
 		{ "sleep", SCN_SLEEP, st_sleep },
 		{ "hold", SCN_HOLD, st_hold },
 		{ "vanish", SCN_VANISH, NULL },
+		{ "read", SCN_READ, st_read },
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		if (!tok_is(kw, steps[i].name))
 			continue;
+		if (!step_allowed(ps, kw, steps[i].kind))
+			return false;
 		struct scn_step *st = list_push(ps, &ps->stack[ps->depth].steps);
 		if (!st)
 			return false;
@@ -1742,6 +1916,27 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 			goto err;
 		total += s->groups[i].connections;
 	}
+	for (size_t i = 0; i < s->n_expects; i++) {
+		const struct scn_expect *x = &s->expects[i];
+		bool app = x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR;
+		bool prog = x->subject == SCN_X_CLIENT_EXIT || x->subject == SCN_X_CLIENT_OUTPUT;
+		if (app && s->client != SCN_CLIENT_KERNEL) {
+			fail_at(&ps, x->line, x->subject_col, "\"app\"",
+			        "\"client kernel\" for \"expect app\" (only a kernel client has an application)");
+			goto err;
+		}
+		if (prog && s->client != SCN_CLIENT_COMMAND) {
+			fail_at(&ps, x->line, x->subject_col,
+			        x->subject == SCN_X_CLIENT_EXIT ? "\"exit\"" : "\"output\"",
+			        "\"client command\" for \"expect client %s\"",
+			        x->subject == SCN_X_CLIENT_EXIT ? "exit" : "output");
+			goto err;
+		}
+	}
+	if (s->client == SCN_CLIENT_COMMAND) {
+		s->total_connections = 0;
+		return s;
+	}
 	if (total == 0) {
 		fail_at(&ps, eof_line, eof_col, "end of file",
 		        "at least one step (connect, send, ...)");
@@ -1869,7 +2064,7 @@ const char *scn_step_name(enum scn_step_kind k)
 {
 	static const char *n[] = { "connect", "send", "request", "body", "ack",
 		"window", "fin", "after", "shutdown", "abort", "wait", "sleep",
-		"hold", "repeat", "vanish" };
+		"hold", "repeat", "vanish", "read" };
 	return (unsigned)k < sizeof n / sizeof n[0] ? n[k] : "?";
 }
 
@@ -1898,4 +2093,55 @@ bool scn_compare(int64_t a, enum scn_op op, int64_t v)
 	case SCN_OP_GE: return a >= v;
 	}
 	return false;
+}
+
+const char *scn_read_policy_name(enum scn_read_policy r)
+{
+	static const char *n[] = { "concurrently", "after send", "never" };
+	return (unsigned)r < sizeof n / sizeof n[0] ? n[r] : "?";
+}
+
+const char *scn_client_name(enum scn_client c)
+{
+	static const char *n[] = { "raw", "kernel", "command" };
+	return (unsigned)c < sizeof n / sizeof n[0] ? n[c] : "?";
+}
+
+/* glibc's own names (strerrorname_np, glibc 2.32), so every errno Linux
+ * can return is known without a table of our own. */
+int scn_errno_by_name(const char *name, size_t len)
+{
+	if (len < 2 || len > 32 || name[0] != 'E')
+		return 0;
+	for (int e = 1; e < 512; e++) {
+		const char *n = strerrorname_np(e);
+		if (n && strlen(n) == len && memcmp(n, name, len) == 0)
+			return e;
+	}
+	return 0;
+}
+
+struct scn_scenario *scn_client_command(const char *command, char *err, size_t errlen)
+{
+	size_t n = command ? strlen(command) : 0;
+	if (n == 0 || n > SCN_MAX_COMMAND) {
+		snprintf(err, errlen, "--client: expected a command of 1 to %d bytes",
+		         SCN_MAX_COMMAND);
+		return NULL;
+	}
+	/* the command as a script string: every byte escaped as \xHH, so
+	 * nothing in it can end the string or the line */
+	size_t cap = 64 + 4 * n;
+	char *text = malloc(cap);
+	if (!text) {
+		snprintf(err, errlen, "--client: out of memory");
+		return NULL;
+	}
+	size_t len = (size_t)snprintf(text, cap, "scenario client\nclient command \"");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "\\x%02x", (unsigned char)command[i]);
+	len += (size_t)snprintf(text + len, cap - len, "\"\n");
+	struct scn_scenario *s = scn_parse("--client", text, len, err, errlen);
+	free(text);
+	return s;
 }

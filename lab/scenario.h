@@ -64,6 +64,23 @@ enum scn_step_kind {
 	SCN_HOLD,          /* u.hold_us (-1: until the scenario's timeout) */
 	SCN_REPEAT,        /* u.repeat */
 	SCN_VANISH,        /* no data */
+	SCN_READ,          /* u.read (kernel clients only) */
+};
+
+/* Who plays the client (`client raw|kernel|command`). */
+enum scn_client {
+	SCN_CLIENT_RAW = 0,     /* the raw-socket TCP (lab/rawtcp.h) */
+	SCN_CLIENT_KERNEL,      /* ordinary sockets of the client namespace's
+	                           own Linux TCP (lab/kclient.h) */
+	SCN_CLIENT_COMMAND,     /* a program run in the client namespace
+	                           (`client command "..."`, run --client) */
+};
+
+/* When a kernel client's application reads (`read ...`). */
+enum scn_read_policy {
+	SCN_READ_CONCURRENTLY = 0, /* a reader runs while the body is written */
+	SCN_READ_AFTER_SEND,       /* only once its writes are done or failed */
+	SCN_READ_NEVER,
 };
 
 enum scn_ack_mode { SCN_ACK_NOW = 0, SCN_ACK_DELAYED, SCN_ACK_NEVER, SCN_ACK_UPTO };
@@ -131,6 +148,7 @@ struct scn_step {
 		int64_t sleep_us;
 		int64_t hold_us;
 		struct { uint32_t count; struct scn_steps body; } repeat;
+		enum scn_read_policy read;
 	} u;
 };
 
@@ -154,6 +172,12 @@ enum scn_subject {
 	SCN_X_LEAKED_RST,          /* lab: leaked RSTs while the scenario ran */
 	SCN_X_CLIENT_IMPACT,       /* analyzer: server findings by client_impact;
 	                              impact + metric count */
+	SCN_X_APP_RESPONSE,        /* kernel client: response N as the
+	                              application read it (as SCN_X_RESPONSE) */
+	SCN_X_APP_ERROR,           /* kernel client: a syscall failed with
+	                              errnum (0: any); `no`: none did */
+	SCN_X_CLIENT_EXIT,         /* client command: exit status; op + value */
+	SCN_X_CLIENT_OUTPUT,       /* client command: its output contains text */
 };
 
 enum scn_metric {
@@ -215,6 +239,9 @@ struct scn_expect {
 	uint32_t response;         /* SCN_X_RESPONSE: 1-based index */
 	int status;                /* SCN_X_RESPONSE: 0 = any */
 	enum scn_response_check check;
+	int errnum;                /* SCN_X_APP_ERROR: 0 = any */
+	char output[128];          /* SCN_X_CLIENT_OUTPUT: the text sought */
+	unsigned subject_col;      /* column of the subject word (messages) */
 };
 
 /* `tls ...`: every connection runs a TLS handshake after TCP's, and its
@@ -248,7 +275,12 @@ struct scn_scenario {
 	struct scn_expect *expects;
 	size_t n_expects;
 	unsigned name_line;
+	enum scn_client client;    /* `client`, SCN_CLIENT_RAW if none */
+	char *client_command;      /* SCN_CLIENT_COMMAND: the shell command */
 };
+
+/* Most bytes of a `client command` string. */
+#define SCN_MAX_COMMAND 4000  /* escaped, it fits a script line */
 
 /*
  * Parse len bytes of text (need not be NUL-terminated) named file (used in
@@ -284,6 +316,16 @@ const char *scn_op_name(enum scn_op op);           /* ">=", ... */
 const char *scn_step_name(enum scn_step_kind k);   /* "connect", ... */
 const char *scn_fw2_ending_name(enum scn_fw2_ending e); /* "kernel_timeout", ... */
 const char *scn_impact_name(enum scn_impact i);    /* "reset_before_ack", ... */
+const char *scn_read_policy_name(enum scn_read_policy r); /* "after send", ... */
+const char *scn_client_name(enum scn_client c);   /* "raw", "kernel", "command" */
+
+/* The errno a name such as "ECONNRESET" stands for, 0 if none. */
+int scn_errno_by_name(const char *name, size_t len);
+
+/* Build the scenario `run --client 'COMMAND'` plays: named "client",
+ * `client command` COMMAND, no expectations. NULL with err set when the
+ * command is empty or longer than SCN_MAX_COMMAND. */
+struct scn_scenario *scn_client_command(const char *command, char *err, size_t errlen);
 
 /* Compare a value with an expectation's operator. */
 bool scn_compare(int64_t actual, enum scn_op op, int64_t value);

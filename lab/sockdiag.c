@@ -274,8 +274,9 @@ static int read_dump(struct sockdiag *sd, unsigned *counts, const struct each *e
 	}
 }
 
-static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int port,
-                     const struct each *each, char *err, size_t errlen)
+/* Dump AF_INET and AF_INET6 (only: one of them; 0 both). */
+static int dump_families(struct sockdiag *sd, int only, unsigned *counts, uint32_t states,
+                         int port, const struct each *each, char *err, size_t errlen)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int total = 0;
@@ -289,6 +290,8 @@ static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int
 
 		int nl_errno;
 
+		if (only && families[i] != only)
+			continue;
 		if (send_dump(sd, families[i], states, port, err, errlen) != 0)
 			return -1;
 		n = read_dump(sd, counts, each, &nl_errno, err, errlen);
@@ -300,6 +303,12 @@ static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int
 		total += n;
 	}
 	return total;
+}
+
+static int dump_both(struct sockdiag *sd, unsigned *counts, uint32_t states, int port,
+                     const struct each *each, char *err, size_t errlen)
+{
+	return dump_families(sd, 0, counts, states, port, each, err, errlen);
 }
 
 int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
@@ -320,7 +329,17 @@ int sockdiag_sample_each(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATE
 
 int sockdiag_listening(struct sockdiag *sd, int port, char *err, size_t errlen)
 {
-	int n = dump_both(sd, NULL, 1u << SOCKDIAG_LISTEN, port, NULL, err, errlen);
+	return sockdiag_listening_family(sd, port, 0, err, errlen);
+}
 
+int sockdiag_listening_family(struct sockdiag *sd, int port, int family, char *err, size_t errlen)
+{
+	int n;
+
+	if (family != 0 && family != AF_INET && family != AF_INET6) {
+		errmsg_set(err, errlen, "sockdiag: family %d is neither AF_INET nor AF_INET6", family);
+		return -1;
+	}
+	n = dump_families(sd, family, NULL, 1u << SOCKDIAG_LISTEN, port, NULL, err, errlen);
 	return n < 0 ? -1 : n > 0;
 }

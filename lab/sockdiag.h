@@ -73,7 +73,11 @@ struct sockdiag *sockdiag_open_in(const char *ns, char *err, size_t errlen);
 int sockdiag_sample(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATES],
                     int port, char *err, size_t errlen);
 
-/* One socket of a dump, for callers that follow sockets one by one. */
+/* One socket of a dump, for callers that follow sockets one by one.
+ * Addresses are as the kernel holds them: an IPv4 peer of a dual-stack
+ * IPv6 listener ([::]:PORT, as nginx or Apache often listen) is family
+ * AF_INET6 with the mapped address ::ffff:a.b.c.d; lladdr_from_bytes()
+ * (lab/addr.h) turns it back into the IPv4 address the wire carried. */
 struct sockdiag_sock {
 	int family;                 /* AF_INET or AF_INET6 */
 	int state;                  /* kernel state number, as counts[] */
@@ -99,6 +103,12 @@ int sockdiag_sample_each(struct sockdiag *sd, unsigned counts[SOCKDIAG_MAX_STATE
  * Returns 1 yes, 0 no, -1 error.
  */
 int sockdiag_listening(struct sockdiag *sd, int port, char *err, size_t errlen);
+
+/* The same for one family: AF_INET6 is true for a listener IPv6 clients
+ * can reach ([::]:PORT dual stack, or an IPv6 address), AF_INET for an
+ * IPv4 one; 0 is either (sockdiag_listening). -1 with err set for any
+ * other family. */
+int sockdiag_listening_family(struct sockdiag *sd, int port, int family, char *err, size_t errlen);
 
 /*
  * Report name of a state: "ESTABLISHED", "SYN_RECV", "FIN_WAIT_1",

@@ -11,6 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,42 @@ void tlsc_free(struct tlsc *t)
 	free(t);
 }
 
+/* Why the handshake failed, in words a user can act on: the server's
+ * alert by name ("the server refused it with the alert protocol
+ * version (70)"), the certificate's verification error ("self-signed
+ * certificate"), an answer that is not TLS; else OpenSSL's reason. */
+static void handshake_err(struct tlsc *t, char *err, size_t errlen)
+{
+	unsigned long e = ERR_peek_last_error();
+	int reason = e ? ERR_GET_REASON(e) : 0;
+	const char *rs = e ? ERR_reason_error_string(e) : NULL;
+	long v = SSL_get_verify_result(t->ssl);
+
+	if (!err || !errlen) {
+		ERR_clear_error();
+		return;
+	}
+	if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && reason == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+	    v != X509_V_OK)
+		snprintf(err, errlen, "TLS: handshake failed: certificate verify failed: %s "
+		         "(`tls verify` checks the chain against the system's CAs and the name)",
+		         X509_verify_cert_error_string(v));
+	else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && reason > SSL_AD_REASON_OFFSET &&
+	         reason < SSL_AD_REASON_OFFSET + 256)
+		snprintf(err, errlen, "TLS: handshake failed: the server sent the alert %s (%d)",
+		         SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET),
+		         reason - SSL_AD_REASON_OFFSET);
+	else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL && (reason == SSL_R_WRONG_VERSION_NUMBER ||
+	         reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_UNEXPECTED_RECORD))
+		snprintf(err, errlen, "TLS: handshake failed: %s (the server's answer is not TLS)",
+		         rs ? rs : "not a TLS record");
+	else if (rs)
+		snprintf(err, errlen, "TLS: handshake failed: %s", rs);
+	else
+		snprintf(err, errlen, "TLS: handshake failed");
+	ERR_clear_error();
+}
+
 int tlsc_handshake(struct tlsc *t, char *err, size_t errlen)
 {
 	int r;
@@ -159,7 +196,7 @@ int tlsc_handshake(struct tlsc *t, char *err, size_t errlen)
 	case SSL_ERROR_WANT_WRITE:
 		return 0;
 	default:
-		ssl_err(err, errlen, "handshake failed");
+		handshake_err(t, err, errlen);
 		return -1;
 	}
 }

@@ -36,6 +36,7 @@
 #include "analyzer/capture.h"
 #include "analyzer/merge.h"
 #include "analyzer/pngmeta.h"
+#include "analyzer/tlskeys.h"
 #include "reports/cli.h"
 #include "reports/privdrop.h"
 #include "reports/safetext.h"
@@ -72,6 +73,7 @@ struct analyze_opts {
 	bool fail_on_hazard;       /* exit 1 when there is a rst_before_ack */
 	uint64_t buffer_bytes;     /* -B, 0: CAP_BUFFER_DEFAULT */
 	char *filter;              /* trailing words joined, or NULL; freed */
+	const char *tls_keylog;    /* --tls-keylog: an NSS key log, or NULL */
 };
 
 static void usage(FILE *f)
@@ -80,7 +82,7 @@ static void usage(FILE *f)
 	        "usage: lingerlab analyze (-r FILE | -i IFACE) [-o REPORT.json] [--server-port N]...\n"
 	        "                         [--connections FILE.jsonl] [-c COUNT] [--duration SECONDS]\n"
 	        "                         [--max-memory SIZE] [-Z USER] [-B SIZE] [--fail-on-hazard]\n"
-	        "                         [BPF FILTER...]\n"
+	        "                         [--tls-keylog FILE] [BPF FILTER...]\n"
 	        "\n"
 	        "Follow every TCP connection in a capture and report how each one ended:\n"
 	        "rst_before_ack (a RST while the sender's data was still unacknowledged)\n"
@@ -106,6 +108,9 @@ static void usage(FILE *f)
 	        "  -B SIZE              live: the kernel's capture buffer, in KiB as tcpdump's -B\n"
 	        "                       or with a unit (KiB, MiB, GiB); default 32MiB\n"
 	        "  --fail-on-hazard     exit 1 when there is a rst_before_ack (CI on captures)\n"
+	        "  --tls-keylog FILE    decrypt TLS with the secrets of an NSS key log\n"
+	        "                       (SSLKEYLOGFILE): findings then name the HTTP response\n"
+	        "                       at risk and a TLS 1.3 close_notify\n"
 	        "  BPF FILTER           tcpdump filter expression, e.g. tcp port 80; options may\n"
 	        "                       stand before or after it, as with tcpdump\n"
 	        "  -h, --help           this text\n"
@@ -313,7 +318,7 @@ static int add_rfile(struct analyze_opts *o, const char *arg, char *msg, size_t 
 }
 
 enum { OPT_SERVER_PORT = 256, OPT_CONNECTIONS, OPT_DURATION, OPT_MAX_MEMORY,
-       OPT_FAIL_ON_HAZARD };
+       OPT_FAIL_ON_HAZARD, OPT_TLS_KEYLOG };
 
 /* Returns -1 to go on, else the exit code (help or a usage error). */
 static int parse_args(int argc, char **argv, struct analyze_opts *o)
@@ -324,6 +329,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 		{ "fail-on-hazard", no_argument, NULL, OPT_FAIL_ON_HAZARD },
+		{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -359,6 +365,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			break;
 		case OPT_CONNECTIONS: o->conns_path = optarg; break;
 		case OPT_FAIL_ON_HAZARD: o->fail_on_hazard = true; break;
+		case OPT_TLS_KEYLOG: o->tls_keylog = optarg; break;
 		case OPT_MAX_MEMORY:
 			if (parse_memory(optarg, &o->max_memory))
 				return fail("--max-memory: expected a size of at least 1MiB "
@@ -687,6 +694,7 @@ int cmd_analyze(int argc, char **argv)
 	bool have_ks = false;
 	char err[512] = "", read_err[512] = "";
 	struct privdrop pd = { 0 };
+	struct tlskeys *keys = NULL;
 	FILE *early = NULL;        /* the report, opened before root goes */
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
@@ -695,6 +703,10 @@ int cmd_analyze(int argc, char **argv)
 
 	if (check_out_path(o.out ? o.out : "-") != 0)
 		goto out;
+	if (o.tls_keylog && !(keys = tlskeys_load(o.tls_keylog, err, sizeof err))) {
+		fail("--tls-keylog: %s", err);
+		goto out;
+	}
 	if (o.iface && privdrop_init(&pd, o.user, err, sizeof err) != 0) {
 		fail("%s", err);
 		goto out;
@@ -756,6 +768,7 @@ int cmd_analyze(int argc, char **argv)
 		.arg = &sink,
 		.max_series = REPORT_MAX_SERIES,
 		.max_memory = o.max_memory,
+		.tls_keys = keys,
 	};
 	az = az_new(&cfg);
 	if (!az) {
@@ -902,5 +915,6 @@ out:
 	o.source = NULL;
 	free(o.filter);
 	o.filter = NULL;
+	tlskeys_free(keys);
 	return rc;
 }

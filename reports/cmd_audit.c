@@ -77,6 +77,8 @@ static void usage(FILE *f)
 	        "                       (as for `lingerlab run`)\n"
 	        "  --allow-kernel-rst   --target without the filter: the kernel's RSTs leak\n"
 	        "                       (exit 4: the negative control of the leak check)\n"
+	        "  -6, --ipv6           the lab speaks IPv6 (--builtin, --serve; the target\n"
+	        "                       must listen on IPv6, e.g. [::]:PORT)\n"
 	        "  --rtt DURATION       emulated RTT for scripts without `rtt` (default 0)\n"
 	        "  --tls                every scenario over TLS, as for `lingerlab run` (with\n"
 	        "                       --builtin the target serves TLS, port 443 unless --port)\n"
@@ -427,6 +429,7 @@ int cmd_audit(int argc, char **argv)
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_config cfg;
@@ -454,7 +457,7 @@ int cmd_audit(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	optind = 1;
 	opterr = 0;                /* our own one-line answers */
-	while ((opt = getopt_long(argc, argv, ":o:hqt:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:hqt:6", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BUILTIN:
 			cfg.target.kind = RUN_TARGET_BUILTIN;
@@ -558,6 +561,9 @@ int cmd_audit(int argc, char **argv)
 				return LL_EXIT_USAGE;
 			}
 			break;
+		case '6':
+			cfg.ipv6 = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return LL_EXIT_OK;
@@ -600,6 +606,11 @@ int cmd_audit(int argc, char **argv)
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		return LL_EXIT_USAGE;
 	}
+	if (cfg.ipv6 && cfg.target.kind == RUN_TARGET_REMOTE) {
+		tout_fprintf(stderr, PROG ": -6 goes with --builtin or --serve (the lab's own addresses); "
+		             "a --target's family is that of its address\n");
+		return LL_EXIT_USAGE;
+	}
 	cfg.target.extra_args = ntargs ? targs : NULL;
 
 	/* the scenarios and the baseline, read before anything is built */
@@ -620,6 +631,29 @@ int cmd_audit(int argc, char **argv)
 				             "unique\n", scns[i]->name, sd.files[j], sd.files[i]);
 				goto out;
 			}
+	}
+	/* -6 and --tls are the raw client's: kernel clients and programs
+	 * speak plain TCP over IPv4; they are left out of such an audit */
+	if (cfg.ipv6 || cfg.tls) {
+		size_t kept = 0;
+		for (i = 0; i < nscn; i++) {
+			if (scns[i]->client != SCN_CLIENT_RAW) {
+				tout_fprintf(stderr, PROG ": %s: left out: `client %s` speaks plain TCP over "
+				             "IPv4 (-6 and --tls are the raw client's)\n", sd.files[i],
+				             scn_client_name(scns[i]->client));
+				scn_free(scns[i]);
+				scns[i] = NULL;
+				continue;
+			}
+			scns[kept] = scns[i];
+			char *f = sd.files[kept];  /* swapped: scndirs_free frees each once */
+			sd.files[kept] = sd.files[i];
+			sd.files[i] = f;
+			kept++;
+		}
+		for (i = kept; i < nscn; i++)
+			scns[i] = NULL;
+		nscn = kept;
 	}
 	if (basepath) {
 		if (!(base = rf_load(basepath, err, sizeof err))) {
@@ -748,12 +782,14 @@ int cmd_audit(int argc, char **argv)
 			rc = LL_EXIT_ENV;
 			goto out;
 		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
 		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s:%u\n\n",
-			             out->policy, out->address, out->port);
+			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s\n\n",
+			             out->policy, where);
 		else
-			tout_fprintf(o.f, "audit of %s at %s:%u\n\n", out->command ? out->command : "the target",
-			             out->address, out->port);
+			tout_fprintf(o.f, "audit of %s at %s\n\n", out->command ? out->command : "the target",
+			             where);
 		table(&o, out);
 		if (have_cmp) {
 			fputs("baseline: ", o.f);

@@ -213,8 +213,11 @@ static void print_origin(const struct tout *o, const char *path, const json_t *r
 			        rf_str(tg, "policy") ? rf_str(tg, "policy") : "?");
 		else if (rf_str(tg, "command"))
 			tout_fprintf(o->f, " against `%s`", rf_str(tg, "command"));
-		else if (rf_str(tg, "address"))
-			tout_fprintf(o->f, " against %s:%lld", rf_str(tg, "address"), rf_int(tg, "port", 0));
+		else if (rf_str(tg, "address")) {
+			const char *a = rf_str(tg, "address");
+			tout_fprintf(o->f, strchr(a, ':') ? " against [%s]:%lld" : " against %s:%lld",
+			             a, rf_int(tg, "port", 0));
+		}
 	} else if (rf_str(in, "source")) {
 		tout_fprintf(o->f, " of %s", rf_str(in, "source"));
 	}

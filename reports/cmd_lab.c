@@ -35,7 +35,7 @@ static void usage_lab(FILE *f)
 	fprintf(f,
 	        "usage: lingerlab lab clean\n"
 	        "       lingerlab lab up [--builtin POLICY [--target-arg ARG]... | --serve COMMAND]\n"
-	        "                        [--port N] [--ready-timeout SECONDS]\n"
+	        "                        [--port N] [--ready-timeout SECONDS] [-6]\n"
 	        "\n"
 	        "clean  removes network namespaces, veth links and the processes inside\n"
 	        "       them that lingerlab runs left behind when they were killed. Their\n"
@@ -54,6 +54,8 @@ static void usage_lab(FILE *f)
 	        "  --serve COMMAND    start COMMAND (run by /bin/sh -c) in the server namespace\n"
 	        "  --port N           the port the target listens on (default 80)\n"
 	        "  --ready-timeout S  how long to wait for it to listen (default 10)\n"
+	        "  -6, --ipv6         also give the lab IPv6 (fd6c:6c6c:XXYY::/64); the target\n"
+	        "                     listens on IPv6; prints server_addr6, client_addr6, raw_addr6\n"
 	        "\n"
 	        "Needs root. Exit codes: 0 done, 1 something could not be removed or the\n"
 	        "target died, 2 bad usage, 3 environment problem (not root, no netns, no ip).\n");
@@ -122,6 +124,7 @@ static int parse_port(const char *s, unsigned *out)
 static int lab_up(int argc, char **argv)
 {
 	struct labnet ln;
+	struct labnet_opts lo = { 0 };
 	struct launch_spec spec;
 	struct launch *target = NULL;
 	struct sigaction sa;
@@ -144,6 +147,10 @@ static int lab_up(int argc, char **argv)
 		}
 		if (!strcmp(o, "--hold"))   /* holding is what `up` does; accepted for clarity */
 			continue;
+		if (!strcmp(o, "-6") || !strcmp(o, "--ipv6")) {
+			lo.ipv6 = true;
+			continue;
+		}
 		if (!v) {
 			tout_fprintf(stderr, "lingerlab lab up: %s needs a value (try --help)\n", o);
 			return LL_EXIT_USAGE;
@@ -202,7 +209,7 @@ static int lab_up(int argc, char **argv)
 	sigdelset(&wait_mask, SIGTERM);
 	sigdelset(&wait_mask, SIGHUP);
 
-	rc = labnet_setup(&ln, NULL, err, sizeof err);
+	rc = labnet_setup(&ln, &lo, err, sizeof err);
 	if (rc != LABNET_OK) {
 		tout_fprintf(stderr, "lingerlab lab up: %s\n", err);
 		exit_code = rc == LABNET_ENV ? LL_EXIT_ENV : LL_EXIT_FAIL;
@@ -228,6 +235,12 @@ static int lab_up(int argc, char **argv)
 	printf("server_addr=%s\n", labnet_addr_str(ln.server_addr, a, sizeof a));
 	printf("client_addr=%s\n", labnet_addr_str(ln.client_addr, a, sizeof a));
 	printf("raw_addr=%s\n", labnet_addr_str(ln.raw_addr, a, sizeof a));
+	if (ln.family == 6) {
+		char a6[LLADDR_STRLEN];
+		printf("server_addr6=%s\n", lladdr_str(&ln.server_ip, a6, sizeof a6));
+		printf("client_addr6=%s\n", lladdr_str(&ln.client_ip, a6, sizeof a6));
+		printf("raw_addr6=%s\n", lladdr_str(&ln.raw_ip, a6, sizeof a6));
+	}
 	print_mac("server_mac", ln.server_mac);
 	print_mac("client_mac", ln.client_mac);
 	if (target) {

@@ -67,6 +67,39 @@ static void endpoint(FILE *f, const json_t *ep)
 	html_endpoint(f, rf_str(ep, "addr"), rf_int(ep, "port", 0));
 }
 
+/* A kernel client's application or a client program, in a scenario's
+ * cell: what the user would have seen (docs/real-clients.md). */
+static void app_program_words(FILE *f, const json_t *s)
+{
+	const json_t *app = rf_arr(s, "app"), *prog = rf_obj(s, "program"), *c;
+	size_t i;
+	json_array_foreach(app, i, c) {
+		if (i == 4) {
+			fprintf(f, "<br><small>... %zu connections in all</small>", json_array_size(app));
+			break;
+		}
+		const json_t *r = json_array_get(rf_arr(c, "responses"), 0);
+		fputs("<br><small class=\"app\">application: ", f);
+		if (r)
+			fprintf(f, "got %lld (%s)", rf_int(r, "status", 0),
+			        rf_bool(r, "complete", false) ? "complete" : "incomplete");
+		else
+			fputs("got no response", f);
+		fputs("; ", f);
+		html_esc(f, rf_str(c, "errors_text") ? rf_str(c, "errors_text") : "");
+		fputs("</small>", f);
+	}
+	if (prog && rf_bool(prog, "ran", false)) {
+		const json_t *ex = json_object_get(prog, "exit_status");
+		if (json_is_integer(ex))
+			fprintf(f, "<br><small class=\"program\">client program: exit %lld after %.3f s</small>",
+			        (long long)json_integer_value(ex), rf_num(prog, "duration", 0));
+		else
+			fprintf(f, "<br><small class=\"program\">client program: killed by signal %lld</small>",
+			        rf_int(prog, "signal", 0));
+	}
+}
+
 static void target_words(FILE *f, const json_t *root)
 {
 	const json_t *tg = rf_obj(rf_obj(root, "lab"), "target");
@@ -85,8 +118,8 @@ static void target_words(FILE *f, const json_t *root)
 	}
 	if (rf_str(tg, "address")) {
 		fputs(" at <code>", f);
-		html_esc(f, rf_str(tg, "address"));
-		fprintf(f, ":%lld</code>", rf_int(tg, "port", 0));
+		html_endpoint(f, rf_str(tg, "address"), rf_int(tg, "port", 0));
+		fputs("</code>", f);
 	}
 }
 
@@ -178,6 +211,7 @@ static void section_verdict(FILE *f, const json_t *root)
 				html_esc(f, rf_str(s, "about"));
 				fputs("</small>", f);
 			}
+			app_program_words(f, s);
 			fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>", n, risk);
 			if (worst >= 0)
 				fprintf(f, "<td class=\"client-impact %s\">%s</td>", grades[worst], grades[worst]);
@@ -262,8 +296,16 @@ static bool fin_first(const json_t *fd, const json_t *conn)
 	return fin > 0 && fin < rf_int(fd, "rst_packet", -1);
 }
 
-static void cause_words(FILE *f, const char *cause, bool fin_before)
+/* Why the sender reset, in words that fit who sent it and whether it had
+ * sent its FIN first (conn's direction's fin_seq; fin_before: the FIN's
+ * packet came before the RST's). */
+static void cause_words(FILE *f, const char *cause, bool server, const json_t *conn,
+                        bool fin_before)
 {
+	const char *me = server ? "server" : "client", *peer = server ? "client" : "server";
+	bool sent_fin = json_is_integer(json_object_get(rf_obj(conn, server ? "s2c" : "c2s"),
+	                                                "fin_seq"));
+
 	if (!cause)
 		return;
 	if (!strcmp(cause, "abort") && fin_before) {
@@ -273,15 +315,18 @@ static void cause_words(FILE *f, const char *cause, bool fin_before)
 		return;
 	}
 	if (!strcmp(cause, "data_after_fin"))
-		fputs(" Why: the client kept sending after the server's FIN, and the server, "
-		      "which had closed without lingering, no longer read; its kernel answered "
-		      "the late data with RST.", f);
+		fprintf(f, " Why: the %s kept sending after the %s's FIN, and the %s, "
+		           "which had closed without lingering, no longer read; its kernel "
+		           "answered the late data with RST.", peer, me, me);
 	else if (!strcmp(cause, "unread_at_close"))
-		fputs(" Why: the server closed while client data sat unread in its socket, and "
-		      "closing with unread data makes the kernel send RST instead of FIN.", f);
+		fprintf(f, " Why: the %s closed while %s data sat unread in its socket, and "
+		           "closing with unread data makes the kernel send RST %s.", me, peer,
+		        sent_fin ? "even after a FIN sent by shutdown()" : "instead of FIN");
 	else if (!strcmp(cause, "abort"))
-		fputs(" Why: an abortive close (RST without FIN, e.g. SO_LINGER with a zero "
-		      "timeout).", f);
+		fputs(sent_fin ? " Why: an abortive close after its FIN (e.g. SO_LINGER with a "
+		                 "zero timeout)."
+		               : " Why: an abortive close (RST without FIN, e.g. SO_LINGER with a "
+		                 "zero timeout).", f);
 }
 
 /* The client's side of a server RST (client_impact), in plain words. */
@@ -341,7 +386,7 @@ static void finding_words(FILE *f, const json_t *fd, const json_t *conn)
 	if (status > 0)
 		fprintf(f, " The bytes at risk belong to response %lld (HTTP status %lld).",
 		        rf_int(resp, "index", 0), status);
-	cause_words(f, rf_str(fd, "cause"), fin_first(fd, conn));
+	cause_words(f, rf_str(fd, "cause"), server, conn, fin_first(fd, conn));
 	if (server) {
 		client_words(f, fd, status);
 	} else if (rf_str(rf_obj(fd, "impact"), "grade")) {

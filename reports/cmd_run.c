@@ -29,6 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: lingerlab run [OPTIONS] TARGET SCENARIO...\n"
+"       lingerlab run [OPTIONS] TARGET --client 'COMMAND' [SCENARIO...]\n"
 "\n"
 "Run scenario scripts against a target inside a throwaway namespace lab:\n"
 "capture the conversation, analyze it, check each script's expectations,\n"
@@ -48,6 +49,9 @@ static void usage(FILE *f)
 "                              With neither, both go to a fresh directory\n"
 "                              ./lingerlab-run-DATE-TIME/ (report.json,\n"
 "                              capture.pcap); with one, the other goes beside it.\n"
+"  -6, --ipv6                  the lab speaks IPv6 (--builtin, --serve): unique\n"
+"                              local addresses fd6c:6c6c:XXYY::/64 on its links;\n"
+"                              the target must listen on IPv6 (e.g. [::]:PORT)\n"
 "  --rtt DURATION              emulated RTT for scripts without `rtt` (default 0)\n"
 "  --port N                    the target's port (builtin: default 80)\n"
 "  --target-arg ARG            one more argument for lingerlab-target (repeatable,\n"
@@ -68,6 +72,11 @@ static void usage(FILE *f)
 "  --junit FILE                also write the results as JUnit XML (CI systems)\n"
 "  --tap                       the results as TAP version 13 on standard output\n"
 "                              (the same content; the summary goes to stderr)\n"
+"  --client 'COMMAND'          one more scenario, \"client\": run COMMAND (curl,\n"
+"                              wget, a script) with /bin/sh -c in the client\n"
+"                              namespace, LINGERLAB_ADDR, LINGERLAB_PORT and\n"
+"                              LINGERLAB_URL in its environment; its exit status,\n"
+"                              output tails and duration go in the report\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
@@ -87,9 +96,10 @@ struct opts {
 	int tls_version;
 	const char *sni, *tls_keylog;
 	bool filter_kernel_rst, allow_kernel_rst;
+	const char *client;         /* --client 'COMMAND' */
 	int64_t rtt_us;
 	uint16_t port;
-	bool check, quiet, tap;
+	bool check, quiet, tap, ipv6;
 	const char *target_args[MAX_TARGET_ARGS + 1];
 	size_t n_target_args;
 	const char **scripts;
@@ -146,7 +156,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--rtt") || !strcmp(name, "--target-arg") ||
 		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
 		             !strcmp(name, "--serve-user") || !strcmp(name, "--tls-version") ||
-		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog");
+		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog") ||
+		             !strcmp(name, "--client");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -202,8 +213,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->filter_kernel_rst = true;
 		} else if (!strcmp(name, "--allow-kernel-rst")) {
 			o->allow_kernel_rst = true;
+		} else if (!strcmp(name, "--client")) {
+			o->client = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
+		} else if (!strcmp(name, "-6") || !strcmp(name, "--ipv6")) {
+			o->ipv6 = true;
 		} else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) {
 			o->quiet = true;
 		} else {
@@ -272,12 +287,12 @@ int cmd_run(int argc, char **argv)
 		          "or --target HOST:PORT");
 		goto done;
 	}
-	if (!o.n_scripts) {
+	if (!o.n_scripts && !o.client) {
 		bad_usage("%s", "no scenario given");
 		goto done;
 	}
 
-	scns = calloc(o.n_scripts, sizeof *scns);
+	scns = calloc(o.n_scripts + 1, sizeof *scns);
 	if (!scns) {
 		tout_fprintf(stderr, "lingerlab run: out of memory\n");
 		rc = LL_EXIT_ENV;
@@ -291,11 +306,38 @@ int cmd_run(int argc, char **argv)
 		}
 		n_scns++;
 	}
+	if (o.client) {
+		/* the program is one more scenario, "client", with no expectations */
+		scns[n_scns] = scn_client_command(o.client, err, sizeof err);
+		if (!scns[n_scns]) {
+			bad_usage("%s", err);
+			goto done;
+		}
+		n_scns++;
+	}
+	/* kernel clients and client programs use the lab's IPv4 addresses
+	 * (their delay line is IPv4) */
+	for (size_t i = 0; i < n_scns; i++)
+		if (o.ipv6 && scns[i]->client != SCN_CLIENT_RAW) {
+			bad_usage("%s: -6 goes with the raw client only; `client %s` speaks IPv4 only "
+			          "(run it without -6)",
+			          i < o.n_scripts ? o.scripts[i] : "--client", scn_client_name(scns[i]->client));
+			goto done;
+		}
+	/* TLS is the raw client's: a kernel client or a program speaks what
+	 * it speaks (curl does its own TLS from LINGERLAB_URL) */
+	for (size_t i = 0; i < n_scns; i++)
+		if ((o.tls || scns[i]->tls.on) && scns[i]->client != SCN_CLIENT_RAW) {
+			bad_usage("%s: TLS goes with the raw client only; this scenario's client is "
+			          "`client %s` (drop --tls for it, or let the program speak TLS itself)",
+			          i < o.n_scripts ? o.scripts[i] : "--client", scn_client_name(scns[i]->client));
+			goto done;
+		}
 	if (o.check) {
 		if (!o.quiet)
 			for (size_t i = 0; i < n_scns; i++)
 				tout_fprintf(stdout, "%s: scenario %s: %u connection%s, %zu expectation%s\n",
-				       o.scripts[i], scns[i]->name, scns[i]->total_connections,
+				       i < o.n_scripts ? o.scripts[i] : "--client", scns[i]->name, scns[i]->total_connections,
 				       scns[i]->total_connections == 1 ? "" : "s", scns[i]->n_expects,
 				       scns[i]->n_expects == 1 ? "" : "s");
 		rc = LL_EXIT_OK;
@@ -358,6 +400,12 @@ int cmd_run(int argc, char **argv)
 	cfg.filter_kernel_rst = o.filter_kernel_rst;
 	cfg.allow_kernel_rst = o.allow_kernel_rst;
 	cfg.say = labcli_say;
+	if (o.ipv6 && o.remote) {
+		bad_usage("%s", "-6 goes with --builtin or --serve (the lab's own addresses); "
+		          "a --target's family is that of its address");
+		goto done;
+	}
+	cfg.ipv6 = o.ipv6;
 
 	/* where the report and the capture go */
 	bool to_stdout = o.output && !strcmp(o.output, "-");
@@ -457,17 +505,18 @@ int cmd_run(int argc, char **argv)
 			rc = LL_EXIT_ENV;
 			goto done;
 		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
 		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s:%u",
-			             out->policy, out->address, out->port);
+			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s",
+			             out->policy, where);
 		else if (out->kind == RUN_TARGET_REMOTE)
 			tout_fprintf(t.f, "lingerlab run: --target %s:%u via %s%s%s from %s ports %u-%u%s",
 			             out->address, out->port, out->iface, out->gateway[0] ? " gateway " : "",
 			             out->gateway, out->source, out->client_port_lo, out->client_port_hi,
 			             out->kernel_rst_filter ? ", kernel RSTs filtered" : ", kernel RSTs NOT filtered");
 		else
-			tout_fprintf(t.f, "lingerlab run: %s at %s:%u", out->command, out->address,
-			             out->port);
+			tout_fprintf(t.f, "lingerlab run: %s at %s", out->command, where);
 		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
 		             out->n_scenarios == 1 ? "" : "s");
 		labreport_print_summary(&t, out);

@@ -350,6 +350,12 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 		jw_u64(w, "c2s", c->tls_records_c2s);
 		jw_u64(w, "s2c", c->tls_records_s2c);
 		jw_close(w, '}');
+		jw_bool(w, "decrypted", c->tls_decrypted);
+		jw_u64(w, "records_decrypted", c->tls_records_decrypted);
+		jw_open(w, "not_decrypted", '{');
+		for (int r = 0; r < AZ_TLS_NSKIPS; r++)
+			jw_u64(w, az_tls_skip_name((enum az_tls_skip)r), c->tls_not_decrypted[r]);
+		jw_close(w, '}');
 		jw_close(w, '}');
 	} else {
 		jw_null(w, "tls");
@@ -381,6 +387,8 @@ static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
 		jw_u64(w, "index", i + 1);
 		jw_u64(w, "status", c->responses[i].status);
 		jw_bool(w, "complete", c->responses[i].complete);
+		if (c->responses[i].parse_lost)
+			jw_bool(w, "parse_lost", true);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');

@@ -411,10 +411,21 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		if (!s->noted_response && s->finding && rf_at_risk(s->finding, p->i)) {
 			s->noted_response = true;
 			sb_init(&b);
-			sb_add(&b, "The server answers: ");
-			response_words(s, &b);
-			sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
-			           "the server had no acknowledgement for when it later sent its RST.");
+			if (s->status == 0 && json_is_object(json_object_get(s->finding, "tls"))) {
+				/* without keys the first record at risk may be a
+				 * session ticket, not the response (HAProxy's and
+				 * python's TLS 1.3 tickets came first) */
+				sb_add(&b, "The server's bytes at risk begin here: TLS records, "
+				           "which of them carry the response cannot be told "
+				           "without keys. Lines marked \"at risk\" carry bytes the "
+				           "server had no acknowledgement for when it later sent "
+				           "its RST.");
+			} else {
+				sb_add(&b, "The server answers: ");
+				response_words(s, &b);
+				sb_add(&b, " begins here. Lines marked \"at risk\" carry response bytes "
+				           "the server had no acknowledgement for when it later sent its RST.");
+			}
 			ex_note(o, s, b.s);
 		}
 	}
@@ -622,6 +633,7 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	bool server = sender && !strcmp(sender, "server");
 	const json_t *fate = fate_of(f, rf_int(f, "rst_packet", -1));
 	const char *me = server ? "server" : "client", *peer = server ? "client" : "server";
+	bool sent_fin = server ? s->s_fin_known : s->c_fin_known;
 
 	sb_init(&b);
 	sb_add(&b, "RST from the %s: the connection is torn down at once. ",
@@ -633,14 +645,18 @@ static void rst_note(const struct tout *o, struct story *s, const json_t *f)
 	else if (cause && !strcmp(cause, "unread_at_close"))
 		sb_add(&b, "Cause: the %s closed while %s data sat unread "
 		           "in its socket; closing a socket with unread data makes the "
-		           "kernel send RST instead of a polite FIN. ", me, peer);
+		           "kernel send RST %s. ", me, peer,
+		       sent_fin ? "even after a FIN sent by shutdown()"
+		                : "instead of a polite FIN");
 	else if (cause && !strcmp(cause, "abort") && ex_fin_before(s, f))
 		sb_add(&b, "Cause: it comes right after the %s's own FIN, so this is a "
 		           "close that reset (an abort with SO_LINGER 0 sends no FIN): "
 		           "data of the %s's was still unread or on its way. ", me, peer);
 	else if (cause && !strcmp(cause, "abort"))
-		sb_add(&b, "Cause: an abortive close (RST without FIN, e.g. "
-		           "SO_LINGER with a zero timeout). ");
+		sb_add(&b, sent_fin ? "Cause: an abortive close after its FIN (e.g. "
+		                      "SO_LINGER with a zero timeout). "
+		                    : "Cause: an abortive close (RST without FIN, e.g. "
+		                      "SO_LINGER with a zero timeout). ");
 	if (rf_bool(f, "seq_evidence", false))
 		sb_add(&b, "Look at its sequence number, %lld: a socket that is "
 		           "already gone builds its RST from the ACK of the segment it "

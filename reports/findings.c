@@ -79,20 +79,11 @@ static json_t *jimpact(const struct az_rst_finding *f, double t0)
 	return done(o, bad);
 }
 
-/* Whether a close_notify can be among the records at risk: under TLS
- * 1.2 and before, an alert record shows its type (its description is
- * encrypted, and at a close it is a close_notify); under TLS 1.3 alerts
- * travel as application_data records and cannot be told without keys. */
+/* Whether a close_notify can be among the records at risk (judged in
+ * analyzer/judge.c: TLS 1.2 shows an alert's type, TLS 1.3 needs keys). */
 static const char *tls_close_notify(const struct az_rst_finding *f)
 {
-	uint32_t n = f->tls_records_at_risk < AZ_MAX_TLS_AT_RISK ? f->tls_records_at_risk
-	                                                         : AZ_MAX_TLS_AT_RISK;
-	if (f->tls_version == 0 || f->tls_version >= 0x0304)
-		return "cannot_tell";
-	for (uint32_t i = 0; i < n; i++)
-		if (f->tls_types[i] == AZ_TLS_ALERT)
-			return "alert_record";
-	return "none";
+	return az_tls_close_notify_name(f->tls_close_notify);
 }
 
 static json_t *jtls(const struct az_rst_finding *f)
@@ -110,6 +101,8 @@ static json_t *jtls(const struct az_rst_finding *f)
 	bad |= set(o, "records_at_risk", jint(f->tls_records_at_risk));
 	bad |= set(o, "types", types);
 	bad |= set(o, "close_notify", json_string(tls_close_notify(f)));
+	bad |= set(o, "decrypted", json_boolean(f->tls_decrypted));
+	bad |= set(o, "not_decrypted_at_risk", jint(f->tls_not_decrypted_at_risk));
 	return done(o, bad);
 }
 
@@ -165,8 +158,12 @@ void report_finding_summary(const struct az_rst_finding *f, char *buf, size_t le
 		}
 		if (sep[0] == ',')
 			add(buf, len, &n, "%s", m < f->tls_records_at_risk ? ", ...)" : ")");
-		if (!strcmp(tls_close_notify(f), "cannot_tell"))
+		if (f->tls_close_notify == AZ_TLS_CN_CANNOT_TELL)
 			add(buf, len, &n, "; a close_notify cannot be told from data without keys");
+		else if (f->tls_decrypted && f->tls_close_notify == AZ_TLS_CN_ALERT_RECORD)
+			add(buf, len, &n, "; decrypted: a close_notify is among them");
+		else if (f->tls_decrypted)
+			add(buf, len, &n, "; decrypted: no close_notify among them");
 	}
 }
 

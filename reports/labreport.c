@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reports/appreport.h"
 #include "reports/cli.h"
 #include "reports/report.h"
 #include "reports/safetext.h"
@@ -147,6 +148,7 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 		json_t *e = json_object();
 		int eb = set(e, "t", jrel(o->samples[i].t, t0));
 		eb |= set(e, "states", kernel_counts(o->samples[i].n));
+		eb |= set(e, "client_states", appreport_client_states(o, &o->samples[i]));
 		sb |= push(samples, done(e, eb));
 	}
 	kb |= set(k, "samples", done(samples, sb));
@@ -390,6 +392,7 @@ json_t *labreport_scenarios(const struct run_outcome *o, double t0)
 		b |= set(s, "kernel_fin_wait_2", kernel_fw2_member(rs, t0));
 		b |= set(s, "cleanup_rst_packets", cleanup_member(rs));
 		b |= set(s, "notes", notes_member(rs));
+		b |= appreport_scenario(s, rs) < 0;
 		bad |= push(arr, done(s, b));
 	}
 	return done(arr, bad);
@@ -563,6 +566,7 @@ void labreport_print_summary(const struct tout *t, const struct run_outcome *o)
 		        (unsigned long long)rs->bytes_at_risk_max[AZ_SERVER],
 		        (unsigned long long)rs->lingered, fw2, ex);
 		labreport_print_failures(t, rs);
+		appreport_print(f, rs);
 		if (rs->timed_out)
 			tout_fprintf(f, "    (cut short by its timeout)\n");
 		uint64_t kt = rs->fw2_endings[AZ_SERVER][RUN_FW2_KERNEL_TIMEOUT];

@@ -127,6 +127,8 @@ static json_t *jhttp(const struct az_conn *c)
 		int b = set(o, "index", json_integer(i + 1));
 		b |= set(o, "status", json_integer(r->status));
 		b |= set(o, "complete", json_boolean(r->complete));
+		if (r->parse_lost)
+			b |= set(o, "parse_lost", json_true());
 		bad |= push(rs, done(o, b));
 	}
 	json_t *o = json_object();
@@ -168,6 +170,14 @@ json_t *report_conn(const struct az_conn *c, double t0, bool with_timeline)
 		b |= set(r, "s2c", jint(c->tls_records_s2c));
 		b |= set(t, "version", v ? json_string(v) : json_null());
 		b |= set(t, "records", done(r, b));
+		json_t *nd = json_object();
+		int b2 = !nd;
+		for (int k = 0; k < AZ_TLS_NSKIPS; k++)
+			b2 |= set(nd, az_tls_skip_name((enum az_tls_skip)k),
+			          jint(c->tls_not_decrypted[k]));
+		b |= set(t, "decrypted", json_boolean(c->tls_decrypted));
+		b |= set(t, "records_decrypted", jint(c->tls_records_decrypted));
+		b |= set(t, "not_decrypted", done(nd, b2));
 		bad |= set(o, "tls", done(t, b));
 	} else {
 		bad |= set(o, "tls", json_null());

@@ -323,7 +323,7 @@ static const char *error_sentence(int status)
 }
 
 long thttp_write_error(struct thttp_out *o, struct thttp_resp *r, const char *path,
-                      size_t path_len, const char *host, unsigned port)
+                      size_t path_len)
 {
 	char esc[7 * 200 + 1], para[1600], body[2600];
 	int n;
@@ -345,10 +345,10 @@ long thttp_write_error(struct thttp_out *o, struct thttp_resp *r, const char *pa
 	             "<h1>%s</h1>\n"
 	             "<p>%s</p>\n"
 	             "<hr>\n"
-	             "<address>%s at %s port %u</address>\n"
+	             "<address>%s</address>\n"
 	             "</body></html>\n",
 	             r->status, thttp_reason(r->status), thttp_reason(r->status), para,
-	             r->server ? r->server : "lingerlab-target", host, port);
+	             r->server ? r->server : "lingerlab-target");
 	if (n < 0 || (size_t)n >= sizeof body)
 		return -1;
 	r->body_len = (uint64_t)n;

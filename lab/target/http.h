@@ -82,11 +82,14 @@ int thttp_write_head(struct thttp_out *o, const struct thttp_resp *r);
 /*
  * Append an Apache-style error page for status about path (HTML-escaped,
  * cut to 200 bytes) into o, with the header block before it; the page
- * names `server` and host:port in its footer. Returns the body length
+ * names `server` in its footer, not the address it listens on: a page
+ * must be the same size in every lab (their addresses are drawn at
+ * random, IPv4 or IPv6), or a comparison of two runs (diff, audit
+ * --baseline) sees the bytes at risk move. Returns the body length
  * written, or -1 when o is full.
  */
 long thttp_write_error(struct thttp_out *o, struct thttp_resp *r, const char *path,
-                      size_t path_len, const char *host, unsigned port);
+                      size_t path_len);
 
 /* The index page body (a short HTML page); its length in *len. */
 const char *thttp_index_page(size_t *len);

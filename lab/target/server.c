@@ -237,7 +237,7 @@ static int respond(struct server *s, struct conn *c, int status, bool keep, bool
 	logf_(s, "conn %u: %.*s -> %d%s", c->id, (int)(path_len > 80 ? 80 : path_len),
 	      path ? path : "", status, r.close ? " (closing)" : "");
 	if (status != 200)
-		return thttp_write_error(&c->out, &r, path, path_len, cfg->host, cfg->port) < 0 ? -1 : 0;
+		return thttp_write_error(&c->out, &r, path, path_len) < 0 ? -1 : 0;
 
 	if (path_len == 10 && !memcmp(path, "/large.bin", 10)) {
 		r.body_len = cfg->large_size;
@@ -740,7 +740,9 @@ int server_run(const struct target_cfg *cfg, volatile sig_atomic_t *stop,
 	fflush(stdout);
 	if (cfg->ready_fd >= 0) {
 		char msg[96];
-		int m = snprintf(msg, sizeof msg, "listening %s:%u\n", cfg->host, cfg->port);
+		/* "[ADDR]:PORT" for IPv6, as --listen takes it */
+		int m = snprintf(msg, sizeof msg, cfg->addr.ss_family == AF_INET6 ? "listening [%s]:%u\n"
+		                 : "listening %s:%u\n", cfg->host, cfg->port);
 
 		if (m > 0 && write(cfg->ready_fd, msg, (size_t)m) != m)
 			logf_(s, "ready fd %d: %s", cfg->ready_fd, strerror(errno));

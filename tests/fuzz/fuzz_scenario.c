@@ -107,7 +107,7 @@ static size_t walk_steps(const struct lines *L, const struct scn_steps *l, int d
 	check(l->n == 0 || l->v != NULL);
 	for (i = 0; i < l->n; i++) {
 		const struct scn_step *st = &l->v[i];
-		check((unsigned)st->kind <= SCN_VANISH);
+		check((unsigned)st->kind <= SCN_READ);
 		check(strcmp(scn_step_name(st->kind), "?") != 0);
 		check_place(L, st->line, st->col);
 		total++;
@@ -154,6 +154,9 @@ static size_t walk_steps(const struct lines *L, const struct scn_steps *l, int d
 			break;
 		case SCN_AFTER:
 			check((unsigned)st->u.after.event <= SCN_AFTER_RST);
+			break;
+		case SCN_READ:
+			check((unsigned)st->u.read <= SCN_READ_NEVER);
 			break;
 		case SCN_WAIT:
 			check((unsigned)st->u.wait.event <= SCN_WAIT_ACKED);
@@ -203,9 +206,18 @@ static void check_tree(const struct lines *L, const struct scn_scenario *s)
 		conns += g->connections;
 		steps += walk_steps(L, &g->steps, 0);
 	}
-	check(steps >= 1 && steps <= SCN_MAX_STEPS);
 	check(conns == s->total_connections);
-	check(conns >= 1 && conns <= SCN_MAX_CONNECTIONS);
+	check((unsigned)s->client <= SCN_CLIENT_COMMAND);
+	if (s->client == SCN_CLIENT_COMMAND) {
+		/* a client program has no steps: the program is the client */
+		check(steps == 0 && conns == 0);
+		check(s->client_command != NULL && s->client_command[0] != '\0' &&
+		      strlen(s->client_command) <= SCN_MAX_COMMAND);
+	} else {
+		check(steps >= 1 && steps <= SCN_MAX_STEPS);
+		check(conns >= 1 && conns <= SCN_MAX_CONNECTIONS);
+		check(s->client_command == NULL);
+	}
 	check(s->n_expects <= SCN_MAX_EXPECT);
 	check(s->n_expects == 0 || s->expects != NULL);
 	for (i = 0; i < s->n_expects; i++) {
@@ -213,7 +225,17 @@ static void check_tree(const struct lines *L, const struct scn_scenario *s)
 		check_place(L, x->line, x->col);
 		check(memchr(x->text, '\0', sizeof x->text) != NULL);
 		check(x->text[0] != '\0');
-		check((unsigned)x->subject <= SCN_X_CLIENT_IMPACT);
+		check((unsigned)x->subject <= SCN_X_CLIENT_OUTPUT);
+		/* the application's expectations need a kernel client, the
+		 * program's a client program */
+		if (x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR)
+			check(s->client == SCN_CLIENT_KERNEL);
+		if (x->subject == SCN_X_CLIENT_EXIT || x->subject == SCN_X_CLIENT_OUTPUT)
+			check(s->client == SCN_CLIENT_COMMAND);
+		if (x->subject == SCN_X_APP_ERROR && !x->negated)
+			check(x->errnum > 0);
+		if (x->subject == SCN_X_CLIENT_OUTPUT)
+			check(x->output[0] != '\0' && memchr(x->output, '\0', sizeof x->output));
 		check((unsigned)x->side <= SCN_SIDE_CLIENT);
 		check(strcmp(scn_kstate_name(x->kstate), "?") != 0);
 		if (x->has_ending)
@@ -222,7 +244,7 @@ static void check_tree(const struct lines *L, const struct scn_scenario *s)
 		check((unsigned)x->metric <= SCN_M_MAX);
 		check(strcmp(scn_op_name(x->op), "?") != 0);
 		check((unsigned)x->check <= SCN_RC_INCOMPLETE);
-		if (x->subject == SCN_X_RESPONSE)
+		if (x->subject == SCN_X_RESPONSE || x->subject == SCN_X_APP_RESPONSE)
 			check(x->response >= 1 && x->response <= SCN_MAX_RESPONSES);
 		(void)scn_compare(0, x->op, x->value);
 	}

@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((c & 0xc0) == 0xc0) {
 			/* a hole: these bytes never reach the capture */
 		} else {
-			tls_segment(&t, seq, data + off, caplen, (uint32_t)len);
+			tls_segment(&t, seq, data + off, caplen, (uint32_t)len, NULL);
 			if (c & 0x80) /* the same segment again */
-				tls_segment(&t, seq, data + off, caplen, (uint32_t)len);
+				tls_segment(&t, seq, data + off, caplen, (uint32_t)len, NULL);
 		}
 		seq += (uint32_t)len;
 		off += len;

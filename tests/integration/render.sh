@@ -325,12 +325,12 @@ done
 
 # Python's http.server closes with a PUT body unread: FIN, then RST+ACK
 # 19 us later (tests/captures/real/README.md, lab-python-flood). The
-# analyzer files the cause as abort (no peer data after the FIN's ACK); the
-# FIN before the RST shows it closed: not an SO_LINGER 0 abort.
+# analyzer files the cause as unread_at_close (the client had sent data):
+# the FIN before the RST shows it closed, not an SO_LINGER 0 abort.
 "$LINGERLAB" analyze -r tests/captures/real/lab-python-flood.pcap -o "$TEST_TMP/flood.json" 2>/dev/null
 "$LINGERLAB" render "$TEST_TMP/flood.json" -o "$TEST_TMP/flood.html" 2>/dev/null
 check "a RST right after the sender's FIN is a close that reset, not an abort" \
-	grep -q "Why: the RST came right after the sender's own FIN, so it closed (an abort with SO_LINGER 0 sends no FIN)" "$TEST_TMP/flood.html"
+	grep -q "Why: the server closed while client data sat unread in its socket, and closing with unread data makes the kernel send RST even after a FIN sent by shutdown()" "$TEST_TMP/flood.html"
 
 # a lab report whose capture is gone: the scenario's ladder cannot be
 # rebuilt, the page says why and is still written

@@ -43,9 +43,15 @@ check_eq "linger --tls: exit 0" 0 $?
 check_jq "linger --tls: no finding, the 404 arrived" "$TEST_TMP/linger.json" \
 	'.summary.rst_before_ack == 0 and .scenarios[0].client.responses[0].status == 404'
 
-# Every shipped scenario over TLS against linger: same verdicts as plain
-"$LINGERLAB" run --builtin linger --tls -q -o "$TEST_TMP/all.json" scenarios/*.scn
-check_eq "linger --tls: every shipped scenario passes unchanged" 0 $?
+# Every shipped raw-client scenario over TLS against linger: same verdicts
+# as plain (TLS is the raw client's; kernel clients and programs are refused)
+mapfile -t raw < <(grep -L '^client ' scenarios/*.scn)
+"$LINGERLAB" run --builtin linger --tls -q -o "$TEST_TMP/all.json" "${raw[@]}"
+check_eq "linger --tls: every shipped raw-client scenario passes unchanged" 0 $?
+out=$("$LINGERLAB" run --builtin linger --tls -q -o "$TEST_TMP/k.json" scenarios/put-unauthorized-kernel.scn 2>&1); rc=$?
+check_eq "--tls with a 'client kernel' scenario: exit 2" 2 "$rc"
+check "--tls with a 'client kernel' scenario: says TLS goes with the raw client" \
+	grep -q 'TLS goes with the raw client only' <<<"$out"
 
 # `tls` in a scenario: the version and the close_notify policy
 sed 's/^tls version 1.3 close-notify send$/tls version 1.2 sni "lab.example" alpn "http\/1.1"/' \

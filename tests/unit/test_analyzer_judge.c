@@ -501,6 +501,69 @@ static void test_synack_before_syn(void **state)
 	pb_list_free(&l);
 }
 
+/*
+ * The cause of a RST after the sender's own FIN (python's http.server,
+ * seen on loopback and in the lab: 501 + FIN, then RST+ACK 20 us later,
+ * the PUT body it never read ACKed by the kernel):
+ *   1 S  2 S.  3 .  4 PUT headers + 1000 body bytes (one segment)
+ *   5 server . ack 1+B      6 server 501 (R bytes), FIN, ack 1+B
+ *   7 server R. seq R+2 ack 1+B
+ * No client byte came after the FIN (its ACK field covers them all), so
+ * it is no data_after_fin; but the client had sent data, and a close()
+ * after shutdown() with received bytes unread resets (Linux tcp_close(),
+ * data_was_unread): unread_at_close, not "abort: RST without FIN", which
+ * is what lingerlab said. With no client data at all (a bare connect,
+ * the server writes a banner, FIN, RST) only an abortive close is left.
+ */
+static void test_cause_rst_after_own_fin(void **state)
+{
+	static const char put[] = "PUT /up HTTP/1.1\r\nContent-Length: 5000\r\n\r\n";
+	static const char r501[] = "HTTP/1.0 501 Unsupported method\r\n\r\n";
+	uint32_t B = (uint32_t)strlen(put) + 1000, R = (uint32_t)strlen(r501);
+	uint8_t body[1100];
+	struct pb_list l;
+	struct pb_conn c;
+	struct run r;
+	const struct az_rst_finding *f;
+	(void)state;
+
+	memcpy(body, put, strlen(put));
+	memset(body + strlen(put), 'a', 1000);
+	pb_list_init(&l, PB_DLT_EN10MB);
+	assert_int_equal(pb_conn_init(&c, CLI, 40000, SRV, 80, 1000, 5000), 0);
+	pb_syn(&l, &c, 0.0);
+	pb_synack(&l, &c, 0.00001);
+	pb_ack(&l, &c, PB_C2S, 0.00002, 1, 1);
+	pb_data(&l, &c, PB_C2S, 0.001, 1, 1, body, B);
+	pb_ack(&l, &c, PB_S2C, 0.00101, 1, 1 + B);
+	pb_send(&l, &c, PB_S2C, 0.002, 1, 1 + B, r501);
+	pb_fin(&l, &c, PB_S2C, 0.00201, 1 + R, 1 + B);
+	pb_rstack(&l, &c, PB_S2C, 0.00203, 2 + R, 1 + B);
+	run_list(&r, &l, NULL);
+	f = one_finding(&r);
+	assert_int_equal(f->sender, AZ_SERVER);
+	assert_int_equal(f->bytes_at_risk_at_server, R);
+	assert_int_equal(f->cause, AZ_CAUSE_UNREAD_AT_CLOSE);
+	assert_int_equal(run_conn(&r, 1)->kind, AZ_KIND_FIN_THEN_RST);
+	az_free(r.az);
+	pb_list_free(&l);
+
+	/* the control: the client sent nothing */
+	pb_list_init(&l, PB_DLT_EN10MB);
+	assert_int_equal(pb_conn_init(&c, CLI, 40001, SRV, 80, 1000, 5000), 0);
+	pb_syn(&l, &c, 0.0);
+	pb_synack(&l, &c, 0.00001);
+	pb_ack(&l, &c, PB_C2S, 0.00002, 1, 1);
+	pb_send(&l, &c, PB_S2C, 0.002, 1, 1, r501);
+	pb_fin(&l, &c, PB_S2C, 0.00201, 1 + R, 1);
+	pb_rstack(&l, &c, PB_S2C, 0.00203, 2 + R, 1);
+	run_list(&r, &l, NULL);
+	f = one_finding(&r);
+	assert_int_equal(f->cause, AZ_CAUSE_ABORT);
+	az_free(r.az);
+	pb_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_linger_ended_by_client_rst),
 		cmocka_unit_test(test_fin_beyond_hole),
 		cmocka_unit_test(test_synack_before_syn),
+		cmocka_unit_test(test_cause_rst_after_own_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

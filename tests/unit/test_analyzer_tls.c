@@ -5,7 +5,8 @@
  *  - records whose headers and bodies are split across segments anyhow
  *    are found whole, with their types;
  *  - the ServerHello's version: legacy_version alone (1.2), and the
- *    supported_versions extension (1.3);
+ *    supported_versions extension (1.3); unknown when the bytes kept
+ *    end before the extensions do and legacy_version says 1.2;
  *  - a hole in the bytes, a header that breaks the rules, or bytes that
  *    are not TLS at all stop the parse (what was found stays);
  *  - a server RST with an application_data record and an alert record
@@ -61,9 +62,9 @@ static void test_split_records(void **st)
 			struct tls_dir t;
 			uint8_t types[8];
 			tls_begin(&t, 1000);
-			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a);
-			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a));
-			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b));
+			tls_segment(&t, 1000, buf, (uint32_t)a, (uint32_t)a, NULL);
+			tls_segment(&t, 1000 + (uint32_t)a, buf + a, (uint32_t)(b - a), (uint32_t)(b - a), NULL);
+			tls_segment(&t, 1000 + (uint32_t)b, buf + b, (uint32_t)(n - b), (uint32_t)(n - b), NULL);
 			assert_int_equal(t.records, 4);
 			assert_int_equal(t.version, 0x0304);
 			assert_int_equal(tls_records_in(&t, 1000, 1000 + (uint32_t)n, types, 8), 4);
@@ -85,16 +86,77 @@ static void test_versions(void **st)
 	size_t n = server_hello(buf, 0x0303);
 
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_string_equal(az_tls_version_name(t.version), "1.2");
 	n = server_hello(buf, 0x0304);
 	tls_begin(&t, 1);
 	/* the body cut by the snaplen after 35 bytes: too short for the
-	 * extensions, so the legacy version is what is known */
-	tls_segment(&t, 1, buf, 40, (uint32_t)n);
+	 * extensions. A 1.3 ServerHello says 1.2 in legacy_version, so 1.2
+	 * there proves nothing: unknown (a 128-byte snaplen cut nginx's TLS
+	 * 1.3 ServerHello this way, and lingerlab said "1.2") */
+	tls_segment(&t, 1, buf, 40, (uint32_t)n, NULL);
+	assert_int_equal(t.version, 0);
+	assert_null(az_tls_version_name(t.version));
+	assert_int_equal(t.records, 1);
+	/* the same cut through a 1.2 ServerHello with no extensions: it
+	 * could still be followed by extensions, so unknown too ... */
+	n = server_hello(buf, 0x0303);
+	tls_begin(&t, 1);
+	tls_segment(&t, 1, buf, (uint32_t)n - 3, (uint32_t)n, NULL);
+	assert_int_equal(t.version, 0);
+	/* ... but a legacy_version below 1.2 decides, cut or not (a 1.3
+	 * ServerHello always says 1.2 there) */
+	n = server_hello(buf, 0x0303);
+	buf[5 + 4] = 3; buf[5 + 5] = 1;
+	tls_begin(&t, 1);
+	tls_segment(&t, 1, buf, 20, (uint32_t)n, NULL);
+	assert_int_equal(t.version, 0x0301);
+	/* a whole 1.2 ServerHello with no extensions block at all */
+	n = server_hello(buf, 0x0303);
+	buf[3] = 0; buf[4] = (uint8_t)(buf[4] - 2);  /* record length */
+	buf[5 + 3] = (uint8_t)(buf[5 + 3] - 2);      /* message length */
+	n -= 2;
+	tls_begin(&t, 1);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.version, 0x0303);
 	assert_int_equal(t.records, 1);
+}
+
+/* A 1.3 ServerHello whose supported_versions comes after a key share
+ * too big for the bytes kept (TLS_HELLO_MAX): the version is unknown,
+ * not the legacy 1.2. With the key share small, 1.3 is found. */
+static void test_hello_long_key_share(void **st)
+{
+	(void)st;
+	uint8_t b[1400];
+	size_t n = 0, body, k;
+
+	for (k = 0; k < 2; k++) {
+		size_t share = k == 0 ? 1124 : 36;
+		struct tls_dir t;
+
+		n = 0;
+		b[n++] = 22; b[n++] = 3; b[n++] = 3; b[n++] = 0; b[n++] = 0;
+		body = n;
+		b[n++] = 2; b[n++] = 0; b[n++] = 0; b[n++] = 0;
+		b[n++] = 3; b[n++] = 3;
+		memset(b + n, 0x5a, 32); n += 32;
+		b[n++] = 0;
+		b[n++] = 0x13; b[n++] = 0x02;
+		b[n++] = 0;
+		b[n++] = (uint8_t)((4 + share + 6) >> 8); b[n++] = (uint8_t)(4 + share + 6);
+		b[n++] = 0; b[n++] = 51;                       /* key_share */
+		b[n++] = (uint8_t)(share >> 8); b[n++] = (uint8_t)share;
+		memset(b + n, 0x77, share); n += share;
+		b[n++] = 0; b[n++] = 43; b[n++] = 0; b[n++] = 2; b[n++] = 3; b[n++] = 4;
+		b[3] = (uint8_t)((n - body) >> 8); b[4] = (uint8_t)(n - body);
+		b[body + 2] = (uint8_t)((n - body - 4) >> 8); b[body + 3] = (uint8_t)(n - body - 4);
+		tls_begin(&t, 1);
+		tls_segment(&t, 1, b, (uint32_t)n, (uint32_t)n, NULL);
+		assert_int_equal(t.records, 1);
+		assert_int_equal(t.version, k == 0 ? 0 : 0x0304);
+	}
 }
 
 static void test_stops(void **st)
@@ -107,25 +169,25 @@ static void test_stops(void **st)
 
 	/* not TLS: an HTTP request */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16);
+	tls_segment(&t, 1, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 16, NULL);
 	assert_false(tls_seen(&t));
-	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 17, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_false(tls_seen(&t));
 	/* a hole: the second record starts past the next expected byte */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1 + (uint32_t)n + 10, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 	assert_int_equal(tls_records_in(&t, 1, 5000, types, 8), 1);
 	/* a length beyond any record */
 	tls_begin(&t, 1);
 	uint8_t bad[5] = { 23, 3, 3, 0xff, 0xff };
-	tls_segment(&t, 1, bad, 5, 5);
+	tls_segment(&t, 1, bad, 5, 5, NULL);
 	assert_false(tls_seen(&t));
 	/* a retransmission of what was parsed changes nothing */
 	tls_begin(&t, 1);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
-	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
+	tls_segment(&t, 1, buf, (uint32_t)n, (uint32_t)n, NULL);
 	assert_int_equal(t.records, 1);
 }
 
@@ -177,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_records),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_hello_long_key_share),
 		cmocka_unit_test(test_stops),
 		cmocka_unit_test(test_finding),
 	};

@@ -922,11 +922,11 @@ static void test_error_messages(void **state)
 	cfg.local_addr = "10.0.0.300";
 	cfg.peer_addr = SERVER_IP;
 	assert_null(rawtcp_open(&cfg, err, sizeof err));
-	assert_string_equal(err, "rawtcp_open: local_addr: not an IPv4 address: 10.0.0.300");
+	assert_string_equal(err, "rawtcp_open: local_addr: not an IPv4 or IPv6 address: 10.0.0.300");
 	cfg.local_addr = CLIENT_IP;
 	cfg.peer_addr = "fd00::1";
 	assert_null(rawtcp_open(&cfg, err, sizeof err));
-	assert_string_equal(err, "rawtcp_open: peer_addr: IPv6 is not supported yet: fd00::1");
+	assert_string_equal(err, "rawtcp_open: local_addr " CLIENT_IP " and peer_addr fd00::1 are not of one family");
 	cfg.peer_addr = NULL;
 	assert_null(rawtcp_open(&cfg, err, sizeof err));
 	assert_string_equal(err, "rawtcp_open: peer_addr: missing");

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,8 +128,14 @@ static void test_refused_addresses(void **state)
 	}
 	assert_int_equal(target_resolve("127.0.0.1", &a, err, sizeof err), 0);
 	assert_int_equal(a.s_addr, htonl(INADDR_LOOPBACK));
-	assert_int_equal(target_resolve("localhost", &a, err, sizeof err), 0);
-	assert_int_equal(ntohl(a.s_addr) >> 24, 127);
+	/* a name resolves as the system resolves it (a minimal system may have
+	 * no /etc/hosts: then there is nothing to hold it to) */
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (getaddrinfo("localhost", NULL, &hints, &ai) == 0) {
+		freeaddrinfo(ai);
+		assert_int_equal(target_resolve("localhost", &a, err, sizeof err), 0);
+		assert_int_equal(ntohl(a.s_addr) >> 24, 127);
+	}
 }
 
 static void test_route_to_loopback(void **state)

@@ -135,7 +135,7 @@ static void test_error_page(void **state)
 	r.status = 404;
 	r.close = true;
 	r.server = "lingerlab-target/test";
-	body = thttp_write_error(&o, &r, S("/a<b>&\"c"), "10.1.2.1", 80);
+	body = thttp_write_error(&o, &r, S("/a<b>&\"c"));
 	assert_true(body > 200 && body < 1000);
 	assert_non_null(memmem(o.buf, o.len, S("HTTP/1.1 404 Not Found\r\n")));
 	assert_non_null(memmem(o.buf, o.len, S("Connection: close\r\n")));
@@ -148,7 +148,7 @@ static void test_error_page(void **state)
 
 	/* The output cap holds. */
 	o.max = 100;
-	assert_int_equal(thttp_write_error(&o, &r, S("/x"), "h", 1), -1);
+	assert_int_equal(thttp_write_error(&o, &r, S("/x")), -1);
 	thttp_out_free(&o);
 }
 

@@ -218,7 +218,8 @@ static void test_version_refused(void **st)
 	c = tlsc_new(&o, err, sizeof err);
 	assert_non_null(c);
 	assert_int_equal(handshake(c, &s, err, sizeof err), -1);
-	assert_non_null(strstr(err, "TLS: handshake failed"));
+	/* the server's alert, by name */
+	assert_string_equal(err, "TLS: handshake failed: the server sent the alert protocol version (70)");
 	tlsc_free(c);
 	server_free(&s);
 }
@@ -235,7 +236,9 @@ static void test_verify_self_signed(void **st)
 	c = tlsc_new(&o, err, sizeof err);
 	assert_non_null(c);
 	assert_int_equal(handshake(c, &s, err, sizeof err), -1);
-	assert_non_null(strstr(err, "certificate verify failed"));
+	/* the verification error, not only OpenSSL's reason */
+	assert_string_equal(err, "TLS: handshake failed: certificate verify failed: self-signed certificate "
+	                    "(`tls verify` checks the chain against the system's CAs and the name)");
 	tlsc_free(c);
 	server_free(&s);
 }
@@ -254,7 +257,7 @@ static void test_not_tls(void **st)
 	assert_true(tlsc_take_out(c, buf, sizeof buf) > 0); /* the ClientHello */
 	assert_int_equal(tlsc_feed(c, (const uint8_t *)http, sizeof http - 1), 0);
 	assert_int_equal(tlsc_handshake(c, err, sizeof err), -1);
-	assert_non_null(strstr(err, "TLS: handshake failed"));
+	assert_string_equal(err, "TLS: handshake failed: wrong version number (the server's answer is not TLS)");
 	/* writing before the handshake is refused, not queued */
 	assert_int_equal(tlsc_write(c, "x", 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "before the handshake"));
