@@ -143,6 +143,7 @@ static size_t image_of(const struct conn *c, uint8_t *img)
 	ix->self = ix->next_free = 0;
 	ix->tl_head = ix->tl_tail = NULL;
 	ix->rp = NULL;
+	ix->dec = NULL;
 	for (d = 0; d < 2; d++) {
 		struct http_dir *hd = &ix->hd[d];
 		struct tls_dir *td = &ix->td[d];
@@ -314,7 +315,10 @@ bool store_park(struct az *az, struct conn *c)
 	uint8_t *blob;
 	uint32_t i, ref;
 
-	if (!x || c->finished || c->id >= EMB_MAX || x->rp || x->pend[0].active || x->pend[1].active ||
+	/* (a TLS decryptor, tlsdec.c, is state of its own, not in the image:
+	 * a connection being decrypted stays whole) */
+	if (!x || c->finished || c->id >= EMB_MAX || x->rp || x->dec ||
+	    x->pend[0].active || x->pend[1].active ||
 	    !(c->fw2_open[0] || c->fw2_open[1]) || is_compact(c->self))
 		return false;
 	k = codec(az);
@@ -464,6 +468,7 @@ static int restore(struct az *az, const struct parked *p, struct conn *c,
 	x->tl_tail = tt;
 	x->cap_tail = ct;
 	x->rp = NULL;
+	x->dec = NULL;
 	kept = tl_kept(x);
 	if (x->n_head)
 		memcpy(th, tl, x->n_head * sizeof(*tl));
