@@ -51,8 +51,8 @@ static inline __attribute__((always_inline)) const struct flow_key *conn_key(con
 {
 	const struct az *az = ctx;
 
-	if (is_embryo(ref))
-		return &embryo_at(az, ref)->key;
+	if (is_compact(ref))
+		return is_parked(ref) ? &parked_at(az, ref)->key : &embryo_at(az, ref)->key;
 	return &conn_at(az, ref)->key;
 }
 
@@ -103,6 +103,11 @@ struct az *az_new(const struct az_config *cfg)
 	store_pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
 	store_pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
 	store_pool_init(&az->embs, sizeof(struct embryo), offsetof(struct embryo, next));
+	az->embs.max = COMPACT_POOL_MAX;
+	store_pool_init(&az->parks, sizeof(struct parked), offsetof(struct parked, hash));
+	az->parks.max = COMPACT_POOL_MAX;
+	az->fw2list.head = az->fw2list.tail = NONE;
+	az->fw2list.deadline = INFINITY;
 	az->embryo.head = az->embryo.tail = NONE;
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
@@ -143,6 +148,7 @@ void az_free(struct az *az)
 	store_pool_free(&az->exts);
 	store_pool_free(&az->rps);
 	store_pool_free(&az->embs);
+	store_park_free(az);
 	store_pool_free(&az->conns);
 	store_ring_free(&az->tombs);
 	store_ring_free(&az->seals);
@@ -335,6 +341,10 @@ static void fw2_open(struct az *az, struct conn *c, enum az_side holder, double 
 	if (c->fw2_open[holder] || c->fw2[holder].present)
 		return;
 	c->fw2_open[holder] = true;
+	/* FIN_WAIT_2 holders in the order they entered it: the first to
+	 * park (store_park_oldest) */
+	if (c->list == L_NONE)
+		store_list_append(az, c, L_FW2);
 	c->fw2[holder].present = true;
 	c->fw2[holder].start = t;
 	c->fw2[holder].end = t;
@@ -347,6 +357,8 @@ static void fw2_close(struct az *az, struct conn *c, enum az_side holder,
 	if (!c->fw2_open[holder])
 		return;
 	c->fw2_open[holder] = false;
+	if (c->list == L_FW2 && !c->fw2_open[!holder])
+		store_list_unlink(az, c);
 	if (t < c->fw2[holder].start)
 		t = c->fw2[holder].start;
 	c->fw2[holder].end = t;
@@ -1005,10 +1017,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	if (az->last == c->self)
 		az->last = NONE;
 	az->live--;
-	store_ext_release(az, c);
 	c->in_use = false;
-	if (is_embryo(c->self))
-		return; /* a copy on the stack: store_embryo_close() frees it */
+	if (is_compact(c->self))
+		return; /* a copy on the stack: store_embryo_close() or
+		           store_parked_close() frees what it used */
+	store_ext_release(az, c);
 	if (!is_tomb(c->self))
 		store_pool_put(&az->conns, c->self);
 	else if (tomb_pos(az, c->self) == az->tombs.head)
@@ -1072,9 +1085,10 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		i = az->last;
 	else
 		i = ft_lookup(&az->ft, k, hash, conn_key, az);
-	if (i != NONE && is_embryo(i)) {
-		/* the packet after a SYN: a connection in full from now on */
-		c = promote(az, i);
+	if (i != NONE && is_compact(i)) {
+		/* the packet after a SYN: a connection in full from now on;
+		 * a FIN_WAIT_2 holder's next packet: back in its slot */
+		c = is_embryo(i) ? promote(az, i) : store_unpark(az, i);
 		if (!c) {
 			az->dropped++;
 			return;
@@ -1147,6 +1161,8 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 	track(az, c, s, d, ts, idx);
 	if (c->finished)
 		store_finished(az, c);
+	else if (az->compact == COMPACT_ALWAYS && c->list == L_FW2)
+		store_park(az, c);
 }
 
 static void count_not_ok(struct az *az, enum dec_result r)
@@ -1209,6 +1225,7 @@ void az_finish(struct az *az)
 	if (az->finished)
 		return;
 	az->finished = true;
+
 	/* everything still here, in id order (on_conn sees that order) */
 	if (az->live > 0)
 		live = malloc(az->live * sizeof(*live));
@@ -1240,6 +1257,16 @@ void az_finish(struct az *az)
 		live[n++] = (struct live_ref){ .id = emb_id(embryo_at(az, ref)), .ref = ref };
 		store_embryo_hold(az, ref); /* off the list; closed below */
 	}
+	for (i = 0; az->n_parked > 0 && i < store_pool_capacity(&az->parks); i++) {
+		const struct parked *pp = pool_at(&az->parks, (uint32_t)i);
+
+		if (!(pp->bits & PK_LIVE))
+			continue;
+		if (live)
+			live[n++] = (struct live_ref){ .id = pk_id(pp), .ref = REF_PARKED | (uint32_t)i };
+		else
+			store_parked_close(az, REF_PARKED | (uint32_t)i, az->stats.last_time, false);
+	}
 	for (p = az->seals.head; p != az->seals.tail; p++) {
 		struct seal *e = seal_at(az, p);
 		if (e->flags & SEAL_LIVE)
@@ -1250,6 +1277,8 @@ void az_finish(struct az *az)
 		for (i = 0; i < n; i++) {
 			if (is_embryo(live[i].ref))
 				store_embryo_close(az, live[i].ref);
+			else if (is_parked(live[i].ref))
+				store_parked_close(az, live[i].ref, az->stats.last_time, false);
 			else
 				azi_conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
 		}

@@ -3,8 +3,9 @@
  * analyzer/; the public contract is analyzer.h): the slab pools of
  * connections in progress and their extensions, the rings where finished
  * ones wait out their grace period (seals and tombs), the SYN-only flows
- * (embryos: a client's SYN in 80 bytes, and the list of them), expiry,
- * and the memory bound. store.c does the keeping; analyzer.c
+ * (embryos: a client's SYN in 80 bytes, and the list of them), the
+ * FIN_WAIT_2 holders parked (park.c), expiry, and the memory bound.
+ * store.c does the keeping; analyzer.c
  * tracks packets on what it is handed and summarizes connections.
  *
  * struct az is here so that both rooms can reach the store's parts
@@ -42,7 +43,7 @@ struct dlist {
 	double deadline;
 };
 
-enum { L_NONE = 0, L_EMBRYO };
+enum { L_NONE = 0, L_EMBRYO, L_FW2 };
 
 /*
  * An embryo: a connection that is so far only its client's first SYN
@@ -62,11 +63,13 @@ enum { L_NONE = 0, L_EMBRYO };
 #define EMB_LIVE 8             /* in use (not on the free list) */
 #define EMB_MAX ((uint64_t)1 << 48) /* ids and packet indexes it can hold */
 
-/* When a SYN becomes an embryo rather than a slot (struct az.compact).
- * By default only when a slot would make the pools grow: a free slot costs
- * nothing more, and a slot saves promoting it, which matters in captures
- * of many short connections. The two forms give the same results; tests
- * compare them with ALWAYS and NEVER. */
+/* When a SYN becomes an embryo rather than a slot, and a FIN_WAIT_2
+ * holder is parked (struct az.compact). By default only when a slot would
+ * make the pools grow: a free slot costs nothing more, and a slot saves
+ * promoting (or unparking) it, which matters in captures of many short
+ * connections. ALWAYS makes every client's SYN alone an embryo and parks
+ * every holder after each of its packets; NEVER does neither. The forms
+ * give the same results; tests compare them with ALWAYS and NEVER. */
 enum { COMPACT_AUTO = 0, COMPACT_ALWAYS, COMPACT_NEVER };
 
 struct embryo {
@@ -92,6 +95,38 @@ static inline uint64_t emb_id(const struct embryo *e)
 static inline uint64_t emb_pkt(const struct embryo *e)
 {
 	return (uint64_t)e->pkt_hi << 32 | e->pkt_lo;
+}
+
+/*
+ * A parked connection (park.c): a FIN_WAIT_2 holder that waits for its
+ * peer, kept as an exact image of its state (struct conn, the extension
+ * with its rings and parser state, the timeline), compressed, instead of
+ * a slot and an extension. Its next packet (or its summary) unparks it
+ * into a slot, byte for byte what it was: every later outcome (the
+ * peer's FIN, data, a RST, nothing) is judged as if it had never left.
+ * Parked connections live in a pool of their own (64 bytes each, and
+ * the image, about 70 bytes); the table ft refers to one by REF_PARKED
+ * and its pool index.
+ */
+#define PK_LIVE 1                  /* in use (not on the free list) */
+#define PK_DICT 2                  /* compressed against the store's
+                                      dictionary (park.c) */
+
+struct parked {
+	struct flow_key key;
+	uint32_t hash;                 /* free: the pool's free list */
+	uint32_t len;                  /* bytes at blob */
+	uint8_t *blob;                 /* the compressed image (malloc) */
+	uint32_t id_lo;                /* the connection's id: 48 bits */
+	uint16_t id_hi;
+	uint8_t bits;                  /* PK_* */
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct parked) == 64, "struct parked: 64 bytes");
+
+static inline uint64_t pk_id(const struct parked *p)
+{
+	return (uint64_t)p->id_hi << 32 | p->id_lo;
 }
 
 
@@ -121,7 +156,10 @@ static inline uint64_t emb_pkt(const struct embryo *e)
 #define REF_POS_MASK 0x3fffffffu
 #define REF_SEAL 0x40000000u       /* 01: a seal */
 #define REF_TOMB 0x80000000u       /* 10: a tomb; 00: a slot; 11: NONE */
-#define REF_EMBRYO REF_SEAL        /* 01 in ft (seals are only in fs) */
+#define REF_EMBRYO REF_SEAL        /* 010 in ft (seals are only in fs) */
+#define REF_PARKED 0x60000000u     /* 011 in ft: a parked connection */
+#define REF_SUB_MASK 0x1fffffffu   /* pool index under REF_EMBRYO/PARKED */
+#define COMPACT_POOL_MAX ((uint32_t)1 << 29) /* elements those pools hold */
 
 struct ring {
 	char **chunks;             /* circular, cap_chunks (a power of two) */
@@ -153,14 +191,17 @@ struct __attribute__((aligned(64))) seal {
 };
 _Static_assert(sizeof(struct seal) == 64, "struct seal: one cache line");
 
-/* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index,
- * with a free list threaded through a uint32_t at next_off. */
+/* Fixed-size elements in slabs of SLAB_SIZE, addressed by a 32-bit index
+ * below max, with a free list threaded through a uint32_t at next_off. */
 struct pool {
 	char **slabs;
 	size_t n_slabs, cap_slabs;
 	size_t esize, next_off;
 	uint32_t free_head;
+	uint32_t max;              /* REF_SEAL, or COMPACT_POOL_MAX */
 };
+
+struct park_codec;
 
 struct az {
 	struct az_config cfg;
@@ -179,11 +220,21 @@ struct az {
 	struct pool exts;          /* struct conn_ext */
 	struct pool rps;           /* struct rstpair */
 	struct pool embs;          /* struct embryo */
+	struct pool parks;         /* struct parked */
 	struct ring tombs;         /* struct conn, finished, by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity:
 	                              slots (a SYN repeated) */
 	struct dlist cembryo;      /* and embryos (struct embryo), likewise */
+	struct dlist fw2list;      /* FIN_WAIT_2 holders in slots, in order of
+	                              last activity: the first to park */
+	size_t n_parked;           /* parked connections now */
+	size_t park_bytes;         /* their compressed images */
+	uint32_t park_cursor;      /* where the memory bound looks for the
+	                              next parked connection to end */
+	struct park_codec *codec;  /* park.c's compressor state, NULL before
+	                              the first park */
+	uint64_t n_parks, n_unparks; /* connections parked, unparked so far */
 	uint8_t compact;           /* COMPACT_*: when to make embryos */
 	uint64_t next_id;
 	size_t live;
@@ -234,11 +285,19 @@ static inline struct seal *seal_at(const struct az *az, uint64_t pos)
 
 static inline bool is_tomb(uint32_t ref) { return (ref >> 30) == 2; }
 /* in ft; in fs the same tag is a seal */
-static inline bool is_embryo(uint32_t ref) { return (ref >> 30) == 1; }
+static inline bool is_embryo(uint32_t ref) { return (ref >> 29) == 2; }
+static inline bool is_parked(uint32_t ref) { return (ref >> 29) == 3; }
+/* an embryo or a parked connection: not in the slot pool */
+static inline bool is_compact(uint32_t ref) { return (ref >> 30) == 1; }
 
 static inline struct embryo *embryo_at(const struct az *az, uint32_t ref)
 {
-	return pool_at(&az->embs, ref & REF_POS_MASK);
+	return pool_at(&az->embs, ref & REF_SUB_MASK);
+}
+
+static inline struct parked *parked_at(const struct az *az, uint32_t ref)
+{
+	return pool_at(&az->parks, ref & REF_SUB_MASK);
 }
 static inline bool is_seal(uint32_t ref) { return (ref >> 30) == 1; }
 
@@ -338,6 +397,29 @@ bool store_seal_starts_new(const struct seal *e, const struct dec_tcp *s, int d)
 /* c is finished: it waits out its grace period as a seal or a tomb (or is
  * summarized at once when no ring can take it). */
 void store_finished(struct az *az, struct conn *c);
+
+/* ---- parked connections (park.c) ---- */
+
+/* Park c (a slot, not finished, a FIN_WAIT_2 holder) if it can be: no RST
+ * of its is being judged. Returns true if it was (its slot is free). */
+bool store_park(struct az *az, struct conn *c);
+
+/* Park the FIN_WAIT_2 holders that have been idle longest, so that a
+ * new connection finds a free slot and extension without the pools
+ * growing. */
+void store_park_oldest(struct az *az);
+
+/* The parked connection ref back in a slot (its table entry too), as it
+ * was. NULL without memory: then it has been summarized as it was. */
+struct conn *store_unpark(struct az *az, uint32_t ref);
+
+/* Summarize the parked connection ref as it is (through azi_conn_close,
+ * ending at end_time, or at its last packet if end_time < 0 or evict:
+ * evicted, as the memory bound's last resort) and forget it. */
+void store_parked_close(struct az *az, uint32_t ref, double end_time, bool evict);
+
+/* Free the parked connections and the codec (az_free). */
+void store_park_free(struct az *az);
 
 /* ---- what the store calls back in analyzer.c and summary.c ---- */
 
