@@ -81,7 +81,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libnet1-dev libjansson-dev \
             libclang-rt-14-dev jq chromium procps python3-jsonschema groff-base \
             libssl-dev openssl tshark libnftables-dev apache2-bin curl \
             zlib1g-dev libzstd-dev liblzma-dev perl python3-yaml \
-            lighttpd lighttpd-mod-openssl haproxy
+            lighttpd lighttpd-mod-openssl haproxy zstd
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
