@@ -37,7 +37,7 @@ struct args {
 	long port, rtt_ms, conns, batch, window;
 	double hold_s, timeout_s;
 	unsigned long long body, rate;
-	bool request;
+	bool request, realtime;
 	struct rawtcp_ack_policy ack;
 };
 
@@ -47,7 +47,7 @@ static void usage(void)
 	        "usage: rawtcp-probe get|put|idle --iface IF --local ADDR --peer ADDR --port N\n"
 	        "         [--rtt MS] [--dump FILE] [--path P] [--body BYTES] [--rate BPS]\n"
 	        "         [--conns N] [--batch N] [--hold SEC] [--request] [--timeout SEC]\n"
-	        "         [--ack now|never|delayed:MS|upto:BYTES] [--window BYTES]\n"
+	        "         [--ack now|never|delayed:MS|upto:BYTES] [--window BYTES] [--realtime]\n"
 	        "       rawtcp-probe rtt FILE RTT_MS PEER\n");
 }
 
@@ -128,6 +128,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->request = true;
 			continue;
 		}
+		if (!strcmp(o, "--realtime")) {
+			a->realtime = true;
+			continue;
+		}
 		if (!v)
 			return -1;
 		i++;
@@ -165,6 +169,7 @@ static void print_stats(struct rawtcp *c)
 	printf("packets_in=%llu\n", (unsigned long long)st.packets_in);
 	printf("inject_errors=%llu\n", (unsigned long long)st.inject_errors);
 	printf("pcap_drops=%llu\n", (unsigned long long)st.pcap_drops);
+	printf("early_rx=%d\n", st.early_rx ? 1 : 0);
 	printf("frames_dumped=%llu\n", (unsigned long long)st.frames_dumped);
 	printf("conns_peak=%u\n", st.conns_peak);
 }
@@ -505,6 +510,11 @@ int main(int argc, char **argv)
 	c = rawtcp_open(&cfg, err, sizeof err);
 	if (!c) {
 		fprintf(stderr, "rawtcp-probe: %s\n", err);
+		return 3;
+	}
+	if (a.realtime && rawtcp_realtime(10, err, sizeof err) != 0) {
+		fprintf(stderr, "rawtcp-probe: %s\n", err);
+		rawtcp_free(c);
 		return 3;
 	}
 	if (a.dump && rawtcp_dump_open(c, a.dump, err, sizeof err) != 0) {

@@ -35,12 +35,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/decode.h"
 #include "analyzer/seq.h"
 #include "lab/addr.h"
+#include "lab/earlyrx.h"
 #include "lab/timerheap.h"
 #include "lab/errmsg.h"
 
@@ -69,6 +73,26 @@ uint64_t rawtcp_now_us(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int rawtcp_realtime(int prio, char *err, size_t errlen)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	if (prio < 1 || prio > 99) {
+		errmsg_set(err, errlen, "rawtcp_realtime: priority %d is not in 1..99", prio);
+		return -1;
+	}
+	/* Locked first: a page fault in the loop would be a tail of its own. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+		errmsg_set(err, errlen, "rawtcp_realtime: mlockall: %s", strerror(errno));
+		return -1;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+		errmsg_set(err, errlen, "rawtcp_realtime: SCHED_FIFO %d: %s", prio, strerror(errno));
+		(void)munlockall();
+		return -1;
+	}
+	return 0;
 }
 
 static uint64_t realtime_us(void)
@@ -211,6 +235,9 @@ struct rawtcp {
 	pcap_t *pcap;
 	int pcap_fd;
 	int dlt;
+	int early_fd;                    /* lab/earlyrx.h; -1: the ring feeds the TCP */
+	uint8_t *early_buf;              /* RT_SNAPLEN bytes */
+	uint64_t early_drops;
 	pcap_dumper_t *dumper;
 	libnet_t *ln;
 	uint16_t ip_id;
@@ -589,6 +616,8 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 	    (!c->peer_port || d.sport == c->peer_port)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
+		if (c->early_fd >= 0)
+			return; /* the early receiver fed it to the TCP already */
 		if (d.payload_caplen < d.seg_len) {
 			c->st.frames_undecoded++;
 			return;
@@ -1297,10 +1326,14 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	 * ring slots are all snaplen-sized (256 KiB here, since veth does
 	 * segmentation offload and a frame can be a 64 KiB super-segment), so
 	 * 32 MiB holds only ~128 frames and a burst of handshakes overflows it.
-	 * TPACKET_V3 packs frames into blocks; a 1 ms block timeout bounds the
-	 * added latency, and queue_inbound() subtracts the time a frame waited
-	 * (pcap timestamp to now) from its rtt/2 hold, so the emulated delay
-	 * stays exact whenever rtt/2 exceeds that wait.
+	 * TPACKET_V3 packs frames into blocks, handed over when full or after
+	 * the 1 ms block timeout: right for the record (the dump, our RSTs,
+	 * leaks), too late for the TCP (a floor of ~1 ms under the emulated
+	 * RTT). So the server's segments reach the TCP through the early
+	 * receiver (lab/earlyrx.h, same filter) as soon as the kernel has
+	 * them; queue_inbound() still subtracts the time a frame waited from
+	 * its rtt/2 hold. Where the early receiver cannot serve the link type
+	 * the ring feeds the TCP as before.
 	 */
 	if (pcap_set_snaplen(c->pcap, RT_SNAPLEN) != 0 || pcap_set_promisc(c->pcap, 0) != 0 ||
 	    pcap_set_timeout(c->pcap, 1) != 0 ||
@@ -1342,11 +1375,15 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		return -1;
 	}
 	r = pcap_setfilter(c->pcap, &prog);
-	pcap_freecode(&prog);
 	if (r != 0) {
+		pcap_freecode(&prog);
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter: %s", pcap_geterr(c->pcap));
 		return -1;
 	}
+	c->early_buf = malloc(RT_SNAPLEN);
+	if (c->early_buf)
+		c->early_fd = earlyrx_open(cfg->iface, c->dlt, &prog, cfg->pcap_buffer_bytes, NULL, 0);
+	pcap_freecode(&prog);
 	c->pcap_fd = pcap_get_selectable_fd(c->pcap);
 	if (c->pcap_fd < 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
@@ -1382,6 +1419,7 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 		return NULL;
 	}
 	c->pcap_fd = -1;
+	c->early_fd = -1;
 	theap_init(&c->timers);
 	theap_init(&c->delayq);
 	theap_init(&c->utimers);
@@ -1461,6 +1499,11 @@ void rawtcp_free(struct rawtcp *c)
 		pcap_close(c->pcap);
 		c->pcap = NULL;
 	}
+	if (c->early_fd >= 0)
+		close(c->early_fd);
+	c->early_fd = -1;
+	free(c->early_buf);
+	c->early_buf = NULL;
 	if (c->ln) {
 		libnet_destroy(c->ln);
 		c->ln = NULL;
@@ -1533,6 +1576,38 @@ static int drain_capture(struct rawtcp *c, uint64_t now, char *err, size_t errle
 		}
 		if (r == 0)
 			break;
+	}
+	return 0;
+}
+
+/* Read what the early receiver holds: the server's segments, held for
+ * rtt/2 less the time since the kernel received them. */
+static int drain_early(struct rawtcp *c, uint64_t now, char *err, size_t errlen)
+{
+	uint64_t real = realtime_us();
+	/* Bounded as drain_capture(): the rest waits for the next turn. */
+	for (int i = 0; i < 4096; i++) {
+		struct dec_tcp d;
+		size_t wire;
+		uint64_t ts;
+		long n = earlyrx_read(c->early_fd, c->early_buf, RT_SNAPLEN, &wire, &ts);
+		if (n < 0) {
+			errmsg_set(err, errlen, "rawtcp_run: %s: early receiver: %s", c->iface, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (dec_packet(c->dlt, c->early_buf, (uint32_t)n, (uint32_t)wire, &d, NULL) != DEC_OK ||
+		    d.af != c->local.af || (c->peer_port && !target_frame(c, &d)))
+			continue; /* the ring's on_frame() counts it */
+		if (!lladdr_is(&c->peer, d.af, d.src) || !lladdr_is(&c->local, d.af, d.dst) ||
+		    (c->peer_port && d.sport != c->peer_port))
+			continue;
+		if (d.payload_caplen < d.seg_len) {
+			c->st.frames_undecoded++;
+			continue;
+		}
+		queue_inbound(c, &d, now, real > ts && ts ? real - ts : 0);
 	}
 	return 0;
 }
@@ -2016,7 +2091,7 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 	for (;;) {
 		uint64_t now = rawtcp_now_us(), next = deadline_us;
 		struct theap_node *heads[3];
-		struct pollfd pfd;
+		struct pollfd pfd[2];
 		struct timespec ts;
 		int r;
 		bool more;
@@ -2041,21 +2116,24 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 			next = now;
 		ts.tv_sec = (time_t)((next - now) / 1000000u);
 		ts.tv_nsec = (long)((next - now) % 1000000u) * 1000;
-		pfd.fd = c->pcap_fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		r = ppoll(&pfd, c->offline ? 0 : 1, &ts, NULL);
+		pfd[0].fd = c->pcap_fd;
+		pfd[1].fd = c->early_fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = ppoll(pfd, c->offline ? 0 : c->early_fd >= 0 ? 2 : 1, &ts, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* the stop predicate sees the runner's flag */
 			errmsg_set(err, errlen, "rawtcp_run: poll: %s", strerror(errno));
 			return -1;
 		}
-		if (r > 0 && (pfd.revents & (POLLERR | POLLNVAL))) {
+		if (r > 0 && ((pfd[0].revents | pfd[1].revents) & (POLLERR | POLLNVAL))) {
 			errmsg_set(err, errlen, "rawtcp_run: pcap: %s: capture descriptor failed", c->iface);
 			return -1;
 		}
-		if (r > 0 && drain_capture(c, rawtcp_now_us(), err, errlen) != 0)
+		if (r > 0 && pfd[1].revents && drain_early(c, rawtcp_now_us(), err, errlen) != 0)
+			return -1;
+		if (r > 0 && pfd[0].revents && drain_capture(c, rawtcp_now_us(), err, errlen) != 0)
 			return -1;
 	}
 }
@@ -2068,6 +2146,11 @@ void rawtcp_stats(struct rawtcp *c, struct rawtcp_stats *out)
 		struct pcap_stat ps;
 		if (pcap_stats(c->pcap, &ps) == 0)
 			out->pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	}
+	out->early_rx = c->early_fd >= 0;
+	if (c->early_fd >= 0) {
+		c->early_drops += earlyrx_drops(c->early_fd);
+		out->pcap_drops += c->early_drops;
 	}
 }
 

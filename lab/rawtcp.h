@@ -162,6 +162,18 @@ void rawtcp_free(struct rawtcp *c);
 uint64_t rawtcp_now_us(void);
 
 /*
+ * Ask the scheduler to run the calling thread (the one that calls
+ * rawtcp_run) ahead of ordinary work: SCHED_FIFO at priority prio (1..99)
+ * and its memory locked. On a loaded machine the emulated RTT's tail is
+ * the time a released segment waits for a CPU (bench/rawtcp.sh: 50 ms
+ * with 100 in flight, p99 53.9 ms under SCHED_OTHER, 50.7 ms under
+ * SCHED_FIFO); the kernel's real-time throttling
+ * (sched_rt_runtime_us) still leaves the rest of the machine 5%. Needs
+ * CAP_SYS_NICE; returns 0, or -1 with err set (nothing changed).
+ */
+int rawtcp_realtime(int prio, char *err, size_t errlen);
+
+/*
  * Save every frame the capture sees (both directions, server and client,
  * including leaked RSTs) to a pcap file at path, with libpcap's
  * timestamps, until rawtcp_dump_close or rawtcp_free. Call it before the
@@ -510,7 +522,11 @@ struct rawtcp_stats {
 	uint64_t client_kernel_rsts; /* RSTs from another client-side address
 	                              (e.g. the veth's own .2) to the peer:
 	                              a kernel-socket client's, or a leak */
-	uint64_t pcap_drops;       /* pcap_stats ps_drop + ps_ifdrop */
+	uint64_t pcap_drops;       /* pcap_stats ps_drop + ps_ifdrop, and the
+	                              early receiver's drops */
+	bool early_rx;             /* the server's segments reach the TCP through
+	                              lab/earlyrx.h (not after the capture
+	                              ring's 1 ms block timeout) */
 	uint64_t events_dropped;   /* events lost because max_events was hit */
 	uint32_t conns_live;       /* connections not yet CLOSED */
 	uint32_t conns_peak;       /* highest conns_live */
