@@ -15,13 +15,16 @@
 #     RAWTCP_BENCH_RT_OPT= runs it as an ordinary process instead;
 #     RAWTCP_BENCH_RTT_ONLY=1 skips the idle part; RAWTCP_BENCH_RTT_RUNS
 #     ("RTT IN_FLIGHT CONNS,...") picks the rows.
-# Needs root. RAWTCP_BENCH_CONNS sets the connection count (default 10000).
+# Needs root. RAWTCP_BENCH_CONNS sets the connection count (default 100000).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PROBE=$BUILD/tests/rawtcp_probe
 TARGET=$BUILD/lingerlab-target
-N=${RAWTCP_BENCH_CONNS:-10000}
+N=${RAWTCP_BENCH_CONNS:-100000}
+# One address holds one connection per local port (20000..60999 by
+# default): beyond 40,000 the client speaks from several (.3, .4, ...).
+LOCALS=$(( (N + 39999) / 40000 ))
 
 say() { printf 'rawtcp: %s\n' "$*"; }
 
@@ -51,7 +54,9 @@ ip link add $VS netns $S type veth peer name $VC netns $C &&
 ip -n $S addr add $NET.1/24 dev $VS && ip -n $S link set $VS up && ip -n $S link set lo up &&
 ip -n $C addr add $NET.2/24 dev $VC && ip -n $C link set $VC up && ip -n $C link set lo up &&
 mac=$(ip -n $C -o link show $VC | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2) &&
-ip -n $S neigh replace $NET.3 lladdr "$mac" dev $VS nud permanent || { say "lab set-up failed"; exit 1; }
+for i in $(seq 0 $LOCALS); do
+	ip -n $S neigh replace $NET.$((3 + i)) lladdr "$mac" dev $VS nud permanent || { say "lab set-up failed"; exit 1; }
+done
 
 start_target() {
 	stop_target
@@ -66,7 +71,7 @@ start_target() {
 	say "the target did not start: $(cat "$TMP/target.log")"
 	exit 1
 }
-probe() { ip netns exec $C ${RAWTCP_BENCH_CHRT:-} "$PROBE" "$@" --iface $VC --local $NET.3 --peer $NET.1 --port 80; }
+probe() { ip netns exec $C "$PROBE" "$@" --iface $VC --peer $NET.1 --port 80; }
 val() { sed -n "s/^$1=//p" "$2" | head -1; }
 
 say "one client process, lingerlab-target (policy close) in a namespace lab, $(nproc) cores"
@@ -74,7 +79,7 @@ say "one client process, lingerlab-target (policy close) in a namespace lab, $(n
 # 1. Idle FIN_WAIT_2: hold N connections, sample the server kernel meanwhile.
 if [ -z "${RAWTCP_BENCH_RTT_ONLY:-}" ]; then
 start_target --policy close
-probe idle --request --conns "$N" --batch 256 --hold 3 --timeout 120 \
+probe idle --local $NET.3 --request --conns "$N" --locals $LOCALS --batch 256 --hold 3 --timeout 120 \
 	--dump "$TMP/idle.pcap" >"$TMP/idle.out" 2>"$TMP/idle.err" &
 ppid=$!
 peak=0
@@ -88,7 +93,8 @@ wait $ppid
 rc=$?
 if [ $rc -ne 0 ]; then say "idle run failed (exit $rc): $(cat "$TMP/idle.err")"; fi
 say "idle FIN_WAIT_2: $N requested, $(val established "$TMP/idle.out") established," \
-	"$(val held "$TMP/idle.out") held by the client; server kernel FIN_WAIT_2 peak $peak (ss)"
+	"$(val held "$TMP/idle.out") held by the client from $LOCALS address(es) ($NET.3..$NET.$((2 + LOCALS)));" \
+	"server kernel FIN_WAIT_2 peak $peak (ss)"
 say "memory: $(val rss_per_conn_bytes "$TMP/idle.out") bytes RSS per connection" \
 	"(client total $(val rss_kib "$TMP/idle.out") KiB)"
 say "new connections: $(val connect_rate_per_s "$TMP/idle.out") per second" \
@@ -111,9 +117,10 @@ runs=("0 1 40" "0 100 500" "10 1 40" "10 100 500" "50 1 40" "50 100 500" "250 1 
 [ -n "${RAWTCP_BENCH_RTT_RUNS:-}" ] && IFS=, read -r -a runs <<<"$RAWTCP_BENCH_RTT_RUNS"
 for run in "${runs[@]}"; do
 	read -r rtt batch conns <<<"$run"
-	if ! probe idle --conns $conns --batch $batch --hold 0.2 --rtt $rtt --timeout 60 $RT_OPT \
+	# From an address of its own: the idle part's ports are not reused.
+	if ! probe idle --local $NET.$((3 + LOCALS)) --conns $conns --batch $batch --hold 0.2 --rtt $rtt --timeout 60 $RT_OPT \
 		--dump "$TMP/rtt.pcap" >"$TMP/rtt.out" 2>"$TMP/rtt.err"; then
-		say "  rtt $rtt ms: run failed: $(cat "$TMP/rtt.err")"
+		say "  rtt $rtt ms: run failed: $(cat "$TMP/rtt.err") $(grep -E '^(established|held|peer_rsts)=' "$TMP/rtt.out" | tr '\n' ' ')"
 		continue
 	fi
 	"$PROBE" rtt "$TMP/rtt.pcap" $rtt $NET.1 >"$TMP/rtt.stat"

@@ -49,6 +49,7 @@
 #include "lab/errmsg.h"
 
 #define RT_NPORTS 65536
+#define RT_MAX_LOCAL 16          /* local addresses (rawtcp_config.local_addr_count) */
 #define RT_SNAPLEN 262144
 #define RT_MAX_RTO_US 60000000u  /* RFC 6298 (2.5): an upper bound of 60 s */
 #define RT_MIN_MSS 64
@@ -118,12 +119,23 @@ static uint64_t rng_next(uint64_t *s)
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* Connections and pending RSTs are found by (local address, port). */
+static uint32_t lkey(uint16_t lidx, uint16_t port) { return (uint32_t)lidx << 16 | port; }
+
+/* The last 32 bits of an address, as a number. */
+static uint32_t tail32(int af, const uint8_t *b)
+{
+	const uint8_t *t = b + (af == 6 ? 12 : 0);
+	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+}
+
 /* A held packet. Outbound: the segment to build (o, payload in data[]).
  * Inbound: the decoded segment (in, payload copied to data[]). */
 enum { PKT_OUT = 1, PKT_IN = 2 };
 
 struct seg_out {
-	uint16_t sport, dport;    /* addresses: the client's local and peer */
+	uint16_t sport, dport;    /* addresses: local address lidx and the peer */
+	uint16_t lidx;
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
@@ -162,6 +174,7 @@ struct rawtcp_conn {
 	enum rawtcp_state state;
 	enum rawtcp_close_reason reason;
 	uint16_t lport;
+	uint16_t lidx;                     /* local address: local_addr + lidx */
 	uint32_t rtt_us, half_us;
 
 	bool silent;       /* rawtcp_silence: inject nothing */
@@ -225,6 +238,8 @@ struct rawtcp {
 	bool offline;
 	char iface[64];
 	struct lladdr local, peer;       /* one family, 4 or 6 */
+	uint16_t nlocal;                 /* local, local + 1, ... local + nlocal - 1 */
+	uint32_t next_slot;              /* alloc_port's cursor over (address, port) */
 	uint32_t rtt_us;
 	uint16_t port_min, port_max, next_port;
 	uint16_t peer_port;              /* target mode (config), 0: lab */
@@ -243,8 +258,8 @@ struct rawtcp {
 	uint16_t ip_id;
 
 	uint64_t rng;
-	struct rawtcp_conn **ports;      /* live connections by local port */
-	uint8_t *rst_pending;            /* RSTs injected, not yet seen */
+	struct rawtcp_conn **ports;      /* live connections by lkey() */
+	uint8_t *rst_pending;            /* RSTs injected, not yet seen, by lkey() */
 	struct rawtcp_conn *conns;       /* list of all connections */
 
 	struct theap timers, delayq, utimers;
@@ -258,6 +273,30 @@ struct rawtcp {
 	uint32_t inject_fail_run;        /* consecutive failed injections */
 	char inject_err[160];
 };
+
+/* Which of our local addresses bytes is (0 = local_addr), or -1. */
+static int local_index(const struct rawtcp *c, int af, const uint8_t *bytes)
+{
+	uint32_t d;
+	if (af != c->local.af)
+		return -1;
+	if (c->nlocal <= 1)
+		return lladdr_is(&c->local, af, bytes) ? 0 : -1;
+	if (af == 6 && memcmp(bytes, c->local.b, 12) != 0)
+		return -1;
+	d = tail32(af, bytes) - tail32(af, c->local.b);
+	return d < c->nlocal ? (int)d : -1;
+}
+
+/* Local address number i: local_addr + i in its last 32 bits. */
+static struct lladdr local_at(const struct rawtcp *c, uint16_t i)
+{
+	struct lladdr a = c->local;
+	uint8_t *t = a.b + (a.af == 6 ? 12 : 0);
+	uint32_t v = tail32(a.af, a.b) + i;
+	t[0] = (uint8_t)(v >> 24); t[1] = (uint8_t)(v >> 16); t[2] = (uint8_t)(v >> 8); t[3] = (uint8_t)v;
+	return a;
+}
 
 /* Take a packet buffer that holds len payload bytes, from the pool. */
 static struct pkt *pkt_get(struct rawtcp *c, uint32_t len)
@@ -436,6 +475,7 @@ static int emit(struct rawtcp_conn *k, uint64_t now, uint32_t seq, uint8_t flags
 	s = &p->u.o;
 	memset(s, 0, offsetof(struct seg_out, opt));
 	s->sport = k->lport;
+	s->lidx = k->lidx;
 	s->dport = k->o.dport;
 	s->seq = seq;
 	s->flags = flags;
@@ -491,6 +531,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	struct seg_out *s = &p->u.o;
 	libnet_t *l = c->ln;
 	uint32_t tcplen = LIBNET_TCP_H + s->optlen + s->len;
+	struct lladdr from = local_at(c, s->lidx);
+	uint32_t key = lkey(s->lidx, s->sport);
 
 	libnet_clear_packet(l);
 	if (s->optlen && libnet_build_tcp_options(s->opt, s->optlen, l, 0) == -1)
@@ -503,14 +545,14 @@ static void inject(struct rawtcp *c, struct pkt *p)
 		 * extension headers, so the TCP checksum libnet fills in covers
 		 * the RFC 8200 8.1 pseudo-header (addresses, length, 6). */
 		struct libnet_in6_addr src, dst;
-		memcpy(src.libnet_s6_addr, c->local.b, 16);
+		memcpy(src.libnet_s6_addr, from.b, 16);
 		memcpy(dst.libnet_s6_addr, c->peer.b, 16);
 		if (libnet_build_ipv6(0, 0, (uint16_t)tcplen, IPPROTO_TCP, 64, src, dst,
 		                      NULL, 0, l, 0) == -1)
 			goto fail;
 	} else {
 		uint32_t src, dst;
-		memcpy(&src, c->local.b, 4);
+		memcpy(&src, from.b, 4);
 		memcpy(&dst, c->peer.b, 4);
 		if (libnet_build_ipv4(LIBNET_IPV4_H + tcplen, 0, c->ip_id++, IP_DF, 64, IPPROTO_TCP, 0,
 		                      src, dst, NULL, 0, l, 0) == -1)
@@ -518,8 +560,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	}
 	if (s->flags & LL_TH_RST) {
 		/* Before the write: the capture will see it as ours, not a leak. */
-		if (c->rst_pending[s->sport] < UINT8_MAX)
-			c->rst_pending[s->sport]++;
+		if (c->rst_pending[key] < UINT8_MAX)
+			c->rst_pending[key]++;
 	}
 	if (c->offline) {
 		uint8_t *bytes = NULL;
@@ -537,8 +579,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	libnet_clear_packet(l);
 	return;
 fail:
-	if ((s->flags & LL_TH_RST) && c->rst_pending[s->sport] > 0)
-		c->rst_pending[s->sport]--;
+	if ((s->flags & LL_TH_RST) && c->rst_pending[key] > 0)
+		c->rst_pending[key]--;
 	c->st.inject_errors++;
 	c->inject_fail_run++;
 	snprintf(c->inject_err, sizeof c->inject_err, "%s", libnet_geterror(l));
@@ -549,7 +591,8 @@ fail:
  * waited in the capture buffer). */
 static void queue_inbound(struct rawtcp *c, const struct dec_tcp *d, uint64_t now, uint64_t lag)
 {
-	struct rawtcp_conn *k = c->ports[d->dport];
+	int li = local_index(c, d->af, d->dst);
+	struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, d->dport)] : NULL;
 	uint64_t half = k ? k->half_us : c->rtt_us / 2;
 	struct pkt *p = pkt_get(c, d->payload_caplen);
 	if (!p) {
@@ -612,7 +655,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 		c->st.frames_undecoded++;
 		return;
 	}
-	if (lladdr_is(&c->peer, d.af, d.src) && lladdr_is(&c->local, d.af, d.dst) &&
+	if (lladdr_is(&c->peer, d.af, d.src) && local_index(c, d.af, d.dst) >= 0 &&
 	    (!c->peer_port || d.sport == c->peer_port)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
@@ -623,10 +666,11 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 			return;
 		}
 		queue_inbound(c, &d, fx->now, lag);
-	} else if (lladdr_is(&c->local, d.af, d.src)) {
+	} else if (local_index(c, d.af, d.src) >= 0) {
 		if (d.flags & LL_TH_RST) {
-			if (c->rst_pending[d.sport] > 0)
-				c->rst_pending[d.sport]--;
+			uint32_t key = lkey((uint16_t)local_index(c, d.af, d.src), d.sport);
+			if (c->rst_pending[key] > 0)
+				c->rst_pending[key]--;
 			else
 				c->st.leaked_rsts++;
 		}
@@ -666,8 +710,8 @@ static void conn_close(struct rawtcp_conn *k, enum rawtcp_close_reason why, uint
 	k->rto_at = k->dack_at = k->persist_at = k->gen_at = k->tw_at = 0;
 	k->gen_on = false;
 	theap_remove(&c->timers, &k->tnode);
-	if (c->ports[k->lport] == k)
-		c->ports[k->lport] = NULL;
+	if (c->ports[lkey(k->lidx, k->lport)] == k)
+		c->ports[lkey(k->lidx, k->lport)] = NULL;
 	c->st.conns_live--;
 	/* The send buffer is of no more use; the receive buffer stays for
 	 * rawtcp_peek. */
@@ -1312,7 +1356,7 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	char lerr[LIBNET_ERRBUF_SIZE] = "";
-	char filter[512], la[LLADDR_STRLEN], pa[LLADDR_STRLEN];
+	char filter[2048], hosts[1400] = "", la[LLADDR_STRLEN], pa[LLADDR_STRLEN];
 	struct bpf_program prog;
 	int r;
 
@@ -1368,8 +1412,16 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		         "(src host %s and src port %u and dst host %s and dst portrange %u-%u))",
 		         proto, la, c->port_min, c->port_max, pa, c->peer_port,
 		         pa, c->peer_port, la, c->port_min, c->port_max);
-	else
-		snprintf(filter, sizeof filter, "%s and (host %s or host %s)", proto, la, pa);
+	else {
+		/* "host A or host A+1 ... or host PEER" */
+		size_t used = 0;
+		for (uint16_t i = 0; i < c->nlocal; i++) {
+			struct lladdr a = local_at(c, i);
+			lladdr_str(&a, la, sizeof la);
+			used += (size_t)snprintf(hosts + used, sizeof hosts - used, "host %s or ", la);
+		}
+		snprintf(filter, sizeof filter, "%s and (%shost %s)", proto, hosts, pa);
+	}
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
 		return -1;
@@ -1427,6 +1479,17 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	if (parse_addr("local_addr", cfg->local_addr, &c->local, err, errlen) != 0 ||
 	    parse_addr("peer_addr", cfg->peer_addr, &c->peer, err, errlen) != 0)
 		goto err;
+	c->nlocal = cfg->local_addr_count ? cfg->local_addr_count : 1;
+	if (c->nlocal > RT_MAX_LOCAL || (c->nlocal > 1 && cfg->peer_port)) {
+		errmsg_set(err, errlen, "rawtcp_open: local_addr_count: %u is not in 1..%d%s",
+		           cfg->local_addr_count, RT_MAX_LOCAL, cfg->peer_port ? " (a target takes 1)" : "");
+		goto err;
+	}
+	if (tail32(c->local.af, c->local.b) > UINT32_MAX - (c->nlocal - 1u)) {
+		errmsg_set(err, errlen, "rawtcp_open: local_addr_count: %s + %u wraps around",
+		           cfg->local_addr, c->nlocal - 1u);
+		goto err;
+	}
 	if (c->local.af != c->peer.af) {
 		errmsg_set(err, errlen, "rawtcp_open: local_addr %s and peer_addr %s are not of one family",
 		           cfg->local_addr, cfg->peer_addr);
@@ -1457,9 +1520,10 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	if (c->rng == 0)
 		c->rng = 0x9E3779B97F4A7C15ull;
 	c->next_port = (uint16_t)(c->port_min + rng_next(&c->rng) % ((uint32_t)c->port_max - c->port_min + 1));
+	c->next_slot = (uint32_t)(c->next_port - c->port_min);
 	c->ip_id = (uint16_t)rng_next(&c->rng);
-	c->ports = calloc(RT_NPORTS, sizeof *c->ports);
-	c->rst_pending = calloc(RT_NPORTS, 1);
+	c->ports = calloc((size_t)RT_NPORTS * c->nlocal, sizeof *c->ports);
+	c->rst_pending = calloc((size_t)RT_NPORTS * c->nlocal, 1);
 	if (!c->ports || !c->rst_pending) {
 		errmsg_set(err, errlen, "rawtcp_open: out of memory");
 		goto err;
@@ -1600,7 +1664,7 @@ static int drain_early(struct rawtcp *c, uint64_t now, char *err, size_t errlen)
 		if (dec_packet(c->dlt, c->early_buf, (uint32_t)n, (uint32_t)wire, &d, NULL) != DEC_OK ||
 		    d.af != c->local.af || (c->peer_port && !target_frame(c, &d)))
 			continue; /* the ring's on_frame() counts it */
-		if (!lladdr_is(&c->peer, d.af, d.src) || !lladdr_is(&c->local, d.af, d.dst) ||
+		if (!lladdr_is(&c->peer, d.af, d.src) || local_index(c, d.af, d.dst) < 0 ||
 		    (c->peer_port && d.sport != c->peer_port))
 			continue;
 		if (d.payload_caplen < d.seg_len) {
@@ -1626,14 +1690,19 @@ void rawtcp_dump_close(struct rawtcp *c)
 	c->dumper = NULL;
 }
 
-static uint16_t alloc_port(struct rawtcp *c)
+/* A free (address, port): round-robin over the ports of every local
+ * address in turn. Returns the port (0: none free) and sets *lidx. */
+static uint16_t alloc_port(struct rawtcp *c, uint16_t *lidx)
 {
-	uint32_t range = (uint32_t)c->port_max - c->port_min + 1;
-	for (uint32_t i = 0; i < range; i++) {
-		uint16_t p = c->next_port;
-		c->next_port = p == c->port_max ? c->port_min : (uint16_t)(p + 1);
-		if (!c->ports[p])
+	uint32_t range = (uint32_t)c->port_max - c->port_min + 1, slots = range * c->nlocal;
+	for (uint32_t i = 0; i < slots; i++) {
+		uint32_t slot = c->next_slot;
+		uint16_t li = (uint16_t)(slot / range), p = (uint16_t)(c->port_min + slot % range);
+		c->next_slot = slot + 1 == slots ? 0 : slot + 1;
+		if (!c->ports[lkey(li, p)]) {
+			*lidx = li;
 			return p;
+		}
 	}
 	return 0;
 }
@@ -1643,7 +1712,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 {
 	struct rawtcp_conn *k;
 	uint64_t now = rawtcp_now_us();
-	uint16_t port;
+	uint16_t port, lidx = 0;
 
 	if (o->dport == 0) {
 		errmsg_set(err, errlen, "rawtcp_connect: dport: must not be 0");
@@ -1665,7 +1734,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 		errmsg_set(err, errlen, "rawtcp_connect: too many connections (max %u)", c->max_conns);
 		return NULL;
 	}
-	port = alloc_port(c);
+	port = alloc_port(c, &lidx);
 	if (port == 0) {
 		errmsg_set(err, errlen, "rawtcp_connect: no free local port");
 		return NULL;
@@ -1682,6 +1751,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	theap_node_init(&k->tnode);
 	k->state = RAWTCP_SYN_SENT;
 	k->lport = port;
+	k->lidx = lidx;
 	k->rtt_us = o->rtt_us >= 0 ? (uint32_t)min64((uint64_t)o->rtt_us, UINT32_MAX) : c->rtt_us;
 	k->half_us = k->rtt_us / 2;
 	k->peer_mss = RT_MSS_PEER_DEFAULT(c->local.af);
@@ -1697,7 +1767,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 		errmsg_set(err, errlen, "rawtcp_connect: out of memory");
 		return NULL;
 	}
-	c->ports[port] = k;
+	c->ports[lkey(lidx, port)] = k;
 	k->next = c->conns;
 	if (c->conns)
 		c->conns->prev = k;
@@ -1881,8 +1951,8 @@ void rawtcp_conn_release(struct rawtcp_conn *k)
 			e->type = 0; /* skipped by rawtcp_next_event */
 	}
 	theap_remove(&c->timers, &k->tnode);
-	if (c->ports[k->lport] == k)
-		c->ports[k->lport] = NULL;
+	if (c->ports[lkey(k->lidx, k->lport)] == k)
+		c->ports[lkey(k->lidx, k->lport)] = NULL;
 	if (k->prev)
 		k->prev->next = k->next;
 	else
@@ -2004,7 +2074,7 @@ static int input_packet(struct rawtcp *c, int dlt, const char *name, const uint8
 		errmsg_set(err, errlen, "%s: %s", name, why ? why : dec_result_name(r));
 		return -1;
 	}
-	if (!lladdr_is(&c->peer, d.af, d.src) || !lladdr_is(&c->local, d.af, d.dst)) {
+	if (!lladdr_is(&c->peer, d.af, d.src) || local_index(c, d.af, d.dst) < 0) {
 		errmsg_set(err, errlen, "%s: not from peer_addr to local_addr", name);
 		return -1;
 	}
@@ -2062,7 +2132,8 @@ static bool run_due(struct rawtcp *c, uint64_t now)
 			if (p->dir == PKT_OUT) {
 				inject(c, p);
 			} else {
-				struct rawtcp_conn *k = c->ports[p->u.in.dport];
+				int li = local_index(c, p->u.in.af, p->u.in.dst);
+				struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, p->u.in.dport)] : NULL;
 				/* Processed "at" its scheduled release time: what it causes
 				 * is held rtt/2 from then, so the loop's wake-up latency
 				 * and a burst ahead of it do not stretch the emulated RTT. */

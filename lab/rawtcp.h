@@ -108,6 +108,13 @@ struct rawtcp_config {
 	const char *peer_addr;   /* the server's address, e.g. "10.77.0.1" */
 	uint32_t rtt_us;         /* default emulated RTT for new connections
 	                            (0 = none); each direction holds rtt/2 */
+	uint16_t local_addr_count; /* speak from local_addr and the next
+	                            count - 1 addresses (last 32 bits + 1, + 2...),
+	                            each with the whole port range: one address
+	                            holds fewer than 64k connections. 0 or 1:
+	                            local_addr only; at most 16; a target
+	                            (peer_port) takes 1. The lab must route them
+	                            all to the client's interface. */
 	uint16_t port_min;       /* local ports are handed out round-robin in */
 	uint16_t port_max;       /* [port_min, port_max]; default 20000..60999.
 	                            A port is not reused before the range wraps */
