@@ -4,7 +4,9 @@
  * Layout of this file:
  *   1. helpers: errors, clock, PRNG, packet pool
  *   2. the wire: building segments (held in the delay queue), injecting
- *      them with libnet at release time, reading frames with libpcap
+ *      them with libnet at release time, reading frames with libpcap (the
+ *      record) and lab/earlyrx.c (the server's segments, without the
+ *      capture ring's 1 ms block wait)
  *   3. one connection: output (segmentation, FIN), input (ACK, data, FIN,
  *      RST), timers (RTO, delayed ACK, persist, body pacing, TIME_WAIT)
  *   4. the public API and the event loop
@@ -20,7 +22,8 @@
  * Memory: held packets come from a per-client pool of fixed size classes
  * (kept on free lists, freed only with the client); the timer and delay
  * heaps store pointers to nodes embedded in connections and packets;
- * connection lookup is a 65536-entry table indexed by local port. Send and
+ * connection lookup is a table of 65536 entries per local address
+ * (rawtcp_config.local_addr_count), indexed by address and port. Send and
  * receive buffers are allocated on first use and grow geometrically up to
  * their caps. libnet itself allocates its protocol blocks per packet.
  */
