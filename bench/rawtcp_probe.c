@@ -34,10 +34,10 @@
 
 struct args {
 	const char *mode, *iface, *local, *peer, *dump, *path;
-	long port, rtt_ms, conns, batch, window;
+	long port, rtt_ms, conns, batch, window, locals;
 	double hold_s, timeout_s;
 	unsigned long long body, rate;
-	bool request;
+	bool request, realtime;
 	struct rawtcp_ack_policy ack;
 };
 
@@ -47,7 +47,8 @@ static void usage(void)
 	        "usage: rawtcp-probe get|put|idle --iface IF --local ADDR --peer ADDR --port N\n"
 	        "         [--rtt MS] [--dump FILE] [--path P] [--body BYTES] [--rate BPS]\n"
 	        "         [--conns N] [--batch N] [--hold SEC] [--request] [--timeout SEC]\n"
-	        "         [--ack now|never|delayed:MS|upto:BYTES] [--window BYTES]\n"
+	        "         [--locals N (local addresses: --local and the next N-1)]\n"
+	        "         [--ack now|never|delayed:MS|upto:BYTES] [--window BYTES] [--realtime]\n"
 	        "       rawtcp-probe rtt FILE RTT_MS PEER\n");
 }
 
@@ -115,6 +116,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->mode = argv[1];
 	a->path = "/";
 	a->conns = 1;
+	a->locals = 1;
 	a->batch = 256;
 	a->hold_s = 1;
 	a->timeout_s = 10;
@@ -128,6 +130,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->request = true;
 			continue;
 		}
+		if (!strcmp(o, "--realtime")) {
+			a->realtime = true;
+			continue;
+		}
 		if (!v)
 			return -1;
 		i++;
@@ -138,7 +144,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(o, "--path")) a->path = v;
 		else if (!strcmp(o, "--port")) bad = num(v, 1, 65535, &a->port);
 		else if (!strcmp(o, "--rtt")) bad = num(v, 0, 60000, &a->rtt_ms);
-		else if (!strcmp(o, "--conns")) bad = num(v, 1, 60000, &a->conns);
+		else if (!strcmp(o, "--conns")) bad = num(v, 1, 1000000, &a->conns);
+		else if (!strcmp(o, "--locals")) bad = num(v, 1, 16, &a->locals);
 		else if (!strcmp(o, "--batch")) bad = num(v, 1, 60000, &a->batch);
 		else if (!strcmp(o, "--window")) bad = num(v, 0, 1 << 30, &a->window);
 		else if (!strcmp(o, "--hold")) bad = dnum(v, &a->hold_s);
@@ -165,6 +172,7 @@ static void print_stats(struct rawtcp *c)
 	printf("packets_in=%llu\n", (unsigned long long)st.packets_in);
 	printf("inject_errors=%llu\n", (unsigned long long)st.inject_errors);
 	printf("pcap_drops=%llu\n", (unsigned long long)st.pcap_drops);
+	printf("early_rx=%d\n", st.early_rx ? 1 : 0);
 	printf("frames_dumped=%llu\n", (unsigned long long)st.frames_dumped);
 	printf("conns_peak=%u\n", st.conns_peak);
 }
@@ -357,6 +365,15 @@ static long rss_kib(void)
 	return v;
 }
 
+/* Stop once every held segment has left (the delay queue is empty). */
+static bool drained_stop(struct rawtcp *c, void *arg)
+{
+	struct rawtcp_stats st;
+	(void)arg;
+	rawtcp_stats(c, &st);
+	return st.delayq_len == 0;
+}
+
 static int mode_idle(struct rawtcp *c, const struct args *a)
 {
 	struct many m = { 0 };
@@ -400,7 +417,11 @@ static int mode_idle(struct rawtcp *c, const struct args *a)
 	/* Clean up on the wire: every connection ends with our RST. */
 	for (long i = 0; i < m.started; i++)
 		rawtcp_abort(m.k[i]);
-	(void)rawtcp_run(c, rawtcp_now_us() + (uint64_t)a->rtt_ms * 1000u + 200000, NULL, NULL, err, sizeof err);
+	/* All of them out (100,000 RSTs take a while), so that the server
+	 * keeps no FIN_WAIT_2 socket a later run's ports would meet. */
+	(void)rawtcp_run(c, rawtcp_now_us() + (uint64_t)a->rtt_ms * 1000u + 60000000u, drained_stop, NULL,
+	                 err, sizeof err);
+	(void)rawtcp_run(c, rawtcp_now_us() + 200000, NULL, NULL, err, sizeof err);
 	print_stats(c);
 	free(m.k);
 	return m.established == m.n ? 0 : 1;
@@ -502,9 +523,17 @@ int main(int argc, char **argv)
 	cfg.local_addr = a.local;
 	cfg.peer_addr = a.peer;
 	cfg.rtt_us = (uint32_t)a.rtt_ms * 1000u;
+	cfg.local_addr_count = (uint16_t)a.locals;
+	if (a.conns > 60000)
+		cfg.max_conns = (uint32_t)a.conns;
 	c = rawtcp_open(&cfg, err, sizeof err);
 	if (!c) {
 		fprintf(stderr, "rawtcp-probe: %s\n", err);
+		return 3;
+	}
+	if (a.realtime && rawtcp_realtime(10, err, sizeof err) != 0) {
+		fprintf(stderr, "rawtcp-probe: %s\n", err);
+		rawtcp_free(c);
 		return 3;
 	}
 	if (a.dump && rawtcp_dump_open(c, a.dump, err, sizeof err) != 0) {

@@ -26,16 +26,20 @@ void nftfilter_table_name(pid_t owner, char *buf, size_t buflen)
 	snprintf(buf, buflen, "ll%ldrst", (long)(owner ? owner : getpid()));
 }
 
+/* The table's family and the rule's address keyword: ip or ip6. */
+static const char *family(const struct nftfilter_spec *s) { return s->src.af == 6 ? "ip6" : "ip"; }
+
 void nftfilter_rule(const struct nftfilter_spec *s, char *buf, size_t buflen)
 {
-	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	char src[LLADDR_STRLEN], dst[LLADDR_STRLEN];
+	const char *f = family(s);
 
-	inet_ntop(AF_INET, &s->src, src, sizeof src);
-	inet_ntop(AF_INET, &s->dst, dst, sizeof dst);
+	lladdr_str(&s->src, src, sizeof src);
+	lladdr_str(&s->dst, dst, sizeof dst);
 	snprintf(buf, buflen,
-	         "ip saddr %s ip daddr %s tcp sport %u-%u tcp dport %u "
+	         "%s saddr %s %s daddr %s tcp sport %u-%u tcp dport %u "
 	         "tcp flags & rst == rst meta mark != 0x%08x counter drop",
-	         src, dst, s->sport_lo, s->sport_hi, s->dport, NFTFILTER_MARK);
+	         f, src, f, dst, s->sport_lo, s->sport_hi, s->dport, NFTFILTER_MARK);
 }
 
 void nftfilter_describe(const struct nftfilter_spec *s, char *buf, size_t buflen)
@@ -44,7 +48,7 @@ void nftfilter_describe(const struct nftfilter_spec *s, char *buf, size_t buflen
 
 	nftfilter_table_name(s->owner, name, sizeof name);
 	nftfilter_rule(s, rule, sizeof rule);
-	snprintf(buf, buflen, "table ip %s, chain out (hook output, policy accept): %s", name, rule);
+	snprintf(buf, buflen, "table %s %s, chain out (hook output, policy accept): %s", family(s), name, rule);
 }
 
 /*
@@ -100,7 +104,7 @@ int nftfilter_install(const struct nftfilter_spec *s, bool with_rule, char *err,
 	pid_t owner = s->owner ? s->owner : getpid();
 
 	if (s->sport_lo == 0 || s->sport_hi < s->sport_lo || s->dport == 0 ||
-	    s->src.s_addr == 0 || s->dst.s_addr == 0) {
+	    s->src.af == 0 || s->src.af != s->dst.af) {
 		errmsg_set(err, errlen, "nftables: incomplete filter (no address or port)");
 		return -1;
 	}
@@ -109,28 +113,31 @@ int nftfilter_install(const struct nftfilter_spec *s, bool with_rule, char *err,
 	snprintf(comment, sizeof comment, COMMENT_FMT, (long)owner, s->sport_lo, s->sport_hi);
 	/* "add table" then "delete table" empties a table a dead run of our
 	 * pid left behind; the whole buffer is one transaction. */
+	const char *f = family(s);
 	if (with_rule)
 		snprintf(cmd, sizeof cmd,
-		         "add table ip %s\n"
-		         "delete table ip %s\n"
-		         "table ip %s {\n"
+		         "add table %s %s\n"
+		         "delete table %s %s\n"
+		         "table %s %s {\n"
 		         "  comment \"%s\"\n"
 		         "  chain out {\n"
 		         "    type filter hook output priority filter; policy accept;\n"
 		         "    %s\n"
 		         "  }\n"
 		         "}\n",
-		         name, name, name, comment, rule);
+		         f, name, f, name, f, name, comment, rule);
 	else    /* no chain, so no hook: a record of the ports, nothing more */
 		snprintf(cmd, sizeof cmd,
-		         "add table ip %s\n"
-		         "delete table ip %s\n"
-		         "table ip %s {\n"
+		         "add table %s %s\n"
+		         "delete table %s %s\n"
+		         "table %s %s {\n"
 		         "  comment \"%s\"\n"
 		         "}\n",
-		         name, name, name, comment);
+		         f, name, f, name, f, name, comment);
 	return run_nft(cmd, NULL, "install table", err, errlen);
 }
+
+static int table_family(const char *name, const char **fam, char *err, size_t errlen);
 
 int nftfilter_dropped(pid_t owner, uint64_t *dropped, char *err, size_t errlen)
 {
@@ -138,8 +145,11 @@ int nftfilter_dropped(pid_t owner, uint64_t *dropped, char *err, size_t errlen)
 	char *out = NULL;
 	const char *p;
 
+	const char *fam = "ip";
 	nftfilter_table_name(owner, name, sizeof name);
-	snprintf(cmd, sizeof cmd, "list table ip %s", name);
+	if (table_family(name, &fam, err, errlen) < 0)
+		return -1;
+	snprintf(cmd, sizeof cmd, "list table %s %s", fam, name);
 	if (run_nft(cmd, &out, "read counter", err, errlen) < 0)
 		return -1;
 	p = strstr(out, "counter packets ");
@@ -149,7 +159,7 @@ int nftfilter_dropped(pid_t owner, uint64_t *dropped, char *err, size_t errlen)
 		return 0;
 	}
 	if (sscanf(p, "counter packets %" SCNu64, dropped) != 1) {
-		errmsg_set(err, errlen, "nftables: table ip %s has no counter", name);
+		errmsg_set(err, errlen, "nftables: table %s %s has no counter", fam, name);
 		free(out);
 		return -1;
 	}
@@ -157,17 +167,23 @@ int nftfilter_dropped(pid_t owner, uint64_t *dropped, char *err, size_t errlen)
 	return 0;
 }
 
-/* Is the table there? 1 yes, 0 no, -1 cannot tell. */
-static int table_exists(const char *name, char *err, size_t errlen)
+/* Is the table there, and of which family (*fam: "ip" or "ip6")? 1 yes,
+ * 0 no, -1 cannot tell. */
+static int table_family(const char *name, const char **fam, char *err, size_t errlen)
 {
+	static const char *const fams[] = { "ip", "ip6" };
 	char *out = NULL;
 	char want[48];
-	int r;
+	int r = 0;
 
-	if (run_nft("list tables ip", &out, "list tables", err, errlen) < 0)
+	if (run_nft("list tables", &out, "list tables", err, errlen) < 0)
 		return -1;
-	snprintf(want, sizeof want, "table ip %s\n", name);
-	r = strstr(out, want) != NULL;
+	for (size_t i = 0; i < 2 && !r; i++) {
+		snprintf(want, sizeof want, "table %s %s\n", fams[i], name);
+		r = strstr(out, want) != NULL;
+		if (r && fam)
+			*fam = fams[i];
+	}
 	free(out);
 	return r;
 }
@@ -177,11 +193,12 @@ int nftfilter_remove(pid_t owner, char *err, size_t errlen)
 	char name[32], cmd[64];
 	int r;
 
+	const char *fam = "ip";
 	nftfilter_table_name(owner, name, sizeof name);
-	r = table_exists(name, err, errlen);
+	r = table_family(name, &fam, err, errlen);
 	if (r <= 0)
 		return r;
-	snprintf(cmd, sizeof cmd, "delete table ip %s", name);
+	snprintf(cmd, sizeof cmd, "delete table %s %s", fam, name);
 	return run_nft(cmd, NULL, "remove table", err, errlen);
 }
 
@@ -197,24 +214,24 @@ int nftfilter_clean_stale(char *report, size_t reportlen, int *removed,
 		*removed = 0;
 	/* No nftables here (no nf_tables in the kernel, no permission): then
 	 * no run of ours can have left a table either. */
-	if (run_nft("list tables ip", &tables, "list tables", NULL, 0) < 0)
+	if (run_nft("list tables", &tables, "list tables", NULL, 0) < 0)
 		return 0;
 	for (line = strtok_r(tables, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char name[64], cmd[128], msg[256], ports[64] = "";
+		char name[64], fam[8], cmd[128], msg[256], ports[64] = "";
 		char *body = NULL;
 		const char *c;
 		pid_t pid;
 		long cpid;
 		unsigned lo, hi;
 
-		if (sscanf(line, "table ip %63s", name) != 1)
+		if (sscanf(line, "table %7s %63s", fam, name) != 2 || (strcmp(fam, "ip") && strcmp(fam, "ip6")))
 			continue;
 		pid = labnet_name_pid(name);
 		if (pid <= 0 || strcmp(name + strlen(name) - 3, "rst") != 0)
 			continue;
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;   /* alive (or not ours to judge) */
-		snprintf(cmd, sizeof cmd, "list table ip %s", name);
+		snprintf(cmd, sizeof cmd, "list table %s %s", fam, name);
 		if (run_nft(cmd, &body, "read table", msg, sizeof msg) == 0 &&
 		    (c = strstr(body, "comment \"lingerlab run ")) != NULL &&
 		    sscanf(c, "comment \"" COMMENT_FMT, &cpid, &lo, &hi) == 3 && cpid == (long)pid &&
@@ -229,7 +246,7 @@ int nftfilter_clean_stale(char *report, size_t reportlen, int *removed,
 			}
 		}
 		free(body);
-		snprintf(cmd, sizeof cmd, "delete table ip %s", name);
+		snprintf(cmd, sizeof cmd, "delete table %s %s", fam, name);
 		if (run_nft(cmd, NULL, "remove table", msg, sizeof msg) < 0) {
 			if (first_err)
 				errmsg_set(err, errlen, "%s", msg);
@@ -240,7 +257,7 @@ int nftfilter_clean_stale(char *report, size_t reportlen, int *removed,
 		n++;
 		if (report && rlen < reportlen) {
 			int w = snprintf(report + rlen, reportlen - rlen,
-			                 "removed nftables table ip %s%s\n", name, ports);
+			                 "removed nftables table %s %s%s\n", fam, name, ports);
 			if (w > 0)
 				rlen += (size_t)w < reportlen - rlen ? (size_t)w : reportlen - rlen - 1;
 		}

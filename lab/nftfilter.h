@@ -10,7 +10,7 @@
  * (tcp_v4_send_reset). One such RST reaching the server ends the
  * conversation and spoils the experiment.
  *
- * The table, family ip, is named "ll<pid>rst" (the pid of the run; the
+ * The table, family ip (ip6 for an IPv6 target, with ip6 saddr/daddr), is named "ll<pid>rst" (the pid of the run; the
  * lab's naming, so `lingerlab lab clean` can tell a dead run's table from
  * a live one's) and holds one chain on the output hook with one rule:
  *
@@ -45,14 +45,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lab/addr.h"
+
 /* SO_MARK of the raw client's socket ("LLRT"); only the rule reads it. */
 #define NFTFILTER_MARK 0x4c4c5254u
 
 struct nftfilter_spec {
 	pid_t owner;                 /* names the table; 0: getpid() */
-	struct in_addr src;          /* the raw client's address */
+	struct lladdr src;           /* the raw client's address */
 	uint16_t sport_lo, sport_hi; /* its reserved ports */
-	struct in_addr dst;          /* the target */
+	struct lladdr dst;           /* the target, of src's family */
 	uint16_t dport;
 };
 

@@ -4,7 +4,9 @@
  * Layout of this file:
  *   1. helpers: errors, clock, PRNG, packet pool
  *   2. the wire: building segments (held in the delay queue), injecting
- *      them with libnet at release time, reading frames with libpcap
+ *      them with libnet at release time, reading frames with libpcap (the
+ *      record) and lab/earlyrx.c (the server's segments, without the
+ *      capture ring's 1 ms block wait)
  *   3. one connection: output (segmentation, FIN), input (ACK, data, FIN,
  *      RST), timers (RTO, delayed ACK, persist, body pacing, TIME_WAIT)
  *   4. the public API and the event loop
@@ -20,7 +22,8 @@
  * Memory: held packets come from a per-client pool of fixed size classes
  * (kept on free lists, freed only with the client); the timer and delay
  * heaps store pointers to nodes embedded in connections and packets;
- * connection lookup is a 65536-entry table indexed by local port. Send and
+ * connection lookup is a table of 65536 entries per local address
+ * (rawtcp_config.local_addr_count), indexed by address and port. Send and
  * receive buffers are allocated on first use and grow geometrically up to
  * their caps. libnet itself allocates its protocol blocks per packet.
  */
@@ -35,16 +38,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/decode.h"
 #include "analyzer/seq.h"
 #include "lab/addr.h"
+#include "lab/earlyrx.h"
 #include "lab/timerheap.h"
 #include "lab/errmsg.h"
 
 #define RT_NPORTS 65536
+#define RT_MAX_LOCAL 16          /* local addresses (rawtcp_config.local_addr_count) */
 #define RT_SNAPLEN 262144
 #define RT_MAX_RTO_US 60000000u  /* RFC 6298 (2.5): an upper bound of 60 s */
 #define RT_MIN_MSS 64
@@ -71,6 +79,26 @@ uint64_t rawtcp_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+int rawtcp_realtime(int prio, char *err, size_t errlen)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	if (prio < 1 || prio > 99) {
+		errmsg_set(err, errlen, "rawtcp_realtime: priority %d is not in 1..99", prio);
+		return -1;
+	}
+	/* Locked first: a page fault in the loop would be a tail of its own. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+		errmsg_set(err, errlen, "rawtcp_realtime: mlockall: %s", strerror(errno));
+		return -1;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+		errmsg_set(err, errlen, "rawtcp_realtime: SCHED_FIFO %d: %s", prio, strerror(errno));
+		(void)munlockall();
+		return -1;
+	}
+	return 0;
+}
+
 static uint64_t realtime_us(void)
 {
 	struct timespec ts;
@@ -94,12 +122,23 @@ static uint64_t rng_next(uint64_t *s)
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* Connections and pending RSTs are found by (local address, port). */
+static uint32_t lkey(uint16_t lidx, uint16_t port) { return (uint32_t)lidx << 16 | port; }
+
+/* The last 32 bits of an address, as a number. */
+static uint32_t tail32(int af, const uint8_t *b)
+{
+	const uint8_t *t = b + (af == 6 ? 12 : 0);
+	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+}
+
 /* A held packet. Outbound: the segment to build (o, payload in data[]).
  * Inbound: the decoded segment (in, payload copied to data[]). */
 enum { PKT_OUT = 1, PKT_IN = 2 };
 
 struct seg_out {
-	uint16_t sport, dport;    /* addresses: the client's local and peer */
+	uint16_t sport, dport;    /* addresses: local address lidx and the peer */
+	uint16_t lidx;
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
@@ -138,6 +177,7 @@ struct rawtcp_conn {
 	enum rawtcp_state state;
 	enum rawtcp_close_reason reason;
 	uint16_t lport;
+	uint16_t lidx;                     /* local address: local_addr + lidx */
 	uint32_t rtt_us, half_us;
 
 	bool silent;       /* rawtcp_silence: inject nothing */
@@ -201,6 +241,8 @@ struct rawtcp {
 	bool offline;
 	char iface[64];
 	struct lladdr local, peer;       /* one family, 4 or 6 */
+	uint16_t nlocal;                 /* local, local + 1, ... local + nlocal - 1 */
+	uint32_t next_slot;              /* alloc_port's cursor over (address, port) */
 	uint32_t rtt_us;
 	uint16_t port_min, port_max, next_port;
 	uint16_t peer_port;              /* target mode (config), 0: lab */
@@ -211,13 +253,16 @@ struct rawtcp {
 	pcap_t *pcap;
 	int pcap_fd;
 	int dlt;
+	int early_fd;                    /* lab/earlyrx.h; -1: the ring feeds the TCP */
+	uint8_t *early_buf;              /* RT_SNAPLEN bytes */
+	uint64_t early_drops;
 	pcap_dumper_t *dumper;
 	libnet_t *ln;
 	uint16_t ip_id;
 
 	uint64_t rng;
-	struct rawtcp_conn **ports;      /* live connections by local port */
-	uint8_t *rst_pending;            /* RSTs injected, not yet seen */
+	struct rawtcp_conn **ports;      /* live connections by lkey() */
+	uint8_t *rst_pending;            /* RSTs injected, not yet seen, by lkey() */
 	struct rawtcp_conn *conns;       /* list of all connections */
 
 	struct theap timers, delayq, utimers;
@@ -231,6 +276,30 @@ struct rawtcp {
 	uint32_t inject_fail_run;        /* consecutive failed injections */
 	char inject_err[160];
 };
+
+/* Which of our local addresses bytes is (0 = local_addr), or -1. */
+static int local_index(const struct rawtcp *c, int af, const uint8_t *bytes)
+{
+	uint32_t d;
+	if (af != c->local.af)
+		return -1;
+	if (c->nlocal <= 1)
+		return lladdr_is(&c->local, af, bytes) ? 0 : -1;
+	if (af == 6 && memcmp(bytes, c->local.b, 12) != 0)
+		return -1;
+	d = tail32(af, bytes) - tail32(af, c->local.b);
+	return d < c->nlocal ? (int)d : -1;
+}
+
+/* Local address number i: local_addr + i in its last 32 bits. */
+static struct lladdr local_at(const struct rawtcp *c, uint16_t i)
+{
+	struct lladdr a = c->local;
+	uint8_t *t = a.b + (a.af == 6 ? 12 : 0);
+	uint32_t v = tail32(a.af, a.b) + i;
+	t[0] = (uint8_t)(v >> 24); t[1] = (uint8_t)(v >> 16); t[2] = (uint8_t)(v >> 8); t[3] = (uint8_t)v;
+	return a;
+}
 
 /* Take a packet buffer that holds len payload bytes, from the pool. */
 static struct pkt *pkt_get(struct rawtcp *c, uint32_t len)
@@ -409,6 +478,7 @@ static int emit(struct rawtcp_conn *k, uint64_t now, uint32_t seq, uint8_t flags
 	s = &p->u.o;
 	memset(s, 0, offsetof(struct seg_out, opt));
 	s->sport = k->lport;
+	s->lidx = k->lidx;
 	s->dport = k->o.dport;
 	s->seq = seq;
 	s->flags = flags;
@@ -464,6 +534,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	struct seg_out *s = &p->u.o;
 	libnet_t *l = c->ln;
 	uint32_t tcplen = LIBNET_TCP_H + s->optlen + s->len;
+	struct lladdr from = local_at(c, s->lidx);
+	uint32_t key = lkey(s->lidx, s->sport);
 
 	libnet_clear_packet(l);
 	if (s->optlen && libnet_build_tcp_options(s->opt, s->optlen, l, 0) == -1)
@@ -476,14 +548,14 @@ static void inject(struct rawtcp *c, struct pkt *p)
 		 * extension headers, so the TCP checksum libnet fills in covers
 		 * the RFC 8200 8.1 pseudo-header (addresses, length, 6). */
 		struct libnet_in6_addr src, dst;
-		memcpy(src.libnet_s6_addr, c->local.b, 16);
+		memcpy(src.libnet_s6_addr, from.b, 16);
 		memcpy(dst.libnet_s6_addr, c->peer.b, 16);
 		if (libnet_build_ipv6(0, 0, (uint16_t)tcplen, IPPROTO_TCP, 64, src, dst,
 		                      NULL, 0, l, 0) == -1)
 			goto fail;
 	} else {
 		uint32_t src, dst;
-		memcpy(&src, c->local.b, 4);
+		memcpy(&src, from.b, 4);
 		memcpy(&dst, c->peer.b, 4);
 		if (libnet_build_ipv4(LIBNET_IPV4_H + tcplen, 0, c->ip_id++, IP_DF, 64, IPPROTO_TCP, 0,
 		                      src, dst, NULL, 0, l, 0) == -1)
@@ -491,8 +563,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	}
 	if (s->flags & LL_TH_RST) {
 		/* Before the write: the capture will see it as ours, not a leak. */
-		if (c->rst_pending[s->sport] < UINT8_MAX)
-			c->rst_pending[s->sport]++;
+		if (c->rst_pending[key] < UINT8_MAX)
+			c->rst_pending[key]++;
 	}
 	if (c->offline) {
 		uint8_t *bytes = NULL;
@@ -510,8 +582,8 @@ static void inject(struct rawtcp *c, struct pkt *p)
 	libnet_clear_packet(l);
 	return;
 fail:
-	if ((s->flags & LL_TH_RST) && c->rst_pending[s->sport] > 0)
-		c->rst_pending[s->sport]--;
+	if ((s->flags & LL_TH_RST) && c->rst_pending[key] > 0)
+		c->rst_pending[key]--;
 	c->st.inject_errors++;
 	c->inject_fail_run++;
 	snprintf(c->inject_err, sizeof c->inject_err, "%s", libnet_geterror(l));
@@ -522,7 +594,8 @@ fail:
  * waited in the capture buffer). */
 static void queue_inbound(struct rawtcp *c, const struct dec_tcp *d, uint64_t now, uint64_t lag)
 {
-	struct rawtcp_conn *k = c->ports[d->dport];
+	int li = local_index(c, d->af, d->dst);
+	struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, d->dport)] : NULL;
 	uint64_t half = k ? k->half_us : c->rtt_us / 2;
 	struct pkt *p = pkt_get(c, d->payload_caplen);
 	if (!p) {
@@ -585,19 +658,22 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 		c->st.frames_undecoded++;
 		return;
 	}
-	if (lladdr_is(&c->peer, d.af, d.src) && lladdr_is(&c->local, d.af, d.dst) &&
+	if (lladdr_is(&c->peer, d.af, d.src) && local_index(c, d.af, d.dst) >= 0 &&
 	    (!c->peer_port || d.sport == c->peer_port)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
+		if (c->early_fd >= 0)
+			return; /* the early receiver fed it to the TCP already */
 		if (d.payload_caplen < d.seg_len) {
 			c->st.frames_undecoded++;
 			return;
 		}
 		queue_inbound(c, &d, fx->now, lag);
-	} else if (lladdr_is(&c->local, d.af, d.src)) {
+	} else if (local_index(c, d.af, d.src) >= 0) {
 		if (d.flags & LL_TH_RST) {
-			if (c->rst_pending[d.sport] > 0)
-				c->rst_pending[d.sport]--;
+			uint32_t key = lkey((uint16_t)local_index(c, d.af, d.src), d.sport);
+			if (c->rst_pending[key] > 0)
+				c->rst_pending[key]--;
 			else
 				c->st.leaked_rsts++;
 		}
@@ -637,8 +713,8 @@ static void conn_close(struct rawtcp_conn *k, enum rawtcp_close_reason why, uint
 	k->rto_at = k->dack_at = k->persist_at = k->gen_at = k->tw_at = 0;
 	k->gen_on = false;
 	theap_remove(&c->timers, &k->tnode);
-	if (c->ports[k->lport] == k)
-		c->ports[k->lport] = NULL;
+	if (c->ports[lkey(k->lidx, k->lport)] == k)
+		c->ports[lkey(k->lidx, k->lport)] = NULL;
 	c->st.conns_live--;
 	/* The send buffer is of no more use; the receive buffer stays for
 	 * rawtcp_peek. */
@@ -1283,7 +1359,7 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	char lerr[LIBNET_ERRBUF_SIZE] = "";
-	char filter[512], la[LLADDR_STRLEN], pa[LLADDR_STRLEN];
+	char filter[2048], hosts[1400] = "", la[LLADDR_STRLEN], pa[LLADDR_STRLEN];
 	struct bpf_program prog;
 	int r;
 
@@ -1297,10 +1373,14 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 	 * ring slots are all snaplen-sized (256 KiB here, since veth does
 	 * segmentation offload and a frame can be a 64 KiB super-segment), so
 	 * 32 MiB holds only ~128 frames and a burst of handshakes overflows it.
-	 * TPACKET_V3 packs frames into blocks; a 1 ms block timeout bounds the
-	 * added latency, and queue_inbound() subtracts the time a frame waited
-	 * (pcap timestamp to now) from its rtt/2 hold, so the emulated delay
-	 * stays exact whenever rtt/2 exceeds that wait.
+	 * TPACKET_V3 packs frames into blocks, handed over when full or after
+	 * the 1 ms block timeout: right for the record (the dump, our RSTs,
+	 * leaks), too late for the TCP (a floor of ~1 ms under the emulated
+	 * RTT). So the server's segments reach the TCP through the early
+	 * receiver (lab/earlyrx.h, same filter) as soon as the kernel has
+	 * them; queue_inbound() still subtracts the time a frame waited from
+	 * its rtt/2 hold. Where the early receiver cannot serve the link type
+	 * the ring feeds the TCP as before.
 	 */
 	if (pcap_set_snaplen(c->pcap, RT_SNAPLEN) != 0 || pcap_set_promisc(c->pcap, 0) != 0 ||
 	    pcap_set_timeout(c->pcap, 1) != 0 ||
@@ -1335,18 +1415,30 @@ static int open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *er
 		         "(src host %s and src port %u and dst host %s and dst portrange %u-%u))",
 		         proto, la, c->port_min, c->port_max, pa, c->peer_port,
 		         pa, c->peer_port, la, c->port_min, c->port_max);
-	else
-		snprintf(filter, sizeof filter, "%s and (host %s or host %s)", proto, la, pa);
+	else {
+		/* "host A or host A+1 ... or host PEER" */
+		size_t used = 0;
+		for (uint16_t i = 0; i < c->nlocal; i++) {
+			struct lladdr a = local_at(c, i);
+			lladdr_str(&a, la, sizeof la);
+			used += (size_t)snprintf(hosts + used, sizeof hosts - used, "host %s or ", la);
+		}
+		snprintf(filter, sizeof filter, "%s and (%shost %s)", proto, hosts, pa);
+	}
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter \"%s\": %s", filter, pcap_geterr(c->pcap));
 		return -1;
 	}
 	r = pcap_setfilter(c->pcap, &prog);
-	pcap_freecode(&prog);
 	if (r != 0) {
+		pcap_freecode(&prog);
 		errmsg_set(err, errlen, "rawtcp_open: pcap: filter: %s", pcap_geterr(c->pcap));
 		return -1;
 	}
+	c->early_buf = malloc(RT_SNAPLEN);
+	if (c->early_buf)
+		c->early_fd = earlyrx_open(cfg->iface, c->dlt, &prog, cfg->pcap_buffer_bytes, NULL, 0);
+	pcap_freecode(&prog);
 	c->pcap_fd = pcap_get_selectable_fd(c->pcap);
 	if (c->pcap_fd < 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
@@ -1382,6 +1474,7 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 		return NULL;
 	}
 	c->pcap_fd = -1;
+	c->early_fd = -1;
 	theap_init(&c->timers);
 	theap_init(&c->delayq);
 	theap_init(&c->utimers);
@@ -1389,6 +1482,17 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	if (parse_addr("local_addr", cfg->local_addr, &c->local, err, errlen) != 0 ||
 	    parse_addr("peer_addr", cfg->peer_addr, &c->peer, err, errlen) != 0)
 		goto err;
+	c->nlocal = cfg->local_addr_count ? cfg->local_addr_count : 1;
+	if (c->nlocal > RT_MAX_LOCAL || (c->nlocal > 1 && cfg->peer_port)) {
+		errmsg_set(err, errlen, "rawtcp_open: local_addr_count: %u is not in 1..%d%s",
+		           cfg->local_addr_count, RT_MAX_LOCAL, cfg->peer_port ? " (a target takes 1)" : "");
+		goto err;
+	}
+	if (tail32(c->local.af, c->local.b) > UINT32_MAX - (c->nlocal - 1u)) {
+		errmsg_set(err, errlen, "rawtcp_open: local_addr_count: %s + %u wraps around",
+		           cfg->local_addr, c->nlocal - 1u);
+		goto err;
+	}
 	if (c->local.af != c->peer.af) {
 		errmsg_set(err, errlen, "rawtcp_open: local_addr %s and peer_addr %s are not of one family",
 		           cfg->local_addr, cfg->peer_addr);
@@ -1419,9 +1523,10 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	if (c->rng == 0)
 		c->rng = 0x9E3779B97F4A7C15ull;
 	c->next_port = (uint16_t)(c->port_min + rng_next(&c->rng) % ((uint32_t)c->port_max - c->port_min + 1));
+	c->next_slot = (uint32_t)(c->next_port - c->port_min);
 	c->ip_id = (uint16_t)rng_next(&c->rng);
-	c->ports = calloc(RT_NPORTS, sizeof *c->ports);
-	c->rst_pending = calloc(RT_NPORTS, 1);
+	c->ports = calloc((size_t)RT_NPORTS * c->nlocal, sizeof *c->ports);
+	c->rst_pending = calloc((size_t)RT_NPORTS * c->nlocal, 1);
 	if (!c->ports || !c->rst_pending) {
 		errmsg_set(err, errlen, "rawtcp_open: out of memory");
 		goto err;
@@ -1461,6 +1566,11 @@ void rawtcp_free(struct rawtcp *c)
 		pcap_close(c->pcap);
 		c->pcap = NULL;
 	}
+	if (c->early_fd >= 0)
+		close(c->early_fd);
+	c->early_fd = -1;
+	free(c->early_buf);
+	c->early_buf = NULL;
 	if (c->ln) {
 		libnet_destroy(c->ln);
 		c->ln = NULL;
@@ -1537,6 +1647,38 @@ static int drain_capture(struct rawtcp *c, uint64_t now, char *err, size_t errle
 	return 0;
 }
 
+/* Read what the early receiver holds: the server's segments, held for
+ * rtt/2 less the time since the kernel received them. */
+static int drain_early(struct rawtcp *c, uint64_t now, char *err, size_t errlen)
+{
+	uint64_t real = realtime_us();
+	/* Bounded as drain_capture(): the rest waits for the next turn. */
+	for (int i = 0; i < 4096; i++) {
+		struct dec_tcp d;
+		size_t wire;
+		uint64_t ts;
+		long n = earlyrx_read(c->early_fd, c->early_buf, RT_SNAPLEN, &wire, &ts);
+		if (n < 0) {
+			errmsg_set(err, errlen, "rawtcp_run: %s: early receiver: %s", c->iface, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (dec_packet(c->dlt, c->early_buf, (uint32_t)n, (uint32_t)wire, &d, NULL) != DEC_OK ||
+		    d.af != c->local.af || (c->peer_port && !target_frame(c, &d)))
+			continue; /* the ring's on_frame() counts it */
+		if (!lladdr_is(&c->peer, d.af, d.src) || local_index(c, d.af, d.dst) < 0 ||
+		    (c->peer_port && d.sport != c->peer_port))
+			continue;
+		if (d.payload_caplen < d.seg_len) {
+			c->st.frames_undecoded++;
+			continue;
+		}
+		queue_inbound(c, &d, now, real > ts && ts ? real - ts : 0);
+	}
+	return 0;
+}
+
 void rawtcp_dump_close(struct rawtcp *c)
 {
 	if (!c || !c->dumper)
@@ -1551,14 +1693,19 @@ void rawtcp_dump_close(struct rawtcp *c)
 	c->dumper = NULL;
 }
 
-static uint16_t alloc_port(struct rawtcp *c)
+/* A free (address, port): round-robin over the ports of every local
+ * address in turn. Returns the port (0: none free) and sets *lidx. */
+static uint16_t alloc_port(struct rawtcp *c, uint16_t *lidx)
 {
-	uint32_t range = (uint32_t)c->port_max - c->port_min + 1;
-	for (uint32_t i = 0; i < range; i++) {
-		uint16_t p = c->next_port;
-		c->next_port = p == c->port_max ? c->port_min : (uint16_t)(p + 1);
-		if (!c->ports[p])
+	uint32_t range = (uint32_t)c->port_max - c->port_min + 1, slots = range * c->nlocal;
+	for (uint32_t i = 0; i < slots; i++) {
+		uint32_t slot = c->next_slot;
+		uint16_t li = (uint16_t)(slot / range), p = (uint16_t)(c->port_min + slot % range);
+		c->next_slot = slot + 1 == slots ? 0 : slot + 1;
+		if (!c->ports[lkey(li, p)]) {
+			*lidx = li;
 			return p;
+		}
 	}
 	return 0;
 }
@@ -1568,7 +1715,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 {
 	struct rawtcp_conn *k;
 	uint64_t now = rawtcp_now_us();
-	uint16_t port;
+	uint16_t port, lidx = 0;
 
 	if (o->dport == 0) {
 		errmsg_set(err, errlen, "rawtcp_connect: dport: must not be 0");
@@ -1590,7 +1737,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 		errmsg_set(err, errlen, "rawtcp_connect: too many connections (max %u)", c->max_conns);
 		return NULL;
 	}
-	port = alloc_port(c);
+	port = alloc_port(c, &lidx);
 	if (port == 0) {
 		errmsg_set(err, errlen, "rawtcp_connect: no free local port");
 		return NULL;
@@ -1607,6 +1754,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	theap_node_init(&k->tnode);
 	k->state = RAWTCP_SYN_SENT;
 	k->lport = port;
+	k->lidx = lidx;
 	k->rtt_us = o->rtt_us >= 0 ? (uint32_t)min64((uint64_t)o->rtt_us, UINT32_MAX) : c->rtt_us;
 	k->half_us = k->rtt_us / 2;
 	k->peer_mss = RT_MSS_PEER_DEFAULT(c->local.af);
@@ -1622,7 +1770,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 		errmsg_set(err, errlen, "rawtcp_connect: out of memory");
 		return NULL;
 	}
-	c->ports[port] = k;
+	c->ports[lkey(lidx, port)] = k;
 	k->next = c->conns;
 	if (c->conns)
 		c->conns->prev = k;
@@ -1806,8 +1954,8 @@ void rawtcp_conn_release(struct rawtcp_conn *k)
 			e->type = 0; /* skipped by rawtcp_next_event */
 	}
 	theap_remove(&c->timers, &k->tnode);
-	if (c->ports[k->lport] == k)
-		c->ports[k->lport] = NULL;
+	if (c->ports[lkey(k->lidx, k->lport)] == k)
+		c->ports[lkey(k->lidx, k->lport)] = NULL;
 	if (k->prev)
 		k->prev->next = k->next;
 	else
@@ -1929,7 +2077,7 @@ static int input_packet(struct rawtcp *c, int dlt, const char *name, const uint8
 		errmsg_set(err, errlen, "%s: %s", name, why ? why : dec_result_name(r));
 		return -1;
 	}
-	if (!lladdr_is(&c->peer, d.af, d.src) || !lladdr_is(&c->local, d.af, d.dst)) {
+	if (!lladdr_is(&c->peer, d.af, d.src) || local_index(c, d.af, d.dst) < 0) {
 		errmsg_set(err, errlen, "%s: not from peer_addr to local_addr", name);
 		return -1;
 	}
@@ -1987,7 +2135,8 @@ static bool run_due(struct rawtcp *c, uint64_t now)
 			if (p->dir == PKT_OUT) {
 				inject(c, p);
 			} else {
-				struct rawtcp_conn *k = c->ports[p->u.in.dport];
+				int li = local_index(c, p->u.in.af, p->u.in.dst);
+				struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, p->u.in.dport)] : NULL;
 				/* Processed "at" its scheduled release time: what it causes
 				 * is held rtt/2 from then, so the loop's wake-up latency
 				 * and a burst ahead of it do not stretch the emulated RTT. */
@@ -2016,7 +2165,7 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 	for (;;) {
 		uint64_t now = rawtcp_now_us(), next = deadline_us;
 		struct theap_node *heads[3];
-		struct pollfd pfd;
+		struct pollfd pfd[2];
 		struct timespec ts;
 		int r;
 		bool more;
@@ -2041,21 +2190,24 @@ int rawtcp_run(struct rawtcp *c, uint64_t deadline_us, rawtcp_stop_fn stop, void
 			next = now;
 		ts.tv_sec = (time_t)((next - now) / 1000000u);
 		ts.tv_nsec = (long)((next - now) % 1000000u) * 1000;
-		pfd.fd = c->pcap_fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		r = ppoll(&pfd, c->offline ? 0 : 1, &ts, NULL);
+		pfd[0].fd = c->pcap_fd;
+		pfd[1].fd = c->early_fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = ppoll(pfd, c->offline ? 0 : c->early_fd >= 0 ? 2 : 1, &ts, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* the stop predicate sees the runner's flag */
 			errmsg_set(err, errlen, "rawtcp_run: poll: %s", strerror(errno));
 			return -1;
 		}
-		if (r > 0 && (pfd.revents & (POLLERR | POLLNVAL))) {
+		if (r > 0 && ((pfd[0].revents | pfd[1].revents) & (POLLERR | POLLNVAL))) {
 			errmsg_set(err, errlen, "rawtcp_run: pcap: %s: capture descriptor failed", c->iface);
 			return -1;
 		}
-		if (r > 0 && drain_capture(c, rawtcp_now_us(), err, errlen) != 0)
+		if (r > 0 && pfd[1].revents && drain_early(c, rawtcp_now_us(), err, errlen) != 0)
+			return -1;
+		if (r > 0 && pfd[0].revents && drain_capture(c, rawtcp_now_us(), err, errlen) != 0)
 			return -1;
 	}
 }
@@ -2068,6 +2220,11 @@ void rawtcp_stats(struct rawtcp *c, struct rawtcp_stats *out)
 		struct pcap_stat ps;
 		if (pcap_stats(c->pcap, &ps) == 0)
 			out->pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	}
+	out->early_rx = c->early_fd >= 0;
+	if (c->early_fd >= 0) {
+		c->early_drops += earlyrx_drops(c->early_fd);
+		out->pcap_drops += c->early_drops;
 	}
 }
 

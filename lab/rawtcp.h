@@ -108,6 +108,13 @@ struct rawtcp_config {
 	const char *peer_addr;   /* the server's address, e.g. "10.77.0.1" */
 	uint32_t rtt_us;         /* default emulated RTT for new connections
 	                            (0 = none); each direction holds rtt/2 */
+	uint16_t local_addr_count; /* speak from local_addr and the next
+	                            count - 1 addresses (last 32 bits + 1, + 2...),
+	                            each with the whole port range: one address
+	                            holds fewer than 64k connections. 0 or 1:
+	                            local_addr only; at most 16; a target
+	                            (peer_port) takes 1. The lab must route them
+	                            all to the client's interface. */
 	uint16_t port_min;       /* local ports are handed out round-robin in */
 	uint16_t port_max;       /* [port_min, port_max]; default 20000..60999.
 	                            A port is not reused before the range wraps */
@@ -160,6 +167,18 @@ void rawtcp_free(struct rawtcp *c);
 
 /* Now, in microseconds of CLOCK_MONOTONIC. */
 uint64_t rawtcp_now_us(void);
+
+/*
+ * Ask the scheduler to run the calling thread (the one that calls
+ * rawtcp_run) ahead of ordinary work: SCHED_FIFO at priority prio (1..99)
+ * and its memory locked. On a loaded machine the emulated RTT's tail is
+ * the time a released segment waits for a CPU (bench/rawtcp.sh: 50 ms
+ * with 100 in flight, p99 53.9 ms under SCHED_OTHER, 50.7 ms under
+ * SCHED_FIFO); the kernel's real-time throttling
+ * (sched_rt_runtime_us) still leaves the rest of the machine 5%. Needs
+ * CAP_SYS_NICE; returns 0, or -1 with err set (nothing changed).
+ */
+int rawtcp_realtime(int prio, char *err, size_t errlen);
 
 /*
  * Save every frame the capture sees (both directions, server and client,
@@ -510,7 +529,11 @@ struct rawtcp_stats {
 	uint64_t client_kernel_rsts; /* RSTs from another client-side address
 	                              (e.g. the veth's own .2) to the peer:
 	                              a kernel-socket client's, or a leak */
-	uint64_t pcap_drops;       /* pcap_stats ps_drop + ps_ifdrop */
+	uint64_t pcap_drops;       /* pcap_stats ps_drop + ps_ifdrop, and the
+	                              early receiver's drops */
+	bool early_rx;             /* the server's segments reach the TCP through
+	                              lab/earlyrx.h (not after the capture
+	                              ring's 1 ms block timeout) */
 	uint64_t events_dropped;   /* events lost because max_events was hit */
 	uint32_t conns_live;       /* connections not yet CLOSED */
 	uint32_t conns_peak;       /* highest conns_live */

@@ -1997,16 +1997,16 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
                                        struct runner *R, char *err, size_t errlen)
 {
 	struct run_outcome *o = R->o;
-	char addr[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN], msg[512];
+	char addr[LLADDR_STRLEN], src[LLADDR_STRLEN], msg[512];
 	enum run_status st;
 
-	inet_ntop(AF_INET, &rr->filter.dst, addr, sizeof addr);
-	inet_ntop(AF_INET, &rr->route.src, src, sizeof src);
+	lladdr_str(&rr->filter.dst, addr, sizeof addr);
+	lladdr_str(&rr->route.src, src, sizeof src);
 	snprintf(o->address, sizeof o->address, "%s", addr);
 	snprintf(o->iface, sizeof o->iface, "%s", rr->route.iface);
 	snprintf(o->source, sizeof o->source, "%s", src);
-	if (rr->route.gateway.s_addr)
-		inet_ntop(AF_INET, &rr->route.gateway, o->gateway, sizeof o->gateway);
+	if (rr->route.gateway.af)
+		lladdr_str(&rr->route.gateway, o->gateway, sizeof o->gateway);
 	o->target_local = rr->route.local;
 	o->client_port_lo = rr->filter.sport_lo;
 	o->client_port_hi = rr->filter.sport_hi;
@@ -2024,7 +2024,7 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
 		nftfilter_table_name(rr->filter.owner, o->filter_table, sizeof o->filter_table);
 		nftfilter_rule(&rr->filter, o->filter_rule, sizeof o->filter_rule);
 	}
-	lladdr_from_in(&R->raw_addr, rr->route.src);
+	R->raw_addr = rr->route.src;
 	if (rr->route.local) {
 		R->sd = sockdiag_open(msg, sizeof msg);
 		if (!R->sd) {

@@ -66,9 +66,9 @@ enum run_status run_remote_plan(const struct run_config *cfg,
                                 struct run_remote *rr, char *err, size_t errlen)
 {
 	const struct run_target *t = &cfg->target;
-	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], rule[512];
+	char src[LLADDR_STRLEN], dst[LLADDR_STRLEN + 2], rule[512];
 	uint32_t conns = 0;
-	struct in_addr a;
+	struct lladdr a;
 
 	memset(rr, 0, sizeof *rr);
 	for (size_t i = 0; i < n; i++) {
@@ -87,7 +87,7 @@ enum run_status run_remote_plan(const struct run_config *cfg,
 	}
 	if (target_resolve(t->host, &a, err, errlen) < 0)
 		return RUN_USAGE;
-	if (target_route(a, &rr->route, err, errlen) < 0)
+	if (target_route(&a, &rr->route, err, errlen) < 0)
 		return RUN_USAGE;
 	struct target_portset *busy = busy_ports(err, errlen);
 	if (!busy)
@@ -104,8 +104,13 @@ enum run_status run_remote_plan(const struct run_config *cfg,
 	rr->filter.dport = t->port;
 	if (cfg->filter_kernel_rst || cfg->allow_kernel_rst)
 		return RUN_OK;
-	inet_ntop(AF_INET, &rr->route.src, src, sizeof src);
-	inet_ntop(AF_INET, &a, dst, sizeof dst);
+	lladdr_str(&rr->route.src, src, sizeof src);
+	if (a.af == 6) {
+		char b[LLADDR_STRLEN];
+		snprintf(dst, sizeof dst, "[%s]", lladdr_str(&a, b, sizeof b));
+	} else {
+		lladdr_str(&a, dst, sizeof dst);
+	}
 	nftfilter_describe(&rr->filter, rule, sizeof rule);
 	errmsg_set(err, errlen,
 	           "--target %s:%u: the raw client would speak from %s, an address this host's kernel "
@@ -133,8 +138,9 @@ enum run_status run_remote_apply(const struct run_config *cfg, struct run_remote
 		say(cfg, "installed nftables %s", rule);
 	} else {
 		nftfilter_table_name(rr->filter.owner, rule, sizeof rule);
-		say(cfg, "installed nftables table ip %s without a chain (it filters nothing; it "
-		    "records the reserved ports for lingerlab lab clean)", rule);
+		say(cfg, "installed nftables table %s %s without a chain (it filters nothing; it "
+		    "records the reserved ports for lingerlab lab clean)",
+		    rr->filter.src.af == 6 ? "ip6" : "ip", rule);
 	}
 	if (target_ports_reserve(rr->filter.sport_lo, rr->filter.sport_hi, before, sizeof before,
 	                         after, sizeof after, err, errlen) < 0) {
@@ -180,10 +186,12 @@ int run_remote_undo(const struct run_config *cfg, struct run_remote *rr,
 		} else {
 			rr->table_installed = false;
 			if (cfg->filter_kernel_rst)
-				say(cfg, "removed nftables table ip %s (it dropped %llu RST%s)", name,
+				say(cfg, "removed nftables table %s %s (it dropped %llu RST%s)",
+				    rr->filter.src.af == 6 ? "ip6" : "ip", name,
 				    (unsigned long long)rr->dropped, rr->dropped == 1 ? "" : "s");
 			else
-				say(cfg, "removed nftables table ip %s", name);
+				say(cfg, "removed nftables table %s %s",
+				    rr->filter.src.af == 6 ? "ip6" : "ip", name);
 		}
 	}
 	return rc;

@@ -34,38 +34,68 @@ static const char *bad_addr(uint32_t h)
 	return NULL;
 }
 
-int target_resolve(const char *host, struct in_addr *out, char *err, size_t errlen)
+/* Why an IPv6 address can never be a TCP server we may audit, or NULL. */
+static const char *bad_addr6(const uint8_t *b)
+{
+	static const uint8_t zero[16];
+	if (!memcmp(b, zero, 16))
+		return "the unspecified address (::) cannot be a TCP server";
+	if (b[0] == 0xff)
+		return "a multicast address (ff00::/8) cannot be a TCP server";
+	return NULL;
+}
+
+int target_resolve(const char *host, struct lladdr *out, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
+	char lit[64], a[LLADDR_STRLEN];
 	const char *why;
+	size_t n;
 	int r;
 
+	memset(out, 0, sizeof *out);
 	if (!host || !*host) {
 		errmsg_set(err, errlen, "--target: no address");
 		return -1;
 	}
-	if (inet_pton(AF_INET, host, out) != 1) {
-		if (strchr(host, ':')) {
-			errmsg_set(err, errlen, "--target %s: IPv6 targets need -6 (not in this build)", host);
+	/* "[fd6c::1]" as it comes from --target [ADDR]:PORT, or a bare literal */
+	n = strlen(host);
+	if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof lit) {
+		memcpy(lit, host + 1, n - 2);
+		lit[n - 2] = '\0';
+		if (lladdr_parse(lit, out, NULL, 0) != 0 || out->af != 6) {
+			errmsg_set(err, errlen, "--target %s: not an IPv6 address in brackets", host);
 			return -1;
 		}
+	} else if (strchr(host, ':')) {
+		/* from --target HOST:PORT split at its last colon: "fd6c::1:80"
+		 * could be either, as lladdr_parse_hostport says too */
+		errmsg_set(err, errlen, "--target %s: IPv6 addresses go in brackets: [ADDR]:PORT", host);
+		return -1;
+	} else if (lladdr_parse(host, out, NULL, 0) != 0) {
 		memset(&hints, 0, sizeof hints);
-		hints.ai_family = AF_INET;
+		hints.ai_family = AF_UNSPEC;   /* IPv4 first: the resolver's order */
 		hints.ai_socktype = SOCK_STREAM;
 		r = getaddrinfo(host, NULL, &hints, &res);
 		if (r != 0 || !res) {
-			errmsg_set(err, errlen, "--target %s: %s", host,
-			           r ? gai_strerror(r) : "no IPv4 address");
+			errmsg_set(err, errlen, "--target %s: %s", host, r ? gai_strerror(r) : "no address");
 			return -1;
 		}
-		memcpy(out, &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr, sizeof *out);
+		if (res->ai_family == AF_INET6)
+			lladdr_from_bytes(out, 6, ((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr.s6_addr);
+		else
+			lladdr_from_in(out, ((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr);
 		freeaddrinfo(res);
 	}
-	why = bad_addr(ntohl(out->s_addr));
+	if (out->af == 4) {
+		uint32_t h = (uint32_t)out->b[0] << 24 | (uint32_t)out->b[1] << 16 | (uint32_t)out->b[2] << 8 | out->b[3];
+		why = bad_addr(h);
+	} else {
+		why = bad_addr6(out->b);
+	}
 	if (why) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, out, a, sizeof a);
-		errmsg_set(err, errlen, "--target %s: %s", a, why);
+		errmsg_set(err, errlen, out->af == 6 ? "--target [%s]: %s" : "--target %s: %s",
+		           lladdr_str(out, a, sizeof a), why);
 		return -1;
 	}
 	return 0;
@@ -88,7 +118,7 @@ static const char *rtn_refusal(unsigned char type)
 	}
 }
 
-int target_route(struct in_addr dst, struct target_route *r, char *err, size_t errlen)
+int target_route(const struct lladdr *dst, struct target_route *r, char *err, size_t errlen)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -96,26 +126,27 @@ int target_route(struct in_addr dst, struct target_route *r, char *err, size_t e
 		char attrs[64];
 	} req;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[8192], a[INET_ADDRSTRLEN];
+	char buf[8192], a[LLADDR_STRLEN];
+	size_t alen_want = dst->af == 6 ? 16 : 4;
 	struct rtattr *ra;
 	ssize_t n;
 	int fd, rc = -1;
 	bool have_src = false;
 
 	memset(r, 0, sizeof *r);
-	r->dst = dst;
-	inet_ntop(AF_INET, &dst, a, sizeof a);
+	r->dst = *dst;
+	lladdr_str(dst, a, sizeof a);
 	memset(&req, 0, sizeof req);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
 	req.nh.nlmsg_type = RTM_GETROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST;
 	req.nh.nlmsg_seq = 1;
-	req.rt.rtm_family = AF_INET;
-	req.rt.rtm_dst_len = 32;
+	req.rt.rtm_family = dst->af == 6 ? AF_INET6 : AF_INET;
+	req.rt.rtm_dst_len = (unsigned char)(alen_want * 8);
 	ra = (struct rtattr *)(void *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
 	ra->rta_type = RTA_DST;
-	ra->rta_len = RTA_LENGTH(4);
-	memcpy(RTA_DATA(ra), &dst, 4);
+	ra->rta_len = (unsigned short)RTA_LENGTH(alen_want);
+	memcpy(RTA_DATA(ra), dst->b, alen_want);
 	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(ra->rta_len);
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -162,18 +193,19 @@ int target_route(struct in_addr dst, struct target_route *r, char *err, size_t e
 			size_t plen = RTA_PAYLOAD(ra);
 			if (ra->rta_type == RTA_OIF && plen >= 4) {
 				memcpy(&r->ifindex, RTA_DATA(ra), 4);
-			} else if (ra->rta_type == RTA_PREFSRC && plen >= 4) {
-				memcpy(&r->src, RTA_DATA(ra), 4);
+			} else if (ra->rta_type == RTA_PREFSRC && plen >= alen_want) {
+				lladdr_from_bytes(&r->src, dst->af, RTA_DATA(ra));
 				have_src = true;
-			} else if (ra->rta_type == RTA_GATEWAY && plen >= 4) {
-				memcpy(&r->gateway, RTA_DATA(ra), 4);
+			} else if (ra->rta_type == RTA_GATEWAY && plen >= alen_want) {
+				lladdr_from_bytes(&r->gateway, dst->af, RTA_DATA(ra));
 			}
 		}
 		if (r->ifindex <= 0 || !if_indextoname((unsigned)r->ifindex, r->iface)) {
 			errmsg_set(err, errlen, "--target %s: its route names no output interface", a);
 			goto out;
 		}
-		if (!have_src || r->src.s_addr == 0) {
+		static const uint8_t zero[16];
+		if (!have_src || !memcmp(r->src.b, zero, 16)) {
 			errmsg_set(err, errlen, "--target %s: no source address for it on %s", a, r->iface);
 			goto out;
 		}

@@ -38,11 +38,13 @@
 #include <stdint.h>
 #include <net/if.h>
 
+#include "lab/addr.h"
+
 /* How this host reaches a target, as its kernel's routing says. */
 struct target_route {
-	struct in_addr dst;         /* the target */
-	struct in_addr src;         /* the source address the kernel picks */
-	struct in_addr gateway;     /* the next hop when routed (0: on link) */
+	struct lladdr dst;          /* the target (IPv4 or IPv6) */
+	struct lladdr src;          /* the source address the kernel picks */
+	struct lladdr gateway;      /* the next hop when routed (af 0: on link) */
 	char iface[IF_NAMESIZE];    /* the interface packets leave by ("lo"
 	                               for an address of this host) */
 	int ifindex;
@@ -52,11 +54,13 @@ struct target_route {
 };
 
 /*
- * The target's address from host (a dotted quad, or a name looked up for
- * IPv4 with getaddrinfo) into *out. Refuses the addresses listed above
- * ("--target 224.0.0.1: a multicast address cannot be a TCP server").
+ * The target's address from host (a dotted quad, an IPv6 literal bare or
+ * in brackets as --target [ADDR]:PORT gives it, or a name looked up with
+ * getaddrinfo, first answer) into *out. Refuses the addresses listed above
+ * and, for IPv6, :: and ff00::/8 ("--target 224.0.0.1: a multicast
+ * address cannot be a TCP server").
  */
-int target_resolve(const char *host, struct in_addr *out, char *err, size_t errlen);
+int target_resolve(const char *host, struct lladdr *out, char *err, size_t errlen);
 
 /*
  * Ask the kernel (rtnetlink RTM_GETROUTE, as `ip route get` does) how it
@@ -64,7 +68,7 @@ int target_resolve(const char *host, struct in_addr *out, char *err, size_t errl
  * broadcast, multicast, unreachable, blackhole, prohibit and throw, and a
  * route without an output interface or source address.
  */
-int target_route(struct in_addr dst, struct target_route *r, char *err, size_t errlen);
+int target_route(const struct lladdr *dst, struct target_route *r, char *err, size_t errlen);
 
 /* ---- reserved ports ---------------------------------------------------- */
 

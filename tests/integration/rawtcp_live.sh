@@ -71,6 +71,7 @@ check_eq "GET through the raw client exits 0" 0 $?
 check_eq "GET: the response status is read" 200 "$(val status "$TEST_TMP/get.out")"
 check_eq "GET: the connection ends normally (FINs both ways)" normal "$(val close_reason "$TEST_TMP/get.out")"
 check_eq "GET: no leaked RST from the client side" 0 "$(val leaked_rsts "$TEST_TMP/get.out")"
+check_eq "GET: the early receiver fed the TCP (no 1 ms capture-block wait)" 1 "$(val early_rx "$TEST_TMP/get.out")"
 check_eq "GET: the peer's MSS was read from its SYN-ACK" 1460 "$(val peer_mss "$TEST_TMP/get.out")"
 
 tcpdump -r "$TEST_TMP/get.pcap" -nn -vv -tt 2>/dev/null >"$TEST_TMP/get.txt"

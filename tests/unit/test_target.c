@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lab/nftfilter.h"
 #include "lab/target.h"
@@ -109,7 +110,8 @@ static void test_pick_avoids_busy_ports(void **state)
 
 static void test_refused_addresses(void **state)
 {
-	struct in_addr a;
+	struct lladdr a;
+	char txt[LLADDR_STRLEN];
 	char err[200];
 	static const struct { const char *addr, *why; } refused[] = {
 		{ "0.0.0.0", "--target 0.0.0.0: the unspecified address (0.0.0.0/8) cannot be a TCP server" },
@@ -118,7 +120,11 @@ static void test_refused_addresses(void **state)
 		{ "239.255.255.250", "--target 239.255.255.250: a multicast address cannot be a TCP server" },
 		{ "255.255.255.255", "--target 255.255.255.255: the broadcast address cannot be a TCP server" },
 		{ "240.0.0.1", "--target 240.0.0.1: 240.0.0.0/4 is reserved, not a TCP server" },
-		{ "::1", "--target ::1: IPv6 targets need -6 (not in this build)" },
+		{ "::1", "--target ::1: IPv6 addresses go in brackets: [ADDR]:PORT" },
+		{ "[::]", "--target [::]: the unspecified address (::) cannot be a TCP server" },
+		{ "[ff02::1]", "--target [ff02::1]: a multicast address (ff00::/8) cannot be a TCP server" },
+		{ "[10.0.0.1]", "--target [10.0.0.1]: not an IPv6 address in brackets" },
+		{ "fd6c::1:80", "--target fd6c::1:80: IPv6 addresses go in brackets: [ADDR]:PORT" },
 	};
 
 	(void)state;
@@ -127,31 +133,50 @@ static void test_refused_addresses(void **state)
 		assert_string_equal(err, refused[i].why);
 	}
 	assert_int_equal(target_resolve("127.0.0.1", &a, err, sizeof err), 0);
-	assert_int_equal(a.s_addr, htonl(INADDR_LOOPBACK));
+	assert_string_equal(lladdr_str(&a, txt, sizeof txt), "127.0.0.1");
+	assert_int_equal(target_resolve("[::1]", &a, err, sizeof err), 0);
+	assert_int_equal(a.af, 6);
+	assert_string_equal(lladdr_str(&a, txt, sizeof txt), "::1");
+	assert_int_equal(target_resolve("[fd6c:6c6c::2]", &a, err, sizeof err), 0);
+	assert_string_equal(lladdr_str(&a, txt, sizeof txt), "fd6c:6c6c::2");
 	/* a name resolves as the system resolves it (a minimal system may have
 	 * no /etc/hosts: then there is nothing to hold it to) */
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
 	if (getaddrinfo("localhost", NULL, &hints, &ai) == 0) {
 		freeaddrinfo(ai);
 		assert_int_equal(target_resolve("localhost", &a, err, sizeof err), 0);
-		assert_int_equal(ntohl(a.s_addr) >> 24, 127);
+		assert_int_equal(a.af, 4);
+		assert_int_equal(a.b[0], 127);
 	}
 }
 
 static void test_route_to_loopback(void **state)
 {
 	struct target_route r;
-	struct in_addr a;
-	char err[200], src[INET_ADDRSTRLEN];
+	struct lladdr a;
+	char err[200], src[LLADDR_STRLEN];
 
 	(void)state;
-	inet_pton(AF_INET, "127.0.0.1", &a);
-	assert_int_equal(target_route(a, &r, err, sizeof err), 0);
+	assert_int_equal(lladdr_parse("127.0.0.1", &a, err, sizeof err), 0);
+	assert_int_equal(target_route(&a, &r, err, sizeof err), 0);
 	assert_string_equal(r.iface, "lo");
 	assert_true(r.local);
-	inet_ntop(AF_INET, &r.src, src, sizeof src);
-	assert_string_equal(src, "127.0.0.1");
-	assert_int_equal(r.gateway.s_addr, 0);
+	assert_string_equal(lladdr_str(&r.src, src, sizeof src), "127.0.0.1");
+	assert_int_equal(r.gateway.af, 0);
+	/* ::1 when this host has IPv6 on its loopback (a kernel booted with
+	 * ipv6.disable=1 has none: nothing to hold it to) */
+	if (access("/proc/sys/net/ipv6/conf/lo/disable_ipv6", F_OK) == 0) {
+		assert_int_equal(lladdr_parse("::1", &a, err, sizeof err), 0);
+		if (target_route(&a, &r, err, sizeof err) == 0) {
+			assert_string_equal(r.iface, "lo");
+			assert_true(r.local);
+			assert_string_equal(lladdr_str(&r.src, src, sizeof src), "::1");
+			assert_int_equal(r.gateway.af, 0);
+		} else {
+			/* lo's IPv6 switched off: the kernel says so, by name */
+			assert_non_null(strstr(err, "--target ::1"));
+		}
+	}
 }
 
 static void test_filter_rule_text(void **state)
@@ -162,8 +187,8 @@ static void test_filter_rule_text(void **state)
 	(void)state;
 	memset(&s, 0, sizeof s);
 	s.owner = 4242;
-	inet_pton(AF_INET, "10.201.1.2", &s.src);
-	inet_pton(AF_INET, "10.201.2.2", &s.dst);
+	assert_int_equal(lladdr_parse("10.201.1.2", &s.src, NULL, 0), 0);
+	assert_int_equal(lladdr_parse("10.201.2.2", &s.dst, NULL, 0), 0);
 	s.sport_lo = 40000;
 	s.sport_hi = 40063;
 	s.dport = 80;
@@ -174,6 +199,14 @@ static void test_filter_rule_text(void **state)
 	                         "tcp flags & rst == rst meta mark != 0x4c4c5254 counter drop");
 	nftfilter_describe(&s, buf, sizeof buf);
 	assert_non_null(strstr(buf, "table ip ll4242rst, chain out (hook output, policy accept): ip saddr"));
+	/* IPv6: table ip6, ip6 saddr / daddr */
+	assert_int_equal(lladdr_parse("fd6c::2", &s.src, NULL, 0), 0);
+	assert_int_equal(lladdr_parse("fd6c:1::2", &s.dst, NULL, 0), 0);
+	nftfilter_rule(&s, buf, sizeof buf);
+	assert_string_equal(buf, "ip6 saddr fd6c::2 ip6 daddr fd6c:1::2 tcp sport 40000-40063 tcp dport 80 "
+	                         "tcp flags & rst == rst meta mark != 0x4c4c5254 counter drop");
+	nftfilter_describe(&s, buf, sizeof buf);
+	assert_non_null(strstr(buf, "table ip6 ll4242rst, chain out (hook output, policy accept): ip6 saddr"));
 }
 
 int main(void)
