@@ -7,17 +7,19 @@ lab's addresses and ports, the times (microseconds on the wire), packet
 indexes (other connections of the run), sequence numbers and byte counts of
 streamed bodies, and the line wrapping that numbers of another width cause.
 What stays is what the lesson teaches: the packets that change the state
-(SYN, FIN, RST) with their direction and flags, and every note's words.
+(SYN, FIN, RST) with their direction and flags (a run of like ones, such as
+a RST for each late segment, as one line), and every note's words.
 
 Reads explain's text (--color=never) for one scenario on stdin; writes the
 first connection's story: its header with addresses, times and numbers
 replaced, one line per SYN/FIN/RST packet ("C --> S  F."), and each note
-paragraph joined on one line with its numbers replaced by N.
+paragraph joined on one line with its numbers (and their time units: the
+same gap is 900 µs in one run and 1.1 ms in the next) replaced by N.
 """
 import re
 import sys
 
-NUM = re.compile(r'(?<![\w-])\d+(?:\.\d+)?(?![\w-])')
+NUM = re.compile(r'(?<![\w-])\d+(?:\.\d+)?(?: (?:µs|ms|s)\b)?(?![\w-])')
 ADDR = re.compile(r'\b\d{1,3}(?:\.\d{1,3}){3}:\d+\b|\[[0-9a-f:]+\]:\d+')
 PKT = re.compile(r'^\s+\d+\.\d+\s+(C (?:-->|<--) S)\s+(\S+)\s')
 
@@ -49,8 +51,15 @@ def main():
         flush()
         m = PKT.match(line)
         if m:
-            if re.search('[SFR]', m.group(2)):
-                out.append('%s  %s' % (m.group(1), m.group(2)))
+            pkt = '%s  %s' % (m.group(1), m.group(2))
+            # a run of like packets (a RST per late segment) is one line:
+            # how many depends on timing
+            if re.search('[SFR]', m.group(2)) and (not out or out[-1] != pkt):
+                out.append(pkt)
+            continue
+        if out and out[-1].startswith('finding:') and not stripped.startswith('closed '):
+            # the finding's summary, wrapped where its numbers fall
+            out[-1] += ' ' + NUM.sub('N', stripped)
             continue
         if not stripped or stripped.startswith('time '):
             continue
