@@ -1317,7 +1317,7 @@ static bool st_fault(struct parser *ps, struct scn_step *st)
 /* A signed offset: +N, -N or N. */
 static bool get_offset(struct parser *ps, const struct tok *t, int64_t *out)
 {
-	static const char *what = "an offset (+N, -N or N, |N| at most 2147483647)";
+	static const char *what = "an offset (+N, -N or N; N at most 2147483647)";
 	if (!t || t->kind != TOK_WORD || !t->len) {
 		fail_tok(ps, t, "%s", what);
 		return false;

@@ -105,11 +105,11 @@ static void test_fault_errors(void **state)
 	check_error("scenario f\ndrop out fin now\nconnect\n",
 	            "s.scn:2:14: expected end of line, found \"now\"");
 	check_error("scenario f\nconnect\nrst seq\n",
-	            "s.scn:3:8: expected an offset (+N, -N or N, |N| at most 2147483647), found end of line");
+	            "s.scn:3:8: expected an offset (+N, -N or N; N at most 2147483647), found end of line");
 	check_error("scenario f\nconnect\nrst seq +2147483648\n",
-	            "s.scn:3:9: expected an offset (+N, -N or N, |N| at most 2147483647), found \"+2147483648\"");
+	            "s.scn:3:9: expected an offset (+N, -N or N; N at most 2147483647), found \"+2147483648\"");
 	check_error("scenario f\nconnect\nrst seq 1k\n",
-	            "s.scn:3:9: expected an offset (+N, -N or N, |N| at most 2147483647), found \"1k\"");
+	            "s.scn:3:9: expected an offset (+N, -N or N; N at most 2147483647), found \"1k\"");
 	check_error("scenario f\nconnect\nrst seq 1 seq 2\n",
 	            "s.scn:3:11: expected seq OFFSET, ack OFFSET or end of line, found \"seq\"");
 	check_error("scenario f\nconnect\nrst window 5\n",
