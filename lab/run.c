@@ -98,6 +98,7 @@ struct rconn {
 	enum scn_fin_mode fin;
 	bool after_fin_continue, after_rst_continue;
 	bool shut, body_active, vanished, established, closed, peer_fin, peer_rst;
+	uint32_t faults_set;         /* `drop`/`reorder` rules given (noted at the end) */
 	bool dropped_noted;
 	uint64_t resp_cursor;
 	struct rsp_scan http;
@@ -1416,8 +1417,11 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		if (rc->k) {
 			if (rawtcp_add_fault(rc->k, &f, err, sizeof err) < 0)
 				note(rc, "line %u: %s", st->line, err);
+			else
+				rc->faults_set++;
 		} else if (rc->opts.n_faults < RAWTCP_MAX_FAULTS) {
 			rc->opts.faults[rc->opts.n_faults++] = f;
+			rc->faults_set++;
 		} else {
 			note(rc, "line %u: at most %d drop/reorder rules per connection",
 			     st->line, RAWTCP_MAX_FAULTS);
@@ -1632,6 +1636,14 @@ static void snapshot(struct runner *R)
 		out->bytes_sent = info.bytes_sent;
 		out->bytes_received = info.rx_received;
 		out->rst_lost_on_flush = info.rst_lost_on_flush;
+		if (rc->faults_set) {
+			/* a rule whose segment never came did nothing: say so */
+			uint32_t used = info.dropped[0] + info.dropped[1] +
+			                info.reordered[0] + info.reordered[1];
+			note(rc, "drop/reorder: %u of %u rule%s applied (%u segments sent, %u received)",
+			     used, rc->faults_set, rc->faults_set == 1 ? "" : "s",
+			     info.segs[RAWTCP_DIR_OUT], info.segs[RAWTCP_DIR_IN]);
+		}
 	}
 }
 
