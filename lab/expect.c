@@ -83,6 +83,57 @@ static bool judge_response(const struct run_scenario *rs, const struct scn_expec
 	return true;
 }
 
+/* `expect [no] closed_by|kind|server end|client end WORD`: the teardown as
+ * the analyzer read it. Holds when every connection of the scenario has
+ * it (with `no`: none has); a connection the analyzer did not find fails
+ * the bare form. */
+static bool judge_teardown(const struct run_scenario *rs, const struct scn_expect *x,
+                           char *d, size_t cap)
+{
+	const char *what = x->subject == SCN_X_CLOSED_BY ? "closed by"
+	                   : x->subject == SCN_X_KIND ? "kind"
+	                   : x->side == SCN_SIDE_CLIENT ? "client end" : "server end";
+	const char *want = x->subject == SCN_X_CLOSED_BY ? scn_closer_name(x->teardown)
+	                   : x->subject == SCN_X_KIND ? scn_kind_name(x->teardown)
+	                   : scn_end_name(x->teardown);
+	uint64_t hits = 0;
+	const struct run_conn *odd = NULL;
+	if (rs->n_conns == 0) {
+		snprintf(d, cap, "no connections");
+		return x->negated;
+	}
+	for (size_t i = 0; i < rs->n_conns; i++) {
+		const struct run_conn *c = &rs->conns[i];
+		int v = x->subject == SCN_X_CLOSED_BY ? (int)c->initiator
+		        : x->subject == SCN_X_KIND ? (int)c->kind
+		        : x->side == SCN_SIDE_CLIENT ? (int)c->client_end : (int)c->server_end;
+		bool hit = c->az_id && v == x->teardown;
+		hits += hit;
+		if (!odd && hit == x->negated)
+			odd = c;
+	}
+	if (!odd) {
+		snprintf(d, cap, "%s %s%s on %s%zu connection%s", what,
+		         x->negated ? "not " : "", want, rs->n_conns == 1 ? "" : "all ",
+		         rs->n_conns, rs->n_conns == 1 ? "" : "s");
+		return true;
+	}
+	char who[64];
+	conn_name(odd, who, sizeof who);
+	if (!odd->az_id) {
+		snprintf(d, cap, "%s: not found in the capture", who);
+		return false;
+	}
+	int v = x->subject == SCN_X_CLOSED_BY ? (int)odd->initiator
+	        : x->subject == SCN_X_KIND ? (int)odd->kind
+	        : x->side == SCN_SIDE_CLIENT ? (int)odd->client_end : (int)odd->server_end;
+	const char *got = x->subject == SCN_X_CLOSED_BY ? scn_closer_name(v)
+	                  : x->subject == SCN_X_KIND ? scn_kind_name(v) : scn_end_name(v);
+	snprintf(d, cap, "%s: %s %s (%llu of %zu connection%s %s)", who, what, got,
+	         (unsigned long long)hits, rs->n_conns, rs->n_conns == 1 ? "" : "s", want);
+	return false;
+}
+
 size_t run_app_errors_text(const struct run_app *a, char *buf, size_t cap)
 {
 	size_t len = 0;
@@ -254,6 +305,12 @@ static bool judge_one(const struct run_scenario *rs, const struct scn_expect *x,
 			                             : (int64_t)(rs->kernel_fw2_max * 1e6 + 0.5);
 			return scn_compare(v, x->op, x->value);
 		}
+		if (x->metric == SCN_M_DURATION) {
+			double t = rs->kernel_duration[x->kstate];
+			snprintf(d, cap, "kernel %s for %.3f s (sampled; %u there at the start)",
+			         scn_kstate_name(x->kstate), t, rs->kernel_baseline[x->kstate]);
+			return scn_compare((int64_t)(t * 1e6 + 0.5), x->op, x->value);
+		}
 		uint32_t p = rs->kernel_peak[x->kstate];
 		snprintf(d, cap, "kernel %s peak %u (sampled; %u there at the start)",
 		         scn_kstate_name(x->kstate), p, rs->kernel_baseline[x->kstate]);
@@ -263,6 +320,10 @@ static bool judge_one(const struct run_scenario *rs, const struct scn_expect *x,
 	}
 	case SCN_X_RESPONSE:
 		return judge_response(rs, x, d, cap);
+	case SCN_X_CLOSED_BY:
+	case SCN_X_KIND:
+	case SCN_X_END:
+		return judge_teardown(rs, x, d, cap);
 	case SCN_X_APP_RESPONSE: {
 		/* a kernel client's responses are what its application read;
 		 * the detail adds its syscall errors, in order */
@@ -374,3 +435,11 @@ int run_judge(struct run_scenario *rs)
 	return 0;
 }
 
+
+/* The teardown words of the scenario language name the analyzer's values. */
+_Static_assert(AZ_INIT_SIMULTANEOUS == 3 && AZ_INIT_CLIENT == 1, "scn_closer_name order");
+_Static_assert(AZ_KIND_OPEN == 0 && AZ_KIND_GRACEFUL == 1 && AZ_KIND_HALF_OPEN == 2 &&
+               AZ_KIND_FIN_THEN_RST == 3 && AZ_KIND_ABORT == 4 && AZ_KIND_RESET == 5,
+               "scn_kind_name order");
+_Static_assert(AZ_ST_SYN_SENT == 1 && AZ_ST_TIME_WAIT == 7 && AZ_ST_CLOSED == 10,
+               "scn_end_name order");

@@ -235,6 +235,13 @@ struct rawtcp_conn {
 	uint64_t rst_rel_seq, rst_rx_received, rst_rx_delivered, rst_unacked;
 
 	uint64_t t_connect, t_established, t_peer_fin, t_peer_rst, t_closed;
+
+	/* faults (rawtcp.h: struct rawtcp_fault); rules are in o.faults */
+	uint32_t fault_used;         /* bit i: rule i has applied */
+	uint32_t segs[2], dropped[2], reordered[2]; /* by enum rawtcp_dir */
+	struct pkt *held[2];         /* a segment held back (reorder) */
+	bool rst_ack_adjust;         /* rawtcp_send_rst: emit adds ... */
+	int64_t rst_ack_off;         /* ... this to the ACK number */
 };
 
 struct rawtcp {
@@ -453,6 +460,79 @@ static uint8_t syn_options(const struct rawtcp_conn *k, uint32_t tsval, uint8_t 
 	return n;
 }
 
+/* ---- faults: loss and reordering on the client's side (rawtcp.h) ---- */
+
+/* Count the segment (dir) and say which rule it meets, if any: the first
+ * unused rule of dir whose number it is, or that waits for a FIN it
+ * carries. Returns the rule's kind, 0 for none. */
+static int fault_match(struct rawtcp_conn *k, int dir, uint8_t flags)
+{
+	uint32_t n = ++k->segs[dir];
+	for (unsigned i = 0; i < k->o.n_faults && i < RAWTCP_MAX_FAULTS; i++) {
+		const struct rawtcp_fault *f = &k->o.faults[i];
+		if (f->dir != dir || (k->fault_used & (1u << i)))
+			continue;
+		if (f->fin ? (flags & LL_TH_FIN) != 0 : f->nth == n) {
+			k->fault_used |= 1u << i;
+			return f->kind;
+		}
+	}
+	return 0;
+}
+
+/* An outbound segment leaves the client, to be injected at when: lost,
+ * held back, or queued (then a held one goes right after it). */
+static void out_segment(struct rawtcp_conn *k, struct pkt *p, uint64_t when)
+{
+	struct rawtcp *c = k->c;
+	int f = fault_match(k, RAWTCP_DIR_OUT, p->u.o.flags);
+	if (f == RAWTCP_FAULT_DROP) {
+		k->dropped[RAWTCP_DIR_OUT]++;
+		pkt_put(c, p);
+		return;
+	}
+	if (f == RAWTCP_FAULT_REORDER && !k->held[RAWTCP_DIR_OUT]) {
+		k->reordered[RAWTCP_DIR_OUT]++;
+		k->held[RAWTCP_DIR_OUT] = p;
+		return;
+	}
+	delay_push(c, p, when);
+	struct pkt *h = k->held[RAWTCP_DIR_OUT];
+	if (h) {
+		k->held[RAWTCP_DIR_OUT] = NULL;
+		delay_push(c, h, when + 1);
+	}
+}
+
+static void conn_input(struct rawtcp_conn *k, const struct dec_tcp *d, uint64_t now);
+
+/* An inbound segment reaches the client at its release time: lost, held
+ * back, or processed (then a held one right after it). Returns true when
+ * it kept p (the caller must not free it). */
+static bool in_segment(struct rawtcp_conn *k, struct pkt *p)
+{
+	struct rawtcp *c = k->c;
+	int f = fault_match(k, RAWTCP_DIR_IN, p->u.in.flags);
+	if (f == RAWTCP_FAULT_DROP) {
+		k->dropped[RAWTCP_DIR_IN]++;
+		return false;
+	}
+	if (f == RAWTCP_FAULT_REORDER && !k->held[RAWTCP_DIR_IN]) {
+		k->reordered[RAWTCP_DIR_IN]++;
+		k->held[RAWTCP_DIR_IN] = p;
+		return true;
+	}
+	conn_input(k, &p->u.in, p->node.when);
+	struct pkt *h = k->held[RAWTCP_DIR_IN];
+	if (h) {
+		k->held[RAWTCP_DIR_IN] = NULL;
+		if (k->state != RAWTCP_CLOSED)
+			conn_input(k, &h->u.in, p->node.when);
+		pkt_put(c, h);
+	}
+	return false;
+}
+
 /*
  * Make one segment and hold it for rtt/2. seq is the raw sequence number;
  * flags LL_TH_*; ACK segments carry the acknowledgment the policy allows
@@ -508,6 +588,8 @@ static int emit(struct rawtcp_conn *k, uint64_t now, uint32_t seq, uint8_t flags
 	if (flags & LL_TH_ACK) {
 		uint64_t a = ack_allowed(k);
 		s->ack = rcv_seq(k, a);
+		if (k->rst_ack_adjust)
+			s->ack += (uint32_t)k->rst_ack_off;
 		k->ack_sent = a;
 		if (a >= full_ack(k))
 			k->dack_at = 0;
@@ -516,7 +598,7 @@ static int emit(struct rawtcp_conn *k, uint64_t now, uint32_t seq, uint8_t flags
 	}
 	if (!(flags & LL_TH_SYN))
 		k->rx_edge = max64(k->rx_edge, k->rx_received + k->adv_window);
-	delay_push(c, p, now + k->half_us);
+	out_segment(k, p, now + k->half_us);
 	return 0;
 }
 
@@ -710,6 +792,11 @@ static void conn_close(struct rawtcp_conn *k, enum rawtcp_close_reason why, uint
 	k->state = RAWTCP_CLOSED;
 	k->reason = why;
 	k->t_closed = now;
+	if (k->held[RAWTCP_DIR_OUT]) {
+		/* reorder: nothing came after it; it goes now */
+		delay_push(c, k->held[RAWTCP_DIR_OUT], now + k->half_us);
+		k->held[RAWTCP_DIR_OUT] = NULL;
+	}
 	k->rto_at = k->dack_at = k->persist_at = k->gen_at = k->tw_at = 0;
 	k->gen_on = false;
 	theap_remove(&c->timers, &k->tnode);
@@ -1549,6 +1636,9 @@ err:
 
 static void conn_free(struct rawtcp_conn *k)
 {
+	for (int d = 0; d < 2; d++)
+		if (k->held[d])
+			pkt_put(k->c, k->held[d]);
 	free(k->sb);
 	k->sb = NULL;
 	free(k->rb);
@@ -1868,6 +1958,34 @@ void rawtcp_abort(struct rawtcp_conn *k)
 	conn_close(k, k->silent ? RAWTCP_CLOSE_SILENT : RAWTCP_CLOSE_ABORTED, now);
 }
 
+int rawtcp_add_fault(struct rawtcp_conn *k, const struct rawtcp_fault *f,
+                     char *err, size_t errlen)
+{
+	if (k->o.n_faults >= RAWTCP_MAX_FAULTS) {
+		errmsg_set(err, errlen, "rawtcp_add_fault: at most %d rules per connection",
+		           RAWTCP_MAX_FAULTS);
+		return -1;
+	}
+	k->o.faults[k->o.n_faults++] = *f;
+	return 0;
+}
+
+int rawtcp_send_rst(struct rawtcp_conn *k, int64_t seq_off, bool with_ack, int64_t ack_off,
+                    char *err, size_t errlen)
+{
+	if (!synchronized(k)) {
+		errmsg_set(err, errlen, "rawtcp_send_rst: connection is not established");
+		return -1;
+	}
+	uint64_t rel = k->tx_max + (k->fin_sent ? 1 : 0);
+	k->rst_ack_adjust = with_ack;
+	k->rst_ack_off = ack_off;
+	emit(k, rawtcp_now_us(), snd_seq(k, rel) + (uint32_t)seq_off,
+	     (uint8_t)(LL_TH_RST | (with_ack ? LL_TH_ACK : 0)), NULL, 0);
+	k->rst_ack_adjust = false;
+	return 0;
+}
+
 void rawtcp_silence(struct rawtcp_conn *k)
 {
 	if (k->state == RAWTCP_CLOSED)
@@ -2010,6 +2128,11 @@ void rawtcp_conn_info(const struct rawtcp_conn *k, struct rawtcp_conn_info *out)
 	out->t_peer_rst_us = k->t_peer_rst;
 	out->t_closed_us = k->t_closed;
 	out->user = k->o.user;
+	for (int d = 0; d < 2; d++) {
+		out->segs[d] = k->segs[d];
+		out->dropped[d] = k->dropped[d];
+		out->reordered[d] = k->reordered[d];
+	}
 }
 
 enum rawtcp_state rawtcp_conn_state(const struct rawtcp_conn *k) { return k->state; }
@@ -2140,10 +2263,10 @@ static bool run_due(struct rawtcp *c, uint64_t now)
 				/* Processed "at" its scheduled release time: what it causes
 				 * is held rtt/2 from then, so the loop's wake-up latency
 				 * and a burst ahead of it do not stretch the emulated RTT. */
-				if (k)
-					conn_input(k, &p->u.in, p->node.when);
-				else
+				if (!k)
 					c->st.no_conn++;
+				else if (in_segment(k, p))
+					continue; /* held back (reorder) */
 			}
 			pkt_put(c, p);
 		} else if (best == b) {

@@ -216,6 +216,34 @@ struct rawtcp_ack_policy {
 	uint64_t upto;       /* RAWTCP_ACK_UPTO */
 };
 
+/*
+ * Loss and reordering on the client's side of the wire (the scenario
+ * language's `drop` and `reorder`, for teaching). Segments are counted per
+ * connection and direction from 1, every segment: outbound the SYN, data,
+ * pure ACKs (window updates, duplicate ACKs, TIME_WAIT's re-ACKs), FIN, RST
+ * and retransmissions, each as it leaves the client (before the rtt/2
+ * hold); inbound every segment of the server for this connection (SYN-ACK,
+ * data, pure ACKs, FIN, RST, retransmissions) as the client would process
+ * it (after the hold). A dropped outbound segment is never injected (the
+ * client's TCP believes it sent it: data and FIN are retransmitted on
+ * timeout, a pure ACK is not); a dropped inbound one is never processed
+ * (not ACKed, not read; the server retransmits). Reorder holds the
+ * segment back and lets it go right after the next one of its direction
+ * (an outbound one still held when the connection closes goes then).
+ * The capture point is between the client and the server, so a dropped
+ * outbound segment is not in the capture and a dropped inbound one is.
+ */
+enum rawtcp_dir { RAWTCP_DIR_IN = 0, RAWTCP_DIR_OUT = 1 };
+enum rawtcp_fault_kind { RAWTCP_FAULT_DROP = 1, RAWTCP_FAULT_REORDER };
+struct rawtcp_fault {
+	uint8_t dir;             /* enum rawtcp_dir */
+	uint8_t kind;            /* enum rawtcp_fault_kind */
+	bool fin;                /* the first segment of dir carrying a FIN,
+	                            whatever its number */
+	uint32_t nth;            /* else the nth segment of dir (from 1) */
+};
+#define RAWTCP_MAX_FAULTS 8
+
 struct rawtcp_conn_opts {
 	uint16_t dport;          /* server port (required) */
 	int64_t rtt_us;          /* emulated RTT, < 0 = the client's default */
@@ -257,6 +285,9 @@ struct rawtcp_conn_opts {
 	                            before CLOSED (the real 2*MSL would keep
 	                            lab runs waiting); default 1 s */
 	void *user;              /* runner's pointer, returned in events */
+	struct rawtcp_fault faults[RAWTCP_MAX_FAULTS]; /* default none; each
+	                            applies once (see above) */
+	uint8_t n_faults;
 };
 
 /* Fill o with the defaults above (dport 0: the caller must set it). */
@@ -322,6 +353,24 @@ void rawtcp_abort(struct rawtcp_conn *k);
  * RAWTCP_CLOSE_SILENT) only on a peer RST or rawtcp_abort/release.
  */
 void rawtcp_silence(struct rawtcp_conn *k);
+
+/* Add a fault rule (see struct rawtcp_fault) to a live connection. A rule
+ * whose segment number has already gone by never applies. Returns 0, or -1
+ * with err set ("rawtcp_add_fault: at most 8 rules per connection"). */
+int rawtcp_add_fault(struct rawtcp_conn *k, const struct rawtcp_fault *f,
+                     char *err, size_t errlen);
+
+/*
+ * Send one RST that does not close this connection (a forged or stray
+ * reset, to show what the server's kernel makes of it, RFC 5961 3.2): seq
+ * = our next sequence number (snd_max, +1 once our FIN went) + seq_off;
+ * with_ack: the ACK flag set and ack = what we would acknowledge now +
+ * ack_off. The connection goes on as before (the server's challenge ACK or
+ * its silence is processed as usual). Returns 0, or -1 with err set
+ * ("rawtcp_send_rst: connection is not established").
+ */
+int rawtcp_send_rst(struct rawtcp_conn *k, int64_t seq_off, bool with_ack, int64_t ack_off,
+                    char *err, size_t errlen);
 
 /* Change the ACK policy from now on. Switching to a policy that allows
  * more ACKs sends the now-allowed ACK at once. */
@@ -432,6 +481,9 @@ struct rawtcp_conn_info {
 	uint64_t t_connect_us, t_established_us, t_peer_fin_us, t_peer_rst_us,
 	         t_closed_us;
 	void *user;
+	/* faults (struct rawtcp_fault), by enum rawtcp_dir */
+	uint32_t segs[2];           /* segments counted */
+	uint32_t dropped[2], reordered[2];
 };
 
 /* Fill *out with a snapshot of k. */

@@ -99,6 +99,7 @@ struct rconn {
 	enum scn_fin_mode fin;
 	bool after_fin_continue, after_rst_continue;
 	bool shut, body_active, vanished, established, closed, peer_fin, peer_rst;
+	uint32_t faults_set;         /* `drop`/`reorder` rules given (noted at the end) */
 	bool dropped_noted;
 	uint64_t resp_cursor;
 	struct rsp_scan http;
@@ -391,9 +392,14 @@ static void take_sample(struct runner *R, uint32_t *baseline)
 		memcpy(baseline, s.n, sizeof s.n);
 	if (R->window_open && R->rs) {
 		struct run_scenario *rs = R->rs;
+		double gap = rs->kernel_last_t > 0 ? s.t - rs->kernel_last_t
+		                                   : R->interval_us / 1e6;
+		rs->kernel_last_t = s.t;
 		for (int k = 0; k < SCN_NKSTATES; k++) {
 			uint32_t v = s.n[k] > rs->kernel_baseline[k]
 			             ? s.n[k] - rs->kernel_baseline[k] : 0;
+			if (v)
+				rs->kernel_duration[k] += gap;
 			if (v > rs->kernel_peak[k]) {
 				rs->kernel_peak[k] = v;
 				rs->kernel_peak_time[k] = s.t;
@@ -1401,6 +1407,34 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		return;
 	case SCN_READ:
 		return; /* the parser keeps `read` to kernel clients */
+	case SCN_DROP:
+	case SCN_REORDER: {
+		/* a setting: before `connect` it rides in the options (a rule
+		 * for the SYN or the SYN-ACK must be there in time) */
+		struct rawtcp_fault f = {
+			.dir = st->u.fault.out ? RAWTCP_DIR_OUT : RAWTCP_DIR_IN,
+			.kind = st->kind == SCN_DROP ? RAWTCP_FAULT_DROP : RAWTCP_FAULT_REORDER,
+			.fin = st->u.fault.fin, .nth = st->u.fault.nth };
+		if (rc->k) {
+			if (rawtcp_add_fault(rc->k, &f, err, sizeof err) < 0)
+				note(rc, "line %u: %s", st->line, err);
+			else
+				rc->faults_set++;
+		} else if (rc->opts.n_faults < RAWTCP_MAX_FAULTS) {
+			rc->opts.faults[rc->opts.n_faults++] = f;
+			rc->faults_set++;
+		} else {
+			note(rc, "line %u: at most %d drop/reorder rules per connection",
+			     st->line, RAWTCP_MAX_FAULTS);
+		}
+		return;
+	}
+	case SCN_RST:
+		if (!conn_closed(rc) && !rc->vanished &&
+		    rawtcp_send_rst(rc->k, st->u.rst.seq_off, st->u.rst.has_ack,
+		                    st->u.rst.ack_off, err, sizeof err) < 0)
+			note(rc, "line %u: %s", st->line, err);
+		return;
 	case SCN_WAIT:
 		if (st->u.wait.event == SCN_WAIT_RESPONSE)
 			rc->wait_target = st->u.wait.count ? st->u.wait.count
@@ -1603,6 +1637,14 @@ static void snapshot(struct runner *R)
 		out->bytes_sent = info.bytes_sent;
 		out->bytes_received = info.rx_received;
 		out->rst_lost_on_flush = info.rst_lost_on_flush;
+		if (rc->faults_set) {
+			/* a rule whose segment never came did nothing: say so */
+			uint32_t used = info.dropped[0] + info.dropped[1] +
+			                info.reordered[0] + info.reordered[1];
+			note(rc, "drop/reorder: %u of %u rule%s applied (%u segments sent, %u received)",
+			     used, rc->faults_set, rc->faults_set == 1 ? "" : "s",
+			     info.segs[RAWTCP_DIR_OUT], info.segs[RAWTCP_DIR_IN]);
+		}
 	}
 }
 

@@ -227,6 +227,7 @@ struct run_conn {
 	/* the analyzer's view (valid when az_id != 0) */
 	enum az_kind kind;
 	enum az_initiator initiator;
+	enum az_state client_end, server_end; /* each side's last state */
 	bool lingered;
 	double linger_seconds;
 	uint64_t linger_bytes;
@@ -311,6 +312,11 @@ struct run_scenario {
 	uint32_t kernel_peak[SCN_NKSTATES];
 	double kernel_peak_time[SCN_NKSTATES];
 	uint32_t kernel_baseline[SCN_NKSTATES];
+	/* how long the samples showed server sockets in each state beyond
+	 * the baseline: the sum of the gaps before samples that did (the
+	 * first sample of the window counts one interval) */
+	double kernel_duration[SCN_NKSTATES];
+	double kernel_last_t;       /* the window's previous sample, 0: none */
 	uint64_t leaked_rst;
 	bool kernel_unsampled;      /* no kernel samples: a --target on another
 	                               host (kernel expectations then fail) */

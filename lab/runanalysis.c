@@ -39,6 +39,7 @@ struct seen_conn {
 	double linger_seconds;
 	uint64_t linger_bytes;
 	enum az_linger_end linger_end;
+	enum az_state client_end, server_end;
 	struct az_fw2_interval fw2[2];
 	/* the client's first RST (the runner's clean-up RST, if it sent one:
 	 * a connection the client had reset itself is CLOSED and gets none) */
@@ -90,6 +91,8 @@ static void on_conn(const struct az_conn *c, void *arg)
 	s->first_time = c->first_time;
 	s->kind = c->kind;
 	s->initiator = c->initiator;
+	s->client_end = c->client_end;
+	s->server_end = c->server_end;
 	s->lingered = c->lingered;
 	s->linger_seconds = c->linger_seconds;
 	s->linger_bytes = c->linger_bytes;
@@ -269,6 +272,8 @@ static void take_conn(struct run_conn *c, const struct seen_conn *sc)
 	c->az_id = sc->id;
 	c->kind = sc->kind;
 	c->initiator = sc->initiator;
+	c->client_end = sc->client_end;
+	c->server_end = sc->server_end;
 	c->lingered = sc->lingered;
 	c->linger_seconds = sc->linger_seconds;
 	c->linger_bytes = sc->linger_bytes;

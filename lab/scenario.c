@@ -1287,6 +1287,87 @@ static bool st_hold(struct parser *ps, struct scn_step *st)
 
 /* ---- expectations ------------------------------------------------------ */
 
+/* `drop in|out N|fin`, `reorder in|out N|fin`: loss and reordering on
+ * the client's side, counted per connection (rawtcp.h: struct rawtcp_fault). */
+static bool st_fault(struct parser *ps, struct scn_step *st)
+{
+	const struct tok *t = next(ps);
+	if (tok_is(t, "in"))
+		st->u.fault.out = false;
+	else if (tok_is(t, "out"))
+		st->u.fault.out = true;
+	else {
+		fail_tok(ps, t, "in or out");
+		return false;
+	}
+	t = next(ps);
+	if (tok_is(t, "fin")) {
+		st->u.fault.fin = true;
+		return expect_end(ps);
+	}
+	uint64_t v;
+	char what[80];
+	snprintf(what, sizeof what, "a segment number from 1 to %d, or fin", SCN_MAX_FAULT_NTH);
+	if (!get_uint(ps, t, 1, SCN_MAX_FAULT_NTH, what, &v))
+		return false;
+	st->u.fault.nth = (uint32_t)v;
+	return expect_end(ps);
+}
+
+/* A signed offset: +N, -N or N. */
+static bool get_offset(struct parser *ps, const struct tok *t, int64_t *out)
+{
+	static const char *what = "an offset (+N, -N or N; N at most 2147483647)";
+	if (!t || t->kind != TOK_WORD || !t->len) {
+		fail_tok(ps, t, "%s", what);
+		return false;
+	}
+	bool neg = t->p[0] == '-';
+	size_t i = (t->p[0] == '-' || t->p[0] == '+') ? 1 : 0;
+	uint64_t v = 0;
+	if (i == t->len) {
+		fail_tok(ps, t, "%s", what);
+		return false;
+	}
+	for (; i < t->len; i++) {
+		char c = t->p[i];
+		if (c < '0' || c > '9' || v > (uint64_t)SCN_MAX_RST_OFFSET) {
+			fail_tok(ps, t, "%s", what);
+			return false;
+		}
+		v = v * 10 + (uint64_t)(c - '0');
+	}
+	if (v > (uint64_t)SCN_MAX_RST_OFFSET) {
+		fail_tok(ps, t, "%s", what);
+		return false;
+	}
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
+/* `rst [seq OFF] [ack OFF]`: one RST that does not close the client's
+ * connection. */
+static bool st_rst(struct parser *ps, struct scn_step *st)
+{
+	bool seen_seq = false;
+	const struct tok *t;
+	while ((t = next(ps))) {
+		if (tok_is(t, "seq") && !seen_seq) {
+			seen_seq = true;
+			if (!get_offset(ps, next(ps), &st->u.rst.seq_off))
+				return false;
+		} else if (tok_is(t, "ack") && !st->u.rst.has_ack) {
+			st->u.rst.has_ack = true;
+			if (!get_offset(ps, next(ps), &st->u.rst.ack_off))
+				return false;
+		} else {
+			fail_tok(ps, t, "seq OFFSET, ack OFFSET or end of line");
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool get_op(struct parser *ps, enum scn_op *op)
 {
 	static const char *names[] = { "==", "!=", "<", "<=", ">", ">=" };
@@ -1464,13 +1545,45 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		x->side = tok_is(t, "client") ? SCN_SIDE_CLIENT : SCN_SIDE_SERVER;
 		sided = true;
 		t = next(ps);
-		if (!tok_is(t, "rst_before_ack") && !tok_is(t, "fin_wait_2")) {
-			fail_tok(ps, t, "rst_before_ack or fin_wait_2");
+		if (!tok_is(t, "rst_before_ack") && !tok_is(t, "fin_wait_2") &&
+		    !tok_is(t, "end")) {
+			fail_tok(ps, t, "rst_before_ack, fin_wait_2 or end");
 			return false;
 		}
 	}
 	bool ok;
-	if (tok_is(t, "rst_before_ack")) {
+	if (tok_is(t, "closed_by") || tok_is(t, "kind") || (tok_is(t, "end") && sided)) {
+		/* the teardown as the analyzer read it, on every connection */
+		const char *(*name)(int) = scn_closer_name;
+		const char *list = "client, server or simultaneous";
+		int lo = 1, hi = 3;
+		x->subject = SCN_X_CLOSED_BY;
+		if (tok_is(t, "kind")) {
+			x->subject = SCN_X_KIND;
+			name = scn_kind_name;
+			list = "a teardown kind (graceful, reset, half_open, fin_then_rst, abort, open)";
+			lo = 0;
+			hi = 5;
+		} else if (tok_is(t, "end")) {
+			x->subject = SCN_X_END;
+			name = scn_end_name;
+			list = "a TCP state (TIME_WAIT, CLOSED, FIN_WAIT_2, FIN_WAIT_1, CLOSING, "
+			       "LAST_ACK, CLOSE_WAIT, ESTABLISHED, SYN_SENT, SYN_RECEIVED)";
+			lo = 1;
+			hi = 10;
+		}
+		t = next(ps);
+		int v;
+		for (v = lo; v <= hi; v++)
+			if (tok_is(t, name(v)))
+				break;
+		if (v > hi) {
+			fail_tok(ps, t, "%s", list);
+			return false;
+		}
+		x->teardown = v;
+		ok = expect_end(ps);
+	} else if (tok_is(t, "rst_before_ack")) {
 		static const struct metric_def d[] = {
 			{ "count", SCN_M_COUNT, V_COUNT },
 			{ "bytes_at_risk", SCN_M_BYTES_AT_RISK, V_SIZE }, { NULL, 0, 0 } };
@@ -1513,11 +1626,13 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 			"established", "syn_recv", "fin_wait_1", "fin_wait_2",
 			"time_wait", "close_wait", "last_ack", "closing" };
 		static const struct metric_def d[] = {
-			{ "peak", SCN_M_PEAK, V_COUNT }, { NULL, 0, 0 } };
+			{ "peak", SCN_M_PEAK, V_COUNT },
+			{ "duration", SCN_M_DURATION, V_DURATION }, { NULL, 0, 0 } };
 		/* the sampler follows FIN_WAIT_2 sockets one by one (run.h) */
 		static const struct metric_def dfw2[] = {
 			{ "peak", SCN_M_PEAK, V_COUNT }, { "count", SCN_M_COUNT, V_COUNT },
-			{ "max", SCN_M_MAX, V_DURATION }, { NULL, 0, 0 } };
+			{ "max", SCN_M_MAX, V_DURATION },
+			{ "duration", SCN_M_DURATION, V_DURATION }, { NULL, 0, 0 } };
 		x->subject = SCN_X_KERNEL;
 		t = next(ps);
 		int k;
@@ -1531,9 +1646,9 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		}
 		x->kstate = (enum scn_kstate)k;
 		if (x->kstate == SCN_K_FIN_WAIT_2)
-			ok = get_metric(ps, x, dfw2, "peak, count or max");
+			ok = get_metric(ps, x, dfw2, "peak, count, max or duration");
 		else
-			ok = get_metric(ps, x, d, "peak");
+			ok = get_metric(ps, x, d, "peak or duration");
 	} else if (tok_is(t, "response") && !sided) {
 		x->subject = app ? SCN_X_APP_RESPONSE : SCN_X_RESPONSE;
 		uint64_t v;
@@ -1596,7 +1711,8 @@ static bool st_expect(struct parser *ps, const struct tok *kw)
 		ok = get_metric(ps, x, d, "count");
 	} else {
 		fail_tok(ps, t, "an expectation (rst_before_ack, lingered, fin_wait_2, "
-		         "kernel, client_impact, response, responses, reset, leaked_rst)");
+		         "kernel, client_impact, response, responses, reset, leaked_rst, "
+		         "closed_by, kind, server end, client end)");
 		return false;
 	}
 	if (!ok)
@@ -1619,7 +1735,8 @@ static bool step_allowed(struct parser *ps, const struct tok *kw, enum scn_step_
 		fail_tok(ps, kw, "no steps with \"client command\" (the program is the client)");
 		return false;
 	}
-	if (c == SCN_CLIENT_KERNEL && (k == SCN_ACK || k == SCN_AFTER || k == SCN_VANISH)) {
+	if (c == SCN_CLIENT_KERNEL && (k == SCN_ACK || k == SCN_AFTER || k == SCN_VANISH ||
+	                               k == SCN_DROP || k == SCN_REORDER || k == SCN_RST)) {
 		fail_tok(ps, kw, "a step a kernel client can do (\"%s\" needs the raw client)",
 		         scn_step_name(k));
 		return false;
@@ -1690,6 +1807,9 @@ static bool statement(struct parser *ps)
 		{ "hold", SCN_HOLD, st_hold },
 		{ "vanish", SCN_VANISH, NULL },
 		{ "read", SCN_READ, st_read },
+		{ "drop", SCN_DROP, st_fault },
+		{ "reorder", SCN_REORDER, st_fault },
+		{ "rst", SCN_RST, st_rst },
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		if (!tok_is(kw, steps[i].name))
@@ -1714,7 +1834,7 @@ static bool needs_connection(enum scn_step_kind k)
 {
 	switch (k) {
 	case SCN_SEND: case SCN_REQUEST: case SCN_BODY: case SCN_SHUTDOWN:
-	case SCN_ABORT: case SCN_WAIT: case SCN_HOLD: case SCN_VANISH:
+	case SCN_ABORT: case SCN_WAIT: case SCN_HOLD: case SCN_VANISH: case SCN_RST:
 		return true;
 	default:
 		return false;
@@ -2064,8 +2184,29 @@ const char *scn_step_name(enum scn_step_kind k)
 {
 	static const char *n[] = { "connect", "send", "request", "body", "ack",
 		"window", "fin", "after", "shutdown", "abort", "wait", "sleep",
-		"hold", "repeat", "vanish", "read" };
+		"hold", "repeat", "vanish", "read", "drop", "reorder", "rst" };
 	return (unsigned)k < sizeof n / sizeof n[0] ? n[k] : "?";
+}
+
+const char *scn_closer_name(int v)
+{
+	static const char *n[] = { "none", "client", "server", "simultaneous" };
+	return v >= 0 && (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
+}
+
+const char *scn_kind_name(int v)
+{
+	static const char *n[] = { "open", "graceful", "half_open", "fin_then_rst",
+		"abort", "reset" };
+	return v >= 0 && (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
+}
+
+const char *scn_end_name(int v)
+{
+	static const char *n[] = { "UNKNOWN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
+		"FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "TIME_WAIT", "CLOSE_WAIT",
+		"LAST_ACK", "CLOSED" };
+	return v >= 0 && (unsigned)v < sizeof n / sizeof n[0] ? n[v] : "?";
 }
 
 const char *scn_fw2_ending_name(enum scn_fw2_ending e)

@@ -65,7 +65,15 @@ enum scn_step_kind {
 	SCN_REPEAT,        /* u.repeat */
 	SCN_VANISH,        /* no data */
 	SCN_READ,          /* u.read (kernel clients only) */
+	SCN_DROP,          /* u.fault: `drop in|out N|fin` (raw client) */
+	SCN_REORDER,       /* u.fault: `reorder in|out N|fin` (raw client) */
+	SCN_RST,           /* u.rst: `rst [seq OFF] [ack OFF]` (raw client) */
 };
+#define SCN_STEP_LAST SCN_RST
+/* `drop`/`reorder N`: N at most this. */
+#define SCN_MAX_FAULT_NTH 1000000
+/* `rst seq|ack OFF`: |OFF| at most this (a 32-bit sequence space). */
+#define SCN_MAX_RST_OFFSET 2147483647LL
 
 /* Who plays the client (`client raw|kernel|command`). */
 enum scn_client {
@@ -149,6 +157,17 @@ struct scn_step {
 		int64_t hold_us;
 		struct { uint32_t count; struct scn_steps body; } repeat;
 		enum scn_read_policy read;
+		struct {
+			bool out;                        /* `out`: the client's segments;
+			                                    else the server's (`in`) */
+			bool fin;                        /* `fin`: the first with a FIN */
+			uint32_t nth;                    /* else the Nth (from 1) */
+		} fault;
+		struct {
+			int64_t seq_off;                 /* from the client's next seq */
+			bool has_ack;                    /* `ack OFF` given: ACK flag */
+			int64_t ack_off;                 /* from what it would ACK now */
+		} rst;
 	} u;
 };
 
@@ -178,6 +197,12 @@ enum scn_subject {
 	                              errnum (0: any); `no`: none did */
 	SCN_X_CLIENT_EXIT,         /* client command: exit status; op + value */
 	SCN_X_CLIENT_OUTPUT,       /* client command: its output contains text */
+	SCN_X_CLOSED_BY,           /* analyzer: every connection's close
+	                              initiator is `teardown` (enum az_initiator) */
+	SCN_X_KIND,                /* analyzer: every connection's kind is
+	                              `teardown` (enum az_kind) */
+	SCN_X_END,                 /* analyzer: every connection's `side` ended
+	                              in state `teardown` (enum az_state) */
 };
 
 enum scn_metric {
@@ -189,6 +214,8 @@ enum scn_metric {
 	SCN_M_PEAK,
 	SCN_M_MAX,                 /* fin_wait_2, kernel fin_wait_2: longest
 	                              interval (value in us) */
+	SCN_M_DURATION,            /* kernel STATE: time the samples showed a
+	                              server socket in it (value in us) */
 };
 
 enum scn_op { SCN_OP_EQ = 0, SCN_OP_NE, SCN_OP_LT, SCN_OP_LE, SCN_OP_GT, SCN_OP_GE };
@@ -242,6 +269,9 @@ struct scn_expect {
 	int errnum;                /* SCN_X_APP_ERROR: 0 = any */
 	char output[128];          /* SCN_X_CLIENT_OUTPUT: the text sought */
 	unsigned subject_col;      /* column of the subject word (messages) */
+	int teardown;              /* SCN_X_CLOSED_BY, SCN_X_KIND, SCN_X_END:
+	                              the analyzer's enum value named (see the
+	                              name functions below) */
 };
 
 /* `tls ...`: every connection runs a TLS handshake after TCP's, and its
@@ -318,6 +348,13 @@ const char *scn_fw2_ending_name(enum scn_fw2_ending e); /* "kernel_timeout", ...
 const char *scn_impact_name(enum scn_impact i);    /* "reset_before_ack", ... */
 const char *scn_read_policy_name(enum scn_read_policy r); /* "after send", ... */
 const char *scn_client_name(enum scn_client c);   /* "raw", "kernel", "command" */
+
+/* The teardown words of `expect closed_by|kind|server end|client end`,
+ * indexed by the analyzer's enum values (az_initiator, az_kind, az_state;
+ * lab/run.c checks the orders agree); "?" out of range. */
+const char *scn_closer_name(int v);                /* "client", ... (1..3) */
+const char *scn_kind_name(int v);                  /* "open", "graceful", ... */
+const char *scn_end_name(int v);                   /* "TIME_WAIT", ... (1..10) */
 
 /* The errno a name such as "ECONNRESET" stands for, 0 if none. */
 int scn_errno_by_name(const char *name, size_t len);

@@ -107,7 +107,7 @@ static size_t walk_steps(const struct lines *L, const struct scn_steps *l, int d
 	check(l->n == 0 || l->v != NULL);
 	for (i = 0; i < l->n; i++) {
 		const struct scn_step *st = &l->v[i];
-		check((unsigned)st->kind <= SCN_READ);
+		check((unsigned)st->kind <= SCN_STEP_LAST);
 		check(strcmp(scn_step_name(st->kind), "?") != 0);
 		check_place(L, st->line, st->col);
 		total++;
@@ -157,6 +157,18 @@ static size_t walk_steps(const struct lines *L, const struct scn_steps *l, int d
 			break;
 		case SCN_READ:
 			check((unsigned)st->u.read <= SCN_READ_NEVER);
+			break;
+		case SCN_DROP:
+		case SCN_REORDER:
+			check(st->u.fault.fin ? st->u.fault.nth == 0
+			      : st->u.fault.nth >= 1 && st->u.fault.nth <= SCN_MAX_FAULT_NTH);
+			break;
+		case SCN_RST:
+			check(st->u.rst.seq_off >= -SCN_MAX_RST_OFFSET &&
+			      st->u.rst.seq_off <= SCN_MAX_RST_OFFSET);
+			check(st->u.rst.has_ack || st->u.rst.ack_off == 0);
+			check(st->u.rst.ack_off >= -SCN_MAX_RST_OFFSET &&
+			      st->u.rst.ack_off <= SCN_MAX_RST_OFFSET);
 			break;
 		case SCN_WAIT:
 			check((unsigned)st->u.wait.event <= SCN_WAIT_ACKED);
@@ -225,7 +237,13 @@ static void check_tree(const struct lines *L, const struct scn_scenario *s)
 		check_place(L, x->line, x->col);
 		check(memchr(x->text, '\0', sizeof x->text) != NULL);
 		check(x->text[0] != '\0');
-		check((unsigned)x->subject <= SCN_X_CLIENT_OUTPUT);
+		check((unsigned)x->subject <= SCN_X_END);
+		if (x->subject == SCN_X_CLOSED_BY)
+			check(strcmp(scn_closer_name(x->teardown), "?") != 0);
+		if (x->subject == SCN_X_KIND)
+			check(strcmp(scn_kind_name(x->teardown), "?") != 0);
+		if (x->subject == SCN_X_END)
+			check(strcmp(scn_end_name(x->teardown), "?") != 0);
 		/* the application's expectations need a kernel client, the
 		 * program's a client program */
 		if (x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR)
@@ -241,7 +259,7 @@ static void check_tree(const struct lines *L, const struct scn_scenario *s)
 		if (x->has_ending)
 			check(strcmp(scn_fw2_ending_name(x->ending), "?") != 0);
 		check(strcmp(scn_impact_name(x->impact), "?") != 0);
-		check((unsigned)x->metric <= SCN_M_MAX);
+		check((unsigned)x->metric <= SCN_M_DURATION);
 		check(strcmp(scn_op_name(x->op), "?") != 0);
 		check((unsigned)x->check <= SCN_RC_INCOMPLETE);
 		if (x->subject == SCN_X_RESPONSE || x->subject == SCN_X_APP_RESPONSE)

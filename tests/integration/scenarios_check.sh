@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# scenarios_check.sh - the shipped scenarios are well formed: each parses,
+# scenarios_check.sh - the shipped scenarios (and the lessons in
+# scenarios/lessons/) are well formed: each parses,
 # opens with a comment "# NAME - what it shows", names itself after its
 # file and says what it is about; and the error messages the language
 # reference documents are the ones the parser's unit test asserts.
 source tests/lib.sh
 
 n=0
-for f in scenarios/*.scn; do
-	n=$((n + 1))
+for f in scenarios/*.scn scenarios/lessons/*.scn; do
+	[[ $f == scenarios/lessons/* ]] || n=$((n + 1))
 	base=$(basename "$f" .scn)
 	check "$base: parses" "$LINGERLAB" run --check -q "$f"
 	check "$base: opens with '# $base - ...'" grep -q "^# $base - ." <(head -1 "$f")
@@ -22,7 +23,8 @@ for s in pipelined-404 put-unauthorized idle-client-fin-wait-2 vanishing-client 
 done
 
 # every message in the reference's error table is asserted verbatim
-python3 - docs/scenario-language.md tests/unit/test_scenario.c tests/unit/test_scenario_kclient.c >"$TEST_TMP/doc" <<'PY'
+python3 - docs/scenario-language.md tests/unit/test_scenario.c tests/unit/test_scenario_kclient.c \
+	tests/unit/test_scenario_lessons.c >"$TEST_TMP/doc" <<'PY'
 import re, sys
 doc = open(sys.argv[1]).read()
 test = "".join(open(f).read() for f in sys.argv[2:])
@@ -33,5 +35,5 @@ for m in msgs:
     print(("ok " if c in test else "missing ") + m)
 PY
 check "the reference documents error messages" grep -qE "^count [1-9]" "$TEST_TMP/doc"
-check_eq "each documented message is asserted by test_scenario.c or test_scenario_kclient.c" "" "$(grep '^missing ' "$TEST_TMP/doc")"
+check_eq "each documented message is asserted by test_scenario.c, test_scenario_kclient.c or test_scenario_lessons.c" "" "$(grep '^missing ' "$TEST_TMP/doc")"
 finish

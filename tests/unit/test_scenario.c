@@ -677,9 +677,9 @@ static void test_errors_expect(void **state)
 {
 	(void)state;
 	check_error("scenario x\nconnect\nexpect\n",
-	            "s.scn:3:7: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst), found end of line");
+	            "s.scn:3:7: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst, closed_by, kind, server end, client end), found end of line");
 	check_error("scenario x\nconnect\nexpect rst\n",
-	            "s.scn:3:8: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst), found \"rst\"");
+	            "s.scn:3:8: expected an expectation (rst_before_ack, lingered, fin_wait_2, kernel, client_impact, response, responses, reset, leaked_rst, closed_by, kind, server end, client end), found \"rst\"");
 	check_error("scenario x\nconnect\nexpect rst_before_ack bytes_at_risk => 0\n",
 	            "s.scn:3:37: expected a comparison (==, !=, <, <=, >, >=), found \"=>\"");
 	check_error("scenario x\nconnect\nexpect rst_before_ack size > 0\n",
@@ -691,13 +691,13 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect fin_wait_2 max >= 1\n",
 	            "s.scn:3:26: expected a duration (e.g. 250ms, 2s, 100us), found \"1\"");
 	check_error("scenario x\nconnect\nexpect client lingered\n",
-	            "s.scn:3:15: expected rst_before_ack or fin_wait_2, found \"lingered\"");
+	            "s.scn:3:15: expected rst_before_ack, fin_wait_2 or end, found \"lingered\"");
 	check_error("scenario x\nconnect\nexpect kernel listen peak >= 1\n",
 	            "s.scn:3:15: expected a TCP state (established, syn_recv, fin_wait_1, fin_wait_2, time_wait, close_wait, last_ack, closing), found \"listen\"");
 	check_error("scenario x\nconnect\nexpect kernel established max >= 1s\n",
-	            "s.scn:3:27: expected peak, found \"max\"");
+	            "s.scn:3:27: expected peak or duration, found \"max\"");
 	check_error("scenario x\nconnect\nexpect kernel fin_wait_2 total >= 1\n",
-	            "s.scn:3:26: expected peak, count or max, found \"total\"");
+	            "s.scn:3:26: expected peak, count, max or duration, found \"total\"");
 	check_error("scenario x\nconnect\nexpect kernel fin_wait_2 max <= 3\n",
 	            "s.scn:3:33: expected a duration (e.g. 250ms, 2s, 100us), found \"3\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 size >= 1\n",
@@ -718,7 +718,7 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect client_impact no_reset bytes > 0\n",
 	            "s.scn:3:31: expected count, found \"bytes\"");
 	check_error("scenario x\nconnect\nexpect server client_impact no_reset\n",
-	            "s.scn:3:15: expected rst_before_ack or fin_wait_2, found \"client_impact\"");
+	            "s.scn:3:15: expected rst_before_ack, fin_wait_2 or end, found \"client_impact\"");
 	check_error("scenario x\nconnect\nexpect response 0 status 200\n",
 	            "s.scn:3:17: expected a response number from 1 to 16, found \"0\"");
 	check_error("scenario x\nconnect\nexpect response 1 status 99\n",
