@@ -89,8 +89,13 @@ for policy in close linger abort never; do
 	if [ ! -s "$r4" ] || [ ! -s "$r6" ]; then
 		not_ok "$policy: both reports written"; continue
 	fi
-	s4=$(jq --argjson grades "$grades" "$SIG" "$r4")
-	s6=$(jq --argjson grades "$grades" "$SIG" "$r6")
+	sig=$SIG
+	# under abort the server resets each connection the moment it is
+	# done: how many of 50 idle clients had ACKed first is a race even
+	# between two IPv4 runs (35 vs 39 seen); the verdicts still agree
+	[ "$policy" = abort ] && sig='{exit_code: .verdict.exit_code, scenarios: [.scenarios[] | {name, passed, expectations: [.expectations[] | {line, passed}]}]}'
+	s4=$(jq --argjson grades "$grades" "$sig" "$r4")
+	s6=$(jq --argjson grades "$grades" "$sig" "$r6")
 	if [ -n "$s4" ] && [ "$s4" = "$s6" ]; then
 		ok "$policy: every scenario's verdict and findings agree between IPv4 and IPv6"
 	else
