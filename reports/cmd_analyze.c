@@ -304,15 +304,15 @@ static int add_rfile(struct analyze_opts *o, const char *arg, char *msg, size_t 
 	}
 	globfree(&g);
 	/* the words as given, for input.source */
-	size_t old = o->source ? strlen(o->source) : 0;
-	char *src = realloc(o->source, old + strlen(arg) + 2);
+	size_t old = o->source ? strlen(o->source) : 0, cap = old + strlen(arg) + 2;
+	char *src = realloc(o->source, cap);
 	if (!src) {
 		snprintf(msg, msglen, "-r: out of memory");
 		return -1;
 	}
 	if (old)
 		src[old++] = ' ';
-	strcpy(src + old, arg);
+	snprintf(src + old, cap - old, "%s", arg);
 	o->source = src;
 	return 0;
 }

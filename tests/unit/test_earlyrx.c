@@ -31,7 +31,7 @@ static void lo_up(void)
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(s >= 0);
 	memset(&ifr, 0, sizeof ifr);
-	strcpy(ifr.ifr_name, "lo");
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
 	assert_int_equal(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
 	ifr.ifr_flags |= IFF_UP;
 	assert_int_equal(ioctl(s, SIOCSIFFLAGS, &ifr), 0);

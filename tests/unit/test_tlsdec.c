@@ -240,11 +240,11 @@ static void test_keylog(void **state)
 	char shs[65], cap[65], sap[65];
 	uint8_t b[32];
 	hex(S_HS, b);
-	for (int i = 0; i < 32; i++) sprintf(shs + 2 * i, "%02x", b[i]);
+	for (int i = 0; i < 32; i++) snprintf(shs + 2 * i, 3, "%02x", b[i]);
 	hex(C_AP, b);
-	for (int i = 0; i < 32; i++) sprintf(cap + 2 * i, "%02X", b[i]); /* upper case */
+	for (int i = 0; i < 32; i++) snprintf(cap + 2 * i, 3, "%02X", b[i]); /* upper case */
 	hex(S_AP, b);
-	for (int i = 0; i < 32; i++) sprintf(sap + 2 * i, "%02x", b[i]);
+	for (int i = 0; i < 32; i++) snprintf(sap + 2 * i, 3, "%02x", b[i]);
 	snprintf(text, sizeof text,
 	         "# a comment\n"
 	         "\n"
