@@ -20,33 +20,7 @@
 
 #include "lab/run.h"
 
-static struct scn_scenario *parse(const char *text, char *err, size_t errlen)
-{
-	return scn_parse("s.scn", text, strlen(text), err, errlen);
-}
-
-static void check_error(const char *text, const char *msg)
-{
-	char err[512] = "";
-	struct scn_scenario *s = parse(text, err, sizeof err);
-	if (s) {
-		scn_free(s);
-		fail_msg("parsed, expected error: %s", msg);
-	}
-	if (strcmp(err, msg)) {
-		print_error("script:\n%s\n", text);
-		fail_msg("\nexpected: %s\nactual:   %s", msg, err);
-	}
-}
-
-static struct scn_scenario *parse_ok(const char *text)
-{
-	char err[512] = "";
-	struct scn_scenario *s = parse(text, err, sizeof err);
-	if (!s)
-		fail_msg("unexpected error: %s", err);
-	return s;
-}
+#include "tests/unit/scenario_helpers.h"
 
 static void test_fault_steps(void **state)
 {
