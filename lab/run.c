@@ -10,46 +10,32 @@
 #include "lab/run.h"
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <netinet/tcp.h>
-#include <poll.h>
 
-#include "analyzer/capture.h"
 #include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
-#include "lab/netns.h"
-#include "lab/rawtcp.h"
 #include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
+#include "lab/netns.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 
-double epoch_of(const struct runner *R, uint64_t mono_us)
+double runner_epoch_of(const struct runner *R, uint64_t mono_us)
 {
 	return (double)((int64_t)mono_us + R->epoch_offset_us) / 1e6;
 }
 
-double epoch_now(const struct runner *R)
+double runner_epoch_now(const struct runner *R)
 {
-	return epoch_of(R, rawtcp_now_us());
+	return runner_epoch_of(R, rawtcp_now_us());
 }
 
-void fatal(struct runner *R, const char *fmt, ...)
+void runner_fatal(struct runner *R, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void fatal(struct runner *R, const char *fmt, ...)
+void runner_fatal(struct runner *R, const char *fmt, ...)
 {
 	if (R->fatal)
 		return;
@@ -61,9 +47,9 @@ void fatal(struct runner *R, const char *fmt, ...)
 }
 
 /* Append "; "-separated text to the connection's note (cut when full). */
-void note(struct rconn *rc, const char *fmt, ...)
+void rconn_note(struct rconn *rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void note(struct rconn *rc, const char *fmt, ...)
+void rconn_note(struct rconn *rc, const char *fmt, ...)
 {
 	char *n = rc->out->note;
 	size_t cap = sizeof rc->out->note, len = strlen(n);
@@ -80,7 +66,7 @@ void note(struct rconn *rc, const char *fmt, ...)
 	va_end(ap);
 }
 
-void fmt_dur(int64_t us, char *buf, size_t cap)
+void runner_fmt_dur(int64_t us, char *buf, size_t cap)
 {
 	if (us % 1000000 == 0)
 		snprintf(buf, cap, "%llds", (long long)(us / 1000000));
@@ -90,7 +76,7 @@ void fmt_dur(int64_t us, char *buf, size_t cap)
 		snprintf(buf, cap, "%lldus", (long long)us);
 }
 
-const char *wait_name(enum scn_wait_event e)
+const char *runner_wait_name(enum scn_wait_event e)
 {
 	static const char *n[] = { "data", "response", "fin", "rst", "closed",
 	                           "sent", "acked" };
@@ -426,7 +412,7 @@ opened:;
 	R.epoch_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)mono;
 
 	for (size_t i = 0; i < n && !R.fatal && !R.interrupted; i++) {
-		play(&R, &o->scenarios[i]);
+		runner_play(&R, &o->scenarios[i]);
 		int ws = 0;
 		char perr[200];
 		if (R.target && !o->target_exited && launch_poll(R.target, &ws, perr, sizeof perr) == 1) {

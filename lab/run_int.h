@@ -110,7 +110,7 @@ struct rconn {
 	uint64_t resp_cursor;
 	struct rsp_scan http;
 	/* TLS (the scenario's `tls`, or run --tls): OpenSSL turns the steps'
-	 * plaintext into records (tls_pump sends them) and the server's
+	 * plaintext into records (rtls_pump sends them) and the server's
 	 * records into what rsp_feed reads */
 	bool tls_on;
 	struct tlsc *tls;
@@ -185,59 +185,92 @@ struct runner {
 
 /* ---- small helpers (run.c) ---- */
 
-double epoch_now(const struct runner *R);
-double epoch_of(const struct runner *R, uint64_t mono_us);
-void fatal(struct runner *R, const char *fmt, ...)
+/* Epoch seconds of a CLOCK_MONOTONIC instant (rawtcp_now_us), and of now. */
+double runner_epoch_of(const struct runner *R, uint64_t mono_us);
+double runner_epoch_now(const struct runner *R);
+/* The run's first fatal error (later ones are dropped); the loop stops. */
+void runner_fatal(struct runner *R, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void fmt_dur(int64_t us, char *buf, size_t cap);
-void note(struct rconn *rc, const char *fmt, ...)
+/* Append "; "-separated text to the connection's note (cut when full). */
+void rconn_note(struct rconn *rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-const char *wait_name(enum scn_wait_event e);
+/* "2s", "250ms", "10us": a duration as the scenario language writes it. */
+void runner_fmt_dur(int64_t us, char *buf, size_t cap);
+/* A `wait` event's name ("response", "fin", ...). */
+const char *runner_wait_name(enum scn_wait_event e);
 
 /* ---- the kernel sampler (run_sampler.c) ---- */
 
-void sampler_arm(struct runner *R);
-void take_sample(struct runner *R, uint32_t *baseline);
+/* Take one sample now; baseline (NULL: none) receives its counts. */
+void runner_sample(struct runner *R, uint32_t *baseline);
+/* The next sample, one interval from now. */
+void runner_sampler_arm(struct runner *R);
 
 /* ---- timers, events, phases, one scenario (run_loop.c) ---- */
 
-void conn_timer_cancel(struct runner *R, struct rconn *rc);
-void conn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us);
-int play(struct runner *R, struct run_scenario *rs);
+/* A connection's one timer (set replaces it), after_us from now. */
+void rconn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us);
+void rconn_timer_cancel(struct runner *R, struct rconn *rc);
+/* A deadline, phase or tick timer (COOKIE_*) of the current scenario. */
 void runner_timer(struct runner *R, uint64_t kind, uint64_t after_us);
+/* Play one scenario to its end; -1 when the run must stop (R->fatal,
+ * R->interrupted). */
+int runner_play(struct runner *R, struct run_scenario *rs);
 
 /* ---- the connection machine and the raw client's steps (run_steps.c) ---- */
 
-void advance(struct runner *R, struct rconn *rc);
-void block(struct runner *R, struct rconn *rc, enum rc_block bl,
-                  const struct scn_step *st, int64_t timeout_us);
-bool conn_closed(const struct rconn *rc);
-void conn_done(struct runner *R, struct rconn *rc);
-void conn_failed(struct runner *R, struct rconn *rc);
-void conn_timer_fired(struct runner *R, struct rconn *rc);
-unsigned cur_line(const struct rconn *rc);
-void fin_check(struct runner *R, struct rconn *rc);
-bool sends_ahead(const struct rconn *rc);
-bool try_unblock(struct runner *R, struct rconn *rc);
-void unexec(struct rconn *rc);
+/* Run the connection's steps until one blocks or they are over. */
+void rconn_advance(struct runner *R, struct rconn *rc);
+/* Block on step st (timeout_us > 0: its timer). */
+void rconn_block(struct runner *R, struct rconn *rc, enum rc_block bl,
+                 const struct scn_step *st, int64_t timeout_us);
+/* Re-examine a blocked connection; true: call rconn_advance(). */
+bool rconn_try_unblock(struct runner *R, struct rconn *rc);
+/* The connection's own timer fired (start, connect/wait timeout, sleep). */
+void rconn_timer_fired(struct runner *R, struct rconn *rc);
+/* Its steps are over (failed: a step failed, noted). */
+void rconn_done(struct runner *R, struct rconn *rc);
+void rconn_failed(struct runner *R, struct rconn *rc);
+/* The step just taken runs again next time. */
+void rconn_unexec(struct rconn *rc);
+/* The line of the step it stands at, for notes. */
+unsigned rconn_line(const struct rconn *rc);
+/* Will the script still send something? */
+bool rconn_sends_ahead(const struct rconn *rc);
+bool rconn_closed(const struct rconn *rc);
+/* Send our FIN when the connection's FIN policy says it is time. */
+void rconn_fin_check(struct runner *R, struct rconn *rc);
 
 /* ---- TLS over the raw client (run_tls.c) ---- */
 
-void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us);
-void tls_body_tick(struct runner *R, struct rconn *rc);
-void tls_close(struct runner *R, struct rconn *rc);
-bool tls_handshake_cut(struct rconn *rc, unsigned line);
-void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n);
-bool tls_pump(struct rconn *rc);
-void tls_start(struct runner *R, struct rconn *rc);
+/* TCP's handshake is done: start TLS's. */
+void rtls_start(struct runner *R, struct rconn *rc);
+/* Server bytes, in order: through OpenSSL to the response scanner. */
+void rtls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n);
+/* Queue what OpenSSL has for the wire; false if some must wait. */
+bool rtls_pump(struct rconn *rc);
+/* The handshake was cut by the server's FIN or RST: noted; true when
+ * `connect` has failed. */
+bool rtls_handshake_cut(struct rconn *rc, unsigned line);
+/* Our close_notify, ahead of our FIN, unless the scenario says never. */
+void rtls_close(struct runner *R, struct rconn *rc);
+/* The body through TLS: its timer, and one tick of it. */
+void rtls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us);
+void rtls_body_tick(struct runner *R, struct rconn *rc);
 
 /* ---- kernel clients and client programs (run_kclient.c) ---- */
 
-bool kconn_closed(const struct rconn *rc);
-bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st);
-void kfin_check(struct rconn *rc);
-void ksnapshot(struct runner *R, struct rconn *rc);
-void ktick(struct runner *R);
-bool kwait_satisfied(const struct rconn *rc, const struct scn_step *st);
+/* A `client kernel` step as syscalls; false: a step of the machine's own
+ * (wait, sleep, hold, repeat). */
+bool rkc_exec_step(struct runner *R, struct rconn *rc, const struct scn_step *st);
+bool rkc_closed(const struct rconn *rc);
+bool rkc_wait_satisfied(const struct rconn *rc, const struct scn_step *st);
+/* The application closes (or shuts down) when its FIN policy says so. */
+void rkc_fin_check(struct rconn *rc);
+/* Every 1 ms: poll the sockets, pump the applications, move the
+ * machines, watch the client program. */
+void rkc_tick(struct runner *R);
+/* What the application saw, into the outcome. */
+void rkc_snapshot(struct runner *R, struct rconn *rc);
 
 #endif

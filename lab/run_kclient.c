@@ -8,30 +8,13 @@
  */
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <netinet/tcp.h>
-#include <poll.h>
-
-#include "analyzer/capture.h"
-#include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
 #include "lab/netns.h"
-#include "lab/rawtcp.h"
-#include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
+
 
 static void kpump(struct runner *R, struct rconn *rc, short revents);
 
@@ -40,7 +23,7 @@ static void kpump(struct runner *R, struct rconn *rc, short revents);
  * machine: which step maps to which call, when the application closes,
  * what a `wait` waits for. */
 
-bool kconn_closed(const struct rconn *rc)
+bool rkc_closed(const struct rconn *rc)
 {
 	if (!rc->kc)
 		return false;
@@ -53,7 +36,7 @@ bool kconn_closed(const struct rconn *rc)
 /* `fin close`: the application closes when it has read end-of-file (or a
  * read failed) and has nothing left to write, or its writes failed;
  * `fin half-close`: shutdown(SHUT_WR) after its last write. */
-void kfin_check(struct rconn *rc)
+void rkc_fin_check(struct rconn *rc)
 {
 	if (!rc->kc || rc->shut || !rc->established)
 		return;
@@ -61,7 +44,7 @@ void kfin_check(struct rconn *rc)
 	kc_info(rc->kc, &ki);
 	if (!ki.fd_open)
 		return;
-	bool ahead = sends_ahead(rc);
+	bool ahead = rconn_sends_ahead(rc);
 	if (!ahead)
 		kc_sends_done(rc->kc);
 	switch (rc->fin) {
@@ -82,7 +65,7 @@ void kfin_check(struct rconn *rc)
 	}
 }
 
-bool kwait_satisfied(const struct rconn *rc, const struct scn_step *st)
+bool rkc_wait_satisfied(const struct rconn *rc, const struct scn_step *st)
 {
 	struct kc_info ki;
 	kc_info(rc->kc, &ki);
@@ -101,7 +84,7 @@ bool kwait_satisfied(const struct rconn *rc, const struct scn_step *st)
 		return ki.reset || (ki.fd_open && ki.connected && t == TCP_CLOSE &&
 		                    !ki.shut_wr && !ki.eof);
 	case SCN_WAIT_CLOSED:
-		return kconn_closed(rc);
+		return rkc_closed(rc);
 	case SCN_WAIT_SENT:
 		return !ki.writes_pending && ki.unsent == 0;
 	case SCN_WAIT_ACKED:
@@ -129,8 +112,8 @@ static void kdo_send(struct runner *R, struct rconn *rc, const struct scn_step *
 {
 	const char *why = NULL;
 	if (rc->body_active) {
-		unexec(rc);
-		block(R, rc, BL_BODY, st, 0);
+		rconn_unexec(rc);
+		rconn_block(R, rc, BL_BODY, st, 0);
 		return;
 	}
 	int r = st->kind == SCN_BODY
@@ -138,7 +121,7 @@ static void kdo_send(struct runner *R, struct rconn *rc, const struct scn_step *
 		: kc_write(rc->kc, p, n, &why);
 	if (r < 0) {
 		if (!rc->dropped_noted)
-			note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
+			rconn_note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
 		rc->dropped_noted = true;
 		return;
 	}
@@ -152,7 +135,7 @@ static void kdo_send(struct runner *R, struct rconn *rc, const struct scn_step *
 /* The steps a kernel connection maps to syscalls (kclient.h); the rest
  * (wait, sleep, hold, repeat) are the machine's own. Returns false for
  * those. The parser has refused ack, after and vanish. */
-bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
+bool rkc_exec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 {
 	char err[200];
 	switch (st->kind) {
@@ -175,23 +158,23 @@ bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 		}
 		int saved = -1;
 		if (labnet_enter(R->client_ns, &saved, err, sizeof err) != LABNET_OK) {
-			fatal(R, "%s", err);
+			runner_fatal(R, "%s", err);
 			return true;
 		}
 		rc->kc = kc_open(&ko, err, sizeof err);
 		char lerr[256];
 		if (labnet_leave(&saved, lerr, sizeof lerr) != LABNET_OK)
-			fatal(R, "%s", lerr);
+			runner_fatal(R, "%s", lerr);
 		if (!rc->kc) {
-			note(rc, "line %u: %s", st->line, err);
-			conn_failed(R, rc);
+			rconn_note(rc, "line %u: %s", st->line, err);
+			rconn_failed(R, rc);
 			return true;
 		}
 		struct kc_info ki;
 		kc_info(rc->kc, &ki);
 		rc->out->port = ki.local_port;
 		R->by_port[rc->out->port] = rc->out;
-		block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
+		rconn_block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
 		      ? st->u.connect.timeout_us : SCN_DEFAULT_WAIT_US);
 		return true;
 	}
@@ -202,7 +185,7 @@ bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 		const char *host = R->scn->host ? R->scn->host : R->host;
 		size_t need = scn_request_format(st, host, R->scratch, R->scratch_cap);
 		if (need > R->scratch_cap) {
-			note(rc, "line %u: request too long (%zu bytes)", st->line, need);
+			rconn_note(rc, "line %u: request too long (%zu bytes)", st->line, need);
 			return true;
 		}
 		kdo_send(R, rc, st, R->scratch, need, strcmp(st->u.request.method, "HEAD") == 0);
@@ -226,7 +209,7 @@ bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 		return true;
 	case SCN_FIN_POLICY:
 		rc->fin = st->u.fin;
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 		return true;
 	case SCN_SHUTDOWN:
 		if (rc->kc && !rc->shut) {
@@ -249,7 +232,7 @@ bool kexec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 
 /* Let a kernel connection's application make its next syscalls and take
  * in what happened. Never advances the script (callers inside a step
- * must not recurse): ktick does that. */
+ * must not recurse): rkc_tick does that. */
 static void kpump(struct runner *R, struct rconn *rc, short revents)
 {
 	if (!rc->kc || R->phase >= PH_CLEANUP)
@@ -265,19 +248,19 @@ static void kpump(struct runner *R, struct rconn *rc, short revents)
 	if (ki.reset)
 		rc->peer_rst = true;
 	bool was_shut = rc->shut;
-	fin_check(R, rc);
+	rconn_fin_check(R, rc);
 	if (rc->shut != was_shut)
 		kc_pump(rc->kc, 0, rawtcp_now_us()); /* a close the policy just asked for */
 }
 
 /* Poll every kernel socket of the scenario without blocking, pump each
  * application, move the machines along; and watch the client program. */
-void ktick(struct runner *R)
+void rkc_tick(struct runner *R)
 {
 	if (R->kd) {
 		char err[256];
 		if (kdelay_pump(R->kd, rawtcp_now_us(), err, sizeof err) < 0) {
-			fatal(R, "%s", err);
+			runner_fatal(R, "%s", err);
 			return;
 		}
 	}
@@ -289,7 +272,7 @@ void ktick(struct runner *R)
 	if (R->pfd_cap < R->n_rc) {
 		struct pollfd *nv = realloc(R->pfd, R->n_rc * sizeof *nv);
 		if (!nv) {
-			fatal(R, "run: out of memory");
+			runner_fatal(R, "run: out of memory");
 			return;
 		}
 		R->pfd = nv;
@@ -302,7 +285,7 @@ void ktick(struct runner *R)
 		R->pfd[i].revents = 0;
 	}
 	if (R->n_rc && poll(R->pfd, R->n_rc, 0) < 0 && errno != EINTR) {
-		fatal(R, "poll: %s", strerror(errno));
+		runner_fatal(R, "poll: %s", strerror(errno));
 		return;
 	}
 	for (size_t i = 0; i < R->n_rc && !R->fatal; i++) {
@@ -310,14 +293,14 @@ void ktick(struct runner *R)
 		if (!rc->kc)
 			continue;
 		kpump(R, rc, R->pfd[i].revents);
-		if (try_unblock(R, rc))
-			advance(R, rc);
+		if (rconn_try_unblock(R, rc))
+			rconn_advance(R, rc);
 	}
 }
 
 
 /* A kernel connection: what its application saw. */
-void ksnapshot(struct runner *R, struct rconn *rc)
+void rkc_snapshot(struct runner *R, struct rconn *rc)
 {
 	struct run_conn *out = rc->out;
 	struct run_app *a = &out->app;
@@ -343,7 +326,7 @@ void ksnapshot(struct runner *R, struct rconn *rc)
 	out->connected = ki.connected;
 	out->reset_seen = rc->peer_rst;
 	out->fin_seen = rc->peer_fin;
-	out->closed = kconn_closed(rc);
+	out->closed = rkc_closed(rc);
 	out->state = a->client_state;
 	if (out->closed)
 		out->close_reason = ki.aborted ? "aborted" : ki.reset ? "reset"

@@ -7,34 +7,15 @@
  */
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <netinet/tcp.h>
-#include <poll.h>
-
-#include "analyzer/capture.h"
-#include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
 #include "lab/netns.h"
-#include "lab/rawtcp.h"
-#include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
+
+
 
 /* ---- connection timers ------------------------------------------------- */
 
-void conn_timer_cancel(struct runner *R, struct rconn *rc)
+void rconn_timer_cancel(struct runner *R, struct rconn *rc)
 {
 	if (rc->timer_on) {
 		rawtcp_timer_cancel(R->c, rc->timer_id);
@@ -42,17 +23,17 @@ void conn_timer_cancel(struct runner *R, struct rconn *rc)
 	}
 }
 
-void conn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us)
+void rconn_timer_set(struct runner *R, struct rconn *rc, int64_t after_us)
 {
 	char err[200];
-	conn_timer_cancel(R, rc);
+	rconn_timer_cancel(R, rc);
 	rc->tgen++;
 	uint64_t cookie = ((uint64_t)(rc->idx + 1) << 40) |
 	                  ((uint64_t)(R->seq & 0xff) << 32) | rc->tgen;
 	rc->timer_id = rawtcp_timer_add(R->c, rawtcp_now_us() + (uint64_t)after_us,
 	                                cookie, err, sizeof err);
 	if (!rc->timer_id) {
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 		return;
 	}
 	rc->timer_on = true;
@@ -64,7 +45,7 @@ void runner_timer(struct runner *R, uint64_t kind, uint64_t after_us)
 	char err[200];
 	uint64_t cookie = (uint64_t)(R->seq & 0xffffff) << 8 | kind;
 	if (!rawtcp_timer_add(R->c, rawtcp_now_us() + after_us, cookie, err, sizeof err))
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -84,16 +65,16 @@ static void scenario_deadline(struct runner *R)
 		struct rconn *rc = &R->rc[i];
 		if (rc->st == RC_DONE)
 			continue;
-		unsigned line = cur_line(rc);
+		unsigned line = rconn_line(rc);
 		if (rc->st == RC_PENDING)
-			note(rc, "not started before the scenario's timeout");
+			rconn_note(rc, "not started before the scenario's timeout");
 		else if (rc->bl == BL_CONNECT && rc->established && rc->tls_on)
-			note(rc, "line %u: the TLS handshake was not over at the scenario's "
+			rconn_note(rc, "line %u: the TLS handshake was not over at the scenario's "
 			     "timeout (%s)", line, rc->tls_wire ? "the server's answer was not "
 			     "TLS enough to finish it" : "the server sent nothing back: not a TLS server?");
 		else
-			note(rc, "line %u: abandoned at the scenario's timeout", line);
-		conn_done(R, rc);
+			rconn_note(rc, "line %u: abandoned at the scenario's timeout", line);
+		rconn_done(R, rc);
 	}
 }
 
@@ -111,7 +92,7 @@ static void snapshot(struct runner *R)
 		out->close_reason = "";
 		out->state = "";
 		if (rc->kernel) {
-			ksnapshot(R, rc);
+			rkc_snapshot(R, rc);
 			continue;
 		}
 		if (!rc->k)
@@ -132,7 +113,7 @@ static void snapshot(struct runner *R)
 			/* a rule whose segment never came did nothing: say so */
 			uint32_t used = info.dropped[0] + info.dropped[1] +
 			                info.reordered[0] + info.reordered[1];
-			note(rc, "drop/reorder: %u of %u rule%s applied (%u segments sent, %u received)",
+			rconn_note(rc, "drop/reorder: %u of %u rule%s applied (%u segments sent, %u received)",
 			     used, rc->faults_set, rc->faults_set == 1 ? "" : "s",
 			     info.segs[RAWTCP_DIR_OUT], info.segs[RAWTCP_DIR_IN]);
 		}
@@ -143,8 +124,8 @@ static void phase_next(struct runner *R)
 {
 	switch (R->phase) {
 	case PH_SETTLE: {
-		R->rs->end = epoch_now(R);
-		take_sample(R, NULL);  /* the window's last word */
+		R->rs->end = runner_epoch_now(R);
+		runner_sample(R, NULL);  /* the window's last word */
 		R->window_open = false;
 		snapshot(R);
 		if (R->prog) {
@@ -153,7 +134,7 @@ static void phase_next(struct runner *R)
 		}
 		for (size_t i = 0; i < R->n_rc; i++) {
 			struct rconn *rc = &R->rc[i];
-			conn_timer_cancel(R, rc);
+			rconn_timer_cancel(R, rc);
 			if (rc->kc) {
 				/* a socket the application left open: reset, as the
 				 * raw client's (kclient.h, kc_free) */
@@ -162,7 +143,7 @@ static void phase_next(struct runner *R)
 				rc->kc = NULL;
 				if (rst) {
 					rc->out->cleanup_rst = true;
-					rc->out->cleanup_rst_time = epoch_now(R);
+					rc->out->cleanup_rst_time = runner_epoch_now(R);
 					R->rs->cleanup_rsts++;
 				}
 			}
@@ -175,7 +156,7 @@ static void phase_next(struct runner *R)
 				if (rn.sent) {
 					rc->out->cleanup_rst = true;
 					rc->out->cleanup_rst_seq = rn.seq;
-					rc->out->cleanup_rst_time = epoch_of(R, rn.out_us);
+					rc->out->cleanup_rst_time = runner_epoch_of(R, rn.out_us);
 					R->rs->cleanup_rsts++;
 				}
 			}
@@ -196,9 +177,9 @@ static void phase_next(struct runner *R)
 static void on_timer(struct runner *R, uint64_t cookie)
 {
 	if (cookie == COOKIE_SAMPLER) {
-		take_sample(R, NULL);
+		runner_sample(R, NULL);
 		if (R->sampling)
-			sampler_arm(R);
+			runner_sampler_arm(R);
 		return;
 	}
 	if (cookie < (1ull << 32)) {
@@ -212,7 +193,7 @@ static void on_timer(struct runner *R, uint64_t cookie)
 		         (R->phase < PH_CLEANUP || (R->kd && R->phase < PH_FINISHED))) {
 			/* with a delay line, the tick also carries the clean-up
 			 * RSTs through it */
-			ktick(R);
+			rkc_tick(R);
 			runner_timer(R, COOKIE_KTICK, KTICK_US);
 		}
 		return;
@@ -224,13 +205,13 @@ static void on_timer(struct runner *R, uint64_t cookie)
 	struct rconn *rc = &R->rc[idx];
 	if (gen & TB_GEN_FLAG) {
 		if (rc->tb_on && (rc->tb_gen | TB_GEN_FLAG) == gen)
-			tls_body_tick(R, rc);
+			rtls_body_tick(R, rc);
 		return;
 	}
 	if (!rc->timer_on || rc->tgen != gen)
 		return;
 	rc->timer_on = false;
-	conn_timer_fired(R, rc);
+	rconn_timer_fired(R, rc);
 }
 
 static void on_event(struct runner *R, const struct rawtcp_event *ev)
@@ -246,14 +227,14 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 	case RAWTCP_EV_CONNECTED:
 		rc->established = true;
 		if (rc->tls_on)
-			tls_start(R, rc);
+			rtls_start(R, rc);
 		break;
 	case RAWTCP_EV_DATA: {
 		/* the "application" reads everything at once */
 		const uint8_t *p;
 		size_t n = rawtcp_peek(rc->k, &p);
 		if (rc->tls_on)
-			tls_input(R, rc, p, n);
+			rtls_input(R, rc, p, n);
 		else
 			rsp_feed(&rc->http, p, n);
 		rawtcp_consume(rc->k, n);
@@ -262,14 +243,14 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 	case RAWTCP_EV_PEER_FIN:
 		rc->peer_fin = true;
 		rsp_eof(&rc->http);
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 		break;
 	case RAWTCP_EV_PEER_RST:
 		rc->peer_rst = true;
 		break;
 	case RAWTCP_EV_BODY_DONE:
 		rc->body_active = false;
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 		break;
 	case RAWTCP_EV_CLOSED:
 		rc->closed = true;
@@ -278,8 +259,8 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 	default:
 		break;
 	}
-	if (try_unblock(R, rc))
-		advance(R, rc);
+	if (rconn_try_unblock(R, rc))
+		rconn_advance(R, rc);
 }
 
 static bool loop_cb(struct rawtcp *c, void *arg)
@@ -308,7 +289,7 @@ static int set_fin_timeout(struct runner *R, struct run_scenario *rs)
 	if (labnet_sysctl(R->server_ns, FIN_TIMEOUT_SYSCTL, v, R->fin_timeout_old,
 	                  sizeof R->fin_timeout_old, err, sizeof err) != LABNET_OK) {
 		R->fin_timeout_old[0] = '\0';
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 		return -1;
 	}
 	rs->tcp_fin_timeout = rs->scn->tcp_fin_timeout;
@@ -322,11 +303,11 @@ static void restore_fin_timeout(struct runner *R)
 		return;
 	if (labnet_sysctl(R->server_ns, FIN_TIMEOUT_SYSCTL, R->fin_timeout_old, NULL, 0,
 	                  err, sizeof err) != LABNET_OK)
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 	R->fin_timeout_old[0] = '\0';
 }
 
-int play(struct runner *R, struct run_scenario *rs)
+int runner_play(struct runner *R, struct run_scenario *rs)
 {
 	const struct scn_scenario *scn = rs->scn;
 	char err[256];
@@ -339,7 +320,7 @@ int play(struct runner *R, struct run_scenario *rs)
 	R->rc = calloc(R->n_rc ? R->n_rc : 1, sizeof *R->rc);
 	rs->conns = calloc(R->n_rc ? R->n_rc : 1, sizeof *rs->conns);
 	if (!R->rc || !rs->conns) {
-		fatal(R, "run: out of memory");
+		runner_fatal(R, "run: out of memory");
 		return -1;
 	}
 	rs->n_conns = R->n_rc;
@@ -358,10 +339,10 @@ int play(struct runner *R, struct run_scenario *rs)
 	if (scn->tcp_fin_timeout)
 		set_fin_timeout(R, rs); /* a failure is fatal: nothing starts */
 
-	rs->start = epoch_now(R);
+	rs->start = runner_epoch_now(R);
 	rs->kernel_unsampled = R->sd == NULL;
 	R->t0_us = rawtcp_now_us();
-	take_sample(R, rs->kernel_baseline);
+	runner_sample(R, rs->kernel_baseline);
 	R->window_open = true;
 
 	size_t idx = 0;
@@ -389,7 +370,7 @@ int play(struct runner *R, struct run_scenario *rs)
 			int64_t delay = (int64_t)i * grp->stagger_us;
 			if (delay > 0) {
 				rc->st = RC_PENDING;
-				conn_timer_set(R, rc, delay);
+				rconn_timer_set(R, rc, delay);
 			} else {
 				rc->st = RC_RUNNING;
 			}
@@ -415,27 +396,27 @@ int play(struct runner *R, struct run_scenario *rs)
 		runner_timer(R, COOKIE_KTICK, KTICK_US);
 	if (!R->sampling) {
 		R->sampling = true;
-		sampler_arm(R);
+		runner_sampler_arm(R);
 	}
 	for (size_t i = 0; i < R->n_rc && !R->fatal; i++)
 		if (R->rc[i].st == RC_RUNNING)
-			advance(R, &R->rc[i]);
+			rconn_advance(R, &R->rc[i]);
 
 	while (R->phase != PH_FINISHED && !R->fatal && !R->interrupted) {
 		int r = rawtcp_run(R->c, rawtcp_now_us() + LOOP_SLICE_US, loop_cb, R,
 		                   err, sizeof err);
 		if (r < 0)
-			fatal(R, "%s", err);
+			runner_fatal(R, "%s", err);
 	}
 	rawtcp_stats(R->c, &stats);
 	rs->leaked_rst = stats.leaked_rsts - R->leaked_at_start;
 	if (R->kdelay_on && kdelay_dropped(R->kd) && rs->n_conns)
-		note(&R->rc[0], "the delay line dropped %llu packets in this run so far",
+		rconn_note(&R->rc[0], "the delay line dropped %llu packets in this run so far",
 		     (unsigned long long)kdelay_dropped(R->kd));
 	/* a capture that cannot be written (a full disk) cannot judge the
 	 * scenarios still to come: stop here; run_execute names it */
 	if (stats.dump_errno)
-		fatal(R, "write capture: %s: %s", R->cfg->capture_path, strerror(stats.dump_errno));
+		runner_fatal(R, "write capture: %s: %s", R->cfg->capture_path, strerror(stats.dump_errno));
 
 	/* leftovers of an interrupted or failed scenario */
 	for (size_t i = 0; i < R->n_rc; i++) {

@@ -7,30 +7,11 @@
  */
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <netinet/tcp.h>
-#include <poll.h>
 
-#include "analyzer/capture.h"
-#include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
-#include "lab/netns.h"
-#include "lab/rawtcp.h"
-#include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
 
 /* ---- kernel sampling ---------------------------------------------------- */
 
@@ -92,7 +73,7 @@ static void follow_fw2(struct runner *R, double t)
 				size_t nc = R->cap_ktrack ? 2 * R->cap_ktrack : 256;
 				struct run_conn **nv = realloc(R->ktrack, nc * sizeof *nv);
 				if (!nv) {
-					fatal(R, "kernel sampler: out of memory");
+					runner_fatal(R, "kernel sampler: out of memory");
 					return;
 				}
 				R->ktrack = nv;
@@ -127,7 +108,7 @@ static double realtime_now(void)
 /* Take one sample: keep it, update the run's peaks and, while a scenario's
  * window is open, the scenario's peaks beyond its baseline. baseline (may
  * be NULL) receives the counts. */
-void take_sample(struct runner *R, uint32_t *baseline)
+void runner_sample(struct runner *R, uint32_t *baseline)
 {
 	unsigned counts[SOCKDIAG_MAX_STATES];
 	char err[200];
@@ -136,11 +117,11 @@ void take_sample(struct runner *R, uint32_t *baseline)
 	R->n_kports = 0;
 	if (sockdiag_sample_each(R->sd, counts, R->port, 1u << SOCKDIAG_FIN_WAIT_2,
 	                         on_fw2_sock, R, err, sizeof err) < 0) {
-		fatal(R, "kernel sampler: %s", err);
+		runner_fatal(R, "kernel sampler: %s", err);
 		return;
 	}
 	if (R->kports_oom) {
-		fatal(R, "kernel sampler: out of memory");
+		runner_fatal(R, "kernel sampler: out of memory");
 		return;
 	}
 	struct run_outcome *o = R->o;
@@ -151,7 +132,7 @@ void take_sample(struct runner *R, uint32_t *baseline)
 		 * own TCP sockets there, so every socket counts */
 		unsigned cc[SOCKDIAG_MAX_STATES];
 		if (sockdiag_sample(R->sdc, cc, 0, err, sizeof err) < 0) {
-			fatal(R, "kernel sampler (client namespace): %s", err);
+			runner_fatal(R, "kernel sampler (client namespace): %s", err);
 			return;
 		}
 		for (int k = 0; k < SCN_NKSTATES; k++)
@@ -193,11 +174,11 @@ void take_sample(struct runner *R, uint32_t *baseline)
 	}
 }
 
-void sampler_arm(struct runner *R)
+void runner_sampler_arm(struct runner *R)
 {
 	char err[200];
 	R->sampler_id = rawtcp_timer_add(R->c, rawtcp_now_us() + R->interval_us,
 	                                 COOKIE_SAMPLER, err, sizeof err);
 	if (!R->sampler_id)
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 }

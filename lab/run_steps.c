@@ -7,30 +7,9 @@
  */
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <netinet/tcp.h>
-#include <poll.h>
 
-#include "analyzer/capture.h"
-#include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
-#include "lab/netns.h"
-#include "lab/rawtcp.h"
-#include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
 
 /* ---- the step cursor ----------------------------------------------------- */
 
@@ -59,13 +38,13 @@ static const struct scn_step *next_step(struct rconn *rc)
 }
 
 /* The step just returned by next_step() runs again next time. */
-void unexec(struct rconn *rc)
+void rconn_unexec(struct rconn *rc)
 {
 	rc->fr[rc->depth].i--;
 }
 
 /* Line of the step the connection stands at (for notes). */
-unsigned cur_line(const struct rconn *rc)
+unsigned rconn_line(const struct rconn *rc)
 {
 	if (rc->blk)
 		return rc->blk->line;
@@ -94,7 +73,7 @@ static bool list_has_send(const struct scn_steps *l, size_t from)
 }
 
 /* Will the script still send something? */
-bool sends_ahead(const struct rconn *rc)
+bool rconn_sends_ahead(const struct rconn *rc)
 {
 	if (rc->st == RC_DONE)
 		return false;
@@ -112,27 +91,27 @@ bool sends_ahead(const struct rconn *rc)
 
 
 
-bool conn_closed(const struct rconn *rc)
+bool rconn_closed(const struct rconn *rc)
 {
 	if (rc->kernel)
-		return kconn_closed(rc);
+		return rkc_closed(rc);
 	return rc->k && rawtcp_conn_state(rc->k) == RAWTCP_CLOSED;
 }
 
 
 /* FIN policy: send our FIN when the policy says it is time. */
-void fin_check(struct runner *R, struct rconn *rc)
+void rconn_fin_check(struct runner *R, struct rconn *rc)
 {
 	char err[200];
 	if (rc->kernel) {
-		kfin_check(rc);
+		rkc_fin_check(rc);
 		return;
 	}
-	if (!rc->k || rc->shut || rc->vanished || conn_closed(rc) || !rc->established)
+	if (!rc->k || rc->shut || rc->vanished || rconn_closed(rc) || !rc->established)
 		return;
 	/* a body still going through TLS: our close_notify (and FIN) would
 	 * cut it, and OpenSSL writes nothing after our close_notify;
-	 * tls_body_tick checks again when the body is over */
+	 * rtls_body_tick checks again when the body is over */
 	if (rc->tb_on)
 		return;
 	bool go = false;
@@ -142,10 +121,10 @@ void fin_check(struct runner *R, struct rconn *rc)
 		 * (curl, a browser) that reads the close_notify closes too, with
 		 * its own close_notify and its FIN, FIN or not from the server */
 		go = (rc->peer_fin || (rc->tls && rc->out->tls_peer_close_notify)) &&
-		     (!rc->after_fin_continue || !sends_ahead(rc));
+		     (!rc->after_fin_continue || !rconn_sends_ahead(rc));
 		break;
 	case SCN_FIN_HALF_CLOSE:
-		go = !sends_ahead(rc);
+		go = !rconn_sends_ahead(rc);
 		break;
 	case SCN_FIN_NEVER:
 		break;
@@ -153,21 +132,21 @@ void fin_check(struct runner *R, struct rconn *rc)
 	if (!go)
 		return;
 	rc->shut = true;
-	tls_close(R, rc);
+	rtls_close(R, rc);
 	if (rawtcp_shutdown(rc->k, err, sizeof err) < 0)
-		note(rc, "fin: %s", err);
+		rconn_note(rc, "fin: %s", err);
 }
 
-void conn_done(struct runner *R, struct rconn *rc)
+void rconn_done(struct runner *R, struct rconn *rc)
 {
 	if (rc->st == RC_DONE)
 		return;
-	conn_timer_cancel(R, rc);
+	rconn_timer_cancel(R, rc);
 	rc->st = RC_DONE;
 	rc->bl = BL_NONE;
 	rc->blk = NULL;
 	R->n_done++;
-	fin_check(R, rc);
+	rconn_fin_check(R, rc);
 	if (R->n_done == R->n_rc && R->phase == PH_RUNNING) {
 		R->phase = PH_SETTLE;
 		uint64_t rtt = R->rs->rtt_us > 0 ? (uint64_t)R->rs->rtt_us : 0;
@@ -175,15 +154,15 @@ void conn_done(struct runner *R, struct rconn *rc)
 	}
 }
 
-void conn_failed(struct runner *R, struct rconn *rc)
+void rconn_failed(struct runner *R, struct rconn *rc)
 {
 	rc->out->failed = true;
-	conn_done(R, rc);
+	rconn_done(R, rc);
 }
 
 static void unblock(struct runner *R, struct rconn *rc)
 {
-	conn_timer_cancel(R, rc);
+	rconn_timer_cancel(R, rc);
 	rc->st = RC_RUNNING;
 	rc->bl = BL_NONE;
 	rc->blk = NULL;
@@ -212,7 +191,7 @@ static bool wait_satisfied(struct rconn *rc)
 {
 	const struct scn_step *st = rc->blk;
 	if (rc->kernel)
-		return kwait_satisfied(rc, st);
+		return rkc_wait_satisfied(rc, st);
 	struct rawtcp_conn_info info;
 	rawtcp_conn_info(rc->k, &info);
 	switch (st->u.wait.event) {
@@ -236,11 +215,11 @@ static bool wait_satisfied(struct rconn *rc)
 
 /*
  * Re-examine a blocked connection after something happened to it. Returns
- * true when it may run again (the caller then calls advance(): never from
+ * true when it may run again (the caller then calls rconn_advance(): never from
  * here, so a long run of waits that are already satisfied does not
  * recurse).
  */
-bool try_unblock(struct runner *R, struct rconn *rc)
+bool rconn_try_unblock(struct runner *R, struct rconn *rc)
 {
 	if (rc->st != RC_BLOCKED)
 		return false;
@@ -250,13 +229,13 @@ bool try_unblock(struct runner *R, struct rconn *rc)
 			unblock(R, rc);
 			return true;
 		}
-		if (tls_handshake_cut(rc, rc->blk->line)) {
-			conn_failed(R, rc);
+		if (rtls_handshake_cut(rc, rc->blk->line)) {
+			rconn_failed(R, rc);
 			return false;
 		}
-		if (conn_closed(rc)) {
-			note(rc, "line %u: connect failed (%s)", rc->blk->line, close_why(rc));
-			conn_failed(R, rc);
+		if (rconn_closed(rc)) {
+			rconn_note(rc, "line %u: connect failed (%s)", rc->blk->line, close_why(rc));
+			rconn_failed(R, rc);
 		}
 		return false;
 	case BL_WAIT:
@@ -267,21 +246,21 @@ bool try_unblock(struct runner *R, struct rconn *rc)
 			unblock(R, rc);
 			return true;
 		}
-		if (conn_closed(rc)) {
-			note(rc, "line %u: wait %s ended: connection closed (%s)",
-			     rc->blk->line, wait_name(rc->blk->u.wait.event), close_why(rc));
+		if (rconn_closed(rc)) {
+			rconn_note(rc, "line %u: wait %s ended: connection closed (%s)",
+			     rc->blk->line, runner_wait_name(rc->blk->u.wait.event), close_why(rc));
 			unblock(R, rc);
 			return true;
 		}
 		return false;
 	case BL_HOLD:
-		if (conn_closed(rc)) {
+		if (rconn_closed(rc)) {
 			unblock(R, rc);
 			return true;
 		}
 		return false;
 	case BL_BODY:
-		if (!rc->body_active || conn_closed(rc)) {
+		if (!rc->body_active || rconn_closed(rc)) {
 			unblock(R, rc);
 			return true;
 		}
@@ -291,24 +270,24 @@ bool try_unblock(struct runner *R, struct rconn *rc)
 	}
 }
 
-void block(struct runner *R, struct rconn *rc, enum rc_block bl,
-                  const struct scn_step *st, int64_t timeout_us)
+void rconn_block(struct runner *R, struct rconn *rc, enum rc_block bl,
+                 const struct scn_step *st, int64_t timeout_us)
 {
 	rc->st = RC_BLOCKED;
 	rc->bl = bl;
 	rc->blk = st;
 	if (timeout_us > 0)
-		conn_timer_set(R, rc, timeout_us);
-	try_unblock(R, rc); /* already true? then advance()'s loop goes on */
+		rconn_timer_set(R, rc, timeout_us);
+	rconn_try_unblock(R, rc); /* already true? then rconn_advance()'s loop goes on */
 }
 
 /* A connection's own timer fired. */
-void conn_timer_fired(struct runner *R, struct rconn *rc)
+void rconn_timer_fired(struct runner *R, struct rconn *rc)
 {
 	char d[32];
 	if (rc->st == RC_PENDING) {
 		rc->st = RC_RUNNING;
-		advance(R, rc);
+		rconn_advance(R, rc);
 		return;
 	}
 	if (rc->st != RC_BLOCKED)
@@ -316,31 +295,31 @@ void conn_timer_fired(struct runner *R, struct rconn *rc)
 	const struct scn_step *st = rc->blk;
 	switch (rc->bl) {
 	case BL_CONNECT:
-		fmt_dur(st->u.connect.timeout_us ? st->u.connect.timeout_us
+		runner_fmt_dur(st->u.connect.timeout_us ? st->u.connect.timeout_us
 		                                 : SCN_DEFAULT_WAIT_US, d, sizeof d);
 		if (rc->established && rc->tls_on)
-			note(rc, "line %u: TLS handshake timed out after %s (%s)", st->line, d,
+			rconn_note(rc, "line %u: TLS handshake timed out after %s (%s)", st->line, d,
 			     rc->tls_wire ? "the server's answer did not finish it"
 			                  : "the server sent nothing back: not a TLS server?");
 		else
-			note(rc, "line %u: connect timed out after %s", st->line, d);
+			rconn_note(rc, "line %u: connect timed out after %s", st->line, d);
 		if (rc->kernel)
 			kc_abort(rc->kc);
 		else
 			rawtcp_abort(rc->k);
-		conn_failed(R, rc);
+		rconn_failed(R, rc);
 		return;
 	case BL_WAIT:
-		fmt_dur(st->u.wait.timeout_us ? st->u.wait.timeout_us
+		runner_fmt_dur(st->u.wait.timeout_us ? st->u.wait.timeout_us
 		                              : SCN_DEFAULT_WAIT_US, d, sizeof d);
-		note(rc, "line %u: wait %s timed out after %s", st->line,
-		     wait_name(st->u.wait.event), d);
+		rconn_note(rc, "line %u: wait %s timed out after %s", st->line,
+		     runner_wait_name(st->u.wait.event), d);
 		break;
 	default:
 		break;
 	}
 	unblock(R, rc);
-	advance(R, rc);
+	rconn_advance(R, rc);
 }
 
 /* Queue bytes, honouring the after-FIN/RST settings and the body. */
@@ -349,8 +328,8 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 {
 	char err[200];
 	if (rc->body_active) {
-		unexec(rc);
-		block(R, rc, BL_BODY, st, 0);
+		rconn_unexec(rc);
+		rconn_block(R, rc, BL_BODY, st, 0);
 		return;
 	}
 	const char *why = NULL;
@@ -364,13 +343,13 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 		why = "the client already sent its FIN";
 	if (why) {
 		if (!rc->dropped_noted)
-			note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
+			rconn_note(rc, "line %u: %s not sent: %s", st->line, scn_step_name(st->kind), why);
 		rc->dropped_noted = true;
 		return;
 	}
 	if (rc->tls_on && rc->tls_stop_sends) {
 		if (!rc->dropped_noted)
-			note(rc, "line %u: %s not sent: the server's close_notify arrived",
+			rconn_note(rc, "line %u: %s not sent: the server's close_notify arrived",
 			     st->line, scn_step_name(st->kind));
 		rc->dropped_noted = true;
 		return;
@@ -383,17 +362,17 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 			rc->tb_rate = st->u.body.rate;
 			rc->tb_chunk = st->u.body.chunk && st->u.body.chunk < TLS_PIECE
 			               ? st->u.body.chunk : TLS_PIECE;
-			tls_body_arm(R, rc, 0);
+			rtls_body_arm(R, rc, 0);
 			return;
 		}
 		if (tlsc_write(rc->tls, p, n, err, sizeof err) < 0) {
-			note(rc, "line %u: %s", st->line, err);
+			rconn_note(rc, "line %u: %s", st->line, err);
 			return;
 		}
-		tls_pump(rc);
+		rtls_pump(rc);
 		if (request_head >= 0)
 			rsp_request(&rc->http, request_head == 1);
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 		return;
 	}
 	int r = st->kind == SCN_BODY
@@ -402,18 +381,18 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 		: rawtcp_send(rc->k, p, n, err, sizeof err);
 	if (r < 0) {
 		if (strstr(err, "send buffer full")) {
-			unexec(rc);
-			block(R, rc, BL_RETRY, st, SEND_RETRY_US);
+			rconn_unexec(rc);
+			rconn_block(R, rc, BL_RETRY, st, SEND_RETRY_US);
 			return;
 		}
-		note(rc, "line %u: %s", st->line, err);
+		rconn_note(rc, "line %u: %s", st->line, err);
 		return;
 	}
 	if (st->kind == SCN_BODY)
 		rc->body_active = true;
 	if (request_head >= 0)
 		rsp_request(&rc->http, request_head == 1);
-	fin_check(R, rc);
+	rconn_fin_check(R, rc);
 }
 
 static void to_ack_policy(const struct scn_step *st, struct rawtcp_ack_policy *p)
@@ -435,19 +414,19 @@ static void to_ack_policy(const struct scn_step *st, struct rawtcp_ack_policy *p
 static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step *st)
 {
 	char err[200];
-	if (rc->kernel && kexec_step(R, rc, st))
+	if (rc->kernel && rkc_exec_step(R, rc, st))
 		return;
 	switch (st->kind) {
 	case SCN_CONNECT:
 		rc->k = rawtcp_connect(R->c, &rc->opts, err, sizeof err);
 		if (!rc->k) {
-			note(rc, "line %u: %s", st->line, err);
-			conn_failed(R, rc);
+			rconn_note(rc, "line %u: %s", st->line, err);
+			rconn_failed(R, rc);
 			return;
 		}
 		rc->out->port = rawtcp_conn_local_port(rc->k);
 		R->by_port[rc->out->port] = rc->out;
-		block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
+		rconn_block(R, rc, BL_CONNECT, st, st->u.connect.timeout_us
 		      ? st->u.connect.timeout_us : SCN_DEFAULT_WAIT_US);
 		return;
 	case SCN_SEND:
@@ -457,7 +436,7 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		const char *host = R->scn->host ? R->scn->host : R->host;
 		size_t need = scn_request_format(st, host, R->scratch, R->scratch_cap);
 		if (need > R->scratch_cap) {
-			note(rc, "line %u: request too long (%zu bytes)", st->line, need);
+			rconn_note(rc, "line %u: request too long (%zu bytes)", st->line, need);
 			return;
 		}
 		do_send(R, rc, st, R->scratch, need,
@@ -484,7 +463,7 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		return;
 	case SCN_FIN_POLICY:
 		rc->fin = st->u.fin;
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 		return;
 	case SCN_AFTER:
 		/* the parser keeps `after` before `connect` */
@@ -497,11 +476,11 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		}
 		return;
 	case SCN_SHUTDOWN:
-		if (!rc->shut && !conn_closed(rc) && !rc->vanished) {
+		if (!rc->shut && !rconn_closed(rc) && !rc->vanished) {
 			rc->shut = true;
-			tls_close(R, rc);
+			rtls_close(R, rc);
 			if (rawtcp_shutdown(rc->k, err, sizeof err) < 0)
-				note(rc, "line %u: %s", st->line, err);
+				rconn_note(rc, "line %u: %s", st->line, err);
 		}
 		return;
 	case SCN_ABORT:
@@ -523,54 +502,54 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 			.fin = st->u.fault.fin, .nth = st->u.fault.nth };
 		if (rc->k) {
 			if (rawtcp_add_fault(rc->k, &f, err, sizeof err) < 0)
-				note(rc, "line %u: %s", st->line, err);
+				rconn_note(rc, "line %u: %s", st->line, err);
 			else
 				rc->faults_set++;
 		} else if (rc->opts.n_faults < RAWTCP_MAX_FAULTS) {
 			rc->opts.faults[rc->opts.n_faults++] = f;
 			rc->faults_set++;
 		} else {
-			note(rc, "line %u: at most %d drop/reorder rules per connection",
+			rconn_note(rc, "line %u: at most %d drop/reorder rules per connection",
 			     st->line, RAWTCP_MAX_FAULTS);
 		}
 		return;
 	}
 	case SCN_RST:
-		if (!conn_closed(rc) && !rc->vanished &&
+		if (!rconn_closed(rc) && !rc->vanished &&
 		    rawtcp_send_rst(rc->k, st->u.rst.seq_off, st->u.rst.has_ack,
 		                    st->u.rst.ack_off, err, sizeof err) < 0)
-			note(rc, "line %u: %s", st->line, err);
+			rconn_note(rc, "line %u: %s", st->line, err);
 		return;
 	case SCN_WAIT:
 		if (st->u.wait.event == SCN_WAIT_RESPONSE)
 			rc->wait_target = st->u.wait.count ? st->u.wait.count
 			                                   : rc->resp_cursor + 1;
-		block(R, rc, BL_WAIT, st, st->u.wait.timeout_us
+		rconn_block(R, rc, BL_WAIT, st, st->u.wait.timeout_us
 		      ? st->u.wait.timeout_us : SCN_DEFAULT_WAIT_US);
 		return;
 	case SCN_SLEEP:
 		if (st->u.sleep_us > 0)
-			block(R, rc, BL_SLEEP, st, st->u.sleep_us);
+			rconn_block(R, rc, BL_SLEEP, st, st->u.sleep_us);
 		return;
 	case SCN_HOLD:
 		if (st->u.hold_us != 0)
-			block(R, rc, BL_HOLD, st, st->u.hold_us > 0 ? st->u.hold_us : 0);
+			rconn_block(R, rc, BL_HOLD, st, st->u.hold_us > 0 ? st->u.hold_us : 0);
 		return;
 	case SCN_REPEAT:
 		return; /* next_step opens repeats */
 	}
 }
 
-void advance(struct runner *R, struct rconn *rc)
+void rconn_advance(struct runner *R, struct rconn *rc)
 {
 	while (rc->st == RC_RUNNING && !R->fatal) {
 		const struct scn_step *st = next_step(rc);
 		if (!st) {
-			conn_done(R, rc);
+			rconn_done(R, rc);
 			return;
 		}
 		exec_step(R, rc, st);
 		if (rc->st == RC_RUNNING && st->kind != SCN_CONNECT)
-			fin_check(R, rc);
+			rconn_fin_check(R, rc);
 	}
 }

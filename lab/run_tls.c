@@ -7,47 +7,14 @@
  * the send buffer is full); what arrives is fed to OpenSSL in order and
  * the plaintext goes to the response scanner, so expectations on
  * responses judge the decrypted view. A body is written through TLS by a
- * paced generator of its own (tls_body_tick). The session keys go to an
+ * paced generator of its own (rtls_body_tick). The session keys go to an
  * NSS key log beside the capture, so Wireshark can decrypt it.
  */
 #include "lab/run_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <netinet/tcp.h>
-#include <poll.h>
-
-#include "analyzer/capture.h"
-#include "analyzer/tlskeys.h"
-#include "lab/clientprog.h"
-#include "lab/kclient.h"
-#include "lab/kdelay.h"
-#include "lab/launch.h"
-#include "lab/netns.h"
-#include "lab/rawtcp.h"
-#include "lab/runtarget.h"
-#include "lab/sockdiag.h"
-#include "lab/tlsclient.h"
-
-/* ---- TLS over the raw client --------------------------------------------- *
- * A connection with TLS (the scenario's `tls`, or run --tls) runs its
- * handshake when TCP's is done, and `connect` waits for both. What a step
- * sends is plaintext for OpenSSL (lab/tlsclient.c); what OpenSSL writes
- * for the wire goes into the raw client's send stream in pieces of 16 KiB
- * (a piece waits while the send buffer is full); what arrives is fed to
- * OpenSSL in order and the plaintext goes to the response scanner, so
- * expectations on responses judge the decrypted view. A body is written
- * through TLS by a paced generator of its own (tls_body_tick). The session
- * keys go to an NSS key log beside the capture, so Wireshark can decrypt
- * it. */
 
 
 
@@ -86,7 +53,7 @@ static char *keylog_path(const struct runner *R)
 
 /* Queue what OpenSSL has for the wire; false if some must wait for room
  * in the send buffer (or the connection can send no more). */
-bool tls_pump(struct rconn *rc)
+bool rtls_pump(struct rconn *rc)
 {
 	char err[200];
 	const uint8_t *p;
@@ -97,7 +64,7 @@ bool tls_pump(struct rconn *rc)
 			n = TLS_PIECE;
 		if (rawtcp_send(rc->k, p, n, err, sizeof err) < 0) {
 			if (!strstr(err, "send buffer full") && !rc->dropped_noted) {
-				note(rc, "TLS: %s", err);
+				rconn_note(rc, "TLS: %s", err);
 				rc->dropped_noted = true;
 			}
 			return false;
@@ -108,7 +75,7 @@ bool tls_pump(struct rconn *rc)
 }
 
 /* TCP's handshake is done: start TLS's. */
-void tls_start(struct runner *R, struct rconn *rc)
+void rtls_start(struct runner *R, struct rconn *rc)
 {
 	struct scn_tls t;
 	char err[256];
@@ -117,7 +84,7 @@ void tls_start(struct runner *R, struct rconn *rc)
 	if (!R->keylog && R->o && !R->o->keylog_path) {
 		R->o->keylog_path = keylog_path(R);
 		if (R->o->keylog_path && !(R->keylog = fopen(R->o->keylog_path, "w")))
-			note(rc, "TLS key log %s: %s", R->o->keylog_path, strerror(errno));
+			rconn_note(rc, "TLS key log %s: %s", R->o->keylog_path, strerror(errno));
 	}
 	struct tlsc_opts o = {
 		.sni = t.sni[0] ? t.sni : NULL, .version = t.version,
@@ -125,22 +92,22 @@ void tls_start(struct runner *R, struct rconn *rc)
 	};
 	rc->tls = tlsc_new(&o, err, sizeof err);
 	if (!rc->tls) {
-		note(rc, "%s", err);
+		rconn_note(rc, "%s", err);
 		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
 	if (tlsc_handshake(rc->tls, err, sizeof err) < 0) {
-		note(rc, "%s", err);
+		rconn_note(rc, "%s", err);
 		rc->tls_failed = true;
 		rawtcp_abort(rc->k);
 		return;
 	}
-	tls_pump(rc);
+	rtls_pump(rc);
 }
 
 /* Server bytes arrived (in order): through OpenSSL to the scanner. */
-void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
+void rtls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
 {
 	char err[256];
 	uint8_t plain[16384];
@@ -149,7 +116,7 @@ void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
 	if (!rc->tls)
 		return;
 	if (tlsc_feed(rc->tls, p, n) < 0) {
-		note(rc, "TLS: input refused");
+		rconn_note(rc, "TLS: input refused");
 		return;
 	}
 	/* every server byte counts, the handshake's too: response wire
@@ -158,9 +125,9 @@ void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
 	rc->tls_wire += n;
 	if (!tlsc_done(rc->tls)) {
 		int h = tlsc_handshake(rc->tls, err, sizeof err);
-		tls_pump(rc);
+		rtls_pump(rc);
 		if (h < 0) {
-			note(rc, "%s", err);
+			rconn_note(rc, "%s", err);
 			rc->tls_failed = true;
 			rawtcp_abort(rc->k);
 			return;
@@ -173,7 +140,7 @@ void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
 	while ((got = tlsc_read(rc->tls, plain, sizeof plain, err, sizeof err)) > 0)
 		rsp_feed(&rc->http, plain, (size_t)got);
 	if (got < 0)
-		note(rc, "%s", err);
+		rconn_note(rc, "%s", err);
 	/* where each response travelled on the wire, as far as deliveries
 	 * tell: the finding's bytes at risk are wire bytes */
 	for (uint32_t i = 0; i < rc->http.n_records; i++) {
@@ -188,23 +155,23 @@ void tls_input(struct runner *R, struct rconn *rc, const uint8_t *p, size_t n)
 		tls_settings(R, &t);
 		rc->out->tls_peer_close_notify = true;
 		rc->tls_stop_sends = t.stop_after_close_notify;
-		fin_check(R, rc);
+		rconn_fin_check(R, rc);
 	}
-	tls_pump(rc); /* alerts, key updates */
+	rtls_pump(rc); /* alerts, key updates */
 }
 
 /* TCP ended, or the server's FIN came, before TLS's handshake was over:
  * say so (once) in words that name the handshake and how far the
  * server's answer got. True when `connect` has failed: a handshake
  * cannot finish once the server has closed or reset. */
-bool tls_handshake_cut(struct rconn *rc, unsigned line)
+bool rtls_handshake_cut(struct rconn *rc, unsigned line)
 {
 	struct rawtcp_conn_info info;
 
 	if (!rc->tls_on || !rc->established || (rc->tls && tlsc_done(rc->tls)))
 		return false;
 	if (rc->tls_failed)                /* the reason is in the notes */
-		return conn_closed(rc);
+		return rconn_closed(rc);
 	/* TCP's own view: events queued in one batch may not have reached
 	 * the runner yet (its data, its RST) */
 	rawtcp_conn_info(rc->k, &info);
@@ -217,17 +184,17 @@ bool tls_handshake_cut(struct rconn *rc, unsigned line)
 	                : info.close_reason == RAWTCP_CLOSE_TIMEOUT ? "the connection timed out"
 	                : "the connection ended";
 	if (info.rx_received)
-		note(rc, "line %u: TLS handshake cut: %s; the server had sent %llu "
+		rconn_note(rc, "line %u: TLS handshake cut: %s; the server had sent %llu "
 		     "bytes, not the whole handshake", line, how,
 		     (unsigned long long)info.rx_received);
 	else
-		note(rc, "line %u: TLS handshake cut: %s after our ClientHello, "
+		rconn_note(rc, "line %u: TLS handshake cut: %s after our ClientHello, "
 		     "before the server sent a byte", line, how);
 	return true;
 }
 
 /* Our close_notify, ahead of our FIN, unless the scenario says never. */
-void tls_close(struct runner *R, struct rconn *rc)
+void rtls_close(struct runner *R, struct rconn *rc)
 {
 	struct scn_tls t;
 
@@ -235,22 +202,22 @@ void tls_close(struct runner *R, struct rconn *rc)
 		return;
 	tls_settings(R, &t);
 	if (t.close_notify && tlsc_close_notify(rc->tls) == 0)
-		tls_pump(rc);
+		rtls_pump(rc);
 }
 
-void tls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
+void rtls_body_arm(struct runner *R, struct rconn *rc, uint64_t after_us)
 {
 	char err[200];
 	uint64_t cookie = (uint64_t)(rc->idx + 1) << 40 |
 	                  (uint64_t)(R->seq & 0xff) << 32 | (++rc->tb_gen | TB_GEN_FLAG);
 	if (!rawtcp_timer_add(R->c, rawtcp_now_us() + after_us, cookie, err, sizeof err))
-		fatal(R, "%s", err);
+		runner_fatal(R, "%s", err);
 }
 
 
 /* The body through TLS: a chunk of the pattern each tick (at the
  * scenario's rate), as many as the send buffer takes when unpaced. */
-void tls_body_tick(struct runner *R, struct rconn *rc)
+void rtls_body_tick(struct runner *R, struct rconn *rc)
 {
 	static const char pattern[] = "lingerlab body through TLS 0123456789abcdefghijklmnopqrstuvwxyz\n";
 	uint8_t chunk[TLS_PIECE];
@@ -258,40 +225,40 @@ void tls_body_tick(struct runner *R, struct rconn *rc)
 
 	if (!rc->tb_on)
 		return;
-	if (conn_closed(rc) || rc->peer_rst || rc->tls_stop_sends) {
+	if (rconn_closed(rc) || rc->peer_rst || rc->tls_stop_sends) {
 		rc->tb_on = false;
 		rc->body_active = false;
-		if (try_unblock(R, rc))
-			advance(R, rc);
+		if (rconn_try_unblock(R, rc))
+			rconn_advance(R, rc);
 		return;
 	}
 	for (int k = 0; k < 64 && rc->tb_left > 0; k++) {
-		if (!tls_pump(rc)) {               /* the wire is full: wait */
-			tls_body_arm(R, rc, SEND_RETRY_US);
+		if (!rtls_pump(rc)) {               /* the wire is full: wait */
+			rtls_body_arm(R, rc, SEND_RETRY_US);
 			return;
 		}
 		size_t n = rc->tb_chunk < rc->tb_left ? rc->tb_chunk : (size_t)rc->tb_left;
 		for (size_t i = 0; i < n; i++)
 			chunk[i] = (uint8_t)pattern[i % (sizeof pattern - 1)];
 		if (tlsc_write(rc->tls, chunk, n, err, sizeof err) < 0) {
-			note(rc, "%s", err);
+			rconn_note(rc, "%s", err);
 			rc->tb_left = 0;
 			break;
 		}
 		rc->tb_left -= n;
-		tls_pump(rc);
+		rtls_pump(rc);
 		if (rc->tb_rate > 0 && rc->tb_left > 0) {
-			tls_body_arm(R, rc, (uint64_t)n * 1000000 / rc->tb_rate);
+			rtls_body_arm(R, rc, (uint64_t)n * 1000000 / rc->tb_rate);
 			return;
 		}
 	}
 	if (rc->tb_left > 0) {
-		tls_body_arm(R, rc, 0);
+		rtls_body_arm(R, rc, 0);
 		return;
 	}
 	rc->tb_on = false;
 	rc->body_active = false;
-	fin_check(R, rc);
-	if (try_unblock(R, rc))
-		advance(R, rc);
+	rconn_fin_check(R, rc);
+	if (rconn_try_unblock(R, rc))
+		rconn_advance(R, rc);
 }
