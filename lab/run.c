@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 
@@ -91,6 +92,53 @@ const char *run_target_kind_name(enum run_target_kind k)
 	case RUN_TARGET_REMOTE:  return "remote";
 	}
 	return "?";
+}
+
+/* ---- real-time scheduling ---------------------------------------------- */
+
+/*
+ * The event loop ahead of ordinary work while the scenarios play: an
+ * emulated RTT's tail is the time a released segment waits for a CPU
+ * (rawtcp.h, rawtcp_realtime). SCHED_RESET_ON_FORK: what the runner starts
+ * meanwhile (client programs, ip, nft) starts as an ordinary process. Not
+ * granted (not root, no CAP_SYS_NICE, a container's limits): the run goes
+ * on without it and the report says why (lab.realtime).
+ */
+static void realtime_on(struct runner *R)
+{
+	struct run_outcome *o = R->o;
+	struct sched_param sp = { .sched_priority = RT_PRIORITY };
+	char err[160];
+
+	R->rt_old_policy = sched_getscheduler(0);
+	if (R->rt_old_policy < 0 || sched_getparam(0, &R->rt_old_param) != 0) {
+		snprintf(o->realtime_refused, sizeof o->realtime_refused,
+		         "sched_getscheduler: %s", strerror(errno));
+		return;
+	}
+	if (rawtcp_realtime(RT_PRIORITY, err, sizeof err) != 0) {
+		snprintf(o->realtime_refused, sizeof o->realtime_refused, "%s", err);
+		return;
+	}
+	R->rt_on = true;
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0) {
+		snprintf(o->realtime_refused, sizeof o->realtime_refused,
+		         "SCHED_RESET_ON_FORK: %s", strerror(errno));
+		return;   /* realtime_off puts back what rawtcp_realtime set */
+	}
+	o->realtime = true;
+	o->realtime_priority = RT_PRIORITY;
+}
+
+/* Put the scheduling back as it was and unlock the memory: the analysis
+ * and the reports run as an ordinary process. */
+static void realtime_off(struct runner *R)
+{
+	if (!R->rt_on)
+		return;
+	(void)sched_setscheduler(0, R->rt_old_policy & ~SCHED_RESET_ON_FORK, &R->rt_old_param);
+	(void)munlockall();
+	R->rt_on = false;
 }
 
 /* ---- the whole run ------------------------------------------------------- */
@@ -403,6 +451,7 @@ enum run_status run_execute(const struct run_config *cfg,
 	}
 
 opened:;
+	realtime_on(&R);
 	struct timespec rt;
 	if (clock_gettime(CLOCK_REALTIME, &rt) < 0) {
 		snprintf(err, errlen, "clock_gettime: %s", strerror(errno));
@@ -422,6 +471,7 @@ opened:;
 		}
 	}
 	R.sampling = false;
+	realtime_off(&R);
 
 	rawtcp_dump_close(R.c);
 	struct rawtcp_stats stats;
@@ -451,6 +501,7 @@ opened:;
 	status = RUN_OK;
 
 out:
+	realtime_off(&R);
 	if (saved_ns >= 0)
 		labnet_leave(&saved_ns, msg, sizeof msg);
 	if (R.c) {

@@ -366,6 +366,12 @@ struct run_outcome {
 	size_t n_cleanup_rst_packets;
 	uint64_t fin_wait_2_timeouts; /* kernel_timeout endings, whole run */
 	uint64_t pcap_drops;
+	/* real-time scheduling of the event loop while the scenarios played
+	 * (rawtcp_realtime: SCHED_FIFO, memory locked; root only): granted,
+	 * or why not; put back as it was before the analysis */
+	bool realtime;
+	int realtime_priority;      /* when realtime */
+	char realtime_refused[160]; /* "" when granted */
 	double sample_interval;     /* seconds */
 	struct run_sample *samples; /* whole run, at most RUN_MAX_SAMPLES */
 	size_t n_samples;

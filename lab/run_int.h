@@ -35,6 +35,7 @@
 #define LL_LAB_RUN_INT_H
 
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@
 #define SEND_RETRY_US       10000    /* send buffer full: try again */
 #define LOOP_SLICE_US       1000000  /* rawtcp_run deadline per call */
 #define SNDBUF_CAP          (1u << 20)
+#define RT_PRIORITY         10            /* SCHED_FIFO, as bench/rawtcp.sh */
 #define TLS_PIECE           16384         /* OpenSSL output per send (run_tls.c) */
 #define TB_GEN_FLAG         0x80000000u   /* a connection timer for the TLS body */
 
@@ -143,6 +145,10 @@ struct runner {
 	uint8_t *scratch;              /* request formatting */
 	size_t scratch_cap;
 	bool sampling;
+	/* real-time scheduling (run.c, realtime_on): what to put back */
+	bool rt_on;
+	int rt_old_policy;
+	struct sched_param rt_old_param;
 	uint64_t sampler_id;
 	/* the scenario being played */
 	struct run_scenario *rs;

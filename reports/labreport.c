@@ -128,6 +128,12 @@ json_t *labreport_lab(const struct run_outcome *o, double t0)
 	bad |= set(lab, "namespaces", done(ns, nb));
 	bad |= set(lab, "leaked_rst", jint(o->leaked_rst));
 	bad |= set(lab, "capture_dropped", jint(o->pcap_drops));
+	json_t *rt = json_object();
+	int rtb = set(rt, "granted", json_boolean(o->realtime));
+	rtb |= set(rt, "policy", o->realtime ? json_string("SCHED_FIFO") : json_null());
+	rtb |= set(rt, "priority", o->realtime ? json_integer(o->realtime_priority) : json_null());
+	rtb |= set(rt, "refused", jstr(o->realtime_refused));
+	bad |= set(lab, "realtime", done(rt, rtb));
 	bad |= set(lab, "cleanup_error", jstr(o->lab_error));
 	bad |= set(lab, "cleanup_rst_packets",
 	           packet_list(o->cleanup_rst_packets, o->n_cleanup_rst_packets));
