@@ -265,9 +265,9 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
 	return RUN_OK;
 }
 
-enum run_status run_execute(const struct run_config *cfg,
-                            struct scn_scenario *const *scns, size_t n,
-                            struct run_outcome **out, char *err, size_t errlen)
+enum run_status run_play(const struct run_config *cfg,
+                         struct scn_scenario *const *scns, size_t n,
+                         struct run_outcome **out, char *err, size_t errlen)
 {
 	enum run_status status = RUN_ERR;
 	struct runner R;
@@ -538,26 +538,53 @@ out:
 	free(R.ktrack);
 	free(R.kports);
 
-	if (status == RUN_OK) {
-		if (run_analyze(o, &R.raw_addr, R.port, err, errlen) < 0) {
-			status = RUN_ERR;
-		}
-	}
-	if (status == RUN_OK) {
-		o->passed = o->leaked_rst == 0;
-		for (size_t i = 0; i < o->n_scenarios; i++) {
-			if (run_judge(&o->scenarios[i]) < 0) {
-				snprintf(err, errlen, "run: out of memory");
-				status = RUN_ERR;
-				break;
-			}
-			o->passed &= o->scenarios[i].passed;
-		}
-	}
 	if (status != RUN_OK) {
 		run_outcome_free(o);
 		return status;
 	}
+	o->raw_addr = R.raw_addr;
 	*out = o;
 	return RUN_OK;
+}
+
+int run_load_keys(struct run_outcome *o, char *err, size_t errlen)
+{
+	if (!o->keylog_path || o->tls_keys)
+		return 0;
+	/* a key log that cannot be read leaves the records undecrypted: the
+	 * lab's own decrypted view still names the responses */
+	o->tls_keys = tlskeys_load(o->keylog_path, err, errlen);
+	return 0;
+}
+
+enum run_status run_conclude(struct run_outcome *o, char *err, size_t errlen)
+{
+	char kerr[256];
+	run_load_keys(o, kerr, sizeof kerr);
+	if (run_analyze(o, &o->raw_addr, o->port, err, errlen) < 0)
+		return RUN_ERR;
+	o->passed = o->leaked_rst == 0;
+	for (size_t i = 0; i < o->n_scenarios; i++) {
+		if (run_judge(&o->scenarios[i]) < 0) {
+			snprintf(err, errlen, "run: out of memory");
+			return RUN_ERR;
+		}
+		o->passed &= o->scenarios[i].passed;
+	}
+	return RUN_OK;
+}
+
+enum run_status run_execute(const struct run_config *cfg,
+                            struct scn_scenario *const *scns, size_t n,
+                            struct run_outcome **out, char *err, size_t errlen)
+{
+	enum run_status st = run_play(cfg, scns, n, out, err, errlen);
+	if (st != RUN_OK)
+		return st;
+	st = run_conclude(*out, err, errlen);
+	if (st != RUN_OK) {
+		run_outcome_free(*out);
+		*out = NULL;
+	}
+	return st;
 }

@@ -354,6 +354,10 @@ struct run_outcome {
 	uint64_t filter_dropped;    /* RSTs it dropped */
 	/* lab */
 	char *capture_path;
+	const char *capture_read;   /* what run_analyze opens when not NULL
+	                               ("-": standard input, the capture opened
+	                               before privileges were dropped) */
+	struct lladdr raw_addr;     /* the raw client's address (run_analyze) */
 	char *keylog_path;          /* TLS session keys (NSS key log), NULL if
 	                               no scenario ran TLS */
 	struct tlskeys *tls_keys;   /* those keys, for the analyzer (it names
@@ -406,6 +410,23 @@ struct run_outcome {
 enum run_status run_execute(const struct run_config *cfg,
                             struct scn_scenario *const *scns, size_t n,
                             struct run_outcome **out, char *err, size_t errlen);
+
+/*
+ * run_execute in two halves, for a caller that analyzes in another
+ * process (reports/privsep.h: the analysis and the reports without
+ * privileges). run_play does steps 1 to 4, all that needs root: on RUN_OK
+ * *out holds the played scenarios and the capture, not yet analyzed.
+ * run_conclude does step 5 on it (run_analyze, run_judge, o->passed);
+ * on failure o is left for run_outcome_free. run_load_keys reads the TLS
+ * key log the run wrote (o->keylog_path) into o->tls_keys, so a caller
+ * can read it while it may (a key log that cannot be read is no error:
+ * the records stay undecrypted; always 0).
+ */
+enum run_status run_play(const struct run_config *cfg,
+                         struct scn_scenario *const *scns, size_t n,
+                         struct run_outcome **out, char *err, size_t errlen);
+enum run_status run_conclude(struct run_outcome *o, char *err, size_t errlen);
+int run_load_keys(struct run_outcome *o, char *err, size_t errlen);
 
 /*
  * The checks run_execute makes before it builds anything, for a caller

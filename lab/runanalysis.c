@@ -395,9 +395,15 @@ int run_analyze(struct run_outcome *o, const struct lladdr *raw, uint16_t port,
 	o->az = az_new(&ac);
 	if (!o->az)
 		goto oom;
-	cap = cap_open_offline(o->capture_path, msg, sizeof msg);
+	/* o->capture_read "-": the capture was opened before privileges were
+	 * dropped and waits on standard input (reports/privsep.h) */
+	cap = cap_open_offline(o->capture_read ? o->capture_read : o->capture_path,
+	                       msg, sizeof msg);
 	if (!cap) {
-		snprintf(err, errlen, "%s", msg);
+		if (o->capture_read)
+			snprintf(err, errlen, "%s: %s", o->capture_path, msg);
+		else
+			snprintf(err, errlen, "%s", msg);
 		goto out;
 	}
 	snprintf(o->link_type, sizeof o->link_type, "%s", cap_datalink_name(cap));

@@ -38,6 +38,7 @@
 #include "reports/diffrep.h"
 #include "reports/labcli.h"
 #include "reports/junit.h"
+#include "reports/privsep.h"
 #include "reports/reportfile.h"
 #include "reports/scndirs.h"
 #include "reports/tap.h"
@@ -102,6 +103,10 @@ static void usage(FILE *f)
 	        "  --tap                the results as TAP version 13 on standard output (the\n"
 	        "                       same content; the table goes to standard error)\n"
 	        "  --check              only find and parse the scenarios, and list them\n"
+	        "  -Z, --user USER      the analysis and the reports run as USER with no\n"
+	        "                       capability, in a child process, once the lab is gone\n"
+	        "                       and the output files are open (default nobody;\n"
+	        "                       \"root\" keeps root)\n"
 	        "  -q, --quiet          no table\n"
 	        "  --color=WHEN         auto (default), always, never\n"
 	        "  -h, --help           show this help\n"
@@ -183,40 +188,41 @@ static int baseline_fits(const json_t *base, const char *path, struct scn_scenar
 }
 
 /* DIR/diff.json and DIR/diff.txt. Returns 0, or -1 with err ("PATH: why"). */
+/* diff.json and diff.txt into js and txt (opened before privileges were
+ * dropped, reports/privsep.h; closed here); jsp and txtp name them. */
 static int write_comparison(const struct dr_result *cmp, const char *base, const char *rep,
-                            const char *js, const char *txt, char *err, size_t errlen)
+                            FILE *js, const char *jsp, FILE *txt, const char *txtp,
+                            char *err, size_t errlen)
 {
 	json_t *j = diffout_json(cmp, base, rep);
-	FILE *f;
 	struct tout t;
 	int e = 0;
 
 	if (!j) {
-		snprintf(err, errlen, "%.900s: out of memory", js);
+		snprintf(err, errlen, "%.900s: out of memory", jsp);
+		fclose(js);
+		fclose(txt);
 		return -1;
 	}
-	e = json_dump_file(j, js, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
+	e = json_dumpf(j, js, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0;
 	json_decref(j);
-	if (e) {
-		snprintf(err, errlen, "%.900s: cannot write it", js);
+	if (fclose(js) != 0 || e) {
+		snprintf(err, errlen, "%.900s: cannot write it", jsp);
+		fclose(txt);
 		return -1;
 	}
-	if (!(f = fopen(txt, "w"))) {
-		snprintf(err, errlen, "%.900s: %s", txt, strerror(errno));
-		return -1;
-	}
-	if (tout_init(&t, f, TOUT_NEVER) < 0) {
-		fclose(f);
-		snprintf(err, errlen, "%.900s: out of memory", txt);
+	if (tout_init(&t, txt, TOUT_NEVER) < 0) {
+		fclose(txt);
+		snprintf(err, errlen, "%.900s: out of memory", txtp);
 		return -1;
 	}
 	diffout_text(&t, cmp, base, rep, false);
 	tout_close(&t);
-	e = ferror(f) ? EIO : 0;
-	if (fclose(f) != 0 && !e)
+	e = ferror(txt) ? EIO : 0;
+	if (fclose(txt) != 0 && !e)
 		e = errno;
 	if (e) {
-		snprintf(err, errlen, "%.900s: %s", txt, strerror(e));
+		snprintf(err, errlen, "%.900s: %s", txtp, strerror(e));
 		return -1;
 	}
 	return 0;
@@ -397,12 +403,185 @@ static void table(const struct tout *o, const struct run_outcome *out)
 	fputs(".\n", o->f);
 }
 
+/* What the analysis child needs (privsep.h). */
+struct audit_out {
+	const char *cap, *rep, *html, *djs, *dtxt, *junit, *basepath;
+	json_t *base;
+	const struct dr_tol_arg *tols;
+	size_t ntols;
+	bool tap, quiet;
+	enum tout_color_mode mode;
+	size_t i_rep, i_html, i_djs, i_dtxt, i_junit;
+	char open_err[1024];        /* a file beside the report could not be opened */
+};
+
+/* The page into f (closed here): the whole page, or -1 and it is dropped. */
+static int write_page(FILE *f, const json_t *report, const char *rep, const char *html,
+                      char *err, size_t errlen)
+{
+	int rc = render_html(f, report, rep, err, errlen);
+	if (fflush(f) != 0 || ferror(f)) {
+		if (!rc)
+			snprintf(err, errlen, "%s: %s", html, strerror(errno));
+		rc = -1;
+	}
+	if (fclose(f) != 0 && !rc) {
+		snprintf(err, errlen, "%s: %s", html, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * In the child, without privileges: analyze the capture, judge, compare
+ * with the baseline, write JUnit, TAP, the page, the comparison and the
+ * report into the files the parent opened, print the table. Returns the
+ * exit code.
+ */
+static int audit_outputs(struct privsep *ps, struct run_outcome *out, void *arg)
+{
+	struct audit_out *w = arg;
+	struct dr_result cmp = { 0 };
+	bool have_cmp = false;
+	json_t *report = NULL;
+	char err[1024];
+	struct tout o;
+	int rc;
+
+	enum run_status st = run_conclude(out, err, sizeof err);
+	if (st != RUN_OK) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		if (w->tap)
+			tap_bail_out(stdout, err);
+		return labcli_exit_code(st);
+	}
+	if (!(report = labcli_report("audit", w->cap, out))) {
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
+		return LL_EXIT_ENV;
+	}
+	rc = labreport_exit_code(out);
+	if (w->base) {
+		char text[1400];
+		size_t len;
+		if (dr_compare(w->base, report, w->basepath, w->rep, w->tols, w->ntols, &cmp,
+		               err, sizeof err) < 0) {
+			tout_fprintf(stderr, PROG ": --baseline: %s\n", err);
+			rc = LL_EXIT_USAGE;
+			goto out;
+		}
+		have_cmp = true;
+		if (rc != LL_EXIT_UNVOUCHED)
+			rc = cmp.regressions ? LL_EXIT_FAIL : LL_EXIT_OK;
+		/* the verdict says what decided the exit status */
+		labreport_verdict_text(out, text, sizeof text);
+		len = strlen(text);
+		if (cmp.regressions)
+			snprintf(text + len, sizeof text - len, "; against the baseline %.300s: %zu "
+			         "figure%s regressed", w->basepath, cmp.regressions,
+			         cmp.regressions == 1 ? "" : "s");
+		else
+			snprintf(text + len, sizeof text - len, "; no regression against the baseline %.300s",
+			         w->basepath);
+		if (report_set_verdict(report, labreport_hazard(out), rc, text) < 0) {
+			tout_fprintf(stderr, PROG ": out of memory building the report\n");
+			rc = LL_EXIT_ENV;
+			goto out;
+		}
+	}
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	bool bad = false;
+	if (w->open_err[0]) {
+		snprintf(err, sizeof err, "%s", w->open_err);
+		bad = true;
+	}
+	if (!bad && have_cmp) {
+		if (write_comparison(&cmp, w->basepath, w->rep, privsep_file(ps, w->i_djs), w->djs,
+		                     privsep_file(ps, w->i_dtxt), w->dtxt, err, sizeof err) < 0) {
+			bad = true;
+		} else {
+			privsep_done(ps, w->i_djs);
+			privsep_done(ps, w->i_dtxt);
+		}
+	}
+	if (!bad && w->junit) {
+		if (junit_write_to(privsep_file(ps, w->i_junit), out, have_cmp ? &cmp : NULL,
+		                   w->junit, err, sizeof err) < 0)
+			bad = true;
+		else
+			privsep_done(ps, w->i_junit);
+	}
+	if (!bad) {
+		if (write_page(privsep_file(ps, w->i_html), report, w->rep, w->html,
+		               err, sizeof err) < 0)
+			bad = true;
+		else
+			privsep_done(ps, w->i_html);
+	}
+	if (bad) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	} else if (w->tap && tap_write(stdout, out, have_cmp ? &cmp : NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, PROG ": out of memory building the report\n");
+		goto out;
+	}
+	if (report_write_to(privsep_file(ps, w->i_rep), report, w->rep, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto out;
+	}
+	privsep_done(ps, w->i_rep);
+	if (rc == LL_EXIT_ENV)
+		goto out;
+	if (!w->quiet) {
+		if (tout_init(&o, w->tap ? stderr : stdout, w->mode) < 0) {
+			tout_fprintf(stderr, PROG ": out of memory\n");
+			rc = LL_EXIT_ENV;
+			goto out;
+		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
+		if (out->kind == RUN_TARGET_BUILTIN)
+			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s\n\n",
+			             out->policy, where);
+		else
+			tout_fprintf(o.f, "audit of %s at %s\n\n", out->command ? out->command : "the target",
+			             where);
+		table(&o, out);
+		if (have_cmp) {
+			fputs("baseline: ", o.f);
+			if (cmp.regressions)
+				tout_printf(&o, TOUT_BOLD_RED, "REGRESSION: %zu figure%s got worse beyond %s "
+				            "tolerance against %s", cmp.regressions,
+				            cmp.regressions == 1 ? "" : "s",
+				            cmp.regressions == 1 ? "its" : "their", w->basepath);
+			else
+				tout_printf(&o, TOUT_BOLD_GREEN, "no regression against %s", w->basepath);
+			tout_fprintf(o.f, " (%zu better, %zu worse within tolerance); see %s\n",
+			             cmp.better, cmp.worse, w->dtxt);
+		}
+		tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", w->rep, w->html, w->cap);
+		tout_close(&o);
+	}
+out:
+	dr_free(&cmp);
+	json_decref(report);
+	return rc;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	enum { OPT_BUILTIN = 256, OPT_SERVE, OPT_PORT, OPT_TARGET, OPT_TARGET_ARG,
 	       OPT_SCENARIOS, OPT_COLOR, OPT_RTT, OPT_JUNIT, OPT_TAP, OPT_TARGET_LOG,
 	       OPT_CHECK, OPT_BASELINE, OPT_SERVE_USER, OPT_FILTER_RST, OPT_ALLOW_RST,
 	       OPT_TLS, OPT_TLS_VERSION, OPT_SNI, OPT_TLS_KEYLOG };
+	const char *user = NULL;   /* -Z: the analysis child's user */
+	struct privsep ps;
 	static const struct option longopts[] = {
 		{ "builtin", required_argument, NULL, OPT_BUILTIN },
 		{ "serve", required_argument, NULL, OPT_SERVE },
@@ -430,6 +609,7 @@ int cmd_audit(int argc, char **argv)
 		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "ipv6", no_argument, NULL, '6' },
+		{ "user", required_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_config cfg;
@@ -446,18 +626,16 @@ int cmd_audit(int argc, char **argv)
 	enum tout_color_mode mode = TOUT_AUTO;
 	int kinds = 0, opt, rc = LL_EXIT_USAGE;
 	bool port_set = false, tap = false, check = false, quiet = false;
-	json_t *report = NULL, *base = NULL;
-	struct dr_result cmp = { 0 };
-	bool have_cmp = false;
-	struct tout o;
+	json_t *base = NULL;
 	enum run_status st;
 	size_t made = 0;           /* mkdir_p: what to remove if no report */
 	bool have_dir = false, wrote = false;
 
 	memset(&cfg, 0, sizeof cfg);
+	memset(&ps, 0, sizeof ps);
 	optind = 1;
 	opterr = 0;                /* our own one-line answers */
-	while ((opt = getopt_long(argc, argv, ":o:hqt:6", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:hqt:6Z:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BUILTIN:
 			cfg.target.kind = RUN_TARGET_BUILTIN;
@@ -564,6 +742,9 @@ int cmd_audit(int argc, char **argv)
 		case '6':
 			cfg.ipv6 = true;
 			break;
+		case 'Z':
+			user = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return LL_EXIT_OK;
@@ -655,6 +836,11 @@ int cmd_audit(int argc, char **argv)
 			scns[i] = NULL;
 		nscn = kept;
 	}
+	if (!check && privsep_init(&ps, PROG, user, err, sizeof err) < 0) {
+		bad_usage("%s", err);
+		rc = LL_EXIT_USAGE;
+		goto out;
+	}
 	if (basepath) {
 		if (!(base = rf_load(basepath, err, sizeof err))) {
 			tout_fprintf(stderr, PROG ": --baseline %s\n", err);
@@ -707,7 +893,7 @@ int cmd_audit(int argc, char **argv)
 
 	if (!quiet)
 		tout_fprintf(stderr, PROG ": running %zu scenarios from %s ...\n", nscn, sd.from);
-	st = run_execute(&cfg, scns, nscn, &out, err, sizeof err);
+	st = run_play(&cfg, scns, nscn, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
 			tout_fprintf(stderr, PROG ": interrupted; the lab and the target are gone\n");
@@ -719,101 +905,37 @@ int cmd_audit(int argc, char **argv)
 		goto out;
 	}
 
-	if (!(report = labcli_report("audit", cap, out))) {
-		tout_fprintf(stderr, PROG ": out of memory building the report\n");
+	/* the lab is gone: open the output files while root may, then analyze
+	 * and write in a child without privileges (reports/privsep.h) */
+	struct audit_out w = { .cap = cap, .rep = rep, .html = html, .djs = djs, .dtxt = dtxt,
+	                       .junit = junit, .basepath = basepath, .base = base, .tols = tols,
+	                       .ntols = ntols, .tap = tap, .quiet = quiet, .mode = mode,
+	                       .open_err = "" };
+	if ((base && (privsep_add(&ps, djs, &w.i_djs, w.open_err, sizeof w.open_err) < 0 ||
+	              privsep_add(&ps, dtxt, &w.i_dtxt, w.open_err, sizeof w.open_err) < 0)) ||
+	    (junit && privsep_add(&ps, junit, &w.i_junit, w.open_err, sizeof w.open_err) < 0) ||
+	    privsep_add(&ps, html, &w.i_html, w.open_err, sizeof w.open_err) < 0) {
+		/* said in the report's verdict, as a file that cannot be written */
+	}
+	if (privsep_add(&ps, rep, &w.i_rep, err, sizeof err) < 0) {
+		tout_fprintf(stderr, PROG ": write report: %s\n", err);
+		if (tap)
+			tap_bail_out(stdout, err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	rc = labreport_exit_code(out);
-	if (base) {
-		char text[1400];
-		size_t len;
-		if (dr_compare(base, report, basepath, rep, tols, ntols, &cmp, err, sizeof err) < 0) {
-			tout_fprintf(stderr, PROG ": --baseline: %s\n", err);
-			rc = LL_EXIT_USAGE;
-			goto out;
-		}
-		have_cmp = true;
-		if (rc != LL_EXIT_UNVOUCHED)
-			rc = cmp.regressions ? LL_EXIT_FAIL : LL_EXIT_OK;
-		/* the verdict says what decided the exit status */
-		labreport_verdict_text(out, text, sizeof text);
-		len = strlen(text);
-		if (cmp.regressions)
-			snprintf(text + len, sizeof text - len, "; against the baseline %.300s: %zu "
-			         "figure%s regressed", basepath, cmp.regressions,
-			         cmp.regressions == 1 ? "" : "s");
-		else
-			snprintf(text + len, sizeof text - len, "; no regression against the baseline %.300s",
-			         basepath);
-		if (report_set_verdict(report, labreport_hazard(out), rc, text) < 0) {
-			tout_fprintf(stderr, PROG ": out of memory building the report\n");
-			rc = LL_EXIT_ENV;
-			goto out;
-		}
-	}
-	/* what goes beside the report first: when it cannot be written (exit
-	 * 3), the report's verdict says so and keeps the exit status */
-	if ((have_cmp && write_comparison(&cmp, basepath, rep, djs, dtxt, err, sizeof err) < 0) ||
-	    (junit && junit_write(out, have_cmp ? &cmp : NULL, junit, err, sizeof err) < 0) ||
-	    render_to_file(report, rep, html, err, sizeof err) < 0) {
+	err[0] = '\0';
+	rc = privsep_run(&ps, out, audit_outputs, &w, err, sizeof err);
+	wrote = ps.file[w.i_rep].written;
+	if (rc == LL_EXIT_ENV && err[0] && !wrote)
 		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
-	} else if (tap && tap_write(stdout, out, have_cmp ? &cmp : NULL) < 0) {
-		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
-		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
-	}
-	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
-		tout_fprintf(stderr, PROG ": out of memory building the report\n");
-		goto out;
-	}
-	if (report_write(report, rep, err, sizeof err) < 0) {
-		tout_fprintf(stderr, PROG ": %s\n", err);
-		rc = LL_EXIT_ENV;
-		goto out;
-	}
-	wrote = true;
-	if (rc == LL_EXIT_ENV)
-		goto out;
-	if (!quiet) {
-		if (tout_init(&o, tap ? stderr : stdout, mode) < 0) {
-			tout_fprintf(stderr, PROG ": out of memory\n");
-			rc = LL_EXIT_ENV;
-			goto out;
-		}
-		char where[LLADDR_PORTSTRLEN + 8];
-		lladdr_text_port(out->address, out->port, where, sizeof where);
-		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(o.f, "audit of the reference target, close policy %s, at %s\n\n",
-			             out->policy, where);
-		else
-			tout_fprintf(o.f, "audit of %s at %s\n\n", out->command ? out->command : "the target",
-			             where);
-		table(&o, out);
-		if (have_cmp) {
-			fputs("baseline: ", o.f);
-			if (cmp.regressions)
-				tout_printf(&o, TOUT_BOLD_RED, "REGRESSION: %zu figure%s got worse beyond %s "
-				            "tolerance against %s", cmp.regressions,
-				            cmp.regressions == 1 ? "" : "s",
-				            cmp.regressions == 1 ? "its" : "their", basepath);
-			else
-				tout_printf(&o, TOUT_BOLD_GREEN, "no regression against %s", basepath);
-			tout_fprintf(o.f, " (%zu better, %zu worse within tolerance); see %s\n",
-			             cmp.better, cmp.worse, dtxt);
-		}
-		tout_fprintf(o.f, "report: %s\npage:   %s\ncapture: %s\n", rep, html, cap);
-		tout_close(&o);
-	}
 out:
+	privsep_free(&ps);
 	if (have_dir && !wrote) {
 		const char *const left[] = { cap };
 		unmake_dir(dir, made, left, 1);
 	}
-	dr_free(&cmp);
 	json_decref(base);
-	json_decref(report);
 	run_outcome_free(out);
 	for (i = 0; i < nscn; i++)
 		scn_free(scns[i]);

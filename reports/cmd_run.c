@@ -21,6 +21,7 @@
 #include "reports/junit.h"
 #include "reports/tap.h"
 #include "reports/labreport.h"
+#include "reports/privsep.h"
 #include "reports/report.h"
 
 #define MAX_TARGET_ARGS 32
@@ -77,6 +78,10 @@ static void usage(FILE *f)
 "                              namespace, LINGERLAB_ADDR, LINGERLAB_PORT and\n"
 "                              LINGERLAB_URL in its environment; its exit status,\n"
 "                              output tails and duration go in the report\n"
+"  -Z, --user USER             the analysis and the reports run as USER with no\n"
+"                              capability, in a child process, once the lab is\n"
+"                              gone and the output files are open (default\n"
+"                              nobody; \"root\" keeps root)\n"
 "  --check                     only parse the scripts and report errors\n"
 "  -q, --quiet                 no summary\n"
 "  -h, --help                  this text\n"
@@ -97,6 +102,7 @@ struct opts {
 	const char *sni, *tls_keylog;
 	bool filter_kernel_rst, allow_kernel_rst;
 	const char *client;         /* --client 'COMMAND' */
+	const char *user;           /* -Z: the analysis child's user, NULL nobody */
 	int64_t rtt_us;
 	uint16_t port;
 	bool check, quiet, tap, ipv6;
@@ -157,7 +163,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		             !strcmp(name, "--target-log") || !strcmp(name, "--junit") ||
 		             !strcmp(name, "--serve-user") || !strcmp(name, "--tls-version") ||
 		             !strcmp(name, "--sni") || !strcmp(name, "--tls-keylog") ||
-		             !strcmp(name, "--client");
+		             !strcmp(name, "--client") || !strcmp(name, "-Z") ||
+		             !strcmp(name, "--user");
 		if (takes && !val) {
 			if (i + 1 >= argc)
 				return bad_usage("%s needs a value", name);
@@ -215,6 +222,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->allow_kernel_rst = true;
 		} else if (!strcmp(name, "--client")) {
 			o->client = val;
+		} else if (!strcmp(name, "-Z") || !strcmp(name, "--user")) {
+			o->user = val;
 		} else if (!strcmp(name, "--check")) {
 			o->check = true;
 		} else if (!strcmp(name, "-6") || !strcmp(name, "--ipv6")) {
@@ -265,6 +274,110 @@ static char *fresh_dir(void)
 	return NULL;
 }
 
+/* What the analysis child needs (privsep.h). */
+struct outputs {
+	const struct opts *o;
+	const char *capture, *output;
+	bool to_stdout;
+	size_t i_report, i_junit;
+	char junit_err[512];        /* --junit could not be opened: why */
+};
+
+/*
+ * In the child, without privileges: analyze the capture, judge the
+ * expectations, write the JUnit file, TAP and the report into the files
+ * the parent opened, print the summary. Returns the exit code.
+ */
+static int write_outputs(struct privsep *ps, struct run_outcome *out, void *arg)
+{
+	const struct outputs *w = arg;
+	const struct opts *o = w->o;
+	json_t *report = NULL;
+	char err[1024];
+	int rc;
+
+	enum run_status st = run_conclude(out, err, sizeof err);
+	if (st != RUN_OK) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		if (o->tap)
+			tap_bail_out(stdout, err);
+		return labcli_exit_code(st);
+	}
+	report = labcli_report("run", w->capture, out);
+	if (!report) {
+		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		return LL_EXIT_ENV;
+	}
+	rc = labreport_exit_code(out);
+	/* what goes beside the report first: when it cannot be written (exit
+	 * 3), the report's verdict says so and keeps the exit status */
+	if (o->junit && w->junit_err[0]) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", w->junit_err);
+		rc = LL_EXIT_ENV;
+	} else if (o->junit) {
+		if (junit_write_to(privsep_file(ps, w->i_junit), out, NULL, o->junit,
+		                   err, sizeof err) < 0) {
+			tout_fprintf(stderr, "lingerlab run: %s\n", err);
+			rc = LL_EXIT_ENV;
+		} else {
+			privsep_done(ps, w->i_junit);
+		}
+	}
+	if (rc != LL_EXIT_ENV && o->tap && tap_write(stdout, out, NULL) < 0) {
+		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+	}
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
+		goto done;
+	}
+	if (report_write_to(privsep_file(ps, w->i_report), report, w->output,
+	                    err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
+		rc = LL_EXIT_ENV;
+		goto done;
+	}
+	privsep_done(ps, w->i_report);
+	if (rc == LL_EXIT_ENV)
+		goto done;
+	if (!o->quiet) {
+		FILE *sum = w->to_stdout || o->tap ? stderr : stdout;
+		char text[1024];
+		struct tout t;
+		if (tout_init(&t, sum, TOUT_NEVER) < 0) {
+			tout_fprintf(stderr, "lingerlab run: out of memory\n");
+			rc = LL_EXIT_ENV;
+			goto done;
+		}
+		char where[LLADDR_PORTSTRLEN + 8];
+		lladdr_text_port(out->address, out->port, where, sizeof where);
+		if (out->kind == RUN_TARGET_BUILTIN)
+			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s",
+			             out->policy, where);
+		else if (out->kind == RUN_TARGET_REMOTE)
+			tout_fprintf(t.f, "lingerlab run: --target %s:%u via %s%s%s from %s ports %u-%u%s",
+			             out->address, out->port, out->iface, out->gateway[0] ? " gateway " : "",
+			             out->gateway, out->source, out->client_port_lo, out->client_port_hi,
+			             out->kernel_rst_filter ? ", kernel RSTs filtered" : ", kernel RSTs NOT filtered");
+		else
+			tout_fprintf(t.f, "lingerlab run: %s at %s", out->command, where);
+		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
+		             out->n_scenarios == 1 ? "" : "s");
+		labreport_print_summary(&t, out);
+		labreport_verdict_text(out, text, sizeof text);
+		tout_fprintf(t.f, "\n%s: %s\n", rc == 0 ? "PASS" : rc == LL_EXIT_UNVOUCHED ?
+		             "UNVOUCHED" : "FAIL", text);
+		if (!w->to_stdout)
+			tout_fprintf(t.f, "report:  %s\n", w->output);
+		tout_fprintf(t.f, "capture: %s\n", w->capture);
+		tout_close(&t);
+	}
+done:
+	json_decref(report);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct opts o;
@@ -272,14 +385,21 @@ int cmd_run(int argc, char **argv)
 	struct scn_scenario **scns = NULL;
 	size_t n_scns = 0;
 	struct run_outcome *out = NULL;
-	json_t *report = NULL;
+	bool wrote = false;         /* the report is in place */
+	struct privsep ps;
 	char *dir = NULL, *capture = NULL, *output = NULL;
 	size_t made_cap = 0, made_out = 0;
 	char err[1024];
-	int rc = parse_args(argc, argv, &o);
+	int rc;
+	memset(&ps, 0, sizeof ps);
+	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		goto done;
 	rc = LL_EXIT_USAGE;
+	if (!o.check && privsep_init(&ps, "lingerlab run", o.user, err, sizeof err) < 0) {
+		bad_usage("%s", err);
+		goto done;
+	}
 
 	int targets = !!o.builtin + !!o.serve + !!o.remote;
 	if (!o.check && targets != 1) {
@@ -446,7 +566,6 @@ int cmd_run(int argc, char **argv)
 		rc = LL_EXIT_USAGE;
 		goto done;
 	}
-	FILE *sum = to_stdout || o.tap ? stderr : stdout;
 
 	cfg.capture_path = capture;
 	cfg.target_log = o.target_log;
@@ -457,7 +576,7 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 
-	enum run_status st = run_execute(&cfg, scns, n_scns, &out, err, sizeof err);
+	enum run_status st = run_play(&cfg, scns, n_scns, &out, err, sizeof err);
 	if (st != RUN_OK) {
 		if (st == RUN_INTERRUPTED)
 			tout_fprintf(stderr, "lingerlab run: interrupted; the lab and the target are gone\n");
@@ -469,80 +588,41 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 
-	report = labcli_report("run", capture, out);
-	if (!report) {
-		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
+	/* the lab is gone: open the output files while root may, then analyze
+	 * and write in a child without privileges (reports/privsep.h) */
+	struct outputs w = { .o = &o, .capture = capture, .output = output,
+	                     .to_stdout = to_stdout, .junit_err = "" };
+	/* a --junit file that cannot be opened is said in the report's
+	 * verdict, as one that cannot be written */
+	if (o.junit && privsep_add(&ps, o.junit, &w.i_junit, w.junit_err, sizeof w.junit_err) < 0)
+		w.i_junit = PRIVSEP_MAX_FILES;
+	if (privsep_add(&ps, to_stdout ? "-" : output, &w.i_report, err, sizeof err) < 0) {
+		tout_fprintf(stderr, "lingerlab run: write report: %s\n", err);
+		if (o.tap)
+			tap_bail_out(stdout, err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
-	rc = labreport_exit_code(out);
-	/* what goes beside the report first: when it cannot be written (exit
-	 * 3), the report's verdict says so and keeps the exit status */
-	if (o.junit && junit_write(out, NULL, o.junit, err, sizeof err) < 0) {
+	err[0] = '\0';
+	rc = privsep_run(&ps, out, write_outputs, &w, err, sizeof err);
+	wrote = ps.file[w.i_report].written;
+	if (rc == LL_EXIT_ENV && err[0] && !wrote)
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
-	} else if (o.tap && tap_write(stdout, out, NULL) < 0) {
-		snprintf(err, sizeof err, "standard output: %s", strerror(errno));
-		tout_fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
-	}
-	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
-		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
-		goto done;
-	}
-	if (report_write(report, output, err, sizeof err) < 0) {
-		tout_fprintf(stderr, "lingerlab run: %s\n", err);
-		rc = LL_EXIT_ENV;
-		goto done;
-	}
-	if (rc == LL_EXIT_ENV)
-		goto done;
-	if (!o.quiet) {
-		char text[1024];
-		struct tout t;
-		if (tout_init(&t, sum, TOUT_NEVER) < 0) {
-			tout_fprintf(stderr, "lingerlab run: out of memory\n");
-			rc = LL_EXIT_ENV;
-			goto done;
-		}
-		char where[LLADDR_PORTSTRLEN + 8];
-		lladdr_text_port(out->address, out->port, where, sizeof where);
-		if (out->kind == RUN_TARGET_BUILTIN)
-			tout_fprintf(t.f, "lingerlab run: reference target, policy %s, at %s",
-			             out->policy, where);
-		else if (out->kind == RUN_TARGET_REMOTE)
-			tout_fprintf(t.f, "lingerlab run: --target %s:%u via %s%s%s from %s ports %u-%u%s",
-			             out->address, out->port, out->iface, out->gateway[0] ? " gateway " : "",
-			             out->gateway, out->source, out->client_port_lo, out->client_port_hi,
-			             out->kernel_rst_filter ? ", kernel RSTs filtered" : ", kernel RSTs NOT filtered");
-		else
-			tout_fprintf(t.f, "lingerlab run: %s at %s", out->command, where);
-		tout_fprintf(t.f, "; %zu scenario%s\n\n", out->n_scenarios,
-		             out->n_scenarios == 1 ? "" : "s");
-		labreport_print_summary(&t, out);
-		labreport_verdict_text(out, text, sizeof text);
-		tout_fprintf(t.f, "\n%s: %s\n", rc == 0 ? "PASS" : rc == LL_EXIT_UNVOUCHED ?
-		             "UNVOUCHED" : "FAIL", text);
-		if (!to_stdout)
-			tout_fprintf(t.f, "report:  %s\n", output);
-		tout_fprintf(t.f, "capture: %s\n", capture);
-		tout_close(&t);
-	}
 
 done:
 	/* a fresh directory of a run that produced no report goes away again */
-	if (dir && !report) {
+	privsep_free(&ps);
+	if (dir && !wrote) {
 		if (capture)
 			unlink(capture);
 		rmdir(dir);
 	}
-	if (!report && made_cap) {  /* only what sits in a directory we made */
+	if (!wrote && made_cap) {  /* only what sits in a directory we made */
 		unlink(capture);
 		labcli_unmake_parent(capture, made_cap);
 	}
-	if (!report && made_out)
+	if (!wrote && made_out)
 		labcli_unmake_parent(output, made_out);
-	json_decref(report);
 	run_outcome_free(out);
 	for (size_t i = 0; i < n_scns; i++)
 		scn_free(scns[i]);

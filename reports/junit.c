@@ -70,12 +70,22 @@ static void open_case(FILE *f, const char *target, const char *name, const char 
 int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const char *path,
                 char *err, size_t errlen)
 {
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return junit_write_to(f, o, cmp, path, err, errlen);
+}
+
+int junit_write_to(FILE *f, const struct run_outcome *o, const struct dr_result *cmp,
+                   const char *path, char *err, size_t errlen)
+{
 	char target[320], verdict[1024], lab[640], line[1024];
 	size_t tests = o->n_scenarios, failures = 0, errors = 0;
 	size_t regressions = ci_regression(cmp, 0, NULL);
 	bool unvouched = ci_lab_error(o, lab, sizeof lab);
 	double total = 0;
-	FILE *f;
 	int e;
 
 	for (size_t i = 0; i < o->n_scenarios; i++) {
@@ -89,11 +99,6 @@ int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const 
 	ci_target_name(o, target, sizeof target);
 	labreport_verdict_text(o, verdict, sizeof verdict);
 
-	f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites name=\"lingerlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 	        "time=\"%.3f\">\n", tests, failures, errors, total);

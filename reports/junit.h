@@ -10,6 +10,7 @@
 #define LL_REPORTS_JUNIT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lab/run.h"
 
@@ -19,5 +20,9 @@ struct dr_result;
  * or -1 with err set ("PATH: why"). */
 int junit_write(const struct run_outcome *o, const struct dr_result *cmp, const char *path,
                 char *err, size_t errlen);
+/* The same into f (opened before privileges were dropped); closes f.
+ * path is for messages. */
+int junit_write_to(FILE *f, const struct run_outcome *o, const struct dr_result *cmp,
+                   const char *path, char *err, size_t errlen);
 
 #endif

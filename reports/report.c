@@ -591,6 +591,18 @@ out:
 	return rc;
 }
 
+int report_write_to(FILE *f, const json_t *report, const char *path, char *err,
+                    size_t errlen)
+{
+	if (!json_is_object(report)) {
+		errmsg_set(err, errlen, "write report: not a JSON object");
+		if (f != stdout)
+			fclose(f);
+		return -1;
+	}
+	return write_stream(f, report, NULL, 0, path, err, errlen);
+}
+
 FILE *report_open_early(const char *path, char *err, size_t errlen)
 {
 	if (!strcmp(path, "-"))

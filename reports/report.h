@@ -125,6 +125,12 @@ FILE *report_open_early(const char *path, char *err, size_t errlen);
 int report_write_analysis_to(FILE *f, const struct az *az, const struct report_input *in,
                              const char *path, char *err, size_t errlen);
 
+/* report_write() into f, opened before privileges were dropped
+ * (reports/privsep.h); closes f (standard output is only flushed), also on
+ * failure. path is for messages. */
+int report_write_to(FILE *f, const json_t *report, const char *path, char *err,
+                    size_t errlen);
+
 /* One compact JSON line for `--connections`. Returns 0, -1 on a write or
  * memory error (errno set). */
 int report_conn_line(FILE *f, const struct az_conn *c, double t0);
