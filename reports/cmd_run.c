@@ -312,7 +312,8 @@ static int write_outputs(struct privsep *ps, struct run_outcome *out, void *arg)
 	/* what goes beside the report first: when it cannot be written (exit
 	 * 3), the report's verdict says so and keeps the exit status */
 	if (o->junit && w->junit_err[0]) {
-		tout_fprintf(stderr, "lingerlab run: %s\n", w->junit_err);
+		snprintf(err, sizeof err, "%s", w->junit_err);
+		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 	} else if (o->junit) {
 		if (junit_write_to(privsep_file(ps, w->i_junit), out, NULL, o->junit,

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,6 +107,7 @@ void privsep_done(struct privsep *ps, size_t idx)
 
 /* In the child: never returns. */
 static void child(struct privsep *ps, struct run_outcome *o, int capfd, int done_fd,
+                  pid_t parent,
                   int (*fn)(struct privsep *, struct run_outcome *, void *), void *arg)
 {
 	char err[512];
@@ -124,6 +126,10 @@ static void child(struct privsep *ps, struct run_outcome *o, int capfd, int done
 		tout_fprintf(stderr, "%s: %s\n", ps->prog, err);
 		_exit(LL_EXIT_ENV);
 	}
+	/* a parent killed meanwhile cannot rename what this writes: go too
+	 * (set after the drop, which clears it) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
+		_exit(LL_EXIT_ENV);
 	if (getenv("LINGERLAB_TEST_STOP_ANALYSIS"))
 		raise(SIGSTOP);
 	rc = fn(ps, o, arg);
@@ -139,7 +145,7 @@ int privsep_run(struct privsep *ps, struct run_outcome *o,
 	int capfd, pfd[2], ws = 0, rc;
 	unsigned char b;
 	ssize_t got;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	/* the key log the run wrote, while it may still be read */
 	run_load_keys(o, kerr, sizeof kerr);
@@ -164,7 +170,7 @@ int privsep_run(struct privsep *ps, struct run_outcome *o,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child(ps, o, capfd, pfd[1], fn, arg);
+		child(ps, o, capfd, pfd[1], parent, fn, arg);
 	}
 	close(capfd);
 	close(pfd[1]);
