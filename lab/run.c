@@ -2,10 +2,12 @@
  * run.c - the runner's public API (run.h): the checks before a run
  * (run_preflight), the lab made, the target started, the sampler and the
  * raw client opened, or a target outside the lab (run_remote_open), the
- * scenarios played one after the other (run_loop.c), everything removed on
- * every exit path, then the capture analyzed (runanalysis.c) and the
- * expectations judged (expect.c). Also the small helpers every file of the
- * runner uses. How the runner's files divide the work: run_int.h.
+ * scenarios played one after the other (run_loop.c) with the event loop
+ * under real-time scheduling when granted, everything removed on every
+ * exit path (run_play); then the capture analyzed (runanalysis.c) and the
+ * expectations judged (expect.c: run_conclude). Also the small helpers
+ * every file of the runner uses. How the runner's files divide the work:
+ * run_int.h.
  */
 #include "lab/run.h"
 #include "lab/run_int.h"
@@ -16,7 +18,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-
 
 #include "analyzer/tlskeys.h"
 #include "lab/runtarget.h"
@@ -35,8 +36,6 @@ double runner_epoch_now(const struct runner *R)
 }
 
 void runner_fatal(struct runner *R, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void runner_fatal(struct runner *R, const char *fmt, ...)
 {
 	if (R->fatal)
 		return;
@@ -47,9 +46,6 @@ void runner_fatal(struct runner *R, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Append "; "-separated text to the connection's note (cut when full). */
-void rconn_note(struct rconn *rc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 void rconn_note(struct rconn *rc, const char *fmt, ...)
 {
 	char *n = rc->out->note;

@@ -3,7 +3,10 @@
  * a target inside the namespace lab, capture the conversation, analyze the
  * capture and judge every expectation.
  *
- * One call does it all, in this order:
+ * One call does it all (run_execute; or run_play for steps 1 to 4, which
+ * need root, and run_conclude for step 5, which does not: `run` and
+ * `audit` do step 5 in a child without privileges, reports/privsep.h), in
+ * this order:
  *   1. make the lab (lab/netns.h; over IPv6 with cfg->ipv6) and start the
  *      target in its server namespace (lab/launch.h): the reference target
  *      with a close policy, or any server command;
