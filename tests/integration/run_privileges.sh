@@ -105,6 +105,26 @@ check "-Z root: the child keeps root" test -n "$child" -a "$(status_field "${chi
 run_wait zr 60
 check_eq "-Z root: exit 0" 0 "$zr_rc"
 
+# a child that dies (killed while stopped): exit 3 with its reason, no
+# report and no temporary file left (the capture stays, as after any
+# failed analysis)
+LINGERLAB_TEST_STOP_ANALYSIS=1 run_start kd --builtin linger "${targs[@]}" -q \
+	-o "$TEST_TMP/kd/sub/r.json" "$TEST_TMP/ok.scn"
+child=""
+for ((i = 0; i < 300; i++)); do
+	child=$(find_child "$kd_pid") && break
+	kill -0 "$kd_pid" 2>/dev/null || break
+	sleep 0.1
+done
+check "killed child: found" test -n "$child"
+[ -n "$child" ] && kill -KILL "$child"
+run_wait kd 60
+check_eq "killed child: exit 3" 3 "$kd_rc"
+check "killed child: the run says how the analysis ended" \
+	grep -q 'analysis: the child died by signal 9' "$TEST_TMP/kd.err"
+check "killed child: no report, no temporary file left" \
+	test ! -e "$TEST_TMP/kd/sub/r.json" -a -z "$(compgen -G "$TEST_TMP/kd/sub/r.json.*")"
+
 # audit: the same split; its page, report and JUnit land in a root-only DIR
 mkdir "$TEST_TMP/sc"
 cp "$TEST_TMP/ok.scn" "$TEST_TMP/sc/"
