@@ -98,7 +98,8 @@ static inline __attribute__((always_inline)) char *put_name(char *p, const struc
 /*
  * Seconds as report.c's jsec() rounds them (to the microsecond), printed
  * as jansson prints a real with REPORT_REAL_PRECISION: %.15g, ".0" when
- * that looks like an integer, the exponent without "+" or leading zeros.
+ * that looks like an integer, the exponent without "+" or leading zeros;
+ * null when not finite (as jsec()), or when s * 1e6 is not.
  *
  * The usual case goes without printf (a record has several times; printf
  * was a fifth of writing one): a whole number of microseconds below 1e6 s
@@ -111,11 +112,15 @@ static inline __attribute__((always_inline)) char *put_name(char *p, const struc
  */
 size_t connline_sec(char *d, double s)
 {
-	if (!isfinite(s)) {
+	double R = round(s * 1e6);
+
+	/* no JSON number for these (jansson refuses them, report_conn()
+	 * fails): null, so the line still parses; a time beyond 1.8e302 s
+	 * does not come from a capture */
+	if (!isfinite(R)) {
 		memcpy(d, "null", 4);
 		return 4;
 	}
-	double R = round(s * 1e6);
 	double us_d = fabs(R);
 	size_t n = 0;
 

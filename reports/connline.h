@@ -22,8 +22,8 @@
  * has a bound (20 digits a number, 24 characters a time, an IPv6 address,
  * names from the tables below, a Zeek history of AZ_ZEEK_HISTORY_SIZE
  * bytes escaped, AZ_MAX_HTTP_RESPONSES responses); test_connline writes
- * the longest record there is and checks it fits. */
-#define CONNLINE_MAX 6144
+ * the longest record there is (3,103 bytes) and checks it fits. */
+#define CONNLINE_MAX 4096
 
 /* A name as it is written: with its quotes. */
 struct connline_name {
