@@ -35,9 +35,18 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static const uint64_t pow10_tab[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
 /* Most numbers of a record are small (ports, counts, relative sequence
- * numbers): the digits are counted first, then written from the end two
- * at a time. */
+ * numbers, packet indexes): one and two digits directly; else the digits
+ * are counted from the bit length (log10(2) ~ 1233 / 4096, corrected by
+ * one comparison) and written from the end two at a time, in 32-bit
+ * arithmetic once the value fits. */
 static inline __attribute__((always_inline)) size_t fmt_u64(char *d, uint64_t v)
 {
 	if (v < 10) {
@@ -48,20 +57,27 @@ static inline __attribute__((always_inline)) size_t fmt_u64(char *d, uint64_t v)
 		memcpy(d, digit_pairs + 2 * v, 2);
 		return 2;
 	}
-	size_t n = 3;
-	for (uint64_t x = v / 1000; x; x /= 10)
-		n++;
+	size_t n = ((size_t)(64 - __builtin_clzll(v)) * 1233) >> 12;
+	n += v >= pow10_tab[n];
 	char *p = d + n;
-	while (v >= 100) {
+	while (v > UINT32_MAX) {
+		uint64_t q = v / 100;
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * (v % 100), 2);
-		v /= 100;
+		memcpy(p, digit_pairs + 2 * (v - q * 100), 2);
+		v = q;
 	}
-	if (v >= 10) {
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		uint32_t q = w / 100;
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
+		memcpy(p, digit_pairs + 2 * (w - q * 100), 2);
+		w = q;
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
 	} else {
-		*--p = (char)('0' + v);
+		*--p = (char)('0' + w);
 	}
 	return n;
 }
@@ -110,9 +126,24 @@ static inline __attribute__((always_inline)) char *put_name(char *p, const struc
  * exactly below 1e12 us (the error of the division and the product is
  * far below half a microsecond there), so the count is taken from that.
  */
+/* round(x) (halves away from zero) without the call: below 2^52 the
+ * fraction x - trunc(x) is exact; from there on every double is whole. */
+static inline __attribute__((always_inline)) double round_inline(double x)
+{
+	if (!(fabs(x) < 4503599627370496.0))
+		return x;
+	double t = (double)(int64_t)x;
+	double f = x - t;
+	if (f >= 0.5)
+		t += 1.0;
+	else if (f <= -0.5)
+		t -= 1.0;
+	return t == 0 ? copysign(0.0, x) : t;
+}
+
 size_t connline_sec(char *d, double s)
 {
-	double R = round(s * 1e6);
+	double R = round_inline(s * 1e6);
 
 	/* no JSON number for these (jansson refuses them, report_conn()
 	 * fails): null, so the line still parses; a time beyond 1.8e302 s
@@ -137,15 +168,16 @@ size_t connline_sec(char *d, double s)
 			if (frac == 0) {
 				d[n++] = '0';
 			} else {
-				int keep = 6;
+				/* six digits, trailing zeros dropped (frac > 0) */
+				uint32_t f = (uint32_t)frac;
+				size_t keep = 6;
 
-				while (frac % 10 == 0) {
-					frac /= 10;
+				memcpy(d + n, digit_pairs + 2 * (f / 10000), 2);
+				memcpy(d + n + 2, digit_pairs + 2 * (f / 100 % 100), 2);
+				memcpy(d + n + 4, digit_pairs + 2 * (f % 100), 2);
+				while (d[n + keep - 1] == '0')
 					keep--;
-				}
-				for (int i = keep - 1; i >= 0; i--, frac /= 10)
-					d[n + (size_t)i] = (char)('0' + frac % 10);
-				n += (size_t)keep;
+				n += keep;
 			}
 		} else if (us >= 10) {
 			d[n++] = (char)('0' + us / 10);
@@ -233,16 +265,18 @@ size_t connline_str(char *d, const char *s, size_t max)
 }
 
 /* {"addr":"A","port":P} */
-static char *put_addr(char *p, uint8_t af, const uint8_t addr[16], uint16_t port)
+static char *put_addr(char *p, const struct connline_names *nm, uint8_t af,
+                      const uint8_t addr[16], uint16_t port)
 {
 	LIT(p, "{\"addr\":\"");
 	if (af != 6) {
 		/* what inet_ntop() writes, without its sprintf per address */
 		for (int i = 0; i < 4; i++) {
-			if (i)
-				*p++ = '.';
-			p = put_u64(p, addr[i]);
+			memcpy(p, nm->octet[addr[i]].s, 3);
+			p += nm->octet[addr[i]].len;
+			*p++ = '.';
 		}
+		p--;
 	} else {
 		char buf[INET6_ADDRSTRLEN];
 
@@ -360,9 +394,9 @@ size_t connline_format(const struct connline_names *nm, char *buf,
 	LIT(p, ",\"af\":");
 	p = put_u64(p, c->af);
 	LIT(p, ",\"client\":");
-	p = put_addr(p, c->af, c->client_addr, c->client_port);
+	p = put_addr(p, nm, c->af, c->client_addr, c->client_port);
 	LIT(p, ",\"server\":");
-	p = put_addr(p, c->af, c->server_addr, c->server_port);
+	p = put_addr(p, nm, c->af, c->server_addr, c->server_port);
 	LIT(p, ",\"role_inferred\":");
 	p = put_bool(p, c->role_inferred);
 	LIT(p, ",\"handshake\":");
@@ -493,6 +527,10 @@ int connline_init(struct connline_names *nm)
 	for (int i = 0; i <= AZ_NFW2_ENDS; i++) {
 		bad |= name_set(&nm->fw2_end[AZ_SERVER][i], fw2_ending(AZ_SERVER, (enum az_fw2_end)i));
 		bad |= name_set(&nm->fw2_end[AZ_CLIENT][i], fw2_ending(AZ_CLIENT, (enum az_fw2_end)i));
+	}
+	for (int i = 0; i < 256; i++) {
+		memset(nm->octet[i].s, 0, sizeof nm->octet[i].s);
+		nm->octet[i].len = (uint8_t)fmt_u64(nm->octet[i].s, (uint64_t)i);
 	}
 	return bad ? -1 : 0;
 }

@@ -33,7 +33,7 @@ struct connline_name {
 
 /* The analyzer's enum names, quoted, looked up once (connline_init), so
  * a record costs no strlen() per name. The last entry of each table is
- * the name of an out-of-range value. */
+ * the name of an out-of-range value. And IPv4 address bytes in decimal. */
 struct connline_names {
 	struct connline_name initiator[AZ_NINITIATORS + 1];
 	struct connline_name kind[AZ_NKINDS + 1];
@@ -41,6 +41,7 @@ struct connline_names {
 	struct connline_name zeek[AZ_NZEEK_STATES + 1];
 	struct connline_name linger_end[AZ_NLINGER_ENDS + 1];
 	struct connline_name fw2_end[2][AZ_NFW2_ENDS + 1]; /* [enum az_side] */
+	struct { char s[3]; uint8_t len; } octet[256]; /* "0" to "255" */
 };
 
 /* Fill names. Returns 0, or -1 if a name is too long for a table (a

@@ -51,6 +51,15 @@ static void test_u64(void **state)
 		if (p > UINT64_MAX / 10)
 			break;
 	}
+	/* values of every bit length (the digit count comes from it) */
+	srand(11);
+	for (int bits = 1; bits <= 64; bits++)
+		for (int k = 0; k < 500; k++) {
+			uint64_t r = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
+			uint64_t top = (uint64_t)1 << (bits - 1);
+			check_u64(top | (r & (top - 1)));
+			check_u64(top | (top - 1));
+		}
 	check_u64(UINT32_MAX);
 	check_u64((uint64_t)UINT32_MAX + 1);
 	check_u64(INT64_MAX);
