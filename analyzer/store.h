@@ -168,6 +168,14 @@ struct ring {
 	uint64_t head, tail;       /* live positions: [head, tail) */
 	char *spare;               /* an emptied chunk kept for the next one */
 	double deadline;           /* as struct dlist's, for the head */
+	/* large chunks (the tombs') are carved from 2 MiB blocks that the
+	 * kernel may back with huge pages (store.c, "chunks"): blocks to
+	 * free at the end, chunks given back (linked through their first
+	 * word), chunks taken from the newest block */
+	char **blocks;
+	size_t n_blocks;
+	char *free_chunks;
+	size_t carved;
 };
 
 enum {

@@ -1,9 +1,21 @@
 /*
  * connline.c - `analyze --connections`: one connection record per line
  * (JSON Lines), the shape of report_conn() without its timeline (contract
- * in report.h, format in docs/report-format.md).
+ * in connline.h, format in docs/report-format.md).
+ *
+ * Through jansson a record cost some 140 allocations and a dump; member by
+ * member with a bounds check each it still cost some 6,700 instructions.
+ * Here a record is a fixed sequence of literal runs (the punctuation and
+ * member names between two values, one memcpy of a constant size each,
+ * which the compiler turns into a few stores) and values, written into a
+ * buffer that has room for the longest record there is (CONNLINE_MAX), so
+ * no member needs a check of its own. Numbers and times are written by
+ * hand, names come from tables with their lengths (connline_init).
+ *
+ * report_conn() in report.c builds the same record through jansson: keep
+ * the two in step (test_connline compares them byte for byte).
  */
-#include "reports/report.h"
+#include "reports/connline.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,197 +25,159 @@
 #include <sys/socket.h>
 
 #include "reports/jhelp.h"
-#include "reports/safetext.h"
+#include "reports/report.h"
 
-/*
- * `--connections` writes every connection of a capture, so this is a hot
- * path: through jansson a record costs some 140 allocations and a dump,
- * which made `analyze --connections` several times slower than the
- * analysis itself. The record is written here straight into a fixed
- * buffer instead, member for member as report_conn() builds it, in the
- * bytes json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(15)) would give;
- * tests/unit/test_report.c holds the two to that.
- */
+/* The literal s (a string literal) at p, p moved past it. */
+#define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
 
-struct jw {
-	char buf[4096];            /* a record is < 1.5 KiB; more is refused */
-	size_t len;
-	bool full;
-	bool comma;                /* a member or element came before */
-};
-
-static inline __attribute__((always_inline)) void jw_raw(struct jw *w, const char *s, size_t n)
-{
-	if (w->full || n > sizeof w->buf - w->len) {
-		w->full = true;
-		return;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-}
-
-static inline __attribute__((always_inline)) void jw_lit(struct jw *w, const char *s)
-{
-	jw_raw(w, s, strlen(s));
-}
-
-static inline __attribute__((always_inline)) void jw_sep(struct jw *w)
-{
-	if (w->comma)
-		jw_raw(w, ",", 1);
-	w->comma = true;
-}
-
-/* Member names are this file's own identifiers: nothing to escape. */
-static inline __attribute__((always_inline)) void jw_key(struct jw *w, const char *k)
-{
-	size_t n = strlen(k);
-	jw_sep(w);
-	if (w->full || n + 3 > sizeof w->buf - w->len) {
-		w->full = true;
-		return;
-	}
-	char *p = w->buf + w->len;
-	p[0] = '"';
-	memcpy(p + 1, k, n);
-	p[n + 1] = '"';
-	p[n + 2] = ':';
-	w->len += n + 3;
-}
-
-static inline __attribute__((always_inline)) void jw_open(struct jw *w, const char *k, char brace)
-{
-	if (k)
-		jw_key(w, k);
-	else
-		jw_sep(w);
-	jw_raw(w, &brace, 1);
-	w->comma = false;
-}
-
-static inline __attribute__((always_inline)) void jw_close(struct jw *w, char brace)
-{
-	jw_raw(w, &brace, 1);
-	w->comma = true;
-}
-
-/* v in decimal at d (room for 20 digits); the number of digits. Most
- * numbers here are small (ports, counts, relative sequence numbers), so
- * the digits are counted first and written from the end two at a time. */
 static const char digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static const uint64_t pow10_tab[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* Most numbers of a record are small (ports, counts, relative sequence
+ * numbers, packet indexes): one and two digits directly; else the digits
+ * are counted from the bit length (log10(2) ~ 1233 / 4096, corrected by
+ * one comparison) and written from the end two at a time, in 32-bit
+ * arithmetic once the value fits. */
 static inline __attribute__((always_inline)) size_t fmt_u64(char *d, uint64_t v)
 {
-	size_t n = 1;
-	uint64_t x = v;
-
 	if (v < 10) {
 		d[0] = (char)('0' + v);
 		return 1;
 	}
-	while (x >= 10) {
-		x /= 10;
-		n++;
+	if (v < 100) {
+		memcpy(d, digit_pairs + 2 * v, 2);
+		return 2;
 	}
+	size_t n = ((size_t)(64 - __builtin_clzll(v)) * 1233) >> 12;
+	n += v >= pow10_tab[n];
 	char *p = d + n;
-	while (v >= 100) {
-		const char *q = digit_pairs + 2 * (v % 100);
-		v /= 100;
-		*--p = q[1];
-		*--p = q[0];
+	while (v > UINT32_MAX) {
+		uint64_t q = v / 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v - q * 100), 2);
+		v = q;
 	}
-	if (v >= 10) {
-		*--p = digit_pairs[2 * v + 1];
-		*--p = digit_pairs[2 * v];
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		uint32_t q = w / 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (w - q * 100), 2);
+		w = q;
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
 	} else {
-		*--p = (char)('0' + v);
+		*--p = (char)('0' + w);
 	}
 	return n;
 }
 
-static inline __attribute__((always_inline)) void jw_u64(struct jw *w, const char *k, uint64_t v)
+size_t connline_u64(char *d, uint64_t v)
 {
-	char d[20];
-	size_t n = fmt_u64(d, v);
-	if (k)
-		jw_key(w, k);
+	return fmt_u64(d, v);
+}
+
+static inline __attribute__((always_inline)) char *put_u64(char *p, uint64_t v)
+{
+	return p + fmt_u64(p, v);
+}
+
+static inline __attribute__((always_inline)) char *put_bool(char *p, bool v)
+{
+	if (v)
+		LIT(p, "true");
 	else
-		jw_sep(w);
-	jw_raw(w, d, n);
+		LIT(p, "false");
+	return p;
 }
 
-static inline __attribute__((always_inline)) void jw_null(struct jw *w, const char *k)
+static inline __attribute__((always_inline)) char *put_name(char *p, const struct connline_name *n)
 {
-	jw_key(w, k);
-	jw_lit(w, "null");
+	memcpy(p, n->s, sizeof n->s);   /* the whole entry: a constant size */
+	return p + n->len;
 }
 
-static inline __attribute__((always_inline)) void jw_bool(struct jw *w, const char *k, bool v)
+/* Table entry for v in a table of n names plus the out-of-range one. */
+#define NAME(tab, v) (&(tab)[(unsigned)(v) < sizeof(tab) / sizeof((tab)[0]) - 1 ? \
+                              (unsigned)(v) : sizeof(tab) / sizeof((tab)[0]) - 1])
+
+/*
+ * Seconds as report.c's jsec() rounds them (to the microsecond), printed
+ * as jansson prints a real with REPORT_REAL_PRECISION: %.15g, ".0" when
+ * that looks like an integer, the exponent without "+" or leading zeros;
+ * null when not finite (as jsec()), or when s * 1e6 is not.
+ *
+ * The usual case goes without printf (a record has several times; printf
+ * was a fifth of writing one): a whole number of microseconds below 1e6 s
+ * has at most 12 significant digits, which %.15g prints exactly, trailing
+ * zeros dropped. Below 1e-4 %g turns to exponents: 1 to 99 us are "De-6",
+ * "De-5" or "D.De-5". Zero (and -0), 1e6 s and beyond go to snprintf.
+ * llround(r * 1e6) of r = round(s * 1e6) / 1e6 gives back round(s * 1e6)
+ * exactly below 1e12 us (the error of the division and the product is
+ * far below half a microsecond there), so the count is taken from that.
+ */
+/* round(x) (halves away from zero) without the call: below 2^52 the
+ * fraction x - trunc(x) is exact; from there on every double is whole. */
+static inline __attribute__((always_inline)) double round_inline(double x)
 {
-	jw_key(w, k);
-	jw_lit(w, v ? "true" : "false");
+	if (!(fabs(x) < 4503599627370496.0))
+		return x;
+	double t = (double)(int64_t)x;
+	double f = x - t;
+	if (f >= 0.5)
+		t += 1.0;
+	else if (f <= -0.5)
+		t -= 1.0;
+	return t == 0 ? copysign(0.0, x) : t;
 }
 
-/* One of the analyzer's own names (az_*_name(), a Zeek history, an
- * address this file formatted): plain ASCII letters, digits and
- * punctuation, never a quote, backslash or control character, so it is
- * copied as it is (test_report holds the bytes to jansson's). No string
- * from outside (a capture, a file name) is written here: a record carries
- * none; one that ever does needs jansson's escaping, as report.c has. */
-static inline __attribute__((always_inline)) void jw_name(struct jw *w, const char *k, const char *v)
+size_t connline_sec(char *d, double s)
 {
-	size_t n = strlen(v);
-	jw_key(w, k);
-	if (w->full || n + 2 > sizeof w->buf - w->len) {
-		w->full = true;
-		return;
+	double R = round_inline(s * 1e6);
+
+	/* no JSON number for these (jansson refuses them, report_conn()
+	 * fails): null, so the line still parses; a time beyond 1.8e302 s
+	 * does not come from a capture */
+	if (!isfinite(R)) {
+		memcpy(d, "null", 4);
+		return 4;
 	}
-	char *p = w->buf + w->len;
-	p[0] = '"';
-	memcpy(p + 1, v, n);
-	p[n + 1] = '"';
-	w->len += n + 2;
-}
+	double us_d = fabs(R);
+	size_t n = 0;
 
-/* Seconds as jsec() rounds them, printed as jansson prints a real with
- * REPORT_REAL_PRECISION: %.15g, ".0" when that looks like an integer,
- * exponent without "+" or leading zeros. */
-static void jw_sec(struct jw *w, const char *k, double s)
-{
-	char d[40];
-	if (!isfinite(s)) {
-		jw_null(w, k);
-		return;
-	}
-	double r = round(s * 1e6) / 1e6;
-	/* The common case without printf (a --connections line has several
-	 * of these; printf was a fifth of writing one): a whole number of
-	 * microseconds below 1e6 s has at most 12 significant digits, which
-	 * %.15g prints exactly, trailing zeros dropped. Below 1e-4 %g turns to
-	 * exponents: 1 to 99 us are "De-6", "De-5" or "D.De-5". Zero (and -0)
-	 * go to printf. */
-	if (fabs(r) < 1e6) {
-		long long us = llround(fabs(r) * 1e6);
-		int n = 0;
+	if (us_d > 0 && us_d < 1e12) {
+		uint64_t us = (uint64_t)us_d;
 
-		if (r < 0)
+		if (R < 0)
 			d[n++] = '-';
 		if (us >= 100) {
-			long long frac = us % 1000000;
+			uint64_t frac = us % 1000000;
 
-			n += (int)fmt_u64(d + n, (uint64_t)(us / 1000000));
+			n += fmt_u64(d + n, us / 1000000);
 			d[n++] = '.';
 			if (frac == 0) {
 				d[n++] = '0';
 			} else {
-				for (int i = 5; i >= 0; i--, frac /= 10)
-					d[n + i] = (char)('0' + frac % 10);
-				n += 6;
-				while (d[n - 1] == '0')
-					n--;
+				/* six digits, trailing zeros dropped (frac > 0) */
+				uint32_t f = (uint32_t)frac;
+				size_t keep = 6;
+
+				memcpy(d + n, digit_pairs + 2 * (f / 10000), 2);
+				memcpy(d + n + 2, digit_pairs + 2 * (f / 100 % 100), 2);
+				memcpy(d + n + 4, digit_pairs + 2 * (f % 100), 2);
+				while (d[n + keep - 1] == '0')
+					keep--;
+				n += keep;
 			}
 		} else if (us >= 10) {
 			d[n++] = (char)('0' + us / 10);
@@ -213,209 +187,363 @@ static void jw_sec(struct jw *w, const char *k, double s)
 			}
 			memcpy(d + n, "e-5", 3);
 			n += 3;
-		} else if (us > 0) {
+		} else {
 			d[n++] = (char)('0' + us);
 			memcpy(d + n, "e-6", 3);
 			n += 3;
 		}
-		if (us > 0) {
-			jw_key(w, k);
-			jw_raw(w, d, (size_t)n);
-			return;
+		return n;
+	}
+
+	/* %.15g of a double is at most 22 bytes ("-1.23456789012345e-308") */
+	char t[40];
+	int k = snprintf(t, sizeof t, "%.*g", REPORT_REAL_PRECISION, R / 1e6);
+	if (k <= 0 || (size_t)k > 22) {
+		memcpy(d, "null", 4);  /* cannot happen: see above */
+		return 4;
+	}
+	char *e = memchr(t, 'e', (size_t)k);
+	if (!e) {
+		memcpy(d, t, (size_t)k);
+		n = (size_t)k;
+		if (!memchr(t, '.', (size_t)k)) {
+			memcpy(d + n, ".0", 2);
+			n += 2;
 		}
+		return n;
 	}
-	int n = snprintf(d, sizeof d, "%.*g", REPORT_REAL_PRECISION, r);
-	if (n <= 0 || (size_t)n >= sizeof d - 2) {
-		w->full = true;
-		return;
-	}
-	char *e = strchr(d, 'e');
-	if (!e && !strchr(d, '.')) {
-		memcpy(d + n, ".0", 3);
-		n += 2;
-	} else if (e) {
-		char *from = e + 1, *to = e + 1;
-		if (*from == '+')
-			from++;
-		else if (*from == '-')
-			from++, to++;
-		while (*from == '0' && from[1])
-			from++;
-		memmove(to, from, strlen(from) + 1);
-		n = (int)strlen(d);
-	}
-	jw_key(w, k);
-	jw_raw(w, d, (size_t)n);
+	/* mantissa, "e", sign if negative, exponent without leading zeros */
+	n = (size_t)(e - t) + 1;
+	memcpy(d, t, n);
+	const char *x = e + 1, *end = t + k;
+	if (*x == '-')
+		d[n++] = *x++;
+	else if (*x == '+')
+		x++;
+	while (*x == '0' && x + 1 < end)
+		x++;
+	memcpy(d + n, x, (size_t)(end - x));
+	return n + (size_t)(end - x);
 }
 
-static void jw_addr(struct jw *w, const char *k, uint8_t af, const uint8_t addr[16],
-                    uint16_t port)
+static inline __attribute__((always_inline)) char *put_sec(char *p, double s)
 {
-	char buf[INET6_ADDRSTRLEN];
+	return p + connline_sec(p, s);
+}
+
+size_t connline_str(char *d, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *p = d;
+
+	*p++ = '"';
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			*p++ = (char)ch;
+			continue;
+		}
+		*p++ = '\\';
+		switch (ch) {
+		case '"': *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\b': *p++ = 'b'; break;
+		case '\f': *p++ = 'f'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\t': *p++ = 't'; break;
+		default:
+			memcpy(p, "u00", 3);
+			p[3] = hex[ch >> 4];
+			p[4] = hex[ch & 15];
+			p += 5;
+		}
+	}
+	*p++ = '"';
+	return (size_t)(p - d);
+}
+
+/* {"addr":"A","port":P} */
+static char *put_addr(char *p, const struct connline_names *nm, uint8_t af,
+                      const uint8_t addr[16], uint16_t port)
+{
+	LIT(p, "{\"addr\":\"");
 	if (af != 6) {
 		/* what inet_ntop() writes, without its sprintf per address */
-		char *p = buf;
 		for (int i = 0; i < 4; i++) {
-			if (i)
-				*p++ = '.';
-			p += fmt_u64(p, addr[i]);
+			memcpy(p, nm->octet[addr[i]].s, 3);
+			p += nm->octet[addr[i]].len;
+			*p++ = '.';
 		}
-		*p = '\0';
-	} else if (!inet_ntop(AF_INET6, addr, buf, sizeof buf)) {
-		snprintf(buf, sizeof buf, "?");
+		p--;
+	} else {
+		char buf[INET6_ADDRSTRLEN];
+
+		if (!inet_ntop(AF_INET6, addr, buf, sizeof buf))
+			memcpy(buf, "?", 2);
+		size_t n = strnlen(buf, sizeof buf - 1);
+		memcpy(p, buf, n);
+		p += n;
 	}
-	jw_open(w, k, '{');
-	jw_name(w, "addr", buf);
-	jw_u64(w, "port", port);
-	jw_close(w, '}');
+	LIT(p, "\",\"port\":");
+	p = put_u64(p, port);
+	*p++ = '}';
+	return p;
 }
 
-static inline __attribute__((always_inline)) void jw_opt_u64(struct jw *w, const char *k, bool present, uint64_t v)
+/* A value or null. */
+static inline __attribute__((always_inline)) char *put_opt_u64(char *p, bool present, uint64_t v)
 {
 	if (present)
-		jw_u64(w, k, v);
-	else
-		jw_null(w, k);
+		return put_u64(p, v);
+	LIT(p, "null");
+	return p;
 }
 
-static void jw_dir(struct jw *w, const char *k, const struct az_dir *d)
+static char *put_dir(char *p, const struct az_dir *d)
 {
-	jw_open(w, k, '{');
-	jw_u64(w, "data_end", d->data_end);
-	jw_opt_u64(w, "fin_seq", d->fin_seen, d->fin_seq);
-	jw_opt_u64(w, "acked", d->acked_seen, d->acked);
-	jw_u64(w, "packets", d->packets);
-	jw_u64(w, "bytes", d->bytes);
-	jw_u64(w, "retransmissions", d->retrans_packets);
-	jw_bool(w, "rst", d->rst_seen);
-	jw_opt_u64(w, "fin_packet", d->fin_seen, d->fin_packet);
-	jw_opt_u64(w, "rst_packet", d->rst_seen, d->rst_packet);
-	jw_u64(w, "http_messages", d->http_messages);
-	jw_opt_u64(w, "mss", d->mss != 0, d->mss);
-	jw_opt_u64(w, "wscale", d->wscale >= 0, (uint64_t)(d->wscale >= 0 ? d->wscale : 0));
-	jw_bool(w, "sack_permitted", d->sack_permitted);
-	jw_bool(w, "timestamps", d->timestamps);
-	jw_close(w, '}');
+	LIT(p, "{\"data_end\":");
+	p = put_u64(p, d->data_end);
+	LIT(p, ",\"fin_seq\":");
+	p = put_opt_u64(p, d->fin_seen, d->fin_seq);
+	LIT(p, ",\"acked\":");
+	p = put_opt_u64(p, d->acked_seen, d->acked);
+	LIT(p, ",\"packets\":");
+	p = put_u64(p, d->packets);
+	LIT(p, ",\"bytes\":");
+	p = put_u64(p, d->bytes);
+	LIT(p, ",\"retransmissions\":");
+	p = put_u64(p, d->retrans_packets);
+	LIT(p, ",\"rst\":");
+	p = put_bool(p, d->rst_seen);
+	LIT(p, ",\"fin_packet\":");
+	p = put_opt_u64(p, d->fin_seen, d->fin_packet);
+	LIT(p, ",\"rst_packet\":");
+	p = put_opt_u64(p, d->rst_seen, d->rst_packet);
+	LIT(p, ",\"http_messages\":");
+	p = put_u64(p, d->http_messages);
+	LIT(p, ",\"mss\":");
+	p = put_opt_u64(p, d->mss != 0, d->mss);
+	LIT(p, ",\"wscale\":");
+	p = put_opt_u64(p, d->wscale >= 0, (uint64_t)(d->wscale >= 0 ? d->wscale : 0));
+	LIT(p, ",\"sack_permitted\":");
+	p = put_bool(p, d->sack_permitted);
+	LIT(p, ",\"timestamps\":");
+	p = put_bool(p, d->timestamps);
+	*p++ = '}';
+	return p;
 }
 
-static void jw_fw2(struct jw *w, const char *k, const struct az_fw2_interval *iv,
-                   enum az_side side, double t0)
+static char *put_fw2(char *p, const struct connline_names *nm,
+                     const struct az_fw2_interval *iv, enum az_side side, double t0)
 {
 	if (!iv->present) {
-		jw_null(w, k);
-		return;
+		LIT(p, "null");
+		return p;
 	}
-	jw_open(w, k, '{');
-	jw_sec(w, "start", iv->start - t0);
-	jw_sec(w, "end", iv->end - t0);
-	jw_sec(w, "duration", iv->end - iv->start);
-	jw_name(w, "ending", fw2_ending(side, iv->ending));
-	jw_close(w, '}');
+	LIT(p, "{\"start\":");
+	p = put_sec(p, iv->start - t0);
+	LIT(p, ",\"end\":");
+	p = put_sec(p, iv->end - t0);
+	LIT(p, ",\"duration\":");
+	p = put_sec(p, iv->end - iv->start);
+	LIT(p, ",\"ending\":");
+	p = put_name(p, NAME(nm->fw2_end[side == AZ_SERVER ? AZ_SERVER : AZ_CLIENT], iv->ending));
+	*p++ = '}';
+	return p;
+}
+
+static char *put_tls(char *p, const struct az_conn *c)
+{
+	const char *v = az_tls_version_name(c->tls_version);
+
+	LIT(p, "{\"version\":");
+	if (v)
+		p += connline_str(p, v, 8);
+	else
+		LIT(p, "null");
+	LIT(p, ",\"records\":{\"c2s\":");
+	p = put_u64(p, c->tls_records_c2s);
+	LIT(p, ",\"s2c\":");
+	p = put_u64(p, c->tls_records_s2c);
+	LIT(p, "},\"decrypted\":");
+	p = put_bool(p, c->tls_decrypted);
+	LIT(p, ",\"records_decrypted\":");
+	p = put_u64(p, c->tls_records_decrypted);
+	LIT(p, ",\"not_decrypted\":{");
+	for (int r = 0; r < AZ_TLS_NSKIPS; r++) {
+		if (r)
+			*p++ = ',';
+		p += connline_str(p, az_tls_skip_name((enum az_tls_skip)r), 24);
+		*p++ = ':';
+		p = put_u64(p, c->tls_not_decrypted[r]);
+	}
+	LIT(p, "}}");
+	return p;
 }
 
 /* report_conn(c, t0, false), written. Keep the two in step. */
-static void jw_conn(struct jw *w, const struct az_conn *c, double t0)
+size_t connline_format(const struct connline_names *nm, char *buf,
+                       const struct az_conn *c, double t0)
 {
-	jw_open(w, NULL, '{');
-	jw_u64(w, "id", c->id);
-	jw_u64(w, "af", c->af);
-	jw_addr(w, "client", c->af, c->client_addr, c->client_port);
-	jw_addr(w, "server", c->af, c->server_addr, c->server_port);
-	jw_bool(w, "role_inferred", c->role_inferred);
-	jw_bool(w, "handshake", c->handshake_seen);
+	char *p = buf;
+
+	LIT(p, "{\"id\":");
+	p = put_u64(p, c->id);
+	LIT(p, ",\"af\":");
+	p = put_u64(p, c->af);
+	LIT(p, ",\"client\":");
+	p = put_addr(p, nm, c->af, c->client_addr, c->client_port);
+	LIT(p, ",\"server\":");
+	p = put_addr(p, nm, c->af, c->server_addr, c->server_port);
+	LIT(p, ",\"role_inferred\":");
+	p = put_bool(p, c->role_inferred);
+	LIT(p, ",\"handshake\":");
+	p = put_bool(p, c->handshake_seen);
 	if (c->rtt_known) {
-		jw_open(w, "rtt", '{');
-		jw_sec(w, "to_server", c->h_s);
-		jw_sec(w, "to_client", c->h_c);
-		jw_close(w, '}');
+		LIT(p, ",\"rtt\":{\"to_server\":");
+		p = put_sec(p, c->h_s);
+		LIT(p, ",\"to_client\":");
+		p = put_sec(p, c->h_c);
+		*p++ = '}';
 	} else {
-		jw_null(w, "rtt");
+		LIT(p, ",\"rtt\":null");
 	}
-	jw_sec(w, "first_time", c->first_time - t0);
-	jw_sec(w, "last_time", c->last_time - t0);
-	jw_u64(w, "first_packet", c->first_packet);
-	jw_u64(w, "last_packet", c->last_packet);
-	jw_name(w, "close_initiator", az_initiator_name(c->initiator));
-	jw_name(w, "kind", az_kind_name(c->kind));
-	jw_name(w, "client_end", az_state_name(c->client_end));
-	jw_name(w, "server_end", az_state_name(c->server_end));
-	if (c->tls_records_c2s || c->tls_records_s2c) {
-		const char *v = az_tls_version_name(c->tls_version);
-		jw_open(w, "tls", '{');
-		if (v)
-			jw_name(w, "version", v);
-		else
-			jw_null(w, "version");
-		jw_open(w, "records", '{');
-		jw_u64(w, "c2s", c->tls_records_c2s);
-		jw_u64(w, "s2c", c->tls_records_s2c);
-		jw_close(w, '}');
-		jw_bool(w, "decrypted", c->tls_decrypted);
-		jw_u64(w, "records_decrypted", c->tls_records_decrypted);
-		jw_open(w, "not_decrypted", '{');
-		for (int r = 0; r < AZ_TLS_NSKIPS; r++)
-			jw_u64(w, az_tls_skip_name((enum az_tls_skip)r), c->tls_not_decrypted[r]);
-		jw_close(w, '}');
-		jw_close(w, '}');
-	} else {
-		jw_null(w, "tls");
-	}
-	jw_name(w, "zeek_conn_state", az_zeek_state_name(c->zeek_state));
-	jw_name(w, "zeek_history", c->zeek_history);
-	jw_name(w, "zeek_orig", c->zeek_orig_is_client ? "client" : "server");
-	jw_dir(w, "c2s", &c->c2s);
-	jw_dir(w, "s2c", &c->s2c);
-	jw_bool(w, "lingered", c->lingered);
+	LIT(p, ",\"first_time\":");
+	p = put_sec(p, c->first_time - t0);
+	LIT(p, ",\"last_time\":");
+	p = put_sec(p, c->last_time - t0);
+	LIT(p, ",\"first_packet\":");
+	p = put_u64(p, c->first_packet);
+	LIT(p, ",\"last_packet\":");
+	p = put_u64(p, c->last_packet);
+	LIT(p, ",\"close_initiator\":");
+	p = put_name(p, NAME(nm->initiator, c->initiator));
+	LIT(p, ",\"kind\":");
+	p = put_name(p, NAME(nm->kind, c->kind));
+	LIT(p, ",\"client_end\":");
+	p = put_name(p, NAME(nm->state, c->client_end));
+	LIT(p, ",\"server_end\":");
+	p = put_name(p, NAME(nm->state, c->server_end));
+	LIT(p, ",\"tls\":");
+	if (c->tls_records_c2s || c->tls_records_s2c)
+		p = put_tls(p, c);
+	else
+		LIT(p, "null");
+	LIT(p, ",\"zeek_conn_state\":");
+	p = put_name(p, NAME(nm->zeek, c->zeek_state));
+	LIT(p, ",\"zeek_history\":");
+	p += connline_str(p, c->zeek_history, sizeof c->zeek_history);
+	if (c->zeek_orig_is_client)
+		LIT(p, ",\"zeek_orig\":\"client\",\"c2s\":");
+	else
+		LIT(p, ",\"zeek_orig\":\"server\",\"c2s\":");
+	p = put_dir(p, &c->c2s);
+	LIT(p, ",\"s2c\":");
+	p = put_dir(p, &c->s2c);
 	if (c->lingered) {
-		jw_open(w, "linger", '{');
-		jw_sec(w, "seconds", c->linger_seconds);
-		jw_u64(w, "bytes_drained", c->linger_bytes);
-		jw_name(w, "ended_by", az_linger_end_name(c->linger_end));
-		jw_close(w, '}');
+		LIT(p, ",\"lingered\":true,\"linger\":{\"seconds\":");
+		p = put_sec(p, c->linger_seconds);
+		LIT(p, ",\"bytes_drained\":");
+		p = put_u64(p, c->linger_bytes);
+		LIT(p, ",\"ended_by\":");
+		p = put_name(p, NAME(nm->linger_end, c->linger_end));
+		*p++ = '}';
 	} else {
-		jw_null(w, "linger");
+		LIT(p, ",\"lingered\":false,\"linger\":null");
 	}
-	jw_open(w, "fin_wait_2", '{');
-	jw_fw2(w, "server", &c->server_fw2, AZ_SERVER, t0);
-	jw_fw2(w, "client", &c->client_fw2, AZ_CLIENT, t0);
-	jw_close(w, '}');
-	jw_open(w, "http", '{');
-	jw_u64(w, "requests", c->http_requests);
-	jw_open(w, "responses", '[');
+	LIT(p, ",\"fin_wait_2\":{\"server\":");
+	p = put_fw2(p, nm, &c->server_fw2, AZ_SERVER, t0);
+	LIT(p, ",\"client\":");
+	p = put_fw2(p, nm, &c->client_fw2, AZ_CLIENT, t0);
+	LIT(p, "},\"http\":{\"requests\":");
+	p = put_u64(p, c->http_requests);
+	LIT(p, ",\"responses\":[");
 	for (unsigned i = 0; i < c->n_responses && i < AZ_MAX_HTTP_RESPONSES; i++) {
-		jw_open(w, NULL, '{');
-		jw_u64(w, "index", i + 1);
-		jw_u64(w, "status", c->responses[i].status);
-		jw_bool(w, "complete", c->responses[i].complete);
-		if (c->responses[i].parse_lost)
-			jw_bool(w, "parse_lost", true);
-		jw_close(w, '}');
+		const struct az_http_response *r = &c->responses[i];
+
+		if (i)
+			*p++ = ',';
+		LIT(p, "{\"index\":");
+		p = put_u64(p, i + 1);
+		LIT(p, ",\"status\":");
+		p = put_u64(p, r->status);
+		LIT(p, ",\"complete\":");
+		p = put_bool(p, r->complete);
+		if (r->parse_lost)
+			LIT(p, ",\"parse_lost\":true");
+		*p++ = '}';
 	}
-	jw_close(w, ']');
-	jw_u64(w, "unanswered", c->http_unanswered);
-	jw_close(w, '}');
-	jw_opt_u64(w, "finding", c->finding >= 0, (uint64_t)(c->finding >= 0 ? c->finding : 0));
+	LIT(p, "],\"unanswered\":");
+	p = put_u64(p, c->http_unanswered);
+	LIT(p, "},\"finding\":");
+	p = put_opt_u64(p, c->finding >= 0, (uint64_t)(c->finding >= 0 ? c->finding : 0));
 	int32_t fx[2];
 	unsigned nf = conn_findings(c, fx);
-	jw_open(w, "findings", '[');
-	for (unsigned i = 0; i < nf; i++)
-		jw_u64(w, NULL, (uint64_t)fx[i]);
-	jw_close(w, ']');
-	jw_bool(w, "evicted", c->evicted);
-	jw_close(w, '}');
+	LIT(p, ",\"findings\":[");
+	for (unsigned i = 0; i < nf; i++) {
+		if (i)
+			*p++ = ',';
+		p = put_u64(p, (uint64_t)fx[i]);
+	}
+	if (c->evicted)
+		LIT(p, "],\"evicted\":true}\n");
+	else
+		LIT(p, "],\"evicted\":false}\n");
+	return (size_t)(p - buf);
+}
+
+static int name_set(struct connline_name *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	/* the quoted name, and room for put_name's whole-entry copy */
+	if (len + 2 > sizeof n->s)
+		return -1;
+	memset(n->s, 0, sizeof n->s);
+	n->s[0] = '"';
+	memcpy(n->s + 1, s, len);
+	n->s[len + 1] = '"';
+	n->len = (uint8_t)(len + 2);
+	return 0;
+}
+
+int connline_init(struct connline_names *nm)
+{
+	int bad = 0;
+
+	/* one past the last value: the name of an out-of-range one */
+	for (int i = 0; i <= AZ_NINITIATORS; i++)
+		bad |= name_set(&nm->initiator[i], az_initiator_name((enum az_initiator)i));
+	for (int i = 0; i <= AZ_NKINDS; i++)
+		bad |= name_set(&nm->kind[i], az_kind_name((enum az_kind)i));
+	for (int i = 0; i <= AZ_NSTATES; i++)
+		bad |= name_set(&nm->state[i], az_state_name((enum az_state)i));
+	for (int i = 0; i <= AZ_NZEEK_STATES; i++)
+		bad |= name_set(&nm->zeek[i], az_zeek_state_name((enum az_zeek_state)i));
+	for (int i = 0; i <= AZ_NLINGER_ENDS; i++)
+		bad |= name_set(&nm->linger_end[i], az_linger_end_name((enum az_linger_end)i));
+	for (int i = 0; i <= AZ_NFW2_ENDS; i++) {
+		bad |= name_set(&nm->fw2_end[AZ_SERVER][i], fw2_ending(AZ_SERVER, (enum az_fw2_end)i));
+		bad |= name_set(&nm->fw2_end[AZ_CLIENT][i], fw2_ending(AZ_CLIENT, (enum az_fw2_end)i));
+	}
+	for (int i = 0; i < 256; i++) {
+		memset(nm->octet[i].s, 0, sizeof nm->octet[i].s);
+		nm->octet[i].len = (uint8_t)fmt_u64(nm->octet[i].s, (uint64_t)i);
+	}
+	return bad ? -1 : 0;
 }
 
 int report_conn_line(FILE *f, const struct az_conn *c, double t0)
 {
-	struct jw w;
-	w.len = 0;
-	w.full = false;
-	w.comma = false;
-	jw_conn(&w, c, t0);
-	jw_raw(&w, "\n", 1);
-	if (w.full) {
+	struct connline_names nm;
+	char buf[CONNLINE_MAX];
+
+	if (connline_init(&nm) != 0) {
 		errno = EOVERFLOW;
 		return -1;
 	}
-	return fwrite(w.buf, 1, w.len, f) == w.len ? 0 : -1;
+	size_t n = connline_format(&nm, buf, c, t0);
+	return fwrite(buf, 1, n, f) == n ? 0 : -1;
 }

@@ -2,23 +2,41 @@
  * connwriter.c - connection records written by a thread (connwriter.h).
  *
  * The analyzer hands out a record per connection (on_conn) and forgets
- * it; here it is copied into a ring of QUEUE slots and the writer thread
- * formats it (report_conn_line) and writes it. The analysis waits only
- * when the ring is full, and the thread only when it is empty: each side
- * wakes the other when that changes, and otherwise goes on without a
- * system call (the ring's counters are read under the mutex, which is
- * held for a copy at most).
+ * it; here it is copied into a ring of QUEUE slots, and the writer thread
+ * formats what is queued (connline_format) into a large buffer that goes
+ * out with one write(2) per OUT_SIZE bytes.
+ *
+ * A capture of short connections gives a record every ten packets, so the
+ * hand-off must cost next to nothing: the ring has one producer (the
+ * analysis) and one consumer (the writer), and its two positions are
+ * atomics, so queueing a record is a copy and a store, with no lock and no
+ * system call. The writer, when it has drained the ring, writes out what
+ * it formatted (a live capture's records do not wait for a full buffer)
+ * and sleeps; the producer wakes it only when a quarter of the ring is
+ * queued, and otherwise it wakes by itself after a short while (so a
+ * trickle of records is written within SLEEP_MAX_MS). The producer waits
+ * only when the ring is full. Each side announces that it sleeps in a flag
+ * that the other reads after publishing its position (both sequentially
+ * consistent, so one of the two always sees the other), and takes the
+ * mutex only to sleep or to wake the other: no wake-up is lost.
  */
 #include "reports/connwriter.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "reports/report.h"
+#include "reports/connline.h"
 
-#define QUEUE 4096   /* records in flight (about 3 MiB) */
+#define QUEUE         4096        /* records in flight (about 3 MiB) */
+#define WAKE_AT       (QUEUE / 4) /* queued records that wake the writer */
+#define OUT_SIZE      (256u << 10) /* bytes formatted per write(2) */
+#define SLEEP_MIN_MS  2           /* the writer's nap when records come */
+#define SLEEP_MAX_MS  64          /* ... and at most, when none come */
 
 struct item {
 	struct az_conn c;
@@ -26,67 +44,143 @@ struct item {
 };
 
 struct connwriter {
-	FILE *f;
+	int fd;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t not_empty, not_full;
-	uint64_t head, tail;       /* ring positions: [head, tail) queued */
-	bool done;
-	int err;                   /* first errno of a failed write */
+	pthread_cond_t wake_writer, wake_producer;
+	_Atomic uint64_t head;      /* next slot to format (writer's) */
+	_Atomic uint64_t tail;      /* next slot to fill (producer's) */
+	atomic_bool writer_asleep, producer_waits;
+	bool done;                  /* under mu: no more records come */
+	int err;                    /* writer's: first errno of a failed write */
+	struct connline_names names;
+	size_t out_len;
+	char out[OUT_SIZE + CONNLINE_MAX];
 	struct item ring[QUEUE];
 };
+
+/* out[0, out_len) to the file, whole; after a failure nothing more is
+ * written (the records are still taken from the ring, so the analysis
+ * goes on, and connwriter_finish reports the errno). */
+static void flush_out(struct connwriter *cw)
+{
+	size_t off = 0;
+
+	while (!cw->err && off < cw->out_len) {
+		ssize_t n = write(cw->fd, cw->out + off, cw->out_len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			cw->err = errno;
+		else if (n == 0)
+			cw->err = EIO;
+	}
+	cw->out_len = 0;
+}
+
+/* Sleep until the producer wakes us, ms pass, or connwriter_finish.
+ * Returns false when there is nothing more to come. */
+static bool writer_sleep(struct connwriter *cw, uint64_t head, long ms)
+{
+	struct timespec until;
+	bool more;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += ms * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&cw->mu);
+	atomic_store(&cw->writer_asleep, true);
+	/* the producer reads writer_asleep after it moves tail: if it did
+	 * not see us asleep, we see its record here */
+	if (atomic_load(&cw->tail) == head && !cw->done)
+		pthread_cond_timedwait(&cw->wake_writer, &cw->mu, &until);
+	atomic_store(&cw->writer_asleep, false);
+	/* done is set after the last push, so with done a tail that has not
+	 * moved is the end */
+	more = !(cw->done && atomic_load(&cw->tail) == head);
+	pthread_mutex_unlock(&cw->mu);
+	return more;
+}
 
 static void *writer_main(void *arg)
 {
 	struct connwriter *cw = arg;
+	uint64_t head = 0;
+	long nap = SLEEP_MIN_MS;
 
-	pthread_mutex_lock(&cw->mu);
 	for (;;) {
-		while (cw->head == cw->tail && !cw->done)
-			pthread_cond_wait(&cw->not_empty, &cw->mu);
-		if (cw->head == cw->tail)
-			break;
-		uint64_t from = cw->head, to = cw->tail;
-		pthread_mutex_unlock(&cw->mu);
-		/* the slots [from, to) are ours until head moves past them */
-		for (uint64_t i = from; i < to; i++) {
-			struct item *it = &cw->ring[i % QUEUE];
-			if (!cw->err && report_conn_line(cw->f, &it->c, it->t0) != 0)
-				cw->err = errno ? errno : EIO;
+		uint64_t tail = atomic_load_explicit(&cw->tail, memory_order_acquire);
+
+		if (tail == head) {
+			/* drained: what is formatted goes out now */
+			flush_out(cw);
+			if (!writer_sleep(cw, head, nap))
+				break;
+			if (atomic_load_explicit(&cw->tail, memory_order_acquire) == head)
+				nap = nap * 2 > SLEEP_MAX_MS ? SLEEP_MAX_MS : nap * 2;
+			else
+				nap = SLEEP_MIN_MS;
+			continue;
 		}
-		pthread_mutex_lock(&cw->mu);
-		bool was_full = cw->tail - cw->head == QUEUE;
-		cw->head = to;
-		if (was_full)
-			pthread_cond_signal(&cw->not_full);
+		/* the slots [head, tail) are ours until head moves past them;
+		 * they are handed back in steps so the producer never waits
+		 * for a whole ring to be formatted */
+		while (head != tail) {
+			uint64_t to = tail - head > WAKE_AT ? head + WAKE_AT : tail;
+
+			for (; head != to; head++) {
+				const struct item *it = &cw->ring[head % QUEUE];
+
+				if (cw->out_len >= OUT_SIZE)
+					flush_out(cw);
+				cw->out_len += connline_format(&cw->names, cw->out + cw->out_len,
+				                               &it->c, it->t0);
+			}
+			atomic_store(&cw->head, head);
+			if (atomic_load(&cw->producer_waits)) {
+				pthread_mutex_lock(&cw->mu);
+				pthread_cond_signal(&cw->wake_producer);
+				pthread_mutex_unlock(&cw->mu);
+			}
+		}
 	}
-	pthread_mutex_unlock(&cw->mu);
-	if (!cw->err && fflush(cw->f) != 0)
-		cw->err = errno ? errno : EIO;
+	flush_out(cw);
 	return NULL;
 }
 
 struct connwriter *connwriter_start(FILE *f)
 {
 	struct connwriter *cw = calloc(1, sizeof *cw);
+	pthread_condattr_t ca;
+	bool bad;
 
 	if (!cw)
 		return NULL;
-	cw->f = f;
+	/* the records go straight to the file, in large writes: nothing of
+	 * f's own buffer may come after them */
+	if (fflush(f) != 0 || (cw->fd = fileno(f)) < 0 || connline_init(&cw->names) != 0)
+		goto fail_mu;
 	if (pthread_mutex_init(&cw->mu, NULL) != 0)
 		goto fail_mu;
-	if (pthread_cond_init(&cw->not_empty, NULL) != 0)
-		goto fail_ne;
-	if (pthread_cond_init(&cw->not_full, NULL) != 0)
-		goto fail_nf;
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail_ww;
+	/* the writer's naps are timed on the monotonic clock */
+	bad = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	      pthread_cond_init(&cw->wake_writer, &ca) != 0;
+	pthread_condattr_destroy(&ca);
+	if (bad)
+		goto fail_ww;
+	if (pthread_cond_init(&cw->wake_producer, NULL) != 0)
+		goto fail_wp;
 	if (pthread_create(&cw->thread, NULL, writer_main, cw) != 0)
 		goto fail_thread;
 	return cw;
 fail_thread:
-	pthread_cond_destroy(&cw->not_full);
-fail_nf:
-	pthread_cond_destroy(&cw->not_empty);
-fail_ne:
+	pthread_cond_destroy(&cw->wake_producer);
+fail_wp:
+	pthread_cond_destroy(&cw->wake_writer);
+fail_ww:
 	pthread_mutex_destroy(&cw->mu);
 fail_mu:
 	free(cw);
@@ -95,21 +189,31 @@ fail_mu:
 
 void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
 {
-	pthread_mutex_lock(&cw->mu);
-	while (cw->tail - cw->head == QUEUE)
-		pthread_cond_wait(&cw->not_full, &cw->mu);
-	uint64_t pos = cw->tail;
-	bool was_empty = cw->head == cw->tail;
-	pthread_mutex_unlock(&cw->mu);
+	uint64_t tail = atomic_load_explicit(&cw->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&cw->head, memory_order_acquire);
+
+	if (tail - head == QUEUE) {
+		pthread_mutex_lock(&cw->mu);
+		atomic_store(&cw->producer_waits, true);
+		/* the writer reads producer_waits after it moves head */
+		while (tail - (head = atomic_load(&cw->head)) == QUEUE) {
+			/* a full ring is work for a writer that naps */
+			pthread_cond_signal(&cw->wake_writer);
+			pthread_cond_wait(&cw->wake_producer, &cw->mu);
+		}
+		atomic_store(&cw->producer_waits, false);
+		pthread_mutex_unlock(&cw->mu);
+	}
 	/* the slot at tail is the producer's until tail moves past it */
-	struct item *it = &cw->ring[pos % QUEUE];
+	struct item *it = &cw->ring[tail % QUEUE];
 	it->c = *c;
 	it->t0 = t0;
-	pthread_mutex_lock(&cw->mu);
-	cw->tail = pos + 1;
-	if (was_empty || cw->head == pos)
-		pthread_cond_signal(&cw->not_empty);
-	pthread_mutex_unlock(&cw->mu);
+	atomic_store(&cw->tail, tail + 1);
+	if (tail + 1 - head >= WAKE_AT && atomic_load(&cw->writer_asleep)) {
+		pthread_mutex_lock(&cw->mu);
+		pthread_cond_signal(&cw->wake_writer);
+		pthread_mutex_unlock(&cw->mu);
+	}
 }
 
 int connwriter_finish(struct connwriter *cw)
@@ -118,12 +222,12 @@ int connwriter_finish(struct connwriter *cw)
 
 	pthread_mutex_lock(&cw->mu);
 	cw->done = true;
-	pthread_cond_signal(&cw->not_empty);
+	pthread_cond_signal(&cw->wake_writer);
 	pthread_mutex_unlock(&cw->mu);
 	pthread_join(cw->thread, NULL);
 	err = cw->err;
-	pthread_cond_destroy(&cw->not_full);
-	pthread_cond_destroy(&cw->not_empty);
+	pthread_cond_destroy(&cw->wake_producer);
+	pthread_cond_destroy(&cw->wake_writer);
 	pthread_mutex_destroy(&cw->mu);
 	free(cw);
 	return err;

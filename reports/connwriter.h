@@ -15,7 +15,10 @@
 struct connwriter;
 
 /* Start writing to f (kept open; the caller closes it after
- * connwriter_finish). NULL if out of memory or no thread. */
+ * connwriter_finish). f is flushed now and the records go to its file
+ * descriptor directly, in large write(2)s, not through f's buffer: write
+ * nothing else to f until connwriter_finish. NULL if out of memory, no
+ * thread, or f cannot be flushed. */
 struct connwriter *connwriter_start(FILE *f);
 
 /* Queue a copy of c (records are written in the order they are queued);
