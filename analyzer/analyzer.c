@@ -724,8 +724,10 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		side_ev(c, side_of(d), EV_RCV_FIN);
 		/* the FIN sender now waits for its peer's FIN: FIN_WAIT_2,
 		 * unless that FIN is already here (or in this segment) */
+		/* (not after a RST of the FIN sender's own: it has no
+		 * socket left; nor after one that ended the connection) */
 		if (!D->fin_seen && !(s->flags & LL_TH_FIN) &&
-		    !c->rst_took && !(s->flags & LL_TH_RST))
+		    !P->rst_seen && !c->rst_took && !(s->flags & LL_TH_RST))
 			fw2_open(az, c, side_of(!d), t);
 	}
 	/* the server ACKs client data after its FIN: lingering (an ACK in
@@ -916,10 +918,14 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		on_ack(az, c, s, d, t);
 	if ((fl & LL_TH_FIN) && !(fl & LL_TH_RST))
 		on_fin(az, c, s, d, t, idx, start);
-	/* a RST its receiver takes ends FIN_WAIT_2; the states take it in
+	/* a RST ends its sender's FIN_WAIT_2 (it has no socket left), and
+	 * its receiver's if the receiver takes it; the states take it in
 	 * judge_end(), once it is known which RST ended the connection */
-	if ((fl & LL_TH_RST) && rst_took)
-		rst_ends(az, c, d, t);
+	if (fl & LL_TH_RST) {
+		fw2_close(az, c, side_of(d), AZ_FW2_SERVER_RST, t);
+		if (rst_took)
+			rst_ends(az, c, d, t);
+	}
 	/* a RST that did not seem to end it, then a graceful close */
 	if (c->finished && !c->rst_took && c->d[0].fin_acked && c->d[1].fin_acked)
 		c->grace = grace_of(c);
