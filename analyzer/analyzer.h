@@ -568,6 +568,19 @@ const char *az_accept_name(enum az_accept a);      /* "reset", "challenge_ack", 
 const char *az_impact_name(enum az_impact i);      /* "reset_before_ack", ... */
 const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
 const char *az_zeek_state_name(enum az_zeek_state z); /* "SF", "RSTR", ... */
+
+/*
+ * RFC 5961 3.2 as Linux applies it (tcp_validate_incoming, tcp_sequence,
+ * tcp_reset_check): what a receiver does with a RST of sequence number
+ * seq when the next byte it expects is rcv_nxt, its last ACK sent was
+ * rcv_wup and its window is rcv_wnd bytes (0: not known, then nothing at
+ * or past rcv_wup counts as outside); fin_in: the RST's sender's FIN is
+ * in, so rcv_nxt - 1 resets too. Numbers in the sender's sequence space
+ * (any base; compared modulo 2^32). The analyzer judges every RST with it
+ * (judge.c); `explain` applies it to a timeline.
+ */
+enum az_accept az_rst_accept(uint32_t seq, uint32_t rcv_nxt, uint32_t rcv_wup,
+                             uint32_t rcv_wnd, bool fin_in);
 const char *az_tls_type_name(int type);             /* "alert", ... */
 const char *az_tls_version_name(uint16_t v);        /* "1.3", ...; NULL if unknown */
 const char *az_tls_skip_name(enum az_tls_skip r);   /* "no_keys", "cipher", ... */

@@ -421,9 +421,9 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 	return true;
 }
 
-/* The raw window field of direction dir's latest segment in the
- * connection's timeline (it keeps the last packets), or -1. */
-static int32_t last_win(const struct conn_ext *x, int dir)
+/* The latest segment of direction dir in the connection's timeline (it
+ * keeps the last packets), or NULL. */
+static const struct az_tl_pkt *last_seg(const struct conn_ext *x, int dir)
 {
 	uint64_t k;
 	uint32_t i;
@@ -431,41 +431,51 @@ static int32_t last_win(const struct conn_ext *x, int dir)
 	for (k = x->n_tail; x->cap_tail > 0 && k > 0 && x->n_tail - k < x->cap_tail; k--) {
 		const struct az_tl_pkt *e = &x->tl_tail[(k - 1) % x->cap_tail];
 		if (e->dir == dir)
-			return (int32_t)e->win;
+			return e;
 	}
 	for (i = x->n_head; i > 0; i--)
 		if (x->tl_head[i - 1].dir == dir)
-			return (int32_t)x->tl_head[i - 1].win;
-	return -1;
+			return &x->tl_head[i - 1];
+	return NULL;
 }
 
 /* The receiver's window in bytes as its last segment advertised it; 0
  * when it is not known (mid-stream, its scale unknown: then nothing ahead
- * of RCV.NXT is called out of window). */
+ * of RCV.NXT is called out of window). The window of a SYN is never
+ * scaled (RFC 7323 2.2): a RST right after the handshake meets the
+ * SYN-ACK's window as it stands (Linux: rcv_wnd from the SYN-ACK). */
 static uint32_t recv_window(const struct conn *c, int recv_dir)
 {
 	const struct cdir *R = &c->d[recv_dir], *S = &c->d[!recv_dir];
-	int32_t w = last_win(c->x, recv_dir);
+	const struct az_tl_pkt *e = last_seg(c->x, recv_dir);
 
-	if (w < 0)
+	if (!e)
 		return 0;
+	if (e->flags & LL_TH_SYN)
+		return e->win;
 	if (R->wscale >= 0 && S->wscale >= 0)
-		return (uint32_t)w << (R->wscale > 14 ? 14 : R->wscale);
+		return (uint32_t)e->win << (R->wscale > 14 ? 14 : R->wscale);
 	if (c->syn_seen && c->synack_seen)
-		return (uint32_t)w; /* no window scaling on this connection */
+		return e->win; /* no window scaling on this connection */
 	return 0;
 }
 
 /* Rule 2 for one RST: its fate at a receiver whose RCV.NXT is nxt and
  * whose last ACK (RCV.WUP) is wup. */
-static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t wup)
+enum az_accept az_rst_accept(uint32_t seq, uint32_t rcv_nxt, uint32_t rcv_wup,
+                             uint32_t rcv_wnd, bool fin_in)
 {
-	if (r->seq == nxt || (r->fin_in && r->seq == nxt - 1))
+	if (seq == rcv_nxt || (fin_in && seq == rcv_nxt - 1))
 		return AZ_ACCEPT_RESET;            /* RFC 5961 3.2; tcp_reset_check */
-	if (seq_geq(r->seq, wup) &&
-	    (r->rcv_win == 0 || seq_leq(r->seq, wup + r->rcv_win)))
+	if (seq_geq(seq, rcv_wup) &&
+	    (rcv_wnd == 0 || seq_leq(seq, rcv_wup + rcv_wnd)))
 		return AZ_ACCEPT_CHALLENGE_ACK;    /* RFC 5961 3.2: in the window */
 	return AZ_ACCEPT_IGNORED;                  /* RFC 9293 3.10.7.4: not acceptable */
+}
+
+static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t wup)
+{
+	return az_rst_accept(r->seq, nxt, wup, r->rcv_win, r->fin_in);
 }
 
 /* Rule 4: RST r, whose fate is accept, may have ended the connection.
