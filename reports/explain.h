@@ -85,6 +85,8 @@ struct ex_rst {
 	                               (0: unknown) */
 	int fate;                   /* enum az_accept: az_rst_accept() on those */
 	bool peer_reset;            /* the receiver had sent a RST before */
+	bool syn_sent;              /* it answers a SYN (no SYN of the sender's
+	                               before it): not judged by its seq */
 	long long answer;           /* timeline index of its challenge ACK, -1 */
 	long long went_on;          /* of the receiver's first packet (not a RST)
 	                               sent after the RST reached it, -1 */

@@ -52,11 +52,14 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 
 	memset(v, 0, sizeof *v);
 	v->k = k;
+	v->syn_sent = true;
 	v->seq = p->seq;
 	v->answer = -1;
 	v->went_on = -1;
 	for (j = 0; j < k; j++) {
 		const struct rf_pkt *q = &s->tl.pkts[j];
+		if (q->dir == d && q->syn)
+			v->syn_sent = false;
 		if (q->dir == d && !q->rst) {
 			if (!any || seq_after(end_of(q), v->nxt))
 				v->nxt = end_of(q);
@@ -74,6 +77,10 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 	}
 	if (!any)
 		v->nxt = p->seq; /* nothing of the sender's seen: no telling */
+	/* a RST that answers a SYN meets a receiver in SYN-SENT, which
+	 * checks its ACK, not its seq (RFC 9293 3.10.7.3) */
+	v->syn_sent = v->syn_sent && k > 0 && s->tl.pkts[0].syn && !s->tl.pkts[0].ack &&
+	              s->tl.pkts[0].dir != d;
 	if (!acked)
 		v->wup = v->nxt;
 	v->nxt = seq_max(v->nxt, v->wup);
@@ -385,6 +392,8 @@ void ex_close_notes(const struct tout *o, struct story *s, size_t k)
 		}
 		ex_rst_view(s, k, &v);
 		/* a run of RSTs that fare alike is told once */
+		if (v.syn_sent || (v.fate == AZ_ACCEPT_RESET && v.ended && !v.peer_reset))
+			return; /* told by how it ended */
 		cls = 1 + (int)v.fate * 8 + (v.peer_reset ? 1 : 0) + (v.ended ? 2 : 0) +
 		      (seq_before(v.seq, v.wup) ? 4 : 0);
 		if (s->rst_told[d] == cls)
@@ -409,6 +418,8 @@ void ex_rst_end_words(const struct story *s, struct sbuf *b)
 			continue;
 		told[d] = true;
 		ex_rst_view(s, k, &v);
+		if (v.syn_sent)
+			continue;
 		if (v.ended && v.fate == AZ_ACCEPT_RESET)
 			sb_add(b, " The %s took the %s's RST (#%lld): its seq was exactly the next "
 			          "byte it expected (RFC 5961 3.2).", rc, me, p->i);

@@ -445,11 +445,16 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			    seq_after(p->ack_no, s->c_fin_seq)) {
 				/* it ACKs the client's FIN: a passive close (FINs that
 				 * cross are a simultaneous close, told at the end) */
-				sb_add(&b, "It closes in turn, %s after the client's FIN: that FIN "
-				           "told the server the client is done (its read returned "
-				           "0), and it closed too, the passive close, from "
-				           "CLOSE_WAIT to LAST_ACK until its FIN is ACKed.",
-				       ex_ms(p->t - s->c_fin_t, d1, sizeof d1));
+				if (s->seen_s_data && p->len == 0)
+					sb_add(&b, "It comes %s after the last response bytes and ",
+					       ex_ms(p->t - s->last_s_data_t, d1, sizeof d1));
+				else
+					sb_add(&b, "It comes ");
+				sb_add(&b, "%s after the client's FIN, which it acknowledges (ack "
+				           "%u): the server had the client's FIN when it closed, so "
+				           "this is the passive close, from CLOSE_WAIT to LAST_ACK "
+				           "until its own FIN is ACKed.",
+				       ex_ms(p->t - s->c_fin_t, d2, sizeof d2), p->ack_no);
 				ex_note(o, s, b.s);
 				goto after_s_fin;
 			}
