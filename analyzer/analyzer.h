@@ -18,8 +18,10 @@
  *
  * A connection ends when both FINs are ACKed or at its first RST; packets
  * on its 4-tuple within its grace period (4 round trips, 2 to 60 s of
- * capture time) still count on it, unless a SYN with a new sequence number
- * starts a new one. After a graceful end (both FINs ACKed, no RST) every
+ * capture time; 60 s after a RST that seemed not to end it) still count on
+ * it, unless a SYN with a new sequence number starts a new one. Which RST
+ * ended it is judged at the end (judge.c rule 4): only one its receiver
+ * took; kind, initiator and end states follow that RST, or the FINs. After a graceful end (both FINs ACKed, no RST) every
  * byte was acknowledged: a late RST makes the kind AZ_KIND_RESET but is
  * not judged as rst_before_ack, and lingering is measured up to the end.
  *

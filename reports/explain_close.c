@@ -115,7 +115,8 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 }
 
 /* The kernel's FIN_WAIT_2 interval of this connection in a lab report
- * (scenarios[].kernel_fin_wait_2), or NULL. */
+ * (scenarios[].kernel_fin_wait_2) when the kernel timed it out (its
+ * samples showed the socket gone before the wire ended it), or NULL. */
 static const json_t *kernel_fw2(const struct story *s)
 {
 	long long id = rf_int(s->conn, "id", -1);
@@ -124,7 +125,8 @@ static const json_t *kernel_fw2(const struct story *s)
 
 	json_array_foreach(rf_arr(s->root, "scenarios"), i, sc)
 		json_array_foreach(rf_arr(sc, "kernel_fin_wait_2"), j, e)
-			if (rf_int(e, "connection", -2) == id)
+			if (rf_int(e, "connection", -2) == id && rf_str(e, "ending") &&
+			    !strcmp(rf_str(e, "ending"), "kernel_timeout"))
 				return e;
 	return NULL;
 }
