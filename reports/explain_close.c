@@ -325,7 +325,8 @@ static void fin_again_words(const struct story *s, size_t k, size_t j0, struct s
 	const struct rf_pkt *p = &s->tl.pkts[k], *f0 = &s->tl.pkts[j0];
 	enum rf_dir d = p->dir, r = d == RF_C2S ? RF_S2C : RF_C2S;
 	const char *me = side_name(d), *peer = side_name(r);
-	long long ack_between = -1, peer_fin = -1;
+	long long ack_between = -1, peer_fin = -1, ack_short = -1;
+	double h_peer = !s->have_rtt ? -1 : d == RF_S2C ? s->to_client : s->to_server;
 	uint32_t fin_seq = end_of(p) - 1;
 	char dt[32];
 	size_t j;
@@ -337,22 +338,37 @@ static void fin_again_words(const struct story *s, size_t k, size_t j0, struct s
 		if (j > j0 && q->dir == r && q->ack && !q->rst && seq_after(q->ack_no, fin_seq) &&
 		    ack_between < 0)
 			ack_between = (long long)j;
+		/* an ACK the peer sent well after the FIN had time to reach it
+		 * (a quarter of the round trip and a millisecond to spare, for
+		 * the error of the estimate) that stops short of the FIN: the
+		 * peer never had it */
+		if (j > j0 && q->dir == r && q->ack && !q->rst && !seq_after(q->ack_no, fin_seq) &&
+		    h_peer >= 0 && q->t > f0->t + h_peer * 1.25 + 0.001 && ack_short < 0)
+			ack_short = (long long)j;
 	}
 	sb_add(b, "The %s sends its FIN again (seq %u, as in #%lld, %s later): it had no "
 	          "ACK for it, so its retransmission timer ran out (RTO, RFC 6298: at least "
 	          "200 ms on Linux, doubling at each try) and TCP sent the FIN again, as it "
 	          "does any unacknowledged segment; a FIN takes a sequence number so that "
-	          "it can be acknowledged and retransmitted like data (RFC 9293 3.5). "
-	          "Either the FIN was lost on its way to the %s or the %s's ACK of it was "
-	          "lost on the way back: ", me, fin_seq, f0->i,
-	       ex_ms(p->t - f0->t, dt, sizeof dt), peer, peer);
-	if (ack_between >= 0)
+	          "it can be acknowledged and retransmitted like data (RFC 9293 3.5). ",
+	       me, fin_seq, f0->i, ex_ms(p->t - f0->t, dt, sizeof dt));
+	if (ack_between < 0 && ack_short >= 0)
+		sb_add(b, "It was the FIN that was lost, on its way to the %s: the %s's ACK #%lld "
+		          "(ack %u), sent when the FIN should have reached it, acknowledges "
+		          "what came before the FIN but not the FIN. ", peer, peer,
+		       s->tl.pkts[ack_short].i, s->tl.pkts[ack_short].ack_no);
+	else
+		sb_add(b, "Either the FIN was lost on its way to the %s or the %s's ACK of it "
+		          "was lost on the way back: ", peer, peer);
+	if (ack_short >= 0 && ack_between < 0)
+		;
+	else if (ack_between >= 0)
 		sb_add(b, "the %s's ACK (#%lld, ack %u) passed the capture point, so it was "
 		          "lost after it, on its way to the %s. ", peer,
 		       s->tl.pkts[ack_between].i, s->tl.pkts[ack_between].ack_no, me);
 	else
-		sb_add(b, "the capture shows no ACK from the %s in between, so one of the two "
-		          "was lost beyond the capture point. ", peer);
+		sb_add(b, "the capture shows no ACK of the FIN from the %s in between, so one of "
+		          "the two was lost beyond the capture point. ", peer);
 	if (peer_fin >= 0 && peer_fin < (long long)j0)
 		sb_add(b, "The %s closed first (its FIN is #%lld), so the %s is in LAST_ACK "
 		          "and the %s is still there to answer either way: in FIN_WAIT_2 if the "

@@ -209,6 +209,21 @@ static void test_fin_again(void **state)
 	assert_non_null(strstr(t.text, "retransmission timer"));
 	assert_non_null(strstr(t.text, "the server stays in FIN_WAIT_1"));
 	assert_null(strstr(t.text, "TIME_WAIT exists"));
+	/* #7 left the client before the FIN can have reached it: it says
+	 * nothing of the FIN, so no telling which was lost */
+	assert_non_null(strstr(t.text, "Either the FIN was lost"));
+	done(&t);
+
+	/* the same, the client's ACK a round trip later still short of the
+	 * FIN: it was the FIN that was lost */
+	tell(&t, "graceful", "server", HS ","
+	     PKT(4, 0.100225, "c2s", "P.", 1, 1, 67, 65408) ","
+	     PKT(5, 0.100349, "s2c", "P.", 1, 68, 685, 65536) ","
+	     PKT(6, 0.100360, "s2c", "F.", 686, 68, 0, 65536) ","
+	     PKT(7, 0.300486, "c2s", ".", 68, 686, 0, 65408) ","
+	     PKT(8, 0.412778, "s2c", "F.", 686, 68, 0, 65536));
+	assert_non_null(strstr(flat(&t), "It was the FIN that was lost, on its way to the "
+	                       "client: the client's ACK #7 (ack 686)"));
 	done(&t);
 
 	/* lost-last-ack: the client closed first; the server's FIN again */
