@@ -142,6 +142,11 @@ void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b);
 /* The RST at timeline index k, as the timeline shows it. */
 void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v);
 
+/* The same on any timeline: h_recv is the round trip from the capture
+ * point to the RST's receiver and back (0: not known, capture order). The
+ * ladder labels its RSTs with it. */
+void ex_rst_judge(const struct rf_timeline *tl, size_t k, double h_recv, struct ex_rst *v);
+
 /* What the receiver did with the RST v, and why (RFC 5961 3.2). */
 void ex_rst_fate_words(const struct story *s, const struct ex_rst *v, struct sbuf *b);
 

@@ -44,10 +44,16 @@ static bool finding_covers(const struct story *s, enum rf_dir d)
 
 void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 {
-	const struct rf_pkt *p = &s->tl.pkts[k];
+	double h_recv = !s->have_rtt ? 0 : s->tl.pkts[k].dir == RF_C2S ? s->to_server
+	                                                                : s->to_client;
+	ex_rst_judge(&s->tl, k, h_recv, v);
+}
+
+void ex_rst_judge(const struct rf_timeline *tl, size_t k, double h_recv, struct ex_rst *v)
+{
+	const struct rf_pkt *p = &tl->pkts[k];
 	enum rf_dir d = p->dir;
 	bool any = false, acked = false, fin_in = false;
-	double h_recv = !s->have_rtt ? 0 : d == RF_C2S ? s->to_server : s->to_client;
 	size_t j;
 
 	memset(v, 0, sizeof *v);
@@ -57,7 +63,7 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 	v->answer = -1;
 	v->went_on = -1;
 	for (j = 0; j < k; j++) {
-		const struct rf_pkt *q = &s->tl.pkts[j];
+		const struct rf_pkt *q = &tl->pkts[j];
 		if (q->dir == d && q->syn)
 			v->syn_sent = false;
 		if (q->dir == d && !q->rst) {
@@ -79,8 +85,8 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 		v->nxt = p->seq; /* nothing of the sender's seen: no telling */
 	/* a RST that answers a SYN meets a receiver in SYN-SENT, which
 	 * checks its ACK, not its seq (RFC 9293 3.10.7.3) */
-	v->syn_sent = v->syn_sent && k > 0 && s->tl.pkts[0].syn && !s->tl.pkts[0].ack &&
-	              s->tl.pkts[0].dir != d;
+	v->syn_sent = v->syn_sent && k > 0 && tl->pkts[0].syn && !tl->pkts[0].ack &&
+	              tl->pkts[0].dir != d;
 	if (!acked)
 		v->wup = v->nxt;
 	v->nxt = seq_max(v->nxt, v->wup);
@@ -88,8 +94,8 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 	/* the challenge ACK: the receiver's next packet, an ACK of RCV.NXT
 	 * with nothing else, sent as the RST came (nothing of the sender's
 	 * but RSTs in between) */
-	for (j = k + 1; v->fate == AZ_ACCEPT_CHALLENGE_ACK && j < s->tl.n; j++) {
-		const struct rf_pkt *q = &s->tl.pkts[j];
+	for (j = k + 1; v->fate == AZ_ACCEPT_CHALLENGE_ACK && j < tl->n; j++) {
+		const struct rf_pkt *q = &tl->pkts[j];
 		if (q->rst)
 			continue;
 		if (q->dir != d && q->ack && q->len == 0 && !q->fin && !q->syn &&
@@ -98,15 +104,15 @@ void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v)
 		break;
 	}
 	/* the receiver's packets after the RST reached it */
-	for (j = k + 1; j < s->tl.n; j++) {
-		const struct rf_pkt *q = &s->tl.pkts[j];
+	for (j = k + 1; j < tl->n; j++) {
+		const struct rf_pkt *q = &tl->pkts[j];
 		if (q->dir == d || q->rst || (q->t <= p->t + h_recv && (long long)j != v->answer))
 			continue;
 		v->went_on = (long long)j;
 		break;
 	}
-	for (j = v->went_on < 0 ? s->tl.n : (size_t)v->went_on + 1; j < s->tl.n; j++)
-		if (s->tl.pkts[j].dir == d && !s->tl.pkts[j].rst)
+	for (j = v->went_on < 0 ? tl->n : (size_t)v->went_on + 1; j < tl->n; j++)
+		if (tl->pkts[j].dir == d && !tl->pkts[j].rst)
 			v->both_on = true;
 	/* rule 4: a RST it would not take ends nothing if it went on; one
 	 * with the exact seq, only if both sides went on */
