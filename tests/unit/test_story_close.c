@@ -252,6 +252,74 @@ static void test_fin_again(void **state)
 	done(&t);
 }
 
+/* fin-wait-2: the server's FIN ACKed, 4.2 s of silence, then the RST the
+ * lab's runner sends at the end (packet 72); with the lab report's kernel
+ * interval (gone at 3.119 s, kernel_timeout) and without it. */
+#define FW2_PKTS HS "," \
+	PKT(34, 0.100144, "c2s", "P.", 1, 1, 67, 65408) "," \
+	PKT(36, 0.100229, "s2c", "P.", 1, 68, 685, 65536) "," \
+	PKT(37, 0.100242, "s2c", "F.", 686, 68, 0, 65536) "," \
+	PKT(53, 0.200321, "c2s", ".", 68, 687, 0, 65408) "," \
+	PKT(72, 4.339189, "c2s", "R.", 68, 687, 0, 65408)
+
+static void fw2_story(struct tale *t, bool lab)
+{
+	char buf[8192], err[128];
+	json_error_t e;
+	const json_t *conn;
+
+	snprintf(buf, sizeof buf,
+	         "{\"findings\": [], %s \"connections\": [{\"id\": 3, \"finding\": null,"
+	         " \"findings\": [], \"close_initiator\": \"server\", \"kind\": \"abort\","
+	         " \"rtt\": {\"to_server\": 0.000038, \"to_client\": 0.050076},"
+	         " \"fin_wait_2\": {\"server\": {\"start\": 0.200321, \"end\": 4.339189,"
+	         " \"duration\": 4.138868, \"ending\": \"client_rst\"}, \"client\": null},"
+	         " \"timeline\": {\"packets\": [%s], \"omitted\": 0, \"omitted_after\": null}}]}",
+	         lab ? "\"lab\": {\"cleanup_rst_packets\": [72]}, \"scenarios\": [{\"name\": "
+	               "\"fin-wait-2\", \"connections\": [3], \"tcp_fin_timeout\": 1,"
+	               " \"cleanup_rst_packets\": [72], \"kernel_fin_wait_2\": [{\"connection\": 3,"
+	               " \"gone\": 3.119, \"ending\": \"kernel_timeout\"}]}]," : "",
+	         FW2_PKTS);
+	t->root = json_loads(buf, 0, &e);
+	if (!t->root)
+		fail_msg("bad test JSON: %s", e.text);
+	conn = json_array_get(json_object_get(t->root, "connections"), 0);
+	ex_story_init(&t->s, t->root, conn);
+	assert_int_equal(rf_timeline(conn, &t->s.tl, err, sizeof err), 0);
+	t->s.t0 = t->s.tl.pkts[0].t;
+	t->text = NULL;
+}
+
+static void test_fin_wait_2_timeout(void **state)
+{
+	struct tale t;
+	struct sbuf b;
+	(void)state;
+
+	fw2_story(&t, true);
+	sb_init(&b);
+	assert_true(ex_fw2_kernel_words(&t.s, t.s.fw2_server, &b));
+	assert_non_null(strstr(b.s, "The server's kernel dropped the socket 2.919 s after it "
+	                       "entered FIN_WAIT_2"));
+	assert_non_null(strstr(b.s, "net.ipv4.tcp_fin_timeout (1.000 s in this run"));
+	assert_true(ex_cleanup_rst(&t.s, 72));
+	sb_init(&b);
+	ex_fw2_cleanup_words(&t.s, &b);
+	assert_non_null(strstr(b.s, "before the RST came: the socket ended CLOSED by that "
+	                       "timeout, not by the RST"));
+	done(&t);
+
+	/* the capture alone: it may have expired, the capture cannot tell */
+	fw2_story(&t, false);
+	sb_init(&b);
+	assert_false(ex_fw2_kernel_words(&t.s, t.s.fw2_server, &b));
+	assert_false(ex_cleanup_rst(&t.s, 72));
+	assert_true(ex_fw2_silence_words(&t.s, t.s.fw2_server, &b));
+	assert_non_null(strstr(b.s, "after 4.139 s with no packet at all"));
+	assert_non_null(strstr(b.s, "may have been gone before this RST came"));
+	done(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_window),
 		cmocka_unit_test(test_exact_taken),
 		cmocka_unit_test(test_fin_again),
+		cmocka_unit_test(test_fin_wait_2_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
