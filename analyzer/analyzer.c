@@ -38,7 +38,8 @@ enum ev {
 	EV_SND_FIN,        /* this side sent its FIN */
 	EV_FIN_ACKED,      /* the peer ACKed this side's FIN */
 	EV_RCV_FIN,        /* this side ACKed the peer's FIN */
-	EV_RST,            /* a RST was sent by either side */
+	/* a RST is no event here: which one ended the connection is known
+	 * only later (judge.c rule 4), and judge_end() closes both sides */
 };
 
 
@@ -205,7 +206,7 @@ static inline __attribute__((always_inline)) void conn_setup(const struct az *az
 	c->id = id;
 	c->first_time = c->last_time = t;
 	c->first_packet = c->last_packet = idx;
-	c->first_close = c->first_rst = -1;
+	c->first_close = c->first_rst = c->first_fin = c->end_rst = -1;
 	c->finding_idx[0] = c->finding_idx[1] = -1;
 	dir_init(&c->d[0]);
 	dir_init(&c->d[1]);
@@ -264,8 +265,6 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 
 static enum az_state next_state(enum az_state s, enum ev e)
 {
-	if (e == EV_RST)
-		return AZ_ST_CLOSED; /* RFC 9293 3.10.7: an accepted RST closes any state */
 	switch (s) {
 	case AZ_ST_UNKNOWN:
 		/* nothing sent yet (a listener, or the capture began late) */
@@ -342,8 +341,9 @@ static void fw2_open(struct az *az, struct conn *c, enum az_side holder, double 
 		return;
 	c->fw2_open[holder] = true;
 	/* FIN_WAIT_2 holders in the order they entered it: the first to
-	 * park (store_park_oldest) */
-	if (c->list == L_NONE)
+	 * park (store_park_oldest); a finished one (a RST it went on after)
+	 * waits in a ring, not in a slot, and is never parked */
+	if (c->list == L_NONE && !c->finished)
 		store_list_append(az, c, L_FW2);
 	c->fw2[holder].present = true;
 	c->fw2[holder].start = t;
@@ -724,8 +724,10 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 		side_ev(c, side_of(d), EV_RCV_FIN);
 		/* the FIN sender now waits for its peer's FIN: FIN_WAIT_2,
 		 * unless that FIN is already here (or in this segment) */
+		/* (not after a RST of the FIN sender's own: it has no
+		 * socket left; nor after one that ended the connection) */
 		if (!D->fin_seen && !(s->flags & LL_TH_FIN) &&
-		    !D->rst_seen && !P->rst_seen && !(s->flags & LL_TH_RST))
+		    !P->rst_seen && !c->rst_took && !(s->flags & LL_TH_RST))
 			fw2_open(az, c, side_of(!d), t);
 	}
 	/* the server ACKs client data after its FIN: lingering (an ACK in
@@ -756,9 +758,13 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 	if (c->first_close < 0) {
 		c->first_close = (int8_t)side_of(d);
 		c->first_close_rst = false;
-	} else if (!c->first_close_rst && c->first_close == (int8_t)side_of(!d) &&
-	           P->fin_seen && !P->fin_acked) {
-		/* this FIN does not acknowledge the other: they crossed */
+	}
+	if (c->first_fin < 0) {
+		c->first_fin = (int8_t)side_of(d);
+	} else if (c->first_fin == (int8_t)side_of(!d) && P->fin_seen && !P->fin_acked) {
+		/* this FIN does not acknowledge the other: they crossed (a
+		 * RST before them that ended the connection undoes it in
+		 * judge_end()) */
 		c->simultaneous = true;
 	}
 	side_ev(c, side_of(d), EV_SND_FIN);
@@ -804,18 +810,42 @@ static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
 		pend_start(az, c, d, s, t, idx);
 }
 
-static void mark_finished(struct az *az, struct conn *c)
+/* How long a finished connection's 4-tuple stays its own. */
+static double grace_of(const struct conn *c)
 {
 	double rtt = c->rtt_known ? c->h_s + c->h_c : 0.0;
+	double g = 4 * rtt;
 
+	if (g < GRACE_MIN)
+		g = GRACE_MIN;
+	if (g > GRACE_MAX)
+		g = GRACE_MAX;
+	return g;
+}
+
+static void mark_finished(struct az *az, struct conn *c)
+{
 	c->finished = true;
-	c->grace = 4 * rtt;
-	if (c->grace < GRACE_MIN)
-		c->grace = GRACE_MIN;
-	if (c->grace > GRACE_MAX)
+	c->grace = grace_of(c);
+	/* a RST that seems not to end it (judge.c rule 4): the connection
+	 * may go on for a while yet; it waits as long as any */
+	if ((c->d[0].rst_seen || c->d[1].rst_seen) && !c->rst_took)
 		c->grace = GRACE_MAX;
 	/* az_packet() moves it to the tomb ring after this packet */
 	store_list_unlink(az, c);
+}
+
+/* A RST ended c (as far as known now): FIN_WAIT_2 ends with it. */
+static void rst_ends(struct az *az, struct conn *c, int d, double t)
+{
+	enum az_side sender = side_of(d);
+	int h;
+
+	c->rst_took = true;
+	for (h = 0; h < 2; h++)
+		fw2_close(az, c, (enum az_side)h,
+		          (enum az_side)h == sender ? AZ_FW2_SERVER_RST :
+		                                      AZ_FW2_CLIENT_RST, t);
 }
 
 static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
@@ -824,6 +854,7 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	struct cdir *D = &c->d[d];
 	uint8_t fl = s->flags;
 	uint32_t start;
+	bool rst_took = true;
 	int k;
 
 	/* a RST's receiver view is final once a later packet shows up */
@@ -834,6 +865,15 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 				judge(az, c, k, &c->x->pend[k]);
 			if (c->x->rp && c->x->rp->rf[k].q_n > 0)
 				judge_rst_due(c, k, t);
+		}
+		if (c->x->rp) {
+			/* a RST that seemed not to end it, accepted after all
+			 * once the ACKs on their way were in */
+			for (k = 0; k < 2 && !c->rst_took; k++)
+				if (c->x->rp->rf[k].accepted)
+					rst_ends(az, c, k, t);
+			/* the receiver of a RST still has the connection? */
+			judge_rst_life(c, d, s->flags, t);
 		}
 	}
 	c->last_time = t;
@@ -864,9 +904,12 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	if (fl & LL_TH_RST) {
 		D->rst_count++;
 		if (!c->ended_gracefully) {
-			if (c->x && !c->x->rp)
+			if (c->x && !c->x->rp) {
 				store_rp_get(az, c->x);
-			judge_note_rst(c, d, s, t, idx);
+				if (c->x->rp)
+					judge_rp_init(c->x->rp);
+			}
+			rst_took = judge_note_rst(c, d, s, t, idx);
 		}
 		if (!D->rst_seen)
 			on_rst_first(az, c, s, d, t, idx);
@@ -875,17 +918,17 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		on_ack(az, c, s, d, t);
 	if ((fl & LL_TH_FIN) && !(fl & LL_TH_RST))
 		on_fin(az, c, s, d, t, idx, start);
+	/* a RST ends its sender's FIN_WAIT_2 (it has no socket left), and
+	 * its receiver's if the receiver takes it; the states take it in
+	 * judge_end(), once it is known which RST ended the connection */
 	if (fl & LL_TH_RST) {
-		enum az_side sender = side_of(d);
-		int h;
-
-		for (h = 0; h < 2; h++)
-			fw2_close(az, c, (enum az_side)h,
-			          (enum az_side)h == sender ? AZ_FW2_SERVER_RST :
-			                                      AZ_FW2_CLIENT_RST, t);
-		side_ev(c, AZ_CLIENT, EV_RST);
-		side_ev(c, AZ_SERVER, EV_RST);
+		fw2_close(az, c, side_of(d), AZ_FW2_SERVER_RST, t);
+		if (rst_took)
+			rst_ends(az, c, d, t);
 	}
+	/* a RST that did not seem to end it, then a graceful close */
+	if (c->finished && !c->rst_took && c->d[0].fin_acked && c->d[1].fin_acked)
+		c->grace = grace_of(c);
 	if (!c->finished &&
 	    (c->d[0].rst_seen || c->d[1].rst_seen ||
 	     (c->d[0].fin_acked && c->d[1].fin_acked))) {
@@ -982,6 +1025,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 		pend_finalize(az, c, k);
 	if (c->flagged_sides)
 		finish_findings(az, c);
+	judge_end(c);
+	/* a RST that seemed not to end it when it passed, and did */
+	if (c->end_rst >= 0 && !c->rst_took)
+		rst_ends(az, c, dir_of((enum az_side)c->end_rst),
+		         end_time > c->end_rst_time ? end_time : c->end_rst_time);
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
 	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
 	if (az->cfg.on_conn || c->flagged_sides) {

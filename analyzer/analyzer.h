@@ -18,8 +18,10 @@
  *
  * A connection ends when both FINs are ACKed or at its first RST; packets
  * on its 4-tuple within its grace period (4 round trips, 2 to 60 s of
- * capture time) still count on it, unless a SYN with a new sequence number
- * starts a new one. After a graceful end (both FINs ACKed, no RST) every
+ * capture time; 60 s after a RST that seemed not to end it) still count on
+ * it, unless a SYN with a new sequence number starts a new one. Which RST
+ * ended it is judged at the end (judge.c rule 4): only one its receiver
+ * took; kind, initiator and end states follow that RST, or the FINs. After a graceful end (both FINs ACKed, no RST) every
  * byte was acknowledged: a late RST makes the kind AZ_KIND_RESET but is
  * not judged as rst_before_ack, and lingering is measured up to the end.
  *
@@ -568,6 +570,19 @@ const char *az_accept_name(enum az_accept a);      /* "reset", "challenge_ack", 
 const char *az_impact_name(enum az_impact i);      /* "reset_before_ack", ... */
 const char *az_linger_end_name(enum az_linger_end e); /* "client_fin", ... */
 const char *az_zeek_state_name(enum az_zeek_state z); /* "SF", "RSTR", ... */
+
+/*
+ * RFC 5961 3.2 as Linux applies it (tcp_validate_incoming, tcp_sequence,
+ * tcp_reset_check): what a receiver does with a RST of sequence number
+ * seq when the next byte it expects is rcv_nxt, its last ACK sent was
+ * rcv_wup and its window is rcv_wnd bytes (0: not known, then nothing at
+ * or past rcv_wup counts as outside); fin_in: the RST's sender's FIN is
+ * in, so rcv_nxt - 1 resets too. Numbers in the sender's sequence space
+ * (any base; compared modulo 2^32). The analyzer judges every RST with it
+ * (judge.c); `explain` applies it to a timeline.
+ */
+enum az_accept az_rst_accept(uint32_t seq, uint32_t rcv_nxt, uint32_t rcv_wup,
+                             uint32_t rcv_wnd, bool fin_in);
 const char *az_tls_type_name(int type);             /* "alert", ... */
 const char *az_tls_version_name(uint16_t v);        /* "1.3", ...; NULL if unknown */
 const char *az_tls_skip_name(enum az_tls_skip r);   /* "no_keys", "cipher", ... */

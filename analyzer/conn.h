@@ -51,7 +51,29 @@ struct rstrec {
 	bool fin_in;               /* the sender's FIN had been sent, in order */
 	uint32_t rcv_win;          /* the receiver's last window, bytes (0:
 	                              unknown) */
+	/* what the connection was when it left: the teardown it makes if it
+	 * ends the connection (judge_end) */
+	bool had_fin, both_fins, refused_syn;
 };
+
+/* A RST that may have ended the connection (judge.c, rule 4): it did,
+ * unless its receiver showed afterwards that it still had the connection.
+ * One with fate "reset" is dismissed only by traffic both ways (the
+ * receiver sent a segment after the RST reached it, then the RST's sender
+ * sent one): a receiver that accepted it has no connection to send on,
+ * and a raw lab client that sends on regardless meets only RSTs. One the
+ * receiver would not take (a challenge ACK, or ignored) is dismissed by
+ * any segment of the receiver's after it arrived: its challenge ACK, or
+ * whatever it went on sending. */
+struct rstend {
+	double t, limit;           /* as struct rstrec's */
+	double recv_on;            /* the receiver's first segment (not a RST)
+	                              captured after limit; 0: none yet */
+	uint64_t idx;
+	uint8_t accept;            /* enum az_accept */
+	bool had_fin, both_fins, refused_syn, dismissed;
+};
+#define RST_ENDS 4
 
 /* One direction, raw numbers. The sender of this direction is the side
  * whose state is `state` (c2s: the client). */
@@ -78,7 +100,8 @@ struct cdir {
 	bool sack_permitted, timestamps;
 	bool data_after_peer_fin;  /* new data sent after the peer's FIN */
 	double last_data_time;
-	enum az_state state;
+	enum az_state state;       /* RSTs left out: judge_end() applies the
+	                              one that ended the connection */
 	/* a hole at the capture point: a segment began past data_end, and
 	 * nothing has filled gap_start yet (nor has the peer ACKed past it);
 	 * the receiver's RCV.NXT cannot pass gap_start (see judge.c) */
@@ -98,9 +121,11 @@ struct rstfates {
 	                              which moved its RCV.WUP to wup_floor */
 	uint32_t wup_floor;
 	uint8_t n_fates;
+	uint8_t n_ends;            /* ends[] in use (set up by judge_rp_init) */
 	uint64_t accepted_packet;
 	uint32_t unacked_at_accept;
 	struct az_rst_fate fates[AZ_MAX_RST_FATES]; /* relative numbers */
+	struct rstend ends[RST_ENDS]; /* the earliest not dismissed, in order */
 };
 
 /* Both directions' fates, in a pool of their own: most connections never
@@ -198,10 +223,21 @@ struct __attribute__((aligned(64))) conn {
 	struct zk zk;              /* Zeek's view of it (zeek.c), next to the
 	                              directions that every packet touches too */
 
-	int8_t first_close;        /* enum az_side of the first FIN/RST, -1 */
+	int8_t first_close;        /* enum az_side of the first FIN/RST, -1
+	                              (once judge_end() ran: of the first FIN
+	                              or the RST that ended it) */
+	int8_t first_fin;          /* enum az_side of the first FIN, -1 */
+	bool rst_took;             /* a RST ended it, as far as known while
+	                              tracking (judge_note_rst) */
+	bool end_judged;           /* judge_end() ran */
+	int8_t end_rst;            /* judge_end(): enum az_side of the RST that
+	                              ended it, -1: none did */
+	double end_rst_time;
 	bool first_close_rst;
 	bool simultaneous;
-	int8_t first_rst;          /* enum az_side of the first RST, -1 */
+	int8_t first_rst;          /* enum az_side of the first RST, -1 (once
+	                              judge_end() ran: of the RST that ended
+	                              it, and the three below describe it) */
 	bool rst_after_both_fins, rst_sender_had_fin, rst_refused_syn;
 
 	bool linger_armed;

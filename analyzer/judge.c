@@ -58,7 +58,28 @@
  *    (in segments other than a RST). It ends with the client's FIN (once
  *    in order at the server), the server's RST (its linger limit ran out),
  *    the client's RST, or the end of the capture; a RST that ends a linger
- *    does not undo it.
+ *    does not undo it. Only a RST that ended the connection (rule 4) ends
+ *    a linger.
+ *
+ * 4. The end of a connection (every connection, flagged or not): the
+ *    first RST that ended it, else its FINs. A RST ends a connection only
+ *    if its receiver took it, and the receiver's own packets say whether
+ *    it did, as rule 2 judges the seq:
+ *    - a RST the receiver would not take (a challenge ACK, RFC 5961 3.2,
+ *      or outside the window, RFC 9293 3.10.7.4) did not end it if the
+ *      receiver sent anything (not a RST) after the RST reached it: the
+ *      challenge ACK itself, or the traffic it went on with. Without such
+ *      a segment it is taken as the end, as before: a capture that missed
+ *      some of the sender's segments misjudges its seq, and a receiver
+ *      that says nothing more may well have taken it;
+ *    - a RST with the exact seq did not end it only if traffic went both
+ *      ways after it reached the receiver (the receiver sent, then the
+ *      RST's sender did): a receiver that took it has no connection to
+ *      send on, and a peer that sends on regardless (a raw lab client)
+ *      meets only RSTs.
+ *    The ended connection's kind, who closed first and each side's end
+ *    state follow from that RST (or from the FINs); Zeek's conn_state is
+ *    left as Zeek computes it, which counts every RST (zeek.c).
  */
 #include "analyzer/judge.h"
 
@@ -400,9 +421,9 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 	return true;
 }
 
-/* The raw window field of direction dir's latest segment in the
- * connection's timeline (it keeps the last packets), or -1. */
-static int32_t last_win(const struct conn_ext *x, int dir)
+/* The latest segment of direction dir in the connection's timeline (it
+ * keeps the last packets), or NULL. */
+static const struct az_tl_pkt *last_seg(const struct conn_ext *x, int dir)
 {
 	uint64_t k;
 	uint32_t i;
@@ -410,41 +431,80 @@ static int32_t last_win(const struct conn_ext *x, int dir)
 	for (k = x->n_tail; x->cap_tail > 0 && k > 0 && x->n_tail - k < x->cap_tail; k--) {
 		const struct az_tl_pkt *e = &x->tl_tail[(k - 1) % x->cap_tail];
 		if (e->dir == dir)
-			return (int32_t)e->win;
+			return e;
 	}
 	for (i = x->n_head; i > 0; i--)
 		if (x->tl_head[i - 1].dir == dir)
-			return (int32_t)x->tl_head[i - 1].win;
-	return -1;
+			return &x->tl_head[i - 1];
+	return NULL;
 }
 
 /* The receiver's window in bytes as its last segment advertised it; 0
  * when it is not known (mid-stream, its scale unknown: then nothing ahead
- * of RCV.NXT is called out of window). */
+ * of RCV.NXT is called out of window). The window of a SYN is never
+ * scaled (RFC 7323 2.2): a RST right after the handshake meets the
+ * SYN-ACK's window as it stands (Linux: rcv_wnd from the SYN-ACK). */
 static uint32_t recv_window(const struct conn *c, int recv_dir)
 {
 	const struct cdir *R = &c->d[recv_dir], *S = &c->d[!recv_dir];
-	int32_t w = last_win(c->x, recv_dir);
+	const struct az_tl_pkt *e = last_seg(c->x, recv_dir);
 
-	if (w < 0)
+	if (!e)
 		return 0;
+	if (e->flags & LL_TH_SYN)
+		return e->win;
 	if (R->wscale >= 0 && S->wscale >= 0)
-		return (uint32_t)w << (R->wscale > 14 ? 14 : R->wscale);
+		return (uint32_t)e->win << (R->wscale > 14 ? 14 : R->wscale);
 	if (c->syn_seen && c->synack_seen)
-		return (uint32_t)w; /* no window scaling on this connection */
+		return e->win; /* no window scaling on this connection */
 	return 0;
 }
 
 /* Rule 2 for one RST: its fate at a receiver whose RCV.NXT is nxt and
  * whose last ACK (RCV.WUP) is wup. */
-static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t wup)
+enum az_accept az_rst_accept(uint32_t seq, uint32_t rcv_nxt, uint32_t rcv_wup,
+                             uint32_t rcv_wnd, bool fin_in)
 {
-	if (r->seq == nxt || (r->fin_in && r->seq == nxt - 1))
+	if (seq == rcv_nxt || (fin_in && seq == rcv_nxt - 1))
 		return AZ_ACCEPT_RESET;            /* RFC 5961 3.2; tcp_reset_check */
-	if (seq_geq(r->seq, wup) &&
-	    (r->rcv_win == 0 || seq_leq(r->seq, wup + r->rcv_win)))
+	if (seq_geq(seq, rcv_wup) &&
+	    (rcv_wnd == 0 || seq_leq(seq, rcv_wup + rcv_wnd)))
 		return AZ_ACCEPT_CHALLENGE_ACK;    /* RFC 5961 3.2: in the window */
 	return AZ_ACCEPT_IGNORED;                  /* RFC 9293 3.10.7.4: not acceptable */
+}
+
+static enum az_accept accept_of(const struct rstrec *r, uint32_t nxt, uint32_t wup)
+{
+	return az_rst_accept(r->seq, nxt, wup, r->rcv_win, r->fin_in);
+}
+
+/* Rule 4: RST r, whose fate is accept, may have ended the connection.
+ * The earliest candidates not dismissed are kept; when full, dismissed
+ * ones make room, else the newest is not kept (an older one ends the
+ * connection first unless dismissed, and then so would most later ones
+ * be). */
+static void end_add(struct rstfates *F, const struct rstrec *r, enum az_accept accept)
+{
+	struct rstend *e;
+	uint8_t i, n = 0;
+
+	if (F->n_ends == RST_ENDS) {
+		for (i = 0; i < F->n_ends; i++)
+			if (!F->ends[i].dismissed)
+				F->ends[n++] = F->ends[i];
+		F->n_ends = n;
+		if (n == RST_ENDS)
+			return;
+	}
+	e = &F->ends[F->n_ends++];
+	memset(e, 0, sizeof(*e));
+	e->t = r->t;
+	e->limit = r->limit;
+	e->idx = r->idx;
+	e->accept = (uint8_t)accept;
+	e->had_fin = r->had_fin;
+	e->both_fins = r->both_fins;
+	e->refused_syn = r->refused_syn;
 }
 
 /* Judge the oldest waiting RST of direction d (its time is up, or the
@@ -494,48 +554,58 @@ static void fate_pop(struct conn *c, int d)
 	}
 	if (F->n_fates < AZ_MAX_RST_FATES)
 		F->fates[F->n_fates++] = o;
+	end_add(F, r, o.accept);
 	F->q_head = (uint8_t)((F->q_head + 1) % RST_PENDING);
 	F->q_n--;
 }
 
-void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
+bool judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
                     uint64_t idx)
 {
-	const struct cdir *D = &c->d[d];
+	const struct cdir *D = &c->d[d], *R = &c->d[!d];
 	struct rstfates *F;
-	struct rstrec *r;
+	struct rstrec *r, now;
+	uint32_t surely, wup;
 
 	if (!c->x || !c->x->rp)
-		return;
+		return true; /* not judged: the first RST ends it, as it seems */
 	F = &c->x->rp->rf[d];
+	/* its fate on what the capture shows so far (the ACKs still on their
+	 * way from the receiver may change it: fate_pop() decides) */
+	memset(&now, 0, sizeof(now));
+	now.seq = s->seq;
+	now.fin_in = D->fin_seen && !D->gap;
+	now.rcv_nxt = D->gap ? D->gap_start : D->fin_seen ? D->fin_seq + 1 : D->data_end;
+	now.rcv_win = recv_window(c, !d);
+	(void)judge_acked_at(D, &c->x->x[d], t, &surely);
+	wup = F->challenged ? seq_max(surely, F->wup_floor) : surely;
+	bool takes = !F->accepted && !R->rst_seen &&
+	             accept_of(&now, seq_max(now.rcv_nxt, wup), wup) == AZ_ACCEPT_RESET;
+
 	if (F->accepted && F->n_fates >= AZ_MAX_RST_FATES)
-		return; /* nothing more to learn or to list */
+		return takes; /* nothing more to learn or to list */
 	if (F->q_n == RST_PENDING) {
 		const struct rstrec *last = &F->q[(F->q_head + F->q_n - 1) % RST_PENDING];
-		uint32_t nxt = D->gap ? D->gap_start :
-		               D->fin_seen ? D->fin_seq + 1 : D->data_end;
 
 		/* a stream of RSTs (one per late segment): one like the last
 		 * waiting one, sent later, fares no better at the receiver
 		 * (its RCV.WUP can only have grown), so it adds nothing */
 		if (last->seq == s->seq && last->data_end == D->data_end &&
-		    last->rcv_nxt == nxt)
-			return;
+		    last->rcv_nxt == now.rcv_nxt)
+			return takes;
 		fate_pop(c, d); /* early, on what is known now */
 	}
 	r = &F->q[(F->q_head + F->q_n) % RST_PENDING];
 	F->q_n++;
+	*r = now;
 	r->t = t;
 	r->limit = t + (c->rtt_known ? (d == AZ_C2S ? c->h_s : c->h_c) : 0);
 	r->idx = idx;
-	r->seq = s->seq;
 	r->data_end = D->data_end;
-	r->fin_in = D->fin_seen && !D->gap;
-	if (D->gap)
-		r->rcv_nxt = D->gap_start;
-	else
-		r->rcv_nxt = D->fin_seen ? D->fin_seq + 1 : D->data_end;
-	r->rcv_win = recv_window(c, !d);
+	r->had_fin = D->fin_seen;
+	r->both_fins = D->fin_seen && R->fin_seen;
+	r->refused_syn = d == AZ_S2C && c->syn_seen && !c->synack_seen;
+	return takes;
 }
 
 void judge_rst_due(struct conn *c, int d, double t)
@@ -598,16 +668,24 @@ bool judge_linger(const struct conn *c, uint64_t *bytes, double *seconds,
 		return false;
 	/* the first of the events that end it (at one time: the client's
 	 * FIN, then the server's RST, then the client's); none: the capture
-	 * ended first */
+	 * ended first. Once the end is judged (rule 4), only the RST that
+	 * ended the connection counts. */
 	t_end = c->last_time;
 	how = AZ_LINGER_CAPTURE_END;
-	if (cs->rst_seen) {
-		t_end = cs->rst_time;
-		how = AZ_LINGER_CLIENT_RST;
-	}
-	if (sc->rst_seen && (how == AZ_LINGER_CAPTURE_END || sc->rst_time <= t_end)) {
-		t_end = sc->rst_time;
-		how = AZ_LINGER_SERVER_RST;
+	if (c->end_judged) {
+		if (c->end_rst >= 0) {
+			t_end = c->end_rst_time;
+			how = c->end_rst == AZ_CLIENT ? AZ_LINGER_CLIENT_RST : AZ_LINGER_SERVER_RST;
+		}
+	} else {
+		if (cs->rst_seen) {
+			t_end = cs->rst_time;
+			how = AZ_LINGER_CLIENT_RST;
+		}
+		if (sc->rst_seen && (how == AZ_LINGER_CAPTURE_END || sc->rst_time <= t_end)) {
+			t_end = sc->rst_time;
+			how = AZ_LINGER_SERVER_RST;
+		}
 	}
 	if (c->t_client_fin_in > 0 &&
 	    (how == AZ_LINGER_CAPTURE_END || c->t_client_fin_in <= t_end)) {
@@ -620,4 +698,111 @@ bool judge_linger(const struct conn *c, uint64_t *bytes, double *seconds,
 		*seconds = 0;
 	*end = how;
 	return true;
+}
+
+void judge_rp_init(struct rstpair *rp)
+{
+	rp->rf[0].n_ends = rp->rf[1].n_ends = 0;
+}
+
+void judge_rst_life(struct conn *c, int d, uint8_t flags, double t)
+{
+	int k;
+	uint8_t i;
+
+	if ((flags & LL_TH_RST) || !c->x || !c->x->rp)
+		return;
+	for (k = 0; k < 2; k++) {
+		struct rstfates *F = &c->x->rp->rf[k];
+
+		for (i = 0; i < F->n_ends; i++) {
+			struct rstend *e = &F->ends[i];
+
+			if (e->dismissed)
+				continue;
+			if (d != k && t > e->limit) {
+				/* the receiver sent this after the RST reached it */
+				if (e->accept != AZ_ACCEPT_RESET)
+					e->dismissed = true;
+				else if (e->recv_on == 0)
+					e->recv_on = t;
+			} else if (d == k && e->recv_on > 0 && t > e->recv_on) {
+				e->dismissed = true; /* and its sender answered */
+			}
+		}
+	}
+}
+
+/* The earliest RST of direction d that ended the connection, or NULL. */
+static const struct rstend *end_of(const struct rstfates *F)
+{
+	uint8_t i;
+
+	for (i = 0; i < F->n_ends; i++)
+		if (!F->ends[i].dismissed)
+			return &F->ends[i];
+	return NULL;
+}
+
+void judge_end(struct conn *c)
+{
+	const struct rstend *e = NULL, *e1;
+	int d, de = -1, k;
+	double t_fin2;
+
+	if (c->end_judged)
+		return;
+	c->end_judged = true;
+	c->end_rst = -1;
+	if (!c->d[0].rst_seen && !c->d[1].rst_seen)
+		return; /* the FINs tell it, as tracked */
+	if (!c->x || !c->x->rp) {
+		/* not judged (a RST after a graceful end, or no memory for
+		 * the fates): the first RST ended it */
+		c->end_rst = c->first_rst;
+		c->end_rst_time = c->d[dir_of((enum az_side)c->first_rst)].rst_time;
+		goto closed;
+	}
+	for (d = 0; d < 2; d++) {
+		while (c->x->rp->rf[d].q_n > 0)
+			fate_pop(c, d);
+		e1 = end_of(&c->x->rp->rf[d]);
+		if (e1 && (!e || e1->t < e->t)) {
+			e = e1;
+			de = d;
+		}
+	}
+	if (!e) {
+		/* every RST was answered by the receiver going on: the FINs
+		 * tell how it ended */
+		c->first_rst = -1;
+		c->rst_after_both_fins = c->rst_sender_had_fin = c->rst_refused_syn = false;
+		c->first_close = c->first_fin;
+		c->first_close_rst = false;
+		return;
+	}
+	c->end_rst = (int8_t)side_of(de);
+	c->end_rst_time = e->t;
+	c->first_rst = (int8_t)side_of(de);
+	c->rst_after_both_fins = e->both_fins;
+	c->rst_sender_had_fin = e->had_fin;
+	c->rst_refused_syn = e->refused_syn;
+	/* who closed first: a FIN before the RST, else the RST's sender */
+	c->first_close = c->end_rst;
+	c->first_close_rst = true;
+	for (k = 0; k < 2; k++) {
+		const struct cdir *D = &c->d[dir_of((enum az_side)k)];
+		if (D->fin_seen && D->fin_time <= e->t &&
+		    (c->first_close_rst || D->fin_time < c->d[dir_of((enum az_side)c->first_close)].fin_time)) {
+			c->first_close = (int8_t)k;
+			c->first_close_rst = false;
+		}
+	}
+	/* FINs that crossed after the RST ended it did not cross */
+	t_fin2 = c->d[0].fin_time > c->d[1].fin_time ? c->d[0].fin_time : c->d[1].fin_time;
+	if (c->simultaneous && t_fin2 > e->t)
+		c->simultaneous = false;
+closed:
+	/* RFC 9293 3.10.7: an accepted RST closes any state */
+	c->d[0].state = c->d[1].state = AZ_ST_CLOSED;
 }

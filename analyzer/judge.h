@@ -49,9 +49,29 @@ bool judge_rst(const struct conn *c, int d, const struct pend *pd,
 /* Every RST sent in direction d: its fate at the receiver is judged once
  * the ACKs that left the receiver before it arrived are in (judge_rst_due,
  * or judge_impact at the end). Needs c->x->rp (the caller sets it up at
- * the connection's first RST); without it nothing is recorded. */
-void judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
+ * the connection's first RST, and judge_rp_init() on it); without it
+ * nothing is recorded. Returns whether the RST ends the connection on what
+ * the capture shows now (rule 2, without the ACKs still on their way and
+ * the receiver's answer): true without c->x->rp. */
+bool judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
                     uint64_t idx);
+
+/* Set up the parts of fresh RST fates that rule 4 uses. */
+void judge_rp_init(struct rstpair *rp);
+
+/* A packet of direction d with these flags came at t: rule 4 reads it as
+ * a sign that the receiver of an earlier RST still had the connection. */
+void judge_rst_life(struct conn *c, int d, uint8_t flags, double t);
+
+/*
+ * Rule 4, once every packet of the connection is in: judge every RST
+ * still waiting and decide which one ended the connection, if any; set
+ * c->end_rst and c->end_rst_time, and make first_rst (with the three
+ * fields that describe it), first_close and simultaneous, and both
+ * sides' states, tell that end. Runs once; a connection without a RST is
+ * left as tracked.
+ */
+void judge_end(struct conn *c);
 
 /* A packet of the connection came at t: judge direction d's RSTs whose
  * time is up. */

@@ -67,10 +67,31 @@ struct story {
 	const char *last_fate_acc;  /* and accept */
 	bool noted_handshake, noted_response, noted_late_data, noted_fw2,
 	     noted_linger, noted_all_acked, noted_client_fin, noted_s_fin;
-	double s_fin_t, last_s_data_t;
+	double s_fin_t, last_s_data_t, c_fin_t;
 	bool seen_s_data;
 	long long late_bytes;       /* client payload after the server FIN */
 	long long late_packets;
+	bool noted_fin_again[2];    /* [c2s, s2c]: a repeated FIN told */
+	int rst_told[2];            /* [c2s, s2c]: how the last RST told fared
+	                               (explain_close.c), 0: none told */
+};
+
+/* A RST no finding speaks for, as the timeline shows it (explain_close.c):
+ * relative numbers in its sender's sequence space. */
+struct ex_rst {
+	size_t k;                   /* its timeline index */
+	uint32_t seq, nxt, wup, win;/* its seq; the receiver's RCV.NXT (what the
+	                               sender had sent), last ACK, last window
+	                               (0: unknown) */
+	int fate;                   /* enum az_accept: az_rst_accept() on those */
+	bool peer_reset;            /* the receiver had sent a RST before */
+	bool syn_sent;              /* it answers a SYN (no SYN of the sender's
+	                               before it): not judged by its seq */
+	long long answer;           /* timeline index of its challenge ACK, -1 */
+	long long went_on;          /* of the receiver's first packet (not a RST)
+	                               sent after the RST reached it, -1 */
+	bool both_on;               /* and the RST's sender sent after that */
+	bool ended;                 /* it ended the connection (judge.c rule 4) */
 };
 
 
@@ -115,6 +136,43 @@ bool ex_fin_before(const struct story *s, const json_t *f);
  * close for data_after_fin and unread_at_close; not for an abort or a
  * sender that gave up retransmitting. */
 void ex_remedy(const struct story *s, const json_t *f, struct sbuf *b);
+
+/* explain_close.c: the packets that close, where no finding speaks. */
+
+/* The RST at timeline index k, as the timeline shows it. */
+void ex_rst_view(const struct story *s, size_t k, struct ex_rst *v);
+
+/* The same on any timeline: h_recv is the round trip from the capture
+ * point to the RST's receiver and back (0: not known, capture order). The
+ * ladder labels its RSTs with it. */
+void ex_rst_judge(const struct rf_timeline *tl, size_t k, double h_recv, struct ex_rst *v);
+
+/* What the receiver did with the RST v, and why (RFC 5961 3.2). */
+void ex_rst_fate_words(const struct story *s, const struct ex_rst *v, struct sbuf *b);
+
+/* Notes after timeline packet k: a FIN sent again (the first of each
+ * side's), a RST no finding speaks for (one of a run that fares alike). */
+void ex_close_notes(const struct tout *o, struct story *s, size_t k);
+
+/* For the closing paragraph: what the receiver made of each side's first
+ * RST no finding speaks for (clean-up RSTs left out). */
+void ex_rst_end_words(const struct story *s, struct sbuf *b);
+
+/* Packet i is one of the lab runner's clean-up RSTs. */
+bool ex_cleanup_rst(const struct story *s, long long i);
+
+/* A server FIN_WAIT_2 interval fw2 that a RST ended: with a lab report's
+ * kernel samples for the connection, how the kernel timed the socket out
+ * (true, words added); else false. */
+bool ex_fw2_kernel_words(const struct story *s, const json_t *fw2, struct sbuf *b);
+
+/* The same from the capture alone, when a second or more of silence came
+ * before the RST: the socket may have expired before it (true). */
+bool ex_fw2_silence_words(const struct story *s, const json_t *fw2, struct sbuf *b);
+
+/* For the closing paragraph: the server's FIN_WAIT_2 socket that its
+ * kernel timed out (lab report), and the clean-up RST that found none. */
+void ex_fw2_cleanup_words(const struct story *s, struct sbuf *b);
 
 /* What to print at the end of packet i's line ("  <- the RST", how the
  * peer takes another RST), or "". */

@@ -114,7 +114,8 @@ static void response_words(const struct story *s, struct sbuf *b)
 		sb_add(b, "its response");
 }
 
-static void fw2_ending_words(const json_t *fw2, struct sbuf *b, const char *peer)
+static void fw2_ending_words(const struct story *s, const json_t *fw2, struct sbuf *b,
+                             const char *peer)
 {
 	const char *ending = rf_str(fw2, "ending");
 	char d[32];
@@ -129,7 +130,8 @@ static void fw2_ending_words(const json_t *fw2, struct sbuf *b, const char *peer
 		          "60 s by default) frees it; many such clients can pile them up.", d);
 	else if (strstr(ending, "_fin"))
 		sb_add(b, " Here the %s's FIN came %s later, which ends it.", peer, d);
-	else if (strstr(ending, "_rst"))
+	else if (strstr(ending, "_rst") && !ex_fw2_kernel_words(s, fw2, b) &&
+	         !ex_fw2_silence_words(s, fw2, b))
 		sb_add(b, " Here a RST ended it %s later.", d);
 }
 
@@ -439,6 +441,23 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			s->noted_s_fin = true;
 			sb_init(&b);
 			sb_add(&b, "The server closes: FIN means \"I will send nothing more\". ");
+			if (s->seen_c_fin && p->ack && s->c_fin_known &&
+			    seq_after(p->ack_no, s->c_fin_seq)) {
+				/* it ACKs the client's FIN: a passive close (FINs that
+				 * cross are a simultaneous close, told at the end) */
+				if (s->seen_s_data && p->len == 0)
+					sb_add(&b, "It comes %s after the last response bytes and ",
+					       ex_ms(p->t - s->last_s_data_t, d1, sizeof d1));
+				else
+					sb_add(&b, "It comes ");
+				sb_add(&b, "%s after the client's FIN, which it acknowledges (ack "
+				           "%u): the server had the client's FIN when it closed, so "
+				           "this is the passive close, from CLOSE_WAIT to LAST_ACK "
+				           "until its own FIN is ACKed.",
+				       ex_ms(p->t - s->c_fin_t, d2, sizeof d2), p->ack_no);
+				ex_note(o, s, b.s);
+				goto after_s_fin;
+			}
 			if (s->seen_s_data || p->len > 0) {
 				sb_add(&b, "It comes ");
 				if (p->len > 0)
@@ -462,6 +481,7 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 			ex_note(o, s, b.s);
 		}
 	}
+after_s_fin:
 
 	/* client data after the server's FIN */
 	if (p->dir == RF_C2S && p->len > 0 && s->seen_s_fin) {
@@ -523,13 +543,14 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 		           "socket is now in FIN_WAIT_2: its own half is closed and "
 		           "acknowledged, and it waits for the client's FIN.",
 		       s->s_fin_seq + 1);
-		fw2_ending_words(s->fw2_server, &b, "client");
+		fw2_ending_words(s, s->fw2_server, &b, "client");
 		ex_note(o, s, b.s);
 	}
 
 	/* the client's FIN */
 	if (p->dir == RF_C2S && p->fin && !s->seen_c_fin) {
 		s->seen_c_fin = true;
+		s->c_fin_t = p->t;
 		if (s->seen_s_fin && !s->noted_client_fin) {
 			s->noted_client_fin = true;
 			sb_init(&b);
@@ -573,6 +594,8 @@ void ex_packet_notes(const struct tout *o, struct story *s, size_t k)
 				        "segment the same way.");
 		}
 	}
+	/* FINs sent again; RSTs no finding speaks for */
+	ex_close_notes(o, s, k);
 }
 
 void ex_closing_notes(const struct tout *o, struct story *s)
@@ -591,7 +614,7 @@ void ex_closing_notes(const struct tout *o, struct story *s)
 		sb_init(&b);
 		sb_add(&b, "The server socket went into FIN_WAIT_2 at %.6f s (the client "
 		           "had acknowledged its FIN).", rf_num(s->fw2_server, "start", 0) - s->t0);
-		fw2_ending_words(s->fw2_server, &b, "client");
+		fw2_ending_words(s, s->fw2_server, &b, "client");
 		ex_note(o, s, b.s);
 	}
 }

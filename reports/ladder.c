@@ -568,7 +568,8 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		double x0 = c2s ? COL_C : COL_S, x1 = c2s ? COL_S : COL_C;
 		double px, py, dx, dy, len, lx, half_w;
 		bool risk = finding && rf_at_risk(finding, p->i);
-		const char *acc = p->rst ? lad_rst_accept(finding, p->i) : NULL;
+		bool at_server = false;
+		const char *acc = p->rst ? lad_rst_accept(L, k, &at_server) : NULL;
 		char lbl[96];
 		const char *anchor;
 
@@ -593,8 +594,7 @@ static int ladder_svg(FILE *f, struct lad *L, char *err, size_t errlen)
 		fprintf(f, " win %u%s%s", p->win, retx ? " - a retransmission" : "",
 		        risk ? " - response bytes at risk" : "");
 		if (acc) {
-			fprintf(f, " - the %s ", rf_str(rf_obj(finding, "impact"), "at") &&
-			        !strcmp(rf_str(rf_obj(finding, "impact"), "at"), "server") ? "server" : "client");
+			fprintf(f, " - the %s ", at_server ? "server" : "client");
 			fputs(!strcmp(acc, "reset") ? "accepts it: reset" :
 			      !strcmp(acc, "challenge_ack") ? "answers with a challenge ACK" :
 			      "ignores it (RFC 5961)", f);

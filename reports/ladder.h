@@ -31,10 +31,13 @@ struct lad {
 	size_t nband;
 };
 
-/* What the receiver does with RST packet i (the finding's impact.rsts):
- * "reset", "challenge_ack", "ignored", or NULL when the report does not
- * say (or finding is NULL). Only those three words reach a class name. */
-const char *lad_rst_accept(const json_t *finding, long long i);
+/* What the receiver does with the RST at timeline index k: the finding's
+ * impact.rsts for its sender's RSTs, RFC 5961 3.2 on the timeline for
+ * the others (as `explain` tells them): "reset", "challenge_ack",
+ * "ignored", or NULL when neither says (a RST that answers a SYN, or finds
+ * the connection already reset). *at_server: the receiver is the server.
+ * Only those three words reach a class name. */
+const char *lad_rst_accept(const struct lad *L, size_t k, bool *at_server);
 
 /*
  * Fill L->band_of (every packet's band, -1 for none) and L->bands, when

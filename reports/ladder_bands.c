@@ -12,24 +12,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/analyzer.h"
 #include "analyzer/seq.h"
+#include "reports/explain.h"
 
-/* What the receiver does with RST packet i (the finding's impact.rsts):
- * "reset", "challenge_ack", "ignored", or NULL when the report does not
- * say. Only those three words reach the class attribute. */
-const char *lad_rst_accept(const json_t *finding, long long i)
+const char *lad_rst_accept(const struct lad *L, size_t k, bool *at_server)
 {
-	const json_t *r;
-	size_t k;
+	const struct rf_pkt *p = &L->tl.pkts[k];
+	const json_t *im = rf_obj(L->finding, "impact"), *r, *rtt;
+	const char *sender = rf_str(L->finding, "sender");
+	struct ex_rst v;
+	size_t j;
 
-	json_array_foreach(rf_arr(rf_obj(finding, "impact"), "rsts"), k, r) {
-		const char *a = rf_str(r, "accept");
-		if (rf_int(r, "packet", -1) != i || !a)
-			continue;
-		if (!strcmp(a, "reset") || !strcmp(a, "challenge_ack") || !strcmp(a, "ignored"))
-			return a;
+	if (sender && !strcmp(sender, p->dir == RF_C2S ? "client" : "server")) {
+		/* the finding's sender: its impact.rsts say */
+		*at_server = rf_str(im, "at") && !strcmp(rf_str(im, "at"), "server");
+		json_array_foreach(rf_arr(im, "rsts"), j, r) {
+			const char *a = rf_str(r, "accept");
+			if (rf_int(r, "packet", -1) != p->i || !a)
+				continue;
+			if (!strcmp(a, "reset") || !strcmp(a, "challenge_ack") || !strcmp(a, "ignored"))
+				return a;
+		}
+		return NULL;
 	}
-	return NULL;
+	/* no finding speaks for it: RFC 5961 3.2 on the timeline, as the
+	 * story tells it (reports/explain_close.c) */
+	rtt = rf_obj(L->conn, "rtt");
+	ex_rst_judge(&L->tl, k, !rtt ? 0 : rf_num(rtt, p->dir == RF_C2S ? "to_server" : "to_client", 0),
+	             &v);
+	if (v.syn_sent || v.peer_reset || (v.fate == AZ_ACCEPT_RESET && !v.ended))
+		return NULL;
+	*at_server = p->dir == RF_C2S;
+	return v.fate == AZ_ACCEPT_RESET ? "reset" :
+	       v.fate == AZ_ACCEPT_CHALLENGE_ACK ? "challenge_ack" : "ignored";
 }
 
 /*
@@ -42,7 +58,8 @@ static bool rst_matters(const struct lad *L, size_t k)
 {
 	const struct rf_timeline *tl = &L->tl;
 	const struct rf_pkt *p = &tl->pkts[k];
-	const char *acc = lad_rst_accept(L->finding, p->i);
+	bool at_server;
+	const char *acc = lad_rst_accept(L, k, &at_server);
 	size_t j;
 	bool first = true, last = true;
 

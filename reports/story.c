@@ -317,7 +317,12 @@ void ex_teardown_story(const struct tout *o, struct story *s)
 		else if (is(s->linger_end, "client_rst"))
 			sb_add(&b, " The client's RST ended it.");
 	}
-	if (is(kind, "abort") && !s->finding)
+	long long kr = kcr >= 0 && (ksr < 0 || kcr < ksr) ? kcr : ksr;
+	if (is(kind, "abort") && !s->finding && kr >= 0 && ex_cleanup_rst(s, s->tl.pkts[kr].i))
+		sb_add(&b, " The RST came without a FIN, but it is no abort of the client's: it "
+		           "is the lab runner's clean-up, which resets what its raw client still "
+		           "holds when a scenario's time is up.");
+	else if (is(kind, "abort") && !s->finding)
 		sb_add(&b, " The RST came without a FIN (an abortive close), but its sender had "
 		           "nothing unacknowledged, so no data was lost to it.");
 	else if (is(kind, "fin_then_rst") && !s->finding && !s->lingered)
@@ -334,9 +339,9 @@ void ex_teardown_story(const struct tout *o, struct story *s)
 		if (f)
 			fates_words(f, &b);
 	}
-	if (!s->finding && (kcr >= 0 || ksr >= 0))
-		sb_add(&b, " (What the receiver did with %s RST is judged in a report only for "
-		           "a flagged connection.)", kcr >= 0 && ksr >= 0 ? "each" : "the");
+	/* the RSTs no finding speaks for: what their receivers made of them */
+	ex_rst_end_words(s, &b);
+	ex_fw2_cleanup_words(s, &b);
 	squeeze(b.s);
 	ex_note(o, s, b.s);
 }
