@@ -6,7 +6,7 @@
  * (scn_check.c); scn_load() reads a file for it. Also here: the tree the
  * parse builds and scn_free().
  *
- * Every error goes through fail_at()/fail_tok() (scn_lex.c), which write
+ * Every error goes through scn_fail_at()/scn_fail_tok() (scn_lex.c), which write
  * "FILE:LINE:COL: expected X, found Y" once and make the parse unwind; the
  * first error wins.
  */
@@ -22,7 +22,7 @@
 
 /* ---- the tree ---------------------------------------------------------- */
 
-void steps_free(struct scn_step *v, size_t n)
+void scn_steps_free(struct scn_step *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct scn_step *st = &v[i];
@@ -35,7 +35,7 @@ void steps_free(struct scn_step *v, size_t n)
 			free(st->u.request.headers.data);
 			break;
 		case SCN_REPEAT:
-			steps_free(st->u.repeat.body.v, st->u.repeat.body.n);
+			scn_steps_free(st->u.repeat.body.v, st->u.repeat.body.n);
 			break;
 		default:
 			break;
@@ -49,7 +49,7 @@ void scn_free(struct scn_scenario *s)
 	if (!s)
 		return;
 	for (size_t g = 0; g < s->n_groups; g++)
-		steps_free(s->groups[g].steps.v, s->groups[g].steps.n);
+		scn_steps_free(s->groups[g].steps.v, s->groups[g].steps.n);
 	free(s->expects);
 	free(s->file);
 	free(s->about);
@@ -58,17 +58,17 @@ void scn_free(struct scn_scenario *s)
 	free(s);
 }
 
-struct scn_step *list_push(struct parser *ps, struct list *l)
+struct scn_step *scn_list_push(struct parser *ps, struct list *l)
 {
 	if (ps->total_steps >= SCN_MAX_STEPS) {
-		fail_at(ps, ps->line, 1, "more", "at most %d steps", SCN_MAX_STEPS);
+		scn_fail_at(ps, ps->line, 1, "more", "at most %d steps", SCN_MAX_STEPS);
 		return NULL;
 	}
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 16;
 		struct scn_step *nv = realloc(l->v, nc * sizeof *nv);
 		if (!nv) {
-			oom(ps);
+			scn_oom(ps);
 			return NULL;
 		}
 		l->v = nv;
@@ -93,18 +93,18 @@ static bool step_allowed(struct parser *ps, const struct tok *kw, enum scn_step_
 {
 	enum scn_client c = ps->s->client;
 	if (c == SCN_CLIENT_COMMAND) {
-		fail_tok(ps, kw, "no steps with \"client command\" (the program is the client)");
+		scn_fail_tok(ps, kw, "no steps with \"client command\" (the program is the client)");
 		return false;
 	}
 	if (c == SCN_CLIENT_KERNEL && (k == SCN_ACK || k == SCN_AFTER || k == SCN_VANISH ||
 	                               k == SCN_DROP || k == SCN_REORDER || k == SCN_RST)) {
-		fail_tok(ps, kw, "a step a kernel client can do (\"%s\" needs the raw client)",
-		         scn_step_name(k));
+		scn_fail_tok(ps, kw, "a step a kernel client can do (\"%s\" needs the raw client)",
+		             scn_step_name(k));
 		return false;
 	}
 	if (c == SCN_CLIENT_RAW && k == SCN_READ) {
-		fail_tok(ps, kw, "\"client kernel\" before \"read\" (the raw client reads "
-		         "everything as it arrives)");
+		scn_fail_tok(ps, kw, "\"client kernel\" before \"read\" (the raw client reads "
+		             "everything as it arrives)");
 		return false;
 	}
 	return true;
@@ -112,13 +112,13 @@ static bool step_allowed(struct parser *ps, const struct tok *kw, enum scn_step_
 
 static bool statement(struct parser *ps)
 {
-	const struct tok *kw = next(ps);
+	const struct tok *kw = scn_next(ps);
 	if (kw->kind != TOK_WORD) {
-		fail_tok(ps, kw, "a statement");
+		scn_fail_tok(ps, kw, "a statement");
 		return false;
 	}
-	if (!ps->have_scenario && !tok_is(kw, "scenario")) {
-		fail_tok(ps, kw, "\"scenario NAME\" first");
+	if (!ps->have_scenario && !scn_tok_is(kw, "scenario")) {
+		scn_fail_tok(ps, kw, "\"scenario NAME\" first");
 		return false;
 	}
 	bool top = ps->depth == 0;
@@ -129,63 +129,63 @@ static bool statement(struct parser *ps)
 		"connections", "timeout", "tcp_fin_timeout", "tls", "expect", "parallel",
 		"client", NULL };
 	for (size_t i = 0; !top && top_only[i]; i++)
-		if (tok_is(kw, top_only[i])) {
-			fail_tok(ps, kw, "a step inside \"%s\"", block);
+		if (scn_tok_is(kw, top_only[i])) {
+			scn_fail_tok(ps, kw, "a step inside \"%s\"", block);
 			return false;
 		}
 
-	if (tok_is(kw, "scenario"))    return st_scenario(ps, kw);
-	if (tok_is(kw, "about"))       return st_about_host(ps, kw, true);
-	if (tok_is(kw, "host"))        return st_about_host(ps, kw, false);
-	if (tok_is(kw, "rtt"))         return st_rtt(ps, kw);
-	if (tok_is(kw, "connections")) return st_connections(ps, kw);
-	if (tok_is(kw, "timeout"))     return st_timeout(ps, kw);
-	if (tok_is(kw, "tcp_fin_timeout")) return st_fin_timeout(ps, kw);
-	if (tok_is(kw, "tls"))         return st_tls(ps, kw);
-	if (tok_is(kw, "client"))      return st_client(ps, kw);
-	if (tok_is(kw, "expect"))      return st_expect(ps, kw);
-	if (tok_is(kw, "parallel"))    return st_parallel(ps, kw);
-	if (tok_is(kw, "repeat"))      return st_repeat(ps, kw);
-	if (tok_is(kw, "}"))           return close_block(ps, kw);
+	if (scn_tok_is(kw, "scenario"))    return scn_st_scenario(ps, kw);
+	if (scn_tok_is(kw, "about"))       return scn_st_about_host(ps, kw, true);
+	if (scn_tok_is(kw, "host"))        return scn_st_about_host(ps, kw, false);
+	if (scn_tok_is(kw, "rtt"))         return scn_st_rtt(ps, kw);
+	if (scn_tok_is(kw, "connections")) return scn_st_connections(ps, kw);
+	if (scn_tok_is(kw, "timeout"))     return scn_st_timeout(ps, kw);
+	if (scn_tok_is(kw, "tcp_fin_timeout")) return scn_st_fin_timeout(ps, kw);
+	if (scn_tok_is(kw, "tls"))         return scn_st_tls(ps, kw);
+	if (scn_tok_is(kw, "client"))      return scn_st_client(ps, kw);
+	if (scn_tok_is(kw, "expect"))      return scn_st_expect(ps, kw);
+	if (scn_tok_is(kw, "parallel"))    return scn_st_parallel(ps, kw);
+	if (scn_tok_is(kw, "repeat"))      return scn_st_repeat(ps, kw);
+	if (scn_tok_is(kw, "}"))           return scn_close_block(ps, kw);
 
 	static const struct {
 		const char *name;
 		enum scn_step_kind kind;
 		bool (*fn)(struct parser *, struct scn_step *);
 	} steps[] = {
-		{ "connect", SCN_CONNECT, st_connect },
-		{ "send", SCN_SEND, st_send },
-		{ "request", SCN_REQUEST, st_request },
-		{ "body", SCN_BODY, st_body },
-		{ "ack", SCN_ACK, st_ack },
-		{ "window", SCN_WINDOW, st_window },
-		{ "fin", SCN_FIN_POLICY, st_fin },
-		{ "after", SCN_AFTER, st_after },
+		{ "connect", SCN_CONNECT, scn_st_connect },
+		{ "send", SCN_SEND, scn_st_send },
+		{ "request", SCN_REQUEST, scn_st_request },
+		{ "body", SCN_BODY, scn_st_body },
+		{ "ack", SCN_ACK, scn_st_ack },
+		{ "window", SCN_WINDOW, scn_st_window },
+		{ "fin", SCN_FIN_POLICY, scn_st_fin },
+		{ "after", SCN_AFTER, scn_st_after },
 		{ "shutdown", SCN_SHUTDOWN, NULL },
 		{ "abort", SCN_ABORT, NULL },
-		{ "wait", SCN_WAIT, st_wait },
-		{ "sleep", SCN_SLEEP, st_sleep },
-		{ "hold", SCN_HOLD, st_hold },
+		{ "wait", SCN_WAIT, scn_st_wait },
+		{ "sleep", SCN_SLEEP, scn_st_sleep },
+		{ "hold", SCN_HOLD, scn_st_hold },
 		{ "vanish", SCN_VANISH, NULL },
-		{ "read", SCN_READ, st_read },
-		{ "drop", SCN_DROP, st_fault },
-		{ "reorder", SCN_REORDER, st_fault },
-		{ "rst", SCN_RST, st_rst },
+		{ "read", SCN_READ, scn_st_read },
+		{ "drop", SCN_DROP, scn_st_fault },
+		{ "reorder", SCN_REORDER, scn_st_fault },
+		{ "rst", SCN_RST, scn_st_rst },
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		if (!tok_is(kw, steps[i].name))
+		if (!scn_tok_is(kw, steps[i].name))
 			continue;
 		if (!step_allowed(ps, kw, steps[i].kind))
 			return false;
-		struct scn_step *st = list_push(ps, &ps->stack[ps->depth].steps);
+		struct scn_step *st = scn_list_push(ps, &ps->stack[ps->depth].steps);
 		if (!st)
 			return false;
 		st->kind = steps[i].kind;
 		st->line = ps->line;
 		st->col = kw->col;
-		return steps[i].fn ? steps[i].fn(ps, st) : expect_end(ps);
+		return steps[i].fn ? steps[i].fn(ps, st) : scn_expect_end(ps);
 	}
-	fail_tok(ps, kw, "a statement");
+	scn_fail_tok(ps, kw, "a statement");
 	return false;
 }
 
@@ -204,7 +204,7 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 
 	struct scn_scenario *s = calloc(1, sizeof *s);
 	if (!s) {
-		oom(&ps);
+		scn_oom(&ps);
 		return NULL;
 	}
 	ps.s = s;
@@ -213,14 +213,14 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 	s->n_groups = 1; /* [0]: the top level */
 	s->file = strdup(ps.file);
 	if (!s->file) {
-		oom(&ps);
+		scn_oom(&ps);
 		goto err;
 	}
 	ps.stack[0].kind = FR_TOP;
 	ps.stack[0].count = 0;
 
 	if (len > SCN_MAX_FILE) {
-		fail_at(&ps, 1, 1, "a larger one", "a script of at most %u bytes", SCN_MAX_FILE);
+		scn_fail_at(&ps, 1, 1, "a larger one", "a script of at most %u bytes", SCN_MAX_FILE);
 		goto err;
 	}
 
@@ -234,15 +234,15 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 		line++;
 		ps.line = line;
 		if (n > SCN_MAX_LINE) {
-			fail_at(&ps, line, SCN_MAX_LINE + 1, "a longer one",
-			        "a line of at most %d bytes", SCN_MAX_LINE);
+			scn_fail_at(&ps, line, SCN_MAX_LINE + 1, "a longer one",
+			            "a line of at most %d bytes", SCN_MAX_LINE);
 			goto err;
 		}
 		if (n && lp[n - 1] == '\r')
 			n--; /* CRLF files */
 		ps.lp = lp;
 		ps.llen = n;
-		if (!tokenize(&ps))
+		if (!scn_tokenize(&ps))
 			goto err;
 		if (ps.ntok == 0)
 			continue;
@@ -260,14 +260,14 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 		eof_col = (unsigned)ps.llen + 1;
 	}
 	if (!ps.have_scenario) {
-		fail_at(&ps, eof_line, eof_col, "end of file", "\"scenario NAME\"");
+		scn_fail_at(&ps, eof_line, eof_col, "end of file", "\"scenario NAME\"");
 		goto err;
 	}
 	if (ps.depth > 0) {
 		struct frame *f = &ps.stack[ps.depth];
-		fail_at(&ps, eof_line, eof_col, "end of file",
-		        "\"}\" to close the \"%s\" opened at line %u",
-		        f->kind == FR_REPEAT ? "repeat" : "parallel", f->line);
+		scn_fail_at(&ps, eof_line, eof_col, "end of file",
+		            "\"}\" to close the \"%s\" opened at line %u",
+		            f->kind == FR_REPEAT ? "repeat" : "parallel", f->line);
 		goto err;
 	}
 	/* the top level becomes group 0 */
@@ -280,13 +280,13 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 		g0->connections = ps.have_conns ? ps.stack[0].count : 1;
 	g0->stagger_us = ps.stack[0].stagger_us;
 	if (ps.have_conns && !g0->steps.n) {
-		fail_at(&ps, ps.conns_line, ps.conns_col, "none",
-		        "steps at the top level for \"connections\"");
+		scn_fail_at(&ps, ps.conns_line, ps.conns_col, "none",
+		            "steps at the top level for \"connections\"");
 		goto err;
 	}
 	uint64_t total = 0;
 	for (size_t i = 0; i < s->n_groups; i++) {
-		if (s->groups[i].steps.n && !check_group(&ps, &s->groups[i]))
+		if (s->groups[i].steps.n && !scn_check_group(&ps, &s->groups[i]))
 			goto err;
 		total += s->groups[i].connections;
 	}
@@ -295,15 +295,15 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 		bool app = x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR;
 		bool prog = x->subject == SCN_X_CLIENT_EXIT || x->subject == SCN_X_CLIENT_OUTPUT;
 		if (app && s->client != SCN_CLIENT_KERNEL) {
-			fail_at(&ps, x->line, x->subject_col, "\"app\"",
-			        "\"client kernel\" for \"expect app\" (only a kernel client has an application)");
+			scn_fail_at(&ps, x->line, x->subject_col, "\"app\"",
+			            "\"client kernel\" for \"expect app\" (only a kernel client has an application)");
 			goto err;
 		}
 		if (prog && s->client != SCN_CLIENT_COMMAND) {
-			fail_at(&ps, x->line, x->subject_col,
-			        x->subject == SCN_X_CLIENT_EXIT ? "\"exit\"" : "\"output\"",
-			        "\"client command\" for \"expect client %s\"",
-			        x->subject == SCN_X_CLIENT_EXIT ? "exit" : "output");
+			scn_fail_at(&ps, x->line, x->subject_col,
+			            x->subject == SCN_X_CLIENT_EXIT ? "\"exit\"" : "\"output\"",
+			            "\"client command\" for \"expect client %s\"",
+			            x->subject == SCN_X_CLIENT_EXIT ? "exit" : "output");
 			goto err;
 		}
 	}
@@ -312,13 +312,13 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 		return s;
 	}
 	if (total == 0) {
-		fail_at(&ps, eof_line, eof_col, "end of file",
-		        "at least one step (connect, send, ...)");
+		scn_fail_at(&ps, eof_line, eof_col, "end of file",
+		            "at least one step (connect, send, ...)");
 		goto err;
 	}
 	if (total > SCN_MAX_CONNECTIONS) {
-		fail_at(&ps, eof_line, eof_col, "end of file",
-		        "at most %d connections in all", SCN_MAX_CONNECTIONS);
+		scn_fail_at(&ps, eof_line, eof_col, "end of file",
+		            "at most %d connections in all", SCN_MAX_CONNECTIONS);
 		goto err;
 	}
 	s->total_connections = (uint32_t)total;
@@ -326,7 +326,7 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 
 err:
 	for (size_t i = 0; i <= ps.depth && i < sizeof ps.stack / sizeof ps.stack[0]; i++) {
-		steps_free(ps.stack[i].steps.v, ps.stack[i].steps.n);
+		scn_steps_free(ps.stack[i].steps.v, ps.stack[i].steps.n);
 		ps.stack[i].steps = (struct list){ 0 };
 	}
 	scn_free(s);

@@ -15,7 +15,7 @@ static bool get_count(struct parser *ps, uint32_t *out)
 	uint64_t v;
 	char what[64];
 	snprintf(what, sizeof what, "a count from 1 to %d", SCN_MAX_CONNECTIONS);
-	if (!get_uint(ps, next(ps), 1, SCN_MAX_CONNECTIONS, what, &v))
+	if (!scn_get_uint(ps, scn_next(ps), 1, SCN_MAX_CONNECTIONS, what, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;
@@ -24,17 +24,17 @@ static bool get_count(struct parser *ps, uint32_t *out)
 /* [stagger DURATION] */
 static bool get_stagger(struct parser *ps, int64_t *out)
 {
-	const struct tok *t = peek(ps);
-	if (tok_is(t, "stagger")) {
+	const struct tok *t = scn_peek(ps);
+	if (scn_tok_is(t, "stagger")) {
 		ps->cur++;
-		return get_duration(ps, next(ps), 0, out);
+		return scn_get_duration(ps, scn_next(ps), 0, out);
 	}
 	return true;
 }
 
-bool st_connections(struct parser *ps, const struct tok *kw)
+bool scn_st_connections(struct parser *ps, const struct tok *kw)
 {
-	if (!once(ps, kw, &ps->have_conns))
+	if (!scn_once(ps, kw, &ps->have_conns))
 		return false;
 	ps->conns_line = ps->line;
 	ps->conns_col = kw->col;
@@ -42,13 +42,13 @@ bool st_connections(struct parser *ps, const struct tok *kw)
 		return false;
 	if (!get_stagger(ps, &ps->stack[0].stagger_us))
 		return false;
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_parallel(struct parser *ps, const struct tok *kw)
+bool scn_st_parallel(struct parser *ps, const struct tok *kw)
 {
 	if (ps->s->n_groups >= SCN_MAX_GROUPS) {
-		fail_tok(ps, kw, "at most %d \"parallel\" blocks", SCN_MAX_GROUPS - 1);
+		scn_fail_tok(ps, kw, "at most %d \"parallel\" blocks", SCN_MAX_GROUPS - 1);
 		return false;
 	}
 	struct frame *f = &ps->stack[++ps->depth];
@@ -60,21 +60,21 @@ bool st_parallel(struct parser *ps, const struct tok *kw)
 	ps->s->n_groups++;
 	if (!get_count(ps, &f->count) || !get_stagger(ps, &f->stagger_us))
 		return false;
-	const struct tok *t = next(ps);
-	if (!tok_is(t, "{")) {
-		fail_tok(ps, t, "\"{\"");
+	const struct tok *t = scn_next(ps);
+	if (!scn_tok_is(t, "{")) {
+		scn_fail_tok(ps, t, "\"{\"");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_repeat(struct parser *ps, const struct tok *kw)
+bool scn_st_repeat(struct parser *ps, const struct tok *kw)
 {
 	size_t repeats = 0;
 	for (size_t i = 1; i <= ps->depth; i++)
 		repeats += ps->stack[i].kind == FR_REPEAT;
 	if (repeats >= SCN_MAX_DEPTH) {
-		fail_tok(ps, kw, "at most %d nested \"repeat\" blocks", SCN_MAX_DEPTH);
+		scn_fail_tok(ps, kw, "at most %d nested \"repeat\" blocks", SCN_MAX_DEPTH);
 		return false;
 	}
 	struct frame *f = &ps->stack[++ps->depth];
@@ -83,28 +83,28 @@ bool st_repeat(struct parser *ps, const struct tok *kw)
 	f->line = ps->line;
 	f->col = kw->col;
 	uint64_t v;
-	if (!get_uint(ps, next(ps), 1, SCN_MAX_REPEAT, "a count from 1 to 1000000", &v))
+	if (!scn_get_uint(ps, scn_next(ps), 1, SCN_MAX_REPEAT, "a count from 1 to 1000000", &v))
 		return false;
 	f->count = (uint32_t)v;
-	const struct tok *t = next(ps);
-	if (!tok_is(t, "{")) {
-		fail_tok(ps, t, "\"{\"");
+	const struct tok *t = scn_next(ps);
+	if (!scn_tok_is(t, "{")) {
+		scn_fail_tok(ps, t, "\"{\"");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool close_block(struct parser *ps, const struct tok *kw)
+bool scn_close_block(struct parser *ps, const struct tok *kw)
 {
 	if (ps->depth == 0) {
-		fail_tok(ps, kw, "a statement");
+		scn_fail_tok(ps, kw, "a statement");
 		return false;
 	}
-	if (!expect_end(ps))
+	if (!scn_expect_end(ps))
 		return false;
 	struct frame *f = &ps->stack[ps->depth];
 	if (f->steps.n == 0) {
-		fail_tok(ps, kw, "a step inside the block opened at line %u", f->line);
+		scn_fail_tok(ps, kw, "a step inside the block opened at line %u", f->line);
 		return false;
 	}
 	if (f->kind == FR_REPEAT) {
@@ -112,9 +112,9 @@ bool close_block(struct parser *ps, const struct tok *kw)
 		f->steps = (struct list){ 0 };
 		ps->depth--;
 		/* list_push counts a step; the repeat statement is one */
-		struct scn_step *st = list_push(ps, &ps->stack[ps->depth].steps);
+		struct scn_step *st = scn_list_push(ps, &ps->stack[ps->depth].steps);
 		if (!st) {
-			steps_free(body.v, body.n);
+			scn_steps_free(body.v, body.n);
 			return false;
 		}
 		st->kind = SCN_REPEAT;

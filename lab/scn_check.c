@@ -57,7 +57,7 @@ static void found_word(const char *word, char *out, size_t cap)
 
 /* One `connect`, at the group's own level, before any step that needs the
  * connection. */
-bool check_group(struct parser *ps, const struct scn_group *g)
+bool scn_check_group(struct parser *ps, const struct scn_group *g)
 {
 	const struct scn_steps *l = &g->steps;
 	const struct scn_step *conn = NULL;
@@ -68,16 +68,16 @@ bool check_group(struct parser *ps, const struct scn_group *g)
 			const struct scn_step *c = find_kind_in(&st->u.repeat.body, SCN_CONNECT);
 			if (c) {
 				found_word("connect", found, sizeof found);
-				fail_at(ps, c->line, c->col, found, "\"connect\" outside \"repeat\"");
+				scn_fail_at(ps, c->line, c->col, found, "\"connect\" outside \"repeat\"");
 				return false;
 			}
 		}
 		if (st->kind == SCN_CONNECT) {
 			if (conn) {
 				found_word("connect", found, sizeof found);
-				fail_at(ps, st->line, st->col, found,
-				        "one \"connect\" per connection (the first is at line %u)",
-				        conn->line);
+				scn_fail_at(ps, st->line, st->col, found,
+				            "one \"connect\" per connection (the first is at line %u)",
+				            conn->line);
 				return false;
 			}
 			conn = st;
@@ -90,8 +90,8 @@ bool check_group(struct parser *ps, const struct scn_group *g)
 				late = find_kind_in(&st->u.repeat.body, SCN_AFTER);
 			if (late) {
 				found_word("after", found, sizeof found);
-				fail_at(ps, late->line, late->col, found,
-				        "\"after\" before \"connect\" (line %u)", conn->line);
+				scn_fail_at(ps, late->line, late->col, found,
+				            "\"after\" before \"connect\" (line %u)", conn->line);
 				return false;
 			}
 			continue;
@@ -101,14 +101,14 @@ bool check_group(struct parser *ps, const struct scn_group *g)
 			need = first_needing(&st->u.repeat.body);
 		if (need) {
 			found_word(scn_step_name(need->kind), found, sizeof found);
-			fail_at(ps, need->line, need->col, found, "\"connect\" before \"%s\"",
-			        scn_step_name(need->kind));
+			scn_fail_at(ps, need->line, need->col, found, "\"connect\" before \"%s\"",
+			            scn_step_name(need->kind));
 			return false;
 		}
 	}
 	if (!conn) {
 		unsigned line = g->line ? g->line : l->v[0].line;
-		fail_at(ps, line, 1, "none", "a \"connect\" step");
+		scn_fail_at(ps, line, 1, "none", "a \"connect\" step");
 		return false;
 	}
 	return true;

@@ -11,8 +11,8 @@
  *   scn_check.c    checks over a finished group
  *   scenario.c     the tree, one line's dispatch, scn_parse/scn_load
  *
- * Every function that takes a parser reports its error through fail_at()
- * or fail_tok() and returns false (or NULL); the first error wins.
+ * Every function that takes a parser reports its error through scn_fail_at()
+ * or scn_fail_tok() and returns false (or NULL); the first error wins.
  */
 #ifndef LL_LAB_SCN_INT_H
 #define LL_LAB_SCN_INT_H
@@ -77,81 +77,81 @@ struct parser {
 /* ---- scn_lex.c: messages ---- */
 
 /* expected <fmt>, found <token t> (t NULL: end of line). */
-void fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
+void scn_fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* expected <fmt>, found <found> at an explicit place. */
-void fail_at(struct parser *ps, unsigned line, unsigned col,
-             const char *found, const char *fmt, ...)
+void scn_fail_at(struct parser *ps, unsigned line, unsigned col,
+                 const char *found, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-void oom(struct parser *ps);
+void scn_oom(struct parser *ps);
 
 /* ---- scn_lex.c: tokens ---- */
 
-bool tokenize(struct parser *ps);
-const struct tok *peek(struct parser *ps);
-const struct tok *next(struct parser *ps);
-bool tok_is(const struct tok *t, const char *word);
-bool expect_end(struct parser *ps);
+bool scn_tokenize(struct parser *ps);
+const struct tok *scn_peek(struct parser *ps);
+const struct tok *scn_next(struct parser *ps);
+bool scn_tok_is(const struct tok *t, const char *word);
+bool scn_expect_end(struct parser *ps);
 
 /* ---- scn_lex.c: values (t NULL: end of line, reported) ---- */
 
-bool looks_like_duration(const struct tok *t);
-bool get_duration(struct parser *ps, const struct tok *t, int64_t min_us,
-                  int64_t *out);
-bool get_size(struct parser *ps, const struct tok *t, uint64_t min,
-              uint64_t max, const char *what, uint64_t *out);
-bool get_rate(struct parser *ps, const struct tok *t, uint64_t *out);
-bool get_uint(struct parser *ps, const struct tok *t, uint64_t min,
-              uint64_t max, const char *what, uint64_t *out);
-bool get_strings(struct parser *ps, struct scn_bytes *out);
-char *dup_bytes(const struct scn_bytes *b);
+bool scn_looks_like_duration(const struct tok *t);
+bool scn_get_duration(struct parser *ps, const struct tok *t, int64_t min_us,
+                      int64_t *out);
+bool scn_get_size(struct parser *ps, const struct tok *t, uint64_t min,
+                  uint64_t max, const char *what, uint64_t *out);
+bool scn_get_rate(struct parser *ps, const struct tok *t, uint64_t *out);
+bool scn_get_uint(struct parser *ps, const struct tok *t, uint64_t min,
+                  uint64_t max, const char *what, uint64_t *out);
+bool scn_get_strings(struct parser *ps, struct scn_bytes *out);
+char *scn_dup_bytes(const struct scn_bytes *b);
 
 /* ---- scenario.c: the tree ---- */
 
-void steps_free(struct scn_step *v, size_t n);
-struct scn_step *list_push(struct parser *ps, struct list *l);
+void scn_steps_free(struct scn_step *v, size_t n);
+struct scn_step *scn_list_push(struct parser *ps, struct list *l);
 
 /* ---- scn_options.c ---- */
 
-bool once(struct parser *ps, const struct tok *kw, bool *flag);
-bool st_scenario(struct parser *ps, const struct tok *kw);
-bool st_about_host(struct parser *ps, const struct tok *kw, bool about);
-bool st_rtt(struct parser *ps, const struct tok *kw);
-bool st_client(struct parser *ps, const struct tok *kw);
-bool st_timeout(struct parser *ps, const struct tok *kw);
-bool st_fin_timeout(struct parser *ps, const struct tok *kw);
-bool st_tls(struct parser *ps, const struct tok *kw);
+bool scn_once(struct parser *ps, const struct tok *kw, bool *flag);
+bool scn_st_scenario(struct parser *ps, const struct tok *kw);
+bool scn_st_about_host(struct parser *ps, const struct tok *kw, bool about);
+bool scn_st_rtt(struct parser *ps, const struct tok *kw);
+bool scn_st_client(struct parser *ps, const struct tok *kw);
+bool scn_st_timeout(struct parser *ps, const struct tok *kw);
+bool scn_st_fin_timeout(struct parser *ps, const struct tok *kw);
+bool scn_st_tls(struct parser *ps, const struct tok *kw);
 
 /* ---- scn_blocks.c ---- */
 
-bool st_connections(struct parser *ps, const struct tok *kw);
-bool st_parallel(struct parser *ps, const struct tok *kw);
-bool st_repeat(struct parser *ps, const struct tok *kw);
-bool close_block(struct parser *ps, const struct tok *kw);
+bool scn_st_connections(struct parser *ps, const struct tok *kw);
+bool scn_st_parallel(struct parser *ps, const struct tok *kw);
+bool scn_st_repeat(struct parser *ps, const struct tok *kw);
+bool scn_close_block(struct parser *ps, const struct tok *kw);
 
 /* ---- scn_steps.c: one step, already pushed (kind, line, col set) ---- */
 
-bool st_connect(struct parser *ps, struct scn_step *st);
-bool st_send(struct parser *ps, struct scn_step *st);
-bool st_request(struct parser *ps, struct scn_step *st);
-bool st_body(struct parser *ps, struct scn_step *st);
-bool st_ack(struct parser *ps, struct scn_step *st);
-bool st_window(struct parser *ps, struct scn_step *st);
-bool st_fin(struct parser *ps, struct scn_step *st);
-bool st_after(struct parser *ps, struct scn_step *st);
-bool st_wait(struct parser *ps, struct scn_step *st);
-bool st_sleep(struct parser *ps, struct scn_step *st);
-bool st_hold(struct parser *ps, struct scn_step *st);
-bool st_read(struct parser *ps, struct scn_step *st);
-bool st_fault(struct parser *ps, struct scn_step *st);
-bool st_rst(struct parser *ps, struct scn_step *st);
+bool scn_st_connect(struct parser *ps, struct scn_step *st);
+bool scn_st_send(struct parser *ps, struct scn_step *st);
+bool scn_st_request(struct parser *ps, struct scn_step *st);
+bool scn_st_body(struct parser *ps, struct scn_step *st);
+bool scn_st_ack(struct parser *ps, struct scn_step *st);
+bool scn_st_window(struct parser *ps, struct scn_step *st);
+bool scn_st_fin(struct parser *ps, struct scn_step *st);
+bool scn_st_after(struct parser *ps, struct scn_step *st);
+bool scn_st_wait(struct parser *ps, struct scn_step *st);
+bool scn_st_sleep(struct parser *ps, struct scn_step *st);
+bool scn_st_hold(struct parser *ps, struct scn_step *st);
+bool scn_st_read(struct parser *ps, struct scn_step *st);
+bool scn_st_fault(struct parser *ps, struct scn_step *st);
+bool scn_st_rst(struct parser *ps, struct scn_step *st);
 
 /* ---- scn_expect.c ---- */
 
-bool st_expect(struct parser *ps, const struct tok *kw);
+bool scn_st_expect(struct parser *ps, const struct tok *kw);
 
 /* ---- scn_check.c ---- */
 
-bool check_group(struct parser *ps, const struct scn_group *g);
+bool scn_check_group(struct parser *ps, const struct scn_group *g);
 
 #endif

@@ -5,7 +5,7 @@
  * with columns), and the readers of one value: durations, sizes and rates
  * with their units, counts, and strings with their escapes.
  *
- * Every error goes through fail_at()/fail_tok(), which write
+ * Every error goes through scn_fail_at()/scn_fail_tok(), which write
  * "FILE:LINE:COL: expected X, found Y" once; the first error wins.
  */
 #include "lab/scn_int.h"
@@ -63,9 +63,7 @@ static void failv(struct parser *ps, unsigned line, unsigned col,
 }
 
 /* expected <fmt>, found <token t> (t NULL: end of line). */
-void fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
+void scn_fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
 {
 	char found[64];
 	va_list ap;
@@ -80,11 +78,8 @@ void fail_tok(struct parser *ps, const struct tok *t, const char *fmt, ...)
 }
 
 /* expected <fmt>, found <found> at an explicit place. */
-void fail_at(struct parser *ps, unsigned line, unsigned col,
-                    const char *found, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-void fail_at(struct parser *ps, unsigned line, unsigned col,
-                    const char *found, const char *fmt, ...)
+void scn_fail_at(struct parser *ps, unsigned line, unsigned col,
+                 const char *found, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -92,7 +87,7 @@ void fail_at(struct parser *ps, unsigned line, unsigned col,
 	va_end(ap);
 }
 
-void oom(struct parser *ps)
+void scn_oom(struct parser *ps)
 {
 	if (ps->failed)
 		return;
@@ -107,7 +102,7 @@ static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 /* Split the current line into tokens. Strings are scanned (escapes are
  * checked later, when decoded) up to the closing quote. */
-bool tokenize(struct parser *ps)
+bool scn_tokenize(struct parser *ps)
 {
 	const char *p = ps->lp;
 	size_t n = ps->llen, i = 0;
@@ -124,7 +119,7 @@ bool tokenize(struct parser *ps)
 			break;
 		if (ps->ntok == MAX_TOKENS) {
 			struct tok t = { TOK_WORD, p + i, 1, (unsigned)i + 1 };
-			fail_tok(ps, &t, "at most %d words on a line", MAX_TOKENS);
+			scn_fail_tok(ps, &t, "at most %d words on a line", MAX_TOKENS);
 			return false;
 		}
 		struct tok *t = &ps->toks[ps->ntok];
@@ -136,7 +131,7 @@ bool tokenize(struct parser *ps)
 				unsigned char b = (unsigned char)p[j];
 				if ((b < 0x20 && b != '\t') || b == 0x7f) {
 					struct tok bad = { TOK_WORD, p + j, 1, (unsigned)j + 1 };
-					fail_tok(ps, &bad, "a printable character in a string (write \\xHH)");
+					scn_fail_tok(ps, &bad, "a printable character in a string (write \\xHH)");
 					return false;
 				}
 				if (p[j] == '\\' && j + 1 < n)
@@ -145,7 +140,7 @@ bool tokenize(struct parser *ps)
 			}
 			if (j >= n) {
 				ps->eol_col = (unsigned)n + 1;
-				fail_tok(ps, NULL, "a closing '\"'");
+				scn_fail_tok(ps, NULL, "a closing '\"'");
 				return false;
 			}
 			t->kind = TOK_STRING;
@@ -157,7 +152,7 @@ bool tokenize(struct parser *ps)
 				unsigned char b = (unsigned char)p[j];
 				if (b < 0x20 || b >= 0x7f) {
 					struct tok bad = { TOK_WORD, p + j, 1, (unsigned)j + 1 };
-					fail_tok(ps, &bad, "a printable ASCII character");
+					scn_fail_tok(ps, &bad, "a printable ASCII character");
 					return false;
 				}
 				j++;
@@ -172,27 +167,27 @@ bool tokenize(struct parser *ps)
 	return true;
 }
 
-const struct tok *peek(struct parser *ps)
+const struct tok *scn_peek(struct parser *ps)
 {
 	return ps->cur < ps->ntok ? &ps->toks[ps->cur] : NULL;
 }
 
-const struct tok *next(struct parser *ps)
+const struct tok *scn_next(struct parser *ps)
 {
 	return ps->cur < ps->ntok ? &ps->toks[ps->cur++] : NULL;
 }
 
-bool tok_is(const struct tok *t, const char *word)
+bool scn_tok_is(const struct tok *t, const char *word)
 {
 	size_t n = strlen(word);
 	return t && t->kind == TOK_WORD && t->len == n && !memcmp(t->p, word, n);
 }
 
-bool expect_end(struct parser *ps)
+bool scn_expect_end(struct parser *ps)
 {
-	const struct tok *t = peek(ps);
+	const struct tok *t = scn_peek(ps);
 	if (t) {
-		fail_tok(ps, t, "end of line");
+		scn_fail_tok(ps, t, "end of line");
 		return false;
 	}
 	return true;
@@ -285,7 +280,7 @@ static enum num_status parse_units(const char *p, size_t len,
 }
 
 /* Does the word end in a time unit (so it is meant as a duration)? */
-bool looks_like_duration(const struct tok *t)
+bool scn_looks_like_duration(const struct tok *t)
 {
 	if (!t || t->kind != TOK_WORD || !t->len)
 		return false;
@@ -294,12 +289,12 @@ bool looks_like_duration(const struct tok *t)
 	return t->p[t->len - 1] == 's' && !(t->len >= 2 && t->p[t->len - 2] == '/');
 }
 
-bool get_duration(struct parser *ps, const struct tok *t, int64_t min_us,
-                         int64_t *out)
+bool scn_get_duration(struct parser *ps, const struct tok *t, int64_t min_us,
+                      int64_t *out)
 {
 	uint64_t v = 0;
 	if (!t) {
-		fail_tok(ps, NULL, "a duration (e.g. 250ms, 2s, 100us)");
+		scn_fail_tok(ps, NULL, "a duration (e.g. 250ms, 2s, 100us)");
 		return false;
 	}
 	enum num_status st = t->kind == TOK_WORD
@@ -307,53 +302,53 @@ bool get_duration(struct parser *ps, const struct tok *t, int64_t min_us,
 	switch (st) {
 	case NUM_OK:
 		if (v > (uint64_t)SCN_MAX_DURATION_US) {
-			fail_tok(ps, t, "a duration of at most 86400s");
+			scn_fail_tok(ps, t, "a duration of at most 86400s");
 			return false;
 		}
 		if ((int64_t)v < min_us) {
 			if (min_us % 1000 == 0)
-				fail_tok(ps, t, "a duration of at least %lldms",
-				         (long long)(min_us / 1000));
+				scn_fail_tok(ps, t, "a duration of at least %lldms",
+				             (long long)(min_us / 1000));
 			else
-				fail_tok(ps, t, "a duration of at least %lldus", (long long)min_us);
+				scn_fail_tok(ps, t, "a duration of at least %lldus", (long long)min_us);
 			return false;
 		}
 		*out = (int64_t)v;
 		return true;
 	case NUM_RANGE:
-		fail_tok(ps, t, "a duration of at most 86400s");
+		scn_fail_tok(ps, t, "a duration of at most 86400s");
 		return false;
 	case NUM_INEXACT:
-		fail_tok(ps, t, "a duration in whole microseconds");
+		scn_fail_tok(ps, t, "a duration in whole microseconds");
 		return false;
 	default:
-		fail_tok(ps, t, "a duration (e.g. 250ms, 2s, 100us)");
+		scn_fail_tok(ps, t, "a duration (e.g. 250ms, 2s, 100us)");
 		return false;
 	}
 }
 
 /* A size in [min, max]; `what` names it in the range message, e.g.
  * "a window from 0 to 1GiB". */
-bool get_size(struct parser *ps, const struct tok *t, uint64_t min,
-                     uint64_t max, const char *what, uint64_t *out)
+bool scn_get_size(struct parser *ps, const struct tok *t, uint64_t min,
+                  uint64_t max, const char *what, uint64_t *out)
 {
 	uint64_t v = 0;
 	if (!t) {
-		fail_tok(ps, NULL, "a size (e.g. 1460, 64KiB, 1MiB)");
+		scn_fail_tok(ps, NULL, "a size (e.g. 1460, 64KiB, 1MiB)");
 		return false;
 	}
 	enum num_status st = t->kind == TOK_WORD
 		? parse_units(t->p, t->len, size_units, &v) : NUM_SYNTAX;
 	if (st == NUM_SYNTAX) {
-		fail_tok(ps, t, "a size (e.g. 1460, 64KiB, 1MiB)");
+		scn_fail_tok(ps, t, "a size (e.g. 1460, 64KiB, 1MiB)");
 		return false;
 	}
 	if (st == NUM_INEXACT) {
-		fail_tok(ps, t, "a size in whole bytes");
+		scn_fail_tok(ps, t, "a size in whole bytes");
 		return false;
 	}
 	if (st == NUM_RANGE || v < min || v > max) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	*out = v;
@@ -361,26 +356,26 @@ bool get_size(struct parser *ps, const struct tok *t, uint64_t min,
 }
 
 /* A rate: SIZE "/s". */
-bool get_rate(struct parser *ps, const struct tok *t, uint64_t *out)
+bool scn_get_rate(struct parser *ps, const struct tok *t, uint64_t *out)
 {
 	static const char *what = "a rate (e.g. 64KiB/s, 1MiB/s)";
 	uint64_t v = 0;
 	if (!t || t->kind != TOK_WORD || t->len < 3 ||
 	    memcmp(t->p + t->len - 2, "/s", 2)) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	enum num_status st = parse_units(t->p, t->len - 2, size_units, &v);
 	if (st == NUM_SYNTAX) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	if (st == NUM_INEXACT) {
-		fail_tok(ps, t, "a rate in whole bytes per second");
+		scn_fail_tok(ps, t, "a rate in whole bytes per second");
 		return false;
 	}
 	if (st == NUM_RANGE || v < 1 || v > 10ull * 1024 * 1024 * 1024) {
-		fail_tok(ps, t, "a rate from 1/s to 10GiB/s");
+		scn_fail_tok(ps, t, "a rate from 1/s to 10GiB/s");
 		return false;
 	}
 	*out = v;
@@ -388,19 +383,19 @@ bool get_rate(struct parser *ps, const struct tok *t, uint64_t *out)
 }
 
 /* A plain decimal integer in [min, max]; what: "a count from 1 to 50000". */
-bool get_uint(struct parser *ps, const struct tok *t, uint64_t min,
-                     uint64_t max, const char *what, uint64_t *out)
+bool scn_get_uint(struct parser *ps, const struct tok *t, uint64_t min,
+                  uint64_t max, const char *what, uint64_t *out)
 {
 	uint64_t v = 0;
 	bool range = false;
 	if (!t || t->kind != TOK_WORD || !t->len) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	for (size_t i = 0; i < t->len; i++) {
 		char c = t->p[i];
 		if (c < '0' || c > '9') {
-			fail_tok(ps, t, "%s", what);
+			scn_fail_tok(ps, t, "%s", what);
 			return false;
 		}
 		if (__builtin_mul_overflow(v, 10, &v) ||
@@ -408,7 +403,7 @@ bool get_uint(struct parser *ps, const struct tok *t, uint64_t min,
 			range = true;
 	}
 	if (range || v < min || v > max) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	*out = v;
@@ -429,11 +424,11 @@ static int hexval(char c)
  * Decode one or more adjacent string tokens (C-like concatenation) into a
  * fresh buffer. At least one string is required.
  */
-bool get_strings(struct parser *ps, struct scn_bytes *out)
+bool scn_get_strings(struct parser *ps, struct scn_bytes *out)
 {
-	const struct tok *t = peek(ps);
+	const struct tok *t = scn_peek(ps);
 	if (!t || t->kind != TOK_STRING) {
-		fail_tok(ps, t, "a string");
+		scn_fail_tok(ps, t, "a string");
 		return false;
 	}
 	size_t cap = 0;
@@ -441,11 +436,11 @@ bool get_strings(struct parser *ps, struct scn_bytes *out)
 		cap += ps->toks[k].len;
 	uint8_t *buf = malloc(cap + 1);
 	if (!buf) {
-		oom(ps);
+		scn_oom(ps);
 		return false;
 	}
 	size_t o = 0;
-	while ((t = peek(ps)) && t->kind == TOK_STRING) {
+	while ((t = scn_peek(ps)) && t->kind == TOK_STRING) {
 		ps->cur++;
 		const char *p = t->p + 1;
 		size_t n = t->len - 2;
@@ -467,7 +462,7 @@ bool get_strings(struct parser *ps, struct scn_bytes *out)
 					int lo = i + 3 < n ? hexval(p[i + 3]) : -1;
 					if (hi < 0 || lo < 0) {
 						esc.len = i + 4 <= n ? 4 : n - i;
-						fail_tok(ps, &esc, "two hex digits after \\x");
+						scn_fail_tok(ps, &esc, "two hex digits after \\x");
 						free(buf);
 						return false;
 					}
@@ -476,7 +471,7 @@ bool get_strings(struct parser *ps, struct scn_bytes *out)
 					break;
 				}
 				default:
-					fail_tok(ps, &esc, "an escape (\\r \\n \\t \\0 \\\\ \\\" \\xHH)");
+					scn_fail_tok(ps, &esc, "an escape (\\r \\n \\t \\0 \\\\ \\\" \\xHH)");
 					free(buf);
 					return false;
 				}
@@ -488,8 +483,8 @@ bool get_strings(struct parser *ps, struct scn_bytes *out)
 	buf[o] = '\0';
 	if (o > SCN_MAX_STRING) {
 		free(buf);
-		fail_at(ps, ps->line, ps->toks[ps->cur - 1].col, "a longer one",
-		        "a string of at most %d bytes", SCN_MAX_STRING);
+		scn_fail_at(ps, ps->line, ps->toks[ps->cur - 1].col, "a longer one",
+		            "a string of at most %d bytes", SCN_MAX_STRING);
 		return false;
 	}
 	out->data = buf;
@@ -497,7 +492,7 @@ bool get_strings(struct parser *ps, struct scn_bytes *out)
 	return true;
 }
 
-char *dup_bytes(const struct scn_bytes *b)
+char *scn_dup_bytes(const struct scn_bytes *b)
 {
 	char *s = malloc(b->len + 1);
 	if (s) {

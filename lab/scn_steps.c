@@ -10,74 +10,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool st_read(struct parser *ps, struct scn_step *st)
+bool scn_st_read(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
-	if (tok_is(t, "concurrently")) {
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "concurrently")) {
 		st->u.read = SCN_READ_CONCURRENTLY;
-	} else if (tok_is(t, "never")) {
+	} else if (scn_tok_is(t, "never")) {
 		st->u.read = SCN_READ_NEVER;
-	} else if (tok_is(t, "after")) {
-		t = next(ps);
-		if (!tok_is(t, "send")) {
-			fail_tok(ps, t, "send");
+	} else if (scn_tok_is(t, "after")) {
+		t = scn_next(ps);
+		if (!scn_tok_is(t, "send")) {
+			scn_fail_tok(ps, t, "send");
 			return false;
 		}
 		st->u.read = SCN_READ_AFTER_SEND;
 	} else {
-		fail_tok(ps, t, "concurrently, after send or never");
+		scn_fail_tok(ps, t, "concurrently, after send or never");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_connect(struct parser *ps, struct scn_step *st)
+bool scn_st_connect(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = peek(ps);
+	const struct tok *t = scn_peek(ps);
 	if (t) {
 		ps->cur++;
-		if (!get_duration(ps, t, 1000, &st->u.connect.timeout_us))
+		if (!scn_get_duration(ps, t, 1000, &st->u.connect.timeout_us))
 			return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_send(struct parser *ps, struct scn_step *st)
+bool scn_st_send(struct parser *ps, struct scn_step *st)
 {
-	if (!get_strings(ps, &st->u.send))
+	if (!scn_get_strings(ps, &st->u.send))
 		return false;
 	if (st->u.send.len == 0) {
-		fail_tok(ps, &ps->toks[ps->cur - 1], "a non-empty string");
+		scn_fail_tok(ps, &ps->toks[ps->cur - 1], "a non-empty string");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_request(struct parser *ps, struct scn_step *st)
+bool scn_st_request(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
+	const struct tok *t = scn_next(ps);
 	bool ok = t && t->kind == TOK_WORD && t->len >= 1 &&
 	          t->len < sizeof st->u.request.method;
 	for (size_t i = 0; ok && i < t->len; i++)
 		ok = (t->p[i] >= 'A' && t->p[i] <= 'Z') || t->p[i] == '-' || t->p[i] == '_';
 	if (!ok) {
-		fail_tok(ps, t, "a method (e.g. GET, PUT)");
+		scn_fail_tok(ps, t, "a method (e.g. GET, PUT)");
 		return false;
 	}
 	memcpy(st->u.request.method, t->p, t->len);
 	st->u.request.method[t->len] = '\0';
 
-	t = peek(ps);
+	t = scn_peek(ps);
 	struct scn_bytes *target = &st->u.request.target;
 	if (t && t->kind == TOK_STRING) {
-		if (!get_strings(ps, target))
+		if (!scn_get_strings(ps, target))
 			return false;
 		bool bad = target->len == 0;
 		for (size_t i = 0; !bad && i < target->len; i++)
 			bad = target->data[i] <= 0x20 || target->data[i] == 0x7f;
 		if (bad) {
-			fail_tok(ps, &ps->toks[ps->cur - 1],
-			         "a request target without spaces or control bytes");
+			scn_fail_tok(ps, &ps->toks[ps->cur - 1],
+			             "a request target without spaces or control bytes");
 			return false;
 		}
 	} else if (t && (t->p[0] == '/' || t->p[0] == '*' ||
@@ -85,51 +85,51 @@ bool st_request(struct parser *ps, struct scn_step *st)
 		ps->cur++;
 		struct scn_bytes b = { malloc(t->len + 1), t->len };
 		if (!b.data) {
-			oom(ps);
+			scn_oom(ps);
 			return false;
 		}
 		memcpy(b.data, t->p, t->len);
 		b.data[t->len] = '\0';
 		*target = b;
 	} else {
-		fail_tok(ps, t, "a request target (e.g. /index.html)");
+		scn_fail_tok(ps, t, "a request target (e.g. /index.html)");
 		return false;
 	}
 
 	bool seen_close = false, seen_length = false;
 	size_t hcap = 0;
-	while ((t = next(ps))) {
-		if (tok_is(t, "close")) {
+	while ((t = scn_next(ps))) {
+		if (scn_tok_is(t, "close")) {
 			if (seen_close) {
-				fail_tok(ps, t, "each option once");
+				scn_fail_tok(ps, t, "each option once");
 				return false;
 			}
 			seen_close = true;
 			st->u.request.close = true;
-		} else if (tok_is(t, "length")) {
+		} else if (scn_tok_is(t, "length")) {
 			if (seen_length) {
-				fail_tok(ps, t, "each option once");
+				scn_fail_tok(ps, t, "each option once");
 				return false;
 			}
 			seen_length = true;
 			st->u.request.has_length = true;
-			if (!get_size(ps, next(ps), 0, 1ull << 50,
-			              "a length of at most 1PiB", &st->u.request.length))
+			if (!scn_get_size(ps, scn_next(ps), 0, 1ull << 50,
+			                  "a length of at most 1PiB", &st->u.request.length))
 				return false;
-		} else if (tok_is(t, "header")) {
+		} else if (scn_tok_is(t, "header")) {
 			if (st->u.request.n_headers >= SCN_MAX_HEADERS) {
-				fail_tok(ps, t, "at most %d headers", SCN_MAX_HEADERS);
+				scn_fail_tok(ps, t, "at most %d headers", SCN_MAX_HEADERS);
 				return false;
 			}
 			struct scn_bytes h = { 0 };
-			if (!get_strings(ps, &h))
+			if (!scn_get_strings(ps, &h))
 				return false;
 			const uint8_t *colon = memchr(h.data, ':', h.len);
 			bool bad = !colon || colon == h.data || memchr(h.data, '\r', h.len) ||
 			           memchr(h.data, '\n', h.len) || memchr(h.data, '\0', h.len);
 			if (bad) {
-				fail_tok(ps, &ps->toks[ps->cur - 1],
-				         "a header \"Name: value\" without CR, LF or NUL");
+				scn_fail_tok(ps, &ps->toks[ps->cur - 1],
+				             "a header \"Name: value\" without CR, LF or NUL");
 				free(h.data);
 				return false;
 			}
@@ -140,7 +140,7 @@ bool st_request(struct parser *ps, struct scn_step *st)
 				uint8_t *nb = realloc(all->data, nc);
 				if (!nb) {
 					free(h.data);
-					oom(ps);
+					scn_oom(ps);
 					return false;
 				}
 				all->data = nb;
@@ -154,119 +154,119 @@ bool st_request(struct parser *ps, struct scn_step *st)
 			st->u.request.n_headers++;
 			free(h.data);
 		} else {
-			fail_tok(ps, t, "close, length or header");
+			scn_fail_tok(ps, t, "close, length or header");
 			return false;
 		}
 	}
 	return true;
 }
 
-bool st_body(struct parser *ps, struct scn_step *st)
+bool scn_st_body(struct parser *ps, struct scn_step *st)
 {
-	if (!get_size(ps, next(ps), 1, 64ull << 30, "a body size from 1 to 64GiB",
-	              &st->u.body.size))
+	if (!scn_get_size(ps, scn_next(ps), 1, 64ull << 30, "a body size from 1 to 64GiB",
+	                  &st->u.body.size))
 		return false;
 	bool seen_rate = false, seen_chunk = false;
 	const struct tok *t;
-	while ((t = next(ps))) {
-		if (tok_is(t, "rate")) {
+	while ((t = scn_next(ps))) {
+		if (scn_tok_is(t, "rate")) {
 			if (seen_rate) {
-				fail_tok(ps, t, "each option once");
+				scn_fail_tok(ps, t, "each option once");
 				return false;
 			}
 			seen_rate = true;
-			if (!get_rate(ps, next(ps), &st->u.body.rate))
+			if (!scn_get_rate(ps, scn_next(ps), &st->u.body.rate))
 				return false;
-		} else if (tok_is(t, "chunk")) {
+		} else if (scn_tok_is(t, "chunk")) {
 			if (seen_chunk) {
-				fail_tok(ps, t, "each option once");
+				scn_fail_tok(ps, t, "each option once");
 				return false;
 			}
 			seen_chunk = true;
 			uint64_t v;
-			if (!get_size(ps, next(ps), 1, 65535, "a chunk from 1 to 65535 bytes", &v))
+			if (!scn_get_size(ps, scn_next(ps), 1, 65535, "a chunk from 1 to 65535 bytes", &v))
 				return false;
 			st->u.body.chunk = (uint32_t)v;
 		} else {
-			fail_tok(ps, t, "rate or chunk");
+			scn_fail_tok(ps, t, "rate or chunk");
 			return false;
 		}
 	}
 	return true;
 }
 
-bool st_ack(struct parser *ps, struct scn_step *st)
+bool scn_st_ack(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
-	if (tok_is(t, "now")) {
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "now")) {
 		st->u.ack.mode = SCN_ACK_NOW;
-	} else if (tok_is(t, "never")) {
+	} else if (scn_tok_is(t, "never")) {
 		st->u.ack.mode = SCN_ACK_NEVER;
-	} else if (tok_is(t, "delayed")) {
+	} else if (scn_tok_is(t, "delayed")) {
 		st->u.ack.mode = SCN_ACK_DELAYED;
-		if (!get_duration(ps, next(ps), 1, &st->u.ack.delay_us))
+		if (!scn_get_duration(ps, scn_next(ps), 1, &st->u.ack.delay_us))
 			return false;
-	} else if (tok_is(t, "upto")) {
+	} else if (scn_tok_is(t, "upto")) {
 		st->u.ack.mode = SCN_ACK_UPTO;
-		if (!get_size(ps, next(ps), 0, UINT32_MAX - 1,
-		              "a byte count from 0 to 4294967294", &st->u.ack.upto))
+		if (!scn_get_size(ps, scn_next(ps), 0, UINT32_MAX - 1,
+		                  "a byte count from 0 to 4294967294", &st->u.ack.upto))
 			return false;
 	} else {
-		fail_tok(ps, t, "now, delayed, never or upto");
+		scn_fail_tok(ps, t, "now, delayed, never or upto");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_window(struct parser *ps, struct scn_step *st)
+bool scn_st_window(struct parser *ps, struct scn_step *st)
 {
 	uint64_t v;
-	if (!get_size(ps, next(ps), 0, 1ull << 30, "a window from 0 to 1GiB", &v))
+	if (!scn_get_size(ps, scn_next(ps), 0, 1ull << 30, "a window from 0 to 1GiB", &v))
 		return false;
 	st->u.window = (uint32_t)v;
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_fin(struct parser *ps, struct scn_step *st)
+bool scn_st_fin(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
-	if (tok_is(t, "close"))
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "close"))
 		st->u.fin = SCN_FIN_CLOSE;
-	else if (tok_is(t, "half-close"))
+	else if (scn_tok_is(t, "half-close"))
 		st->u.fin = SCN_FIN_HALF_CLOSE;
-	else if (tok_is(t, "never"))
+	else if (scn_tok_is(t, "never"))
 		st->u.fin = SCN_FIN_NEVER;
 	else {
-		fail_tok(ps, t, "close, half-close or never");
+		scn_fail_tok(ps, t, "close, half-close or never");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_after(struct parser *ps, struct scn_step *st)
+bool scn_st_after(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
-	if (tok_is(t, "fin"))
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "fin"))
 		st->u.after.event = SCN_AFTER_FIN;
-	else if (tok_is(t, "rst"))
+	else if (scn_tok_is(t, "rst"))
 		st->u.after.event = SCN_AFTER_RST;
 	else {
-		fail_tok(ps, t, "fin or rst");
+		scn_fail_tok(ps, t, "fin or rst");
 		return false;
 	}
-	t = next(ps);
-	if (tok_is(t, "continue"))
+	t = scn_next(ps);
+	if (scn_tok_is(t, "continue"))
 		st->u.after.keep_sending = true;
-	else if (tok_is(t, "stop"))
+	else if (scn_tok_is(t, "stop"))
 		st->u.after.keep_sending = false;
 	else {
-		fail_tok(ps, t, "continue or stop");
+		scn_fail_tok(ps, t, "continue or stop");
 		return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_wait(struct parser *ps, struct scn_step *st)
+bool scn_st_wait(struct parser *ps, struct scn_step *st)
 {
 	static const struct { const char *name; enum scn_wait_event ev; } evs[] = {
 		{ "data", SCN_WAIT_DATA }, { "response", SCN_WAIT_RESPONSE },
@@ -274,86 +274,86 @@ bool st_wait(struct parser *ps, struct scn_step *st)
 		{ "closed", SCN_WAIT_CLOSED }, { "sent", SCN_WAIT_SENT },
 		{ "acked", SCN_WAIT_ACKED },
 	};
-	const struct tok *t = next(ps);
+	const struct tok *t = scn_next(ps);
 	size_t i;
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if (tok_is(t, evs[i].name))
+		if (scn_tok_is(t, evs[i].name))
 			break;
 	if (i == sizeof evs / sizeof evs[0]) {
-		fail_tok(ps, t, "an event (data, response, fin, rst, closed, sent, acked)");
+		scn_fail_tok(ps, t, "an event (data, response, fin, rst, closed, sent, acked)");
 		return false;
 	}
 	st->u.wait.event = evs[i].ev;
 	if (st->u.wait.event == SCN_WAIT_DATA)
 		st->u.wait.count = 1;
-	t = peek(ps);
-	if (t && !looks_like_duration(t)) {
+	t = scn_peek(ps);
+	if (t && !scn_looks_like_duration(t)) {
 		if (st->u.wait.event == SCN_WAIT_DATA) {
 			ps->cur++;
-			if (!get_size(ps, t, 1, 1ull << 40, "a byte count from 1 to 1TiB",
-			              &st->u.wait.count))
+			if (!scn_get_size(ps, t, 1, 1ull << 40, "a byte count from 1 to 1TiB",
+			                  &st->u.wait.count))
 				return false;
 		} else if (st->u.wait.event == SCN_WAIT_RESPONSE) {
 			ps->cur++;
-			if (!get_uint(ps, t, 1, 1000000, "a response count from 1 to 1000000",
-			              &st->u.wait.count))
+			if (!scn_get_uint(ps, t, 1, 1000000, "a response count from 1 to 1000000",
+			                  &st->u.wait.count))
 				return false;
 		}
 	}
-	t = peek(ps);
+	t = scn_peek(ps);
 	if (t) {
 		ps->cur++;
-		if (!get_duration(ps, t, 1000, &st->u.wait.timeout_us))
+		if (!scn_get_duration(ps, t, 1000, &st->u.wait.timeout_us))
 			return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_sleep(struct parser *ps, struct scn_step *st)
+bool scn_st_sleep(struct parser *ps, struct scn_step *st)
 {
-	if (!get_duration(ps, next(ps), 0, &st->u.sleep_us))
+	if (!scn_get_duration(ps, scn_next(ps), 0, &st->u.sleep_us))
 		return false;
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
-bool st_hold(struct parser *ps, struct scn_step *st)
+bool scn_st_hold(struct parser *ps, struct scn_step *st)
 {
 	st->u.hold_us = -1;
-	const struct tok *t = peek(ps);
+	const struct tok *t = scn_peek(ps);
 	if (t) {
 		ps->cur++;
-		if (!get_duration(ps, t, 0, &st->u.hold_us))
+		if (!scn_get_duration(ps, t, 0, &st->u.hold_us))
 			return false;
 	}
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
 
 /* `drop in|out N|fin`, `reorder in|out N|fin`: loss and reordering on
  * the client's side, counted per connection (rawtcp.h: struct rawtcp_fault). */
-bool st_fault(struct parser *ps, struct scn_step *st)
+bool scn_st_fault(struct parser *ps, struct scn_step *st)
 {
-	const struct tok *t = next(ps);
-	if (tok_is(t, "in"))
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "in"))
 		st->u.fault.out = false;
-	else if (tok_is(t, "out"))
+	else if (scn_tok_is(t, "out"))
 		st->u.fault.out = true;
 	else {
-		fail_tok(ps, t, "in or out");
+		scn_fail_tok(ps, t, "in or out");
 		return false;
 	}
-	t = next(ps);
-	if (tok_is(t, "fin")) {
+	t = scn_next(ps);
+	if (scn_tok_is(t, "fin")) {
 		st->u.fault.fin = true;
-		return expect_end(ps);
+		return scn_expect_end(ps);
 	}
 	uint64_t v;
 	char what[80];
 	snprintf(what, sizeof what, "a segment number from 1 to %d, or fin", SCN_MAX_FAULT_NTH);
-	if (!get_uint(ps, t, 1, SCN_MAX_FAULT_NTH, what, &v))
+	if (!scn_get_uint(ps, t, 1, SCN_MAX_FAULT_NTH, what, &v))
 		return false;
 	st->u.fault.nth = (uint32_t)v;
-	return expect_end(ps);
+	return scn_expect_end(ps);
 }
 
 /* A signed offset: +N, -N or N. */
@@ -361,26 +361,26 @@ static bool get_offset(struct parser *ps, const struct tok *t, int64_t *out)
 {
 	static const char *what = "an offset (+N, -N or N; N at most 2147483647)";
 	if (!t || t->kind != TOK_WORD || !t->len) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	bool neg = t->p[0] == '-';
 	size_t i = (t->p[0] == '-' || t->p[0] == '+') ? 1 : 0;
 	uint64_t v = 0;
 	if (i == t->len) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	for (; i < t->len; i++) {
 		char c = t->p[i];
 		if (c < '0' || c > '9' || v > (uint64_t)SCN_MAX_RST_OFFSET) {
-			fail_tok(ps, t, "%s", what);
+			scn_fail_tok(ps, t, "%s", what);
 			return false;
 		}
 		v = v * 10 + (uint64_t)(c - '0');
 	}
 	if (v > (uint64_t)SCN_MAX_RST_OFFSET) {
-		fail_tok(ps, t, "%s", what);
+		scn_fail_tok(ps, t, "%s", what);
 		return false;
 	}
 	*out = neg ? -(int64_t)v : (int64_t)v;
@@ -389,21 +389,21 @@ static bool get_offset(struct parser *ps, const struct tok *t, int64_t *out)
 
 /* `rst [seq OFF] [ack OFF]`: one RST that does not close the client's
  * connection. */
-bool st_rst(struct parser *ps, struct scn_step *st)
+bool scn_st_rst(struct parser *ps, struct scn_step *st)
 {
 	bool seen_seq = false;
 	const struct tok *t;
-	while ((t = next(ps))) {
-		if (tok_is(t, "seq") && !seen_seq) {
+	while ((t = scn_next(ps))) {
+		if (scn_tok_is(t, "seq") && !seen_seq) {
 			seen_seq = true;
-			if (!get_offset(ps, next(ps), &st->u.rst.seq_off))
+			if (!get_offset(ps, scn_next(ps), &st->u.rst.seq_off))
 				return false;
-		} else if (tok_is(t, "ack") && !st->u.rst.has_ack) {
+		} else if (scn_tok_is(t, "ack") && !st->u.rst.has_ack) {
 			st->u.rst.has_ack = true;
-			if (!get_offset(ps, next(ps), &st->u.rst.ack_off))
+			if (!get_offset(ps, scn_next(ps), &st->u.rst.ack_off))
 				return false;
 		} else {
-			fail_tok(ps, t, "seq OFFSET, ack OFFSET or end of line");
+			scn_fail_tok(ps, t, "seq OFFSET, ack OFFSET or end of line");
 			return false;
 		}
 	}
