@@ -107,8 +107,8 @@ static int check_linktype(struct cap *c, char *err, size_t errlen)
 
 /* A frame the decoder called unsupported: decode it again (rare, so the
  * common path pays nothing) to learn what it carried, and count that. */
-void unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
-                       uint32_t caplen, uint32_t len)
+void cap_unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
+                    uint32_t caplen, uint32_t len)
 {
 	struct dec_tcp d;
 
@@ -487,7 +487,7 @@ uint64_t cap_file_size(const struct cap *c)
  * (the live reader while cap_run() runs) calls this. libpcap's counters
  * are 32-bit and cumulative: the first read is taken as is, later ones
  * add what changed, modulo 2^32, so a wrap is no loss. */
-void kstats_read(struct cap *c)
+void cap_kstats_read(struct cap *c)
 {
 	struct pcap_stat ps;
 
@@ -529,8 +529,8 @@ int cap_kernel_stats(struct cap *c, struct cap_kstats *st)
 /* "FILE: record N: why", the error that ends reading a saved capture;
  * for a compressed file, the decompressor's reason when it had one
  * (libpcap would only say "Input/output error"). */
-void record_err(char *err, size_t errlen, const struct cap *c,
-                       uint64_t n, const char *why)
+void cap_record_err(char *err, size_t errlen, const struct cap *c,
+                    uint64_t n, const char *why)
 {
 	if (c->zr && zr_error(c->zr))
 		why = zr_error(c->zr);
@@ -547,17 +547,17 @@ int cap_run(struct cap *c, struct az *az, const struct cap_limits *lim,
 	if (!lim)
 		lim = &none;
 	if (c->live) {
-		rc = run_live(c, az, lim, err, errlen);
+		rc = cap_run_live(c, az, lim, err, errlen);
 		if (rc > 0)
-			rc = run_direct(c, az, lim, err, errlen);
+			rc = cap_run_direct(c, az, lim, err, errlen);
 		/* the reader is gone: this thread owns the handle again */
-		kstats_read(c);
+		cap_kstats_read(c);
 		return rc;
 	}
-	rc = run_piped(c, az, lim, err, errlen);
+	rc = cap_run_piped(c, az, lim, err, errlen);
 	if (rc <= 0)
 		return rc;
-	return run_direct(c, az, lim, err, errlen);
+	return cap_run_direct(c, az, lim, err, errlen);
 }
 
 void cap_close(struct cap *c)

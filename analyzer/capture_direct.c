@@ -28,8 +28,8 @@ static int next_in_place(struct cap *c, struct cap_frame *fr, char *err,
 		if (st == PRD_EOF)
 			return 0;
 		if (st == PRD_ERROR) {
-			record_err(err, errlen, c, c->records + 1,
-			           prd_error(c->nx_rd));
+			cap_record_err(err, errlen, c, c->records + 1,
+			               prd_error(c->nx_rd));
 			return -1;
 		}
 		if (st == PRD_FULL) {
@@ -39,8 +39,8 @@ static int next_in_place(struct cap *c, struct cap_frame *fr, char *err,
 				uint8_t *m = realloc(c->nx_buf.mem, need);
 
 				if (!m) {
-					record_err(err, errlen, c, c->records + 1,
-					           "out of memory");
+					cap_record_err(err, errlen, c, c->records + 1,
+					               "out of memory");
 					return -1;
 				}
 				c->nx_buf.mem = m;
@@ -70,7 +70,7 @@ int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen)
 		/* classic pcap, from a file or a stream: in place, as
 		 * cap_run() reads it; else libpcap */
 		c->nx_tried = true;
-		c->nx_rd = c->zr ? stream_reader(c) : prd_open(c->p);
+		c->nx_rd = c->zr ? cap_stream_reader(c) : prd_open(c->p);
 		if (c->nx_rd) {
 			c->nx_buf = (struct prd_buf){ .mem = malloc(CAP_NEXT_BUF),
 			                              .size = CAP_NEXT_BUF };
@@ -86,7 +86,7 @@ int cap_next(struct cap *c, struct cap_frame *fr, char *err, size_t errlen)
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
 	if (rc != 1) {
-		record_err(err, errlen, c, c->records + 1, pcap_geterr(c->p));
+		cap_record_err(err, errlen, c, c->records + 1, pcap_geterr(c->p));
 		return -1;
 	}
 	c->records++;
@@ -108,8 +108,8 @@ void cap_feed(struct cap *c, struct az *az, const struct cap_frame *fr)
 
 /* The single-threaded loop: for live and saved captures alike, when the
  * reader thread cannot be started. */
-int run_direct(struct cap *c, struct az *az,
-                      const struct cap_limits *lim, char *err, size_t errlen)
+int cap_run_direct(struct cap *c, struct az *az,
+                   const struct cap_limits *lim, char *err, size_t errlen)
 {
 	uint64_t records = 0, fed = 0, est_bytes = PCAP_FILE_HDR;
 	double t0 = 0, next_kst = 0;
@@ -133,7 +133,7 @@ int run_direct(struct cap *c, struct az *az,
 			if (lim->duration > 0 && now - t0 >= lim->duration)
 				break;
 			if (now >= next_kst) {
-				kstats_read(c);
+				cap_kstats_read(c);
 				next_kst = now + CAP_KSTATS_SECONDS;
 			}
 		}
@@ -158,8 +158,8 @@ int run_direct(struct cap *c, struct az *az,
 				snprintf(err, errlen, "%s: %s", c->name,
 				         pcap_geterr(c->p));
 			else
-				record_err(err, errlen, c, records + 1,
-				           pcap_geterr(c->p));
+				cap_record_err(err, errlen, c, records + 1,
+				               pcap_geterr(c->p));
 			return -1;
 		}
 		records++;

@@ -159,38 +159,38 @@ struct cap_pipe {
 /* ---- capture.c ---- */
 
 /* A frame the decoder called unsupported: count what it carried. */
-void unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
-                       uint32_t caplen, uint32_t len);
+void cap_unsup_note(struct cap *c, int dlt, const uint8_t *bytes,
+                    uint32_t caplen, uint32_t len);
 /* "FILE: record N: why" into err. */
-void record_err(char *err, size_t errlen, const struct cap *c,
-                       uint64_t n, const char *why);
+void cap_record_err(char *err, size_t errlen, const struct cap *c,
+                    uint64_t n, const char *why);
 /* Live: the kernel's counters into c->kst (the thread that owns c->p). */
-void kstats_read(struct cap *c);
+void cap_kstats_read(struct cap *c);
 
 /* ---- capture_direct.c ---- */
 
-int run_direct(struct cap *c, struct az *az,
-                      const struct cap_limits *lim, char *err, size_t errlen);
+int cap_run_direct(struct cap *c, struct az *az,
+                   const struct cap_limits *lim, char *err, size_t errlen);
 
 /* ---- capture_pipe.c ---- */
 
-struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim);
-void pipe_free(struct cap_pipe *pp);
-int pipe_start(struct cap_pipe *pp);
-void pipe_stop(struct cap_pipe *pp);
-struct cap_batch *reader_take(struct cap_pipe *pp, uint64_t w);
-void reader_give(struct cap_pipe *pp, struct cap_batch *b,
-                        enum cap_end end);
-void analyzer_give(struct cap_pipe *pp);
-struct prd *stream_reader(struct cap *c);
-int run_piped(struct cap *c, struct az *az,
-                     const struct cap_limits *lim, char *err, size_t errlen);
+struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim);
+void cap_pipe_free(struct cap_pipe *pp);
+int cap_pipe_start(struct cap_pipe *pp);
+void cap_pipe_stop(struct cap_pipe *pp);
+struct cap_batch *cap_reader_take(struct cap_pipe *pp, uint64_t w);
+void cap_reader_give(struct cap_pipe *pp, struct cap_batch *b,
+                     enum cap_end end);
+void cap_analyzer_give(struct cap_pipe *pp);
+struct prd *cap_stream_reader(struct cap *c);
+int cap_run_piped(struct cap *c, struct az *az,
+                  const struct cap_limits *lim, char *err, size_t errlen);
 
 /* ---- capture_live.c ---- */
 
-void *reader_live(struct cap_pipe *pp);
-int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
-                    char *err, size_t errlen);
+void *cap_reader_live(struct cap_pipe *pp);
+int cap_run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
+                 char *err, size_t errlen);
 
 /* ---- every loop ---- */
 
@@ -200,7 +200,7 @@ static inline void feed(struct cap *c, struct az *az, int dlt, double t,
 {
 	if (__builtin_expect(az_packet(az, dlt, t, bytes, caplen, len) ==
 	                     DEC_UNSUPPORTED, 0))
-		unsup_note(c, dlt, bytes, caplen, len);
+		cap_unsup_note(c, dlt, bytes, caplen, len);
 }
 
 static inline double now_mono(void)
@@ -220,7 +220,7 @@ static inline double pkt_time(const struct pcap_pkthdr *h)
 
 /* Reader: record r is the frame h, its bytes at off (if not skipped). */
 static inline void put_rec(struct cap_rec *r, const struct pcap_pkthdr *h, bool skip,
-                    size_t off)
+                           size_t off)
 {
 	r->t = pkt_time(h);
 	r->caplen = h->caplen;

@@ -61,8 +61,8 @@ static void live_put(u_char *user, const struct pcap_pkthdr *h,
 		return;
 	if (b->a.pos + need > b->a.size) {
 		if (b->n > 0) {
-			reader_give(lf->pp, b, CAP_MORE);
-			b = lf->b = reader_take(lf->pp, ++lf->w);
+			cap_reader_give(lf->pp, b, CAP_MORE);
+			b = lf->b = cap_reader_take(lf->pp, ++lf->w);
 			if (!b) {
 				pcap_breakloop(lf->pp->c->p);
 				return;
@@ -87,14 +87,14 @@ static void live_put(u_char *user, const struct pcap_pkthdr *h,
 	lf->got++;
 }
 
-void *reader_live(struct cap_pipe *pp)
+void *cap_reader_live(struct cap_pipe *pp)
 {
 	struct cap *c = pp->c;
 	struct live_fill lf = { .pp = pp };
 	double t0 = now_mono(), next_kst = t0;
 	enum cap_end end = CAP_EOF;
 
-	lf.b = reader_take(pp, 0);
+	lf.b = cap_reader_take(pp, 0);
 	while (lf.b) {
 		double now = now_mono();
 		int max, rc;
@@ -106,7 +106,7 @@ void *reader_live(struct cap_pipe *pp)
 		if (pp->duration > 0 && now - t0 >= pp->duration)
 			break;
 		if (now >= next_kst) {
-			kstats_read(c);
+			cap_kstats_read(c);
 			next_kst = now + CAP_KSTATS_SECONDS;
 		}
 		max = (int)(CAP_BATCH_RECS - lf.b->n);
@@ -129,8 +129,8 @@ void *reader_live(struct cap_pipe *pp)
 		}
 		if (lf.b->n == CAP_BATCH_RECS ||
 		    (lf.b->n > 0 && atomic_load(&pp->hungry))) {
-			reader_give(pp, lf.b, CAP_MORE);
-			lf.b = reader_take(pp, ++lf.w);
+			cap_reader_give(pp, lf.b, CAP_MORE);
+			lf.b = cap_reader_take(pp, ++lf.w);
 			continue;
 		}
 		if (rc == 0) {
@@ -147,7 +147,7 @@ void *reader_live(struct cap_pipe *pp)
 		}
 	}
 	if (lf.b)
-		reader_give(pp, lf.b, end);
+		cap_reader_give(pp, lf.b, end);
 	return NULL;
 }
 
@@ -183,18 +183,18 @@ static struct cap_batch *analyzer_poll_live(struct cap_pipe *pp, uint64_t r)
  * if the thread could not be started (nothing was read). The reader ends
  * the capture (count, duration, *stop passed on as stop_reading); every
  * frame it read is analyzed, in the order read. */
-int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
-                    char *err, size_t errlen)
+int cap_run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
+                 char *err, size_t errlen)
 {
-	struct cap_pipe *pp = pipe_new(c, lim);
+	struct cap_pipe *pp = cap_pipe_new(c, lim);
 	uint64_t records = 0, bytes = 0, r = 0;
 	bool stopping = false;
 	int ret = 0;
 
 	if (!pp)
 		return 1;
-	if (pipe_start(pp) != 0) {
-		pipe_free(pp);
+	if (cap_pipe_start(pp) != 0) {
+		cap_pipe_free(pp);
 		return 1;
 	}
 	for (;;) {
@@ -227,10 +227,10 @@ int run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
 			}
 			break;
 		}
-		analyzer_give(pp);
+		cap_analyzer_give(pp);
 		r++;
 	}
-	pipe_stop(pp);
-	pipe_free(pp);
+	cap_pipe_stop(pp);
+	cap_pipe_free(pp);
 	return ret;
 }

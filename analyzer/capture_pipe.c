@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pipe_free(struct cap_pipe *pp)
+void cap_pipe_free(struct cap_pipe *pp)
 {
 	if (!pp)
 		return;
@@ -44,13 +44,13 @@ void pipe_free(struct cap_pipe *pp)
 	free(pp);
 }
 
-struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim)
+struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim)
 {
 	struct cap_pipe *pp = calloc(1, sizeof(*pp));
 
 	if (!pp)
 		return NULL;
-	/* Initialize all three before any can fail, so pipe_free() may
+	/* Initialize all three before any can fail, so cap_pipe_free() may
 	 * destroy them; if one fails we do not use the pipe anyway. */
 	if (pthread_mutex_init(&pp->mu, NULL) != 0) {
 		free(pp);
@@ -80,7 +80,7 @@ struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim)
 		pp->b[i].a.mem = malloc(CAP_ARENA);
 		pp->b[i].a.size = CAP_ARENA;
 		if (!pp->b[i].recs || !pp->b[i].a.mem) {
-			pipe_free(pp);
+			cap_pipe_free(pp);
 			return NULL;
 		}
 	}
@@ -88,7 +88,7 @@ struct cap_pipe *pipe_new(struct cap *c, const struct cap_limits *lim)
 }
 
 /* Reader: wait for batch number w to be free; NULL once the analyzer quit. */
-struct cap_batch *reader_take(struct cap_pipe *pp, uint64_t w)
+struct cap_batch *cap_reader_take(struct cap_pipe *pp, uint64_t w)
 {
 	struct cap_batch *b = NULL;
 
@@ -114,8 +114,8 @@ struct cap_batch *reader_take(struct cap_pipe *pp, uint64_t w)
 }
 
 /* Reader: hand the batch being filled to the analyzer. */
-void reader_give(struct cap_pipe *pp, struct cap_batch *b,
-                        enum cap_end end)
+void cap_reader_give(struct cap_pipe *pp, struct cap_batch *b,
+                     enum cap_end end)
 {
 	b->end = end;
 	pthread_mutex_lock(&pp->mu);
@@ -137,7 +137,7 @@ struct fast_fill {
 static void fill_start(struct fast_fill *ff, struct cap_batch *b)
 {
 	ff->b = b;
-	ff->a = b->a;           /* reader_take() emptied it */
+	ff->a = b->a;           /* cap_reader_take() emptied it */
 	ff->n = 0;
 }
 
@@ -146,7 +146,7 @@ static void fill_give(struct cap_pipe *pp, struct fast_fill *ff,
 {
 	ff->b->a = ff->a;
 	ff->b->n = ff->n;
-	reader_give(pp, ff->b, end);
+	cap_reader_give(pp, ff->b, end);
 }
 
 /* Reader, fast path: go on in the next batch, with room for need bytes
@@ -169,7 +169,7 @@ static int reader_next_fast(struct cap_pipe *pp, struct fast_fill *ff,
 		struct cap_batch *nb;
 
 		fill_give(pp, ff, CAP_MORE);
-		nb = reader_take(pp, ++*w);
+		nb = cap_reader_take(pp, ++*w);
 		if (!nb)
 			return 1;
 		fill_start(ff, nb);
@@ -197,7 +197,7 @@ static void *reader_fast(struct cap_pipe *pp)
 	struct cap *c = pp->c;
 	uint64_t records = 0, passed = 0, w = 0;
 	enum cap_end end = CAP_EOF;
-	struct cap_batch *first = reader_take(pp, w);
+	struct cap_batch *first = cap_reader_take(pp, w);
 	struct fast_fill ff;
 
 	if (!first)
@@ -219,8 +219,8 @@ static void *reader_fast(struct cap_pipe *pp)
 		if (st == PRD_EOF)
 			break;
 		if (st == PRD_ERROR) {
-			record_err(pp->err, sizeof(pp->err), c, records + 1,
-			           prd_error(pp->rd));
+			cap_record_err(pp->err, sizeof(pp->err), c, records + 1,
+			               prd_error(pp->rd));
 			end = CAP_ERROR;
 			break;
 		}
@@ -231,8 +231,8 @@ static void *reader_fast(struct cap_pipe *pp)
 			if (rc > 0)
 				return NULL;
 			if (rc < 0) {
-				record_err(pp->err, sizeof(pp->err), c,
-				           records + 1, "out of memory");
+				cap_record_err(pp->err, sizeof(pp->err), c,
+				               records + 1, "out of memory");
 				end = CAP_ERROR;
 				break;
 			}
@@ -261,10 +261,10 @@ static void *reader_main(void *arg)
 	struct cap_batch *b;
 
 	if (c->live)
-		return reader_live(pp);
+		return cap_reader_live(pp);
 	if (pp->rd)
 		return reader_fast(pp);
-	b = reader_take(pp, w);
+	b = cap_reader_take(pp, w);
 	while (b) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
@@ -280,8 +280,8 @@ static void *reader_main(void *arg)
 		if (rc == PCAP_ERROR_BREAK)
 			break;
 		if (rc != 1) {
-			record_err(pp->err, sizeof(pp->err), c, records + 1,
-			           pcap_geterr(c->p));
+			cap_record_err(pp->err, sizeof(pp->err), c, records + 1,
+			               pcap_geterr(c->p));
 			end = CAP_ERROR;
 			break;
 		}
@@ -296,8 +296,8 @@ static void *reader_main(void *arg)
 		 * data stays valid until the next pcap_next_ex(). */
 		if (b->n == CAP_BATCH_RECS || b->a.pos + need > b->a.size) {
 			if (b->n > 0) {
-				reader_give(pp, b, CAP_MORE);
-				b = reader_take(pp, ++w);
+				cap_reader_give(pp, b, CAP_MORE);
+				b = cap_reader_take(pp, ++w);
 				if (!b)
 					return NULL;
 			}
@@ -306,8 +306,8 @@ static void *reader_main(void *arg)
 				uint8_t *a = realloc(b->a.mem, sz);
 
 				if (!a) {
-					record_err(pp->err, sizeof(pp->err), c,
-					           records, "out of memory");
+					cap_record_err(pp->err, sizeof(pp->err), c,
+					               records, "out of memory");
 					end = CAP_ERROR;
 					break;
 				}
@@ -328,7 +328,7 @@ static void *reader_main(void *arg)
 		}
 	}
 	if (b)
-		reader_give(pp, b, end);
+		cap_reader_give(pp, b, end);
 	return NULL;
 }
 
@@ -363,7 +363,7 @@ static struct cap_batch *analyzer_take(struct cap_pipe *pp, uint64_t r,
 }
 
 /* Analyzer: give a batch it has finished with back to the reader. */
-void analyzer_give(struct cap_pipe *pp)
+void cap_analyzer_give(struct cap_pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
 	pp->nfull--;
@@ -377,7 +377,7 @@ void analyzer_give(struct cap_pipe *pp)
 /* Start the reader thread, with every signal blocked from its first
  * instruction on (it inherits the mask), so SIGINT and SIGTERM go to the
  * calling thread as before. */
-int pipe_start(struct cap_pipe *pp)
+int cap_pipe_start(struct cap_pipe *pp)
 {
 	sigset_t all, old;
 	int rc;
@@ -393,7 +393,7 @@ int pipe_start(struct cap_pipe *pp)
 }
 
 /* Tell the reader to stop and wait for it. */
-void pipe_stop(struct cap_pipe *pp)
+void cap_pipe_stop(struct cap_pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
 	atomic_store(&pp->quit, true);
@@ -406,7 +406,7 @@ void pipe_stop(struct cap_pipe *pp)
 /* The in-place reader over a decompressed stream or standard input
  * (pcapread.h's stream mode), when libpcap has read no more than the file
  * header (zread.h hands those 24 bytes out on their own); else NULL. */
-struct prd *stream_reader(struct cap *c)
+struct prd *cap_stream_reader(struct cap *c)
 {
 	const uint8_t *head;
 	FILE *f = pcap_file(c->p);
@@ -418,10 +418,10 @@ struct prd *stream_reader(struct cap *c)
 
 /* Saved capture through the reader thread. Returns 0, -1 (err set), or 1
  * if the thread could not be started (nothing was read). */
-int run_piped(struct cap *c, struct az *az,
-                     const struct cap_limits *lim, char *err, size_t errlen)
+int cap_run_piped(struct cap *c, struct az *az,
+                  const struct cap_limits *lim, char *err, size_t errlen)
 {
-	struct cap_pipe *pp = pipe_new(c, lim);
+	struct cap_pipe *pp = cap_pipe_new(c, lim);
 	uint64_t records = 0, fed = 0, r = 0;
 	int ret = 0;
 
@@ -429,11 +429,11 @@ int run_piped(struct cap *c, struct az *az,
 		return 1;
 	/* NULL (libpcap reads every record) for standard input, pcapng and
 	 * the rarer pcap variants */
-	pp->rd = c->zr ? stream_reader(c) : prd_open(c->p);
-	if (pipe_start(pp) != 0) {
+	pp->rd = c->zr ? cap_stream_reader(c) : prd_open(c->p);
+	if (cap_pipe_start(pp) != 0) {
 		/* nothing read yet, so libpcap's FILE is where it was */
 		(void)prd_close(pp->rd);
-		pipe_free(pp);
+		cap_pipe_free(pp);
 		return 1;
 	}
 	for (;;) {
@@ -470,16 +470,16 @@ int run_piped(struct cap *c, struct az *az,
 			}
 			goto out;
 		}
-		analyzer_give(pp);
+		cap_analyzer_give(pp);
 		r++;
 	}
 out:
-	pipe_stop(pp);
+	cap_pipe_stop(pp);
 	/* Leaves libpcap's FILE after the last record read, as reading
 	 * through libpcap would; only a later cap_run() on c would notice a
 	 * failure, so there is nothing to report here. */
 	(void)prd_close(pp->rd);
-	pipe_free(pp);
+	cap_pipe_free(pp);
 	return ret;
 }
 
