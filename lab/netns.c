@@ -8,13 +8,9 @@
 #include "lab/netns.h"
 #include "lab/netns_int.h"
 
-
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,12 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "lab/errmsg.h"
 
@@ -109,7 +102,7 @@ int labnet_check_env(char *err, size_t errlen)
 }
 
 /* "/run/netns/NAME" into buf; false when it does not fit. */
-bool ns_path(const char *ns, char *buf, size_t buflen)
+bool labnet_ns_path(const char *ns, char *buf, size_t buflen)
 {
 	int w = snprintf(buf, buflen, NETNS_DIR "/%s", ns);
 
@@ -126,7 +119,7 @@ static int open_ns(const char *ns, char *err, size_t errlen)
 		errmsg_set(err, errlen, "namespace: invalid name '%s'", ns ? ns : "");
 		return LABNET_ERR;
 	}
-	if (!ns_path(ns, path, sizeof path)) {
+	if (!labnet_ns_path(ns, path, sizeof path)) {
 		errmsg_set(err, errlen, "namespace %s: name too long", ns);
 		return LABNET_ERR;
 	}
@@ -419,7 +412,7 @@ int labnet_exec(const char *ns, char *const argv[], char *err, size_t errlen)
 }
 
 /* Run `ip ARGS...` (NULL-terminated); ns NULL runs it here. */
-int ip_cmd(char *err, size_t errlen, ...)
+int labnet_ip_cmd(char *err, size_t errlen, ...)
 {
 	char *argv[24];
 	int argc = 0;
@@ -436,7 +429,7 @@ int ip_cmd(char *err, size_t errlen, ...)
 
 /* Write value to a /proc/sys file inside namespace ns. Missing files are
  * fine when optional (IPv6 compiled out). */
-int sysctl_in(const char *ns, const char *path, const char *value, bool optional,
+int labnet_sysctl_in(const char *ns, const char *path, const char *value, bool optional,
                      char *err, size_t errlen)
 {
 	int saved, fd, rc;
@@ -495,5 +488,5 @@ int labnet_sysctl(const char *ns, const char *path, const char *value,
 		if (rc != LABNET_OK)
 			return rc;
 	}
-	return sysctl_in(ns, path, value, false, err, errlen);
+	return labnet_sysctl_in(ns, path, value, false, err, errlen);
 }

@@ -7,50 +7,41 @@
 #include "lab/netns.h"
 #include "lab/netns_int.h"
 
-
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "lab/errmsg.h"
 
-
-bool ns_exists(const char *ns)
+bool labnet_ns_exists(const char *ns)
 {
 	char path[sizeof NETNS_DIR + LABNET_NAMELEN * 4 + 1];
 
-	return ns_path(ns, path, sizeof path) && access(path, F_OK) == 0;
+	return labnet_ns_path(ns, path, sizeof path) && access(path, F_OK) == 0;
 }
 
 /* Remove one namespace by name (killing what runs inside first). */
-int remove_ns(const char *ns, int *killed, char *err, size_t errlen)
+int labnet_remove_ns(const char *ns, int *killed, char *err, size_t errlen)
 {
 	int rc = labnet_kill_ns_procs(ns, killed, err, errlen);
 
-	if (!ns_exists(ns))
+	if (!labnet_ns_exists(ns))
 		return rc;
-	if (ip_cmd(rc == LABNET_OK ? err : NULL, rc == LABNET_OK ? errlen : 0,
-	           "netns", "del", ns, (char *)NULL) != LABNET_OK)
+	if (labnet_ip_cmd(rc == LABNET_OK ? err : NULL, rc == LABNET_OK ? errlen : 0,
+	                  "netns", "del", ns, (char *)NULL) != LABNET_OK)
 		rc = LABNET_ERR;
 	return rc;
 }
-
 
 /* Namespace identity (device + inode of the nsfs file). */
 static int ns_id(const char *path, dev_t *dev, ino_t *ino)
@@ -115,7 +106,7 @@ int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 
 	if (killed)
 		*killed = 0;
-	if (!ns_path(ns, path, sizeof path)) {
+	if (!labnet_ns_path(ns, path, sizeof path)) {
 		errmsg_set(err, errlen, "namespace %s: name too long", ns);
 		return LABNET_ERR;
 	}
@@ -160,8 +151,6 @@ int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 		*killed = count;
 	return rc;
 }
-
-
 
 /* Append a formatted line to report (bounded, always NUL-terminated). */
 static void report_add(char *report, size_t reportlen, const char *fmt, ...)
@@ -267,7 +256,7 @@ int labnet_clean_stale(char *report, size_t reportlen, int *removed,
 		for (int i = 0; i < n; i++) {
 			int killed = 0;
 
-			if (remove_ns(names[i], &killed, e, el) != LABNET_OK) {
+			if (labnet_remove_ns(names[i], &killed, e, el) != LABNET_OK) {
 				rc = LABNET_ERR;
 				e = NULL;
 				el = 0;
@@ -300,7 +289,7 @@ int labnet_clean_stale(char *report, size_t reportlen, int *removed,
 			 * peer may already be gone; check before deleting. */
 			if (if_nametoindex(i->if_name) == 0)
 				continue;
-			if (ip_cmd(e, el, "link", "del", i->if_name, (char *)NULL) != LABNET_OK) {
+			if (labnet_ip_cmd(e, el, "link", "del", i->if_name, (char *)NULL) != LABNET_OK) {
 				rc = LABNET_ERR;
 				e = NULL;
 				el = 0;

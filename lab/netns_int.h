@@ -23,18 +23,18 @@
 /* netns.c */
 
 /* NETNS_DIR/ns into buf; false if it does not fit. */
-bool ns_path(const char *ns, char *buf, size_t buflen);
+bool labnet_ns_path(const char *ns, char *buf, size_t buflen);
 /* Run `ip ARGS...` (NULL-terminated) here. */
-int ip_cmd(char *err, size_t errlen, ...);
+int labnet_ip_cmd(char *err, size_t errlen, ...);
 /* Write value to a /proc/sys file inside namespace ns. Missing files are
  * fine when optional (IPv6 compiled out). */
-int sysctl_in(const char *ns, const char *path, const char *value, bool optional,
+int labnet_sysctl_in(const char *ns, const char *path, const char *value, bool optional,
                      char *err, size_t errlen);
 
 /* netns_clean.c */
 
-bool ns_exists(const char *ns);
+bool labnet_ns_exists(const char *ns);
 /* Remove one namespace by name (killing what runs inside first). */
-int remove_ns(const char *ns, int *killed, char *err, size_t errlen);
+int labnet_remove_ns(const char *ns, int *killed, char *err, size_t errlen);
 
 #endif

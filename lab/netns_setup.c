@@ -7,26 +7,13 @@
 #include "lab/netns.h"
 #include "lab/netns_int.h"
 
-
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <net/if.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "lab/errmsg.h"
 
@@ -77,7 +64,7 @@ static int ipv6_setup(const char *ns, char *err, size_t errlen)
 		return LABNET_ENV;
 	}
 	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-		if ((rc = sysctl_in(ns, set[i][0], set[i][1], false, err, errlen)) != LABNET_OK)
+		if ((rc = labnet_sysctl_in(ns, set[i][0], set[i][1], false, err, errlen)) != LABNET_OK)
 			return rc;
 	return LABNET_OK;
 }
@@ -97,14 +84,14 @@ static int ipv6_addresses(struct labnet *ln, const char *mac, char *err, size_t 
 	snprintf(smac, sizeof smac, "%02x:%02x:%02x:%02x:%02x:%02x",
 	         ln->server_mac[0], ln->server_mac[1], ln->server_mac[2],
 	         ln->server_mac[3], ln->server_mac[4], ln->server_mac[5]);
-	if ((rc = ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "addr", "add", s6, "dev", ln->server_if,
-	                 "nodad", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "addr", "add", c6, "dev", ln->client_if,
-	                 "nodad", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "neigh", "replace", r6, "lladdr", mac,
-	                 "dev", ln->server_if, "nud", "permanent", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "neigh", "replace", srv, "lladdr", smac,
-	                 "dev", ln->client_if, "nud", "permanent", (char *)NULL)))
+	if ((rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "addr", "add", s6, "dev", ln->server_if,
+	                        "nodad", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "addr", "add", c6, "dev", ln->client_if,
+	                        "nodad", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "neigh", "replace", r6, "lladdr", mac,
+	                        "dev", ln->server_if, "nud", "permanent", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "neigh", "replace", srv, "lladdr", smac,
+	                        "dev", ln->client_if, "nud", "permanent", (char *)NULL)))
 		return rc;
 	return LABNET_OK;
 }
@@ -146,7 +133,6 @@ out:
 		rc = LABNET_ERR;
 	return rc;
 }
-
 
 int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
                  char *err, size_t errlen)
@@ -206,15 +192,15 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	 * dead process that had this pid before us (killed without `lab
 	 * clean`): reclaim them rather than fail with "File exists". */
 	if (tag == getpid()) {
-		if ((rc = remove_ns(ln->server_ns, NULL, err, errlen)) != LABNET_OK ||
-		    (rc = remove_ns(ln->client_ns, NULL, err, errlen)) != LABNET_OK)
+		if ((rc = labnet_remove_ns(ln->server_ns, NULL, err, errlen)) != LABNET_OK ||
+		    (rc = labnet_remove_ns(ln->client_ns, NULL, err, errlen)) != LABNET_OK)
 			return rc;
 	}
-	rc = ip_cmd(err, errlen, "netns", "add", ln->server_ns, (char *)NULL);
+	rc = labnet_ip_cmd(err, errlen, "netns", "add", ln->server_ns, (char *)NULL);
 	if (rc != LABNET_OK)
 		goto fail;
 	ln->made |= MADE_SERVER_NS;
-	rc = ip_cmd(err, errlen, "netns", "add", ln->client_ns, (char *)NULL);
+	rc = labnet_ip_cmd(err, errlen, "netns", "add", ln->client_ns, (char *)NULL);
 	if (rc != LABNET_OK)
 		goto fail;
 	ln->made |= MADE_CLIENT_NS;
@@ -227,30 +213,30 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	if (ln->family == 6) {
 		if ((rc = ipv6_setup(ln->server_ns, err, errlen)) ||
 		    (rc = ipv6_setup(ln->client_ns, err, errlen)) ||
-		    (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/all/forwarding", "0", false, err, errlen)))
+		    (rc = labnet_sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/all/forwarding", "0", false, err, errlen)))
 			goto fail;
-	} else if ((rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen)) ||
-	           (rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen))) {
+	} else if ((rc = labnet_sysctl_in(ln->server_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen)) ||
+	           (rc = labnet_sysctl_in(ln->client_ns, "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", true, err, errlen))) {
 		goto fail;
 	}
-	if ((rc = sysctl_in(ln->client_ns, "/proc/sys/net/ipv4/ip_forward", "0", false, err, errlen)) ||
-	    (rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/all/rp_filter", "0", false, err, errlen)) ||
-	    (rc = sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/default/rp_filter", "0", false, err, errlen)))
+	if ((rc = labnet_sysctl_in(ln->client_ns, "/proc/sys/net/ipv4/ip_forward", "0", false, err, errlen)) ||
+	    (rc = labnet_sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/all/rp_filter", "0", false, err, errlen)) ||
+	    (rc = labnet_sysctl_in(ln->server_ns, "/proc/sys/net/ipv4/conf/default/rp_filter", "0", false, err, errlen)))
 		goto fail;
 
 	/* Create both ends directly in their namespaces: the pair never
 	 * appears in the host's namespace, and dies with the namespaces. */
-	rc = ip_cmd(err, errlen, "link", "add", ln->server_if, "netns", ln->server_ns, "type", "veth",
-	            "peer", "name", ln->client_if, "netns", ln->client_ns, (char *)NULL);
+	rc = labnet_ip_cmd(err, errlen, "link", "add", ln->server_if, "netns", ln->server_ns, "type", "veth",
+	                   "peer", "name", ln->client_if, "netns", ln->client_ns, (char *)NULL);
 	if (rc != LABNET_OK)
 		goto fail;
 	ln->made |= MADE_VETH;
-	if ((rc = ip_cmd(err, errlen, "-n", ln->server_ns, "addr", "add", saddr, "dev", ln->server_if, (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "addr", "add", caddr, "dev", ln->client_if, (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->server_ns, "link", "set", "lo", "up", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "link", "set", "lo", "up", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->server_ns, "link", "set", ln->server_if, "up", (char *)NULL)) ||
-	    (rc = ip_cmd(err, errlen, "-n", ln->client_ns, "link", "set", ln->client_if, "up", (char *)NULL)))
+	if ((rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "addr", "add", saddr, "dev", ln->server_if, (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "addr", "add", caddr, "dev", ln->client_if, (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "link", "set", "lo", "up", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "link", "set", "lo", "up", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "link", "set", ln->server_if, "up", (char *)NULL)) ||
+	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "link", "set", ln->client_if, "up", (char *)NULL)))
 		goto fail;
 	if ((rc = if_info_in(ln->server_ns, ln->server_if, ln->server_mac, &ln->server_ifindex, err, errlen)) ||
 	    (rc = if_info_in(ln->client_ns, ln->client_if, ln->client_mac, &ln->client_ifindex, err, errlen)))
@@ -258,8 +244,8 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	snprintf(macs, sizeof macs, "%02x:%02x:%02x:%02x:%02x:%02x",
 	         ln->client_mac[0], ln->client_mac[1], ln->client_mac[2],
 	         ln->client_mac[3], ln->client_mac[4], ln->client_mac[5]);
-	rc = ip_cmd(err, errlen, "-n", ln->server_ns, "neigh", "replace", raddr, "lladdr", macs,
-	            "dev", ln->server_if, "nud", "permanent", (char *)NULL);
+	rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "neigh", "replace", raddr, "lladdr", macs,
+	                   "dev", ln->server_if, "nud", "permanent", (char *)NULL);
 	if (rc != LABNET_OK)
 		goto fail;
 	if (ln->family == 6 && (rc = ipv6_addresses(ln, macs, err, errlen)) != LABNET_OK)
@@ -286,15 +272,15 @@ int labnet_teardown(struct labnet *ln, char *err, size_t errlen)
 		STEP(labnet_kill_ns_procs(ln->client_ns, NULL, e, el));
 	/* Deleting the link first makes it vanish now, even if some socket
 	 * (a pcap handle not yet closed) still pins a namespace. */
-	if ((ln->made & MADE_VETH) && (ln->made & MADE_SERVER_NS) && ns_exists(ln->server_ns)) {
+	if ((ln->made & MADE_VETH) && (ln->made & MADE_SERVER_NS) && labnet_ns_exists(ln->server_ns)) {
 		char ignore[256];
 
-		(void)ip_cmd(ignore, sizeof ignore, "-n", ln->server_ns, "link", "del", ln->server_if, (char *)NULL);
+		(void)labnet_ip_cmd(ignore, sizeof ignore, "-n", ln->server_ns, "link", "del", ln->server_if, (char *)NULL);
 	}
-	if ((ln->made & MADE_SERVER_NS) && ns_exists(ln->server_ns))
-		STEP(ip_cmd(e, el, "netns", "del", ln->server_ns, (char *)NULL));
-	if ((ln->made & MADE_CLIENT_NS) && ns_exists(ln->client_ns))
-		STEP(ip_cmd(e, el, "netns", "del", ln->client_ns, (char *)NULL));
+	if ((ln->made & MADE_SERVER_NS) && labnet_ns_exists(ln->server_ns))
+		STEP(labnet_ip_cmd(e, el, "netns", "del", ln->server_ns, (char *)NULL));
+	if ((ln->made & MADE_CLIENT_NS) && labnet_ns_exists(ln->client_ns))
+		STEP(labnet_ip_cmd(e, el, "netns", "del", ln->client_ns, (char *)NULL));
 #undef STEP
 	ln->made = 0;
 	return rc;
