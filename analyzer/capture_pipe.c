@@ -22,8 +22,6 @@
  */
 #include "analyzer/capture_int.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
