@@ -279,49 +279,8 @@ struct scn_scenario *scn_parse(const char *file, const char *text, size_t len,
 	if (g0->steps.n)
 		g0->connections = ps.have_conns ? ps.stack[0].count : 1;
 	g0->stagger_us = ps.stack[0].stagger_us;
-	if (ps.have_conns && !g0->steps.n) {
-		scn_fail_at(&ps, ps.conns_line, ps.conns_col, "none",
-		            "steps at the top level for \"connections\"");
+	if (!scn_check_script(&ps, eof_line, eof_col))
 		goto err;
-	}
-	uint64_t total = 0;
-	for (size_t i = 0; i < s->n_groups; i++) {
-		if (s->groups[i].steps.n && !scn_check_group(&ps, &s->groups[i]))
-			goto err;
-		total += s->groups[i].connections;
-	}
-	for (size_t i = 0; i < s->n_expects; i++) {
-		const struct scn_expect *x = &s->expects[i];
-		bool app = x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR;
-		bool prog = x->subject == SCN_X_CLIENT_EXIT || x->subject == SCN_X_CLIENT_OUTPUT;
-		if (app && s->client != SCN_CLIENT_KERNEL) {
-			scn_fail_at(&ps, x->line, x->subject_col, "\"app\"",
-			            "\"client kernel\" for \"expect app\" (only a kernel client has an application)");
-			goto err;
-		}
-		if (prog && s->client != SCN_CLIENT_COMMAND) {
-			scn_fail_at(&ps, x->line, x->subject_col,
-			            x->subject == SCN_X_CLIENT_EXIT ? "\"exit\"" : "\"output\"",
-			            "\"client command\" for \"expect client %s\"",
-			            x->subject == SCN_X_CLIENT_EXIT ? "exit" : "output");
-			goto err;
-		}
-	}
-	if (s->client == SCN_CLIENT_COMMAND) {
-		s->total_connections = 0;
-		return s;
-	}
-	if (total == 0) {
-		scn_fail_at(&ps, eof_line, eof_col, "end of file",
-		            "at least one step (connect, send, ...)");
-		goto err;
-	}
-	if (total > SCN_MAX_CONNECTIONS) {
-		scn_fail_at(&ps, eof_line, eof_col, "end of file",
-		            "at most %d connections in all", SCN_MAX_CONNECTIONS);
-		goto err;
-	}
-	s->total_connections = (uint32_t)total;
 	return s;
 
 err:

@@ -1,7 +1,8 @@
 /*
- * scn_check.c - the checks over a finished group of steps, once the whole
- * script is read: one `connect` per connection, at the group's own level,
- * before every step that needs the connection, with `after` ahead of it.
+ * scn_check.c - the checks over the whole script, once it is read: in
+ * each group one `connect` per connection, at the group's own level,
+ * before every step that needs the connection, with `after` ahead of it;
+ * expectations that fit the client; the number of connections in all.
  */
 #include "lab/scn_int.h"
 
@@ -57,7 +58,7 @@ static void found_word(const char *word, char *out, size_t cap)
 
 /* One `connect`, at the group's own level, before any step that needs the
  * connection. */
-bool scn_check_group(struct parser *ps, const struct scn_group *g)
+static bool check_group(struct parser *ps, const struct scn_group *g)
 {
 	const struct scn_steps *l = &g->steps;
 	const struct scn_step *conn = NULL;
@@ -111,5 +112,61 @@ bool scn_check_group(struct parser *ps, const struct scn_group *g)
 		scn_fail_at(ps, line, 1, "none", "a \"connect\" step");
 		return false;
 	}
+	return true;
+}
+
+/* The whole script, once read (eof_line:eof_col is where a missing piece
+ * is reported): `connections` has top-level steps to repeat, every group
+ * passes check_group(), each expectation fits the client, and the
+ * connections add up to at least one and at most SCN_MAX_CONNECTIONS
+ * (a client program makes none of its own). Sets s->total_connections. */
+bool scn_check_script(struct parser *ps, unsigned eof_line, unsigned eof_col)
+{
+	struct scn_scenario *s = ps->s;
+	const struct scn_group *g0 = &s->groups[0];
+
+	if (ps->have_conns && !g0->steps.n) {
+		scn_fail_at(ps, ps->conns_line, ps->conns_col, "none",
+		            "steps at the top level for \"connections\"");
+		return false;
+	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < s->n_groups; i++) {
+		if (s->groups[i].steps.n && !check_group(ps, &s->groups[i]))
+			return false;
+		total += s->groups[i].connections;
+	}
+	for (size_t i = 0; i < s->n_expects; i++) {
+		const struct scn_expect *x = &s->expects[i];
+		bool app = x->subject == SCN_X_APP_RESPONSE || x->subject == SCN_X_APP_ERROR;
+		bool prog = x->subject == SCN_X_CLIENT_EXIT || x->subject == SCN_X_CLIENT_OUTPUT;
+		if (app && s->client != SCN_CLIENT_KERNEL) {
+			scn_fail_at(ps, x->line, x->subject_col, "\"app\"",
+			            "\"client kernel\" for \"expect app\" (only a kernel client has an application)");
+			return false;
+		}
+		if (prog && s->client != SCN_CLIENT_COMMAND) {
+			scn_fail_at(ps, x->line, x->subject_col,
+			            x->subject == SCN_X_CLIENT_EXIT ? "\"exit\"" : "\"output\"",
+			            "\"client command\" for \"expect client %s\"",
+			            x->subject == SCN_X_CLIENT_EXIT ? "exit" : "output");
+			return false;
+		}
+	}
+	if (s->client == SCN_CLIENT_COMMAND) {
+		s->total_connections = 0;
+		return true;
+	}
+	if (total == 0) {
+		scn_fail_at(ps, eof_line, eof_col, "end of file",
+		            "at least one step (connect, send, ...)");
+		return false;
+	}
+	if (total > SCN_MAX_CONNECTIONS) {
+		scn_fail_at(ps, eof_line, eof_col, "end of file",
+		            "at most %d connections in all", SCN_MAX_CONNECTIONS);
+		return false;
+	}
+	s->total_connections = (uint32_t)total;
 	return true;
 }

@@ -11,10 +11,9 @@
 
 static bool get_op(struct parser *ps, enum scn_op *op)
 {
-	static const char *names[] = { "==", "!=", "<", "<=", ">", ">=" };
 	const struct tok *t = scn_next(ps);
-	for (int i = 0; i < 6; i++)
-		if (scn_tok_is(t, names[i])) {
+	for (int i = SCN_OP_EQ; i <= SCN_OP_GE; i++)
+		if (scn_tok_is(t, scn_op_name((enum scn_op)i))) {
 			*op = (enum scn_op)i;
 			return true;
 		}

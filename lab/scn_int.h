@@ -8,7 +8,7 @@
  *   scn_blocks.c   connections, parallel, repeat, }
  *   scn_steps.c    connect ... rst (the steps)
  *   scn_expect.c   expect
- *   scn_check.c    checks over a finished group
+ *   scn_check.c    checks over the whole script
  *   scenario.c     the tree, one line's dispatch, scn_parse/scn_load
  *
  * Every function that takes a parser reports its error through scn_fail_at()
@@ -152,6 +152,7 @@ bool scn_st_expect(struct parser *ps, const struct tok *kw);
 
 /* ---- scn_check.c ---- */
 
-bool scn_check_group(struct parser *ps, const struct scn_group *g);
+/* After the last line: false (error reported) unless the script is whole. */
+bool scn_check_script(struct parser *ps, unsigned eof_line, unsigned eof_col);
 
 #endif
