@@ -112,7 +112,7 @@ bool labnet_ns_path(const char *ns, char *buf, size_t buflen)
 /* Open /run/netns/NAME; a missing name is LABNET_ERR, no permission ENV. */
 static int open_ns(const char *ns, char *err, size_t errlen)
 {
-	char path[sizeof NETNS_DIR + LABNET_NAMELEN * 4 + 1];
+	char path[NETNS_PATH_MAX];
 	int fd;
 
 	if (!ns || !*ns || strchr(ns, '/') || strlen(ns) >= LABNET_NAMELEN * 4) {

@@ -25,7 +25,7 @@
 
 bool labnet_ns_exists(const char *ns)
 {
-	char path[sizeof NETNS_DIR + LABNET_NAMELEN * 4 + 1];
+	char path[NETNS_PATH_MAX];
 
 	return labnet_ns_path(ns, path, sizeof path) && access(path, F_OK) == 0;
 }
@@ -95,7 +95,7 @@ static void await_gone(pid_t pid)
 
 int labnet_kill_ns_procs(const char *ns, int *killed, char *err, size_t errlen)
 {
-	char path[sizeof NETNS_DIR + LABNET_NAMELEN * 4 + 1];
+	char path[NETNS_PATH_MAX];
 	pid_t victims[256];
 	int nvictims = 0, count = 0, rc = LABNET_OK;
 	pid_t self = getpid();

@@ -19,6 +19,8 @@
 #include "lab/netns.h"
 
 #define NETNS_DIR "/run/netns"
+/* a buffer for NETNS_DIR "/NAME" (labnet_ns_path() says if one does not fit) */
+#define NETNS_PATH_MAX (sizeof NETNS_DIR + LABNET_NAMELEN * 4 + 1)
 
 /* netns.c */
 

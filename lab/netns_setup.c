@@ -24,6 +24,13 @@ enum {
 	MADE_VETH      = 1u << 2,
 };
 
+/* A MAC as `ip` takes it: "aa:bb:cc:dd:ee:ff". */
+static void mac_text(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+	         mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 /* labnet_run_in callback: does the current namespace have IPv6? */
 static int ipv6_present(void *arg)
 {
@@ -81,9 +88,7 @@ static int ipv6_addresses(struct labnet *ln, const char *mac, char *err, size_t 
 	snprintf(s6, sizeof s6, "%s/64", srv);
 	snprintf(c6, sizeof c6, "%s/64", lladdr_str(&ln->client_ip, r6, sizeof r6));
 	lladdr_str(&ln->raw_ip, r6, sizeof r6);
-	snprintf(smac, sizeof smac, "%02x:%02x:%02x:%02x:%02x:%02x",
-	         ln->server_mac[0], ln->server_mac[1], ln->server_mac[2],
-	         ln->server_mac[3], ln->server_mac[4], ln->server_mac[5]);
+	mac_text(ln->server_mac, smac);
 	if ((rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "-6", "addr", "add", s6, "dev", ln->server_if,
 	                        "nodad", (char *)NULL)) ||
 	    (rc = labnet_ip_cmd(err, errlen, "-n", ln->client_ns, "-6", "addr", "add", c6, "dev", ln->client_if,
@@ -241,9 +246,7 @@ int labnet_setup(struct labnet *ln, const struct labnet_opts *opts,
 	if ((rc = if_info_in(ln->server_ns, ln->server_if, ln->server_mac, &ln->server_ifindex, err, errlen)) ||
 	    (rc = if_info_in(ln->client_ns, ln->client_if, ln->client_mac, &ln->client_ifindex, err, errlen)))
 		goto fail;
-	snprintf(macs, sizeof macs, "%02x:%02x:%02x:%02x:%02x:%02x",
-	         ln->client_mac[0], ln->client_mac[1], ln->client_mac[2],
-	         ln->client_mac[3], ln->client_mac[4], ln->client_mac[5]);
+	mac_text(ln->client_mac, macs);
 	rc = labnet_ip_cmd(err, errlen, "-n", ln->server_ns, "neigh", "replace", raddr, "lladdr", macs,
 	                   "dev", ln->server_if, "nud", "permanent", (char *)NULL);
 	if (rc != LABNET_OK)
