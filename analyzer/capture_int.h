@@ -182,6 +182,9 @@ struct cap_batch *cap_reader_take(struct cap_pipe *pp, uint64_t w);
 void cap_reader_give(struct cap_pipe *pp, struct cap_batch *b,
                      enum cap_end end);
 void cap_analyzer_give(struct cap_pipe *pp);
+/* A batch's arena grown to hold need bytes (a multiple of CAP_ALIGN), its
+ * bytes kept: 0, or -1 out of memory (the arena as it was). */
+int cap_arena_grow(struct prd_buf *a, size_t need);
 struct prd *cap_stream_reader(struct cap *c);
 int cap_run_piped(struct cap *c, struct az *az,
                   const struct cap_limits *lim, char *err, size_t errlen);
@@ -201,6 +204,20 @@ static inline void feed(struct cap *c, struct az *az, int dlt, double t,
 	if (__builtin_expect(az_packet(az, dlt, t, bytes, caplen, len) ==
 	                     DEC_UNSUPPORTED, 0))
 		cap_unsup_note(c, dlt, bytes, caplen, len);
+}
+
+/* CAP_TIMEOUT_MS from now on CLOCK_REALTIME, for
+ * pthread_cond_timedwait(); -1 if the clock cannot be read. */
+static inline int cap_wait_deadline(struct timespec *ts)
+{
+	if (clock_gettime(CLOCK_REALTIME, ts) != 0)
+		return -1;
+	ts->tv_nsec += CAP_TIMEOUT_MS * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+	return 0;
 }
 
 static inline double now_mono(void)

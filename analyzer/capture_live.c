@@ -68,17 +68,10 @@ static void live_put(u_char *user, const struct pcap_pkthdr *h,
 				return;
 			}
 		}
-		if (need > b->a.size) {
-			size_t sz = align_up(need);
-			uint8_t *a = realloc(b->a.mem, sz);
-
-			if (!a) {
-				lf->oom = true;
-				pcap_breakloop(lf->pp->c->p);
-				return;
-			}
-			b->a.mem = a;
-			b->a.size = sz;
+		if (need > b->a.size && cap_arena_grow(&b->a, need) != 0) {
+			lf->oom = true;
+			pcap_breakloop(lf->pp->c->p);
+			return;
 		}
 	}
 	put_rec(&b->recs[b->n++], h, false, b->a.pos);
@@ -161,12 +154,7 @@ static struct cap_batch *analyzer_poll_live(struct cap_pipe *pp, uint64_t r)
 	pthread_mutex_lock(&pp->mu);
 	if (pp->nfull == 0) {
 		atomic_store(&pp->hungry, true);
-		if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
-			ts.tv_nsec += CAP_TIMEOUT_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+		if (cap_wait_deadline(&ts) == 0) {
 			pthread_cond_timedwait(&pp->filled, &pp->mu, &ts);
 		} else {
 			pthread_cond_wait(&pp->filled, &pp->mu);

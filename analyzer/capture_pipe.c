@@ -26,6 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cap_arena_grow(struct prd_buf *a, size_t need)
+{
+	size_t sz = align_up(need);
+	uint8_t *m = realloc(a->mem, sz);
+
+	if (!m)
+		return -1;
+	a->mem = m;
+	a->size = sz;
+	return 0;
+}
+
 void cap_pipe_free(struct cap_pipe *pp)
 {
 	if (!pp)
@@ -175,13 +187,10 @@ static int reader_next_fast(struct cap_pipe *pp, struct fast_fill *ff,
 	}
 	if (need > ff->a.size) {
 		/* the same batch keeps its bytes; a fresh one has none yet */
-		size_t sz = align_up(need);
-		uint8_t *m = realloc(ff->a.mem, sz);
-
-		if (!m)
+		if (cap_arena_grow(&ff->a, need) != 0)
 			return -1;
-		ff->b->a.mem = ff->a.mem = m;
-		ff->b->a.size = ff->a.size = sz;
+		ff->b->a.mem = ff->a.mem;
+		ff->b->a.size = ff->a.size;
 	}
 	if (moved)
 		prd_carry(&old, &ff->a);
@@ -299,18 +308,11 @@ static void *reader_main(void *arg)
 				if (!b)
 					return NULL;
 			}
-			if (need > b->a.size) {
-				size_t sz = align_up(need);
-				uint8_t *a = realloc(b->a.mem, sz);
-
-				if (!a) {
-					cap_record_err(pp->err, sizeof(pp->err), c,
-					               records, "out of memory");
-					end = CAP_ERROR;
-					break;
-				}
-				b->a.mem = a;
-				b->a.size = sz;
+			if (need > b->a.size && cap_arena_grow(&b->a, need) != 0) {
+				cap_record_err(pp->err, sizeof(pp->err), c, records,
+				               "out of memory");
+				end = CAP_ERROR;
+				break;
 			}
 		}
 		put_rec(&b->recs[b->n++], h, skip, b->a.pos);
@@ -345,14 +347,9 @@ static struct cap_batch *analyzer_take(struct cap_pipe *pp, uint64_t r,
 			stopped = true;
 			break;
 		}
-		if (!stop || clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		if (!stop || cap_wait_deadline(&ts) != 0) {
 			pthread_cond_wait(&pp->filled, &pp->mu);
 			continue;
-		}
-		ts.tv_nsec += CAP_TIMEOUT_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&pp->filled, &pp->mu, &ts);
 	}
