@@ -3,12 +3,13 @@
  * scn_parse() cuts the script into lines, has each tokenized (scn_lex.c)
  * and dispatched to one function per statement (scn_options.c,
  * scn_blocks.c, scn_steps.c, scn_expect.c), then checks the whole
- * (scn_check.c); scn_load() reads a file for it. Also here: the tree the
- * parse builds and scn_free().
+ * (scn_check.c); scn_load() reads a file for it, scn_client_command()
+ * writes one for `--client`. Also here: the tree the parse builds and
+ * scn_free().
  *
- * Every error goes through scn_fail_at()/scn_fail_tok() (scn_lex.c), which write
- * "FILE:LINE:COL: expected X, found Y" once and make the parse unwind; the
- * first error wins.
+ * Every error goes through scn_fail_at()/scn_fail_tok() (scn_lex.c),
+ * which write "FILE:LINE:COL: expected X, found Y" once and make the parse
+ * unwind; the first error wins.
  */
 #include "lab/scn_int.h"
 

@@ -7,7 +7,6 @@
 #include "lab/scn_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static bool get_count(struct parser *ps, uint32_t *out)

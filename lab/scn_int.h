@@ -10,9 +10,11 @@
  *   scn_expect.c   expect
  *   scn_check.c    checks over the whole script
  *   scenario.c     the tree, one line's dispatch, scn_parse/scn_load
+ *   scn_names.c    the words for each enum (public, scenario.h)
  *
- * Every function that takes a parser reports its error through scn_fail_at()
- * or scn_fail_tok() and returns false (or NULL); the first error wins.
+ * Every function that takes a parser reports its error through
+ * scn_fail_at() or scn_fail_tok() and returns false (or NULL); the first
+ * error wins.
  */
 #ifndef LL_LAB_SCN_INT_H
 #define LL_LAB_SCN_INT_H

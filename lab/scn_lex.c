@@ -10,7 +10,6 @@
  */
 #include "lab/scn_int.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

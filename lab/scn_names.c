@@ -5,7 +5,6 @@
  */
 #include "lab/scn_int.h"
 
-#include <stdio.h>
 #include <string.h>
 
 const char *scn_kstate_name(enum scn_kstate k)
