@@ -169,29 +169,42 @@ void cap_kstats_read(struct cap *c);
 
 /* ---- capture_direct.c ---- */
 
+/* The single-threaded loop, live or saved: 0, or -1 (err set). */
 int cap_run_direct(struct cap *c, struct az *az,
                    const struct cap_limits *lim, char *err, size_t errlen);
 
 /* ---- capture_pipe.c ---- */
 
+/* A ring of batches for c (CAP_NBATCH, live CAP_LIVE_NBATCH); NULL out of
+ * memory. Freed with cap_pipe_free(); its thread runs between
+ * cap_pipe_start() (0, or -1: not started) and cap_pipe_stop(). */
 struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim);
 void cap_pipe_free(struct cap_pipe *pp);
 int cap_pipe_start(struct cap_pipe *pp);
 void cap_pipe_stop(struct cap_pipe *pp);
+/* Reader: batch number w once it is free, emptied; NULL once the analyzer
+ * quit. cap_reader_give() hands it over, end saying if it is the last. */
 struct cap_batch *cap_reader_take(struct cap_pipe *pp, uint64_t w);
 void cap_reader_give(struct cap_pipe *pp, struct cap_batch *b,
                      enum cap_end end);
+/* Analyzer: give the batch it has finished with back to the reader. */
 void cap_analyzer_give(struct cap_pipe *pp);
 /* A batch's arena grown to hold need bytes (a multiple of CAP_ALIGN), its
  * bytes kept: 0, or -1 out of memory (the arena as it was). */
 int cap_arena_grow(struct prd_buf *a, size_t need);
+/* The in-place reader over a decompressed stream or standard input, or
+ * NULL (libpcap reads). */
 struct prd *cap_stream_reader(struct cap *c);
+/* A saved capture through the reader thread: 0, -1 (err set), or 1 if the
+ * thread could not be started (nothing was read). */
 int cap_run_piped(struct cap *c, struct az *az,
                   const struct cap_limits *lim, char *err, size_t errlen);
 
 /* ---- capture_live.c ---- */
 
+/* The live reader thread's body (the pipe's thread runs it for c->live). */
 void *cap_reader_live(struct cap_pipe *pp);
+/* A live capture through the reader thread: as cap_run_piped(). */
 int cap_run_live(struct cap *c, struct az *az, const struct cap_limits *lim,
                  char *err, size_t errlen);
 
