@@ -31,6 +31,17 @@ static bool get_stagger(struct parser *ps, int64_t *out)
 	return true;
 }
 
+/* The `{` that ends a `parallel` or `repeat` line. */
+static bool open_brace(struct parser *ps)
+{
+	const struct tok *t = scn_next(ps);
+	if (!scn_tok_is(t, "{")) {
+		scn_fail_tok(ps, t, "\"{\"");
+		return false;
+	}
+	return scn_expect_end(ps);
+}
+
 bool scn_st_connections(struct parser *ps, const struct tok *kw)
 {
 	if (!scn_once(ps, kw, &ps->have_conns))
@@ -59,12 +70,7 @@ bool scn_st_parallel(struct parser *ps, const struct tok *kw)
 	ps->s->n_groups++;
 	if (!get_count(ps, &f->count) || !get_stagger(ps, &f->stagger_us))
 		return false;
-	const struct tok *t = scn_next(ps);
-	if (!scn_tok_is(t, "{")) {
-		scn_fail_tok(ps, t, "\"{\"");
-		return false;
-	}
-	return scn_expect_end(ps);
+	return open_brace(ps);
 }
 
 bool scn_st_repeat(struct parser *ps, const struct tok *kw)
@@ -85,12 +91,7 @@ bool scn_st_repeat(struct parser *ps, const struct tok *kw)
 	if (!scn_get_uint(ps, scn_next(ps), 1, SCN_MAX_REPEAT, "a count from 1 to 1000000", &v))
 		return false;
 	f->count = (uint32_t)v;
-	const struct tok *t = scn_next(ps);
-	if (!scn_tok_is(t, "{")) {
-		scn_fail_tok(ps, t, "\"{\"");
-		return false;
-	}
-	return scn_expect_end(ps);
+	return open_brace(ps);
 }
 
 bool scn_close_block(struct parser *ps, const struct tok *kw)
