@@ -10,27 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool scn_st_read(struct parser *ps, struct scn_step *st)
-{
-	const struct tok *t = scn_next(ps);
-	if (scn_tok_is(t, "concurrently")) {
-		st->u.read = SCN_READ_CONCURRENTLY;
-	} else if (scn_tok_is(t, "never")) {
-		st->u.read = SCN_READ_NEVER;
-	} else if (scn_tok_is(t, "after")) {
-		t = scn_next(ps);
-		if (!scn_tok_is(t, "send")) {
-			scn_fail_tok(ps, t, "send");
-			return false;
-		}
-		st->u.read = SCN_READ_AFTER_SEND;
-	} else {
-		scn_fail_tok(ps, t, "concurrently, after send or never");
-		return false;
-	}
-	return scn_expect_end(ps);
-}
-
 bool scn_st_connect(struct parser *ps, struct scn_step *st)
 {
 	const struct tok *t = scn_peek(ps);
@@ -328,6 +307,28 @@ bool scn_st_hold(struct parser *ps, struct scn_step *st)
 	return scn_expect_end(ps);
 }
 
+/* `read concurrently|after send|never`: when a kernel client calls recv()
+ * (a setting; docs/scenario-language.md, "Kernel clients"). */
+bool scn_st_read(struct parser *ps, struct scn_step *st)
+{
+	const struct tok *t = scn_next(ps);
+	if (scn_tok_is(t, "concurrently")) {
+		st->u.read = SCN_READ_CONCURRENTLY;
+	} else if (scn_tok_is(t, "never")) {
+		st->u.read = SCN_READ_NEVER;
+	} else if (scn_tok_is(t, "after")) {
+		t = scn_next(ps);
+		if (!scn_tok_is(t, "send")) {
+			scn_fail_tok(ps, t, "send");
+			return false;
+		}
+		st->u.read = SCN_READ_AFTER_SEND;
+	} else {
+		scn_fail_tok(ps, t, "concurrently, after send or never");
+		return false;
+	}
+	return scn_expect_end(ps);
+}
 
 /* `drop in|out N|fin`, `reorder in|out N|fin`: loss and reordering on
  * the client's side, counted per connection (rawtcp.h: struct rawtcp_fault). */
@@ -409,7 +410,6 @@ bool scn_st_rst(struct parser *ps, struct scn_step *st)
 	}
 	return true;
 }
-
 
 size_t scn_request_format(const struct scn_step *st, const char *host,
                           uint8_t *buf, size_t cap)
