@@ -93,7 +93,7 @@ typedef void (*cap_progress_fn)(uint64_t packets, uint64_t bytes_read,
                                 uint64_t file_size, void *arg);
 
 /* The bound of the live batch queue: 64 batches of at most 256 KiB of
- * frames and 4096 records of 24 bytes (capture.c), 22 MiB. */
+ * frames and 4096 records of 24 bytes (capture_live.c), 22 MiB. */
 #define CAP_LIVE_QUEUE_BYTES (64ull * ((256ull << 10) + 4096 * 24))
 
 struct cap_limits {

@@ -10,7 +10,7 @@
  * same record with the same text). The fast reader works in deliberately
  * small buffers of exactly the size it asked for (so ASan sees any read
  * past a buffer), moving its unparsed bytes on with prd_carry() as
- * capture.c does; the input's length picks the first buffer's size, so
+ * capture_pipe.c does; the input's length picks the first buffer's size, so
  * records land across buffer ends everywhere.
  *
  * Any difference aborts with what differed.
@@ -90,7 +90,7 @@ static void compare(struct prd *r, pcap_t *o, size_t first_size,
 		int rc;
 
 		if (st == PRD_FULL) {
-			/* as capture.c: a new buffer, at least as big as
+			/* as capture_pipe.c: a new buffer, at least as big as
 			 * asked for, but small, so it fills again soon */
 			size_t need = prd_need(r);
 			struct prd_buf nb = new_buf(need + (first_size & 31));
