@@ -142,6 +142,15 @@ check_jq "B4 run: the client program ran" "$TEST_TMP/u.json" '.scenarios[0].prog
 todo_eq B4 "B4: --target --client: LINGERLAB_URL names the target as ADDR and PORT do" \
 	"127.0.0.1|$PORT|http://127.0.0.1:$PORT/" "$(jq -r '.scenarios[0].program.stdout_tail' "$TEST_TMP/u.json")"
 
+# M2: a --target where nothing listens (every SYN answered by a RST) is
+# judged as a server that failed its expectations (exit 1, "received 0
+# responses"); --serve says "nothing listens on port N" and exits 3
+in_ns "$LINGERLAB" run -q --target 127.0.0.1:$((PORT + 1)) --filter-kernel-rst \
+	-o "$TEST_TMP/r.json" scenarios/clean-close.scn >/dev/null 2>"$TEST_TMP/r.err"
+todo_eq M2 "M2: --target to a port nothing listens on is an environment problem (exit 3)" 3 "$?"
+check_jq "M2 run: ... its connection was refused (a RST, no response)" "$TEST_TMP/r.json" \
+	'.scenarios[0].client.reset_seen and (.scenarios[0].client.responses | length) == 0'
+
 check_eq "the namespace's ruleset and reserved ports as before" "$before" \
 	"$(in_ns nft list ruleset)|$(in_ns sysctl -n net.ipv4.ip_local_reserved_ports)"
 finish
