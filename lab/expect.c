@@ -222,20 +222,39 @@ static bool judge_program(const struct run_scenario *rs, const struct scn_expect
 static bool judge_fw2_ending(const struct run_scenario *rs, const struct scn_expect *x,
                              int side, char *d, size_t cap)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, other[SCN_NFW2_ENDINGS] = { 0 };
 	double max = 0;
 	for (size_t i = 0; i < rs->n_conns; i++) {
 		const struct run_conn *c = &rs->conns[i];
 		const struct az_fw2_interval *iv = &c->fw2[side];
-		if (!c->az_id || !iv->present || (int)c->fw2_ending[side] != (int)x->ending)
+		if (!c->az_id || !iv->present)
 			continue;
+		if ((int)c->fw2_ending[side] != (int)x->ending) {
+			if ((unsigned)c->fw2_ending[side] < SCN_NFW2_ENDINGS)
+				other[c->fw2_ending[side]]++;
+			continue;
+		}
 		n++;
 		if (iv->end - iv->start > max)
 			max = iv->end - iv->start;
 	}
-	snprintf(d, cap, "%s fin_wait_2 ending %s: %llu socket%s, longest %.3f s",
-	         side == AZ_CLIENT ? "client" : "server", scn_fw2_ending_name(x->ending),
-	         (unsigned long long)n, n == 1 ? "" : "s", max);
+	int w = snprintf(d, cap, "%s fin_wait_2 ending %s: %llu socket%s, longest %.3f s",
+	                 side == AZ_CLIENT ? "client" : "server", scn_fw2_ending_name(x->ending),
+	                 (unsigned long long)n, n == 1 ? "" : "s", max);
+	/* the intervals that ended otherwise: "0 sockets" alone leaves the
+	 * reader guessing (tcp_fin_timeout expires orphans only: sockets a
+	 * lingering server still holds may end lab_cleanup instead) */
+	bool any = false;
+	for (int e = 0; e < SCN_NFW2_ENDINGS && w > 0 && (size_t)w < cap; e++) {
+		if (!other[e])
+			continue;
+		w += snprintf(d + w, cap - (size_t)w, "%s%llu %s", any ? ", " : " (the others: ",
+		              (unsigned long long)other[e],
+		              scn_fw2_ending_name((enum scn_fw2_ending)e));
+		any = true;
+	}
+	if (any && w > 0 && (size_t)w < cap)
+		snprintf(d + w, cap - (size_t)w, ")");
 	switch (x->metric) {
 	case SCN_M_NONE:  return bare(x, n);
 	case SCN_M_COUNT: return scn_compare((int64_t)n, x->op, x->value);

@@ -80,6 +80,16 @@ enum run_status run_remote_plan(const struct run_config *cfg,
 			           scns[i]->name);
 			return RUN_USAGE;
 		}
+		/* a kernel client's sockets live in the lab's client namespace,
+		 * which a --target run has none of (it used to fail late, exit 3:
+		 * "namespace: invalid name ''") */
+		if (scns[i]->client == SCN_CLIENT_KERNEL) {
+			errmsg_set(err, errlen,
+			           "--target: scenario %s uses `client kernel`, the lab's client namespace; "
+			           "--target has none (run the server in the lab with --serve)",
+			           scns[i]->name);
+			return RUN_USAGE;
+		}
 	}
 	if (t->port == 0) {
 		errmsg_set(err, errlen, "--target: no port");

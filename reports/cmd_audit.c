@@ -484,14 +484,28 @@ int cmd_audit(int argc, char **argv)
 			}
 	}
 	/* -6 and --tls are the raw client's: kernel clients and programs
-	 * speak plain TCP over IPv4; they are left out of such an audit */
-	if (cfg.ipv6 || cfg.tls) {
+	 * speak plain TCP over IPv4; they are left out of such an audit. A
+	 * --target's host is not the lab's: a scenario that sets its
+	 * tcp_fin_timeout is left out too (run refuses it outright) */
+	if (cfg.ipv6 || cfg.tls || cfg.target.kind == RUN_TARGET_REMOTE) {
 		size_t kept = 0;
 		for (i = 0; i < nscn; i++) {
-			if (scns[i]->client != SCN_CLIENT_RAW) {
-				tout_fprintf(stderr, PROG ": %s: left out: `client %s` speaks plain TCP over "
-				             "IPv4 (-6 and --tls are the raw client's)\n", sd.files[i],
-				             scn_client_name(scns[i]->client));
+			const char *why = NULL;
+			char whyb[160];
+			if ((cfg.ipv6 || cfg.tls) && scns[i]->client != SCN_CLIENT_RAW) {
+				snprintf(whyb, sizeof whyb, "`client %s` speaks plain TCP over IPv4 (-6 and "
+				         "--tls are the raw client's)", scn_client_name(scns[i]->client));
+				why = whyb;
+			} else if (cfg.target.kind == RUN_TARGET_REMOTE && scns[i]->tcp_fin_timeout) {
+				why = "it sets tcp_fin_timeout, a sysctl of the server's host, which --target "
+				      "never changes (run the server in the lab with --serve)";
+			} else if (cfg.target.kind == RUN_TARGET_REMOTE &&
+			           scns[i]->client == SCN_CLIENT_KERNEL) {
+				why = "`client kernel` lives in the lab's client namespace, which --target "
+				      "has none of (run the server in the lab with --serve)";
+			}
+			if (why) {
+				tout_fprintf(stderr, PROG ": %s: left out: %s\n", sd.files[i], why);
 				scn_free(scns[i]);
 				scns[i] = NULL;
 				continue;

@@ -310,14 +310,16 @@ static void test_kernel_fw2_judged(void **state)
 	assert_int_equal(run_judge(rs), 0);
 	assert_true(rs->results[0].passed);
 	assert_string_equal(rs->results[0].detail,
-	                    "server fin_wait_2 ending kernel_timeout: 2 sockets, longest 1.100 s");
+	                    "server fin_wait_2 ending kernel_timeout: 2 sockets, longest 1.100 s "
+	                    "(the others: 1 lab_cleanup)");
 	assert_false(rs->results[1].passed);  /* the lab_cleanup one: 2.65 s in the samples */
 	assert_string_equal(rs->results[1].detail,
 	                    "kernel FIN_WAIT_2: 3 server sockets, longest 2.650 s (sampled)");
 	assert_true(rs->results[2].passed);
 	assert_false(rs->results[3].passed);
 	assert_string_equal(rs->results[3].detail,
-	                    "server fin_wait_2 ending lab_cleanup: 1 socket, longest 2.600 s");
+	                    "server fin_wait_2 ending lab_cleanup: 1 socket, longest 2.600 s "
+	                    "(the others: 2 kernel_timeout)");
 	assert_false(rs->results[4].passed);
 	assert_true(rs->results[5].passed);
 	assert_true(rs->results[6].passed); /* three intervals overlap at 0.2 s */
