@@ -775,6 +775,17 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 		c->linger_from_start = !P->base_known && !P->acked_seen;
 		c->linger_acked0 = acked_now(P);
 	}
+	/* the peer's ACK of this FIN came first in the capture (captures
+	 * merged by timestamp, a mirror port, a tap whose two directions
+	 * raced): the FIN is acknowledged as it passes, and its sender waits
+	 * for the peer's FIN (on_ack could not know it ACKed a FIN) */
+	if (D->acked_seen && !D->fin_acked && seq_geq(D->acked, fseq + 1)) {
+		D->fin_acked = true;
+		side_ev(c, side_of(d), EV_FIN_ACKED);
+		side_ev(c, side_of(!d), EV_RCV_FIN);
+		if (!P->fin_seen && !D->rst_seen && !P->rst_seen && !c->rst_took)
+			fw2_open(az, c, side_of(d), t);
+	}
 	/* a FIN in order ends the peer's FIN_WAIT_2 when it passes; one
 	 * beyond a hole only when the peer ACKs it (on_ack) */
 	if (!D->gap) {

@@ -252,6 +252,29 @@ static bool ack_of_ack(const struct conn *c, int d, struct proof *out)
 	return found;
 }
 
+/*
+ * A RST without ACK at the sender's SND.NXT is either RFC 9293's ABORT
+ * (3.10.5: <SEQ=SND.NXT><CTL=RST>) or the reply to a peer segment whose
+ * ACK field was SND.NXT (3.10.7.1: <SEQ=SEG.ACK><CTL=RST>). Linux, the
+ * BSDs and Windows abort with RST|ACK (Linux tcp_send_active_reset), so a
+ * bare one from them is a reply. It is taken as one when the timeline
+ * holds, before it, a peer segment whose ACK field is exactly that seq:
+ * the sender then knew all it had sent up to there was acknowledged.
+ */
+static bool peer_acked_exactly(const struct conn *c, int d, uint32_t seq)
+{
+	const struct az_tl_pkt *e;
+	uint64_t k = 0;
+
+	if (!c->x)
+		return false;
+	while ((e = tl_next(c->x, &k)) != NULL)
+		if (e->dir != d && (e->flags & LL_TH_ACK) &&
+		    !(e->flags & LL_TH_RST) && e->ack == seq)
+			return true;
+	return false;
+}
+
 void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
                     double t, uint64_t idx, struct pend *pd)
 {
@@ -272,9 +295,12 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	pd->acked_cap = acked_now(D);
 	pd->recv_acked = pd->acked_cap;
 	/* rule 1b: a RST without ACK whose seq is inside our data answers a
-	 * peer segment that carried that ACK */
+	 * peer segment that carried that ACK; one at our SND.NXT (the data's
+	 * end, or past our FIN) does when such a peer segment was seen */
 	answers = !pd->rst_has_ack && seq_geq(s->seq, lo) &&
-	          seq_before(s->seq, D->data_end);
+	          (seq_before(s->seq, D->data_end) ||
+	           (seq_leq(s->seq, D->fin_seen ? D->fin_seq + 1 : D->data_end) &&
+	            peer_acked_exactly(c, d, s->seq)));
 	if (c->rtt_known) {
 		pd->basis = AZ_BASIS_TIMING;
 		pd->sender_acked = judge_acked_at(D, X, t - h_send,

@@ -200,6 +200,16 @@ enum run_status run_preflight(const struct run_config *cfg,
  * the sampler when the target is this host's, and the raw client on the
  * route's interface from the kernel's source address and reserved ports.
  * What it opened, run_execute's `out:` closes. */
+/* LINGERLAB_URL for client programs: the target's address (in brackets
+ * for IPv6) and its port unless 80 */
+static void set_url(struct runner *R, const struct lladdr *a)
+{
+	char hp[LLADDR_STRLEN + 8];
+
+	lladdr_str_port(a, R->port == 80 ? 0 : R->port, hp, sizeof hp);
+	snprintf(R->url, sizeof R->url, "http://%s/", hp);
+}
+
 static enum run_status run_remote_open(const struct run_config *cfg, struct run_remote *rr,
                                        struct runner *R, char *err, size_t errlen)
 {
@@ -221,6 +231,7 @@ static enum run_status run_remote_open(const struct run_config *cfg, struct run_
 		snprintf(R->host, sizeof R->host, "%s", cfg->target.host);
 	else
 		snprintf(R->host, sizeof R->host, "%s:%u", cfg->target.host, R->port);
+	set_url(R, &rr->filter.dst);
 	st = run_remote_apply(cfg, rr, msg, sizeof msg);
 	if (st != RUN_OK) {
 		snprintf(err, errlen, "%s", msg);
@@ -379,10 +390,7 @@ enum run_status run_play(const struct run_config *cfg,
 	R.client_ns = ln.client_ns;
 	R.server_addr = ln.server_addr;
 	labnet_addr_str(ln.client_addr, o->client_addr, sizeof o->client_addr);
-	if (R.port == 80)
-		snprintf(R.url, sizeof R.url, "http://%s/", addr);
-	else
-		snprintf(R.url, sizeof R.url, "http://%s:%u/", addr, R.port);
+	set_url(&R, &ln.server_ip);
 	bool kclients = false;
 	for (size_t i = 0; i < n; i++)
 		kclients |= scns[i]->client != SCN_CLIENT_RAW;
@@ -492,6 +500,14 @@ opened:;
 	}
 	if (R.fatal) {
 		snprintf(err, errlen, "%s", R.err);
+		goto out;
+	}
+	if (remote && R.raw_refused > 0 && R.raw_established == 0) {
+		/* not the server's close behaviour: there is no server */
+		snprintf(err, errlen,
+		         "--target %s: connection refused: a RST answered each of "
+		         "the %u SYNs; nothing listens there", R.host, R.raw_refused);
+		status = RUN_ENV;
 		goto out;
 	}
 	status = RUN_OK;

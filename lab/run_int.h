@@ -107,6 +107,7 @@ struct rconn {
 	enum scn_fin_mode fin;
 	bool after_fin_continue, after_rst_continue;
 	bool shut, body_active, vanished, established, closed, peer_fin, peer_rst;
+	bool refused;                  /* its SYN was answered by a RST */
 	uint32_t faults_set;         /* `drop`/`reorder` rules given (noted at the end) */
 	bool dropped_noted;
 	uint64_t resp_cursor;
@@ -184,6 +185,10 @@ struct runner {
 	bool kdelay_on;                /* this scenario's kernel clients use it */
 	uint64_t t0_us;                /* the scenario's start (monotonic) */
 	char url[160];
+	/* the raw client's connections, over the run: established, and
+	 * refused (a RST to the SYN); a remote target that refused every one
+	 * is an environment error: nothing listens there */
+	unsigned raw_established, raw_refused;
 	/* trouble */
 	bool fatal, interrupted;
 	char err[256];

@@ -226,6 +226,7 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 	switch (ev->type) {
 	case RAWTCP_EV_CONNECTED:
 		rc->established = true;
+		R->raw_established++;
 		if (rc->tls_on)
 			rtls_start(R, rc);
 		break;
@@ -247,6 +248,10 @@ static void on_event(struct runner *R, const struct rawtcp_event *ev)
 		break;
 	case RAWTCP_EV_PEER_RST:
 		rc->peer_rst = true;
+		if (!rc->established && !rc->refused) {
+			rc->refused = true;
+			R->raw_refused++;
+		}
 		break;
 	case RAWTCP_EV_BODY_DONE:
 		rc->body_active = false;
