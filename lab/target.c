@@ -126,7 +126,7 @@ int target_route(const struct lladdr *dst, struct target_route *r, char *err, si
 		char attrs[64];
 	} req;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[8192], a[LLADDR_STRLEN];
+	char buf[8192], a[LLADDR_STRLEN + 2];
 	size_t alen_want = dst->af == 6 ? 16 : 4;
 	struct rtattr *ra;
 	ssize_t n;
@@ -135,7 +135,13 @@ int target_route(const struct lladdr *dst, struct target_route *r, char *err, si
 
 	memset(r, 0, sizeof *r);
 	r->dst = *dst;
-	lladdr_str(dst, a, sizeof a);
+	/* IPv6 in brackets, as --target takes it: "fd7b::1" next to a ':' */
+	if (dst->af == 6) {
+		char b6[LLADDR_STRLEN];
+		snprintf(a, sizeof a, "[%s]", lladdr_str(dst, b6, sizeof b6));
+	} else {
+		lladdr_str(dst, a, sizeof a);
+	}
 	memset(&req, 0, sizeof req);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
 	req.nh.nlmsg_type = RTM_GETROUTE;
