@@ -289,8 +289,7 @@ static bool run_due(struct rawtcp *c, uint64_t now)
 			if (p->dir == PKT_OUT) {
 				rt_inject(c, p);
 			} else {
-				int li = local_index(c, p->u.in.af, p->u.in.dst);
-				struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, p->u.in.dport)] : NULL;
+				struct rawtcp_conn *k = conn_at(c, p->u.in.af, p->u.in.dst, p->u.in.dport);
 				/* Processed "at" its scheduled release time: what it causes
 				 * is held rtt/2 from then, so the loop's wake-up latency
 				 * and a burst ahead of it do not stretch the emulated RTT. */

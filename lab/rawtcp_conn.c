@@ -235,11 +235,10 @@ void rawtcp_abort(struct rawtcp_conn *k)
 	if (k->state == RAWTCP_CLOSED)
 		return;
 	if (!k->silent) {
-		uint64_t rel = k->tx_max + (k->fin_sent ? 1 : 0);
 		if (k->state == RAWTCP_SYN_SENT)
 			rt_emit(k, now, k->iss + 1, LL_TH_RST, NULL, 0);
 		else
-			rt_emit(k, now, snd_seq(k, rel), LL_TH_RST | LL_TH_ACK, NULL, 0);
+			rt_emit(k, now, snd_seq(k, snd_max_rel(k)), LL_TH_RST | LL_TH_ACK, NULL, 0);
 	}
 	rt_conn_close(k, k->silent ? RAWTCP_CLOSE_SILENT : RAWTCP_CLOSE_ABORTED, now);
 }
@@ -263,10 +262,9 @@ int rawtcp_send_rst(struct rawtcp_conn *k, int64_t seq_off, bool with_ack, int64
 		errmsg_set(err, errlen, "rawtcp_send_rst: connection is not established");
 		return -1;
 	}
-	uint64_t rel = k->tx_max + (k->fin_sent ? 1 : 0);
 	k->rst_ack_adjust = with_ack;
 	k->rst_ack_off = ack_off;
-	rt_emit(k, rawtcp_now_us(), snd_seq(k, rel) + (uint32_t)seq_off,
+	rt_emit(k, rawtcp_now_us(), snd_seq(k, snd_max_rel(k)) + (uint32_t)seq_off,
 	     (uint8_t)(LL_TH_RST | (with_ack ? LL_TH_ACK : 0)), NULL, 0);
 	k->rst_ack_adjust = false;
 	return 0;
@@ -341,7 +339,7 @@ void rawtcp_conn_release_noted(struct rawtcp_conn *k, struct rawtcp_rst_note *no
 		/* the RST rawtcp_abort is about to emit */
 		note->sent = true;
 		note->seq = k->state == RAWTCP_SYN_SENT
-		            ? k->iss + 1 : snd_seq(k, k->tx_max + (k->fin_sent ? 1 : 0));
+		            ? k->iss + 1 : snd_seq(k, snd_max_rel(k));
 		note->out_us = rawtcp_now_us() + k->half_us;
 	}
 	rawtcp_conn_release(k);

@@ -152,7 +152,7 @@ static void synsent_input(struct rawtcp_conn *k, const struct dec_tcp *d, uint64
 static void process_ack(struct rawtcp_conn *k, const struct dec_tcp *d, uint64_t now)
 {
 	uint32_t una_w = snd_seq(k, k->tx_una);
-	uint64_t max_rel = k->tx_max + (k->fin_sent ? 1 : 0);
+	uint64_t max_rel = snd_max_rel(k);
 	uint64_t adv;
 	bool progress = false, fin_now = false;
 
@@ -220,28 +220,8 @@ static void process_ack(struct rawtcp_conn *k, const struct dec_tcp *d, uint64_t
 static int rb_append(struct rawtcp_conn *k, const uint8_t *data, size_t n)
 {
 	size_t used = (size_t)(k->rx_received - k->rx_delivered);
-	if (k->rb_head + used + n > k->rb_alloc) {
-		if (used + n <= k->rb_alloc && k->rb_head > 0) {
-			memmove(k->rb, k->rb + k->rb_head, used);
-			k->rb_head = 0;
-		} else {
-			size_t na = k->rb_alloc ? k->rb_alloc : 4096;
-			uint8_t *nb;
-			while (na < used + n)
-				na *= 2;
-			if (na > k->o.rcvbuf_cap)
-				na = k->o.rcvbuf_cap;
-			nb = malloc(na);
-			if (!nb)
-				return -1;
-			if (used)
-				memcpy(nb, k->rb + k->rb_head, used);
-			free(k->rb);
-			k->rb = nb;
-			k->rb_alloc = na;
-			k->rb_head = 0;
-		}
-	}
+	if (buf_room(&k->rb, &k->rb_alloc, &k->rb_head, used, n, k->o.rcvbuf_cap) != 0)
+		return -1;
 	memcpy(k->rb + k->rb_head + used, data, n);
 	return 0;
 }

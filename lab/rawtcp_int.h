@@ -346,6 +346,62 @@ static inline bool outstanding(const struct rawtcp_conn *k)
 	return k->tx_una < k->tx_max || (k->fin_sent && !k->fin_acked);
 }
 
+/* The sequence space we have sent, relative to iss + 1: the bytes and our
+ * FIN. A RST of ours carries snd_seq() of it, as a kernel's snd_nxt. */
+static inline uint64_t snd_max_rel(const struct rawtcp_conn *k)
+{
+	return k->tx_max + (k->fin_sent ? 1 : 0);
+}
+
+/* The live connection at one of our addresses (dst) and port, or NULL. */
+static inline struct rawtcp_conn *conn_at(const struct rawtcp *c, int af, const uint8_t *dst,
+                                          uint16_t port)
+{
+	int li = local_index(c, af, dst);
+	return li >= 0 ? c->ports[lkey((uint16_t)li, port)] : NULL;
+}
+
+/* A segment of the server's conversation with us: from the peer to one of
+ * our addresses (and, in target mode, from the target's port). */
+static inline bool from_peer(const struct rawtcp *c, const struct dec_tcp *d)
+{
+	return lladdr_is(&c->peer, d->af, d->src) && local_index(c, d->af, d->dst) >= 0 &&
+	       (!c->peer_port || d->sport == c->peer_port);
+}
+
+/* A connection's send or receive buffer holds used bytes from buf[head].
+ * Make room for n more after them: slide them to the front, or move them
+ * to a buffer grown geometrically from 4096 up to cap (the caller checked
+ * used + n <= cap). Returns -1 on ENOMEM (the buffer is as it was). */
+static inline int buf_room(uint8_t **buf, size_t *alloc, size_t *head, size_t used, size_t n,
+                           size_t cap)
+{
+	size_t na;
+	uint8_t *nb;
+	if (*head + used + n <= *alloc)
+		return 0;
+	if (used + n <= *alloc && *head > 0) {
+		memmove(*buf, *buf + *head, used);
+		*head = 0;
+		return 0;
+	}
+	na = *alloc ? *alloc : 4096;
+	while (na < used + n)
+		na *= 2;
+	if (na > cap)
+		na = cap;
+	nb = malloc(na);
+	if (!nb)
+		return -1;
+	if (used)
+		memcpy(nb, *buf + *head, used);
+	free(*buf);
+	*buf = nb;
+	*alloc = na;
+	*head = 0;
+	return 0;
+}
+
 /* ---- shared between the rooms ---------------------------------------- */
 
 /* lab/rawtcp.c */

@@ -135,28 +135,8 @@ void rt_send_syn(struct rawtcp_conn *k, uint64_t now)
 int rt_sb_append(struct rawtcp_conn *k, const uint8_t *data, size_t n, uint64_t pat_off)
 {
 	size_t used = (size_t)(k->tx_end - k->tx_una);
-	if (k->sb_head + used + n > k->sb_alloc) {
-		if (used + n <= k->sb_alloc && k->sb_head > 0) {
-			memmove(k->sb, k->sb + k->sb_head, used);
-			k->sb_head = 0;
-		} else {
-			size_t na = k->sb_alloc ? k->sb_alloc : 4096;
-			uint8_t *nb;
-			while (na < used + n)
-				na *= 2;
-			if (na > k->o.sndbuf_cap)
-				na = k->o.sndbuf_cap;
-			nb = malloc(na);
-			if (!nb)
-				return -1;
-			if (used)
-				memcpy(nb, k->sb + k->sb_head, used);
-			free(k->sb);
-			k->sb = nb;
-			k->sb_alloc = na;
-			k->sb_head = 0;
-		}
-	}
+	if (buf_room(&k->sb, &k->sb_alloc, &k->sb_head, used, n, k->o.sndbuf_cap) != 0)
+		return -1;
 	if (data) {
 		memcpy(k->sb + k->sb_head + used, data, n);
 	} else {

@@ -170,8 +170,7 @@ static uint64_t realtime_us(void)
  * waited in the capture buffer). */
 void rt_queue_inbound(struct rawtcp *c, const struct dec_tcp *d, uint64_t now, uint64_t lag)
 {
-	int li = local_index(c, d->af, d->dst);
-	struct rawtcp_conn *k = li >= 0 ? c->ports[lkey((uint16_t)li, d->dport)] : NULL;
+	struct rawtcp_conn *k = conn_at(c, d->af, d->dst, d->dport);
 	uint64_t half = k ? k->half_us : c->rtt_us / 2;
 	struct pkt *p = pkt_get(c, d->payload_caplen);
 	if (!p) {
@@ -234,8 +233,7 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 		c->st.frames_undecoded++;
 		return;
 	}
-	if (lladdr_is(&c->peer, d.af, d.src) && local_index(c, d.af, d.dst) >= 0 &&
-	    (!c->peer_port || d.sport == c->peer_port)) {
+	if (from_peer(c, &d)) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		uint64_t lag = fx->real > ts ? fx->real - ts : 0;
 		if (c->early_fd >= 0)
@@ -435,8 +433,7 @@ int rt_drain_early(struct rawtcp *c, uint64_t now, char *err, size_t errlen)
 		if (dec_packet(c->dlt, c->early_buf, (uint32_t)n, (uint32_t)wire, &d, NULL) != DEC_OK ||
 		    d.af != c->local.af || (c->peer_port && !target_frame(c, &d)))
 			continue; /* the ring's on_frame() counts it */
-		if (!lladdr_is(&c->peer, d.af, d.src) || local_index(c, d.af, d.dst) < 0 ||
-		    (c->peer_port && d.sport != c->peer_port))
+		if (!from_peer(c, &d))
 			continue;
 		if (d.payload_caplen < d.seg_len) {
 			c->st.frames_undecoded++;
