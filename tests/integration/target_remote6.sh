@@ -20,7 +20,10 @@
 # reserved ports are gone afterwards; the negative control
 # (--allow-kernel-rst): the client host kernel's RSTs reach the server and
 # the leak check fails the run; a prefix the client host routes as
-# unreachable is refused. Then what nginx (off/on) and Apache do.
+# unreachable is refused. Then what nginx (off/on) and Apache do. Last,
+# every shipped scenario and lesson is run through the same router over
+# IPv4 and over IPv6 (the hosts are dual-stack) against the reference target
+# with the lesson's policy: the verdicts must agree.
 source tests/lib.sh
 VALIDATE=tests/support/validate-json
 SCHEMA=reports/schema/report.schema.json
@@ -32,6 +35,8 @@ fi
 
 C=tr6$$c R=tr6$$r S=tr6$$s
 CADDR=fd7b:1::2 GW=fd7b:1::1 SADDR=fd7b:2::2 RADDR2=fd7b:2::1
+# IPv4 beside it, for the comparison at the end
+CADDR4=10.203.1.2 GW4=10.203.1.1 SADDR4=10.203.2.2 RADDR24=10.203.2.1
 bg_pids=()
 cleanup() {
 	local p n
@@ -57,7 +62,11 @@ topo() {
 	ip -n $R -6 addr add $GW/64 dev r0 nodad && ip -n $R link set r0 up &&
 	ip -n $R -6 addr add $RADDR2/64 dev r1 nodad && ip -n $R link set r1 up &&
 	ip -n $S -6 addr add $SADDR/64 dev s0 nodad && ip -n $S link set s0 up &&
-	ip -n $C -6 route add default via $GW && ip -n $S -6 route add default via $RADDR2
+	ip -n $C -6 route add default via $GW && ip -n $S -6 route add default via $RADDR2 &&
+	ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 &&
+	ip -n $C addr add $CADDR4/24 dev c0 && ip -n $R addr add $GW4/24 dev r0 &&
+	ip -n $R addr add $RADDR24/24 dev r1 && ip -n $S addr add $SADDR4/24 dev s0 &&
+	ip -n $C route add default via $GW4 && ip -n $S route add default via $RADDR24
 }
 topo || { not_ok "build the IPv6 client-host/router/server topology"; finish; }
 listening() { # listening PORT: wait until something listens on PORT in the server host
@@ -238,5 +247,46 @@ else
 	skip "Apache through --target (apache2 not installed; make deps installs it)"
 fi
 check_eq "nothing left in the client host after the real servers" "$before" "$(snapshot)"
+
+# 5. every shipped scenario and lesson, over IPv4 and IPv6 through the same
+# router, against the reference target with the policy its header names
+# ("# reference: lingerlab run --builtin POLICY"; close when none): exit
+# status, findings and every expectation agree. (Kernel expectations fail
+# on both: the server host's kernel is not sampled; scenarios that set
+# tcp_fin_timeout are refused on both, exit 2, and so is a kernel-socket
+# client, `client kernel`, exit 3; they leave no report.)
+tp=
+differ=() compared=0
+for scn in scenarios/*.scn scenarios/lessons/*.scn; do
+	pol=$(sed -n 's/^# reference: lingerlab run --builtin \([a-z_-]*\).*/\1/p' "$scn" | head -1)
+	pol=${pol:-close}
+	if [ -n "$tp" ]; then kill -TERM "$tp" 2>/dev/null; wait "$tp" 2>/dev/null; fi
+	ip netns exec $S "$LINGERLAB_TARGET" --listen "[::]:8090" --policy "$pol" >"$TEST_TMP/cmp-target.log" 2>&1 &
+	tp=$!; bg_pids+=($tp)
+	listening 8090 || { not_ok "the reference target (policy $pol) listens on [::]:8090"; break; }
+	name=$(basename "$scn" .scn)
+	for fam in 4 6; do
+		if [ $fam = 4 ]; then tgt=$SADDR4:8090; else tgt="[$SADDR]:8090"; fi
+		rm -f "$TEST_TMP/cmp$fam.json"
+		ip netns exec $C "$LINGERLAB" run --target "$tgt" --filter-kernel-rst -o "$TEST_TMP/cmp$fam.json" \
+			"$scn" >"$TEST_TMP/cmp$fam.out" 2>&1
+		echo "rc=$? $(judged "$TEST_TMP/cmp$fam.json" 2>/dev/null) leaked=$(jq '.lab.leaked_rst' "$TEST_TMP/cmp$fam.json" 2>/dev/null)" \
+			>"$TEST_TMP/cmp$fam-$name.v"
+	done
+	compared=$((compared + 1))
+	if ! cmp -s "$TEST_TMP/cmp4-$name.v" "$TEST_TMP/cmp6-$name.v"; then
+		differ+=("$name")
+		diag "$name (policy $pol): IPv4 $(cat "$TEST_TMP/cmp4-$name.v")"
+		diag "$name (policy $pol): IPv6 $(cat "$TEST_TMP/cmp6-$name.v")"
+	fi
+done
+check_eq "all $compared shipped scenarios and lessons: the same verdicts over IPv6 as over IPv4 through the router" \
+	"" "${differ[*]}"
+check_eq "... and none leaked a RST" "" \
+	"$(grep -L 'leaked=\(0\|\)$' "$TEST_TMP"/cmp[46]-*.v | sed 's#.*/cmp##; s#\.v$##' | tr '\n' ' ')"
+check_eq "... every one ran but those that set tcp_fin_timeout (refused, exit 2)" \
+	"$(grep -l '^tcp_fin_timeout' scenarios/*.scn scenarios/lessons/*.scn | sed 's#.*/##; s#\.scn$##' | sort | tr '\n' ' ')" \
+	"$(grep -l '^rc=2 ' "$TEST_TMP"/cmp4-*.v | sed 's#.*/cmp4-##; s#\.v$##' | sort | tr '\n' ' ')"
+check_eq "nothing left in the client host after the comparison" "$before" "$(snapshot)"
 
 finish
