@@ -74,6 +74,12 @@ $(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(RAWTCP_OBJ) $(BUILD
                              $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# its per-segment CPU cost offline (bench/run)
+HELPER_BIN += $(BUILD)/tests/rawtcp_cpu
+$(BUILD)/tests/rawtcp_cpu: $(BUILD)/bench/rawtcp_cpu.o $(RAWTCP_OBJ) $(BUILD)/lab/earlyrx.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
+                           $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(HELPER_BIN)
 
