@@ -40,8 +40,18 @@ static const char *bad_addr6(const uint8_t *b)
 	static const uint8_t zero[16];
 	if (!memcmp(b, zero, 16))
 		return "the unspecified address (::) cannot be a TCP server";
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (b[0] == 0xff)
 		return "a multicast address (ff00::/8) cannot be a TCP server";
+	/* RFC 4291 2.5.5.2: it stands for an IPv4 node inside one host's
+	 * sockets and is never on the wire; the kernel would route it out as
+	 * IPv6 by the default route. */
+	if (!memcmp(b, mapped, sizeof mapped))
+		return "an IPv4-mapped address (::ffff:0:0/96) is never on the wire; give the IPv4 address";
+	/* RFC 4291 2.5.6: valid on one link only; without a zone the kernel's
+	 * route picks any interface with an fe80::/64 route. */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "a link-local address (fe80::/10) needs a zone (an interface), which --target cannot take";
 	return NULL;
 }
 
