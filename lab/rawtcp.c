@@ -118,6 +118,7 @@ struct rawtcp *rawtcp_open(const struct rawtcp_config *cfg, char *err, size_t er
 	c->port_min = cfg->port_min;
 	c->port_max = cfg->port_max;
 	c->peer_port = cfg->peer_port;
+	c->mss_default = RT_MSS_DEFAULT(c->local.af);
 	c->max_conns = cfg->max_conns ? cfg->max_conns : 60000;
 	c->max_events = cfg->max_events ? cfg->max_events : 1u << 20;
 	c->out = cfg->out;

@@ -126,7 +126,7 @@ struct rawtcp_conn *rawtcp_connect(struct rawtcp *c, const struct rawtcp_conn_op
 	k->c = c;
 	k->o = *o;
 	if (k->o.mss == 0)
-		k->o.mss = RT_MSS_DEFAULT(c->local.af);
+		k->o.mss = c->mss_default;
 	theap_node_init(&k->tnode);
 	k->state = RAWTCP_SYN_SENT;
 	k->lport = port;

@@ -190,6 +190,7 @@ struct rawtcp {
 	uint32_t rtt_us;
 	uint16_t port_min, port_max, next_port;
 	uint16_t peer_port;              /* target mode (config), 0: lab */
+	uint16_t mss_default;            /* o.mss 0: RT_MSS_DEFAULT, capped by the MTU */
 	uint32_t max_conns, max_events;
 	rawtcp_out_fn out;
 	void *out_arg;

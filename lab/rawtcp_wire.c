@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -358,6 +360,19 @@ int rt_open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *err, s
 	               (socklen_t)strlen(cfg->iface)) != 0) {
 		errmsg_set(err, errlen, "rawtcp_open: libnet: bind to %s: %s", cfg->iface, strerror(errno));
 		return -1;
+	}
+	/* A raw socket that writes its own header is never fragmented: a
+	 * packet beyond the interface's MTU is refused with EMSGSIZE
+	 * (raw_send_hdrinc, rawv6_send_hdrinc). So the default MSS fits in it
+	 * (RFC 9293 3.7.1: the MTU less the headers). A smaller MTU further
+	 * on is not known here: the kernel's path MTU does not size these. */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->iface);
+	if (ioctl(libnet_getfd(c->ln), SIOCGIFMTU, &ifr) == 0) {
+		int hdr = c->local.af == 6 ? 60 : 40;
+		if (ifr.ifr_mtu - hdr >= RT_MIN_MSS && ifr.ifr_mtu - hdr < c->mss_default)
+			c->mss_default = (uint16_t)(ifr.ifr_mtu - hdr);
 	}
 	if (cfg->mark && setsockopt(libnet_getfd(c->ln), SOL_SOCKET, SO_MARK, &cfg->mark,
 	                            sizeof cfg->mark) != 0) {

@@ -20,7 +20,8 @@
 # reserved ports are gone afterwards; the negative control
 # (--allow-kernel-rst): the client host kernel's RSTs reach the server and
 # the leak check fails the run; a prefix the client host routes as
-# unreachable is refused. Then what nginx (off/on) and Apache do. Last,
+# unreachable is refused; a first hop with MTU 1280 carries every segment.
+# Then what nginx (off/on) and Apache do. Last,
 # every shipped scenario and lesson is run through the same router over
 # IPv4 and over IPv6 (the hosts are dual-stack) against the reference target
 # with the lesson's policy: the verdicts must agree.
@@ -165,6 +166,47 @@ check "... because the kernel has no route to it, the address in brackets" \
 	grep -q -- "--target \[fd7b:99::1\]: no route: No route to host" "$TEST_TMP/unr.err"
 ip -n $C -6 route del unreachable fd7b:99::/64
 
+# 3b. a first hop with a small MTU (a tunnel, a VPN: 1280, the IPv6
+# minimum): a raw socket that writes its own header is neither fragmented
+# nor PMTU-adjusted by the kernel, so the raw client must size its segments
+# to the interface. Over both families: the SYN announces MTU - headers
+# (1220 over IPv6, 1240 over IPv4), and a 64 KiB PUT reaches the server
+# in full segments without a hole (the server never SACKs: none was lost).
+cat >"$TEST_TMP/upload.scn" <<'SCN'
+scenario mtu-upload
+about "A 64 KiB PUT the server reads whole before it answers."
+timeout 10s
+connect
+request PUT /upload.bin length 64KiB
+body 64KiB chunk 1460
+wait response 5s
+shutdown
+wait closed 3s
+expect response 1 complete
+expect no leaked_rst
+SCN
+# a dual-stack reference target for this part (the one on port 80 is IPv6 only)
+ip netns exec $S "$LINGERLAB_TARGET" --listen "[::]:8091" --policy close >"$TEST_TMP/mtu-target.log" 2>&1 &
+mtu_tp=$!; bg_pids+=($mtu_tp)
+check "a dual-stack reference target listens on [::]:8091" listening 8091
+ip -n $C link set c0 mtu 1280 && ip -n $R link set r0 mtu 1280
+for fam in 6 4; do
+	if [ $fam = 6 ]; then tgt="[$SADDR]:8091" want=1220 src=$SADDR csrc=$CADDR
+	else tgt=$SADDR4:8091 want=1240 src=$SADDR4 csrc=$CADDR4; fi
+	ip netns exec $C "$LINGERLAB" run --target "$tgt" --filter-kernel-rst -o "$TEST_TMP/mtu$fam.json" \
+		"$TEST_TMP/upload.scn" >"$TEST_TMP/mtu$fam.out" 2>&1
+	check_eq "MTU 1280, IPv$fam: the upload ran, its response complete (exit 0)" 0 $?
+	P=$TEST_TMP/mtu$fam.pcap
+	check "MTU 1280, IPv$fam: the SYN announces MSS $want" \
+		bash -c 'tcpdump -nn -r "$1" 2>/dev/null | grep "Flags \[S\]," | grep -q "mss $2,"' _ "$P" $want
+	check "MTU 1280, IPv$fam: the body went out (more than 20 full segments)" \
+		bash -c '[ "$(tcpdump -nn -r "$1" "src host $2" 2>/dev/null | grep -cE "length $(($3 - 12))(:|\$)")" -gt 20 ]' _ "$P" $csrc $want
+	check_eq "MTU 1280, IPv$fam: the server saw no hole in it (no SACK block)" 0 \
+		"$(tcpdump -nn -r "$P" "src host $src" 2>/dev/null | grep -c 'sack 1 {')"
+done
+ip -n $C link set c0 mtu 1500 && ip -n $R link set r0 mtu 1500
+kill -TERM "$mtu_tp" 2>/dev/null; wait "$mtu_tp" 2>/dev/null
+
 # 4. real servers in the server host, through --target
 www=$TEST_TMP/www
 mkdir -p "$www"
@@ -265,20 +307,25 @@ for scn in scenarios/*.scn scenarios/lessons/*.scn; do
 	tp=$!; bg_pids+=($tp)
 	listening 8090 || { not_ok "the reference target (policy $pol) listens on [::]:8090"; break; }
 	name=$(basename "$scn" .scn)
-	for fam in 4 6; do
-		if [ $fam = 4 ]; then tgt=$SADDR4:8090; else tgt="[$SADDR]:8090"; fi
-		rm -f "$TEST_TMP/cmp$fam.json"
-		ip netns exec $C "$LINGERLAB" run --target "$tgt" --filter-kernel-rst -o "$TEST_TMP/cmp$fam.json" \
-			"$scn" >"$TEST_TMP/cmp$fam.out" 2>&1
-		echo "rc=$? $(judged "$TEST_TMP/cmp$fam.json" 2>/dev/null) leaked=$(jq '.lab.leaked_rst' "$TEST_TMP/cmp$fam.json" 2>/dev/null)" \
-			>"$TEST_TMP/cmp$fam-$name.v"
+	# A difference must hold on a second pair of runs: some lessons race
+	# by design (reset-at-close: whether body bytes were queued when the
+	# server closed decides FIN-then-RST or RST alone), between two IPv4
+	# runs as well.
+	for try in 1 2; do
+		for fam in 4 6; do
+			if [ $fam = 4 ]; then tgt=$SADDR4:8090; else tgt="[$SADDR]:8090"; fi
+			rm -f "$TEST_TMP/cmp$fam.json"
+			ip netns exec $C "$LINGERLAB" run --target "$tgt" --filter-kernel-rst -o "$TEST_TMP/cmp$fam.json" \
+				"$scn" >"$TEST_TMP/cmp$fam.out" 2>&1
+			echo "rc=$? $(judged "$TEST_TMP/cmp$fam.json" 2>/dev/null) leaked=$(jq '.lab.leaked_rst' "$TEST_TMP/cmp$fam.json" 2>/dev/null)" \
+				>"$TEST_TMP/cmp$fam-$name.v"
+		done
+		cmp -s "$TEST_TMP/cmp4-$name.v" "$TEST_TMP/cmp6-$name.v" && break
+		diag "$name (policy $pol), try $try: IPv4 $(cat "$TEST_TMP/cmp4-$name.v")"
+		diag "$name (policy $pol), try $try: IPv6 $(cat "$TEST_TMP/cmp6-$name.v")"
+		[ $try = 2 ] && differ+=("$name")
 	done
 	compared=$((compared + 1))
-	if ! cmp -s "$TEST_TMP/cmp4-$name.v" "$TEST_TMP/cmp6-$name.v"; then
-		differ+=("$name")
-		diag "$name (policy $pol): IPv4 $(cat "$TEST_TMP/cmp4-$name.v")"
-		diag "$name (policy $pol): IPv6 $(cat "$TEST_TMP/cmp6-$name.v")"
-	fi
 done
 check_eq "all $compared shipped scenarios and lessons: the same verdicts over IPv6 as over IPv4 through the router" \
 	"" "${differ[*]}"
