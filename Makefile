@@ -69,8 +69,16 @@ $(BUILD)/tests/tiny_server: $(BUILD)/tests/golden/tiny_server.o
 # The raw TCP client's driver (tests/integration/rawtcp*.sh, bench/rawtcp.sh);
 # linked with only what it uses, so it builds while other modules are half-done.
 HELPER_BIN += $(BUILD)/tests/rawtcp_probe
-$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(BUILD)/lab/rawtcp.o $(BUILD)/lab/earlyrx.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
+RAWTCP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lab/rawtcp*.c))
+$(BUILD)/tests/rawtcp_probe: $(BUILD)/bench/rawtcp_probe.o $(RAWTCP_OBJ) $(BUILD)/lab/earlyrx.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
                              $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# its per-segment CPU cost offline (bench/run)
+HELPER_BIN += $(BUILD)/tests/rawtcp_cpu
+$(BUILD)/tests/rawtcp_cpu: $(BUILD)/bench/rawtcp_cpu.o $(RAWTCP_OBJ) $(BUILD)/lab/earlyrx.o $(BUILD)/lab/timerheap.o $(BUILD)/lab/addr.o \
+                           $(BUILD)/analyzer/decode.o $(BUILD)/analyzer/tunnel.o
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(HELPER_BIN)

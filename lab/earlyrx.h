@@ -1,6 +1,6 @@
 /*
  * earlyrx.h - the raw client's early receiver: a plain AF_PACKET socket
- * (no ring) that hands the server's segments to lab/rawtcp.c the moment the
+ * (no ring) that hands the server's segments to lab/rawtcp_wire.c the moment the
  * kernel has them.
  *
  * Why beside the capture: rawtcp's libpcap handle uses TPACKET_V3, whose

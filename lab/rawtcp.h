@@ -249,7 +249,9 @@ struct rawtcp_conn_opts {
 	int64_t rtt_us;          /* emulated RTT, < 0 = the client's default */
 	uint16_t mss;            /* MSS we announce; 0 (the default): 1460
 	                            over IPv4, 1440 over IPv6 (a 1500-byte
-	                            MTU less the headers) */
+	                            MTU less the headers), less if the
+	                            interface's MTU is smaller (a tunnel, a
+	                            VPN): a larger segment could not leave */
 	int8_t wscale;           /* window scale we announce, 0..14;
 	                            -1 = no window-scale option; default 7 */
 	bool sack_permitted;     /* offer SACK-permitted; default true */

@@ -40,8 +40,18 @@ static const char *bad_addr6(const uint8_t *b)
 	static const uint8_t zero[16];
 	if (!memcmp(b, zero, 16))
 		return "the unspecified address (::) cannot be a TCP server";
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (b[0] == 0xff)
 		return "a multicast address (ff00::/8) cannot be a TCP server";
+	/* RFC 4291 2.5.5.2: it stands for an IPv4 node inside one host's
+	 * sockets and is never on the wire; the kernel would route it out as
+	 * IPv6 by the default route. */
+	if (!memcmp(b, mapped, sizeof mapped))
+		return "an IPv4-mapped address (::ffff:0:0/96) is never on the wire; give the IPv4 address";
+	/* RFC 4291 2.5.6: valid on one link only; without a zone the kernel's
+	 * route picks any interface with an fe80::/64 route. */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "a link-local address (fe80::/10) needs a zone (an interface), which --target cannot take";
 	return NULL;
 }
 
@@ -126,7 +136,7 @@ int target_route(const struct lladdr *dst, struct target_route *r, char *err, si
 		char attrs[64];
 	} req;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[8192], a[LLADDR_STRLEN];
+	char buf[8192], a[LLADDR_STRLEN + 2];
 	size_t alen_want = dst->af == 6 ? 16 : 4;
 	struct rtattr *ra;
 	ssize_t n;
@@ -135,7 +145,13 @@ int target_route(const struct lladdr *dst, struct target_route *r, char *err, si
 
 	memset(r, 0, sizeof *r);
 	r->dst = *dst;
-	lladdr_str(dst, a, sizeof a);
+	/* IPv6 in brackets, as --target takes it: "fd7b::1" next to a ':' */
+	if (dst->af == 6) {
+		char b6[LLADDR_STRLEN];
+		snprintf(a, sizeof a, "[%s]", lladdr_str(dst, b6, sizeof b6));
+	} else {
+		lladdr_str(dst, a, sizeof a);
+	}
 	memset(&req, 0, sizeof req);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
 	req.nh.nlmsg_type = RTM_GETROUTE;

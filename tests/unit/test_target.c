@@ -2,7 +2,8 @@
  * test_target.c - what `run --target` decides before it changes anything:
  * the reserved-ports list as the kernel writes it (parse, format, add,
  * remove; bad items named), the addresses refused (unspecified, multicast,
- * broadcast, 240/4, IPv6 for now), the kernel's route to a loopback
+ * broadcast, 240/4; IPv6 ::, multicast, IPv4-mapped, link-local, and
+ * an IPv6 address without brackets), the kernel's route to a loopback
  * address (interface lo, source 127.0.0.1, local), and the filter rule's
  * exact text (the one a user reads before opting in).
  */
@@ -123,6 +124,12 @@ static void test_refused_addresses(void **state)
 		{ "::1", "--target ::1: IPv6 addresses go in brackets: [ADDR]:PORT" },
 		{ "[::]", "--target [::]: the unspecified address (::) cannot be a TCP server" },
 		{ "[ff02::1]", "--target [ff02::1]: a multicast address (ff00::/8) cannot be a TCP server" },
+		{ "[::ffff:10.0.0.1]", "--target [::ffff:10.0.0.1]: an IPv4-mapped address (::ffff:0:0/96) is "
+		                       "never on the wire; give the IPv4 address" },
+		{ "[fe80::1]", "--target [fe80::1]: a link-local address (fe80::/10) needs a zone (an interface), "
+		               "which --target cannot take" },
+		{ "[febf::1]", "--target [febf::1]: a link-local address (fe80::/10) needs a zone (an interface), "
+		               "which --target cannot take" },
 		{ "[10.0.0.1]", "--target [10.0.0.1]: not an IPv6 address in brackets" },
 		{ "fd6c::1:80", "--target fd6c::1:80: IPv6 addresses go in brackets: [ADDR]:PORT" },
 	};
