@@ -13,7 +13,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
 #include <time.h>
@@ -258,6 +262,41 @@ static void on_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *byt
 	}
 }
 
+/*
+ * The capture ring first, the early receiver second, for every frame that
+ * comes in. The kernel hands a received frame to an interface's packet
+ * sockets in the order of its list, newest first (dev_add_pack adds at
+ * the head), and the early receiver, opened after the ring, used to come
+ * first: it woke the TCP, which could answer on the other CPU before the
+ * ring's handler had stamped and stored the frame it answered. The record
+ * then showed our ACK before the server's segment it acknowledges (seen:
+ * an ACK of a response, and of a FIN, a few microseconds early). Binding
+ * the ring's socket to another protocol takes its hook off the list (not
+ * to protocol 0: packet_bind reads 0 as "the one it has"); binding it back
+ * to ETH_P_ALL puts it at the head, so each frame is in the record, with
+ * its time, before the TCP can see it (/proc/net/ptype lists the order).
+ * The stand-in is the IEEE's local experimental ethertype, which no lab
+ * frame carries; no frame of ours is lost, nothing has been sent yet. If
+ * the first bind fails the order stays as it was, which only costs the
+ * record that precision; if the second fails the ring would capture
+ * nothing: -1 with errno.
+ */
+static int ring_first(int ring_fd, const char *iface)
+{
+	struct sockaddr_ll sll;
+
+	memset(&sll, 0, sizeof sll);
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)if_nametoindex(iface);
+	if (ring_fd < 0 || sll.sll_ifindex == 0)
+		return 0;
+	sll.sll_protocol = htons(ETH_P_802_EX1);
+	if (bind(ring_fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+		return 0;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	return bind(ring_fd, (struct sockaddr *)&sll, sizeof sll);
+}
+
 int rt_open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
@@ -345,6 +384,10 @@ int rt_open_live(struct rawtcp *c, const struct rawtcp_config *cfg, char *err, s
 	c->pcap_fd = pcap_get_selectable_fd(c->pcap);
 	if (c->pcap_fd < 0) {
 		errmsg_set(err, errlen, "rawtcp_open: pcap: %s has no selectable fd", cfg->iface);
+		return -1;
+	}
+	if (c->early_fd >= 0 && ring_first(c->pcap_fd, cfg->iface) != 0) {
+		errmsg_set(err, errlen, "rawtcp_open: pcap: %s: bind: %s", cfg->iface, strerror(errno));
 		return -1;
 	}
 	/* RAW6: an IPPROTO_RAW IPv6 socket, which the kernel treats as
