@@ -1018,6 +1018,9 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 {
 	bool lingered;
 	int k;
+	enum az_kind kind;
+	enum az_initiator init;
+	enum az_zeek_state zeek;
 
 	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
 
@@ -1044,6 +1047,10 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 			az->cfg.on_conn(&pub, az->cfg.arg);
 		lingered = pub.lingered;
 		how = pub.linger_end;
+		/* the record has them: not worked out twice */
+		kind = pub.kind;
+		init = pub.initiator;
+		zeek = pub.zeek_state;
 		if (c->flagged_sides) {
 			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
 				azi_retain(az, c, &pub);
@@ -1057,9 +1064,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 		double ls;
 
 		lingered = judge_linger(c, &lb, &ls, &how);
+		kind = azi_kind_of(c);
+		init = azi_initiator_of(c);
+		zeek = zk_state(&c->zk);
 	}
-	azi_count_conn(az, azi_kind_of(c), azi_initiator_of(c), lingered, how, c->role_inferred,
-	               zk_state(&c->zk));
+	azi_count_conn(az, kind, init, lingered, how, c->role_inferred, zeek);
 	store_list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)
