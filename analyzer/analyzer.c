@@ -113,7 +113,8 @@ struct az *az_new(const struct az_config *cfg)
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
 	az->cembryo.deadline = INFINITY;
-	az->tombs.esize = sizeof(struct conn);
+	store_pool_init(&az->tpool, sizeof(struct conn), offsetof(struct conn, next_free));
+	az->tombs.head = az->tombs.tail = NONE;
 	az->tombs.deadline = INFINITY;
 	az->seals.esize = sizeof(struct seal);
 	az->seals.deadline = INFINITY;
@@ -151,7 +152,7 @@ void az_free(struct az *az)
 	store_pool_free(&az->embs);
 	store_park_free(az);
 	store_pool_free(&az->conns);
-	store_ring_free(&az->tombs);
+	store_pool_free(&az->tpool);
 	store_ring_free(&az->seals);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */
@@ -1081,8 +1082,8 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	store_ext_release(az, c);
 	if (!is_tomb(c->self))
 		store_pool_put(&az->conns, c->self);
-	else if (tomb_pos(az, c->self) == az->tombs.head)
-		az->tombs.deadline = -INFINITY; /* a later tomb may be due sooner */
+	else
+		store_tomb_free(az, c->self);
 }
 
 /* A SYN (no ACK) on a tuple we already follow: a new connection, unless
@@ -1295,10 +1296,10 @@ void az_finish(struct az *az)
 		else
 			azi_conn_close(az, c, az->stats.last_time);
 	}
-	for (p = az->tombs.head; p != az->tombs.tail; p++) {
-		struct conn *c = tomb_at(az, p);
-		if (!c->in_use)
-			continue;
+	for (uint32_t t = az->tombs.head, tn; t != NONE; t = tn) {
+		struct conn *c = tomb_at(az, t);
+
+		tn = c->next;
 		if (live)
 			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
 		else
