@@ -113,7 +113,8 @@ struct az *az_new(const struct az_config *cfg)
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
 	az->cembryo.deadline = INFINITY;
-	az->tombs.esize = sizeof(struct conn);
+	store_pool_init(&az->tpool, sizeof(struct conn), offsetof(struct conn, next_free));
+	az->tombs.head = az->tombs.tail = NONE;
 	az->tombs.deadline = INFINITY;
 	az->seals.esize = sizeof(struct seal);
 	az->seals.deadline = INFINITY;
@@ -151,7 +152,7 @@ void az_free(struct az *az)
 	store_pool_free(&az->embs);
 	store_park_free(az);
 	store_pool_free(&az->conns);
-	store_ring_free(&az->tombs);
+	store_pool_free(&az->tpool);
 	store_ring_free(&az->seals);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */
@@ -1029,6 +1030,9 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 {
 	bool lingered;
 	int k;
+	enum az_kind kind;
+	enum az_initiator init;
+	enum az_zeek_state zeek;
 
 	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
 
@@ -1055,6 +1059,10 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 			az->cfg.on_conn(&pub, az->cfg.arg);
 		lingered = pub.lingered;
 		how = pub.linger_end;
+		/* the record has them: not worked out twice */
+		kind = pub.kind;
+		init = pub.initiator;
+		zeek = pub.zeek_state;
 		if (c->flagged_sides) {
 			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
 				azi_retain(az, c, &pub);
@@ -1068,9 +1076,11 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 		double ls;
 
 		lingered = judge_linger(c, &lb, &ls, &how);
+		kind = azi_kind_of(c);
+		init = azi_initiator_of(c);
+		zeek = zk_state(&c->zk);
 	}
-	azi_count_conn(az, azi_kind_of(c), azi_initiator_of(c), lingered, how, c->role_inferred,
-	               zk_state(&c->zk));
+	azi_count_conn(az, kind, init, lingered, how, c->role_inferred, zeek);
 	store_list_unlink(az, c);
 	ft_remove(&az->ft, c->hash, c->self);
 	if (az->last == c->self)
@@ -1083,8 +1093,8 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	store_ext_release(az, c);
 	if (!is_tomb(c->self))
 		store_pool_put(&az->conns, c->self);
-	else if (tomb_pos(az, c->self) == az->tombs.head)
-		az->tombs.deadline = -INFINITY; /* a later tomb may be due sooner */
+	else
+		store_tomb_free(az, c->self);
 }
 
 /* A SYN (no ACK) on a tuple we already follow: a new connection, unless
@@ -1297,10 +1307,10 @@ void az_finish(struct az *az)
 		else
 			azi_conn_close(az, c, az->stats.last_time);
 	}
-	for (p = az->tombs.head; p != az->tombs.tail; p++) {
-		struct conn *c = tomb_at(az, p);
-		if (!c->in_use)
-			continue;
+	for (uint32_t t = az->tombs.head, tn; t != NONE; t = tn) {
+		struct conn *c = tomb_at(az, t);
+
+		tn = c->next;
 		if (live)
 			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
 		else

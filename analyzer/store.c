@@ -1,7 +1,8 @@
 /*
  * store.c - where the analyzer keeps its connections (see store.h): slab
- * pools, the extensions, the embryo list, the rings of finished
- * connections (seals and tombs) and their expiry, and the memory bound.
+ * pools, the extensions, the embryo list, where finished connections
+ * wait (the ring of seals, the pool and list of tombs) and their expiry,
+ * and the memory bound.
  *
  * Memory: a connection is a compact core (struct conn) plus an extension
  * (struct conn_ext: HTTP parser state, the ACK and data rings, the
@@ -9,13 +10,14 @@
  * are reused through free lists; the 4-tuple tables (flowtab.c) double when
  * half full. A connection that ends gracefully (both FINs ACKed, no RST)
  * can no longer be flagged, so its extension goes back to the pool at once.
- * A finished connection waits out its grace period in a ring (struct
- * ring): as a 64-byte seal if it ended gracefully and nobody wants its
- * record, else as a copy of its core (a tomb); its slot is reused at once.
+ * A finished connection waits out its grace period as a 64-byte seal in a
+ * ring (struct ring) if it ended gracefully and nobody wants its record,
+ * else as a copy of its core (a tomb) in a pool of tombs, linked in order
+ * of last activity; its slot is reused at once (see store.h).
  * So the pool holds only connections in progress, which stay in cache, and
  * a capture of many short connections holds about one seal per connection
  * closed in the last grace period. A packet allocates nothing, except that
- * a ring grows by a chunk now and then and a timeline buffer doubles
+ * a ring or the tomb pool grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
  * A client's SYN that a free slot cannot take (the pools would have to
@@ -47,12 +49,8 @@
 #include "analyzer/store.h"
 
 #include <math.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "analyzer/http.h"
 #include "analyzer/judge.h"
@@ -358,76 +356,20 @@ void store_embryo_close(struct az *az, uint32_t ref)
 }
 
 /* ------------------------------------------------------------------ */
-/* the rings of finished connections (see struct ring)                 */
-
-/*
- * Chunks. A tomb is a whole struct conn, so with --connections (every
- * record wanted: every finished connection waits as a tomb) the tomb ring
- * holds all connections of the last grace period: some 50 MB on the bench
- * capture, which the kernel faulted in 4 KiB page by page (14,000 faults,
- * a tenth of the run's CPU time) and which missed the TLB on every
- * access. Chunks of at least CHUNK_BLOCK_MIN bytes are therefore carved
- * from 2 MiB blocks advised for transparent huge pages (MADV_HUGEPAGE;
- * where the kernel does not use them, nothing changes). A chunk given
- * back is kept for the next one rather than freed, since a block goes
- * only as a whole; the memory bound counts chunks in use exactly as
- * before (ring_bytes, ring_may_grow). Smaller chunks (the seals') come
- * from malloc.
- */
-#define CHUNK_BLOCK (2u << 20)
-#define CHUNK_BLOCK_MIN (128u << 10)
-
-static size_t chunk_bytes(const struct ring *R)
-{
-	return RING_CHUNK * R->esize;
-}
-
-static bool chunk_from_blocks(const struct ring *R)
-{
-	return chunk_bytes(R) >= CHUNK_BLOCK_MIN && chunk_bytes(R) <= CHUNK_BLOCK;
-}
+/* where finished connections wait: seals, tombs (see struct ring)   */
 
 /* A chunk for R (64-byte aligned), NULL without memory. */
 static char *chunk_get(struct ring *R)
 {
-	size_t n = chunk_bytes(R);
 	char *chunk;
 
-	if (!chunk_from_blocks(R))
-		return posix_memalign((void **)&chunk, 64, n) == 0 ? chunk : NULL;
-	if (R->free_chunks) {
-		chunk = R->free_chunks;
-		memcpy(&R->free_chunks, chunk, sizeof(char *));
-		return chunk;
-	}
-	if (R->n_blocks == 0 || (R->carved + 1) * n > CHUNK_BLOCK) {
-		char **nb = realloc(R->blocks, (R->n_blocks + 1) * sizeof(*nb));
-		char *b;
-
-		if (!nb)
-			return NULL;
-		R->blocks = nb;
-		if (posix_memalign((void **)&b, CHUNK_BLOCK, CHUNK_BLOCK) != 0)
-			return NULL;
-		/* advice only: without it (or without THP) 4 KiB pages */
-		(void)madvise(b, CHUNK_BLOCK, MADV_HUGEPAGE);
-		R->blocks[R->n_blocks++] = b;
-		R->carved = 0;
-	}
-	return R->blocks[R->n_blocks - 1] + R->carved++ * n;
+	return posix_memalign((void **)&chunk, 64, RING_CHUNK * R->esize) == 0 ? chunk : NULL;
 }
 
-/* Give chunk back (NULL: nothing). */
 static void chunk_put(struct ring *R, char *chunk)
 {
-	if (!chunk)
-		return;
-	if (!chunk_from_blocks(R)) {
-		free(chunk);
-		return;
-	}
-	memcpy(chunk, &R->free_chunks, sizeof(char *));
-	R->free_chunks = chunk;
+	(void)R;
+	free(chunk);
 }
 
 /* Make sure R's tail position has a chunk. Returns 0, or -1 without
@@ -499,13 +441,6 @@ void store_ring_free(struct ring *R)
 	R->chunks = NULL;
 	chunk_put(R, R->spare);
 	R->spare = NULL;
-	for (i = 0; i < R->n_blocks; i++)
-		free(R->blocks[i]);
-	free(R->blocks);
-	R->blocks = NULL;
-	R->n_blocks = 0;
-	R->free_chunks = NULL;
-	R->carved = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -532,7 +467,7 @@ size_t store_mem_used(const struct az *az)
 {
 	return pool_bytes(&az->conns) + pool_bytes(&az->exts) + pool_bytes(&az->rps) +
 	       pool_bytes(&az->embs) + pool_bytes(&az->parks) + az->park_bytes +
-	       ring_bytes(&az->tombs) + ring_bytes(&az->seals) +
+	       pool_bytes(&az->tpool) + ring_bytes(&az->seals) +
 	       (az->ft.mask + 1 + az->fs.mask + 1) * sizeof(struct ft_slot) +
 	       az->tl_bytes;
 }
@@ -667,7 +602,6 @@ static size_t evict_live(struct az *az, size_t n)
 void store_make_room(struct az *az, bool embryo)
 {
 	size_t want, done = 0, g;
-	struct ring *R = &az->tombs;
 
 	/* a FIN_WAIT_2 holder parked frees a slot and an extension, and
 	 * loses nothing (see park.c) */
@@ -692,17 +626,14 @@ void store_make_room(struct az *az, bool embryo)
 		done++;
 	}
 	/* finished connections hold an extension until their grace ends */
-	while (done < want && R->head != R->tail) {
-		struct conn *c = tomb_at(az, R->head);
+	while (done < want && az->tombs.head != NONE) {
+		struct conn *c = tomb_at(az, az->tombs.head);
 
-		if (c->in_use) {
-			az->totals.grace_cut++;
-			azi_conn_close(az, c, c->last_time);
-			done++;
-		}
-		ring_pop(R);
+		az->totals.grace_cut++;
+		azi_conn_close(az, c, c->last_time); /* (unlinks it) */
+		done++;
 	}
-	R->deadline = R->head == R->tail ? INFINITY : -INFINITY;
+	az->tombs.deadline = az->tombs.head == NONE ? INFINITY : -INFINITY;
 	if (done < want)
 		done += evict_live(az, want - done);
 	/* parked FIN_WAIT_2 holders last, in the order of their pool */
@@ -721,40 +652,19 @@ void store_make_room(struct az *az, bool embryo)
 	}
 }
 
-/* Copy n bytes (a multiple of 16, both ends 16-byte aligned) to memory
- * not touched for seconds. With SSE2 the stores are non-temporal: plain
- * stores would first read every line in, doubling the memory traffic that
- * dominates the cost of a capture of short connections; what is copied
- * is read back only at expiry or if a late packet comes. */
-static void copy_cold(void *dst, const void *src, size_t n)
-{
-#ifdef __SSE2__
-	size_t i;
-
-	for (i = 0; i < n; i += 16)
-		_mm_stream_si128((__m128i *)((char *)dst + i),
-		                 _mm_load_si128((const __m128i *)((const char *)src + i)));
-	_mm_sfence();
-#else
-	memcpy(dst, src, n);
-#endif
-}
-
 /* Copy c into the tomb t: all of it but the unused end of the HTTP
- * response table. Lines 0 and 1 go through the cache (expiry and a reused
- * tuple read them, and store_finished() sets self right away; writing all of it
- * non-temporally measured slower), the rest does not. */
+ * response table. Plain stores: tombs are reused last in, first out (most
+ * leave early, when their port comes round again), so t was most often
+ * read a moment ago and is in cache (with the old ring of tombs, memory
+ * not touched for seconds, non-temporal stores paid; here they measured
+ * slower). */
 static void tomb_copy(struct conn *t, const struct conn *c)
 {
-	size_t n = offsetof(struct conn, http.resp) +
-	           (size_t)c->http.n_resp * sizeof(c->http.resp[0]);
-
-	memcpy(t, c, 128);
-	/* may run up to 15 bytes past n, still inside struct conn */
-	copy_cold((char *)t + 128, (const char *)c + 128, (n - 128 + 15) & ~(size_t)15);
+	memcpy(t, c, offsetof(struct conn, http.resp) +
+	             (size_t)c->http.n_resp * sizeof(c->http.resp[0]));
 }
 
-/* The connection at old (a slot, or a ring entry) now lives at ref, the
+/* The connection at old (a slot, a tomb or a seal) now lives at ref, the
  * table entry already says so: free what old held. */
 static void release(struct az *az, uint32_t old, uint32_t ref)
 {
@@ -765,8 +675,7 @@ static void release(struct az *az, uint32_t old, uint32_t ref)
 		if (ref_pos(&az->seals, old) == az->seals.head)
 			az->seals.deadline = -INFINITY;
 	} else if (is_tomb(old)) {
-		if (tomb_pos(az, old) == az->tombs.head)
-			az->tombs.deadline = -INFINITY;
+		store_tomb_free(az, old);
 	} else {
 		store_pool_put(&az->conns, old);
 	}
@@ -818,34 +727,78 @@ static int seal_put(struct az *az, struct conn *c)
 	return 0;
 }
 
+/* Put the tomb t (index i) at the tail of the tomb list. */
+static void tomb_append(struct az *az, struct conn *t, uint32_t i)
+{
+	struct dlist *L = &az->tombs;
+
+	t->prev = L->tail;
+	t->next = NONE;
+	if (L->tail != NONE) {
+		tomb_at(az, L->tail)->next = i;
+	} else {
+		L->head = i;
+		L->deadline = -INFINITY;
+	}
+	L->tail = i;
+}
+
+static void tomb_unlink(struct az *az, struct conn *t)
+{
+	struct dlist *L = &az->tombs;
+
+	if (t->prev != NONE) {
+		tomb_at(az, t->prev)->next = t->next;
+	} else {
+		L->head = t->next;
+		L->deadline = -INFINITY; /* a later tomb may be due sooner */
+	}
+	if (t->next != NONE)
+		tomb_at(az, t->next)->prev = t->prev;
+	else
+		L->tail = t->prev;
+	t->prev = t->next = NONE;
+}
+
+void store_tomb_free(struct az *az, uint32_t ref)
+{
+	tomb_unlink(az, tomb_at(az, tomb_idx(ref)));
+	store_pool_put(&az->tpool, tomb_idx(ref));
+}
+
 /* c (in a slot, or a tomb that just took a late packet) is finished: a
  * seal if nothing about it can matter but its summary, else a tomb at the
- * ring's tail. If the ring cannot grow, c is summarized now instead (its
- * grace period is lost, nothing else). */
+ * list's tail. If the tomb pool cannot grow, c is summarized now instead
+ * (its grace period is lost, nothing else). */
 void store_finished(struct az *az, struct conn *c)
 {
-	struct ring *R = &az->tombs;
 	struct conn *t;
-	uint32_t ref;
+	uint32_t i, ref;
 
 	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged_sides &&
 	    !c->fw2_open[0] && !c->fw2_open[1] && seal_put(az, c) == 0)
 		return;
-	if (!ring_may_grow(az, R) || ring_room(R) < 0) {
+	if (is_tomb(c->self)) {
+		/* a late packet: it waits its grace period again, from now */
+		tomb_unlink(az, c);
+		tomb_append(az, c, tomb_idx(c->self));
+		return;
+	}
+	if ((az->tpool.free_head == NONE &&
+	     !mem_may_grow(az, SLAB_SIZE * az->tpool.esize)) ||
+	    (i = store_pool_get(&az->tpool)) == NONE) {
 		/* no room to wait out its grace period: summarized now */
 		if (az->mem_limit != SIZE_MAX)
 			az->totals.grace_cut++;
 		azi_conn_close(az, c, c->last_time);
 		return;
 	}
-	t = tomb_at(az, R->tail);
-	ref = REF_TOMB | (uint32_t)(R->tail & REF_POS_MASK);
+	t = tomb_at(az, i);
+	ref = REF_TOMB | i;
 	tomb_copy(t, c);
 	t->self = ref;
 	c->in_use = false;
-	if (R->head == R->tail)
-		R->deadline = -INFINITY;
-	R->tail++;
+	tomb_append(az, t, i);
 	ft_replace(&az->ft, c->hash, c->self, ref);
 	release(az, c->self, ref);
 }
@@ -895,27 +848,24 @@ bool store_seal_starts_new(const struct seal *e, const struct dec_tcp *s, int d)
 	return !(d == AZ_C2S && (e->flags & SEAL_ISN_KNOWN) && s->seq == e->base);
 }
 
-/* Close the tombs whose grace is over, front to back (see expire_list). */
+/* Close the tombs whose grace is over, front to back, stopping at the
+ * first not yet due. */
 static void expire_tombs(struct az *az, double now)
 {
-	struct ring *R = &az->tombs;
+	struct dlist *L = &az->tombs;
 
-	while (R->head != R->tail) {
-		struct conn *c = tomb_at(az, R->head);
+	while (L->head != NONE) {
+		struct conn *c = tomb_at(az, L->head);
+		double dl = c->last_time + c->grace;
 
-		if (c->in_use) {
-			double dl = c->last_time + c->grace;
-
-			if (dl >= now) {
-				R->deadline = dl;
-				ft_prefetch(&az->ft, c->hash);
-				return;
-			}
-			azi_conn_close(az, c, c->last_time);
+		if (dl >= now) {
+			L->deadline = dl;
+			ft_prefetch(&az->ft, c->hash);
+			return;
 		}
-		ring_pop(R);
+		azi_conn_close(az, c, c->last_time); /* (unlinks it) */
 	}
-	R->deadline = INFINITY;
+	L->deadline = INFINITY;
 }
 
 /* The same for seals. */

@@ -130,27 +130,36 @@ static inline uint64_t pk_id(const struct parked *p)
 }
 
 
-/* Finished connections wait out their grace period in rings, in the
- * order of their last packet, and their slots are reused at once: the
- * pool holds only the connections still in progress, which stay in cache,
- * and expiry reads a ring front to back, which the hardware prefetcher
- * follows (with a slot per finished connection a long capture kept
+/* Finished connections wait out their grace period apart from the slots,
+ * in the order of their last packet, and their slots are reused at once:
+ * the pool holds only the connections still in progress, which stay in
+ * cache (with a slot per finished connection a long capture kept
  * thousands of cold slots and paid a cache miss for nearly every line).
  *
- * Two rings. A connection that ended gracefully (both FINs ACKed, no RST)
- * is final: every byte was acknowledged, so it can no longer be flagged,
- * and its summary no longer changes, except that a late RST makes it
- * "reset". Unless someone wants its record (on_conn), it waits as a
- * 64-byte seal (struct seal): the key, what tells a repeated SYN from a
- * new connection, and the summary. Anything else (a RST, a finding, a
- * record wanted) waits as a whole copy of its struct conn, a "tomb": a
- * late packet is tracked on the copy, which then moves to the tail again
- * (the old place is left dead). Copying whole connections to cold memory
- * cost about 400 ns each; a seal is one cache line.
+ * A connection that ended gracefully (both FINs ACKed, no RST) is final:
+ * every byte was acknowledged, so it can no longer be flagged, and its
+ * summary no longer changes, except that a late RST makes it "reset".
+ * Unless someone wants its record (on_conn), it waits as a 64-byte seal
+ * (struct seal) in a ring: the key, what tells a repeated SYN from a new
+ * connection, and the summary; expiry reads the ring front to back, which
+ * the hardware prefetcher follows. Anything else (a RST, a finding, a
+ * record wanted) waits as a whole copy of its struct conn, a "tomb", in a
+ * pool of its own (az->tpool), linked oldest first (az->tombs, through
+ * conn.prev/next): a late packet is tracked on the tomb, which then moves
+ * to the list's tail. Most tombs leave before their grace period ends,
+ * when their 4-tuple comes round again (a client port reused: in the
+ * bench capture a median 0.4 s after the end, against a 2 s grace), and a
+ * pool reuses what they leave at once, last in first out, so it holds
+ * only the tombs still waiting, and a new tomb is mostly written over one
+ * still in cache. (A ring of tombs, as the seals', held every tomb of the
+ * last grace period, the early-gone ones as dead entries: 50 MB with
+ * --connections on the bench capture, which the kernel had to fault in
+ * and zero, and every tomb written and read back from memory.)
  *
- * Positions count up forever. The table refers to a slot by its index
- * and to a ring entry by a tag and 30 bits of its position (REF_*), which
- * stays unambiguous while fewer than 2^30 entries are in a ring. */
+ * Ring positions count up forever. The table refers to a slot by its
+ * index, to a tomb by a tag and its tpool index, and to a seal by a tag
+ * and 30 bits of its ring position (REF_*), which stays unambiguous while
+ * fewer than 2^30 entries are in the ring. */
 #define RING_SHIFT 8
 #define RING_CHUNK (1u << RING_SHIFT)
 #define REF_POS_MASK 0x3fffffffu
@@ -168,14 +177,6 @@ struct ring {
 	uint64_t head, tail;       /* live positions: [head, tail) */
 	char *spare;               /* an emptied chunk kept for the next one */
 	double deadline;           /* as struct dlist's, for the head */
-	/* large chunks (the tombs') are carved from 2 MiB blocks that the
-	 * kernel may back with huge pages (store.c, "chunks"): blocks to
-	 * free at the end, chunks given back (linked through their first
-	 * word), chunks taken from the newest block */
-	char **blocks;
-	size_t n_blocks;
-	char *free_chunks;
-	size_t carved;
 };
 
 enum {
@@ -229,7 +230,8 @@ struct az {
 	struct pool rps;           /* struct rstpair */
 	struct pool embs;          /* struct embryo */
 	struct pool parks;         /* struct parked */
-	struct ring tombs;         /* struct conn, finished, by last activity */
+	struct pool tpool;         /* tombs (struct conn), finished */
+	struct dlist tombs;        /* the tombs in tpool, by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity:
 	                              slots (a SYN repeated) */
@@ -281,9 +283,10 @@ static inline void *ring_at(const struct ring *R, uint64_t pos)
 	       (size_t)(pos & (RING_CHUNK - 1)) * R->esize;
 }
 
-static inline struct conn *tomb_at(const struct az *az, uint64_t pos)
+/* The tomb at index i of tpool (a table value REF_TOMB | i). */
+static inline struct conn *tomb_at(const struct az *az, uint32_t i)
 {
-	return ring_at(&az->tombs, pos);
+	return (struct conn *)az->tpool.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
 }
 
 static inline struct seal *seal_at(const struct az *az, uint64_t pos)
@@ -317,15 +320,15 @@ static inline uint64_t ref_pos(const struct ring *R, uint32_t ref)
 	return h + (((ref & REF_POS_MASK) - (uint32_t)h) & REF_POS_MASK);
 }
 
-static inline uint64_t tomb_pos(const struct az *az, uint32_t ref)
+static inline uint32_t tomb_idx(uint32_t ref)
 {
-	return ref_pos(&az->tombs, ref);
+	return ref & REF_POS_MASK;
 }
 
 /* The connection a table value names: a slot or a tomb (not a seal). */
 static inline struct conn *conn_at(const struct az *az, uint32_t ref)
 {
-	return is_tomb(ref) ? tomb_at(az, tomb_pos(az, ref)) : slot(az, ref);
+	return is_tomb(ref) ? tomb_at(az, tomb_idx(ref)) : slot(az, ref);
 }
 
 /* ---- the store (store.c) ---- */
@@ -401,6 +404,10 @@ void store_seal_late(struct az *az, struct seal *e, uint32_t ref, uint32_t hash,
 
 /* A SYN on a sealed tuple that starts a new connection. */
 bool store_seal_starts_new(const struct seal *e, const struct dec_tcp *s, int d);
+
+/* Take the tomb ref off the tomb list and give it back to its pool (it
+ * was summarized, or moved on). */
+void store_tomb_free(struct az *az, uint32_t ref);
 
 /* c is finished: it waits out its grace period as a seal or a tomb (or is
  * summarized at once when no ring can take it). */

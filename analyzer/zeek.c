@@ -363,9 +363,11 @@ static void ack_received(struct zk *z, struct zk_end *e, const struct zk_end *pe
 	}
 }
 
-/* The common packet in one piece: an ACK, with or without data, between
- * two established ends (the same steps as zk_packet's, with the branches
- * that cannot apply taken out). */
+/* The common packet in one piece: an ACK (no SYN, FIN or RST), with or
+ * without data, between two ends each ESTABLISHED or CLOSED (the same
+ * steps as zk_packet_slow's, with the branches that cannot apply taken
+ * out: no end is INACTIVE, PARTIAL or RESET, and such a packet changes no
+ * state; see zk_packet()). */
 void zk_established(struct zk *z, struct zk_end *e, struct zk_end *peer,
                     bool orig, const struct dec_tcp *s)
 {
@@ -376,7 +378,7 @@ void zk_established(struct zk *z, struct zk_end *e, struct zk_end *peer,
 		check(z, HS_DATA, orig, 'D');
 	else
 		check(z, HS_ACK, orig, 'A');
-	if (s->win == 0)
+	if (s->win == 0 && peer->state != ZE_CLOSED)
 		scaled(z, &e->n_win0, orig, 'W');
 	d = (int32_t)(s->ack - peer->ack_seq);
 	if (d > 0 && !(s->ack == 0 && d > TOO_LARGE_SEQ_DELTA))

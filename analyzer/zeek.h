@@ -62,13 +62,16 @@ void zk_established(struct zk *z, struct zk_end *e, struct zk_end *peer,
                     bool orig, const struct dec_tcp *s);
 
 /* Every packet of the connection, the first one included, in order. The
- * common one (an ACK between established ends) takes a short path. */
+ * common one (an ACK, with or without data, between ends that are
+ * established or closed: the exchange, and the ACKs of the FINs) takes a
+ * short path. */
+#define ZK_FAST_STATES ((1u << ZE_ESTABLISHED) | (1u << ZE_CLOSED))
 static inline void zk_packet(struct zk *z, const struct dec_tcp *s, bool src_is_lo)
 {
 	struct zk_end *e = &z->e[src_is_lo ? 0 : 1], *peer = &z->e[src_is_lo ? 1 : 0];
 
 	if ((s->flags & (LL_TH_SYN | LL_TH_FIN | LL_TH_RST | LL_TH_ACK)) == LL_TH_ACK &&
-	    e->state == ZE_ESTABLISHED && peer->state == ZE_ESTABLISHED)
+	    (((1u << e->state) | (1u << peer->state)) & ~ZK_FAST_STATES) == 0)
 		zk_established(z, e, peer, (z->orig_lo != 0) == src_is_lo, s);
 	else
 		zk_packet_slow(z, s, src_is_lo);

@@ -26,7 +26,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,7 +208,16 @@ void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
 	}
 	/* the slot at tail is the producer's until tail moves past it */
 	struct item *it = &cw->ring[tail % QUEUE];
-	it->c = *c;
+	/* all but the unused end of the response table (connline_format
+	 * reads only n_responses of them) */
+	size_t used = offsetof(struct az_conn, responses) +
+	              (c->n_responses < AZ_MAX_HTTP_RESPONSES ? c->n_responses :
+	                                                        AZ_MAX_HTTP_RESPONSES) *
+	              sizeof(c->responses[0]);
+	size_t rest = offsetof(struct az_conn, responses) + sizeof(c->responses);
+
+	memcpy(&it->c, c, used);
+	memcpy((char *)&it->c + rest, (const char *)c + rest, sizeof(*c) - rest);
 	it->t0 = t0;
 	atomic_store(&cw->tail, tail + 1);
 	if (tail + 1 - head >= WAKE_AT && atomic_load(&cw->writer_asleep)) {

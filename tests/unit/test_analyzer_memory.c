@@ -168,12 +168,66 @@ static void test_default_and_none(void **state)
 	az_free(az);
 }
 
+/* With every record wanted, each finished connection waits out its grace
+ * period as a whole copy (a tomb, about 1 KB). One connection whose port
+ * never comes back, then 20,000 in one second (all inside its 2 s grace
+ * period) from 64 client ports, each port used again every 3 ms: a new
+ * SYN on a port ends the tomb there, so no more than 65 wait at once, and
+ * the store stays small, though the first tomb waits its whole grace
+ * period ahead of the others (tombs kept in order of their end, each
+ * until all ahead of it leave, were 20 MB); every connection is counted
+ * and recorded once, none cut short. */
+static void test_tombs_leave_with_their_port(void **state)
+{
+	struct az_config cfg = { .on_conn = on_conn };
+	struct tally t = { 0 };
+	struct pb_list l;
+	struct pb_conn c;
+	struct az *az;
+	size_t peak;
+	unsigned i;
+	(void)state;
+
+	cfg.arg = &t;
+	az = az_new(&cfg);
+	assert_non_null(az);
+	pb_list_init(&l, PB_DLT_EN10MB);
+	for (i = 0; i <= 20000; i++) {
+		double t0 = 0.9 + i * 5e-5;
+
+		/* i == 0: port 39999, never again */
+		assert_int_equal(pb_conn_init(&c, "10.0.0.1",
+		                              (uint16_t)(i ? 40000 + i % 64 : 39999),
+		                              "10.255.0.1", 80, i * 100000u, 7), 0);
+		assert_int_equal(pb_syn(&l, &c, t0), 0);
+		assert_int_equal(pb_synack(&l, &c, t0 + 1e-6), 0);
+		assert_int_equal(pb_ack(&l, &c, PB_C2S, t0 + 2e-6, PB_NEXT, PB_NEXT), 0);
+		assert_int_equal(pb_fin(&l, &c, PB_S2C, t0 + 3e-6, PB_NEXT, PB_NEXT), 0);
+		assert_int_equal(pb_ack(&l, &c, PB_C2S, t0 + 4e-6, PB_NEXT, PB_NEXT), 0);
+		assert_int_equal(pb_fin(&l, &c, PB_C2S, t0 + 5e-6, PB_NEXT, PB_NEXT), 0);
+		assert_int_equal(pb_ack(&l, &c, PB_S2C, t0 + 6e-6, PB_NEXT, PB_NEXT), 0);
+		if (l.n >= 7000)
+			feed(az, &l);
+	}
+	feed(az, &l);
+	az_finish(az);
+	(void)az_memory(az, &peak);
+	assert_true(peak < ((size_t)4 << 20));
+	assert_int_equal(az_totals(az)->connections, 20001);
+	assert_int_equal(t.records, 20001);
+	assert_int_equal(az_totals(az)->by_kind[AZ_KIND_GRACEFUL], 20001);
+	assert_int_equal(az_totals(az)->grace_cut, 0);
+	assert_int_equal(az_dropped(az), 0);
+	az_free(az);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_flood),
 		cmocka_unit_test(test_fin_wait_2_last),
 		cmocka_unit_test(test_default_and_none),
+		cmocka_unit_test(test_tombs_leave_with_their_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

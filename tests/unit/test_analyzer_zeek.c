@@ -8,6 +8,7 @@
  * on each), then once more through the whole analyzer for a case, so the
  * record and the summary count carry the same answer.
  */
+#include "analyzer/seq.h"
 #include "analyzer/zeek.h"
 #include "tests/unit/analyzer_helpers.h"
 
@@ -206,6 +207,117 @@ static void test_odd_flags(void **st)
 	EXPECT(synfin, "SH", "Q");
 }
 
+/* A zero window in the ACK of the peer's FIN: no 'w' (Zeek writes none
+ * after the peer's FIN), though the ACK takes zk_packet()'s short path
+ * (both ends established or closed). */
+static void test_zero_window_after_fin(void **st)
+{
+	(void)st;
+	static const struct pk p[] = {
+		HS, { S, F_ | A_, 5021, 1011, 0, 0 },
+	};
+	struct zk z;
+	struct dec_tcp s;
+
+	run(p, sizeof p / sizeof p[0], 40000, 80, &z);
+	assert_string_equal(z.h, "ShADadf");
+	memset(&s, 0, sizeof s);
+	s.af = 4;
+	s.flags = A_;
+	s.seq = 1011;
+	s.ack = 5022;
+	s.sport = 40000;
+	s.dport = 80;
+	zk_packet(&z, &s, true); /* win 0 */
+	assert_string_equal(z.h, "ShADadf");
+	/* the server's zero window before the client's FIN still counts */
+	s.seq = 5022;
+	s.ack = 1011;
+	s.sport = 80;
+	s.dport = 40000;
+	zk_packet(&z, &s, false);
+	assert_string_equal(z.h, "ShADadfw");
+	assert_string_equal(az_zeek_state_name(zk_state(&z)), "S3");
+}
+
+/* zk_packet()'s short path (zk_established) is the long one with the
+ * branches that cannot apply taken out: over many random packet
+ * sequences (handshakes, data, retransmissions, holes, zero windows,
+ * FINs, the odd RST), feeding every packet to zk_packet_slow() gives the
+ * same struct zk, byte for byte, after every packet. */
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+static void test_short_path_is_exact(void **st)
+{
+	(void)st;
+	size_t fast_taken = 0;
+
+	for (int run_i = 0; run_i < 20000; run_i++) {
+		struct zk a, b;
+		uint32_t nxt[2] = { 1000, 5000 }; /* [C], [S] */
+		int n = 2 + (int)rnd(24);
+
+		for (int i = 0; i < n; i++) {
+			struct dec_tcp s;
+			int from = (int)rnd(2);
+			uint32_t r = rnd(100);
+
+			memset(&s, 0, sizeof s);
+			s.af = 4;
+			if (i == 0 && rnd(8) != 0) {
+				from = C;
+				s.flags = S_;
+			} else if (i == 1 && rnd(8) != 0) {
+				from = S;
+				s.flags = S_ | A_;
+			} else if (r < 55) {
+				s.flags = A_;
+			} else if (r < 80) {
+				s.flags = F_ | A_;
+			} else if (r < 85) {
+				s.flags = R_ | (rnd(2) ? A_ : 0);
+			} else if (r < 90) {
+				s.flags = (uint8_t)rnd(32); /* anything */
+			} else {
+				s.flags = A_;
+			}
+			s.sport = from == C ? 40000 : 80;
+			s.dport = from == C ? 80 : 40000;
+			s.seq = nxt[from == C] - (rnd(6) == 0 ? rnd(40) : 0) +
+			        (rnd(8) == 0 ? rnd(100) : 0);
+			s.ack = nxt[from != C] + (rnd(5) == 0 ? rnd(3) : 0) -
+			        (rnd(6) == 0 ? rnd(30) : 0);
+			s.seg_len = rnd(3) == 0 ? rnd(50) : 0;
+			s.win = rnd(6) == 0 ? 0 : 1000;
+			if (s.flags & S_)
+				s.seq = from == C ? 1000 : 5000;
+			if (seq_after(s.seq + s.seg_len + !!(s.flags & (S_ | F_)), nxt[from == C]))
+				nxt[from == C] = s.seq + s.seg_len + !!(s.flags & (S_ | F_));
+			if (i == 0) {
+				zk_init(&a, &s, from == C);
+				zk_init(&b, &s, from == C);
+			}
+			{
+				const struct zk_end *e = &a.e[from == C ? 0 : 1];
+				const struct zk_end *pe = &a.e[from == C ? 1 : 0];
+				if ((s.flags & (S_ | F_ | R_ | A_)) == A_ &&
+				    (((1u << e->state) | (1u << pe->state)) & ~ZK_FAST_STATES) == 0)
+					fast_taken++;
+			}
+			zk_packet(&a, &s, from == C);
+			zk_packet_slow(&b, &s, from == C);
+			assert_memory_equal(&a, &b, sizeof a);
+		}
+	}
+	/* the short path was taken often, with ends closed too */
+	assert_true(fast_taken > 20000);
+}
+
 /* Through the whole analyzer: the record and the summary agree. */
 static void test_through_analyzer(void **st)
 {
@@ -246,6 +358,8 @@ int main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_odd_flags),
 		cmocka_unit_test(test_through_analyzer),
+		cmocka_unit_test(test_zero_window_after_fin),
+		cmocka_unit_test(test_short_path_is_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
