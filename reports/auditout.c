@@ -283,16 +283,11 @@ int audit_outputs(struct privsep *ps, struct run_outcome *out, void *arg)
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 	}
-	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
-		tout_fprintf(stderr, PROG ": out of memory building the report\n");
-		goto out;
-	}
-	if (report_write_to(privsep_file(ps, w->i_rep), report, w->rep, err, sizeof err) < 0) {
+	if (labcli_write_report(ps, w->i_rep, report, w->rep, rc, err, sizeof err) < 0) {
 		tout_fprintf(stderr, PROG ": %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto out;
 	}
-	privsep_done(ps, w->i_rep);
 	if (rc == LL_EXIT_ENV)
 		goto out;
 	if (!w->quiet) {

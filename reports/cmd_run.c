@@ -329,17 +329,11 @@ static int write_outputs(struct privsep *ps, struct run_outcome *out, void *arg)
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 	}
-	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
-		tout_fprintf(stderr, "lingerlab run: out of memory building the report\n");
-		goto done;
-	}
-	if (report_write_to(privsep_file(ps, w->i_report), report, w->output,
-	                    err, sizeof err) < 0) {
+	if (labcli_write_report(ps, w->i_report, report, w->output, rc, err, sizeof err) < 0) {
 		tout_fprintf(stderr, "lingerlab run: %s\n", err);
 		rc = LL_EXIT_ENV;
 		goto done;
 	}
-	privsep_done(ps, w->i_report);
 	if (rc == LL_EXIT_ENV)
 		goto done;
 	if (!o->quiet) {

@@ -15,6 +15,7 @@
 #include "lab/errmsg.h"
 #include "reports/cli.h"
 #include "reports/labreport.h"
+#include "reports/privsep.h"
 #include "reports/report.h"
 #include "reports/textout.h"
 
@@ -129,6 +130,19 @@ json_t *labcli_report(const char *command, const char *capture,
 		report = NULL;
 	}
 	return report;
+}
+
+int labcli_write_report(struct privsep *ps, size_t idx, json_t *report, const char *path,
+                        int rc, char *err, size_t errlen)
+{
+	if (rc == LL_EXIT_ENV && labreport_verdict_amend(report, rc, err) < 0) {
+		snprintf(err, errlen, "out of memory building the report");
+		return -1;
+	}
+	if (report_write_to(privsep_file(ps, idx), report, path, err, errlen) < 0)
+		return -1;
+	privsep_done(ps, idx);
+	return 0;
 }
 
 void labcli_say(void *arg, const char *line)

@@ -55,6 +55,17 @@ void labcli_reraise(void);
 json_t *labcli_report(const char *command, const char *capture,
                       const struct run_outcome *out);
 
+struct privsep;
+/*
+ * In the analysis child, after what goes beside the report: write report
+ * into file idx of ps (path: for messages) and mark it done. When rc is
+ * LL_EXIT_ENV, err holds why (something beside the report failed) and
+ * the report's verdict says so first (labreport_verdict_amend). Returns
+ * 0, or -1 with err set ("out of memory building the report", or
+ * report_write_to's reason): the caller's exit status is then LL_EXIT_ENV.
+ */
+int labcli_write_report(struct privsep *ps, size_t idx, json_t *report, const char *path,
+                        int rc, char *err, size_t errlen);
 /* run_config.say: prints "PROG: LINE" on stderr, PROG being arg (a
  * string, e.g. "lingerlab audit"; NULL: "lingerlab run"). What --target
  * changes on the host is always shown. */

@@ -8,6 +8,7 @@
 # and the lab cannot vouch for the result: exit 4, in the table and the
 # JUnit XML. Usage mistakes are answered as run answers them.
 source tests/lib.sh
+source tests/integration/target_common.bash
 
 err=$("$LINGERLAB" audit --builtin close --filter-kernel-rst 2>&1)
 check_eq "--filter-kernel-rst without --target: run's answer" \
@@ -38,25 +39,10 @@ if need_root; then
 	check "... the session keys beside the capture (NSS key log)" grep -q "^CLIENT_HANDSHAKE_TRAFFIC_SECRET " "$TEST_TMP/tls/capture.keys"
 fi
 
-if ! need_root || ! command -v nft >/dev/null; then
-	skip "audit --target needs root and nft (a throwaway namespace)"
-	finish
-fi
-NS=audtg$$
+tgt_need_nft "audit --target needs root and nft (a throwaway namespace)"
 PORT=8080
-tpid=""
-cleanup() {
-	[ -n "$tpid" ] && kill -KILL "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" && ip -n "$NS" link set lo up || { not_ok "make namespace $NS"; finish; }
-in_ns "$LINGERLAB_TARGET" --listen 127.0.0.1:$PORT --policy close >"$TEST_TMP/target.log" 2>&1 &
-tpid=$!
-for ((i = 0; i < 100; i++)); do in_ns ss -Hltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
+tgt_ns_up audtg
+tgt_ref_target "$NS" 127.0.0.1:$PORT close
 before=$(in_ns nft list ruleset)
 
 A=(audit --target 127.0.0.1:$PORT --scenarios "$TEST_TMP/scn")

@@ -4,6 +4,7 @@
 # capture judged by hand from its packets, and the --target mistakes a
 # user made there.
 source tests/lib.sh
+source tests/integration/target_common.bash
 D=tests/data/bugbash
 
 analyze() { # analyze NAME: $TEST_TMP/NAME.json and NAME.jsonl from $D/NAME.pcap
@@ -75,26 +76,11 @@ check_jq "haproxy: FIN then RST, closed by the server" "$J.jsonl" \
 	'.kind == "fin_then_rst" and .close_initiator == "server"'
 
 # --- --target: what a target outside the lab cannot run ---------------------
-if ! need_root || ! command -v nft >/dev/null; then
-	skip "--target checks need root and nft (a throwaway namespace)"
-	finish
-fi
-NS=bugbash$$
+tgt_need_nft "--target checks need root and nft (a throwaway namespace)"
 PORT=8080
-tpid=""
-cleanup() {
-	[ -n "$tpid" ] && kill -KILL "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" && ip -n "$NS" link set lo up || { not_ok "make namespace $NS"; finish; }
-in_ns "$LINGERLAB_TARGET" --listen 127.0.0.1:$PORT --policy linger >"$TEST_TMP/target.log" 2>&1 &
-tpid=$!
-for ((i = 0; i < 100; i++)); do in_ns ss -Hltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
-before="$(in_ns nft list ruleset)|$(in_ns sysctl -n net.ipv4.ip_local_reserved_ports)"
+tgt_ns_up bugbash
+tgt_ref_target "$NS" 127.0.0.1:$PORT linger
+before=$(ns_state)
 
 # B2 (fixed here): `run --target` refused `client kernel` only once the
 # host was changed, with exit 3 "namespace: invalid name ''"
@@ -137,6 +123,5 @@ check "M2: ... saying that nothing listens there" \
 	grep -q "^lingerlab run: --target 127.0.0.1:$((PORT + 1)): connection refused: a RST answered each of the 1 SYNs; nothing listens there" "$TEST_TMP/r.err"
 check "M2: ... and no report that judges a server" test ! -e "$TEST_TMP/r.json"
 
-check_eq "the namespace's ruleset and reserved ports as before" "$before" \
-	"$(in_ns nft list ruleset)|$(in_ns sysctl -n net.ipv4.ip_local_reserved_ports)"
+check_eq "the namespace's ruleset and reserved ports as before" "$before" "$(ns_state)"
 finish

@@ -11,6 +11,7 @@
 # a missing DIR, and removes it again when the run produced no report.
 source tests/lib.sh
 source tests/integration/run_common.bash
+source tests/integration/servers_common.bash
 need_lab "--serve stop"
 
 chmod 755 "$TEST_TMP"
@@ -96,24 +97,8 @@ check_eq "lab clean afterwards: nothing left" "" "$(run_leftovers "$killed_pid")
 # 4. Apache twice in a row; its pid file is gone after each run
 if command -v apache2 >/dev/null; then
 	www=$TEST_TMP/www; mkdir -p "$www"; echo lab >"$www/index.html"; chmod -R a+rX "$www"
-	mods=/usr/lib/apache2/modules
-	cat >"$TEST_TMP/apache2.conf" <<CONF
-ServerRoot $TEST_TMP
-ServerName lab
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-Listen \${LINGERLAB_ADDR}:\${LINGERLAB_PORT}
-PidFile $TEST_TMP/apache2.pid
-ErrorLog $TEST_TMP/apache2.error.log
-DefaultRuntimeDir $TEST_TMP
-Mutex file:$TEST_TMP default
-User www-data
-Group www-data
-DocumentRoot $www
-<Directory $www>
-  Require all granted
-</Directory>
-CONF
+	# Apache expands ${LINGERLAB_ADDR} and ${LINGERLAB_PORT} from the environment --serve gives it
+	apache_conf "$TEST_TMP/apache2.conf" '${LINGERLAB_ADDR}:${LINGERLAB_PORT}' "$www"
 	for n in 1 2; do
 		# not exec'd: the shell leads the group and dies at once on
 		# SIGTERM while Apache's parent still waits for its children

@@ -15,6 +15,7 @@
 # run leaves its table and reserved ports, and `lingerlab lab clean`
 # removes both; broadcast, multicast and unspecified targets are refused.
 source tests/lib.sh
+source tests/integration/target_common.bash
 VALIDATE=tests/support/validate-json
 SCHEMA=reports/schema/report.schema.json
 
@@ -27,31 +28,12 @@ if ! command -v nft >/dev/null; then
 	finish
 fi
 
-NS=tgtlo$$
 PORT=8080
-bg_pids=()
-cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
+tgt_ns_up tgtlo
+tgt_ref_target "$NS" 127.0.0.1:$PORT close
 
-ip netns add "$NS" && ip -n "$NS" link set lo up || { not_ok "make namespace $NS"; finish; }
-in_ns "$LINGERLAB_TARGET" --listen 127.0.0.1:$PORT --policy close >"$TEST_TMP/target.log" 2>&1 &
-bg_pids+=($!)
-for ((i = 0; i < 100; i++)); do in_ns ss -Hltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
-
-snapshot() { # what --target may not change: the ruleset and every net.* sysctl but the reserved ports
-	in_ns nft list ruleset
-	in_ns sysctl -a 2>/dev/null | grep '^net\.' | grep -v -e ip_local_reserved_ports -e '\.stable_secret' \
-		-e 'nf_conntrack_count' -e 'fib_multipath_hash_seed'
-}
-snapshot >"$TEST_TMP/before.txt"
-reserved_before=$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+net_snapshot >"$TEST_TMP/before.txt"
+reserved_before=$(reserved_ports)
 
 # 1. refused without the option, with what the option would install
 in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT -o "$TEST_TMP/refused/report.json" \
@@ -59,7 +41,7 @@ in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT -o "$TEST_TMP/refused/report.jso
 check_eq "without --filter-kernel-rst: exit 3" 3 $?
 check "the refusal names the option and the rule it would install" \
 	grep -q -- "--filter-kernel-rst drops exactly those.*nftables table ip ll[0-9]*rst.*ip saddr 127.0.0.1 ip daddr 127.0.0.1 tcp sport [0-9]*-[0-9]* tcp dport $PORT tcp flags & rst == rst" "$TEST_TMP/refused.err"
-check_eq "the refusal changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "the refusal changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 check "the refusal made no report directory" test ! -e "$TEST_TMP/refused"
 
 # 2. with the filter: the same judgement as --builtin close, for every
@@ -75,7 +57,6 @@ R=$TEST_TMP/lo/new/report.json
 	>"$TEST_TMP/builtin.out" 2>&1
 b_rc=$?
 check_eq "--target loopback exits as --builtin close does" "$b_rc" "$lo_rc"
-judged() { jq -c '[.scenarios[] | {name, rst: .summary.rst_before_ack, x: [.expectations[] | [.line, .passed]]}]' "$1"; }
 check_eq "every scenario: same findings and expectations as --builtin close" \
 	"$(judged "$TEST_TMP/builtin.json")" "$(judged "$R")"
 check_jq "the server's RST before the 404 was acknowledged is flagged" "$R" \
@@ -93,8 +74,8 @@ check "it printed the table it installed and removed" \
 	bash -c 'grep -q "installed nftables table ip ll[0-9]*rst" "$1" && grep -q "removed nftables table ip ll[0-9]*rst" "$1"' _ "$TEST_TMP/lo.err"
 check "it printed the reserved-ports change and its undoing" \
 	bash -c 'grep -q "reserved ports [0-9]*-[0-9]* (net.ipv4.ip_local_reserved_ports" "$1" && grep -q "released ports" "$1"' _ "$TEST_TMP/lo.err"
-check_eq "no table left, every net.* sysctl as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "no table left, every net.* sysctl as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "reserved ports as before" "$reserved_before" "$(reserved_ports)"
 check "the capture holds only the raw client's conversation with the target" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "not (tcp port $2)" 2>/dev/null | wc -l)" = 0 ] && [ "$(tcpdump -nn -r "$1" 2>/dev/null | wc -l)" -gt 5 ]' _ "$TEST_TMP/lo/new/report.pcap" $PORT
 
@@ -109,10 +90,10 @@ check_jq "expect no leaked_rst fails" "$TEST_TMP/leak/report.json" \
 check "the summary says the run is not valid" grep -q "leaked RST" "$TEST_TMP/leak.out"
 check "the kernel's RSTs are on the wire, from the client's ports" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "src host 127.0.0.1 and dst port $2 and tcp[tcpflags] & tcp-rst != 0" 2>/dev/null | wc -l)" -gt 0 ]' _ "$TEST_TMP/leak/report.pcap" $PORT
-check_eq "reserved ports as before after the negative control" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "reserved ports as before after the negative control" "$reserved_before" "$(reserved_ports)"
 check "the negative control's table had no chain (it filtered nothing)" \
 	grep -q "installed nftables table ip ll[0-9]*rst without a chain (it filters nothing" "$TEST_TMP/leak.err"
-check_eq "no table left after the negative control" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "no table left after the negative control" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 
 # 3b. every exit path removes the table and gives the ports back
 ip netns exec "$NS" "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TMP/int/report.json" \
@@ -122,16 +103,16 @@ for ((i = 0; i < 100; i++)); do grep -q "reserved ports" "$TEST_TMP/int.err" 2>/
 sleep 0.5
 kill -INT "$ipid"; wait "$ipid"
 check_eq "SIGINT mid-run: exit 130" 130 $?
-check_eq "SIGINT mid-run: no table, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "SIGINT mid-run: reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "SIGINT mid-run: no table, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "SIGINT mid-run: reserved ports as before" "$reserved_before" "$(reserved_ports)"
 # an error after the table is in: the capture cannot be created
 in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -w /proc/sys/lingerlab.pcap -o "$TEST_TMP/err.json" \
 	scenarios/pipelined-404.scn >"$TEST_TMP/err.out" 2>"$TEST_TMP/err.err"
 err_rc=$?
 check "an error after the table was installed: exit 3, naming the capture ($(head -c 100 "$TEST_TMP/err.err" | tail -1))" \
 	bash -c '[ "$1" = 3 ] && grep -q "installed nftables" "$2" && grep -q "/proc/sys/lingerlab.pcap" "$2"' _ "$err_rc" "$TEST_TMP/err.err"
-check_eq "... and no table left, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "... and reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "... and no table left, sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "... and reserved ports as before" "$reserved_before" "$(reserved_ports)"
 
 # 4. the filter's scope, while it is installed
 cat >"$TEST_TMP/slow.scn" <<'SCN'
@@ -150,7 +131,7 @@ slow_pid=$!; bg_pids+=($slow_pid)
 for ((i = 0; i < 100; i++)); do in_ns nft list tables | grep -q "ll${slow_pid}rst" && break; sleep 0.05; done
 sleep 0.3
 table=$(in_ns nft list table ip "ll${slow_pid}rst" 2>&1)
-range=$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+range=$(reserved_ports)
 check_eq "the table holds one chain with one rule" "1 1" \
 	"$(grep -c '^\s*chain ' <<<"$table") $(grep -c 'drop$' <<<"$table")"
 check "the chain hooks output only, policy accept" grep -q "type filter hook output priority filter; policy accept;" <<<"$table"
@@ -175,7 +156,7 @@ check "that RST left the host: the filter did not touch it" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "src port $2" 2>/dev/null | wc -l)" -ge 1 ]' _ "$TEST_TMP/scope.pcap" "$kport"
 check_jq "nor did the rule count it (it dropped only what the raw client's ports drew)" "$TEST_TMP/slow/report.json" \
 	".lab.target.route.kernel_rst_filter.dropped == ${dropped_before:-x}"
-check_eq "no table left after the scope check" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "no table left after the scope check" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 
 # 5. a SIGKILLed run leaves its table and ports; lab clean removes both
 ip netns exec "$NS" "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TMP/killed/report.json" \
@@ -187,8 +168,8 @@ check "a SIGKILLed run leaves its table" bash -c 'ip netns exec "$1" nft list ta
 in_ns "$LINGERLAB" lab clean >"$TEST_TMP/clean.out" 2>&1
 check "lab clean removes the dead run's table and gives its ports back" \
 	grep -q "removed nftables table ip ll${kpid}rst; ports [0-9]*-[0-9]* no longer reserved" "$TEST_TMP/clean.out"
-check_eq "after lab clean: ruleset and sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "after lab clean: reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "after lab clean: ruleset and sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "after lab clean: reserved ports as before" "$reserved_before" "$(reserved_ports)"
 
 # 6. addresses that are not a server
 for bad in 0.0.0.0 224.0.0.1 255.255.255.255 239.1.2.3; do
@@ -203,6 +184,6 @@ in_ns "$LINGERLAB" run --target 127.0.0.1:$PORT --filter-kernel-rst -o "$TEST_TM
 check_eq "a scenario that sets tcp_fin_timeout is refused with --target (exit 2)" 2 $?
 check "... saying that sysctl is not --target's to change" \
 	grep -q "scenario fin-wait-2-timeout sets tcp_fin_timeout, a sysctl of the server's host; --target never changes it" "$TEST_TMP/fw2t.err"
-check_eq "refused targets and scenarios changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "refused targets and scenarios changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 
 finish

@@ -11,6 +11,7 @@
 # `lab clean` removes an ip6 table a dead run left; an IPv6 address
 # without brackets and ff02::1 are refused.
 source tests/lib.sh
+source tests/integration/target_common.bash
 VALIDATE=tests/support/validate-json
 SCHEMA=reports/schema/report.schema.json
 
@@ -27,32 +28,13 @@ if [ ! -e /proc/sys/net/ipv6 ]; then
 	finish
 fi
 
-NS=tgtl6$$
 PORT=8080
-bg_pids=()
-cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS" && ip -n "$NS" link set lo up || { not_ok "make namespace $NS"; finish; }
+tgt_ns_up tgtl6
 for ((i = 0; i < 50; i++)); do ip -n "$NS" -6 addr show lo | grep -q '::1/128' && break; sleep 0.05; done
-in_ns "$LINGERLAB_TARGET" --listen "[::1]:$PORT" --policy close >"$TEST_TMP/target.log" 2>&1 &
-bg_pids+=($!)
-for ((i = 0; i < 100; i++)); do in_ns ss -Hltn "sport = :$PORT" | grep -q LISTEN && break; sleep 0.05; done
+tgt_ref_target "$NS" "[::1]:$PORT" close
 
-snapshot() {
-	in_ns nft list ruleset
-	in_ns sysctl -a 2>/dev/null | grep '^net\.' | grep -v -e ip_local_reserved_ports -e '\.stable_secret' \
-		-e 'nf_conntrack_count' -e 'fib_multipath_hash_seed'
-}
-snapshot >"$TEST_TMP/before.txt"
-reserved_before=$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+net_snapshot >"$TEST_TMP/before.txt"
+reserved_before=$(reserved_ports)
 
 # 1. refused without the option, naming the ip6 rule
 in_ns "$LINGERLAB" run --target "[::1]:$PORT" -o "$TEST_TMP/refused/report.json" \
@@ -60,7 +42,7 @@ in_ns "$LINGERLAB" run --target "[::1]:$PORT" -o "$TEST_TMP/refused/report.json"
 check_eq "without --filter-kernel-rst: exit 3" 3 $?
 check "the refusal names the ip6 table and rule it would install" \
 	grep -q -- "--target \[::1\]:$PORT: .*nftables table ip6 ll[0-9]*rst.*ip6 saddr ::1 ip6 daddr ::1 tcp sport [0-9]*-[0-9]* tcp dport $PORT tcp flags & rst == rst" "$TEST_TMP/refused.err"
-check_eq "the refusal changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "the refusal changed nothing" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 
 # 2. with the filter: as --builtin close judges it
 in_ns "$LINGERLAB" run --target "[::1]:$PORT" --filter-kernel-rst -o "$TEST_TMP/lo/report.json" \
@@ -71,7 +53,6 @@ R=$TEST_TMP/lo/report.json
 	>"$TEST_TMP/builtin.out" 2>&1
 b_rc=$?
 check_eq "--target [::1] exits as --builtin close does" "$b_rc" "$lo_rc"
-judged() { jq -c '[.scenarios[] | {name, rst: .summary.rst_before_ack, x: [.expectations[] | [.line, .passed]]}]' "$1"; }
 check_eq "same findings and expectations as --builtin close" \
 	"$(judged "$TEST_TMP/builtin.json")" "$(judged "$R")"
 check_jq "the server's RST before the 404 was acknowledged is flagged" "$R" \
@@ -83,8 +64,8 @@ check_jq "the ip6 rule dropped the kernel's RSTs" "$R" '.lab.target.route.kernel
 check "the report is valid against the schema" "$VALIDATE" "$SCHEMA" "$R"
 check "it printed the ip6 table it installed and removed" \
 	bash -c 'grep -q "installed nftables table ip6 ll[0-9]*rst" "$1" && grep -q "removed nftables table ip6 ll[0-9]*rst" "$1"' _ "$TEST_TMP/lo.err"
-check_eq "no table left, every net.* sysctl as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "no table left, every net.* sysctl as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "reserved ports as before" "$reserved_before" "$(reserved_ports)"
 check "the capture is IPv6, only the conversation with the target" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "not (ip6 and tcp port $2)" 2>/dev/null | wc -l)" = 0 ] && [ "$(tcpdump -nn -r "$1" 2>/dev/null | wc -l)" -gt 5 ]' _ "$TEST_TMP/lo/report.pcap" $PORT
 
@@ -96,7 +77,7 @@ check_jq "the leak check counted the kernel's RSTs" "$TEST_TMP/leak/report.json"
 # ip6[53]: the TCP flags byte (40-byte IPv6 header + 13; tcp[] is IPv4 only)
 check "the kernel's RSTs are on the wire" \
 	bash -c '[ "$(tcpdump -nn -r "$1" "ip6 and src host ::1 and tcp dst port $2 and ip6[53] & 4 != 0" 2>/dev/null | wc -l)" -gt 0 ]' _ "$TEST_TMP/leak/report.pcap" $PORT
-check_eq "no table left after the negative control" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
+check_eq "no table left after the negative control" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
 
 # 4. a SIGKILLed run leaves its ip6 table and ports; lab clean removes both
 cat >"$TEST_TMP/slow.scn" <<'SCN'
@@ -115,8 +96,8 @@ check "SIGKILL: the ip6 table is left" bash -c 'ip netns exec "$1" nft list tabl
 in_ns "$LINGERLAB" lab clean >"$TEST_TMP/clean.out" 2>&1
 check "lab clean removed the ip6 table and gave the ports back" \
 	grep -q "removed nftables table ip6 ll${slow_pid}rst; ports [0-9]*-[0-9]* no longer reserved" "$TEST_TMP/clean.out"
-check_eq "after lab clean: ruleset and sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(snapshot)"
-check_eq "after lab clean: reserved ports as before" "$reserved_before" "$(in_ns cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+check_eq "after lab clean: ruleset and sysctls as before" "$(cat "$TEST_TMP/before.txt")" "$(net_snapshot)"
+check_eq "after lab clean: reserved ports as before" "$reserved_before" "$(reserved_ports)"
 
 # 5. refusals
 in_ns "$LINGERLAB" run --target "[ff02::1]:$PORT" --filter-kernel-rst scenarios/pipelined-404.scn \

@@ -67,89 +67,108 @@ static void assert_graceful_server_first(const struct run *r)
 	assert_int_equal(az_totals(r->az)->by_initiator[AZ_INIT_SERVER], 1);
 }
 
-static void test_in_window_challenge_ack(void **state)
-{
+/* Each test: one connection from handshake() on (l, c), judged by
+ * judge() into r; freed by stop() whether the test passed or not. */
+struct lesson {
 	struct pb_list l;
 	struct pb_conn c;
 	struct run r;
-	(void)state;
+};
 
-	handshake(&l, &c);
-	pb_rst(&l, &c, PB_C2S, 10.302227, 1001);      /* RCV.NXT is 1 */
-	pb_ack(&l, &c, PB_S2C, 10.302252, 1, 1);      /* the challenge ACK */
-	then_graceful(&l, &c);
-	run_list(&r, &l, NULL);
-	assert_graceful_server_first(&r);
+static int start(void **state)
+{
+	struct lesson *t = test_calloc(1, sizeof *t);
+
+	assert_non_null(t);
+	handshake(&t->l, &t->c);
+	*state = t;
+	return 0;
+}
+
+static int stop(void **state)
+{
+	struct lesson *t = *state;
+
+	az_free(t->r.az);
+	pb_list_free(&t->l);
+	test_free(t);
+	return 0;
+}
+
+/* Run the analyzer over the lesson's packets: its one connection. */
+static const struct az_conn *judge(struct lesson *t)
+{
+	run_list(&t->r, &t->l, NULL);
+	return run_conn(&t->r, 1);
+}
+
+static void test_in_window_challenge_ack(void **state)
+{
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
+
+	pb_rst(l, c, PB_C2S, 10.302227, 1001);      /* RCV.NXT is 1 */
+	pb_ack(l, c, PB_S2C, 10.302252, 1, 1);      /* the challenge ACK */
+	then_graceful(l, c);
+	judge(t);
+	assert_graceful_server_first(&t->r);
 	/* Zeek counts the RST as Zeek does, whatever its fate: the
 	 * originator's endpoint was reset (RSTO) */
-	assert_int_equal(run_conn(&r, 1)->zeek_state, AZ_ZK_RSTO);
-	az_free(r.az);
-	pb_list_free(&l);
+	assert_int_equal(run_conn(&t->r, 1)->zeek_state, AZ_ZK_RSTO);
 }
 
 static void test_out_of_window_ignored(void **state)
 {
-	struct pb_list l;
-	struct pb_conn c;
-	struct run r;
-	(void)state;
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
 
-	handshake(&l, &c);
-	pb_rst(&l, &c, PB_C2S, 10.302227, 1 + 1048576); /* far past the window */
-	pb_rst(&l, &c, PB_C2S, 10.302240, 0);           /* behind RCV.WUP */
-	then_graceful(&l, &c);
-	run_list(&r, &l, NULL);
-	assert_graceful_server_first(&r);
-	az_free(r.az);
-	pb_list_free(&l);
+	pb_rst(l, c, PB_C2S, 10.302227, 1 + 1048576); /* far past the window */
+	pb_rst(l, c, PB_C2S, 10.302240, 0);           /* behind RCV.WUP */
+	then_graceful(l, c);
+	judge(t);
+	assert_graceful_server_first(&t->r);
 }
 
 static void test_exact_accepted(void **state)
 {
-	struct pb_list l;
-	struct pb_conn c;
-	struct run r;
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
 	const struct az_conn *k;
-	(void)state;
 
-	handshake(&l, &c);
-	pb_rst(&l, &c, PB_C2S, 10.302227, 1);         /* exactly RCV.NXT */
+	pb_rst(l, c, PB_C2S, 10.302227, 1);         /* exactly RCV.NXT */
 	/* the client's TCP never knew: its request meets no socket, and
 	 * the server's kernel answers with seq = the request's ACK */
-	pb_data(&l, &c, PB_C2S, 10.602300, 1, 1, NULL, 48);
-	pb_rst(&l, &c, PB_S2C, 10.602330, 1);
-	run_list(&r, &l, NULL);
-	k = run_conn(&r, 1);
-	assert_int_equal(r.n, 1);
+	pb_data(l, c, PB_C2S, 10.602300, 1, 1, NULL, 48);
+	pb_rst(l, c, PB_S2C, 10.602330, 1);
+	k = judge(t);
+	assert_int_equal(t->r.n, 1);
 	assert_int_equal(k->initiator, AZ_INIT_CLIENT);
 	assert_int_equal(k->kind, AZ_KIND_ABORT);
 	assert_int_equal(k->client_end, AZ_ST_CLOSED);
 	assert_int_equal(k->server_end, AZ_ST_CLOSED);
-	az_free(r.az);
-	pb_list_free(&l);
 }
 
 /* The server (its FIN sent, 100 bytes ACKed) resets on late data with
  * the exact seq; the raw client sends on and meets another RST. */
 static void test_raw_client_sends_on(void **state)
 {
-	struct pb_list l;
-	struct pb_conn c;
-	struct run r;
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
 	const struct az_conn *k;
-	(void)state;
 
-	handshake(&l, &c);
-	pb_data(&l, &c, PB_C2S, 10.100200, 1, 1, NULL, 40);
-	pb_data(&l, &c, PB_S2C, 10.100300, 1, 41, NULL, 100);
-	pb_fin(&l, &c, PB_S2C, 10.100320, 101, 41);
-	pb_ack(&l, &c, PB_C2S, 10.200400, 41, 102);
-	pb_data(&l, &c, PB_C2S, 10.220000, 41, 102, NULL, 48);
-	pb_rst(&l, &c, PB_S2C, 10.220020, 102);
-	pb_data(&l, &c, PB_C2S, 10.240000, 89, 102, NULL, 48);
-	pb_rst(&l, &c, PB_S2C, 10.240020, 102);
-	run_list(&r, &l, NULL);
-	k = run_conn(&r, 1);
+	pb_data(l, c, PB_C2S, 10.100200, 1, 1, NULL, 40);
+	pb_data(l, c, PB_S2C, 10.100300, 1, 41, NULL, 100);
+	pb_fin(l, c, PB_S2C, 10.100320, 101, 41);
+	pb_ack(l, c, PB_C2S, 10.200400, 41, 102);
+	pb_data(l, c, PB_C2S, 10.220000, 41, 102, NULL, 48);
+	pb_rst(l, c, PB_S2C, 10.220020, 102);
+	pb_data(l, c, PB_C2S, 10.240000, 89, 102, NULL, 48);
+	pb_rst(l, c, PB_S2C, 10.240020, 102);
+	k = judge(t);
 	assert_int_equal(k->initiator, AZ_INIT_SERVER);
 	assert_int_equal(k->kind, AZ_KIND_FIN_THEN_RST);
 	assert_int_equal(k->client_end, AZ_ST_CLOSED);
@@ -158,8 +177,6 @@ static void test_raw_client_sends_on(void **state)
 	 * server's own RST ended it */
 	assert_true(k->server_fw2.present);
 	assert_int_equal(k->server_fw2.ending, AZ_FW2_SERVER_RST);
-	az_free(r.az);
-	pb_list_free(&l);
 }
 
 /* An in-window RST after which the receiver says nothing: nothing shows
@@ -167,61 +184,51 @@ static void test_raw_client_sends_on(void **state)
  * some of the sender's segments would misjudge its seq). */
 static void test_in_window_silence_ends(void **state)
 {
-	struct pb_list l;
-	struct pb_conn c;
-	struct run r;
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
 	const struct az_conn *k;
-	(void)state;
 
-	handshake(&l, &c);
-	pb_rst(&l, &c, PB_C2S, 10.302227, 1001);
-	run_list(&r, &l, NULL);
-	k = run_conn(&r, 1);
+	pb_rst(l, c, PB_C2S, 10.302227, 1001);
+	k = judge(t);
 	assert_int_equal(k->initiator, AZ_INIT_CLIENT);
 	assert_int_equal(k->kind, AZ_KIND_ABORT);
 	assert_int_equal(k->server_end, AZ_ST_CLOSED);
-	az_free(r.az);
-	pb_list_free(&l);
 }
 
 /* A RST the receiver ignored, then one it took: the second ends it. */
 static void test_ignored_then_exact(void **state)
 {
-	struct pb_list l;
-	struct pb_conn c;
-	struct run r;
+	struct lesson *t = *state;
+	struct pb_list *l = &t->l;
+	struct pb_conn *c = &t->c;
 	const struct az_conn *k;
-	(void)state;
 
-	handshake(&l, &c);
-	pb_data(&l, &c, PB_S2C, 10.100300, 1, 1, NULL, 100);
-	pb_ack(&l, &c, PB_C2S, 10.200400, 1, 101);
-	pb_rst(&l, &c, PB_S2C, 10.300000, 1 + 1048576); /* out of window */
-	pb_data(&l, &c, PB_C2S, 10.500000, 1, 101, NULL, 30);
-	pb_ack(&l, &c, PB_S2C, 10.500030, 101, 31);
-	pb_fin(&l, &c, PB_S2C, 10.500040, 101, 31);
-	pb_rstack(&l, &c, PB_C2S, 10.600000, 31, 102);  /* exact */
-	run_list(&r, &l, NULL);
-	k = run_conn(&r, 1);
-	assert_int_equal(r.n, 1);
+	pb_data(l, c, PB_S2C, 10.100300, 1, 1, NULL, 100);
+	pb_ack(l, c, PB_C2S, 10.200400, 1, 101);
+	pb_rst(l, c, PB_S2C, 10.300000, 1 + 1048576); /* out of window */
+	pb_data(l, c, PB_C2S, 10.500000, 1, 101, NULL, 30);
+	pb_ack(l, c, PB_S2C, 10.500030, 101, 31);
+	pb_fin(l, c, PB_S2C, 10.500040, 101, 31);
+	pb_rstack(l, c, PB_C2S, 10.600000, 31, 102);  /* exact */
+	k = judge(t);
+	assert_int_equal(t->r.n, 1);
 	/* the server's FIN came first; the client's RST ended it */
 	assert_int_equal(k->initiator, AZ_INIT_SERVER);
 	assert_int_equal(k->kind, AZ_KIND_ABORT);       /* the client sent no FIN */
 	assert_int_equal(k->client_end, AZ_ST_CLOSED);
 	assert_int_equal(k->server_end, AZ_ST_CLOSED);
-	az_free(r.az);
-	pb_list_free(&l);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_window_challenge_ack),
-		cmocka_unit_test(test_out_of_window_ignored),
-		cmocka_unit_test(test_exact_accepted),
-		cmocka_unit_test(test_raw_client_sends_on),
-		cmocka_unit_test(test_in_window_silence_ends),
-		cmocka_unit_test(test_ignored_then_exact),
+		cmocka_unit_test_setup_teardown(test_in_window_challenge_ack, start, stop),
+		cmocka_unit_test_setup_teardown(test_out_of_window_ignored, start, stop),
+		cmocka_unit_test_setup_teardown(test_exact_accepted, start, stop),
+		cmocka_unit_test_setup_teardown(test_raw_client_sends_on, start, stop),
+		cmocka_unit_test_setup_teardown(test_in_window_silence_ends, start, stop),
+		cmocka_unit_test_setup_teardown(test_ignored_then_exact, start, stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

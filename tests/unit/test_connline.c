@@ -335,17 +335,25 @@ static void vary(struct az_conn *c, unsigned i)
 	snprintf(c->zeek_history, sizeof c->zeek_history, "Sh%u", i % 1000);
 }
 
+/* A new temporary file from the template path (its name is left there),
+ * open for writing. */
+static FILE *temp_file(char *path)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	return f;
+}
+
 /* The writer thread writes what report_conn_line writes, in order, past
  * a full ring (more records than it holds, queued without a pause). */
 static void test_writer_order(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/test_connline.XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
+	FILE *f = temp_file(path);
 	char *want = NULL;
 	size_t want_len = 0;
 	FILE *w = open_memstream(&want, &want_len);
@@ -383,11 +391,7 @@ static void test_writer_trickle(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/test_connline.XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
+	FILE *f = temp_file(path);
 	struct connwriter *cw = connwriter_start(f);
 	assert_non_null(cw);
 	struct az_conn c;
