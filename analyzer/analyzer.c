@@ -1036,6 +1036,16 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 
 	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
 
+	if (is_tomb(c->self)) {
+		/* a tomb read back (its port came round, or its grace is
+		 * over): its neighbours' links, written when it leaves the
+		 * list (store_tomb_free), are out of cache; ask for them now,
+		 * so that those misses overlap the summary's work */
+		if (c->prev != NONE)
+			__builtin_prefetch(&tomb_at(az, c->prev)->next, 1);
+		if (c->next != NONE)
+			__builtin_prefetch(&tomb_at(az, c->next)->prev, 1);
+	}
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
 	if (c->flagged_sides)
