@@ -1036,6 +1036,16 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 
 	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
 
+	if (is_tomb(c->self)) {
+		/* a tomb read back (its port came round, or its grace is
+		 * over): its neighbours' links, written when it leaves the
+		 * list (store_tomb_free), are out of cache; ask for them now,
+		 * so that those misses overlap the summary's work */
+		if (c->prev != NONE)
+			__builtin_prefetch(&tomb_at(az, c->prev)->next, 1);
+		if (c->next != NONE)
+			__builtin_prefetch(&tomb_at(az, c->next)->prev, 1);
+	}
 	for (k = 0; k < 2; k++)
 		pend_finalize(az, c, k);
 	if (c->flagged_sides)
@@ -1048,27 +1058,31 @@ void azi_conn_close(struct az *az, struct conn *c, double end_time)
 	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
 	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
 	if (az->cfg.on_conn || c->flagged_sides) {
-		struct az_conn pub;
+		struct az_conn own;
+		/* the caller's slot, if it gives one: it is the caller's
+		 * again once on_conn has it, so that call comes last */
+		struct az_conn *pub = az->cfg.on_conn && az->cfg.conn_slot ?
+		                      az->cfg.conn_slot(az->cfg.arg) : &own;
 
-		azi_fill_pub(c, &pub);
+		azi_fill_pub(c, pub);
 		for (k = 0; k < 2; k++)
 			if (c->finding_idx[k] >= 0)
 				az->findings[c->finding_idx[k]].unanswered_requests =
-					pub.http_unanswered;
-		if (az->cfg.on_conn)
-			az->cfg.on_conn(&pub, az->cfg.arg);
-		lingered = pub.lingered;
-		how = pub.linger_end;
+					pub->http_unanswered;
+		lingered = pub->lingered;
+		how = pub->linger_end;
 		/* the record has them: not worked out twice */
-		kind = pub.kind;
-		init = pub.initiator;
-		zeek = pub.zeek_state;
+		kind = pub->kind;
+		init = pub->initiator;
+		zeek = pub->zeek_state;
 		if (c->flagged_sides) {
 			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
-				azi_retain(az, c, &pub);
+				azi_retain(az, c, pub);
 			else
 				az->totals.not_retained++;
 		}
+		if (az->cfg.on_conn)
+			az->cfg.on_conn(pub, az->cfg.arg);
 	} else {
 		/* nobody wants the record: count it without building it
 		 * (most connections of a long capture end here) */

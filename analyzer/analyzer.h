@@ -475,6 +475,13 @@ struct az_fw2_summary {
 
 typedef void (*az_conn_fn)(const struct az_conn *c, void *arg);
 
+/* Where the next record is to be built: memory of the caller's, room for
+ * one struct az_conn, that the analyzer fills and then hands to on_conn
+ * (the same pointer), and does not touch after that call. It lets a
+ * caller that queues records (a writer thread's ring) have each built in
+ * its queue slot rather than copied there. */
+typedef struct az_conn *(*az_conn_slot_fn)(void *arg);
+
 struct az_config {
 	const uint16_t *server_ports; /* ports that name the server when no
 	                                 handshake shows roles; may be NULL */
@@ -483,6 +490,9 @@ struct az_config {
 	                              summarized (finished or at az_finish); may
 	                              be NULL. The record is valid only during
 	                              the call. */
+	az_conn_slot_fn conn_slot; /* with on_conn, may be NULL: where each
+	                              record is built (else the analyzer's
+	                              own memory) */
 	void *arg;
 	uint32_t timeline_head;    /* packets kept from the start (0: 100) */
 	uint32_t timeline_tail;    /* and from the end (0: 100) */

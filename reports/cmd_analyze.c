@@ -502,13 +502,23 @@ struct conn_sink {
 	struct connwriter *cw;     /* writes the records (connwriter.c) */
 	const struct az *az;       /* for input.start_time */
 	int err;                   /* first errno of a failed write */
+	struct az_conn spare;      /* a record's room once the writer is gone */
 };
+
+/* Each record is built in the writer's queue slot (conn_slot) and queued
+ * as it is (on_conn): no copy. */
+static struct az_conn *conn_slot(void *arg)
+{
+	struct conn_sink *s = arg;
+	return s->cw ? connwriter_slot(s->cw) : &s->spare;
+}
 
 static void on_conn(const struct az_conn *c, void *arg)
 {
 	struct conn_sink *s = arg;
+	(void)c; /* the slot conn_slot gave */
 	if (s->cw)
-		connwriter_push(s->cw, c, az_stats(s->az)->first_time);
+		connwriter_commit(s->cw, az_stats(s->az)->first_time);
 }
 
 /* ---- what the reader knows beyond the analyzer ------------------------- */
@@ -765,6 +775,7 @@ int cmd_analyze(int argc, char **argv)
 		.server_ports = o.n_ports ? o.ports : NULL,
 		.n_server_ports = o.n_ports,
 		.on_conn = sink.f ? on_conn : NULL,
+		.conn_slot = sink.f ? conn_slot : NULL,
 		.arg = &sink,
 		.max_series = REPORT_MAX_SERIES,
 		.max_memory = o.max_memory,

@@ -2,23 +2,26 @@
  * connwriter.c - connection records written by a thread (connwriter.h).
  *
  * The analyzer hands out a record per connection (on_conn) and forgets
- * it; here it is copied into a ring of QUEUE slots, and the writer thread
+ * it; it is built in a ring of QUEUE slots (connwriter_slot, the
+ * analyzer's conn_slot) or copied there (connwriter_push), and the writer thread
  * formats what is queued (connline_format) into a large buffer that goes
  * out with one write(2) per OUT_SIZE bytes.
  *
  * A capture of short connections gives a record every ten packets, so the
  * hand-off must cost next to nothing: the ring has one producer (the
  * analysis) and one consumer (the writer), and its two positions are
- * atomics, so queueing a record is a copy and a store, with no lock and no
- * system call. The writer, when it has drained the ring, writes out what
- * it formatted (a live capture's records do not wait for a full buffer)
- * and sleeps; the producer wakes it only when a quarter of the ring is
- * queued, and otherwise it wakes by itself after a short while (so a
- * trickle of records is written within SLEEP_MAX_MS). The producer waits
+ * atomics, so queueing a record is a store, with no lock and no system
+ * call; building it in its slot (rather than copying it there) spares a
+ * copy of its ~800 bytes. The writer, when it has drained the ring, writes
+ * out what it formatted (a live capture's records do not wait for a full
+ * buffer) and sleeps; the producer wakes it only when a quarter of the
+ * ring is queued, and otherwise it wakes by itself after a short while (so
+ * a trickle of records is written within SLEEP_MAX_MS). The producer waits
  * only when the ring is full. Each side announces that it sleeps in a flag
- * that the other reads after publishing its position (both sequentially
- * consistent, so one of the two always sees the other), and takes the
- * mutex only to sleep or to wake the other: no wake-up is lost.
+ * that the other reads after publishing its position (sequentially
+ * consistent; for the producer's tail, a release store and a fence before
+ * it reads the flag), so one of the two always sees the other, and takes
+ * the mutex only to sleep or to wake the other: no wake-up is lost.
  */
 #include "reports/connwriter.h"
 
@@ -189,7 +192,7 @@ fail_mu:
 	return NULL;
 }
 
-void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
+struct az_conn *connwriter_slot(struct connwriter *cw)
 {
 	uint64_t tail = atomic_load_explicit(&cw->tail, memory_order_relaxed);
 	uint64_t head = atomic_load_explicit(&cw->head, memory_order_acquire);
@@ -198,7 +201,7 @@ void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
 		pthread_mutex_lock(&cw->mu);
 		atomic_store(&cw->producer_waits, true);
 		/* the writer reads producer_waits after it moves head */
-		while (tail - (head = atomic_load(&cw->head)) == QUEUE) {
+		while (tail - atomic_load(&cw->head) == QUEUE) {
 			/* a full ring is work for a writer that naps */
 			pthread_cond_signal(&cw->wake_writer);
 			pthread_cond_wait(&cw->wake_producer, &cw->mu);
@@ -207,7 +210,44 @@ void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
 		pthread_mutex_unlock(&cw->mu);
 	}
 	/* the slot at tail is the producer's until tail moves past it */
-	struct item *it = &cw->ring[tail % QUEUE];
+	return &cw->ring[tail % QUEUE].c;
+}
+
+void connwriter_commit(struct connwriter *cw, double t0)
+{
+	uint64_t tail = atomic_load_explicit(&cw->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&cw->head, memory_order_relaxed);
+
+	cw->ring[tail % QUEUE].t0 = t0;
+	/* a release store: a sequentially consistent one (xchg) would wait
+	 * for the slot's fresh cache lines to leave the store buffer, at
+	 * every record */
+	atomic_store_explicit(&cw->tail, tail + 1, memory_order_release);
+	/* the next slot's lines were last the writer's (its core's cache):
+	 * ask for them now, to write, so that the next record (some packets
+	 * from now) is built in lines already here */
+	const char *next = (const char *)&cw->ring[(tail + 1) % QUEUE];
+	for (size_t off = 0; off < sizeof(struct item); off += 64)
+		__builtin_prefetch(next + off, 1);
+	/* Below WAKE_AT the writer is never woken, so whether it sleeps
+	 * does not matter; from there on, the fence orders the store of
+	 * tail before the load of writer_asleep (the writer stores that
+	 * flag, then loads tail, both sequentially consistent), so one of
+	 * the two sees the other. head may be stale (older, smaller): then
+	 * the check comes early, never late. */
+	if (tail + 1 - head >= WAKE_AT) {
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load(&cw->writer_asleep)) {
+			pthread_mutex_lock(&cw->mu);
+			pthread_cond_signal(&cw->wake_writer);
+			pthread_mutex_unlock(&cw->mu);
+		}
+	}
+}
+
+void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
+{
+	struct az_conn *slot = connwriter_slot(cw);
 	/* all but the unused end of the response table (connline_format
 	 * reads only n_responses of them) */
 	size_t used = offsetof(struct az_conn, responses) +
@@ -216,15 +256,9 @@ void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0)
 	              sizeof(c->responses[0]);
 	size_t rest = offsetof(struct az_conn, responses) + sizeof(c->responses);
 
-	memcpy(&it->c, c, used);
-	memcpy((char *)&it->c + rest, (const char *)c + rest, sizeof(*c) - rest);
-	it->t0 = t0;
-	atomic_store(&cw->tail, tail + 1);
-	if (tail + 1 - head >= WAKE_AT && atomic_load(&cw->writer_asleep)) {
-		pthread_mutex_lock(&cw->mu);
-		pthread_cond_signal(&cw->wake_writer);
-		pthread_mutex_unlock(&cw->mu);
-	}
+	memcpy(slot, c, used);
+	memcpy((char *)slot + rest, (const char *)c + rest, sizeof(*c) - rest);
+	connwriter_commit(cw, t0);
 }
 
 int connwriter_finish(struct connwriter *cw)

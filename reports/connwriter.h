@@ -25,6 +25,12 @@ struct connwriter *connwriter_start(FILE *f);
  * t0 is the capture's first time. Waits while the queue is full. */
 void connwriter_push(struct connwriter *cw, const struct az_conn *c, double t0);
 
+/* The next queue slot, for the caller to build a record in (waits while
+ * the queue is full); connwriter_commit queues it. Between the two, the
+ * slot is the caller's, and nothing else may be queued. */
+struct az_conn *connwriter_slot(struct connwriter *cw);
+void connwriter_commit(struct connwriter *cw, double t0);
+
 /* Write what is queued, flush f, stop the thread and free cw. Returns 0,
  * or the errno of the first failed write (later records are dropped once
  * one fails). */

@@ -8,6 +8,7 @@
  * ended exactly once, every finding belongs to a retained connection.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tests/unit/analyzer_helpers.h"
 
@@ -213,10 +214,179 @@ static void test_random_segments(void **state)
 	pb_list_free(&l);
 }
 
+/* ---- records built in the caller's memory (az_config.conn_slot) ------- */
+
+#define SLOT_MAX 8192
+
+struct slot_sink {
+	struct az_conn *recs;      /* every record on_conn saw, in order */
+	size_t n;
+	struct az_conn slots[3];   /* handed out in turn, garbage inside */
+	size_t next;
+	struct az_conn *given;     /* the slot conn_slot gave last */
+	bool wrong_ptr;            /* on_conn saw another pointer */
+};
+
+static struct az_conn *sink_slot(void *arg)
+{
+	struct slot_sink *k = arg;
+	k->given = &k->slots[k->next++ % 3];
+	/* what an earlier record (or anything) left there */
+	memset(k->given, 0xa5, sizeof *k->given);
+	return k->given;
+}
+
+static void sink_conn(const struct az_conn *c, void *arg)
+{
+	struct slot_sink *k = arg;
+	if (k->given && c != k->given)
+		k->wrong_ptr = true;
+	k->given = NULL;
+	if (k->n < SLOT_MAX)
+		k->recs[k->n] = *c;
+	k->n++;
+}
+
+/* Field by field: the padding of timeline packets is not set. */
+static void same_tl(const struct az_tl_pkt *a, const struct az_tl_pkt *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		assert_true(a[i].t == b[i].t);
+		assert_int_equal(a[i].index, b[i].index);
+		assert_int_equal(a[i].seq, b[i].seq);
+		assert_int_equal(a[i].ack, b[i].ack);
+		assert_int_equal(a[i].len, b[i].len);
+		assert_int_equal(a[i].win, b[i].win);
+		assert_int_equal(a[i].dir, b[i].dir);
+		assert_int_equal(a[i].flags, b[i].flags);
+	}
+}
+
+/* The same random traffic to two analyzers, one building each record in
+ * the caller's slot (full of garbage beforehand): the same records in
+ * the same order, the slot's pointer handed to on_conn, and the same
+ * findings and retained connections (built from that slot). */
+static void test_conn_slot(void **state)
+{
+	enum { TUPLES = 24, PACKETS = 60000 };
+	static uint32_t base[TUPLES][2];
+	struct pb_conn conns[TUPLES];
+	struct slot_sink sk[2];
+	struct az *az[2];
+	struct pb_list l;
+	uint8_t payload[600];
+	double t = 1000.0;
+	size_t i, k;
+	int v;
+	(void)state;
+
+	for (v = 0; v < 2; v++) {
+		struct az_config cfg;
+		memset(&sk[v], 0, sizeof sk[v]);
+		sk[v].recs = calloc(SLOT_MAX, sizeof *sk[v].recs);
+		assert_non_null(sk[v].recs);
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.on_conn = sink_conn;
+		cfg.conn_slot = v ? sink_slot : NULL;
+		cfg.arg = &sk[v];
+		cfg.timeline_head = 3;
+		cfg.timeline_tail = 3;
+		az[v] = az_new(&cfg);
+		assert_non_null(az[v]);
+	}
+	for (i = 0; i < TUPLES; i++) {
+		char cli[32];
+		snprintf(cli, sizeof(cli), "10.2.%u.%u", (unsigned)(i / 7), (unsigned)(i % 7 + 2));
+		assert_int_equal(pb_conn_init(&conns[i], cli, (uint16_t)(2000 + i), "10.2.0.1",
+		                              80, 0, 0), 0);
+		base[i][0] = rnd();
+		base[i][1] = rnd();
+	}
+	pb_list_init(&l, PB_DLT_EN10MB);
+	for (i = 0; i < PACKETS; i++) {
+		size_t tu = rnd() % TUPLES;
+		struct pb_seg s;
+		int side = (int)(rnd() & 1);
+
+		memset(&s, 0, sizeof(s));
+		s.dir = side ? PB_S2C : PB_C2S;
+		t += rnd() % 200 == 0 ? 5.0 : 0.0003;
+		s.t = t;
+		s.flags = (uint8_t)(rnd() & 0x1f);
+		if (rnd() % 4)
+			s.flags = (uint8_t)((s.flags & ~PB_RST) | PB_ACK);
+		s.absolute = true;
+		s.seq = base[tu][side] + rnd() % 4000;
+		s.ack = base[tu][!side] + rnd() % 4000;
+		s.win = (int32_t)(rnd() & 0xffff);
+		if (rnd() % 2) {
+			const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+			s.len = (uint32_t)strlen(p);
+			s.payload = p;
+		} else if (rnd() % 2) {
+			s.len = rnd() % sizeof(payload);
+			for (k = 0; k < s.len; k++)
+				payload[k] = (uint8_t)rnd();
+			s.payload = payload;
+		}
+		if (rnd() % 300 == 0) {
+			base[tu][0] = rnd();
+			base[tu][1] = rnd();
+			s.flags = PB_SYN;
+			s.dir = PB_C2S;
+			s.seq = base[tu][0];
+			s.len = 0;
+		}
+		assert_int_equal(pb_seg(&l, &conns[tu], &s), 0);
+		for (v = 0; v < 2; v++)
+			az_packet(az[v], l.dlt, l.frames[0].t, l.frames[0].bytes,
+			          l.frames[0].caplen, l.frames[0].wirelen);
+		pb_list_free(&l);
+		pb_list_init(&l, PB_DLT_EN10MB);
+	}
+	for (v = 0; v < 2; v++)
+		az_finish(az[v]);
+
+	print_message("# %zu records, %zu retained, %zu findings\n", sk[0].n,
+	              az_n_retained(az[0]), az_n_findings(az[0]));
+	assert_true(sk[0].n > 100 && sk[0].n <= SLOT_MAX);
+	assert_true(az_n_retained(az[0]) > 0);
+	assert_false(sk[1].wrong_ptr);
+	assert_int_equal(sk[1].next, sk[1].n);
+	assert_int_equal(sk[0].n, sk[1].n);
+	for (i = 0; i < sk[0].n; i++) {
+		/* the caller's slot was full of 0xa5: every byte is the record's */
+		if (memcmp(&sk[0].recs[i], &sk[1].recs[i], sizeof(struct az_conn)) != 0)
+			fail_msg("record %zu (id %llu) differs", i,
+			         (unsigned long long)sk[0].recs[i].id);
+	}
+	assert_int_equal(az_n_findings(az[0]), az_n_findings(az[1]));
+	for (i = 0; i < az_n_findings(az[0]); i++)
+		assert_memory_equal(az_finding(az[0], i), az_finding(az[1], i),
+		                    sizeof(struct az_rst_finding));
+	assert_int_equal(az_n_retained(az[0]), az_n_retained(az[1]));
+	for (i = 0; i < az_n_retained(az[0]); i++) {
+		struct az_conn a = *az_retained(az[0], i), b = *az_retained(az[1], i);
+		assert_int_equal(a.n_head, b.n_head);
+		assert_int_equal(a.n_tail, b.n_tail);
+		same_tl(a.tl_head, b.tl_head, a.n_head);
+		same_tl(a.tl_tail, b.tl_tail, a.n_tail);
+		a.tl_head = b.tl_head = NULL;
+		a.tl_tail = b.tl_tail = NULL;
+		assert_memory_equal(&a, &b, sizeof a);
+	}
+	for (v = 0; v < 2; v++) {
+		az_free(az[v]);
+		free(sk[v].recs);
+	}
+	pb_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_segments),
+		cmocka_unit_test(test_conn_slot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

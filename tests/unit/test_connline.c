@@ -348,10 +348,11 @@ static FILE *temp_file(char *path)
 }
 
 /* The writer thread writes what report_conn_line writes, in order, past
- * a full ring (more records than it holds, queued without a pause). */
-static void test_writer_order(void **state)
+ * a full ring (more records than it holds, queued without a pause);
+ * records built in their queue slot (connwriter_slot) when in_slot, two
+ * of every three (the rest pushed: both ways mix). */
+static void writer_order(bool in_slot)
 {
-	(void)state;
 	char path[] = "/tmp/test_connline.XXXXXX";
 	FILE *f = temp_file(path);
 	char *want = NULL;
@@ -365,7 +366,15 @@ static void test_writer_order(void **state)
 	struct az_conn c;
 	for (unsigned i = 0; i < n; i++) {
 		vary(&c, i);
-		connwriter_push(cw, &c, 1000.0);
+		if (in_slot && i % 3) {
+			struct az_conn *slot = connwriter_slot(cw);
+			assert_non_null(slot);
+			/* over what an earlier lap of the ring left there */
+			vary(slot, i);
+			connwriter_commit(cw, 1000.0);
+		} else {
+			connwriter_push(cw, &c, 1000.0);
+		}
 		assert_int_equal(report_conn_line(w, &c, 1000.0), 0);
 	}
 	assert_int_equal(connwriter_finish(cw), 0);
@@ -383,6 +392,18 @@ static void test_writer_order(void **state)
 	assert_memory_equal(got, want, want_len);
 	free(got);
 	free(want);
+}
+
+static void test_writer_order(void **state)
+{
+	(void)state;
+	writer_order(false);
+}
+
+static void test_writer_order_slots(void **state)
+{
+	(void)state;
+	writer_order(true);
 }
 
 /* A trickle of records (a live capture) is written while the analysis
@@ -439,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_str),
 		cmocka_unit_test(test_longest_record),
 		cmocka_unit_test(test_writer_order),
+		cmocka_unit_test(test_writer_order_slots),
 		cmocka_unit_test(test_writer_trickle),
 		cmocka_unit_test(test_writer_error),
 	};
