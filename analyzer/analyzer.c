@@ -8,12 +8,16 @@
  * peer's ACK seen before any segment of the direction it acknowledges (the
  * seed PUT trace starts like that) needs no special case.
  *
- * The rooms: this file follows each packet to its connection and tracks
- * the per-side state, FIN_WAIT_2, lingering and the timeline; judge.c
- * decides what is flagged and why (rst_before_ack, client_impact,
- * lingering); store.c keeps the connections (pools, the rings of finished
- * ones, expiry, the memory bound); summary.c builds the records and the
- * totals; names.c names the enums. conn.h is one connection's state.
+ * The rooms: this file follows each packet to its connection (creation,
+ * embryos promoted, lookups) and tracks its sequence space, ACKs, data,
+ * FINs, RSTs, lingering and the timeline; teardown.c moves each side's
+ * state, opens and closes FIN_WAIT_2, keeps the findings and ends a
+ * connection (azi_conn_close); judge.c decides what is flagged and why
+ * (rst_before_ack, client_impact, lingering, which RST ended it); store.c
+ * keeps the connections (pools, finished ones in their grace period,
+ * expiry, the memory bound); summary.c builds the records and the totals;
+ * results.c ends an analysis (az_finish) and hands out what it found;
+ * names.c names the enums. conn.h is one connection's state.
  *
  * Time: every rule uses capture timestamps, never the wall clock, so a
  * saved capture gives the same report every time it is read.
@@ -30,18 +34,7 @@
 #include "analyzer/fw2.h"
 #include "analyzer/judge.h"
 #include "analyzer/store.h"
-
-enum ev {
-	EV_SND_SYN,        /* this side sent a SYN */
-	EV_SND_SYNACK,     /* this side sent a SYN-ACK */
-	EV_ESTAB,          /* the client ACKed the server's SYN */
-	EV_SND_FIN,        /* this side sent its FIN */
-	EV_FIN_ACKED,      /* the peer ACKed this side's FIN */
-	EV_RCV_FIN,        /* this side ACKed the peer's FIN */
-	/* a RST is no event here: which one ended the connection is known
-	 * only later (judge.c rule 4), and judge_end() closes both sides */
-};
-
+#include "analyzer/teardown.h"
 
 /* ------------------------------------------------------------------ */
 /* creation and teardown                                               */
@@ -262,202 +255,6 @@ static struct conn *conn_new(struct az *az, const struct flow_key *k,
 }
 
 /* ------------------------------------------------------------------ */
-/* per-side state, as far as the wire shows it                         */
-
-static enum az_state next_state(enum az_state s, enum ev e)
-{
-	switch (s) {
-	case AZ_ST_UNKNOWN:
-		/* nothing sent yet (a listener, or the capture began late) */
-		if (e == EV_SND_SYN)
-			return AZ_ST_SYN_SENT;       /* RFC 9293 3.10.1: OPEN sends SYN */
-		if (e == EV_SND_SYNACK)
-			return AZ_ST_SYN_RECEIVED;   /* RFC 9293 3.10.7.2: LISTEN gets SYN */
-		if (e == EV_ESTAB)
-			return AZ_ST_ESTABLISHED;
-		if (e == EV_SND_FIN)
-			return AZ_ST_FIN_WAIT_1;
-		if (e == EV_RCV_FIN)
-			return AZ_ST_CLOSE_WAIT;
-		return s;
-	case AZ_ST_SYN_SENT:
-		if (e == EV_ESTAB)
-			return AZ_ST_ESTABLISHED;    /* RFC 9293 3.10.7.3: SYN-ACK, send ACK */
-		if (e == EV_SND_SYNACK)
-			return AZ_ST_SYN_RECEIVED;   /* RFC 9293 3.10.7.3: simultaneous open */
-		return s;
-	case AZ_ST_SYN_RECEIVED:
-		if (e == EV_ESTAB)
-			return AZ_ST_ESTABLISHED;    /* RFC 9293 3.10.7.4: ACK of our SYN */
-		if (e == EV_SND_FIN)
-			return AZ_ST_FIN_WAIT_1;     /* RFC 9293 3.10.4: CLOSE in SYN-RECEIVED */
-		return s;
-	case AZ_ST_ESTABLISHED:
-		if (e == EV_SND_FIN)
-			return AZ_ST_FIN_WAIT_1;     /* RFC 9293 3.10.4: CLOSE sends FIN */
-		if (e == EV_RCV_FIN)
-			return AZ_ST_CLOSE_WAIT;     /* RFC 9293 3.10.7.4 eighth: FIN received */
-		return s;
-	case AZ_ST_FIN_WAIT_1:
-		if (e == EV_FIN_ACKED)
-			return AZ_ST_FIN_WAIT_2;     /* RFC 9293 3.10.7.4: our FIN ACKed */
-		if (e == EV_RCV_FIN)
-			return AZ_ST_CLOSING;        /* RFC 9293 3.10.7.4: FIN before our FIN's ACK */
-		return s;
-	case AZ_ST_FIN_WAIT_2:
-		if (e == EV_RCV_FIN)
-			return AZ_ST_TIME_WAIT;      /* RFC 9293 3.10.7.4: FIN in FIN-WAIT-2 */
-		return s;
-	case AZ_ST_CLOSING:
-		if (e == EV_FIN_ACKED)
-			return AZ_ST_TIME_WAIT;      /* RFC 9293 3.10.7.4: ACK of our FIN in CLOSING */
-		return s;
-	case AZ_ST_CLOSE_WAIT:
-		if (e == EV_SND_FIN)
-			return AZ_ST_LAST_ACK;       /* RFC 9293 3.10.4: CLOSE in CLOSE-WAIT */
-		return s;
-	case AZ_ST_LAST_ACK:
-		if (e == EV_FIN_ACKED)
-			return AZ_ST_CLOSED;         /* RFC 9293 3.10.7.4: ACK of our FIN in LAST-ACK */
-		return s;
-	case AZ_ST_TIME_WAIT:                /* RFC 9293 3.10.7.4: waits out 2 MSL */
-	case AZ_ST_CLOSED:                   /* RFC 9293 3.3.2: no connection */
-		return s;
-	}
-	return s;
-}
-
-static void side_ev(struct conn *c, enum az_side side, enum ev e)
-{
-	struct cdir *d = &c->d[dir_of(side)];
-	d->state = next_state(d->state, e);
-}
-
-/* ------------------------------------------------------------------ */
-/* FIN_WAIT_2                                                          */
-
-static void fw2_open(struct az *az, struct conn *c, enum az_side holder, double t)
-{
-	if (c->fw2_open[holder] || c->fw2[holder].present)
-		return;
-	c->fw2_open[holder] = true;
-	/* FIN_WAIT_2 holders in the order they entered it: the first to
-	 * park (store_park_oldest); a finished one (a RST it went on after)
-	 * waits in a ring, not in a slot, and is never parked */
-	if (c->list == L_NONE && !c->finished)
-		store_list_append(az, c, L_FW2);
-	c->fw2[holder].present = true;
-	c->fw2[holder].start = t;
-	c->fw2[holder].end = t;
-	fw2_start(&az->fw2[holder], t);
-}
-
-static void fw2_close(struct az *az, struct conn *c, enum az_side holder,
-                      enum az_fw2_end how, double t)
-{
-	if (!c->fw2_open[holder])
-		return;
-	c->fw2_open[holder] = false;
-	if (c->list == L_FW2 && !c->fw2_open[!holder])
-		store_list_unlink(az, c);
-	if (t < c->fw2[holder].start)
-		t = c->fw2[holder].start;
-	c->fw2[holder].end = t;
-	c->fw2[holder].ending = how;
-	fw2_end(&az->fw2[holder], c->fw2[holder].start, t, how);
-}
-
-/* ------------------------------------------------------------------ */
-/* rst_before_ack                                                      */
-
-/* Keep the finding f of direction d's sender (the RST's judging is
- * judge.c's): one per sender and connection. */
-static void record_finding(struct az *az, struct conn *c, int d,
-                           const struct az_rst_finding *f)
-{
-	enum az_side side = side_of(d);
-
-	if (c->flagged_sides & (1u << side))
-		return;
-	c->flagged_sides |= (uint8_t)(1u << side);
-	az->totals.rst_before_ack++;
-	az->totals.rst_before_ack_by_sender[side]++;
-	az->totals.by_basis[f->basis]++;
-	uint32_t risk = f->bytes_at_risk_at_server > f->bytes_at_risk_at_client
-	                ? f->bytes_at_risk_at_server : f->bytes_at_risk_at_client;
-	if (risk > az->totals.bytes_at_risk_max[side])
-		az->totals.bytes_at_risk_max[side] = risk;
-	if (az->n_findings >= az->cfg.max_retained)
-		return;
-	if (az->n_findings == az->cap_findings) {
-		size_t ncap = az->cap_findings ? az->cap_findings * 2 : 16;
-		struct az_rst_finding *nf = realloc(az->findings, ncap * sizeof(*nf));
-		if (!nf)
-			return; /* flagged but not kept: counted as not retained */
-		az->findings = nf;
-		az->cap_findings = ncap;
-	}
-	c->finding_idx[side] = (int32_t)az->n_findings;
-	az->findings[az->n_findings] = *f;
-	az->findings[az->n_findings].conn_id = c->id;
-	az->n_findings++;
-}
-
-/* Decide the RST pd describes (sent in direction d), once. */
-static void judge(struct az *az, struct conn *c, int d, struct pend *pd)
-{
-	struct az_rst_finding f;
-
-	if (!pd->active)
-		return;
-	pd->active = false;
-	if (judge_rst(c, d, pd, &f))
-		record_finding(az, c, d, &f);
-}
-
-static void pend_finalize(struct az *az, struct conn *c, int d)
-{
-	if (c->x && c->x->pend[d].active)
-		judge(az, c, d, &c->x->pend[d]);
-}
-
-bool azi_has_pending(const struct conn *c)
-{
-	return c->x && (c->x->pend[0].active || c->x->pend[1].active);
-}
-
-/* The first RST in direction d: what each end could know (judge.c). */
-static void pend_start(struct az *az, struct conn *c, int d,
-                       const struct dec_tcp *s, double t, uint64_t idx)
-{
-	struct pend local;
-	/* without the extension (a RST long after a graceful end) the RST is
-	 * judged at once on what is known now */
-	struct pend *pd = c->x ? &c->x->pend[d] : &local;
-
-	judge_rst_open(c, d, s, t, idx, pd);
-	if (!c->rtt_known || !c->x)
-		judge(az, c, d, pd);
-}
-
-/* Each side's finding gets its receiver's side (client_impact), now that
- * every RST and ACK of the connection is in; counted in the totals. */
-static void finish_findings(struct az *az, struct conn *c)
-{
-	int side;
-
-	for (side = 0; side < 2; side++) {
-		struct az_rst_finding tmp, *f;
-
-		if (!(c->flagged_sides & (1u << side)))
-			continue;
-		f = c->finding_idx[side] >= 0 ? &az->findings[c->finding_idx[side]] : &tmp;
-		judge_impact(c, dir_of((enum az_side)side), f);
-		az->totals.by_impact[side][f->impact]++;
-	}
-}
-
-/* ------------------------------------------------------------------ */
 /* timeline                                                            */
 
 static inline __attribute__((always_inline)) void tl_append(struct az *az, struct conn_ext *c, const struct dec_tcp *s,
@@ -614,13 +411,13 @@ static inline __attribute__((always_inline)) void on_syn(struct conn *c, const s
 				c->t_syn = t;
 			c->syn_seen = true;
 		}
-		side_ev(c, side_of(d), EV_SND_SYN);
+		azi_side_ev(c, side_of(d), EV_SND_SYN);
 	} else {
 		if (d == AZ_S2C && !c->synack_seen) {
 			c->synack_seen = true;
 			c->t_synack = t;
 		}
-		side_ev(c, side_of(d), EV_SND_SYNACK);
+		azi_side_ev(c, side_of(d), EV_SND_SYNACK);
 	}
 }
 
@@ -701,8 +498,8 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 	if (d == AZ_C2S && P->isn_known && !P->syn_acked &&
 	    seq_geq(a, P->base + 1)) {
 		P->syn_acked = true;
-		side_ev(c, AZ_CLIENT, EV_ESTAB);
-		side_ev(c, AZ_SERVER, EV_ESTAB);
+		azi_side_ev(c, AZ_CLIENT, EV_ESTAB);
+		azi_side_ev(c, AZ_SERVER, EV_ESTAB);
 	}
 	if (d == AZ_C2S && c->synack_seen && c->syn_seen && !c->hsack_seen &&
 	    !(s->flags & LL_TH_SYN)) {
@@ -715,21 +512,21 @@ static void on_ack(struct az *az, struct conn *c, const struct dec_tcp *s,
 	if (P->fin_seen && seq_geq(a, P->fin_seq + 1)) {
 		/* this side accepted the peer's FIN: a FIN that came beyond a
 		 * hole ends this side's FIN_WAIT_2 (and a linger) only now */
-		fw2_close(az, c, side_of(d), AZ_FW2_CLIENT_FIN, t);
+		azi_fw2_close(az, c, side_of(d), AZ_FW2_CLIENT_FIN, t);
 		if (d == AZ_S2C && c->t_client_fin_in == 0)
 			c->t_client_fin_in = t;
 	}
 	if (P->fin_seen && !P->fin_acked && seq_geq(a, P->fin_seq + 1)) {
 		P->fin_acked = true;
-		side_ev(c, side_of(!d), EV_FIN_ACKED);
-		side_ev(c, side_of(d), EV_RCV_FIN);
+		azi_side_ev(c, side_of(!d), EV_FIN_ACKED);
+		azi_side_ev(c, side_of(d), EV_RCV_FIN);
 		/* the FIN sender now waits for its peer's FIN: FIN_WAIT_2,
 		 * unless that FIN is already here (or in this segment) */
 		/* (not after a RST of the FIN sender's own: it has no
 		 * socket left; nor after one that ended the connection) */
 		if (!D->fin_seen && !(s->flags & LL_TH_FIN) &&
 		    !P->rst_seen && !c->rst_took && !(s->flags & LL_TH_RST))
-			fw2_open(az, c, side_of(!d), t);
+			azi_fw2_open(az, c, side_of(!d), t);
 	}
 	/* the server ACKs client data after its FIN: lingering (an ACK in
 	 * a RST drains nothing) */
@@ -768,7 +565,7 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 		 * judge_end()) */
 		c->simultaneous = true;
 	}
-	side_ev(c, side_of(d), EV_SND_FIN);
+	azi_side_ev(c, side_of(d), EV_SND_FIN);
 	if (c->x)
 		http_fin(&c->http, &c->x->hd[d], d, fseq);
 	if (d == AZ_S2C) {
@@ -782,15 +579,15 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 	 * for the peer's FIN (on_ack could not know it ACKed a FIN) */
 	if (D->acked_seen && !D->fin_acked && seq_geq(D->acked, fseq + 1)) {
 		D->fin_acked = true;
-		side_ev(c, side_of(d), EV_FIN_ACKED);
-		side_ev(c, side_of(!d), EV_RCV_FIN);
+		azi_side_ev(c, side_of(d), EV_FIN_ACKED);
+		azi_side_ev(c, side_of(!d), EV_RCV_FIN);
 		if (!P->fin_seen && !D->rst_seen && !P->rst_seen && !c->rst_took)
-			fw2_open(az, c, side_of(d), t);
+			azi_fw2_open(az, c, side_of(d), t);
 	}
 	/* a FIN in order ends the peer's FIN_WAIT_2 when it passes; one
 	 * beyond a hole only when the peer ACKs it (on_ack) */
 	if (!D->gap) {
-		fw2_close(az, c, side_of(!d), AZ_FW2_CLIENT_FIN, t);
+		azi_fw2_close(az, c, side_of(!d), AZ_FW2_CLIENT_FIN, t);
 		if (d == AZ_C2S && c->t_client_fin_in == 0)
 			c->t_client_fin_in = t;
 	}
@@ -819,7 +616,7 @@ static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
 	/* after a graceful end every byte was acknowledged: nothing left
 	 * for a RST to destroy (and a seal could not record a finding) */
 	if (!c->ended_gracefully)
-		pend_start(az, c, d, s, t, idx);
+		azi_pend_start(az, c, d, s, t, idx);
 }
 
 /* How long a finished connection's 4-tuple stays its own. */
@@ -847,19 +644,6 @@ static void mark_finished(struct az *az, struct conn *c)
 	store_list_unlink(az, c);
 }
 
-/* A RST ended c (as far as known now): FIN_WAIT_2 ends with it. */
-static void rst_ends(struct az *az, struct conn *c, int d, double t)
-{
-	enum az_side sender = side_of(d);
-	int h;
-
-	c->rst_took = true;
-	for (h = 0; h < 2; h++)
-		fw2_close(az, c, (enum az_side)h,
-		          (enum az_side)h == sender ? AZ_FW2_SERVER_RST :
-		                                      AZ_FW2_CLIENT_RST, t);
-}
-
 static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
                   int d, double t, uint64_t idx)
 {
@@ -874,7 +658,7 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 		/* only a RST has these waiting (and a RST finishes it) */
 		for (k = 0; k < 2; k++) {
 			if (c->x->pend[k].active && t > c->x->pend[k].limit)
-				judge(az, c, k, &c->x->pend[k]);
+				azi_judge(az, c, k, &c->x->pend[k]);
 			if (c->x->rp && c->x->rp->rf[k].q_n > 0)
 				judge_rst_due(c, k, t);
 		}
@@ -883,7 +667,7 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 			 * once the ACKs on their way were in */
 			for (k = 0; k < 2 && !c->rst_took; k++)
 				if (c->x->rp->rf[k].accepted)
-					rst_ends(az, c, k, t);
+					azi_rst_ends(az, c, k, t);
 			/* the receiver of a RST still has the connection? */
 			judge_rst_life(c, d, s->flags, t);
 		}
@@ -934,9 +718,9 @@ static void track(struct az *az, struct conn *c, const struct dec_tcp *s,
 	 * its receiver's if the receiver takes it; the states take it in
 	 * judge_end(), once it is known which RST ended the connection */
 	if (fl & LL_TH_RST) {
-		fw2_close(az, c, side_of(d), AZ_FW2_SERVER_RST, t);
+		azi_fw2_close(az, c, side_of(d), AZ_FW2_SERVER_RST, t);
 		if (rst_took)
-			rst_ends(az, c, d, t);
+			azi_rst_ends(az, c, d, t);
 	}
 	/* a RST that did not seem to end it, then a graceful close */
 	if (c->finished && !c->rst_took && c->d[0].fin_acked && c->d[1].fin_acked)
@@ -1023,92 +807,6 @@ static struct conn *promote(struct az *az, uint32_t ref)
 fail:
 	store_embryo_close(az, ref);
 	return NULL;
-}
-
-/* Summarize c, hand it out, and free its slot. */
-void azi_conn_close(struct az *az, struct conn *c, double end_time)
-{
-	bool lingered;
-	int k;
-	enum az_kind kind;
-	enum az_initiator init;
-	enum az_zeek_state zeek;
-
-	enum az_linger_end how = AZ_LINGER_CAPTURE_END;
-
-	if (is_tomb(c->self)) {
-		/* a tomb read back (its port came round, or its grace is
-		 * over): its neighbours' links, written when it leaves the
-		 * list (store_tomb_free), are out of cache; ask for them now,
-		 * so that those misses overlap the summary's work */
-		if (c->prev != NONE)
-			__builtin_prefetch(&tomb_at(az, c->prev)->next, 1);
-		if (c->next != NONE)
-			__builtin_prefetch(&tomb_at(az, c->next)->prev, 1);
-	}
-	for (k = 0; k < 2; k++)
-		pend_finalize(az, c, k);
-	if (c->flagged_sides)
-		finish_findings(az, c);
-	judge_end(c);
-	/* a RST that seemed not to end it when it passed, and did */
-	if (c->end_rst >= 0 && !c->rst_took)
-		rst_ends(az, c, dir_of((enum az_side)c->end_rst),
-		         end_time > c->end_rst_time ? end_time : c->end_rst_time);
-	fw2_close(az, c, AZ_SERVER, AZ_FW2_CAPTURE_END, end_time);
-	fw2_close(az, c, AZ_CLIENT, AZ_FW2_CAPTURE_END, end_time);
-	if (az->cfg.on_conn || c->flagged_sides) {
-		struct az_conn own;
-		/* the caller's slot, if it gives one: it is the caller's
-		 * again once on_conn has it, so that call comes last */
-		struct az_conn *pub = az->cfg.on_conn && az->cfg.conn_slot ?
-		                      az->cfg.conn_slot(az->cfg.arg) : &own;
-
-		azi_fill_pub(c, pub);
-		for (k = 0; k < 2; k++)
-			if (c->finding_idx[k] >= 0)
-				az->findings[c->finding_idx[k]].unanswered_requests =
-					pub->http_unanswered;
-		lingered = pub->lingered;
-		how = pub->linger_end;
-		/* the record has them: not worked out twice */
-		kind = pub->kind;
-		init = pub->initiator;
-		zeek = pub->zeek_state;
-		if (c->flagged_sides) {
-			if (c->finding_idx[0] >= 0 || c->finding_idx[1] >= 0)
-				azi_retain(az, c, pub);
-			else
-				az->totals.not_retained++;
-		}
-		if (az->cfg.on_conn)
-			az->cfg.on_conn(pub, az->cfg.arg);
-	} else {
-		/* nobody wants the record: count it without building it
-		 * (most connections of a long capture end here) */
-		uint64_t lb;
-		double ls;
-
-		lingered = judge_linger(c, &lb, &ls, &how);
-		kind = azi_kind_of(c);
-		init = azi_initiator_of(c);
-		zeek = zk_state(&c->zk);
-	}
-	azi_count_conn(az, kind, init, lingered, how, c->role_inferred, zeek);
-	store_list_unlink(az, c);
-	ft_remove(&az->ft, c->hash, c->self);
-	if (az->last == c->self)
-		az->last = NONE;
-	az->live--;
-	c->in_use = false;
-	if (is_compact(c->self))
-		return; /* a copy on the stack: store_embryo_close() or
-		           store_parked_close() frees what it used */
-	store_ext_release(az, c);
-	if (!is_tomb(c->self))
-		store_pool_put(&az->conns, c->self);
-	else
-		store_tomb_free(az, c->self);
 }
 
 /* A SYN (no ACK) on a tuple we already follow: a new connection, unless
@@ -1279,158 +977,4 @@ void az_skip_frame(struct az *az)
 {
 	az->stats.packets++;
 	az->stats.filtered++;
-}
-
-/* A live connection at the end, sorted by id without touching it. */
-struct live_ref {
-	uint64_t id;
-	uint32_t ref;              /* slot or tomb, as the table has it */
-};
-
-static int cmp_live(const void *a, const void *b)
-{
-	uint64_t x = ((const struct live_ref *)a)->id, y = ((const struct live_ref *)b)->id;
-	return (x > y) - (x < y);
-}
-
-static int cmp_pub_id(const void *a, const void *b)
-{
-	uint64_t x = ((const struct az_conn *)a)->id, y = ((const struct az_conn *)b)->id;
-	return (x > y) - (x < y);
-}
-
-void az_finish(struct az *az)
-{
-	struct live_ref *live = NULL;
-	size_t n = 0, i;
-	uint64_t p;
-
-	if (az->finished)
-		return;
-	az->finished = true;
-
-	/* everything still here, in id order (on_conn sees that order) */
-	if (az->live > 0)
-		live = malloc(az->live * sizeof(*live));
-	for (i = 0; i < store_pool_capacity(&az->conns); i++) {
-		struct conn *c = slot(az, (uint32_t)i);
-		if (!c->in_use)
-			continue;
-		if (live)
-			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
-		else
-			azi_conn_close(az, c, az->stats.last_time);
-	}
-	for (uint32_t t = az->tombs.head, tn; t != NONE; t = tn) {
-		struct conn *c = tomb_at(az, t);
-
-		tn = c->next;
-		if (live)
-			live[n++] = (struct live_ref){ .id = c->id, .ref = c->self };
-		else
-			azi_conn_close(az, c, az->stats.last_time);
-	}
-	while (az->cembryo.head != NONE) {
-		uint32_t ref = REF_EMBRYO | az->cembryo.head;
-
-		if (!live) {
-			store_embryo_close(az, ref);
-			continue;
-		}
-		live[n++] = (struct live_ref){ .id = emb_id(embryo_at(az, ref)), .ref = ref };
-		store_embryo_hold(az, ref); /* off the list; closed below */
-	}
-	for (i = 0; az->n_parked > 0 && i < store_pool_capacity(&az->parks); i++) {
-		const struct parked *pp = pool_at(&az->parks, (uint32_t)i);
-
-		if (!(pp->bits & PK_LIVE))
-			continue;
-		if (live)
-			live[n++] = (struct live_ref){ .id = pk_id(pp), .ref = REF_PARKED | (uint32_t)i };
-		else
-			store_parked_close(az, REF_PARKED | (uint32_t)i, az->stats.last_time, false);
-	}
-	for (p = az->seals.head; p != az->seals.tail; p++) {
-		struct seal *e = seal_at(az, p);
-		if (e->flags & SEAL_LIVE)
-			store_seal_close(az, e, p, ft_hash(&e->key));
-	}
-	if (live) {
-		qsort(live, n, sizeof(*live), cmp_live);
-		for (i = 0; i < n; i++) {
-			if (is_embryo(live[i].ref))
-				store_embryo_close(az, live[i].ref);
-			else if (is_parked(live[i].ref))
-				store_parked_close(az, live[i].ref, az->stats.last_time, false);
-			else
-				azi_conn_close(az, conn_at(az, live[i].ref), az->stats.last_time);
-		}
-		free(live);
-		live = NULL;
-	}
-	if (!az->retained_sorted) {
-		qsort(az->retained, az->n_retained, sizeof(*az->retained), cmp_pub_id);
-		az->retained_sorted = true;
-	}
-	fw2_summary(&az->fw2[AZ_SERVER]);
-	fw2_summary(&az->fw2[AZ_CLIENT]);
-}
-
-/* ------------------------------------------------------------------ */
-/* accessors (the names are in names.c)                               */
-
-const struct az_stats *az_stats(const struct az *az) { return &az->stats; }
-const struct az_totals *az_totals(const struct az *az) { return &az->totals; }
-uint64_t az_dropped(const struct az *az) { return az->dropped; }
-
-size_t az_memory_limit(const struct az *az) { return az->mem_limit; }
-
-size_t az_memory(const struct az *az, size_t *peak)
-{
-	size_t now = store_mem_used(az);
-
-	if (peak)
-		*peak = now > az->mem_peak ? now : az->mem_peak;
-	return now;
-}
-size_t az_n_findings(const struct az *az) { return az->n_findings; }
-
-const struct az_rst_finding *az_finding(const struct az *az, size_t i)
-{
-	return i < az->n_findings ? &az->findings[i] : NULL;
-}
-
-size_t az_n_retained(const struct az *az) { return az->n_retained; }
-
-const struct az_conn *az_retained(const struct az *az, size_t i)
-{
-	return i < az->n_retained ? &az->retained[i] : NULL;
-}
-
-const struct az_conn *az_retained_by_id(const struct az *az, uint64_t id)
-{
-	size_t lo = 0, hi = az->n_retained, i;
-
-	if (!az->retained_sorted) {
-		for (i = 0; i < az->n_retained; i++)
-			if (az->retained[i].id == id)
-				return &az->retained[i];
-		return NULL;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (az->retained[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < az->n_retained && az->retained[lo].id == id ? &az->retained[lo] : NULL;
-}
-
-const struct az_fw2_summary *az_fw2(const struct az *az, enum az_side side)
-{
-	/* the summary is a cache inside the aggregate: filling it does not
-	 * change what the analyzer has seen */
-	struct az *m = (struct az *)az;
-	return fw2_summary(&m->fw2[side == AZ_CLIENT ? AZ_CLIENT : AZ_SERVER]);
 }
