@@ -952,25 +952,114 @@ static void count_not_ok(struct az *az, enum dec_result r)
 		az->stats.by_result[r]++;
 }
 
+_Static_assert(sizeof(((struct az_pre *)0)->key) == sizeof(struct flow_key),
+               "az_pre.key holds a struct flow_key");
+
+static inline __attribute__((always_inline)) void predecode(int dlt, const uint8_t *bytes,
+                                                            uint32_t caplen, uint32_t wirelen,
+                                                            struct az_pre *p)
+{
+	struct flow_key k;
+
+	p->r = (uint8_t)dec_packet(dlt, bytes, caplen, wirelen, &p->s, NULL);
+	if (p->r != DEC_OK)
+		return;
+	ft_key(&k, p->s.af, p->s.src, p->s.sport, p->s.dst, p->s.dport,
+	       p->s.tunnel, &p->src_is_lo);
+	p->hash = ft_hash(&k);
+	memcpy(p->key, &k, sizeof(k));
+}
+
+void az_predecode(int dlt, const uint8_t *bytes, uint32_t caplen,
+                  uint32_t wirelen, struct az_pre *p)
+{
+	predecode(dlt, bytes, caplen, wirelen, p);
+}
+
+void az_prefetch(const struct az *az, const struct az_pre *p, int stage)
+{
+	const struct ft_slot *e;
+	size_t i;
+
+	if (p->r != DEC_OK)
+		return;
+	if (stage == 1) {
+		ft_prefetch(&az->ft, p->hash);
+		/* a SYN alone mostly opens a new connection on a 4-tuple
+		 * that ended not long ago: it will look for a seal */
+		if ((p->s.flags & (LL_TH_SYN | LL_TH_ACK)) == LL_TH_SYN)
+			ft_prefetch(&az->fs, p->hash);
+		return;
+	}
+	/* the first two entries the lookup will probe: a connection whose
+	 * hash matches is the one (most packets find their slot at once) */
+	i = p->hash & az->ft.mask;
+	for (int n = 0; n < 2; n++, i = (i + 1) & az->ft.mask) {
+		e = &az->ft.slots[i];
+		if (e->val == FT_NONE)
+			break;
+		if (e->hash != p->hash)
+			continue;
+		if (is_compact(e->val)) {
+			__builtin_prefetch(conn_key(az, e->val));
+		} else {
+			/* a slot: the key and what a packet reads first; a
+			 * tomb: all of it, as it is mostly met by the SYN
+			 * that closes it */
+			const char *c = (const char *)conn_at(az, e->val);
+			size_t end = is_tomb(e->val) ? 256 : 256;
+
+			for (size_t o = 0; o < end; o += 64)
+				__builtin_prefetch(c + o);
+		}
+		return;
+	}
+	if ((p->s.flags & (LL_TH_SYN | LL_TH_ACK)) != LL_TH_SYN)
+		return;
+	/* not in ft: the seal of the connection that ended, if any */
+	i = p->hash & az->fs.mask;
+	for (int n = 0; n < 2; n++, i = (i + 1) & az->fs.mask) {
+		e = &az->fs.slots[i];
+		if (e->val == FT_NONE)
+			break;
+		if (e->hash == p->hash) {
+			__builtin_prefetch(seal_key(az, e->val));
+			return;
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) enum dec_result packet_pre(struct az *az, double ts,
+                                                                        uint32_t caplen,
+                                                                        const struct az_pre *p)
+{
+	struct flow_key k;
+	uint64_t idx;
+
+	idx = frame_in(az, ts, caplen);
+	if (p->r != DEC_OK) {
+		count_not_ok(az, (enum dec_result)p->r);
+		return (enum dec_result)p->r;
+	}
+	memcpy(&k, p->key, sizeof(k));
+	segment(az, &p->s, ts, idx, &k, p->hash, p->src_is_lo);
+	return DEC_OK;
+}
+
+enum dec_result az_packet_pre(struct az *az, double ts, uint32_t caplen,
+                              const struct az_pre *p)
+{
+	return packet_pre(az, ts, caplen, p);
+}
+
 enum dec_result az_packet(struct az *az, int dlt, double ts,
                           const uint8_t *bytes, uint32_t caplen,
                           uint32_t wirelen)
 {
-	struct dec_tcp s;
-	struct flow_key k;
-	enum dec_result r;
-	uint64_t idx;
-	bool src_is_lo;
+	struct az_pre p;
 
-	idx = frame_in(az, ts, caplen);
-	r = dec_packet(dlt, bytes, caplen, wirelen, &s, NULL);
-	if (r != DEC_OK) {
-		count_not_ok(az, r);
-		return r;
-	}
-	ft_key(&k, s.af, s.src, s.sport, s.dst, s.dport, s.tunnel, &src_is_lo);
-	segment(az, &s, ts, idx, &k, ft_hash(&k), src_is_lo);
-	return DEC_OK;
+	predecode(dlt, bytes, caplen, wirelen, &p);
+	return packet_pre(az, ts, caplen, &p);
 }
 
 void az_skip_frame(struct az *az)

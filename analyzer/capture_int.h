@@ -127,6 +127,9 @@ struct cap_batch {
 	 * of 64 Ki, if it holds one (at most one: CAP_BATCH_RECS is less);
 	 * for the progress callback */
 	uint64_t pos;
+	/* saved captures: each record decoded by the reader thread
+	 * (az_predecode()), [i] for recs[i] unless it is skipped; NULL live */
+	struct az_pre *pre;
 };
 
 struct cap_pipe {

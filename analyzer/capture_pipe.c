@@ -45,6 +45,8 @@ void cap_pipe_free(struct cap_pipe *pp)
 	for (size_t i = 0; i < pp->nbatch; i++) {
 		free(pp->b[i].recs);
 		pp->b[i].recs = NULL;
+		free(pp->b[i].pre);
+		pp->b[i].pre = NULL;
 		free(pp->b[i].a.mem);
 		pp->b[i].a.mem = NULL;
 	}
@@ -89,7 +91,11 @@ struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim)
 		pp->b[i].recs = malloc(CAP_BATCH_RECS * sizeof(struct cap_rec));
 		pp->b[i].a.mem = malloc(CAP_ARENA);
 		pp->b[i].a.size = CAP_ARENA;
-		if (!pp->b[i].recs || !pp->b[i].a.mem) {
+		/* live frames are decoded by the analyzer's thread: the
+		 * capturing thread must keep up with the wire */
+		if (!c->live)
+			pp->b[i].pre = malloc(CAP_BATCH_RECS * sizeof(struct az_pre));
+		if (!pp->b[i].recs || !pp->b[i].a.mem || (!c->live && !pp->b[i].pre)) {
 			cap_pipe_free(pp);
 			return NULL;
 		}
@@ -128,6 +134,20 @@ void cap_reader_give(struct cap_pipe *pp, struct cap_batch *b,
                      enum cap_end end)
 {
 	b->end = end;
+	/* Decoding is a pure function of the bytes: done here, on the
+	 * reader's core, the analyzer's thread only tracks connections (and
+	 * can look ahead at the table entries it will need). */
+	if (b->pre) {
+		int dlt = pp->c->dlt;
+
+		for (size_t i = 0; i < b->n; i++) {
+			const struct cap_rec *rec = &b->recs[i];
+
+			if (!rec->skip)
+				az_predecode(dlt, b->a.mem + rec->off, rec->caplen,
+				             rec->len, &b->pre[i]);
+		}
+	}
 	pthread_mutex_lock(&pp->mu);
 	pp->nfull++;
 	pthread_cond_signal(&pp->filled);
@@ -411,6 +431,11 @@ struct prd *cap_stream_reader(struct cap *c)
 	return prd_open_stream(c->p, head, zr_read_raw, c->zr);
 }
 
+/* How far ahead the analyzer's loop prefetches (frames). */
+#define PREFETCH_READ 16
+#define PREFETCH_FAR 8
+#define PREFETCH_NEAR 4
+
 /* Saved capture through the reader thread. Returns 0, -1 (err set), or 1
  * if the thread could not be started (nothing was read). */
 int cap_run_piped(struct cap *c, struct az *az,
@@ -444,13 +469,30 @@ int cap_run_piped(struct cap *c, struct az *az,
 			if (lim->count && fed >= lim->count)
 				goto out;
 			records++;
+			/* a look ahead: the decoded frame PREFETCH_READ frames
+			 * on (written on the reader's core), the table entries
+			 * PREFETCH_FAR on, the connections they name
+			 * PREFETCH_NEAR on */
+			if (i + PREFETCH_READ < b->n) {
+				const char *q = (const char *)&b->pre[i + PREFETCH_READ];
+
+				__builtin_prefetch(q);
+				__builtin_prefetch(q + 64);
+				__builtin_prefetch(q + 128);
+			}
+			if (i + PREFETCH_FAR < b->n && !b->recs[i + PREFETCH_FAR].skip)
+				az_prefetch(az, &b->pre[i + PREFETCH_FAR], 1);
+			if (i + PREFETCH_NEAR < b->n && !b->recs[i + PREFETCH_NEAR].skip)
+				az_prefetch(az, &b->pre[i + PREFETCH_NEAR], 2);
 			if (rec->skip) {
 				az_skip_frame(az);
 				continue;
 			}
 			fed++;
-			feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
-			     rec->caplen, rec->len);
+			if (__builtin_expect(az_packet_pre(az, rec->t, rec->caplen, &b->pre[i]) ==
+			                     DEC_UNSUPPORTED, 0))
+				cap_unsup_note(c, c->dlt, b->a.mem + rec->off,
+				               rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)
 				lim->progress(records, b->pos, c->file_size,
 				              lim->progress_arg);

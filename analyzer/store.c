@@ -49,6 +49,7 @@
 #include "analyzer/store.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,26 @@ void store_pool_init(struct pool *p, size_t esize, size_t next_off)
 	p->next_off = next_off;
 	p->free_head = NONE;
 	p->max = REF_SEAL;
+	p->chunked = SLAB_SIZE * esize >= (64u << 10) &&
+	             POOL_CHUNK % (SLAB_SIZE * esize) == 0;
+}
+
+/* A zeroed slab of a chunked pool: the next one of the current chunk, or
+ * the first of a new one. NULL if no memory. */
+static char *chunk_slab(struct pool *p)
+{
+	size_t sb = SLAB_SIZE * p->esize;
+	char *a;
+
+	if (p->chunk_left > 0) {
+		p->chunk_left--;
+		return p->slabs[p->n_slabs - 1] + sb;
+	}
+	a = hm_alloc(POOL_CHUNK);
+	if (!a)
+		return NULL;
+	p->chunk_left = POOL_CHUNK / sb - 1;
+	return a;
 }
 
 static inline uint32_t *pool_next(const struct pool *p, uint32_t i)
@@ -93,9 +114,15 @@ uint32_t store_pool_get(struct pool *p)
 		}
 		/* cache-line aligned, so a connection's first line really
 		 * holds what struct conn puts there */
-		if (posix_memalign((void **)&slab, 64, SLAB_SIZE * p->esize) != 0)
-			return NONE;
-		memset(slab, 0, SLAB_SIZE * p->esize);
+		if (p->chunked) {
+			slab = chunk_slab(p);
+			if (!slab)
+				return NONE;
+		} else {
+			if (posix_memalign((void **)&slab, 64, SLAB_SIZE * p->esize) != 0)
+				return NONE;
+			memset(slab, 0, SLAB_SIZE * p->esize);
+		}
 		p->slabs[p->n_slabs++] = slab;
 		/* thread the new elements onto the free list, lowest first */
 		for (i = SLAB_SIZE; i-- > 0;) {
@@ -124,9 +151,14 @@ void store_pool_free(struct pool *p)
 	size_t i;
 
 	for (i = 0; i < p->n_slabs; i++) {
-		free(p->slabs[i]);
+		/* a chunk goes with its first slab */
+		if (!p->chunked)
+			free(p->slabs[i]);
+		else if (((uintptr_t)p->slabs[i] & (POOL_CHUNK - 1)) == 0)
+			hm_free(p->slabs[i], POOL_CHUNK);
 		p->slabs[i] = NULL;
 	}
+	p->chunk_left = 0;
 	free(p->slabs);
 	p->slabs = NULL;
 	p->n_slabs = p->cap_slabs = 0;

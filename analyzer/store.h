@@ -22,9 +22,11 @@
 #include "analyzer/conn.h"
 #include "analyzer/flowtab.h"
 #include "analyzer/fw2.h"
+#include "analyzer/hugemem.h"
 
 #define SLAB_SHIFT 8
 #define SLAB_SIZE (1u << SLAB_SHIFT)
+#define POOL_CHUNK HM_ALIGN         /* see struct pool */
 #define TL_MIN 8             /* first timeline allocation */
 #define TL_KEEP 16           /* buffers up to this size survive slot reuse */
 #define GRACE_MIN 2.0        /* seconds a finished connection stays */
@@ -208,6 +210,12 @@ struct pool {
 	size_t esize, next_off;
 	uint32_t free_head;
 	uint32_t max;              /* REF_SEAL, or COMPACT_POOL_MAX */
+	/* pools of big elements (connections, tombs) take their slabs from
+	 * 2 MiB chunks that the kernel may back with a huge page: a new
+	 * slab costs no page faults, and a connection read at random (a
+	 * tomb) no TLB miss of its own */
+	bool chunked;
+	size_t chunk_left;         /* slabs still free in the current chunk */
 };
 
 struct park_codec;

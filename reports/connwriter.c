@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzer/hugemem.h"
 #include "reports/connline.h"
 
 #define QUEUE         4096        /* records in flight (about 3 MiB) */
@@ -156,7 +157,9 @@ static void *writer_main(void *arg)
 
 struct connwriter *connwriter_start(FILE *f)
 {
-	struct connwriter *cw = calloc(1, sizeof *cw);
+	/* the queue (3 MiB) is written at random slots, by this thread and
+	 * read by the writer: huge pages spare both 800 page faults */
+	struct connwriter *cw = hm_alloc(sizeof *cw);
 	pthread_condattr_t ca;
 	bool bad;
 
@@ -188,7 +191,7 @@ fail_wp:
 fail_ww:
 	pthread_mutex_destroy(&cw->mu);
 fail_mu:
-	free(cw);
+	hm_free(cw, sizeof *cw);
 	return NULL;
 }
 
@@ -274,6 +277,6 @@ int connwriter_finish(struct connwriter *cw)
 	pthread_cond_destroy(&cw->wake_producer);
 	pthread_cond_destroy(&cw->wake_writer);
 	pthread_mutex_destroy(&cw->mu);
-	free(cw);
+	hm_free(cw, sizeof *cw);
 	return err;
 }
