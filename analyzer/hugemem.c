@@ -14,11 +14,13 @@ static size_t round_up(size_t size)
 
 void *hm_alloc(size_t size)
 {
-	size_t len = round_up(size), lead;
+	size_t len, lead;
 	char *m, *a;
 
-	if (len == 0 || len > SIZE_MAX - HM_ALIGN)
+	/* nothing, or more than rounding up and the alignment slack allow */
+	if (size == 0 || size > SIZE_MAX - 2 * HM_ALIGN)
 		return NULL;
+	len = round_up(size);
 	/* map one alignment more than needed and give back both ends */
 	m = mmap(NULL, len + HM_ALIGN, PROT_READ | PROT_WRITE,
 	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

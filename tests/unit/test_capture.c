@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -1323,6 +1324,64 @@ static void test_live_loopback(void **state)
 	close(ls);
 }
 
+/* Frames decoded on the reader's thread (az_predecode(), cap_run() on a
+ * saved file) and frames decoded by az_packet() on the analyzer's (the
+ * plain loop): the same records, findings and counts on every capture the
+ * repository keeps (real servers, tunnels, the damaged files), whole and
+ * through a filter. */
+static void test_predecoded_same_on_captures(void **state)
+{
+	static const char *const dirs[] = {
+		"tests/captures/real", "tests/captures/encap", FIX,
+	};
+	size_t files = 0;
+	(void)state;
+
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		DIR *dp = opendir(dirs[d]);
+		struct dirent *e;
+
+		assert_non_null(dp);
+		while ((e = readdir(dp)) != NULL) {
+			char path[512];
+			size_t n = strlen(e->d_name);
+			struct outcome a, b;
+			char ebuf[PCAP_ERRBUF_SIZE];
+			pcap_t *p;
+
+			if (!(n > 5 && strcmp(e->d_name + n - 5, ".pcap") == 0) &&
+			    !(n > 7 && strcmp(e->d_name + n - 7, ".pcapng") == 0))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
+			/* the oracle reads through libpcap: only what it opens */
+			struct bpf_program prog;
+			bool filterable;
+
+			p = pcap_open_offline(path, ebuf);
+			if (!p)
+				continue;
+			/* a link type BPF has no "tcp" for is read whole only */
+			filterable = pcap_compile(p, &prog, "tcp", 1,
+			                          PCAP_NETMASK_UNKNOWN) == 0;
+			if (filterable)
+				pcap_freecode(&prog);
+			pcap_close(p);
+			a = threaded(path, NULL, NULL);
+			b = oracle(path, NULL, 0);
+			expect_same(&a, &b);
+			if (filterable) {
+				a = threaded(path, "tcp", NULL);
+				b = oracle(path, "tcp", 0);
+				expect_same(&a, &b);
+			}
+			files++;
+		}
+		closedir(dp);
+	}
+	/* the repository's captures were found */
+	assert_true(files >= 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1353,6 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_fast_over_snaplen_middle),
 		cmocka_unit_test(test_fast_cut),
 		cmocka_unit_test(test_fast_refuses),
+		cmocka_unit_test(test_predecoded_same_on_captures),
 		cmocka_unit_test(test_live_errors),
 		cmocka_unit_test(test_live_loopback),
 	};
