@@ -106,7 +106,6 @@ struct az *az_new(const struct az_config *cfg)
 	az->embryo.deadline = INFINITY;
 	az->cembryo.head = az->cembryo.tail = NONE;
 	az->cembryo.deadline = INFINITY;
-	store_pool_init(&az->tpool, sizeof(struct conn), offsetof(struct conn, next_free));
 	az->tombs.head = az->tombs.tail = NONE;
 	az->tombs.deadline = INFINITY;
 	az->seals.esize = sizeof(struct seal);
@@ -145,7 +144,6 @@ void az_free(struct az *az)
 	store_pool_free(&az->embs);
 	store_park_free(az);
 	store_pool_free(&az->conns);
-	store_pool_free(&az->tpool);
 	store_ring_free(&az->seals);
 	for (i = 0; i < az->n_retained; i++) {
 		/* head and tail share one allocation, owned through tl_head */

@@ -267,7 +267,7 @@ struct __attribute__((aligned(64))) conn {
 _Static_assert(offsetof(struct conn, grace) + sizeof(double) <= 128,
                "struct conn: what expiry reads must fit lines 0 and 1");
 _Static_assert(offsetof(struct conn, http.resp) > 128 &&
-               sizeof(struct conn) % 16 == 0, "struct conn: see tomb_copy()");
+               sizeof(struct conn) % 16 == 0, "struct conn: 16-byte multiple");
 
 /* side of the sender of direction d: c2s is the client */
 static inline enum az_side side_of(int d) { return d == AZ_C2S ? AZ_CLIENT : AZ_SERVER; }

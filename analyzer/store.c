@@ -1,7 +1,7 @@
 /*
  * store.c - where the analyzer keeps its connections (see store.h): slab
  * pools, the extensions, the embryo list, where finished connections
- * wait (the ring of seals, the pool and list of tombs) and their expiry,
+ * wait (the ring of seals, the list of tombs) and their expiry,
  * and the memory bound.
  *
  * Memory: a connection is a compact core (struct conn) plus an extension
@@ -12,12 +12,11 @@
  * can no longer be flagged, so its extension goes back to the pool at once.
  * A finished connection waits out its grace period as a 64-byte seal in a
  * ring (struct ring) if it ended gracefully and nobody wants its record,
- * else as a copy of its core (a tomb) in a pool of tombs, linked in order
- * of last activity; its slot is reused at once (see store.h).
- * So the pool holds only connections in progress, which stay in cache, and
- * a capture of many short connections holds about one seal per connection
- * closed in the last grace period. A packet allocates nothing, except that
- * a ring or the tomb pool grows by a chunk now and then and a timeline buffer doubles
+ * else in its slot as a tomb, linked in order of last activity (see
+ * store.h). So a capture of many short connections holds about one seal
+ * (or tomb) per connection closed in the last grace period, less those
+ * whose port came round again. A packet allocates nothing, except that
+ * a ring or the pool grows by a chunk now and then and a timeline buffer doubles
  * a few times (8, 16, ... up to timeline_head / timeline_tail entries) over
  * a long connection's life; small ones are kept with the pooled extension.
  * A client's SYN that a free slot cannot take (the pools would have to
@@ -499,7 +498,7 @@ size_t store_mem_used(const struct az *az)
 {
 	return pool_bytes(&az->conns) + pool_bytes(&az->exts) + pool_bytes(&az->rps) +
 	       pool_bytes(&az->embs) + pool_bytes(&az->parks) + az->park_bytes +
-	       pool_bytes(&az->tpool) + ring_bytes(&az->seals) +
+	       ring_bytes(&az->seals) +
 	       (az->ft.mask + 1 + az->fs.mask + 1) * sizeof(struct ft_slot) +
 	       az->tl_bytes;
 }
@@ -684,18 +683,6 @@ void store_make_room(struct az *az, bool embryo)
 	}
 }
 
-/* Copy c into the tomb t: all of it but the unused end of the HTTP
- * response table. Plain stores: tombs are reused last in, first out (most
- * leave early, when their port comes round again), so t was most often
- * read a moment ago and is in cache (with the old ring of tombs, memory
- * not touched for seconds, non-temporal stores paid; here they measured
- * slower). */
-static void tomb_copy(struct conn *t, const struct conn *c)
-{
-	memcpy(t, c, offsetof(struct conn, http.resp) +
-	             (size_t)c->http.n_resp * sizeof(c->http.resp[0]));
-}
-
 /* The connection at old (a slot, a tomb or a seal) now lives at ref, the
  * table entry already says so: free what old held. */
 static void release(struct az *az, uint32_t old, uint32_t ref)
@@ -795,16 +782,16 @@ static void tomb_unlink(struct az *az, struct conn *t)
 void store_tomb_free(struct az *az, uint32_t ref)
 {
 	tomb_unlink(az, tomb_at(az, tomb_idx(ref)));
-	store_pool_put(&az->tpool, tomb_idx(ref));
+	store_pool_put(&az->conns, tomb_idx(ref));
 }
 
 /* c (in a slot, or a tomb that just took a late packet) is finished: a
- * seal if nothing about it can matter but its summary, else a tomb at the
- * list's tail. If the tomb pool cannot grow, c is summarized now instead
- * (its grace period is lost, nothing else). */
+ * seal if nothing about it can matter but its summary, else a tomb (in the
+ * same slot) at the list's tail. Nothing is allocated: under the memory
+ * bound, tombs are ended early, oldest first, when a new connection needs
+ * room (store_make_room()). */
 void store_finished(struct az *az, struct conn *c)
 {
-	struct conn *t;
 	uint32_t i, ref;
 
 	if (c->ended_gracefully && !az->cfg.on_conn && !c->flagged_sides &&
@@ -816,23 +803,15 @@ void store_finished(struct az *az, struct conn *c)
 		tomb_append(az, c, tomb_idx(c->self));
 		return;
 	}
-	if ((az->tpool.free_head == NONE &&
-	     !mem_may_grow(az, SLAB_SIZE * az->tpool.esize)) ||
-	    (i = store_pool_get(&az->tpool)) == NONE) {
-		/* no room to wait out its grace period: summarized now */
-		if (az->mem_limit != SIZE_MAX)
-			az->totals.grace_cut++;
-		azi_conn_close(az, c, c->last_time);
-		return;
-	}
-	t = tomb_at(az, i);
+	/* its slot is its tomb from now on: nothing is copied or allocated */
+	i = c->self;
 	ref = REF_TOMB | i;
-	tomb_copy(t, c);
-	t->self = ref;
-	c->in_use = false;
-	tomb_append(az, t, i);
-	ft_replace(&az->ft, c->hash, c->self, ref);
-	release(az, c->self, ref);
+	c->self = ref;
+	c->in_use = false;         /* not among the connections in progress */
+	tomb_append(az, c, i);
+	ft_replace(&az->ft, c->hash, i, ref);
+	if (az->last == i)
+		az->last = ref;
 }
 
 /* Count the seal at position pos (live) and forget it. */

@@ -132,11 +132,8 @@ static inline uint64_t pk_id(const struct parked *p)
 }
 
 
-/* Finished connections wait out their grace period apart from the slots,
- * in the order of their last packet, and their slots are reused at once:
- * the pool holds only the connections still in progress, which stay in
- * cache (with a slot per finished connection a long capture kept
- * thousands of cold slots and paid a cache miss for nearly every line).
+/* Finished connections wait out their grace period in the order of their
+ * last packet (az->tombs, az->seals).
  *
  * A connection that ended gracefully (both FINs ACKed, no RST) is final:
  * every byte was acknowledged, so it can no longer be flagged, and its
@@ -145,21 +142,24 @@ static inline uint64_t pk_id(const struct parked *p)
  * (struct seal) in a ring: the key, what tells a repeated SYN from a new
  * connection, and the summary; expiry reads the ring front to back, which
  * the hardware prefetcher follows. Anything else (a RST, a finding, a
- * record wanted) waits as a whole copy of its struct conn, a "tomb", in a
- * pool of its own (az->tpool), linked oldest first (az->tombs, through
- * conn.prev/next): a late packet is tracked on the tomb, which then moves
- * to the list's tail. Most tombs leave before their grace period ends,
- * when their 4-tuple comes round again (a client port reused: in the
- * bench capture a median 0.4 s after the end, against a 2 s grace), and a
- * pool reuses what they leave at once, last in first out, so it holds
- * only the tombs still waiting, and a new tomb is mostly written over one
- * still in cache. (A ring of tombs, as the seals', held every tomb of the
- * last grace period, the early-gone ones as dead entries: 50 MB with
- * --connections on the bench capture, which the kernel had to fault in
- * and zero, and every tomb written and read back from memory.)
+ * record wanted) waits whole, in its own slot, as a "tomb" (its table
+ * value tagged REF_TOMB, in_use false: not in progress), linked oldest
+ * first (az->tombs, through conn.prev/next): a late packet is tracked on
+ * the tomb, which then moves to the list's tail. Most tombs leave before
+ * their grace period ends, when their 4-tuple comes round again (a client
+ * port reused: in the bench capture a median 0.4 s after the end, against
+ * a 2 s grace), and the pool hands the slot they leave, last in first
+ * out, to the connection that SYN starts, while it is still in cache.
+ * (Tombs were copies in a pool of their own, so that the slots held only
+ * connections in progress: the copy of about 800 bytes per connection
+ * cost more than it saved, 0.134 s against 0.128 s for the bench capture
+ * with --connections. A ring of tombs, as the seals', before that held
+ * every tomb of the last grace period, the early-gone ones as dead
+ * entries: 50 MB on the bench capture, every tomb written and read back
+ * from memory.)
  *
  * Ring positions count up forever. The table refers to a slot by its
- * index, to a tomb by a tag and its tpool index, and to a seal by a tag
+ * index, to a tomb by a tag and the same index, and to a seal by a tag
  * and 30 bits of its ring position (REF_*), which stays unambiguous while
  * fewer than 2^30 entries are in the ring. */
 #define RING_SHIFT 8
@@ -238,8 +238,7 @@ struct az {
 	struct pool rps;           /* struct rstpair */
 	struct pool embs;          /* struct embryo */
 	struct pool parks;         /* struct parked */
-	struct pool tpool;         /* tombs (struct conn), finished */
-	struct dlist tombs;        /* the tombs in tpool, by last activity */
+	struct dlist tombs;        /* the tombs (in conns), by last activity */
 	struct ring seals;         /* struct seal, ended gracefully, likewise */
 	struct dlist embryo;       /* SYN only, in order of last activity:
 	                              slots (a SYN repeated) */
@@ -291,10 +290,10 @@ static inline void *ring_at(const struct ring *R, uint64_t pos)
 	       (size_t)(pos & (RING_CHUNK - 1)) * R->esize;
 }
 
-/* The tomb at index i of tpool (a table value REF_TOMB | i). */
+/* The tomb in slot i (a table value REF_TOMB | i). */
 static inline struct conn *tomb_at(const struct az *az, uint32_t i)
 {
-	return (struct conn *)az->tpool.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
+	return (struct conn *)az->conns.slabs[i >> SLAB_SHIFT] + (i & (SLAB_SIZE - 1));
 }
 
 static inline struct seal *seal_at(const struct az *az, uint64_t pos)
