@@ -974,59 +974,6 @@ void az_predecode(int dlt, const uint8_t *bytes, uint32_t caplen,
 	predecode(dlt, bytes, caplen, wirelen, p);
 }
 
-void az_prefetch(const struct az *az, const struct az_pre *p, int stage)
-{
-	const struct ft_slot *e;
-	size_t i;
-
-	if (p->r != DEC_OK)
-		return;
-	if (stage == 1) {
-		ft_prefetch(&az->ft, p->hash);
-		/* a SYN alone mostly opens a new connection on a 4-tuple
-		 * that ended not long ago: it will look for a seal */
-		if ((p->s.flags & (LL_TH_SYN | LL_TH_ACK)) == LL_TH_SYN)
-			ft_prefetch(&az->fs, p->hash);
-		return;
-	}
-	/* the first two entries the lookup will probe: a connection whose
-	 * hash matches is the one (most packets find their slot at once) */
-	i = p->hash & az->ft.mask;
-	for (int n = 0; n < 2; n++, i = (i + 1) & az->ft.mask) {
-		e = &az->ft.slots[i];
-		if (e->val == FT_NONE)
-			break;
-		if (e->hash != p->hash)
-			continue;
-		if (is_compact(e->val)) {
-			__builtin_prefetch(conn_key(az, e->val));
-		} else {
-			/* a slot: the key and what a packet reads first; a
-			 * tomb: all of it, as it is mostly met by the SYN
-			 * that closes it */
-			const char *c = (const char *)conn_at(az, e->val);
-			size_t end = is_tomb(e->val) ? 256 : 256;
-
-			for (size_t o = 0; o < end; o += 64)
-				__builtin_prefetch(c + o);
-		}
-		return;
-	}
-	if ((p->s.flags & (LL_TH_SYN | LL_TH_ACK)) != LL_TH_SYN)
-		return;
-	/* not in ft: the seal of the connection that ended, if any */
-	i = p->hash & az->fs.mask;
-	for (int n = 0; n < 2; n++, i = (i + 1) & az->fs.mask) {
-		e = &az->fs.slots[i];
-		if (e->val == FT_NONE)
-			break;
-		if (e->hash == p->hash) {
-			__builtin_prefetch(seal_key(az, e->val));
-			return;
-		}
-	}
-}
-
 static inline __attribute__((always_inline)) enum dec_result packet_pre(struct az *az, double ts,
                                                                         uint32_t caplen,
                                                                         const struct az_pre *p)

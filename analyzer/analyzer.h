@@ -534,18 +534,15 @@ enum dec_result az_packet(struct az *az, int dlt, double ts,
                           uint32_t wirelen);
 
 /*
- * The same in two steps, so that decoding can run on another thread and
- * the analyzer can look ahead: az_predecode() decodes a frame and builds
- * its connection key (a pure function of the bytes: any thread, no az);
- * az_prefetch() hints, for a frame some way ahead, the memory that
- * az_packet_pre() will read for it; az_packet_pre() then does what
- * az_packet() does with the frame. p->s.payload points into the frame's
+ * The same in two steps, so that decoding can run on another thread:
+ * az_predecode() decodes a frame and builds its connection key (a pure
+ * function of the bytes: any thread, no az); az_packet_pre() then does
+ * what az_packet() does with the frame. p->s.payload points into the frame's
  * bytes, which must stay as they are until az_packet_pre() returns.
  * az_packet_pre(az, ts, caplen, p) after az_predecode(dlt, bytes, caplen,
  * wirelen, p) is exactly az_packet(az, dlt, ts, bytes, caplen, wirelen).
  */
 struct az_pre {
-	/* what az_prefetch() reads first, in the first cache line */
 	uint8_t key[40];           /* the connection key (struct flow_key) */
 	uint32_t hash;
 	uint8_t r;                 /* enum dec_result */
@@ -554,9 +551,6 @@ struct az_pre {
 };
 void az_predecode(int dlt, const uint8_t *bytes, uint32_t caplen,
                   uint32_t wirelen, struct az_pre *p);
-/* stage 1, about twice as far ahead as stage 2: the table entries; stage
- * 2: the connection they name */
-void az_prefetch(const struct az *az, const struct az_pre *p, int stage);
 enum dec_result az_packet_pre(struct az *az, double ts, uint32_t caplen,
                               const struct az_pre *p);
 
