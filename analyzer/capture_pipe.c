@@ -22,9 +22,11 @@
  */
 #include "analyzer/capture_int.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cap_arena_grow(struct prd_buf *a, size_t need)
 {
@@ -54,6 +56,16 @@ void cap_pipe_free(struct cap_pipe *pp)
 	pthread_cond_destroy(&pp->filled);
 	pthread_mutex_destroy(&pp->mu);
 	free(pp);
+}
+
+/* CPUs this thread may run on (taskset, a container's cpuset). */
+static long cpus_usable(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim)
@@ -87,15 +99,20 @@ struct cap_pipe *cap_pipe_new(struct cap *c, const struct cap_limits *lim)
 	atomic_init(&pp->quit, false);
 	atomic_init(&pp->stop_reading, false);
 	atomic_init(&pp->hungry, false);
+	/* Live frames are decoded by the analyzer's thread: the capturing
+	 * thread must keep up with the wire. Decoding on the reader's thread
+	 * trades CPU time (the decoded frames cross from core to core: 0.162
+	 * against 0.136 s on the bench capture) for wall time (0.096 against
+	 * 0.109 s), which only a second core can give. */
+	bool predecode = !c->live && cpus_usable() > 1;
+
 	for (size_t i = 0; i < pp->nbatch; i++) {
 		pp->b[i].recs = malloc(CAP_BATCH_RECS * sizeof(struct cap_rec));
 		pp->b[i].a.mem = malloc(CAP_ARENA);
 		pp->b[i].a.size = CAP_ARENA;
-		/* live frames are decoded by the analyzer's thread: the
-		 * capturing thread must keep up with the wire */
-		if (!c->live)
+		if (predecode)
 			pp->b[i].pre = malloc(CAP_BATCH_RECS * sizeof(struct az_pre));
-		if (!pp->b[i].recs || !pp->b[i].a.mem || (!c->live && !pp->b[i].pre)) {
+		if (!pp->b[i].recs || !pp->b[i].a.mem || (predecode && !pp->b[i].pre)) {
 			cap_pipe_free(pp);
 			return NULL;
 		}
@@ -471,8 +488,11 @@ int cap_run_piped(struct cap *c, struct az *az,
 				continue;
 			}
 			fed++;
-			if (__builtin_expect(az_packet_pre(az, rec->t, rec->caplen, &b->pre[i]) ==
-			                     DEC_UNSUPPORTED, 0))
+			if (!b->pre)
+				feed(c, az, c->dlt, rec->t, b->a.mem + rec->off,
+				     rec->caplen, rec->len);
+			else if (__builtin_expect(az_packet_pre(az, rec->t, rec->caplen,
+			                                        &b->pre[i]) == DEC_UNSUPPORTED, 0))
 				cap_unsup_note(c, c->dlt, b->a.mem + rec->off,
 				               rec->caplen, rec->len);
 			if (lim->progress && (records & CAP_PROGRESS_MASK) == 0)

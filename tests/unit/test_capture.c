@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -1325,17 +1326,17 @@ static void test_live_loopback(void **state)
 }
 
 /* Frames decoded on the reader's thread (az_predecode(), cap_run() on a
- * saved file) and frames decoded by az_packet() on the analyzer's (the
- * plain loop): the same records, findings and counts on every capture the
- * repository keeps (real servers, tunnels, the damaged files), whole and
- * through a filter. */
-static void test_predecoded_same_on_captures(void **state)
+ * saved file with two CPUs or more) and frames decoded by az_packet() on
+ * the analyzer's (the plain loop; and cap_run() on one CPU, where the
+ * reader does not decode): the same records, findings and counts on every
+ * capture the repository keeps (real servers, tunnels, the damaged files),
+ * whole and through a filter. */
+static void same_on_captures(void)
 {
 	static const char *const dirs[] = {
 		"tests/captures/real", "tests/captures/encap", FIX,
 	};
 	size_t files = 0;
-	(void)state;
 
 	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
 		DIR *dp = opendir(dirs[d]);
@@ -1380,6 +1381,25 @@ static void test_predecoded_same_on_captures(void **state)
 	}
 	/* the repository's captures were found */
 	assert_true(files >= 30);
+}
+
+static void test_predecoded_same_on_captures(void **state)
+{
+	cpu_set_t all, one;
+	(void)state;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	same_on_captures();
+	/* on one CPU (the reader thread inherits the mask) */
+	CPU_ZERO(&one);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &all)) {
+			CPU_SET(i, &one);
+			break;
+		}
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	same_on_captures();
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
 int main(void)
