@@ -658,7 +658,7 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect rst_before_ack size > 0\n",
 	            "s.scn:3:23: expected count or bytes_at_risk, found \"size\"");
 	check_error("scenario x\nconnect\nexpect no fin_wait_2 peak >= 1\n",
-	            "s.scn:3:22: expected end of line, found \"peak\"");
+	            "s.scn:3:22: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"peak == 0\"), found \"peak\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 peak >= 1s\n",
 	            "s.scn:3:27: expected a count, found \"1s\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 max >= 1\n",
@@ -683,11 +683,11 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect fin_wait_2 ending kernel_timeout peak >= 1\n",
 	            "s.scn:3:41: expected count or max, found \"peak\"");
 	check_error("scenario x\nconnect\nexpect no fin_wait_2 ending kernel_timeout count == 1\n",
-	            "s.scn:3:44: expected end of line, found \"count\"");
+	            "s.scn:3:44: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"count == 0\"), found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact reset count == 1\n",
 	            "s.scn:3:22: expected a client_impact (reset_before_ack, reset_after_ack, no_reset), found \"reset\"");
 	check_error("scenario x\nconnect\nexpect no client_impact reset_before_ack count == 0\n",
-	            "s.scn:3:42: expected end of line, found \"count\"");
+	            "s.scn:3:42: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"count == 0\"), found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact no_reset bytes > 0\n",
 	            "s.scn:3:31: expected count, found \"bytes\"");
 	check_error("scenario x\nconnect\nexpect server client_impact no_reset\n",
