@@ -186,6 +186,17 @@ static void test_request_and_format(void **state)
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(buf, want, n);
 	scn_free(s);
+
+	/* scnbash: a header named Host (any case) replaces the default one;
+	 * two Host lines drew a 400 from every server (RFC 9112 3.2) */
+	s = parse_ok("scenario req\nconnect\n"
+	             "request GET / header \"X-Hosting: a\" header \"host: vhost.example\"\n");
+	st = &s->groups[0].steps.v[1];
+	n = scn_request_format(st, "10.1.2.1", buf, sizeof buf);
+	want = "GET / HTTP/1.1\r\nX-Hosting: a\r\nhost: vhost.example\r\n\r\n";
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(buf, want, n);
+	scn_free(s);
 }
 
 static void test_groups_and_repeat(void **state)
