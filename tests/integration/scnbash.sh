@@ -11,7 +11,9 @@
 #    response stayed "incomplete" (lab/respscan.c rsp_sent);
 #  - the audit table summed the client's own rst_before_ack into the
 #    server's column, under a verdict saying "no rst_before_ack"
-#    (reports/auditout.c).
+#    (reports/auditout.c);
+#  - a `header "Host: ..."` was written after the runner's own Host line:
+#    two Host lines, a 400 from nginx (lab/scn_steps.c).
 source tests/lib.sh
 source tests/integration/run_common.bash
 need_lab "scenario bug bash scripts"
@@ -40,10 +42,10 @@ B=$TEST_TMP/builtin
 "$LINGERLAB" audit --builtin linger $(run_target_args) --target-arg=--keepalive-timeout \
 	--target-arg=2s --scenarios scenarios/bash -o "$B" --color=never >"$B.out" 2>&1
 rc=$?
-check_eq "builtin linger: every expectation of the 17 scripts holds (exit 0)" 0 "$rc"
+check_eq "builtin linger: every expectation of the 18 scripts holds (exit 0)" 0 "$rc"
 [ "$rc" = 0 ] || sed -n '/^scenario/,$p' "$B.out" | sed 's/^/# /' | head -40
 R=$B/report.json
-check_jq "builtin: 17 scenarios, all passed" "$R" '[.scenarios[] | select(.passed)] | length == 17'
+check_jq "builtin: 18 scenarios, all passed" "$R" '[.scenarios[] | select(.passed)] | length == 18'
 check_eq "builtin: nothing left behind" "" "$(run_leftovers $$)"
 
 # HEAD by `send`: a 200 with Content-Length 1 MiB and no body is complete
@@ -57,7 +59,7 @@ row=$(grep -E '^rst-after-request ' "$B.out")
 check "rst-after-request row: server 0, the client's own shown apart" \
 	grep -qE '^rst-after-request +0 \(client 1\) +0 \(client [0-9]+\) ' <<<"$row"
 [ -n "$row" ] && diag "$row"
-check "builtin verdict: no rst_before_ack" grep -q '^verdict: no rst_before_ack in 17 scenarios' "$B.out"
+check "builtin verdict: no rst_before_ack" grep -q '^verdict: no rst_before_ack in 18 scenarios' "$B.out"
 
 if [ $have_tshark = 1 ]; then
 	C=$B/capture.pcap
@@ -126,7 +128,7 @@ http {
 CONF
 N=$TEST_TMP/nginx
 set -- halfclose-large head-close pipeline-last-close fin-never-keepalive upload-refused \
-	rst-after-request keepalive-race
+	rst-after-request keepalive-race vhost-close
 mkdir -p "$TEST_TMP/nscn"
 for s in "$@"; do cp "scenarios/bash/$s.scn" "$TEST_TMP/nscn/"; done
 "$LINGERLAB" audit --serve "exec nginx -c $c" --port 80 --scenarios "$TEST_TMP/nscn" -o "$N" \
@@ -161,5 +163,7 @@ check_jq "fin-never-keepalive: nginx's orphan expired after tcp_fin_timeout 2s" 
 	"$(sc fin-never-keepalive) | .summary | .fin_wait_2_endings.kernel_timeout == 1 and .kernel_fin_wait_2_max > 1.9 and .kernel_fin_wait_2_max < 3"
 check_jq "upload-refused: nginx answered 413 (client_max_body_size) and drained, no RST" "$R" \
 	"$(sc upload-refused) | .client.responses[0].status == 413 and .summary.rst_before_ack == 0 and .client.reset_seen == false"
+check_jq "vhost-close: Host from the script, one Host line, nginx answers 200 (not 400)" "$R" \
+	"$(sc vhost-close) | .passed and .client.responses[0].status == 200"
 check_jq "nginx: no leaked RST" "$R" '.lab.leaked_rst == 0'
 finish
