@@ -40,6 +40,47 @@ void rsp_request(struct rsp_scan *r, bool head)
 	r->requests++;
 }
 
+/* p[0..n) starts with a request line: sets *head for "HEAD". */
+static bool request_line(const uint8_t *p, size_t n, bool *head)
+{
+	size_t i = 0, m, t;
+
+	while (i < n && i < 32 && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	m = i;
+	if (m == 0 || i >= n || p[i] != ' ')
+		return false;
+	t = ++i;
+	while (i < n && p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
+		i++;
+	if (i == t || i >= n || p[i] != ' ')
+		return false;
+	i++;
+	if (n - i < 9 || memcmp(p + i, "HTTP/1.", 7) || p[i + 7] < '0' || p[i + 7] > '9' ||
+	    (p[i + 8] != '\r' && p[i + 8] != '\n'))
+		return false;
+	*head = m == 4 && memcmp(p, "HEAD", 4) == 0;
+	return true;
+}
+
+unsigned rsp_sent(struct rsp_scan *r, const uint8_t *p, size_t n)
+{
+	unsigned found = 0;
+	bool head;
+
+	for (size_t i = 0; i < n; i++) {
+		/* a line start that follows an empty line: "\n\n" or "\n\r\n" */
+		bool start = i == 0 ||
+		             (i >= 2 && p[i - 1] == '\n' && p[i - 2] == '\n') ||
+		             (i >= 3 && p[i - 1] == '\n' && p[i - 2] == '\r' && p[i - 3] == '\n');
+		if (start && request_line(p + i, n - i, &head)) {
+			rsp_request(r, head);
+			found++;
+		}
+	}
+	return found;
+}
+
 static void fail(struct rsp_scan *r, const char *why)
 {
 	r->failed = true;

@@ -65,6 +65,16 @@ void rsp_init(struct rsp_scan *r);
 /* The client sent a request; head: its method was HEAD. */
 void rsp_request(struct rsp_scan *r, bool head);
 
+/*
+ * The client sent n raw bytes (a script's `send`): each request line in
+ * them counts as a request (rsp_request), HEAD or not by its method. A
+ * request line is "METHOD SP TARGET SP HTTP/1.x" ending in CR or LF,
+ * METHOD upper-case letters, at the start of the bytes or right after an
+ * empty line (the end of a previous head). Other bytes (a body, a head's
+ * continuation sent apart) count nothing. Returns the requests counted.
+ */
+unsigned rsp_sent(struct rsp_scan *r, const uint8_t *p, size_t n);
+
 /* Scan n more bytes of the server's stream. */
 void rsp_feed(struct rsp_scan *r, const uint8_t *p, size_t n);
 

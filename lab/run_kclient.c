@@ -127,7 +127,9 @@ static void kdo_send(struct runner *R, struct rconn *rc, const struct scn_step *
 	}
 	if (st->kind == SCN_BODY && st->u.body.size)
 		rc->body_active = true;
-	if (request_head >= 0)
+	if (request_head == 2)   /* a send: its request lines, if any */
+		rsp_sent(&rc->http, p, n);
+	else if (request_head >= 0)
 		rsp_request(&rc->http, request_head == 1);
 	kpump(R, rc, 0);
 }
@@ -179,7 +181,7 @@ bool rkc_exec_step(struct runner *R, struct rconn *rc, const struct scn_step *st
 		return true;
 	}
 	case SCN_SEND:
-		kdo_send(R, rc, st, st->u.send.data, st->u.send.len, 0);
+		kdo_send(R, rc, st, st->u.send.data, st->u.send.len, 2);
 		return true;
 	case SCN_REQUEST: {
 		const char *host = R->scn->host ? R->scn->host : R->host;

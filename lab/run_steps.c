@@ -322,7 +322,9 @@ void rconn_timer_fired(struct runner *R, struct rconn *rc)
 	rconn_advance(R, rc);
 }
 
-/* Queue bytes, honouring the after-FIN/RST settings and the body. */
+/* Queue bytes, honouring the after-FIN/RST settings and the body.
+ * request_head: -1 a body, 0 or 1 a `request` (1: HEAD), 2 a `send`
+ * whose request lines are counted (rsp_sent). */
 static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *st,
                     const uint8_t *p, size_t n, int request_head)
 {
@@ -370,7 +372,9 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 			return;
 		}
 		rtls_pump(rc);
-		if (request_head >= 0)
+		if (request_head == 2)
+			rsp_sent(&rc->http, p, n);
+		else if (request_head >= 0)
 			rsp_request(&rc->http, request_head == 1);
 		rconn_fin_check(R, rc);
 		return;
@@ -390,7 +394,9 @@ static void do_send(struct runner *R, struct rconn *rc, const struct scn_step *s
 	}
 	if (st->kind == SCN_BODY)
 		rc->body_active = true;
-	if (request_head >= 0)
+	if (request_head == 2)   /* a send: its request lines, if any */
+		rsp_sent(&rc->http, p, n);
+	else if (request_head >= 0)
 		rsp_request(&rc->http, request_head == 1);
 	rconn_fin_check(R, rc);
 }
@@ -430,7 +436,7 @@ static void exec_step(struct runner *R, struct rconn *rc, const struct scn_step 
 		      ? st->u.connect.timeout_us : SCN_DEFAULT_WAIT_US);
 		return;
 	case SCN_SEND:
-		do_send(R, rc, st, st->u.send.data, st->u.send.len, 0);
+		do_send(R, rc, st, st->u.send.data, st->u.send.len, 2);
 		return;
 	case SCN_REQUEST: {
 		const char *host = R->scn->host ? R->scn->host : R->host;

@@ -328,7 +328,8 @@ void scn_free(struct scn_scenario *s);
 
 /*
  * The bytes of a `request` step: "METHOD TARGET HTTP/1.1\r\nHost: HOST\r\n"
- * then each header, "Content-Length: N\r\n" if length was given,
+ * (no default Host line when a header of the step is named Host) then
+ * each header, "Content-Length: N\r\n" if length was given,
  * "Connection: close\r\n" if close, and "\r\n". Writes at most cap bytes
  * into buf and returns the full length (like snprintf): the caller checks
  * the result against cap. host must not be NULL.

@@ -57,7 +57,12 @@ static bool get_metric(struct parser *ps, struct scn_expect *x,
 	if (!t)
 		return true; /* bare form */
 	if (x->negated) {
-		scn_fail_tok(ps, t, "end of line");
+		/* "expect no kernel fin_wait_2 peak > 1" is a natural thing to
+		 * write; say what to write instead (scnbash) */
+		bool word = t->kind == TOK_WORD && t->len <= 16;
+		scn_fail_tok(ps, t, "end of line (\"no\" takes no metric: drop \"no\" and "
+		             "compare, e.g. \"%.*s == 0\")", word ? (int)t->len : 6,
+		             word ? t->p : "METRIC");
 		return false;
 	}
 	for (const struct metric_def *d = defs; d->name; d++)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool scn_st_connect(struct parser *ps, struct scn_step *st)
 {
@@ -411,6 +412,23 @@ bool scn_st_rst(struct parser *ps, struct scn_step *st)
 	return true;
 }
 
+/* The request's own headers (lines "Name: value\r\n") have one named
+ * name (case-insensitive). */
+static bool has_header(const struct scn_bytes *h, const char *name)
+{
+	size_t nl = strlen(name), i = 0;
+
+	while (i < h->len) {
+		const uint8_t *eol = memchr(h->data + i, '\n', h->len - i);
+		size_t end = eol ? (size_t)(eol - h->data) + 1 : h->len;
+		if (end - i > nl && h->data[i + nl] == ':' &&
+		    strncasecmp((const char *)h->data + i, name, nl) == 0)
+			return true;
+		i = end;
+	}
+	return false;
+}
+
 size_t scn_request_format(const struct scn_step *st, const char *host,
                           uint8_t *buf, size_t cap)
 {
@@ -423,9 +441,14 @@ size_t scn_request_format(const struct scn_step *st, const char *host,
 	PUT(m, strlen(m));
 	PUT(" ", 1);
 	PUT(st->u.request.target.data, st->u.request.target.len);
-	PUT(" HTTP/1.1\r\nHost: ", 17);
-	PUT(host, strlen(host));
-	PUT("\r\n", 2);
+	PUT(" HTTP/1.1\r\n", 11);
+	/* a `header "Host: ..."` of the script's replaces the default: two
+	 * Host lines get a 400 (RFC 9112 3.2), not the probe the user meant */
+	if (!has_header(&st->u.request.headers, "Host")) {
+		PUT("Host: ", 6);
+		PUT(host, strlen(host));
+		PUT("\r\n", 2);
+	}
 	if (st->u.request.headers.len)
 		PUT(st->u.request.headers.data, st->u.request.headers.len);
 	if (st->u.request.has_length) {

@@ -99,9 +99,14 @@ static void table(const struct tout *o, const struct run_outcome *out)
 	            "expectations");
 	for (i = 0; i < out->n_scenarios; i++) {
 		const struct run_scenario *rs = &out->scenarios[i];
-		uint64_t rst = rs->rst_before_ack[AZ_SERVER] + rs->rst_before_ack[AZ_CLIENT];
-		uint64_t risk = rs->bytes_at_risk_max[AZ_SERVER] > rs->bytes_at_risk_max[AZ_CLIENT]
-		                ? rs->bytes_at_risk_max[AZ_SERVER] : rs->bytes_at_risk_max[AZ_CLIENT];
+		/* The server's findings are the row's figures (and the verdict's);
+		 * the client's own (a client that reset with its request unACKed)
+		 * are shown beside them, never added in: a row "1 46" under a
+		 * verdict "no rst_before_ack" read as a contradiction. */
+		uint64_t rst = rs->rst_before_ack[AZ_SERVER];
+		uint64_t risk = rs->bytes_at_risk_max[AZ_SERVER];
+		uint64_t crst = rs->rst_before_ack[AZ_CLIENT];
+		char rstcol[48], riskcol[48];
 		size_t held = 0;
 		char lg[64], fw[64], ex[64];
 		bool graded_any;
@@ -117,8 +122,17 @@ static void table(const struct tout *o, const struct run_outcome *out)
 		         rs->kernel_peak[SCN_K_FIN_WAIT_2]);
 		snprintf(ex, sizeof ex, "%zu/%zu hold", held, rs->n_results);
 		tout_fprintf(o->f, "%-26s ", rs->scn->name);
-		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14llu", (unsigned long long)rst);
-		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14llu", (unsigned long long)risk);
+		if (crst) {
+			snprintf(rstcol, sizeof rstcol, "%llu (client %llu)", (unsigned long long)rst,
+			         (unsigned long long)crst);
+			snprintf(riskcol, sizeof riskcol, "%llu (client %llu)", (unsigned long long)risk,
+			         (unsigned long long)rs->bytes_at_risk_max[AZ_CLIENT]);
+		} else {
+			snprintf(rstcol, sizeof rstcol, "%llu", (unsigned long long)rst);
+			snprintf(riskcol, sizeof riskcol, "%llu", (unsigned long long)risk);
+		}
+		tout_printf(o, rst ? TOUT_BOLD_RED : TOUT_PLAIN, "%14s", rstcol);
+		tout_printf(o, risk ? TOUT_BOLD_RED : TOUT_PLAIN, " %14s", riskcol);
 		tout_printf(o, graded_any && wi == AZ_IMPACT_RESET_BEFORE_ACK ? TOUT_BOLD_RED :
 		            graded_any && wi == AZ_IMPACT_RESET_AFTER_ACK ? TOUT_YELLOW : TOUT_PLAIN,
 		            " %-17s", graded_any ? az_impact_name(wi) : "-");

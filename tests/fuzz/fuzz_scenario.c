@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/respscan.h"
 #include "lab/scenario.h"
 
 #define FILE_NAME "fuzz.scn"
@@ -115,9 +116,17 @@ static size_t walk_steps(const struct lines *L, const struct scn_steps *l, int d
 		case SCN_CONNECT:
 			check_duration(st->u.connect.timeout_us);
 			break;
-		case SCN_SEND:
+		case SCN_SEND: {
 			check_bytes(&st->u.send, SIZE_MAX);
+			/* the runner counts the requests a send holds (rsp_sent):
+			 * each needs at least "A / HTTP/1.1\n", 13 bytes */
+			struct rsp_scan rs;
+			rsp_init(&rs);
+			unsigned found = rsp_sent(&rs, st->u.send.data, st->u.send.len);
+			check(rs.requests == found);
+			check(found <= st->u.send.len / 13);
 			break;
+		}
 		case SCN_REQUEST: {
 			size_t n, n2;
 			uint8_t *buf;

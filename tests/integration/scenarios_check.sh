@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# scenarios_check.sh - the shipped scenarios (and the lessons in
-# scenarios/lessons/) are well formed: each parses,
+# scenarios_check.sh - the shipped scenarios (and the lessons in scenarios/lessons/ and the bug
+# bash's scripts in scenarios/bash/) are well formed: each parses,
 # opens with a comment "# NAME - what it shows", names itself after its
 # file and says what it is about; and the error messages the language
 # reference documents are the ones the parser's unit test asserts.
 source tests/lib.sh
 
 n=0
-for f in scenarios/*.scn scenarios/lessons/*.scn; do
-	[[ $f == scenarios/lessons/* ]] || n=$((n + 1))
+for f in scenarios/*.scn scenarios/lessons/*.scn scenarios/bash/*.scn; do
+	[[ $f == scenarios/*/* ]] || n=$((n + 1))
 	base=$(basename "$f" .scn)
 	check "$base: parses" "$LINGERLAB" run --check -q "$f"
 	check "$base: opens with '# $base - ...'" grep -q "^# $base - ." <(head -1 "$f")

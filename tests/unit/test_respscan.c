@@ -97,6 +97,35 @@ static void test_no_body(void **state)
 	assert_int_equal(r.rec[2].status, 204);
 }
 
+/* scnbash: a HEAD written with `send` had its response waited for as if
+ * it carried a 1 MiB body (incomplete), and a pipelined `send` counted
+ * as one request, so a later `request HEAD` was matched to the wrong
+ * response. */
+static void test_sent_requests(void **state)
+{
+	(void)state;
+	struct rsp_scan r;
+	rsp_init(&r);
+	const char *three = "GET / HTTP/1.1\r\nHost: lab\r\n\r\n"
+	                    "HEAD /large.bin HTTP/1.1\r\nHost: lab\r\n\r\n"
+	                    "POST /x HTTP/1.0\nContent-Length: 3\n\nabc";
+	assert_int_equal(rsp_sent(&r, (const uint8_t *)three, strlen(three)), 3);
+	assert_int_equal(r.requests, 3);
+	assert_int_equal(r.head_bits, 2);   /* the second */
+	/* a body, a head's second half, junk: no request */
+	const char *notreq[] = { "Host: lab\r\n\r\n", "GET / HTTP/2\r\n", "get / HTTP/1.1\r\n",
+	                         "GET  HTTP/1.1\r\n", "GET / HTTP/1.1", "xGET / HTTP/1.1\r\n", "" };
+	for (size_t i = 0; i < sizeof notreq / sizeof *notreq; i++)
+		assert_int_equal(rsp_sent(&r, (const uint8_t *)notreq[i], strlen(notreq[i])), 0);
+	assert_int_equal(r.requests, 3);
+	/* the HEAD's response has no body: all three complete */
+	feed(&r, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	         "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"
+	         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(r.completed, 3);
+	assert_true(r.rec[1].complete);
+}
+
 static void test_not_http(void **state)
 {
 	(void)state;
@@ -171,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_until_close_and_interim),
 		cmocka_unit_test(test_no_body),
+		cmocka_unit_test(test_sent_requests),
 		cmocka_unit_test(test_not_http),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_many_responses),

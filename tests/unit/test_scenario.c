@@ -186,6 +186,17 @@ static void test_request_and_format(void **state)
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(buf, want, n);
 	scn_free(s);
+
+	/* scnbash: a header named Host (any case) replaces the default one;
+	 * two Host lines drew a 400 from every server (RFC 9112 3.2) */
+	s = parse_ok("scenario req\nconnect\n"
+	             "request GET / header \"X-Hosting: a\" header \"host: vhost.example\"\n");
+	st = &s->groups[0].steps.v[1];
+	n = scn_request_format(st, "10.1.2.1", buf, sizeof buf);
+	want = "GET / HTTP/1.1\r\nX-Hosting: a\r\nhost: vhost.example\r\n\r\n";
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(buf, want, n);
+	scn_free(s);
 }
 
 static void test_groups_and_repeat(void **state)
@@ -658,7 +669,7 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect rst_before_ack size > 0\n",
 	            "s.scn:3:23: expected count or bytes_at_risk, found \"size\"");
 	check_error("scenario x\nconnect\nexpect no fin_wait_2 peak >= 1\n",
-	            "s.scn:3:22: expected end of line, found \"peak\"");
+	            "s.scn:3:22: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"peak == 0\"), found \"peak\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 peak >= 1s\n",
 	            "s.scn:3:27: expected a count, found \"1s\"");
 	check_error("scenario x\nconnect\nexpect fin_wait_2 max >= 1\n",
@@ -683,11 +694,11 @@ static void test_errors_expect(void **state)
 	check_error("scenario x\nconnect\nexpect fin_wait_2 ending kernel_timeout peak >= 1\n",
 	            "s.scn:3:41: expected count or max, found \"peak\"");
 	check_error("scenario x\nconnect\nexpect no fin_wait_2 ending kernel_timeout count == 1\n",
-	            "s.scn:3:44: expected end of line, found \"count\"");
+	            "s.scn:3:44: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"count == 0\"), found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact reset count == 1\n",
 	            "s.scn:3:22: expected a client_impact (reset_before_ack, reset_after_ack, no_reset), found \"reset\"");
 	check_error("scenario x\nconnect\nexpect no client_impact reset_before_ack count == 0\n",
-	            "s.scn:3:42: expected end of line, found \"count\"");
+	            "s.scn:3:42: expected end of line (\"no\" takes no metric: drop \"no\" and compare, e.g. \"count == 0\"), found \"count\"");
 	check_error("scenario x\nconnect\nexpect client_impact no_reset bytes > 0\n",
 	            "s.scn:3:31: expected count, found \"bytes\"");
 	check_error("scenario x\nconnect\nexpect server client_impact no_reset\n",
