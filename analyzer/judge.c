@@ -305,7 +305,7 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
 	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
 	uint32_t lo = acked_floor(D), ev = 0;
-	bool have_ev = false, answers;
+	bool have_ev = false, answers, dated;
 	struct proof pf = { 0, 0, 0 };
 
 	memset(pd, 0, sizeof(*pd));
@@ -339,6 +339,7 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	 * the sender knew exactly its seq, whatever the estimate says (rule
 	 * 1b; with a handshake too: at a far vantage the estimate is only as
 	 * good as the round trips are steady) */
+	dated = answers && seq_after(pd->sender_acked, s->seq);
 	if (answers)
 		pd->sender_acked = pd->sender_acked_surely = lo;
 	if (answers) {
@@ -357,10 +358,10 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 		pd->evidence_peer_packet = pf.peer_packet;
 	}
 	/* evidence decides where it proves more than the estimate, or as
-	 * much when that is more than the bare floor or a reply RST dated
-	 * it */
+	 * much when that is more than the bare floor or when a reply RST
+	 * cut an estimate that said more */
 	if (have_ev && (seq_after(ev, pd->sender_acked) ||
-	                (ev == pd->sender_acked && (answers || seq_after(ev, lo))))) {
+	                (ev == pd->sender_acked && (dated || seq_after(ev, lo))))) {
 		pd->basis = AZ_BASIS_EVIDENCE;
 		pd->sender_acked = ev;
 		pd->evidence_acked = ev;
