@@ -74,6 +74,10 @@ check_jq "C2 (cli): the basis is the RST's seq (evidence), not the timing estima
 	"$TEST_TMP/node-destroy-upload-cli.json" \
 	'.findings[0].basis == "evidence" and .findings[0].evidence.acked == 1'
 
+flat=$("$LINGERLAB" explain "$TEST_TMP/node-destroy-upload-cli.json" 2>&1 | sed 's/^ *| //' | tr '\n' ' ' | tr -s ' ')
+check "C2 (cli): explain says the reply RST bounds what the server knew" \
+	grep -q "so the server had the client's ACK up to 1\. And no more: the RST left when that segment arrived, and any client ACK beyond 1 was sent after it and arrived after it\." <<<"$flat"
+
 # --- true answers kept (lingerlab was right) --------------------------------
 # nginx TLS (keepalive_timeout 1s), Python ssl client reusing at the
 # timeout, at the client: close_notify (31 bytes, pkt 14) and FIN cross
