@@ -340,9 +340,8 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	 * 1b; with a handshake too: at a far vantage the estimate is only as
 	 * good as the round trips are steady) */
 	dated = answers && c->rtt_known && seq_after(pd->sender_acked, s->seq);
-	if (answers)
-		pd->sender_acked = pd->sender_acked_surely = lo;
 	if (answers) {
+		pd->sender_acked = pd->sender_acked_surely = lo;
 		pd->seq_evidence = true;
 		ev = s->seq;
 		have_ev = true;

@@ -29,16 +29,16 @@ enum az_vantage judge_vantage(const struct conn *c);
 uint32_t judge_acked_at(const struct cdir *D, const struct xdir *X, double lim,
                         uint32_t *surely);
 
+/* Had the sender of a RST in direction d, sent at capture time t, the
+ * peer's FIN when the RST left it (rule 5 of judge.c)? */
+bool judge_had_peer_fin(const struct conn *c, int d, const struct dec_tcp *s, double t);
+
 /*
  * The first RST sent in direction d (segment s, captured at t as frame
  * idx): fill pd with what its sender knew was acknowledged and why, and
  * with the receiver's view so far (pd->recv_acked keeps rising with ACKs
  * captured up to pd->limit). Sets pd->active.
  */
-/* Had the sender of a RST in direction d, sent at capture time t, the
- * peer's FIN when the RST left it (rule 5 of judge.c)? */
-bool judge_had_peer_fin(const struct conn *c, int d, const struct dec_tcp *s, double t);
-
 void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
                     double t, uint64_t idx, struct pend *pd);
 
