@@ -594,7 +594,7 @@ static void on_fin(struct az *az, struct conn *c, const struct dec_tcp *s,
 static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
                          int d, double t, uint64_t idx)
 {
-	struct cdir *D = &c->d[d], *P = &c->d[!d];
+	struct cdir *D = &c->d[d];
 
 	D->rst_seen = true;
 	D->rst_time = t;
@@ -607,7 +607,7 @@ static void on_rst_first(struct az *az, struct conn *c, const struct dec_tcp *s,
 	}
 	if (c->first_rst < 0) {
 		c->first_rst = (int8_t)side_of(d);
-		c->rst_after_both_fins = D->fin_seen && P->fin_seen;
+		c->rst_after_both_fins = D->fin_seen && judge_had_peer_fin(c, d, s, t);
 		c->rst_sender_had_fin = D->fin_seen;
 		c->rst_refused_syn = d == AZ_S2C && c->syn_seen && !c->synack_seen;
 	}

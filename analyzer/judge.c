@@ -26,10 +26,11 @@
  *         takes the reset's seq from the ACK field of the segment that
  *         provoked it; Linux's tcp_v4_send_reset does so, and its
  *         FIN_WAIT "data after shutdown" reset goes through it): the
- *         sender had that segment, so it had that ACK. Without handshake
- *         timing the same RST also dates what the sender knew: ACKs
- *         captured after the segment it answers came too late for it, so
- *         its seq replaces the capture-order estimate.
+ *         sender had that segment, so it had that ACK. The same RST also
+ *         dates what the sender knew: it left when that segment arrived,
+ *         and the peer's ACK field never goes back, so ACKs beyond it
+ *         came in later segments, too late for it: its seq replaces the
+ *         estimate, timing or capture order.
  *    A connection can carry one finding per sender (the first RST in each
  *    direction; after it the sender sends no more data).
  *
@@ -80,6 +81,14 @@
  *    The ended connection's kind, who closed first and each side's end
  *    state follow from that RST (or from the FINs); Zeek's conn_state is
  *    left as Zeek computes it, which counts every RST (zeek.c).
+ *
+ * 5. A RST "after both FINs" (kind "reset", not "fin_then_rst" or
+ *    "abort") is one whose sender had the peer's FIN when it sent it, not
+ *    one that merely follows both FINs in the capture: captured at the
+ *    peer's end, a RST that crossed the peer's FIN comes after it. The
+ *    sender had the FIN when it ACKed it (or the RST's own ACK field
+ *    covers it), or, by rule 1's estimate, when the FIN was captured at or
+ *    before t_rst - h_send (capture order without a handshake).
  */
 #include "analyzer/judge.h"
 
@@ -275,6 +284,19 @@ static bool peer_acked_exactly(const struct conn *c, int d, uint32_t seq)
 	return false;
 }
 
+bool judge_had_peer_fin(const struct conn *c, int d, const struct dec_tcp *s, double t)
+{
+	const struct cdir *R = &c->d[!d];
+	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
+
+	if (!R->fin_seen)
+		return false;
+	if (R->fin_acked ||
+	    ((s->flags & LL_TH_ACK) && seq_after(s->ack, R->fin_seq)))
+		return true; /* its ACK of the FIN proves it */
+	return !c->rtt_known || R->fin_time <= t - h_send;
+}
+
 void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
                     double t, uint64_t idx, struct pend *pd)
 {
@@ -283,7 +305,7 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 	double h_send = d == AZ_C2S ? c->h_c : c->h_s;
 	double h_recv = d == AZ_C2S ? c->h_s : c->h_c;
 	uint32_t lo = acked_floor(D), ev = 0;
-	bool have_ev = false, answers;
+	bool have_ev = false, answers, dated;
 	struct proof pf = { 0, 0, 0 };
 
 	memset(pd, 0, sizeof(*pd));
@@ -308,11 +330,18 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 		pd->limit = t + h_recv;
 	} else {
 		pd->basis = AZ_BASIS_CAPTURE_ORDER;
-		pd->sender_acked = pd->sender_acked_surely =
-			answers ? lo : pd->acked_cap;
+		pd->sender_acked = pd->sender_acked_surely = pd->acked_cap;
 		pd->limit = t;
 	}
+	/* a RST that answers a segment left when that segment arrived, and
+	 * the peer's ACK field never goes back: every peer segment carrying
+	 * more was sent after it and arrived after it on the same path, so
+	 * the sender knew exactly its seq, whatever the estimate says (rule
+	 * 1b; with a handshake too: at a far vantage the estimate is only as
+	 * good as the round trips are steady) */
+	dated = answers && c->rtt_known && seq_after(pd->sender_acked, s->seq);
 	if (answers) {
+		pd->sender_acked = pd->sender_acked_surely = lo;
 		pd->seq_evidence = true;
 		ev = s->seq;
 		have_ev = true;
@@ -328,9 +357,10 @@ void judge_rst_open(const struct conn *c, int d, const struct dec_tcp *s,
 		pd->evidence_peer_packet = pf.peer_packet;
 	}
 	/* evidence decides where it proves more than the estimate, or as
-	 * much when that is more than the bare floor */
+	 * much when that is more than the bare floor or when a reply RST
+	 * cut an estimate that said more */
 	if (have_ev && (seq_after(ev, pd->sender_acked) ||
-	                (ev == pd->sender_acked && seq_after(ev, lo)))) {
+	                (ev == pd->sender_acked && (dated || seq_after(ev, lo))))) {
 		pd->basis = AZ_BASIS_EVIDENCE;
 		pd->sender_acked = ev;
 		pd->evidence_acked = ev;
@@ -629,7 +659,7 @@ bool judge_note_rst(struct conn *c, int d, const struct dec_tcp *s, double t,
 	r->idx = idx;
 	r->data_end = D->data_end;
 	r->had_fin = D->fin_seen;
-	r->both_fins = D->fin_seen && R->fin_seen;
+	r->both_fins = D->fin_seen && judge_had_peer_fin(c, d, s, t);
 	r->refused_syn = d == AZ_S2C && c->syn_seen && !c->synack_seen;
 	return takes;
 }

@@ -29,6 +29,10 @@ enum az_vantage judge_vantage(const struct conn *c);
 uint32_t judge_acked_at(const struct cdir *D, const struct xdir *X, double lim,
                         uint32_t *surely);
 
+/* Had the sender of a RST in direction d, sent at capture time t, the
+ * peer's FIN when the RST left it (rule 5 of judge.c)? */
+bool judge_had_peer_fin(const struct conn *c, int d, const struct dec_tcp *s, double t);
+
 /*
  * The first RST sent in direction d (segment s, captured at t as frame
  * idx): fill pd with what its sender knew was acknowledged and why, and

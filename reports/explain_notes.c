@@ -335,6 +335,10 @@ static void evidence_words(const struct story *s, const json_t *f, struct sbuf *
 		sb_add(b, "of all %lld bytes. ", data_end - 1);
 	else
 		sb_add(b, "up to %lld. ", acked);
+	/* judge.c rule 1b: a reply RST also bounds what its sender knew */
+	if (pk == rf_int(f, "rst_packet", -1) && acked < data_end)
+		sb_add(b, "And no more: the RST left when that segment arrived, and any %s "
+		          "ACK beyond %lld was sent after it and arrived after it. ", peer, acked);
 }
 
 /* The grade at the client, after the server's RST note. */
