@@ -204,8 +204,11 @@ static void process_ack(struct rawtcp_conn *k, const struct dec_tcp *d, uint64_t
 			k->tw_at = now + k->o.time_wait_us;
 			break;
 		case RAWTCP_LAST_ACK:   /* ... the connection is over */
-			rt_conn_close(k, RAWTCP_CLOSE_NORMAL, now);
-			return;
+			if (!peer_waits(k)) {
+				rt_conn_close(k, RAWTCP_CLOSE_NORMAL, now);
+				return;
+			}
+			break;          /* (see peer_waits) */
 		default:
 			break;
 		}

@@ -181,6 +181,16 @@ struct rawtcp_conn {
 	bool rst_ack_adjust;         /* rawtcp_send_rst: emit adds ... */
 	int64_t rst_ack_off;         /* ... this to the ACK number */
 };
+/* Over for us, not for the peer: its FIN was never ACKed (ack never, ack
+ * upto), so it holds the connection (CLOSING, LAST_ACK) and sends its FIN
+ * again. Such a connection stays open here (LAST_ACK, TIME_WAIT past its
+ * time) until it is released, whose RST ends it on the peer too, as the
+ * lab's clean-up, not in the next scenario's window. */
+static inline bool peer_waits(const struct rawtcp_conn *k)
+{
+	return k->peer_fin && !k->peer_fin_acked && !k->silent;
+}
+
 struct rawtcp {
 	bool offline;
 	char iface[64];

@@ -31,8 +31,10 @@ void rt_conn_timers(struct rawtcp_conn *k, uint64_t now)
 		return;
 	if (k->tw_at && k->tw_at <= now) {
 		k->tw_at = 0;
-		rt_conn_close(k, RAWTCP_CLOSE_NORMAL, now);
-		return;
+		if (!peer_waits(k)) {
+			rt_conn_close(k, RAWTCP_CLOSE_NORMAL, now);
+			return;
+		}
 	}
 	if (k->rto_at && k->rto_at <= now) {
 		k->rto_at = 0;

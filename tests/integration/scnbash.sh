@@ -42,10 +42,10 @@ B=$TEST_TMP/builtin
 "$LINGERLAB" audit --builtin linger $(run_target_args) --target-arg=--keepalive-timeout \
 	--target-arg=2s --scenarios scenarios/bash -o "$B" --color=never >"$B.out" 2>&1
 rc=$?
-check_eq "builtin linger: every expectation of the 18 scripts holds (exit 0)" 0 "$rc"
+check_eq "builtin linger: every expectation of the 19 scripts holds (exit 0)" 0 "$rc"
 [ "$rc" = 0 ] || sed -n '/^scenario/,$p' "$B.out" | sed 's/^/# /' | head -40
 R=$B/report.json
-check_jq "builtin: 18 scenarios, all passed" "$R" '[.scenarios[] | select(.passed)] | length == 18'
+check_jq "builtin: 19 scenarios, all passed" "$R" '[.scenarios[] | select(.passed)] | length == 19'
 check_eq "builtin: nothing left behind" "" "$(run_leftovers $$)"
 
 # HEAD by `send`: a 200 with Content-Length 1 MiB and no body is complete
@@ -59,7 +59,7 @@ row=$(grep -E '^rst-after-request ' "$B.out")
 check "rst-after-request row: server 0, the client's own shown apart" \
 	grep -qE '^rst-after-request +0 \(client 1\) +0 \(client [0-9]+\) ' <<<"$row"
 [ -n "$row" ] && diag "$row"
-check "builtin verdict: no rst_before_ack" grep -q '^verdict: no rst_before_ack in 18 scenarios' "$B.out"
+check "builtin verdict: no rst_before_ack" grep -q '^verdict: no rst_before_ack in 19 scenarios' "$B.out"
 
 if [ $have_tshark = 1 ]; then
 	C=$B/capture.pcap
@@ -78,7 +78,24 @@ if [ $have_tshark = 1 ]; then
 	check "ack-never: the server's FIN was retransmitted ($nfin FINs on the wire)" test "$nfin" -ge 2
 	check_eq "ack-never: the client sent no ACK after the request" 0 \
 		"$(pkts "$C" "tcp.srcport==$p && tcp.ack>1" frame.number | wc -l)"
+
+	# the client's FIN crosses the server's, which it never ACKs: the
+	# server holds the connection (CLOSING) and sends its FIN again; that
+	# all stays in the scenario's window, and after it only the lab's
+	# clean-up RST (before the fix the client's side counted as over, no
+	# RST came, and the server's FINs fell into the next scenarios)
+	p=$(port "$R" "$C" ack-never-fin)
+	end=$(jq -r "$(sc ack-never-fin) | .[\"end\"]" "$R")
+	nfin=$(pkts "$C" "tcp.srcport==80 && tcp.dstport==$p && tcp.flags.fin==1 && frame.time_relative <= $end" frame.number | wc -l)
+	check "ack-never-fin: the server's FIN again, inside the window ($nfin FINs)" test "$nfin" -ge 2
+	after=$(pkts "$C" "tcp.port==$p && frame.time_relative > $end" frame.number tcp.srcport tcp.flags.reset)
+	check_eq "ack-never-fin: after the window, only the client's RST" "$p 1" \
+		"$(awk '{print $2, $3}' <<<"$after")"
+	check_jq "ack-never-fin: that RST is the lab's clean-up" "$R" \
+		"$(sc ack-never-fin) | .cleanup_rst_packets == [$(awk '{print $1}' <<<"$after" | head -1)]"
 fi
+check_jq "ack-never-fin: the server's socket was seen CLOSING" "$R" \
+	"$(sc ack-never-fin) | .summary.kernel_peak.CLOSING >= 1"
 check_jq "ack-never: kernel FIN_WAIT_1, no FIN_WAIT_2 counted" "$R" \
 	"$(sc ack-never) | .summary.kernel_peak.FIN_WAIT_1 >= 1 and .summary.fin_wait_2_count == 0"
 # linger 2 s (--linger-read-timeout) holds the socket, then tcp_fin_timeout 2 s
