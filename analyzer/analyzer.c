@@ -8,7 +8,7 @@
  * peer's ACK seen before any segment of the direction it acknowledges (the
  * seed PUT trace starts like that) needs no special case.
  *
- * The rooms: this file follows each packet to its connection (creation,
+ * The rooms: this file follows each packet to its connection (a new one,
  * embryos promoted, lookups) and tracks its sequence space, ACKs, data,
  * FINs, RSTs, lingering and the timeline; teardown.c moves each side's
  * state, opens and closes FIN_WAIT_2, keeps the findings and ends a
@@ -16,7 +16,8 @@
  * (rst_before_ack, client_impact, lingering, which RST ended it); store.c
  * keeps the connections (pools, finished ones in their grace period,
  * expiry, the memory bound); summary.c builds the records and the totals;
- * results.c ends an analysis (az_finish) and hands out what it found;
+ * create.c makes and frees an analyzer (az_new, az_free); results.c
+ * ends an analysis (az_finish) and hands out what it found;
  * names.c names the enums. conn.h is one connection's state.
  *
  * Time: every rule uses capture timestamps, never the wall clock, so a
@@ -35,133 +36,6 @@
 #include "analyzer/judge.h"
 #include "analyzer/store.h"
 #include "analyzer/teardown.h"
-
-/* ------------------------------------------------------------------ */
-/* creation and teardown                                               */
-
-/* The key of a value of ft: a slot, a tomb or an embryo. (Inlined in
- * every lookup: it runs for each probe.) */
-static inline __attribute__((always_inline)) const struct flow_key *conn_key(const void *ctx, uint32_t ref)
-{
-	const struct az *az = ctx;
-
-	if (is_compact(ref))
-		return is_parked(ref) ? &parked_at(az, ref)->key : &embryo_at(az, ref)->key;
-	return &conn_at(az, ref)->key;
-}
-
-/* The key of a value of fs: a seal. */
-static const struct flow_key *seal_key(const void *ctx, uint32_t ref)
-{
-	const struct az *az = ctx;
-
-	return &seal_at(az, ref_pos(&az->seals, ref))->key;
-}
-
-struct az *az_new(const struct az_config *cfg)
-{
-	struct az *az = calloc(1, sizeof(*az));
-
-	if (!az)
-		return NULL;
-	if (cfg)
-		az->cfg = *cfg;
-	az->cfg.server_ports = NULL;
-	az->cfg.n_server_ports = 0;
-	if (cfg && cfg->n_server_ports > 0 && cfg->server_ports) {
-		az->server_ports = malloc(cfg->n_server_ports * sizeof(uint16_t));
-		if (!az->server_ports)
-			goto err;
-		memcpy(az->server_ports, cfg->server_ports,
-		       cfg->n_server_ports * sizeof(uint16_t));
-		az->cfg.server_ports = az->server_ports;
-		az->cfg.n_server_ports = cfg->n_server_ports;
-	}
-	if (!az->cfg.timeline_head)
-		az->cfg.timeline_head = 100;
-	if (!az->cfg.timeline_tail)
-		az->cfg.timeline_tail = 100;
-	if (!az->cfg.max_retained)
-		az->cfg.max_retained = 10000;
-	if (!az->cfg.max_series)
-		az->cfg.max_series = (size_t)1 << 20;
-	az->mem_limit = az->cfg.max_memory ? az->cfg.max_memory : AZ_DEFAULT_MAX_MEMORY;
-	az->tlsd.keys = az->cfg.tls_keys;
-	store_pool_init(&az->conns, sizeof(struct conn), offsetof(struct conn, next_free));
-	if (ft_init(&az->ft, 1024, conn_key, az) < 0)
-		goto err;
-	if (ft_init(&az->fs, 1024, seal_key, az) < 0) {
-		ft_free(&az->ft);
-		goto err;
-	}
-	store_pool_init(&az->exts, sizeof(struct conn_ext), offsetof(struct conn_ext, next_free));
-	store_pool_init(&az->rps, sizeof(struct rstpair), offsetof(struct rstpair, next_free));
-	store_pool_init(&az->embs, sizeof(struct embryo), offsetof(struct embryo, next));
-	az->embs.max = COMPACT_POOL_MAX;
-	store_pool_init(&az->parks, sizeof(struct parked), offsetof(struct parked, hash));
-	az->parks.max = COMPACT_POOL_MAX;
-	az->fw2list.head = az->fw2list.tail = NONE;
-	az->fw2list.deadline = INFINITY;
-	az->embryo.head = az->embryo.tail = NONE;
-	az->embryo.deadline = INFINITY;
-	az->cembryo.head = az->cembryo.tail = NONE;
-	az->cembryo.deadline = INFINITY;
-	az->tombs.head = az->tombs.tail = NONE;
-	az->tombs.deadline = INFINITY;
-	az->seals.esize = sizeof(struct seal);
-	az->seals.deadline = INFINITY;
-	az->next_id = 1;
-	az->last = NONE;
-	az->retained_sorted = true;
-	fw2_init(&az->fw2[AZ_SERVER], az->cfg.max_series);
-	fw2_init(&az->fw2[AZ_CLIENT], az->cfg.max_series);
-	return az;
-err:
-	free(az->server_ports);
-	az->server_ports = NULL;
-	free(az);
-	return NULL;
-}
-
-void az_free(struct az *az)
-{
-	size_t i;
-
-	if (!az)
-		return;
-	for (i = 0; i < store_pool_capacity(&az->exts); i++) {
-		struct conn_ext *x = pool_at(&az->exts, (uint32_t)i);
-		free(x->tl_head);
-		x->tl_head = NULL;
-		free(x->tl_tail);
-		x->tl_tail = NULL;
-		tlsdec_free(&az->tlsd, x->dec);
-		x->dec = NULL;
-	}
-	tlsdec_ctx_free(&az->tlsd);
-	store_pool_free(&az->exts);
-	store_pool_free(&az->rps);
-	store_pool_free(&az->embs);
-	store_park_free(az);
-	store_pool_free(&az->conns);
-	store_ring_free(&az->seals);
-	for (i = 0; i < az->n_retained; i++) {
-		/* head and tail share one allocation, owned through tl_head */
-		free((void *)az->retained[i].tl_head);
-		az->retained[i].tl_head = NULL;
-	}
-	free(az->retained);
-	az->retained = NULL;
-	free(az->findings);
-	az->findings = NULL;
-	fw2_free(&az->fw2[0]);
-	fw2_free(&az->fw2[1]);
-	ft_free(&az->ft);
-	ft_free(&az->fs);
-	free(az->server_ports);
-	az->server_ports = NULL;
-	free(az);
-}
 
 static bool is_server_port(const struct az *az, uint16_t port)
 {
@@ -863,7 +737,7 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 	if (az->last != NONE && ft_key_eq(&conn_at(az, az->last)->key, k))
 		i = az->last;
 	else
-		i = ft_lookup(&az->ft, k, hash, conn_key, az);
+		i = ft_lookup(&az->ft, k, hash, store_conn_key, az);
 	if (i != NONE && is_compact(i)) {
 		/* the packet after a SYN: a connection in full from now on;
 		 * a FIN_WAIT_2 holder's next packet: back in its slot */
@@ -875,7 +749,7 @@ static void segment(struct az *az, const struct dec_tcp *s, double ts, uint64_t 
 		i = c->self;
 		c = NULL;
 	} else if (i == NONE) {
-		i = ft_lookup(&az->fs, k, hash, seal_key, az);
+		i = ft_lookup(&az->fs, k, hash, store_seal_key, az);
 	}
 	/* A ring entry past its own grace period is over even if expiry has
 	 * not reached it yet (a ring is in order of last activity, but grace
