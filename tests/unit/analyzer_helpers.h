@@ -82,6 +82,22 @@ static inline const struct az_rst_finding *one_finding(const struct run *r)
 	return az_finding(r->az, 0);
 }
 
+/* Two timelines the same, field by field (the padding of a timeline
+ * packet is not set), times bit for bit. */
+static inline void same_tl(const struct az_tl_pkt *a, const struct az_tl_pkt *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		assert_memory_equal(&a[i].t, &b[i].t, sizeof(double));
+		assert_int_equal(a[i].index, b[i].index);
+		assert_int_equal(a[i].seq, b[i].seq);
+		assert_int_equal(a[i].ack, b[i].ack);
+		assert_int_equal(a[i].len, b[i].len);
+		assert_int_equal(a[i].win, b[i].win);
+		assert_int_equal(a[i].dir, b[i].dir);
+		assert_int_equal(a[i].flags, b[i].flags);
+	}
+}
+
 /* Seconds equal to a microsecond (pcap's resolution). */
 #define ASSERT_CLOSE(a, b) do { \
 	double a_ = (a), b_ = (b); \

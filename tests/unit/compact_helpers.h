@@ -61,22 +61,6 @@ static struct az *analyze(const struct pb_list *l, uint8_t compact, struct rec *
 	return az;
 }
 
-static void same_tl(const struct az_tl_pkt *a, const struct az_tl_pkt *b, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		assert_memory_equal(&a[i].t, &b[i].t, sizeof(double));
-		assert_int_equal(a[i].index, b[i].index);
-		assert_int_equal(a[i].seq, b[i].seq);
-		assert_int_equal(a[i].ack, b[i].ack);
-		assert_int_equal(a[i].len, b[i].len);
-		assert_int_equal(a[i].win, b[i].win);
-		assert_int_equal(a[i].dir, b[i].dir);
-		assert_int_equal(a[i].flags, b[i].flags);
-	}
-}
-
 static void same_fw2(const struct az_fw2_summary *a, const struct az_fw2_summary *b)
 {
 	size_t i;

@@ -247,21 +247,6 @@ static void sink_conn(const struct az_conn *c, void *arg)
 	k->n++;
 }
 
-/* Field by field: the padding of timeline packets is not set. */
-static void same_tl(const struct az_tl_pkt *a, const struct az_tl_pkt *b, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		assert_true(a[i].t == b[i].t);
-		assert_int_equal(a[i].index, b[i].index);
-		assert_int_equal(a[i].seq, b[i].seq);
-		assert_int_equal(a[i].ack, b[i].ack);
-		assert_int_equal(a[i].len, b[i].len);
-		assert_int_equal(a[i].win, b[i].win);
-		assert_int_equal(a[i].dir, b[i].dir);
-		assert_int_equal(a[i].flags, b[i].flags);
-	}
-}
-
 /* The same random traffic to two analyzers, one building each record in
  * the caller's slot (full of garbage beforehand): the same records in
  * the same order, the slot's pointer handed to on_conn, and the same
