@@ -210,8 +210,8 @@ struct pool {
 	size_t esize, next_off;
 	uint32_t free_head;
 	uint32_t max;              /* REF_SEAL, or COMPACT_POOL_MAX */
-	/* pools of big elements (connections, tombs) take their slabs from
-	 * 2 MiB chunks that the kernel may back with a huge page: a new
+	/* a pool of big elements (the connections, tombs among them)
+	 * takes its slabs from 2 MiB chunks that the kernel may back with a huge page: a new
 	 * slab costs no page faults, and a connection read at random (a
 	 * tomb) no TLB miss of its own */
 	bool chunked;
